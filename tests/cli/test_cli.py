@@ -1,0 +1,165 @@
+"""The command line as a user meets it: exit codes, one-line errors, real processes."""
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import jwt
+import pytest
+
+from twinsight.examples.tasks import files
+from twinsight.examples.tasks.auth import secret
+
+
+def twinsight(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "twinsight", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_version_and_help() -> None:
+    assert twinsight("--version").stdout.startswith("twinsight ")
+    listing = twinsight("--help")
+    assert listing.returncode == 0
+    for command in ("spec", "example", "config", "demo"):
+        assert command in listing.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["spec", "check"],
+        ["spec", "show"],
+        ["example", "legacy"],
+        ["example", "candidate"],
+        ["example", "token"],
+        ["example", "files"],
+        ["config", "show"],
+        ["demo"],
+    ],
+)
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    shown = twinsight(*command, "--help")
+    assert shown.returncode == 0
+    assert "Example:" in shown.stdout
+
+
+def test_spec_check_on_the_bundled_specs() -> None:
+    checked = twinsight(
+        "spec", "check", str(files() / "spec.yaml"), str(files() / "spec-plain.yaml")
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "spec.yaml: 11 scenarios (11 bound to HTTP), 19 lines machine-checked" in checked.stdout
+    plain = "spec-plain.yaml: 4 scenarios (0 bound to HTTP), 0 lines machine-checked, 17 not"
+    assert plain in checked.stdout
+    assert (
+        "not machine-checked Complete a task: The completed_at should be after created_at"
+        in checked.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "match: legacy.status == 201",
+            "match: legacy.status == ",
+            "15:30: scenarios[0].when.match: CEL syntax error",
+        ),
+        (
+            "    then:\n      - The task should keep",
+            "    thn:\n      - The task should keep",
+            "scenarios[0]: unknown key 'thn' (did you mean 'then'?)",
+        ),
+        ("feature: Task Management System", "feature: [Task", "YAML error"),
+    ],
+)
+def test_spec_check_on_broken_copies(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = (files() / "spec.yaml").read_text(encoding="utf-8")
+    assert old in text
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    checked = twinsight("spec", "check", str(broken))
+    assert checked.returncode == 1
+    assert f"{broken}:" in checked.stderr
+    assert message in checked.stderr
+    assert "Traceback" not in checked.stderr
+
+
+def test_spec_show_renders_markdown() -> None:
+    shown = twinsight("spec", "show", str(files() / "spec-plain.yaml"))
+    assert shown.returncode == 0
+    assert shown.stdout.startswith("# Task Management System\n")
+
+
+def test_user_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
+    missing = twinsight("spec", "show", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nope.yaml'}: no such file"
+    assert twinsight("spec", "check").returncode == 2
+    assert twinsight("no-such-command").returncode == 2
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    shown = twinsight("--debug", "spec", "show", str(tmp_path / "nope.yaml"))
+    assert shown.returncode == 2
+    assert "Traceback" in shown.stderr
+
+
+def test_config_errors_are_located(tmp_path: Path) -> None:
+    (tmp_path / "twinsight.toml").write_text(
+        '[targets]\nlegacy = "not a url"\n\n[store]\nflush = 2\n'
+    )
+    shown = twinsight("config", "show", cwd=tmp_path)
+    assert shown.returncode == 2
+    assert "twinsight.toml:2:1: targets.legacy: Input should be a valid URL" in shown.stderr
+    assert "twinsight.toml:5:1: store.flush: unknown key" in shown.stderr
+
+
+def test_example_token_is_accepted_by_the_services() -> None:
+    token = twinsight("example", "token", "--user", "bob").stdout.strip()
+    assert jwt.decode(token, secret(), algorithms=["HS256"])["sub"] == "bob"
+
+
+def test_example_files_holds_the_spec_files() -> None:
+    folder = Path(twinsight("example", "files").stdout.strip())
+    assert {"spec.yaml", "spec-plain.yaml", "DIVERGENCES.md"} <= {p.name for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("service", ["legacy", "candidate"])
+def test_example_service_runs_and_stops_on_sigterm(service: str, tmp_path: Path) -> None:
+    db = tmp_path / "tasks.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twinsight", "example", service, "--port", "0", "--db", str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith(f"{service} listening on http://127.0.0.1:")
+        url = line.split()[-1]
+        with urllib.request.urlopen(f"{url}/health", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        returncode = process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert returncode == 0
+
+
+def test_demo_runs_and_says_what_is_not_built() -> None:
+    shown = twinsight("demo")
+    assert shown.returncode == 0, shown.stderr
+    assert "candidate_error" in shown.stdout
+    assert "not built yet" in shown.stdout

@@ -1,0 +1,3 @@
+from twinsight.cli import main
+
+main()

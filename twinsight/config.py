@@ -1,0 +1,145 @@
+"""`twinsight.toml`: targets, store, redaction, normalization rules, readiness policy.
+
+One settings object, validated as a whole by pydantic; errors name the file, the
+line where the key was written and the key. Command-line flags override it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+
+from twinsight.errors import ConfigError, Location, Problem
+
+__all__ = ["DEFAULT_CONFIG_FILE", "Config", "NormalizeRule", "load_config"]
+
+DEFAULT_CONFIG_FILE = "twinsight.toml"
+PRIMARY_TARGET = "legacy"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSettings(_Section):
+    """Where exchanges are kept: one DuckDB file, or a folder of Parquet segments."""
+
+    path: Path | None = Field(default=None, description="DuckDB file")
+    segments: Path | None = Field(default=None, description="folder of Parquet segments")
+    flush_interval_s: float = Field(
+        default=1.0, gt=0, description="longest a capture waits to be written"
+    )
+
+
+class RedactionSettings(_Section):
+    """Secrets replaced before anything is written (forwarded traffic is never altered)."""
+
+    headers: tuple[str, ...] = Field(default=(), description="extra header names to redact")
+    body_fields: tuple[str, ...] = Field(
+        default=(), description="JSON paths to redact, e.g. user.password"
+    )
+
+
+class NormalizeRule(_Section):
+    """How one location is compared: ignored, by shape, with tolerance, ..."""
+
+    where: str = Field(description="[METHOD] [/path] status|headers.NAME|body.PATH")
+    compare: Literal["ignore", "shape", "tolerance", "unordered", "regex", "case_insensitive"]
+    tolerance: float | None = Field(default=None, ge=0)
+    pattern: str | None = None
+    why: str = ""
+
+
+class ReadinessSettings(_Section):
+    """The cutover policy."""
+
+    min_samples: int = Field(
+        default=300, ge=1, description="exchanges per endpoint before a verdict"
+    )
+    min_match_rate: float = Field(default=0.999, gt=0, le=1)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    max_regressions: int = Field(default=0, ge=0)
+
+
+class Config(_Section):
+    """Everything `twinsight.toml` may set; every field has a working default."""
+
+    targets: dict[str, HttpUrl] = Field(default_factory=dict, description="name -> base URL")
+    spec: Path | None = None
+    store: StoreSettings = StoreSettings()
+    redaction: RedactionSettings = RedactionSettings()
+    normalize: tuple[NormalizeRule, ...] = ()
+    readiness: ReadinessSettings = ReadinessSettings()
+
+    @field_validator("targets")
+    @classmethod
+    def _target_names(cls, targets: dict[str, HttpUrl]) -> dict[str, HttpUrl]:
+        for name in targets:
+            if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+                raise ValueError(f"target name {name!r} must be lower-case letters, digits, - or _")
+        return targets
+
+    def with_overrides(self, **changes: Any) -> Config:
+        """A copy with flag values applied; None means "flag not given"."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        return self.model_validate({**self.model_dump(), **given}) if given else self
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read `path`, or `twinsight.toml` in the working folder if present, else defaults."""
+    if path is None:
+        default = Path(DEFAULT_CONFIG_FILE)
+        if not default.exists():
+            return Config()
+        path = default
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        raise ConfigError([Problem(Location(str(file)), "no such config file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(Location(str(file)), f"cannot read: {exc}")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            [Problem(_decode_location(str(file), str(exc)), f"TOML error: {exc}")]
+        ) from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            [_problem(str(file), text, e) for e in exc.errors(include_url=False)]
+        ) from None
+
+
+def _decode_location(file: str, message: str) -> Location:
+    found = re.search(r"line (\d+), column (\d+)", message)
+    return Location(file, int(found.group(1)), int(found.group(2))) if found else Location(file)
+
+
+def _problem(file: str, text: str, error: Any) -> Problem:
+    keys = [str(part) for part in error["loc"] if not isinstance(part, int)]
+    dotted = ".".join(keys) or "top level"
+    message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+    return Problem(Location(file, _line_of(text, keys), 1), f"{dotted}: {message}")
+
+
+def _line_of(text: str, keys: list[str]) -> int:
+    """Best-effort line of a dotted key: its `[table]` header, then `key =` after it."""
+    lines = text.splitlines()
+    start = 0
+    for depth in range(len(keys) - 1, 0, -1):
+        header = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(keys[:depth])) + r"\s*\]\]?\s*$")
+        found = next((i for i, line in enumerate(lines) if header.match(line)), None)
+        if found is not None:
+            start = found
+            break
+    key = re.compile(r"^\s*\"?" + re.escape(keys[-1] if keys else "") + r"\"?\s*=")
+    for index in range(start, len(lines)):
+        if key.match(lines[index]):
+            return index + 1
+    return start + 1 if start else 0

@@ -1,0 +1,41 @@
+"""Run an example service on 127.0.0.1 until interrupted, printing where it listens."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+
+__all__ = ["serve", "start"]
+
+
+async def start(
+    app: web.Application, host: str = "127.0.0.1", port: int = 0
+) -> tuple[web.AppRunner, int]:
+    """Start `app`; return its runner and the bound port (an ephemeral one for port 0)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    bound = sockets[0].getsockname()[1] if sockets else port
+    return runner, int(bound)
+
+
+def serve(make_app: Callable[[], web.Application], name: str, host: str, port: int) -> None:
+    """Serve until SIGINT/SIGTERM; the first line printed names the URL (tests parse it)."""
+
+    async def main() -> None:
+        runner, bound = await start(make_app(), host, port)
+        print(f"{name} listening on http://{host}:{bound}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+
+    asyncio.run(main())

@@ -1,0 +1,109 @@
+"""A scripted client session that touches every behavior of the example, divergences included.
+
+Each step names the divergence it triggers (see DIVERGENCES.md); `{name}` in a
+path stands for the id the *same* target gave the task created by the step
+saved as `name`, so the script runs unchanged against either service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+__all__ = ["SESSION", "Outcome", "Step", "run_session"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request of the session and the divergence it is expected to show."""
+
+    method: str
+    path: str
+    body: Any = None
+    auth: bool = True
+    save_as: str = ""
+    expect: str = "match"
+    note: str = ""
+
+
+@dataclass
+class Outcome:
+    """What one target answered to one step."""
+
+    step: Step
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+LONG_UNICODE_TITLE = "é" * 200  # 200 characters, 400 UTF-8 bytes
+
+SESSION: tuple[Step, ...] = (
+    Step("GET", "/health", auth=False, expect="explained", note="candidate adds 'version'"),
+    Step("POST", "/tasks", {"title": "Buy groceries"}, save_as="groceries", expect="noise"),
+    Step("GET", "/tasks/{groceries}", expect="noise"),
+    Step("POST", "/tasks/{groceries}/complete", expect="noise"),
+    Step("POST", "/tasks/{groceries}/complete", note="409 on both"),
+    Step("POST", "/tasks", {"title": "完成项目 🎯"}, expect="noise"),
+    Step(
+        "POST",
+        "/tasks",
+        {"title": LONG_UNICODE_TITLE},
+        expect="explained",
+        note="legacy counts bytes: 400; candidate 201",
+    ),
+    Step("POST", "/tasks", {"title": "x" * 256}, note="400 on both"),
+    Step(
+        "POST",
+        "/tasks",
+        {"title": "'; DROP TABLE tasks; --"},
+        save_as="injection",
+        expect="noise",
+    ),
+    Step("PATCH", "/tasks/{injection}", {"status": "in_progress"}, expect="noise"),
+    Step(
+        "GET",
+        "/tasks?status=pending",
+        expect="regression",
+        note="candidate also lists the in_progress task",
+    ),
+    Step("POST", "/tasks", {"title": "Old idea"}, save_as="old", expect="noise"),
+    Step("PATCH", "/tasks/{old}", {"status": "cancelled"}, expect="noise"),
+    Step(
+        "POST",
+        "/tasks/{old}/complete",
+        expect="spec_conflict",
+        note="both answer 'Cannot complete a cancelled task'; the spec expects other words",
+    ),
+    Step("PATCH", "/tasks/{groceries}", {"status": "pending"}, note="409 on both"),
+    Step("DELETE", "/tasks/{old}", note="204 on both"),
+    Step("DELETE", "/tasks/{old}", expect="unexplained", note="legacy 404, candidate 204"),
+    Step("GET", "/tasks", auth=False, note="401 on both"),
+    *(Step("GET", "/tasks/{groceries}", expect="noise") for _ in range(8)),
+    Step(
+        "GET",
+        "/tasks/{groceries}",
+        expect="candidate_error",
+        note="the candidate's 10th read of a task answers 503",
+    ),
+)
+
+
+async def run_session(
+    base_url: str, token: str, steps: tuple[Step, ...] = SESSION
+) -> list[Outcome]:
+    """Run `steps` in order against the service at `base_url`."""
+    ids: dict[str, str] = {}
+    outcomes = []
+    async with aiohttp.ClientSession(base_url) as client:
+        for step in steps:
+            headers = {"Authorization": f"Bearer {token}"} if step.auth else {}
+            path = step.path.format(**ids)
+            async with client.request(step.method, path, json=step.body, headers=headers) as answer:
+                body = await answer.json() if answer.content_type == "application/json" else None
+                outcomes.append(Outcome(step, answer.status, body, dict(answer.headers)))
+            if step.save_as and isinstance(body, dict) and "id" in body:
+                ids[step.save_as] = str(body["id"])
+    return outcomes

@@ -1,0 +1,4 @@
+"""Live capture: the shadow proxy, the mirror sink and the mitmproxy addon. Produces exchanges.
+
+Built by the capture issue.
+"""

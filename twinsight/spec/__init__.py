@@ -1,0 +1,49 @@
+"""The scenario spec language: models, loading with located errors, CEL checks, dumping.
+
+A leaf package: it imports nothing from twinsight but `twinsight.errors`.
+"""
+
+from twinsight.spec.coverage import ScenarioCoverage, SpecCoverage, spec_coverage
+from twinsight.spec.dump import dump_spec
+from twinsight.spec.expressions import CelSyntaxError, CheckResult, Evaluation, compile_expression
+from twinsight.spec.loader import load_spec, parse_spec
+from twinsight.spec.markdown import spec_markdown
+from twinsight.spec.model import (
+    Accepted,
+    Constraint,
+    Input,
+    InputConstraints,
+    Line,
+    Output,
+    RequestBinding,
+    Scenario,
+    Spec,
+    When,
+)
+from twinsight.spec.paths import PathTemplate, PathTemplateError
+
+__all__ = [
+    "Accepted",
+    "CelSyntaxError",
+    "CheckResult",
+    "Constraint",
+    "Evaluation",
+    "Input",
+    "InputConstraints",
+    "Line",
+    "Output",
+    "PathTemplate",
+    "PathTemplateError",
+    "RequestBinding",
+    "Scenario",
+    "ScenarioCoverage",
+    "Spec",
+    "SpecCoverage",
+    "When",
+    "compile_expression",
+    "dump_spec",
+    "load_spec",
+    "parse_spec",
+    "spec_coverage",
+    "spec_markdown",
+]

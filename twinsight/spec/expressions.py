@@ -1,0 +1,158 @@
+"""CEL expressions of a spec: compile once, evaluate safely, explain failures.
+
+Evaluating never raises: a missing field, a type clash or a non-boolean result
+becomes a failed `CheckResult` whose reason says why ("no field response.body.x").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import cel
+
+__all__ = [
+    "CelSyntaxError",
+    "CheckResult",
+    "Evaluation",
+    "compile_expression",
+    "expression_variables",
+]
+
+# Which variables an expression may use, by where it stands in a scenario.
+REQUEST_SIDE = ("request", "legacy")
+RESPONSE_SIDE = ("request", "response", "legacy")
+
+_CEL_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*)")
+# ANTLR lists every token it could accept; past a handful that hides the point.
+_EXPECTING = re.compile(r" expecting \{(?:[^,}]*,){4,}[^}]*\}")
+_MACRO_VARIABLE = re.compile(r"\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_]\w*)\s*,")
+_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
+_FIELD_CHAIN = re.compile(r"\b([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\s*\"[^\"]*\"\s*\])+)")
+_CHAIN_PART = re.compile(r"\.([A-Za-z_]\w*)|\[\s*\"([^\"]*)\"\s*\]")
+
+
+class CelSyntaxError(ValueError):
+    """A CEL expression does not compile; `line`/`column` are 1-based inside the expression."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        self.message, self.line, self.column = message, line, column
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one expression on one exchange: passed, or failed with a reason."""
+
+    passed: bool
+    reason: str = ""
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> Any:
+    """Compile CEL `source` once (cached); raise CelSyntaxError with its position."""
+    if not source.strip():
+        raise CelSyntaxError("empty expression")
+    try:
+        return cel.compile(source)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as exc:  # the Rust core may raise a PanicException (BaseException)
+        raise _syntax_error(str(exc)) from None
+
+
+def expression_variables(source: str) -> list[str]:
+    """Top-level variables an expression reads (compiles it if needed)."""
+    return sorted(compile_expression(source).variables())
+
+
+def unknown_variables(source: str, allowed: Sequence[str]) -> list[str]:
+    """Messages for each variable `source` uses that is not in `allowed`."""
+    messages = []
+    # Macros (all, exists, map, filter) bind their own iteration variables.
+    bound = set(_MACRO_VARIABLE.findall(_STRING_LITERAL.sub('""', source)))
+    for name in expression_variables(source):
+        if name not in allowed and name not in bound:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            messages.append(f"unknown variable '{name}' (allowed: {', '.join(allowed)}){hint}")
+    return messages
+
+
+def _syntax_error(text: str) -> CelSyntaxError:
+    found = _CEL_POSITION.search(text)
+    if not found:
+        return CelSyntaxError(f"CEL error: {text.splitlines()[0] if text else 'invalid'}")
+    line, column = int(found.group(1)), int(found.group(2))
+    message = _EXPECTING.sub("", found.group(3))
+    return CelSyntaxError(f"CEL {message[0].lower()}{message[1:]}", line, column)
+
+
+class Evaluation:
+    """One exchange's variables, converted to CEL once, against which many expressions run."""
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self.variables = dict(variables)
+        self._context = cel.Context(self.variables)
+
+    def check(self, source: str) -> CheckResult:
+        """Evaluate `source`; True passes, anything else fails with a reason."""
+        try:
+            program = compile_expression(source)
+        except CelSyntaxError as exc:
+            return CheckResult(False, exc.message)
+        try:
+            value = program.execute(self._context)
+        except KeyError:
+            return CheckResult(False, missing_field(source, self.variables))
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException as exc:  # type clashes, bad conversions, Rust panics
+            if "Undefined variable" in str(exc):
+                return CheckResult(False, missing_field(source, self.variables))
+            return CheckResult(False, _first_sentence(exc))
+        if value is True:
+            return CheckResult(True)
+        if value is False:
+            return CheckResult(False, "expression is false")
+        return CheckResult(False, f"expression gave {value!r}, not true or false")
+
+
+def missing_field(source: str, variables: Mapping[str, Any]) -> str:
+    """Name the first field `source` reads that `variables` lacks, as "no field a.b.c"."""
+    for chain in _field_chains(source):
+        current: Any = variables
+        for depth, name in enumerate(chain):
+            if not isinstance(current, Mapping) or name not in current:
+                return "no field " + ".".join(chain[: depth + 1])
+            current = current[name]
+    return "no such field or key"
+
+
+def _field_chains(source: str) -> list[list[str]]:
+    without_strings = _STRING_LITERAL.sub(lambda m: _blank_outside_brackets(source, m), source)
+    chains = []
+    for found in _FIELD_CHAIN.finditer(without_strings):
+        start, end = found.span(2)
+        parts = [found.group(1)]
+        parts += [a or b for a, b in _CHAIN_PART.findall(source[start:end])]
+        chains.append(parts)
+    return chains
+
+
+def _blank_outside_brackets(source: str, found: re.Match[str]) -> str:
+    # A string inside [...] is a key in a field chain (headers["x-id"]): keep it.
+    before = source[: found.start()].rstrip()
+    if before.endswith("[") and found.group(0).startswith('"'):
+        return found.group(0)
+    # Same length, so spans found in the blanked text index the source too.
+    return '"' + " " * (len(found.group(0)) - 2) + '"'
+
+
+def _first_sentence(exc: BaseException) -> str:
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    return text.split(". ", 1)[0].rstrip(".")

@@ -1,0 +1,297 @@
+"""The spec language: the SDD proposal's shape, with optional machine-checkable bindings.
+
+A plain natural-language spec (feature, description, scenarios with given / when /
+then, constraints) loads as is; every line without a binding is reported as not
+machine-checked. Bindings are CEL expressions over `request`, `response` and
+`legacy`, compiled once when the spec loads.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from twinsight.spec import expressions
+from twinsight.spec.paths import PathTemplate, PathTemplateError
+
+__all__ = [
+    "Accepted",
+    "Constraint",
+    "Input",
+    "InputConstraints",
+    "Line",
+    "Output",
+    "RequestBinding",
+    "Scenario",
+    "Spec",
+    "When",
+]
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+LOCATION_ROOTS = ("status", "headers", "body")
+_WHERE = re.compile(r"^(?:(?P<method>[A-Z]+)\s+)?(?:(?P<path>/\S*)\s+)?(?P<location>\S+)$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _compile(source: str, allowed: tuple[str, ...]) -> str:
+    """Validate a CEL expression where it stands; pydantic reports it at its key."""
+    try:
+        expressions.compile_expression(source)
+    except expressions.CelSyntaxError as exc:
+        raise PydanticCustomError(
+            "cel_syntax", "{message}", {"message": exc.message, "cel_column": exc.column}
+        ) from None
+    problems = expressions.unknown_variables(source, allowed)
+    if problems:
+        raise PydanticCustomError("cel_variable", "{message}", {"message": problems[0]})
+    return source
+
+
+class Line(_Model):
+    """A given or then line: words, and optionally the CEL expression that checks them."""
+
+    text: str = Field(min_length=1)
+    check: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, value: Any) -> Any:
+        # A line is written as plain text, or as `text: expression` (one key).
+        if isinstance(value, str):
+            return {"text": value}
+        if isinstance(value, dict) and len(value) == 1 and "text" not in value:
+            ((text, check),) = value.items()
+            return {"text": text, "check": check}
+        if isinstance(value, dict) and "text" in value:
+            return value
+        raise PydanticCustomError(
+            "line_form",
+            "a line is text, or one 'text: expression' pair, not {kind}",
+            {"kind": _kind(value)},
+        )
+
+    @property
+    def bound(self) -> bool:
+        return self.check is not None
+
+
+class RequestLine(Line):
+    """A given line: its check may only read the request and the legacy response."""
+
+    @field_validator("check")
+    @classmethod
+    def _check_compiles(cls, value: str | None) -> str | None:
+        return None if value is None else _compile(value, expressions.REQUEST_SIDE)
+
+
+class ResponseLine(Line):
+    """A then line: its check reads the response of the target under test."""
+
+    @field_validator("check")
+    @classmethod
+    def _check_compiles(cls, value: str | None) -> str | None:
+        return None if value is None else _compile(value, expressions.RESPONSE_SIDE)
+
+
+Scalar = str | int | float | bool | None
+
+
+class RequestBinding(_Model):
+    """Which HTTP requests a scenario's `when` covers."""
+
+    method: str
+    path: str
+    query: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: dict[str, Scalar] = Field(default_factory=dict)
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        method = value.upper()
+        if method not in HTTP_METHODS:
+            raise PydanticCustomError(
+                "http_method", "unknown HTTP method {value}", {"value": repr(value)}
+            )
+        return method
+
+    @field_validator("path")
+    @classmethod
+    def _valid_template(cls, value: str) -> str:
+        try:
+            PathTemplate(value)
+        except PathTemplateError as exc:
+            raise PydanticCustomError("path_template", "{message}", {"message": str(exc)}) from None
+        return value
+
+    @property
+    def template(self) -> PathTemplate:
+        return PathTemplate(self.path)
+
+
+class When(_Model):
+    """The trigger: words, optionally the request binding and a CEL `match` on the branch."""
+
+    text: str = Field(min_length=1)
+    request: RequestBinding | None = None
+    match: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+    @field_validator("match")
+    @classmethod
+    def _match_compiles(cls, value: str | None) -> str | None:
+        return None if value is None else _compile(value, expressions.REQUEST_SIDE)
+
+    @property
+    def bound(self) -> bool:
+        return self.request is not None
+
+
+class InputConstraints(_Model):
+    """Constraints on one input, as the proposal's property-based section writes them."""
+
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=0)
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    enum: tuple[Scalar, ...] | None = None
+    must_be_future: bool | None = None
+
+
+InputType = Literal[
+    "string", "integer", "number", "boolean", "datetime", "date", "uuid", "array", "object"
+]
+
+
+class Input(_Model):
+    """A typed input of a scenario, with constraints and examples (becomes a strategy later)."""
+
+    name: str
+    type: InputType
+    optional: bool = False
+    constraints: InputConstraints | None = None
+    examples: tuple[Any, ...] = ()
+
+
+class Output(_Model):
+    """An output a scenario promises: its type, a literal value or properties."""
+
+    name: str
+    type: InputType
+    value: Scalar = None
+    properties: tuple[dict[str, Any], ...] = ()
+
+
+def _lines(value: Any) -> Any:
+    # `given: text` and `then: text` are shorthand for a one-line list.
+    return [value] if isinstance(value, str | dict) else value
+
+
+class Scenario(_Model):
+    """A behavior: name, given (preconditions), when (trigger), then (outcomes)."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    given: tuple[RequestLine, ...] = ()
+    when: When
+    then: tuple[ResponseLine, ...] = Field(min_length=1)
+    inputs: tuple[Input, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    properties: tuple[dict[str, Any], ...] = ()
+
+    _lines_before = field_validator("given", "then", mode="before")(_lines)
+
+
+class Constraint(_Model):
+    """An operational requirement (latency, security, reliability, ...)."""
+
+    name: str = Field(min_length=1)
+    requirement: str = Field(min_length=1)
+    measurement: str | None = None
+    verification: str | None = None
+    exception: str | None = None
+
+
+class Accepted(_Model):
+    """A difference the spec accepts: where (`[METHOD] [/path] location`) and why."""
+
+    where: str
+    why: str = Field(min_length=1)
+
+    @field_validator("where")
+    @classmethod
+    def _valid_where(cls, value: str) -> str:
+        parsed = _WHERE.match(value.strip())
+        hint = "write '[METHOD] [/path/{param}] status|headers.NAME|body.PATH'"
+        if not parsed:
+            raise PydanticCustomError(
+                "where", "cannot read {value}: {hint}", {"value": repr(value), "hint": hint}
+            )
+        method, path, location = parsed.group("method", "path", "location")
+        if method and method not in HTTP_METHODS:
+            raise PydanticCustomError("where", "unknown HTTP method {m}", {"m": repr(method)})
+        if path:
+            try:
+                PathTemplate(path)
+            except PathTemplateError as exc:
+                raise PydanticCustomError("where", "{message}", {"message": str(exc)}) from None
+        if location.split(".", 1)[0].split("[", 1)[0] not in LOCATION_ROOTS:
+            raise PydanticCustomError(
+                "where",
+                "location {loc} must start with status, headers or body; {hint}",
+                {"loc": repr(location), "hint": hint},
+            )
+        return value.strip()
+
+    @property
+    def method(self) -> str | None:
+        return _where_part(self.where, "method")
+
+    @property
+    def path(self) -> str | None:
+        return _where_part(self.where, "path")
+
+    @property
+    def location(self) -> str:
+        return _where_part(self.where, "location") or ""
+
+
+def _where_part(where: str, name: str) -> str | None:
+    parsed = _WHERE.match(where)
+    return parsed.group(name) if parsed else None
+
+
+class Spec(_Model):
+    """A whole spec file: feature, scenarios, constraints and accepted differences."""
+
+    feature: str = Field(min_length=1)
+    description: str | None = None
+    scenarios: tuple[Scenario, ...] = ()
+    constraints: dict[str, tuple[Constraint, ...]] = Field(default_factory=dict)
+    accepted: tuple[Accepted, ...] = ()
+
+    def scenario(self, name: str) -> Scenario:
+        """The scenario called `name` (KeyError if none)."""
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(name)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return f"a mapping with {len(value)} keys"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__

@@ -1,0 +1,82 @@
+"""HTTP path templates such as `/tasks/{id}/complete`: parse, validate, match."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+__all__ = ["PathTemplate", "PathTemplateError"]
+
+_PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_LITERAL = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@%]+$")
+
+
+class PathTemplateError(ValueError):
+    """A path template is malformed; the message says what and how to fix it."""
+
+
+@dataclass(frozen=True)
+class PathTemplate:
+    """A path with `{name}` segments that each match exactly one path segment."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        validate_template(self.text)
+
+    @cached_property
+    def params(self) -> tuple[str, ...]:
+        """Names of the template's parameters, in order."""
+        return tuple(m.group(1) for s in _segments(self.text) if (m := _PARAM.match(s)))
+
+    @cached_property
+    def _regex(self) -> re.Pattern[str]:
+        parts = []
+        for segment in _segments(self.text):
+            match = _PARAM.match(segment)
+            parts.append(f"(?P<{match.group(1)}>[^/]+)" if match else re.escape(segment))
+        return re.compile("^/" + "/".join(parts) + "/?$")
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """Parameters of `path` (without query) if it fits the template, else None."""
+        found = self._regex.match(path)
+        return found.groupdict() if found else None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _segments(text: str) -> list[str]:
+    stripped = text.strip("/")
+    return stripped.split("/") if stripped else []
+
+
+def validate_template(text: str) -> None:
+    """Raise PathTemplateError naming the first bad part of `text`."""
+    if not text.startswith("/"):
+        raise PathTemplateError(f"path template {text!r} must start with '/'")
+    if "?" in text or "#" in text:
+        raise PathTemplateError(
+            f"path template {text!r} holds a query or fragment; put query conditions under 'query'"
+        )
+    seen: set[str] = set()
+    for segment in _segments(text):
+        if not segment:
+            raise PathTemplateError(f"path template {text!r} has an empty segment ('//')")
+        if "{" in segment or "}" in segment:
+            match = _PARAM.match(segment)
+            if not match:
+                raise PathTemplateError(
+                    f"path template {text!r}: segment {segment!r} must be a literal or a whole "
+                    "'{name}' parameter"
+                )
+            if match.group(1) in seen:
+                raise PathTemplateError(
+                    f"path template {text!r} repeats parameter {{{match.group(1)}}}"
+                )
+            seen.add(match.group(1))
+        elif not _LITERAL.match(segment):
+            raise PathTemplateError(
+                f"path template {text!r}: segment {segment!r} has characters a path cannot hold"
+            )
