@@ -9,6 +9,7 @@ machine-checked. Bindings are CEL expressions over `request`, `response` and
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -133,6 +134,47 @@ class RequestBinding(_Model):
     @property
     def template(self) -> PathTemplate:
         return PathTemplate(self.path)
+
+    def accepts(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: Any,
+    ) -> dict[str, str] | None:
+        """The path parameters if a request fits this binding, else None.
+
+        `headers` keys are lower-case; a query or header condition of "*" only
+        asks for presence; body conditions are dotted paths into a JSON body.
+        """
+        if method.upper() != self.method:
+            return None
+        params = self.template.match(path)
+        if params is None:
+            return None
+        if not _conditions_hold(self.query, query):
+            return None
+        if not _conditions_hold({k.lower(): v for k, v in self.headers.items()}, headers):
+            return None
+        if any(_dig(body, field) != (True, value) for field, value in self.body.items()):
+            return None
+        return params
+
+
+def _conditions_hold(wanted: Mapping[str, str], present: Mapping[str, str]) -> bool:
+    return all(
+        name in present and (value == "*" or present[name] == value)
+        for name, value in wanted.items()
+    )
+
+
+def _dig(body: Any, dotted: str) -> tuple[bool, Any]:
+    for name in dotted.split("."):
+        if not isinstance(body, Mapping) or name not in body:
+            return (False, None)
+        body = body[name]
+    return (True, body)
 
 
 class When(_Model):

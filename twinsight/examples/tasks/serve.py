@@ -17,12 +17,8 @@ async def start(
     """Start `app`; return its runner and the bound port (an ephemeral one for port 0)."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    server = site._server
-    sockets = getattr(server, "sockets", None) or []
-    bound = sockets[0].getsockname()[1] if sockets else port
-    return runner, int(bound)
+    await web.TCPSite(runner, host, port).start()
+    return runner, int(runner.addresses[0][1])
 
 
 def serve(make_app: Callable[[], web.Application], name: str, host: str, port: int) -> None:
