@@ -70,3 +70,20 @@ def test_errors_name_file_line_and_key(tmp_path: Path, text: str, message: str) 
 def test_missing_named_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_flags_override_one_field_of_a_section(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[capture]\nsample = 0.25\nmax_body = 10\n"))
+    changed = config.with_overrides(capture={"sample": 0.5, "max_body": None})
+    assert changed.capture.sample == 0.5
+    assert changed.capture.max_body == 10
+
+
+def test_a_bad_flag_value_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"capture\.sample"):
+        Config().with_overrides(capture={"sample": 2.0})
+
+
+def test_session_by_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="session_by"):
+        load_config(write(tmp_path, '[capture]\nsession_by = "ip address"\n'))

@@ -39,9 +39,24 @@ example_app = typer.Typer(
     help="Run the bundled Task Management example services.", no_args_is_help=True
 )
 config_app = typer.Typer(help="Check and show the twinsight.toml config.", no_args_is_help=True)
+store_app = typer.Typer(help="Inspect the exchange store.", no_args_is_help=True)
 app.add_typer(spec_app, name="spec")
+app.add_typer(store_app, name="store")
 app.add_typer(example_app, name="example")
 app.add_typer(config_app, name="config")
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Config file [default: ./twinsight.toml if present]"),
+]
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="DuckDB store file [default: from the config].")
+]
+SegmentsOption = Annotated[
+    Path | None,
+    typer.Option("--segments", help="Folder of Parquet segments [default: from the config]."),
+]
 
 
 def _version(value: bool) -> None:
@@ -117,18 +132,47 @@ def spec_show(
 
 
 @config_app.command("show")
-def config_show(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Config file [default: ./twinsight.toml if present]"),
-    ] = None,
-) -> None:
+def config_show(config: ConfigOption = None) -> None:
     """Validate the config and print the settings in force, defaults included.
 
     Example: twinsight config show --config twinsight.toml
     """
     settings = load_config(config)
     out.print_json(settings.model_dump_json())
+
+
+# ---------------------------------------------------------------- store
+
+
+@store_app.command("info")
+def store_info_command(
+    store: StoreOption = None, segments: SegmentsOption = None, config: ConfigOption = None
+) -> None:
+    """Count what a store holds: per source, target and endpoint, time span, size.
+
+    Example: twinsight store info --store twinsight.duckdb --segments segments/
+    """
+    from twinsight.store import open_store, store_info
+
+    settings = load_config(config)
+    if store is None and segments is None:
+        store, segments = settings.store.path, settings.store.segments
+    paths = [p for p in (store, segments) if p is not None]
+    info = store_info(open_store(store, segments), paths)
+    out.print(
+        f"[bold]{info.exchanges}[/] exchanges, {info.size_bytes / 1e6:.1f} MB, "
+        f"from {info.first or '-'} to {info.last or '-'}"
+    )
+    _print_counts("by source", info.by_source)
+    for target, outcomes in info.by_target.items():
+        _print_counts(f"target {target}", outcomes)
+    _print_counts("by endpoint", info.by_endpoint)
+    _print_counts("capture counters", info.counters)
+
+
+def _print_counts(title: str, counts: dict[str, int]) -> None:
+    if counts:
+        out.print(f"{title}: " + ", ".join(f"{escape(k)} {v}" for k, v in counts.items()))
 
 
 # ---------------------------------------------------------------- example

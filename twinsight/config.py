@@ -15,7 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, fie
 
 from twinsight.errors import ConfigError, Location, Problem
 
-__all__ = ["DEFAULT_CONFIG_FILE", "Config", "NormalizeRule", "load_config"]
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "CaptureSettings",
+    "Config",
+    "NormalizeRule",
+    "RedactionSettings",
+    "StoreSettings",
+    "load_config",
+]
 
 DEFAULT_CONFIG_FILE = "twinsight.toml"
 PRIMARY_TARGET = "legacy"
@@ -33,6 +41,9 @@ class StoreSettings(_Section):
     flush_interval_s: float = Field(
         default=1.0, gt=0, description="longest a capture waits to be written"
     )
+    max_backlog: int = Field(
+        default=100_000, ge=1, description="exchanges waiting to be written before drops start"
+    )
 
 
 class RedactionSettings(_Section):
@@ -41,6 +52,42 @@ class RedactionSettings(_Section):
     headers: tuple[str, ...] = Field(default=(), description="extra header names to redact")
     body_fields: tuple[str, ...] = Field(
         default=(), description="JSON paths to redact, e.g. user.password"
+    )
+    query_params: tuple[str, ...] = Field(
+        default=("access_token", "api_key", "apikey", "client_secret", "password"),
+        description="query parameters to redact",
+    )
+
+
+class CaptureSettings(_Section):
+    """How the proxy and the sink capture and mirror."""
+
+    sample: float = Field(default=1.0, ge=0, le=1, description="share of sessions mirrored")
+    session_by: str = Field(
+        default="header:authorization",
+        pattern=r"^(header|cookie):[!#$%&'*+.^_`|~0-9A-Za-z-]+$|^client$",
+        description="what keeps a session together: header:NAME, cookie:NAME or client "
+        "(the client address, also the fallback when the header or cookie is absent)",
+    )
+    max_body: int = Field(default=1 << 20, ge=0, description="body bytes stored per message")
+    mirror_timeout_s: float = Field(default=5.0, gt=0, description="per-target timeout")
+    mirror_queue: int = Field(
+        default=1000, ge=1, description="mirrored exchanges in flight before drops start"
+    )
+    mirror_writes: bool = Field(
+        default=False, description="also mirror methods other than GET, HEAD and OPTIONS"
+    )
+    shadow_header: str = Field(
+        default="X-Twinsight-Shadow", description="marker header sent with every mirror"
+    )
+    shadow_host_suffix: bool = Field(
+        default=False, description="append -shadow to the Host of mirrors (as Envoy does)"
+    )
+    correlate: bool = Field(
+        default=True, description="rewrite legacy ids into the target's own in mirrors"
+    )
+    shutdown_grace_s: float = Field(
+        default=5.0, ge=0, description="wait for in-flight mirrors at shutdown"
     )
 
 
@@ -72,6 +119,7 @@ class Config(_Section):
     spec: Path | None = None
     store: StoreSettings = StoreSettings()
     redaction: RedactionSettings = RedactionSettings()
+    capture: CaptureSettings = CaptureSettings()
     normalize: tuple[NormalizeRule, ...] = ()
     readiness: ReadinessSettings = ReadinessSettings()
 
@@ -84,9 +132,25 @@ class Config(_Section):
         return targets
 
     def with_overrides(self, **changes: Any) -> Config:
-        """A copy with flag values applied; None means "flag not given"."""
-        given = {k: v for k, v in changes.items() if v is not None}
-        return self.model_validate({**self.model_dump(), **given}) if given else self
+        """A copy with flag values applied; None means "flag not given".
+
+        A dict value overrides fields of that section: `capture={"sample": 0.5}`.
+        """
+        current = self.model_dump()
+        given: dict[str, Any] = {}
+        for key, value in changes.items():
+            if isinstance(value, dict):
+                fields = {k: v for k, v in value.items() if v is not None}
+                if fields:
+                    given[key] = {**current[key], **fields}
+            elif value is not None:
+                given[key] = value
+        if not given:
+            return self
+        try:
+            return self.model_validate({**current, **given})
+        except ValidationError as exc:
+            raise ConfigError([_flag_problem(e) for e in exc.errors(include_url=False)]) from None
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -114,6 +178,11 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(
             [_problem(str(file), text, e) for e in exc.errors(include_url=False)]
         ) from None
+
+
+def _flag_problem(error: Any) -> Problem:
+    dotted = ".".join(str(part) for part in error["loc"])
+    return Problem(Location("command line"), f"{dotted}: {error['msg']}")
 
 
 def _decode_location(file: str, message: str) -> Location:

@@ -1,5 +1,54 @@
 """Exchanges at rest: the DuckDB schema, Parquet segments, redaction before writing.
 
 A leaf package: it imports nothing from twinsight but `twinsight.errors`.
-Built by the capture issue.
+Producers build `Exchange` records and hand them to a `StoreWriter`; readers
+use `open_store` for SQL views over a DuckDB file, a segment folder, or both.
+The tables and every column are described in README.md beside this file.
 """
+
+from twinsight.store.counters import CaptureCounters
+from twinsight.store.ids import new_id
+from twinsight.store.info import StoreInfo, store_info
+from twinsight.store.reader import open_store
+from twinsight.store.records import (
+    PRIMARY_TARGET,
+    SOURCES,
+    Body,
+    BodyAccumulator,
+    Correlation,
+    ErrorKind,
+    Exchange,
+    Headers,
+    Response,
+    Source,
+)
+from twinsight.store.redact import KEY_ENV, Redactor
+from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, StoreError
+from twinsight.store.writer import StoreWriter, open_writer, writer_name
+
+__all__ = [
+    "KEY_ENV",
+    "PRIMARY_TARGET",
+    "SOURCES",
+    "Body",
+    "BodyAccumulator",
+    "CaptureCounters",
+    "Correlation",
+    "DuckDBSink",
+    "ErrorKind",
+    "Exchange",
+    "Headers",
+    "Redactor",
+    "Response",
+    "SegmentSink",
+    "Sink",
+    "Source",
+    "StoreError",
+    "StoreInfo",
+    "StoreWriter",
+    "new_id",
+    "open_store",
+    "open_writer",
+    "store_info",
+    "writer_name",
+]

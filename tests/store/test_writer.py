@@ -1,0 +1,258 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from twinsight.store import (
+    Body,
+    CaptureCounters,
+    DuckDBSink,
+    Exchange,
+    Redactor,
+    Response,
+    SegmentSink,
+    StoreError,
+    StoreWriter,
+    new_id,
+    open_store,
+    store_info,
+)
+from twinsight.store.schema import TABLES
+
+from .helpers import SECRET, exchange
+
+README = Path(__file__).parents[2] / "twinsight" / "store" / "README.md"
+
+
+def write_all(sink: DuckDBSink | SegmentSink, exchanges: list[Exchange], **kw: object) -> None:
+    writer = StoreWriter(sink, redactor=Redactor(), flush_interval=0.05, **kw).start()  # type: ignore[arg-type]
+    for item in exchanges:
+        assert writer.submit(item)
+    writer.close()
+
+
+def test_every_column_is_documented() -> None:
+    text = README.read_text(encoding="utf-8")
+    for table in TABLES.values():
+        assert f"`{table.name}`" in text
+        for column in table.columns:
+            assert f"| `{column.name}` |" in text, column.name
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "segments"])
+def test_exchanges_round_trip_through_either_store(tmp_path: Path, kind: str) -> None:
+    items = [exchange(f"/tasks/{i}") for i in range(250)]
+    if kind == "duckdb":
+        write_all(DuckDBSink(tmp_path / "s.duckdb"), items)
+        db = open_store(tmp_path / "s.duckdb")
+    else:
+        write_all(SegmentSink(tmp_path / "seg", "w1"), items)
+        db = open_store(segments=tmp_path / "seg")
+    rows = db.execute("SELECT id, path FROM exchanges ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == sorted(i.id for i in items)
+    per_target = dict(db.execute("SELECT target, count(*) FROM responses GROUP BY 1").fetchall())
+    assert per_target == {"legacy": 250, "candidate": 250}
+    body = db.execute("SELECT body FROM responses WHERE target = 'legacy' LIMIT 1").fetchone()
+    assert body is not None
+    assert orjson.loads(body[0]) == {"id": 1}
+
+
+def test_a_file_and_segments_read_as_one(tmp_path: Path) -> None:
+    write_all(DuckDBSink(tmp_path / "s.duckdb"), [exchange("/a")])
+    write_all(SegmentSink(tmp_path / "seg", "w1"), [exchange("/b"), exchange("/c")])
+    db = open_store(tmp_path / "s.duckdb", tmp_path / "seg")
+    info = store_info(db, [tmp_path / "s.duckdb", tmp_path / "seg"])
+    assert info.exchanges == 3
+    assert info.by_source == {"proxy": 3}
+    assert info.by_target == {"candidate": {"answered": 3}, "legacy": {"answered": 3}}
+    assert info.counters["stored"] == 3
+    assert info.size_bytes > 0
+
+
+def test_endpoints_in_the_overview_fold_ids(tmp_path: Path) -> None:
+    paths = ["/tasks/17", "/tasks/18/complete", "/tasks/0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b"]
+    write_all(SegmentSink(tmp_path, "w"), [exchange(p) for p in paths])
+    info = store_info(open_store(segments=tmp_path), [tmp_path])
+    assert info.by_endpoint == {"GET /tasks/{id}": 2, "GET /tasks/{id}/complete": 1}
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "segments"])
+def test_no_secret_reaches_the_bytes_on_disk(tmp_path: Path, kind: str) -> None:
+    password = "hunter2-correct-horse"
+    login = Exchange(
+        id=new_id(),
+        source="proxy",
+        method="POST",
+        path="/login",
+        query=f"access_token={SECRET}x",
+        headers=(("Content-Type", "application/json"), ("X-Api-Key", f"{SECRET}y")),
+        body=Body.of(orjson.dumps({"user": {"password": password}}), 1 << 20),
+        responses=(Response("legacy", 200, (("Set-Cookie", f"sid={SECRET}z"),)),),
+    )
+    redactor = Redactor(
+        headers=["X-Api-Key"], body_fields=["user.password"], query_params=["access_token"]
+    )
+    target = tmp_path / ("s.duckdb" if kind == "duckdb" else "seg")
+    sink = DuckDBSink(target) if kind == "duckdb" else SegmentSink(target, "w")
+    writer = StoreWriter(sink, redactor=redactor).start()
+    writer.submit(login)
+    writer.submit(exchange())
+    writer.close()
+    files = [target] if target.is_file() else list(target.iterdir())
+    raw = b"".join(f.read_bytes() for f in files)
+    assert raw  # something was written
+    for secret in (SECRET, password):
+        assert secret.encode() not in raw
+
+
+def test_a_cut_json_body_with_secret_fields_configured_is_withheld(tmp_path: Path) -> None:
+    body = orjson.dumps({"padding": "x" * 100, "token": "zz-secret"})
+    item = Exchange(
+        id=new_id(),
+        source="proxy",
+        method="POST",
+        path="/",
+        body=Body.of(body, 50),
+        headers=(("Content-Type", "application/json"),),
+    )
+    sink = SegmentSink(tmp_path, "w")
+    writer = StoreWriter(sink, redactor=Redactor(body_fields=["token"]), max_body=50).start()
+    writer.submit(item)
+    writer.close()
+    row = (
+        open_store(segments=tmp_path)
+        .execute("SELECT request_body, request_size, request_truncated FROM exchanges")
+        .fetchone()
+    )
+    assert row == (b"", len(body), True)
+
+
+def test_gzip_bodies_are_stored_decoded_with_their_encoding(tmp_path: Path) -> None:
+    import gzip
+
+    raw = orjson.dumps({"hello": "world"})
+    item = Exchange(
+        id=new_id(),
+        source="proxy",
+        method="GET",
+        path="/",
+        responses=(
+            Response(
+                "legacy", 200, (("Content-Encoding", "gzip"),), Body.of(gzip.compress(raw), 1000)
+            ),
+        ),
+    )
+    write_all(SegmentSink(tmp_path, "w"), [item])
+    row = open_store(segments=tmp_path).execute("SELECT body, encoding FROM responses").fetchone()
+    assert row == (raw, "gzip")
+
+
+def test_a_full_backlog_drops_and_counts(tmp_path: Path) -> None:
+    counters = CaptureCounters()
+    writer = StoreWriter(
+        SegmentSink(tmp_path, "w"),
+        redactor=Redactor(),
+        counters=counters,
+        max_backlog=3,
+        flush_interval=60,
+    )
+    accepted = [writer.submit(exchange()) for _ in range(5)]
+    assert accepted == [True, True, True, False, False]
+    assert counters["dropped.store_backlog"] == 2
+    writer.start().close()
+    assert counters["stored"] == 3
+
+
+def test_a_failing_sink_keeps_the_batch_for_the_next_flush(tmp_path: Path) -> None:
+    class Flaky(SegmentSink):
+        fail = True
+
+        def write(self, tables):  # type: ignore[no-untyped-def]
+            if self.fail:
+                self.fail = False
+                raise OSError("disk full")
+            super().write(tables)
+
+    writer = StoreWriter(Flaky(tmp_path, "w"), redactor=Redactor())
+    writer.submit(exchange())
+    with pytest.raises(OSError, match="disk full"):
+        writer.flush()
+    assert writer.backlog == 1
+    assert writer.flush() == 1
+    assert open_store(segments=tmp_path).execute("SELECT count(*) FROM exchanges").fetchone() == (
+        1,
+    )
+
+
+def test_an_open_writer_locks_readers_out_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    script = (
+        f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+        "print('open', flush=True); time.sleep(30)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreError, match="another process holds it"):
+            open_store(path)
+    finally:
+        holder.kill()
+        holder.communicate()
+
+
+def test_not_a_store(tmp_path: Path) -> None:
+    (tmp_path / "x.duckdb").write_bytes(b"hello")
+    with pytest.raises(StoreError, match=r"x\.duckdb"):
+        open_store(tmp_path / "x.duckdb")
+    with pytest.raises(StoreError, match="no such store file"):
+        open_store(tmp_path / "missing.duckdb")
+    duckdb.connect(str(tmp_path / "other.duckdb")).close()
+    with pytest.raises(StoreError, match="not a twinsight store"):
+        open_store(tmp_path / "other.duckdb")
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from twinsight.store import DuckDBSink, Redactor, StoreWriter
+    from tests.store.helpers import exchange
+    sink = DuckDBSink(Path(sys.argv[1]))
+    writer = StoreWriter(sink, redactor=Redactor(), flush_interval=0.05).start()
+    while True:
+        writer.submit(exchange())
+        if writer.counters["stored"] >= 200:
+            print("stored", flush=True)
+        time.sleep(0.0005)
+    """
+)
+
+
+def test_kill_9_leaves_a_readable_store(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "stored"
+    time.sleep(0.2)
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate()
+    db = open_store(path)
+    exchanges = db.execute("SELECT count(*) FROM exchanges").fetchone()
+    responses = db.execute("SELECT count(*) FROM responses").fetchone()
+    assert exchanges is not None
+    assert responses is not None
+    assert exchanges[0] >= 200
+    assert responses[0] == 2 * exchanges[0]  # whole batches only

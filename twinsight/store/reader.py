@@ -1,0 +1,65 @@
+"""Reading a store: a DuckDB file, a folder of Parquet segments, or both, as one set of views.
+
+Readers never write to what they read: the DuckDB file is attached read-only
+and segments are read where they lie, so analysis can run while a capture that
+writes segments goes on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from twinsight.store.schema import SCHEMA_VERSION, TABLES
+from twinsight.store.sinks import StoreError, connect
+
+__all__ = ["open_store"]
+
+
+def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with views `exchanges`, `responses`, `correlations`,
+    `capture_counters` over the DuckDB file at `path` and the segments in `segments`."""
+    if path is None and segments is None:
+        raise StoreError("no store given: pass --store FILE or --segments DIR (or set [store])")
+    sources: dict[str, list[str]] = {name: [] for name in TABLES}
+    connection = duckdb.connect()
+    if path is not None:
+        _attach(connection, path)
+        for name in sources:
+            sources[name].append(f"SELECT * FROM stored.{name}")
+    if segments is not None:
+        if not segments.is_dir():
+            raise StoreError(f"{segments}: no such segment folder")
+        for name in sources:
+            files = sorted(str(f) for f in segments.glob(f"{name}-*.parquet"))
+            if files:
+                listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+                sources[name].append(
+                    f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+                )
+    for name, table in TABLES.items():
+        empty = f"SELECT {', '.join(f'NULL::{c.sql} AS {c.name}' for c in table.columns)} LIMIT 0"
+        union = " UNION ALL BY NAME ".join(sources[name] or [empty])
+        connection.execute(f"CREATE VIEW {name} AS {union}")
+    return connection
+
+
+def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    if not path.exists():
+        raise StoreError(f"{path}: no such store file")
+    connect(path, read_only=True).close()  # the clear error, if it cannot be opened
+    connection.execute(f"ATTACH '{_quote(path)}' AS stored (READ_ONLY)")
+    try:
+        row = connection.execute("SELECT max(version) FROM stored.schema_version").fetchone()
+    except duckdb.Error:
+        raise StoreError(f"{path}: not a twinsight store (no schema_version table)") from None
+    found = row[0] if row else None
+    if found is None or int(found) > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: store schema version {found}; this twinsight reads up to {SCHEMA_VERSION}"
+        )
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")

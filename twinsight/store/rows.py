@@ -1,0 +1,130 @@
+"""Exchanges into table rows: bodies decoded, secrets redacted. Runs on the writer's thread."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pyarrow as pa
+
+from twinsight.store.decode import decode_body
+from twinsight.store.records import Body, Exchange, Headers, Response
+from twinsight.store.redact import Redactor
+from twinsight.store.schema import CORRELATIONS, EXCHANGES, RESPONSES, Table
+
+__all__ = ["WITHHELD", "Batch"]
+
+WITHHELD = b""
+"""What is stored for a body that configured field redaction could not parse: nothing."""
+
+
+class Batch:
+    """Columns of rows for each table, built one exchange at a time, then turned into Arrow."""
+
+    def __init__(self, redactor: Redactor, writer: str, max_body: int) -> None:
+        self.redactor, self.writer, self.max_body = redactor, writer, max_body
+        self.columns: dict[str, dict[str, list[Any]]] = {
+            t.name: defaultdict(list) for t in (EXCHANGES, RESPONSES, CORRELATIONS)
+        }
+        self.count = 0
+
+    def add(self, exchange: Exchange) -> None:
+        """Append one exchange's rows."""
+        self.count += 1
+        body, content_type, encoding, truncated = self._body(exchange.headers, exchange.body)
+        self._row(
+            EXCHANGES,
+            id=exchange.id,
+            ts=exchange.ts,
+            source=exchange.source,
+            session=exchange.session,
+            method=exchange.method,
+            scheme=exchange.scheme,
+            host=exchange.host,
+            path=exchange.path,
+            query=self.redactor.redact_query(exchange.query),
+            request_headers=self._headers(exchange.headers),
+            request_body=body,
+            request_content_type=content_type,
+            request_encoding=encoding,
+            request_size=exchange.body.size,
+            request_sha256=exchange.body.sha256,
+            request_truncated=truncated,
+            origin=exchange.origin,
+            writer=self.writer,
+        )
+        for response in exchange.responses:
+            self._response(exchange.id, response)
+        for pair in exchange.correlations:
+            self._row(
+                CORRELATIONS,
+                exchange_id=exchange.id,
+                target=pair.target,
+                location=pair.location,
+                legacy_value=pair.legacy_value,
+                target_value=pair.target_value,
+            )
+
+    def _response(self, exchange_id: str, response: Response) -> None:
+        body, content_type, encoding, truncated = self._body(response.headers, response.body)
+        self._row(
+            RESPONSES,
+            exchange_id=exchange_id,
+            target=response.target,
+            status=response.status,
+            headers=self._headers(response.headers),
+            body=body,
+            content_type=content_type,
+            encoding=encoding,
+            body_size=response.body.size,
+            body_sha256=response.body.sha256,
+            truncated=truncated,
+            latency_ms=response.latency_ms,
+            error=response.error,
+        )
+
+    def _row(self, table: Table, **values: Any) -> None:
+        columns = self.columns[table.name]
+        for name, value in values.items():
+            columns[name].append(value)
+
+    def _headers(self, headers: Headers) -> list[dict[str, str]]:
+        return [{"name": n, "value": v} for n, v in self.redactor.redact_headers(headers)]
+
+    def _body(self, headers: Headers, body: Body) -> tuple[bytes, str | None, str | None, bool]:
+        """(stored bytes, content type, original encoding, truncated) for one body."""
+        content_type = encoding = None
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == "content-type" and content_type is None:
+                content_type = value
+            elif lowered == "content-encoding" and encoding is None:
+                encoding = value
+        data, truncated = body.data, body.truncated
+        if encoding and not truncated:
+            decoded, ok = decode_body(data, encoding, self.max_body + 1)
+            if ok:
+                data, truncated = decoded[: self.max_body], len(decoded) > self.max_body
+        if self.redactor.body_fields and data and _may_be_json(content_type):
+            data, parsed = self.redactor.redact_json(data)
+            if not parsed and (truncated or content_type is not None):
+                # A cut or malformed JSON body could hold a configured secret we cannot find.
+                data = WITHHELD
+        return data, content_type, encoding, truncated
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The batch as one Arrow table per table name (empty tables left out)."""
+        result = {}
+        for table in (EXCHANGES, RESPONSES, CORRELATIONS):
+            columns = self.columns[table.name]
+            if columns:
+                schema = table.arrow_schema()
+                result[table.name] = pa.table(
+                    {c.name: pa.array(columns[c.name], c.arrow) for c in table.columns},
+                    schema=schema,
+                )
+        return result
+
+
+def _may_be_json(content_type: str | None) -> bool:
+    return content_type is None or "json" in content_type.lower()
