@@ -1,0 +1,93 @@
+import asyncio
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from twinsight.correlation import CorrelationBook, id_values, learn_pairs, rewrite_request
+from twinsight.store import Body, Response
+
+UUID = "0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b"
+
+
+def answer(target: str, body: object, status: int = 201, location: str = "") -> Response:
+    headers = (("Location", location),) if location else ()
+    return Response(target, status, headers, Body.of(orjson.dumps(body), 1 << 20))
+
+
+def test_pairs_come_from_id_fields_at_any_depth_and_location() -> None:
+    legacy = answer(
+        "legacy", {"id": 17, "title": "a", "owner": {"user_id": 3}}, location="/tasks/17"
+    )
+    candidate = answer(
+        "candidate", {"id": UUID, "title": "a", "owner": {"user_id": 3}}, location=f"/tasks/{UUID}"
+    )
+    assert learn_pairs(legacy, candidate) == {"17": UUID}
+
+
+def test_lists_pair_item_by_item_and_failures_teach_nothing() -> None:
+    legacy = answer("legacy", {"items": [{"id": 1}, {"id": 2}]})
+    candidate = answer("candidate", {"items": [{"id": "a"}, {"id": "b"}]})
+    assert learn_pairs(legacy, candidate) == {"1": "a", "2": "b"}
+    assert learn_pairs(legacy, answer("candidate", {"id": "x"}, status=500)) == {}
+
+
+def test_a_request_is_rewritten_in_path_query_and_body() -> None:
+    pairs = {"17": UUID, "3": "c3"}
+    out = rewrite_request(
+        "candidate",
+        "/tasks/17/complete",
+        "task_id=17&page=3",
+        orjson.dumps({"parent_id": 17, "title": "17"}),
+        pairs,
+    )
+    assert out.path == f"/tasks/{UUID}/complete"
+    assert out.query == f"task_id={UUID}&page=3"
+    assert orjson.loads(out.body) == {"parent_id": UUID, "title": "17"}
+    assert {c.location for c in out.correlations} == {"path", "query.task_id", "body.parent_id"}
+
+
+@given(
+    st.lists(st.text("ab17/", max_size=5), max_size=4).map(lambda s: "/" + "/".join(s)),
+    st.dictionaries(st.text("xyz", min_size=1, max_size=3), st.text("17", max_size=3), max_size=3),
+)
+def test_without_a_known_id_nothing_changes(path: str, query: dict[str, str]) -> None:
+    from urllib.parse import urlencode
+
+    encoded = urlencode(query)
+    out = rewrite_request("candidate", path, encoded, b"", {"999": "z"})
+    assert (out.path, out.query, out.correlations) == (path, encoded, ())
+
+
+def test_id_values_of_a_response() -> None:
+    legacy = answer("legacy", {"id": 17, "tags": [{"tagId": "t1"}]}, location="/tasks/17")
+    assert id_values(legacy) == {"17", "t1"}
+
+
+async def test_a_request_waits_for_a_pair_still_in_flight() -> None:
+    book = CorrelationBook("candidate")
+    legacy = answer("legacy", {"id": 17})
+    book.announce("x1", legacy)
+    waiting = asyncio.ensure_future(book.rewrite("/tasks/17", "", b"", wait=5))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    book.settle("x1", legacy, answer("candidate", {"id": UUID}))
+    out = await asyncio.wait_for(waiting, 1)
+    assert out.path == f"/tasks/{UUID}"
+
+
+async def test_the_wait_is_bounded_and_a_failed_mirror_releases_it() -> None:
+    book = CorrelationBook("candidate")
+    book.announce("x1", answer("legacy", {"id": 5}))
+    out = await book.rewrite("/tasks/5", "", b"", wait=0.05)
+    assert out.path == "/tasks/5"
+    book.settle("x1", answer("legacy", {"id": 5}), None)
+    out = await asyncio.wait_for(book.rewrite("/tasks/5", "", b"", wait=5), 1)
+    assert out.path == "/tasks/5"
+
+
+async def test_the_book_forgets_the_oldest_pairs() -> None:
+    book = CorrelationBook("candidate", max_pairs=2)
+    for i in range(4):
+        book.settle(str(i), answer("legacy", {"id": i}), answer("candidate", {"id": f"c{i}"}))
+    assert dict(book.pairs) == {"2": "c2", "3": "c3"}

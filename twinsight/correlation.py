@@ -1,0 +1,242 @@
+"""Identifier correlation between targets: "legacy task 17 is candidate task 0b5e…".
+
+When each target creates its own identifiers, a later request that names the
+legacy's id must reach another target with that target's id. This module
+learns legacy-id -> target-id pairs from the answers both gave to the same
+request (JSON id fields, `Location` headers) and rewrites later requests (path
+segments, id-like query values and JSON body fields). Shared by the live proxy
+and the replayer; the pure functions take plain data, `CorrelationBook` adds the
+waiting: a request naming an id whose pair is still in flight waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+import orjson
+
+from twinsight.store import Correlation, Response
+from twinsight.store.decode import decode_body
+
+__all__ = [
+    "CorrelationBook",
+    "Rewritten",
+    "id_values",
+    "learn_pairs",
+    "rewrite_request",
+]
+
+# `id`, `uuid`, `task_id`, `taskId`, `task-id`, `ids`: names that hold identifiers.
+_ID_NAME = re.compile(r"^(id|uuid|guid|key|ids)$|[_-](id|uuid|guid|ids)$|[a-z](Id|Uuid|Ids)$", re.I)
+_MAX_BODY = 1 << 20
+
+
+def _is_id_name(name: str) -> bool:
+    return bool(_ID_NAME.search(name))
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and value != ""
+
+
+def _json(response: Response) -> Any:
+    if response.body.truncated or not response.body.data:
+        return None
+    data = response.body.data
+    encoding = response.header("content-encoding")
+    if encoding:
+        data, ok = decode_body(data, encoding, _MAX_BODY)
+        if not ok:
+            return None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _location_segments(response: Response) -> list[str]:
+    location = response.header("location")
+    return [unquote(s) for s in urlsplit(location).path.split("/")] if location else []
+
+
+# Segments shaped like identifiers: numbers, uuids, hex, long tokens.
+_ID_SHAPE = re.compile(r"^(\d+|[0-9a-fA-F-]{8,}|[A-Za-z0-9_-]{20,})$")
+
+
+def id_values(response: Response) -> set[str]:
+    """Every identifier a response hands out (id-like JSON fields, `Location` segments)."""
+    values = {str(v) for _, v in _id_fields(_json(response))}
+    values.update(s for s in _location_segments(response) if _ID_SHAPE.match(s))
+    return values
+
+
+def _id_fields(node: Any, where: str = "body") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if _is_id_name(str(key)) and _scalar(value):
+                yield f"{where}.{key}", value
+            yield from _id_fields(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for item in node:
+            yield from _id_fields(item, f"{where}[*]")
+
+
+def learn_pairs(legacy: Response, other: Response) -> dict[str, Any]:
+    """legacy id -> the other target's id, from two successful answers to the same request."""
+    if not (_ok(legacy) and _ok(other)):
+        return {}
+    pairs: dict[str, Any] = {}
+    _walk_pairs(_json(legacy), _json(other), pairs)
+    ours, theirs = _location_segments(legacy), _location_segments(other)
+    if len(ours) == len(theirs):
+        for mine, yours in zip(ours, theirs, strict=True):
+            if mine != yours and mine and yours:
+                pairs.setdefault(mine, yours)
+    return pairs
+
+
+def _ok(response: Response) -> bool:
+    return response.status is not None and 200 <= response.status < 300
+
+
+def _walk_pairs(mine: Any, yours: Any, pairs: dict[str, Any]) -> None:
+    if isinstance(mine, dict) and isinstance(yours, dict):
+        for key in mine.keys() & yours.keys():
+            a, b = mine[key], yours[key]
+            if _is_id_name(str(key)) and _scalar(a) and _scalar(b):
+                if str(a) != str(b):
+                    pairs.setdefault(str(a), b)
+            else:
+                _walk_pairs(a, b, pairs)
+    elif isinstance(mine, list) and isinstance(yours, list) and len(mine) == len(yours):
+        for a, b in zip(mine, yours, strict=True):
+            _walk_pairs(a, b, pairs)
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A request as it goes to one target, and the rewrites that made it."""
+
+    path: str
+    query: str
+    body: bytes
+    correlations: tuple[Correlation, ...] = ()
+
+
+def referenced(path: str, query: str, body: bytes) -> set[str]:
+    """What in a request could be an identifier: path segments, id-like query and body values."""
+    values = {unquote(s) for s in path.split("/") if s}
+    values.update(v for k, v in parse_qsl(query, keep_blank_values=True) if _is_id_name(k))
+    values.update(str(v) for _, v in _id_fields(_body_json(body)))
+    return values
+
+
+def _body_json(body: bytes) -> Any:
+    if not body or body[:1] not in b"{[":
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def rewrite_request(
+    target: str, path: str, query: str, body: bytes, pairs: Mapping[str, Any]
+) -> Rewritten:
+    """The request with every known legacy id replaced by `target`'s (a pure function)."""
+    if not pairs:
+        return Rewritten(path, query, body)
+    found: list[Correlation] = []
+
+    def swap(value: str, where: str) -> str:
+        if value in pairs:
+            new = str(pairs[value])
+            found.append(Correlation(target, value, new, where))
+            return new
+        return value
+
+    new_path = "/".join(
+        quote(swap(unquote(s), "path"), safe="@:!$&'()*+,;=-._~")
+        if s in pairs or unquote(s) in pairs
+        else s
+        for s in path.split("/")
+    )
+    new_query = query
+    items = parse_qsl(query, keep_blank_values=True)
+    if any(_is_id_name(k) and v in pairs for k, v in items):
+        new_query = urlencode(
+            [(k, swap(v, f"query.{k}") if _is_id_name(k) else v) for k, v in items]
+        )
+    new_body = body
+    document = _body_json(body)
+    if document is not None and _swap_body(document, pairs, target, "body", found):
+        new_body = orjson.dumps(document)
+    return Rewritten(new_path, new_query, new_body, tuple(found))
+
+
+def _swap_body(
+    node: Any, pairs: Mapping[str, Any], target: str, where: str, found: list[Correlation]
+) -> bool:
+    changed = False
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if _is_id_name(str(key)) and _scalar(value) and str(value) in pairs:
+                node[key] = pairs[str(value)]
+                found.append(Correlation(target, str(value), str(node[key]), f"{where}.{key}"))
+                changed = True
+            else:
+                changed |= _swap_body(value, pairs, target, f"{where}.{key}", found)
+    elif isinstance(node, list):
+        for item in node:
+            changed |= _swap_body(item, pairs, target, f"{where}[*]", found)
+    return changed
+
+
+class CorrelationBook:
+    """The pairs learned so far for one target, and ids whose pair is still on its way.
+
+    Bounded: the oldest pairs are forgotten past `max_pairs`. Runs on one event loop.
+    """
+
+    def __init__(self, target: str, *, max_pairs: int = 100_000) -> None:
+        self.target, self.max_pairs = target, max_pairs
+        self.pairs: OrderedDict[str, Any] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._announced: dict[str, set[str]] = {}
+
+    def announce(self, exchange_id: str, legacy: Response) -> None:
+        """The legacy answered `exchange_id`; its ids are pending until `settle`."""
+        fresh = {v for v in id_values(legacy) if v not in self.pairs and v not in self._pending}
+        if not fresh:
+            return
+        loop = asyncio.get_running_loop()
+        for value in fresh:
+            self._pending[value] = loop.create_future()
+        self._announced[exchange_id] = fresh
+
+    def settle(self, exchange_id: str, legacy: Response, other: Response | None) -> dict[str, Any]:
+        """Learn from the two answers to `exchange_id` and release requests waiting on them."""
+        learned = learn_pairs(legacy, other) if other is not None else {}
+        for value, mapped in learned.items():
+            self.pairs[value] = mapped
+            self.pairs.move_to_end(value)
+        while len(self.pairs) > self.max_pairs:
+            self.pairs.popitem(last=False)
+        for value in self._announced.pop(exchange_id, set()):
+            future = self._pending.pop(value, None)
+            if future is not None and not future.done():
+                future.set_result(None)
+        return learned
+
+    async def rewrite(self, path: str, query: str, body: bytes, *, wait: float) -> Rewritten:
+        """Wait (at most `wait` seconds) for pairs this request needs, then rewrite it."""
+        waiting = [self._pending[v] for v in referenced(path, query, body) if v in self._pending]
+        if waiting:
+            await asyncio.wait(waiting, timeout=wait)
+        return rewrite_request(self.target, path, query, body, self.pairs)
