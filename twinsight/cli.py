@@ -9,15 +9,15 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from twinsight import __version__
-from twinsight.config import load_config
-from twinsight.errors import CheckFailed, SpecError, TwinsightError
+from twinsight.config import Config, load_config
+from twinsight.errors import CheckFailed, SpecError, TwinsightError, UserError
 from twinsight.spec import SpecCoverage, load_spec, spec_coverage, spec_markdown
 
 __all__ = ["app", "main"]
@@ -156,7 +156,7 @@ def store_info_command(
 
     settings = load_config(config)
     if store is None and segments is None:
-        store, segments = settings.store.path, settings.store.segments
+        store, segments = settings.store.locations()
     paths = [p for p in (store, segments) if p is not None]
     info = store_info(open_store(store, segments), paths)
     out.print(
@@ -173,6 +173,201 @@ def store_info_command(
 def _print_counts(title: str, counts: dict[str, int]) -> None:
     if counts:
         out.print(f"{title}: " + ", ".join(f"{escape(k)} {v}" for k, v in counts.items()))
+
+
+# ---------------------------------------------------------------- capture
+
+UrlOption = Annotated[str | None, typer.Option(show_default=False)]
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target", help="Another target to mirror to, NAME=URL (repeatable).", show_default=False
+    ),
+]
+ListenOption = Annotated[str, typer.Option("--listen", help="HOST:PORT to listen on.")]
+AdminOption = Annotated[
+    str | None,
+    typer.Option("--admin", help="HOST:PORT for /health and /metrics.", show_default=False),
+]
+SampleOption = Annotated[
+    float | None, typer.Option("--sample", min=0, max=1, help="Share of sessions mirrored.")
+]
+MaxBodyOption = Annotated[
+    int | None, typer.Option("--max-body", min=0, help="Body bytes stored per message.")
+]
+MirrorTimeoutOption = Annotated[
+    float | None, typer.Option("--mirror-timeout", min=0.001, help="Per-target timeout (s).")
+]
+MirrorQueueOption = Annotated[
+    int | None, typer.Option("--mirror-queue", min=1, help="Mirrors in flight before drops.")
+]
+WritesOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--mirror-writes/--no-mirror-writes",
+        help="Also mirror POST, PUT, PATCH, DELETE (see README).",
+        show_default=False,
+    ),
+]
+SuffixOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--shadow-host-suffix/--no-shadow-host-suffix",
+        help="Append -shadow to mirrored Hosts.",
+        show_default=False,
+    ),
+]
+CorrelateOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--correlate/--no-correlate",
+        help="Rewrite legacy ids into each target's own.",
+        show_default=False,
+    ),
+]
+
+
+def _capture_config(
+    config: Path | None,
+    targets: dict[str, str | None],
+    extra: list[str] | None,
+    store: Path | None,
+    segments: Path | None,
+    capture: dict[str, object],
+) -> Config:
+    settings = load_config(config)
+    named = {k: v for k, v in targets.items() if v}
+    for item in extra or []:
+        name, equals, url = item.partition("=")
+        if not equals:
+            raise UserError(f"--target {item!r}: expected NAME=URL")
+        named[name.strip()] = url.strip()
+    stores = {"path": store, "segments": segments} if store or segments else {}
+    if store and not segments:
+        stores["segments"] = None
+    merged = {**{k: str(v) for k, v in settings.targets.items()}, **named}
+    changed = settings.with_overrides(targets=merged, capture=capture)
+    if stores:
+        changed = changed.model_copy(update={"store": changed.store.model_copy(update=stores)})
+    return changed
+
+
+def _run_capture(
+    mode: Literal["proxy", "sink"], settings: Config, listen: str, admin: str | None
+) -> None:
+    from twinsight.proxy.service import parse_address, serve
+
+    address = parse_address(listen, "--listen")
+    admin_address = parse_address(admin, "--admin") if admin else None
+    summary = serve(mode, settings, address, admin_address, lambda line: err.print(escape(line)))
+    err.print(escape(summary.line()))
+
+
+@app.command("proxy")
+def proxy(
+    legacy: Annotated[
+        str | None, typer.Option("--legacy", help="The legacy service's URL.")
+    ] = None,
+    candidate: Annotated[
+        str | None, typer.Option("--candidate", help="The candidate's URL.")
+    ] = None,
+    replica: Annotated[
+        str | None, typer.Option("--replica", help="A second legacy (noise).")
+    ] = None,
+    target: TargetOption = None,
+    listen: ListenOption = "127.0.0.1:8080",
+    admin: AdminOption = None,
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    sample: SampleOption = None,
+    max_body: MaxBodyOption = None,
+    mirror_timeout: MirrorTimeoutOption = None,
+    mirror_queue: MirrorQueueOption = None,
+    mirror_writes: WritesOption = None,
+    shadow_host_suffix: SuffixOption = None,
+    correlate: CorrelateOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve clients from the legacy and mirror their requests to the candidate, recording both.
+
+    Example: twinsight proxy --legacy http://127.0.0.1:8081 --candidate http://127.0.0.1:8082
+    """
+    settings = _capture_config(
+        config,
+        {"legacy": legacy, "replica": replica, "candidate": candidate},
+        target,
+        store,
+        segments,
+        _capture_flags(
+            sample,
+            max_body,
+            mirror_timeout,
+            mirror_queue,
+            mirror_writes,
+            shadow_host_suffix,
+            correlate,
+        ),
+    )
+    _run_capture("proxy", settings, listen, admin)
+
+
+@app.command("sink")
+def sink(
+    legacy: Annotated[str | None, typer.Option("--legacy", help="A legacy replica's URL.")] = None,
+    candidate: Annotated[
+        str | None, typer.Option("--candidate", help="The candidate's URL.")
+    ] = None,
+    replica: Annotated[
+        str | None, typer.Option("--replica", help="A second legacy (noise).")
+    ] = None,
+    target: TargetOption = None,
+    listen: ListenOption = "127.0.0.1:8090",
+    admin: AdminOption = None,
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    sample: SampleOption = None,
+    max_body: MaxBodyOption = None,
+    mirror_timeout: MirrorTimeoutOption = None,
+    mirror_queue: MirrorQueueOption = None,
+    mirror_writes: WritesOption = None,
+    correlate: CorrelateOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Take requests mirrored by nginx, Envoy or Istio and fan them out to every target.
+
+    Example: twinsight sink --legacy http://10.0.0.5:8081 --candidate http://10.0.0.6:8082
+    """
+    settings = _capture_config(
+        config,
+        {"legacy": legacy, "replica": replica, "candidate": candidate},
+        target,
+        store,
+        segments,
+        _capture_flags(
+            sample, max_body, mirror_timeout, mirror_queue, mirror_writes, None, correlate
+        ),
+    )
+    _run_capture("sink", settings, listen, admin)
+
+
+def _capture_flags(
+    sample: float | None,
+    max_body: int | None,
+    mirror_timeout: float | None,
+    mirror_queue: int | None,
+    mirror_writes: bool | None,
+    suffix: bool | None,
+    correlate: bool | None,
+) -> dict[str, object]:
+    return {
+        "sample": sample,
+        "max_body": max_body,
+        "mirror_timeout_s": mirror_timeout,
+        "mirror_queue": mirror_queue,
+        "mirror_writes": mirror_writes,
+        "shadow_host_suffix": suffix,
+        "correlate": correlate,
+    }
 
 
 # ---------------------------------------------------------------- example

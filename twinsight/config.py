@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_FILE = "twinsight.toml"
+DEFAULT_STORE_FILE = "twinsight.duckdb"
 PRIMARY_TARGET = "legacy"
 
 
@@ -44,6 +45,12 @@ class StoreSettings(_Section):
     max_backlog: int = Field(
         default=100_000, ge=1, description="exchanges waiting to be written before drops start"
     )
+
+    def locations(self) -> tuple[Path | None, Path | None]:
+        """(DuckDB file, segment folder); `twinsight.duckdb` here when neither is set."""
+        if self.path is None and self.segments is None:
+            return Path(DEFAULT_STORE_FILE), None
+        return self.path, self.segments
 
 
 class RedactionSettings(_Section):
@@ -71,6 +78,9 @@ class CaptureSettings(_Section):
     )
     max_body: int = Field(default=1 << 20, ge=0, description="body bytes stored per message")
     mirror_timeout_s: float = Field(default=5.0, gt=0, description="per-target timeout")
+    legacy_timeout_s: float = Field(
+        default=60.0, gt=0, description="how long the proxy waits for the legacy"
+    )
     mirror_queue: int = Field(
         default=1000, ge=1, description="mirrored exchanges in flight before drops start"
     )

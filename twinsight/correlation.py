@@ -220,9 +220,11 @@ class CorrelationBook:
             self._pending[value] = loop.create_future()
         self._announced[exchange_id] = fresh
 
-    def settle(self, exchange_id: str, legacy: Response, other: Response | None) -> dict[str, Any]:
-        """Learn from the two answers to `exchange_id` and release requests waiting on them."""
-        learned = learn_pairs(legacy, other) if other is not None else {}
+    def settle(
+        self, exchange_id: str, legacy: Response | None, other: Response | None
+    ) -> dict[str, Any]:
+        """Learn from the two answers to `exchange_id` (None: no answer) and release waiters."""
+        learned = learn_pairs(legacy, other) if legacy is not None and other is not None else {}
         for value, mapped in learned.items():
             self.pairs[value] = mapped
             self.pairs.move_to_end(value)

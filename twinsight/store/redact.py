@@ -49,10 +49,13 @@ class Redactor:
         env_key = os.environ.get(KEY_ENV, "")
         self._key = key or (env_key.encode() if env_key else os.urandom(32))
 
+    def fingerprint(self, value: str) -> str:
+        """A keyed hash of `value` (16 hex digits): equal values, equal fingerprints."""
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:16]
+
     def marker(self, secret: str) -> str:
         """The stored stand-in for `secret`: equal secrets, equal markers."""
-        digest = hmac.new(self._key, secret.encode(), hashlib.sha256).hexdigest()[:16]
-        return f"<redacted:{digest}>"
+        return f"<redacted:{self.fingerprint(secret)}>"
 
     def redact_headers(self, headers: Headers) -> Headers:
         """`headers` with secret values replaced; names, order and repeats kept."""

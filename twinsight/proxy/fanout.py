@@ -1,0 +1,236 @@
+"""Mirroring one request to every target at once, then handing the whole exchange to the store.
+
+A `Flight` is one mirrored request: a task per target, started the moment the
+request is read (never after the legacy answers, never one after another), and
+a collector that waits for the legacy answer and every target, then submits the
+exchange. The number of flights is bounded; past the bound a request is not
+mirrored and the drop is counted. Nothing here is on the client's path: the
+proxy only starts a flight and later hands it the legacy answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from multidict import CIMultiDict
+
+from twinsight.correlation import CorrelationBook
+from twinsight.store import (
+    PRIMARY_TARGET,
+    Body,
+    CaptureCounters,
+    Correlation,
+    Exchange,
+    Headers,
+    Response,
+    Source,
+    StoreWriter,
+)
+
+from .metrics import CaptureMetrics
+from .tasks import TaskSet
+from .upstream import Target
+
+__all__ = ["Fanout", "Flight", "MirrorOptions", "Request"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request as read from the client, with the body read once for every target."""
+
+    id: str
+    ts: datetime
+    method: str
+    path: str
+    query: str
+    scheme: str
+    host: str
+    headers: Headers
+    body: bytes
+    session: str | None
+    forward_headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
+
+
+@dataclass(frozen=True)
+class MirrorOptions:
+    """How mirrors are sent."""
+
+    max_body: int = 1 << 20
+    queue: int = 1000
+    shadow_header: str = "X-Twinsight-Shadow"
+    shadow_host_suffix: bool = False
+    correlate: bool = True
+    legacy_timeout: float = 60.0
+
+
+class Flight:
+    """One mirrored request in progress."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.legacy: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.calls: dict[str, asyncio.Task[tuple[Response, tuple[Correlation, ...]]]] = {}
+
+    def legacy_answered(self, response: Response) -> None:
+        """Hand over the legacy answer (the proxy calls this exactly once)."""
+        if not self.legacy.done():
+            self.legacy.set_result(response)
+
+
+class Fanout:
+    """Starts flights to the mirror targets and collects them into exchanges."""
+
+    def __init__(
+        self,
+        mirrors: list[Target],
+        writer: StoreWriter,
+        *,
+        source: Source,
+        options: MirrorOptions,
+        counters: CaptureCounters,
+        metrics: CaptureMetrics,
+    ) -> None:
+        self.mirrors, self.writer, self.source = mirrors, writer, source
+        self.options, self.counters, self.metrics = options, counters, metrics
+        self.books = {
+            t.name: CorrelationBook(t.name)
+            for t in mirrors
+            if options.correlate and t.name != PRIMARY_TARGET
+        }
+        self._calls = TaskSet()
+        self._collectors = TaskSet()
+
+    @property
+    def in_flight(self) -> int:
+        """Flights not yet handed to the store."""
+        return len(self._collectors)
+
+    def start(self, request: Request) -> Flight | None:
+        """Start mirroring `request` now; None (and a counted drop) when too many are in flight."""
+        if len(self._collectors) >= self.options.queue:
+            self.counters.add("dropped.queue_full")
+            return None
+        flight = Flight(request)
+        for target in self.mirrors:
+            flight.calls[target.name] = self._calls.start(
+                self._call(target, flight), name=f"mirror {target.name} {request.id}"
+            )
+        self._collectors.start(self._collect(flight), name=f"collect {request.id}")
+        self.counters.add("mirrored")
+        return flight
+
+    def record(self, request: Request, legacy: Response) -> None:
+        """Store a request that is not mirrored (a write without --mirror-writes)."""
+        self._submit(request, [legacy], ())
+
+    def legacy_answered(self, flight: Flight, legacy: Response) -> None:
+        """Hand over the legacy answer: its ids become pending for each target until it answers.
+
+        The proxy calls this before the client has the last byte of the answer, so a
+        client's next request cannot name an id the books have not heard of.
+        """
+        if flight.legacy.done():
+            return
+        for book in self.books.values():
+            book.announce(flight.request.id, legacy)
+        flight.legacy.set_result(legacy)
+
+    async def _call(
+        self, target: Target, flight: Flight
+    ) -> tuple[Response, tuple[Correlation, ...]]:
+        request, book = flight.request, self.books.get(target.name)
+        path, query, body = request.path, request.query, request.body
+        pairs: tuple[Correlation, ...] = ()
+        settled = False
+        try:
+            if book is not None:
+                rewritten = await book.rewrite(path, query, body, wait=target.timeout)
+                path, query, body = rewritten.path, rewritten.query, rewritten.body
+                pairs = rewritten.correlations
+            headers = self._headers(request, target, len(body))
+            response = await target.call(
+                request.method, path, query, headers, body, max_body=self.options.max_body
+            )
+            self.metrics.observe(response)
+            if target.name == PRIMARY_TARGET:
+                self.legacy_answered(flight, response)
+            if book is not None:
+                book.settle(request.id, await self._legacy_of(flight), response)
+                settled = True
+            return response, pairs
+        finally:
+            if book is not None and not settled:
+                book.settle(request.id, None, None)  # release requests waiting on these ids
+
+    def _headers(self, request: Request, target: Target, length: int) -> CIMultiDict[str]:
+        headers = request.forward_headers.copy()
+        headers[self.options.shadow_header] = "1"
+        if self.options.shadow_host_suffix and request.host:
+            host, colon, port = request.host.partition(":")
+            headers["Host"] = f"{host}-shadow{colon}{port}"
+        if "Content-Length" in headers:
+            headers["Content-Length"] = str(length)
+        return headers
+
+    async def _collect(self, flight: Flight) -> None:
+        names = list(flight.calls)
+        results = await asyncio.gather(*flight.calls.values(), return_exceptions=True)
+        responses: list[Response] = []
+        pairs: list[Correlation] = []
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, asyncio.CancelledError):
+                    log.error("mirror to %s failed", name, exc_info=result)
+                responses.append(Response(name, error="cancelled"))
+            else:
+                responses.append(result[0])
+                pairs.extend(result[1])
+        if PRIMARY_TARGET not in flight.calls:
+            legacy = await self._legacy_of(flight)
+            responses.insert(0, legacy or Response(PRIMARY_TARGET, error="cancelled"))
+        self._submit(flight.request, responses, tuple(pairs))
+
+    async def _legacy_of(self, flight: Flight) -> Response | None:
+        """The legacy answer, once there is one; None if it never came."""
+        try:
+            return await asyncio.wait_for(
+                asyncio.shield(flight.legacy), self.options.legacy_timeout
+            )
+        except (asyncio.CancelledError, TimeoutError):
+            return None
+
+    def _submit(
+        self, request: Request, responses: list[Response], pairs: tuple[Correlation, ...]
+    ) -> None:
+        exchange = Exchange(
+            id=request.id,
+            source=self.source,
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            scheme=request.scheme,
+            host=request.host,
+            headers=request.headers,
+            body=Body.of(request.body, self.options.max_body),
+            responses=tuple(responses),
+            session=request.session,
+            ts=request.ts,
+            correlations=pairs,
+        )
+        self.writer.submit(exchange)
+
+    async def drain(self, grace: float) -> int:
+        """Wait up to `grace` seconds for flights; cancel the rest (stored as `cancelled`)."""
+        if self._collectors.tasks:
+            await asyncio.wait(set(self._collectors.tasks), timeout=grace)
+        late = len(self._calls)
+        for task in list(self._calls.tasks):
+            task.cancel()
+        if self._collectors.tasks:
+            await asyncio.wait(set(self._collectors.tasks))
+        return late

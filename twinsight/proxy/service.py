@@ -1,0 +1,201 @@
+"""Running `twinsight proxy` or `twinsight sink`: listeners, admin endpoints, graceful shutdown.
+
+Shutdown order: stop accepting; let in-flight client requests finish; give
+in-flight mirrors `shutdown_grace_s`, then record the rest as `cancelled`;
+flush the store; report a one-line summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
+from aiohttp import web
+from yarl import URL
+
+from twinsight.config import Config
+from twinsight.errors import UserError
+from twinsight.store import (
+    PRIMARY_TARGET,
+    CaptureCounters,
+    Redactor,
+    StoreWriter,
+    open_writer,
+)
+
+from .fanout import Fanout, MirrorOptions
+from .intake import Intake
+from .metrics import CaptureMetrics
+from .shadow import ShadowProxy
+from .sink import MirrorSink
+from .upstream import Target
+
+__all__ = ["Address", "Summary", "parse_address", "run_capture", "serve"]
+
+Mode = Literal["proxy", "sink"]
+Address = tuple[str, int]
+
+
+def parse_address(text: str, flag: str) -> Address:
+    """`HOST:PORT` or `:PORT` (127.0.0.1) into a pair, with an error naming the flag."""
+    host, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise UserError(f"{flag} {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@dataclass
+class Summary:
+    """What one run captured."""
+
+    mode: str
+    counts: dict[str, int]
+    cancelled: int
+
+    def line(self) -> str:
+        """One line for the terminal at shutdown."""
+        c = self.counts
+        dropped = sum(v for k, v in c.items() if k.startswith("dropped."))
+        return (
+            f"twinsight {self.mode}: served {c.get('served', 0)}, sampled {c.get('sampled', 0)}, "
+            f"mirrored {c.get('mirrored', 0)}, stored {c.get('stored', 0)}, dropped {dropped}, "
+            f"mirrors cancelled at shutdown {self.cancelled}"
+        )
+
+
+def _targets(config: Config, mode: Mode) -> tuple[Target, list[Target]]:
+    if PRIMARY_TARGET not in config.targets:
+        raise UserError("no legacy target: pass --legacy URL (or set [targets] legacy)")
+    capture = config.capture
+    made = {
+        name: Target(name, URL(str(url)), capture.mirror_timeout_s)
+        for name, url in config.targets.items()
+    }
+    legacy = made[PRIMARY_TARGET]
+    if mode == "proxy":
+        legacy.timeout = capture.legacy_timeout_s
+        return legacy, [t for n, t in made.items() if n != PRIMARY_TARGET]
+    return legacy, list(made.values())
+
+
+async def run_capture(
+    mode: Mode,
+    config: Config,
+    listen: Address,
+    *,
+    admin: Address | None = None,
+    stop: asyncio.Event,
+    ready: Callable[[str], None] = lambda line: None,
+) -> Summary:
+    """Capture until `stop` is set; `ready` gets a line naming the bound addresses."""
+    counters, redactor = CaptureCounters(), _redactor(config)
+    capture, store = config.capture, config.store
+    legacy, mirrors = _targets(config, mode)
+    if not mirrors:
+        raise UserError("nothing to mirror to: pass --candidate URL (or set [targets])")
+    writer = open_writer(
+        *store.locations(),
+        redactor=redactor,
+        counters=counters,
+        max_body=capture.max_body,
+        flush_interval=store.flush_interval_s,
+        max_backlog=store.max_backlog,
+    )
+    metrics = CaptureMetrics(counters)
+    options = MirrorOptions(
+        max_body=capture.max_body,
+        queue=capture.mirror_queue,
+        shadow_header=capture.shadow_header,
+        shadow_host_suffix=capture.shadow_host_suffix,
+        correlate=capture.correlate,
+        legacy_timeout=capture.legacy_timeout_s,
+    )
+    fanout = Fanout(
+        mirrors, writer, source=mode, options=options, counters=counters, metrics=metrics
+    )
+    metrics.watch(writer, lambda: fanout.in_flight)
+    intake = Intake(counters, redactor, capture.sample, capture.session_by, capture.mirror_writes)
+    handler = (
+        ShadowProxy(legacy, fanout, intake).handle
+        if mode == "proxy"
+        else MirrorSink(fanout, intake).handle
+    )
+    opened = [legacy, *mirrors] if mode == "proxy" else mirrors
+    for target in opened:
+        await target.open()
+    runners: list[web.AppRunner] = []
+    try:
+        main = await _listen(_app(handler), listen, runners)
+        where = f"twinsight {mode} listening on http://{main[0]}:{main[1]}"
+        if admin is not None:
+            bound = await _listen(_admin_app(metrics, writer), admin, runners)
+            where += f", admin on http://{bound[0]}:{bound[1]}"
+        ready(where)
+        await stop.wait()
+    finally:
+        for runner in runners:
+            await runner.cleanup()  # stop accepting, finish in-flight client requests
+        cancelled = await fanout.drain(capture.shutdown_grace_s)
+        for target in opened:
+            await target.close()
+        await asyncio.get_running_loop().run_in_executor(None, writer.close)
+    return Summary(mode, counters.snapshot(), cancelled)
+
+
+def _redactor(config: Config) -> Redactor:
+    r = config.redaction
+    return Redactor(headers=r.headers, body_fields=r.body_fields, query_params=r.query_params)
+
+
+def _app(handler: Callable[[web.Request], object]) -> web.Application:
+    # No body limit of our own: the legacy decides what it accepts.
+    app = web.Application(client_max_size=0)
+    app.router.add_route("*", "/{tail:.*}", handler)  # type: ignore[arg-type]
+    return app
+
+
+def _admin_app(metrics: CaptureMetrics, writer: StoreWriter) -> web.Application:
+    async def health(_: web.Request) -> web.Response:
+        state = {"status": "ok", "store_backlog": writer.backlog}
+        return web.Response(body=orjson.dumps(state), content_type="application/json")
+
+    async def exposition(_: web.Request) -> web.Response:
+        return web.Response(
+            body=metrics.exposition(), headers={"Content-Type": "text/plain; version=0.0.4"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", exposition)
+    return app
+
+
+async def _listen(app: web.Application, address: Address, runners: list[web.AppRunner]) -> Address:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10)
+    await runner.setup()
+    runners.append(runner)
+    try:
+        await web.TCPSite(runner, address[0], address[1]).start()
+    except OSError as exc:
+        raise UserError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror}") from None
+    host, port = runner.addresses[-1][:2]
+    return str(host), int(port)
+
+
+def serve(
+    mode: Mode, config: Config, listen: Address, admin: Address | None, say: Callable[[str], None]
+) -> Summary:
+    """Run until SIGINT or SIGTERM (the command line's entry point)."""
+
+    async def main() -> Summary:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await run_capture(mode, config, listen, admin=admin, stop=stop, ready=say)
+
+    return asyncio.run(main())
