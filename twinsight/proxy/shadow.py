@@ -19,7 +19,7 @@ from twinsight.store import PRIMARY_TARGET, BodyAccumulator, Response
 from .fanout import Fanout, Flight
 from .headers import end_to_end, forwarded, to_tuple
 from .intake import Intake
-from .upstream import Target, error_kind
+from .upstream import Target, error_kind, payload
 
 __all__ = ["ShadowProxy"]
 
@@ -43,9 +43,11 @@ class ShadowProxy:
         captured = self.intake.capture(
             request, body, headers, host=request.host, scheme=request.scheme
         )
-        flight = None
+        flight, unmirrored = None, None
         if captured is not None and self.intake.mirrors(request.method):
-            flight = self.fanout.start(captured)
+            flight = self.fanout.start(captured)  # None when too many are in flight: dropped
+        elif captured is not None:
+            unmirrored = captured  # a write, kept with the legacy answer only
         legacy: Response | None = None
         try:
             legacy, answer = await self._forward(request, headers, body, flight)
@@ -55,8 +57,8 @@ class ShadowProxy:
             self.fanout.metrics.observe(legacy)
             if flight is not None:
                 self.fanout.legacy_answered(flight, legacy)
-            elif captured is not None:
-                self.fanout.record(captured, legacy)
+            elif unmirrored is not None:
+                self.fanout.record(unmirrored, legacy)
 
     async def _forward(
         self,
@@ -74,7 +76,7 @@ class ShadowProxy:
                 request.method,
                 self.legacy.url_for(path, query),
                 headers=headers,
-                data=body or None,
+                data=payload(body),
                 allow_redirects=False,
             )
         except (aiohttp.ClientError, TimeoutError, OSError) as error:

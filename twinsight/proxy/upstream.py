@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import io
 import time
 from dataclasses import dataclass
 
@@ -14,7 +14,16 @@ from twinsight.store import BodyAccumulator, ErrorKind, Response
 
 from .headers import end_to_end, to_tuple
 
-__all__ = ["Target", "error_kind"]
+__all__ = ["Target", "error_kind", "payload"]
+
+_LARGE = 1 << 20
+
+
+def payload(body: bytes) -> bytes | io.BytesIO | None:
+    """A request body for aiohttp: large ones as a stream, so the loop writes them in pieces."""
+    if not body:
+        return None
+    return io.BytesIO(body) if len(body) > _LARGE else body
 
 
 def error_kind(error: BaseException) -> ErrorKind:
@@ -79,7 +88,7 @@ class Target:
                 method,
                 self.url_for(path, query),
                 headers=headers,
-                data=body or None,
+                data=payload(body),
                 allow_redirects=False,
             ) as answer:
                 kept = BodyAccumulator(max_body)
@@ -92,8 +101,6 @@ class Target:
                     kept.body(),
                     _ms(started),
                 )
-        except asyncio.CancelledError:
-            raise
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             return Response(self.name, latency_ms=_ms(started), error=error_kind(error))
 

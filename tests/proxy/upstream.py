@@ -1,0 +1,127 @@
+"""A real upstream service for proxy tests, with the shapes of answer a proxy must pass through."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import itertools
+
+import orjson
+from aiohttp import web
+
+BIG = bytes(range(256)) * (12 * 4096)  # 12 MiB
+GZIPPED = gzip.compress(orjson.dumps({"hello": "world", "n": list(range(50))}))
+SEEN = web.AppKey("seen", list)
+
+
+def make_upstream(name: str, *, delay: float = 0.0, reset: bool = False) -> web.Application:
+    """An upstream named `name`; `delay` slows every answer, `reset` drops every connection."""
+    ids = itertools.count(1)
+    seen: list[dict[str, object]] = []
+
+    async def everything(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        seen.append(
+            {
+                "method": request.method,
+                "path": request.raw_path,
+                "headers": dict(request.headers),
+                "body": body,
+            }
+        )
+        if reset:
+            assert request.transport is not None
+            request.transport.abort()
+            raise web.HTTPInternalServerError
+        if delay:
+            await asyncio.sleep(delay)
+        route = request.path.rstrip("/").split("/")[1] if request.path != "/" else ""
+        return await HANDLERS.get(route, echo)(request, body, name, ids)
+
+    app = web.Application(client_max_size=0)
+    app[SEEN] = seen
+    app.router.add_route("*", "/{tail:.*}", everything)
+    return app
+
+
+async def echo(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    payload = {
+        "served_by": name,
+        "method": request.method,
+        "path": request.raw_path,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "body_size": len(body),
+    }
+    return web.Response(body=orjson.dumps(payload), content_type="application/json")
+
+
+async def cookies(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    response = web.Response(text="cookies", headers={"X-Custom": "a"})
+    response.headers.add("Set-Cookie", "session=abc123; Path=/; HttpOnly")
+    response.headers.add("Set-Cookie", "theme=dark; Path=/")
+    response.headers.add("X-Custom", "b")
+    return response
+
+
+async def chunked(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    for i in range(50):
+        await response.write(f"chunk {i}\n".encode() * 100)
+    await response.write_eof()
+    return response
+
+
+async def big(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    return web.Response(body=BIG, content_type="application/octet-stream")
+
+
+async def gzipped(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    return web.Response(
+        body=GZIPPED, headers={"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    )
+
+
+async def items(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    if request.method == "POST":
+        new = next(ids) if name == "legacy" else f"{name}-{next(ids)}"
+        return web.Response(
+            status=201,
+            body=orjson.dumps({"id": new}),
+            content_type="application/json",
+            headers={"Location": f"/items/{new}"},
+        )
+    item = request.path.split("/")[2] if request.path.count("/") >= 2 else ""
+    return web.Response(
+        body=orjson.dumps({"id": item, "served_by": name}), content_type="application/json"
+    )
+
+
+async def redirect(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    return web.Response(status=302, headers={"Location": "/echo/elsewhere"})
+
+
+HANDLERS = {
+    "cookies": cookies,
+    "chunked": chunked,
+    "big": big,
+    "gzip": gzipped,
+    "items": items,
+    "redirect": redirect,
+}
