@@ -1,71 +1,119 @@
 """`twinsight demo`: the bundled example run through every stage built so far.
 
-It starts both example services on ephemeral ports, checks the example spec,
-plays the scripted session against both and shows what each answered, then says
-which stages are not built yet.
+It checks the example spec, starts both example services on ephemeral ports,
+puts `twinsight proxy` in front of the legacy (writes mirrored, ids correlated),
+plays the scripted session through it, and shows from the store what each
+service answered. Then it says which stages are not built yet.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from twinsight.config import Config
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.auth import make_token
 from twinsight.examples.tasks.candidate.app import make_app as make_candidate
 from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.examples.tasks.serve import start
-from twinsight.examples.tasks.traffic import Outcome, run_session
+from twinsight.examples.tasks.traffic import SESSION, run_session
+from twinsight.proxy.service import Summary, run_capture
 from twinsight.spec import load_spec, spec_coverage
+from twinsight.store import open_store, store_info
 
-__all__ = ["NOT_BUILT", "run_demo"]
+__all__ = ["DEMO_STORE", "NOT_BUILT", "run_demo"]
 
+DEMO_STORE = Path("reports") / "demo.duckdb"
 NOT_BUILT = (
-    "capture: `twinsight proxy` / `twinsight sink` writing exchanges to the store",
     "replay: `twinsight import` and `twinsight replay`",
     "analysis: `twinsight analyze` (diff, noise, classification, clusters)",
     "report: readiness verdict and HTML/Markdown reports",
 )
 
 
-def run_demo(console: Console) -> None:
-    """Run the demo, printing to `console`."""
+def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
+    """Run the demo, printing to `console`; the captured exchanges stay in `store`."""
     spec_file = files() / "spec.yaml"
     coverage = spec_coverage(load_spec(spec_file))
     console.print(
         f"[bold]spec[/] {spec_file.name}: {len(coverage.scenarios)} scenarios, "
         f"{coverage.bound_lines} lines machine-checked, {coverage.unbound_lines} not"
     )
-    legacy, candidate = asyncio.run(_both_sessions())
-    console.print(_table(legacy, candidate))
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.unlink(missing_ok=True)
+    summary = asyncio.run(_capture_session(store))
+    console.print(f"[bold]capture[/] {summary.line()}")
+    console.print(_table(store))
+    info = store_info(open_store(store), [store])
+    console.print(
+        f"[bold]store[/] {store}: {info.exchanges} exchanges; "
+        f"try: twinsight store info --store {store}"
+    )
     console.print("[bold]not built yet[/] (see the open issues):")
     for stage in NOT_BUILT:
         console.print(f"  - {stage}")
 
 
-async def _both_sessions() -> tuple[list[Outcome], list[Outcome]]:
+async def _capture_session(store: Path) -> Summary:
     legacy_runner, legacy_port = await start(make_legacy())
     candidate_runner, candidate_port = await start(make_candidate())
+    config = Config.model_validate(
+        {
+            "targets": {
+                "legacy": f"http://127.0.0.1:{legacy_port}",
+                "candidate": f"http://127.0.0.1:{candidate_port}",
+            },
+            "store": {"path": store, "flush_interval_s": 0.2},
+            "capture": {"mirror_writes": True},
+        }
+    )
+    stop, ready = asyncio.Event(), asyncio.Event()
+    lines: list[str] = []
+
+    def listening(line: str) -> None:
+        lines.append(line)
+        ready.set()
+
+    capture = asyncio.ensure_future(
+        run_capture("proxy", config, ("127.0.0.1", 0), stop=stop, ready=listening)
+    )
     try:
-        token = make_token("demo")
-        return await asyncio.gather(
-            run_session(f"http://127.0.0.1:{legacy_port}", token),
-            run_session(f"http://127.0.0.1:{candidate_port}", token),
+        await asyncio.wait(
+            {capture, asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
         )
+        if capture.done():
+            return capture.result()
+        proxy_url = lines[0].split()[4].rstrip(",")
+        await run_session(proxy_url, make_token("demo"))
     finally:
+        stop.set()
+        summary = await capture
         await legacy_runner.cleanup()
         await candidate_runner.cleanup()
+    return summary
 
 
-def _table(legacy: list[Outcome], candidate: list[Outcome]) -> Table:
-    table = Table(title="The scripted session against both services")
-    for column in ("request", "legacy", "candidate", "expected classification"):
+def _table(store: Path) -> Table:
+    rows = (
+        open_store(store)
+        .execute(
+            "SELECT e.id, e.method, "
+            "e.path || CASE WHEN e.query = '' THEN '' ELSE '?' || e.query END, "
+            "max(r.status) FILTER (r.target = 'legacy'), "
+            "max(coalesce(r.status::VARCHAR, r.error)) FILTER (r.target = 'candidate') "
+            "FROM exchanges e JOIN responses r ON r.exchange_id = e.id "
+            "GROUP BY ALL ORDER BY e.id"
+        )
+        .fetchall()
+    )
+    table = Table(title="The scripted session through twinsight proxy, as stored")
+    for column in ("request (as the client sent it)", "legacy", "candidate", "expected"):
         table.add_column(column)
-    for left, right in zip(legacy, candidate, strict=True):
-        step = left.step
-        request = f"{step.method} {step.path}"
+    for (_, method, path, legacy, candidate), step in zip(rows, SESSION, strict=False):
         expected = step.expect + (f" ({step.note})" if step.note else "")
-        table.add_row(request, str(left.status), str(right.status), expected)
+        table.add_row(f"{method} {path}", str(legacy), str(candidate), expected)
     return table

@@ -158,8 +158,12 @@ def test_example_service_runs_and_stops_on_sigterm(service: str, tmp_path: Path)
     assert returncode == 0
 
 
-def test_demo_runs_and_says_what_is_not_built() -> None:
-    shown = twinsight("demo")
+def test_demo_captures_the_session_and_says_what_is_not_built(tmp_path: Path) -> None:
+    shown = twinsight("demo", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
+    assert "stored 27, dropped 0" in shown.stdout
     assert "candidate_error" in shown.stdout
     assert "not built yet" in shown.stdout
+    info = twinsight("store", "info", "--store", "reports/demo.duckdb", cwd=tmp_path)
+    assert info.returncode == 0, info.stderr
+    assert info.stdout.startswith("27 exchanges")
