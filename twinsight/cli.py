@@ -370,6 +370,17 @@ def _capture_flags(
     }
 
 
+@app.command("mitm-addon")
+def mitm_addon() -> None:
+    """Print the path of the mitmproxy addon, for `mitmdump -s`.
+
+    Example: mitmdump --mode reverse:http://127.0.0.1:8081 -s "$(twinsight mitm-addon)" --set twinsight_candidate=http://127.0.0.1:8082
+    """
+    import twinsight.proxy
+
+    sys.stdout.write(f"{Path(twinsight.proxy.__file__).parent / 'mitm.py'}\n")
+
+
 # ---------------------------------------------------------------- example
 
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
