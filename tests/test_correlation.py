@@ -67,7 +67,7 @@ def test_id_values_of_a_response() -> None:
 async def test_a_request_waits_for_a_pair_still_in_flight() -> None:
     book = CorrelationBook("candidate")
     legacy = answer("legacy", {"id": 17})
-    book.announce("x1", legacy)
+    book.announce("x1", id_values(legacy))
     waiting = asyncio.ensure_future(book.rewrite("/tasks/17", "", b"", wait=5))
     await asyncio.sleep(0.05)
     assert not waiting.done()
@@ -78,7 +78,7 @@ async def test_a_request_waits_for_a_pair_still_in_flight() -> None:
 
 async def test_the_wait_is_bounded_and_a_failed_mirror_releases_it() -> None:
     book = CorrelationBook("candidate")
-    book.announce("x1", answer("legacy", {"id": 5}))
+    book.announce("x1", {"5"})
     out = await book.rewrite("/tasks/5", "", b"", wait=0.05)
     assert out.path == "/tasks/5"
     book.settle("x1", answer("legacy", {"id": 5}), None)

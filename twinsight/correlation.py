@@ -25,6 +25,7 @@ from twinsight.store import Correlation, Response
 from twinsight.store.decode import decode_body
 
 __all__ = [
+    "CREATING_METHODS",
     "CorrelationBook",
     "Rewritten",
     "id_values",
@@ -35,6 +36,8 @@ __all__ = [
 # `id`, `uuid`, `task_id`, `taskId`, `task-id`, `ids`: names that hold identifiers.
 _ID_NAME = re.compile(r"^(id|uuid|guid|key|ids)$|[_-](id|uuid|guid|ids)$|[a-z](Id|Uuid|Ids)$", re.I)
 _MAX_BODY = 1 << 20
+CREATING_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""Answers to these hand out new ids; only they are learned from (a listing's order may differ)."""
 
 
 def _is_id_name(name: str) -> bool:
@@ -210,9 +213,9 @@ class CorrelationBook:
         self._pending: dict[str, asyncio.Future[None]] = {}
         self._announced: dict[str, set[str]] = {}
 
-    def announce(self, exchange_id: str, legacy: Response) -> None:
-        """The legacy answered `exchange_id`; its ids are pending until `settle`."""
-        fresh = {v for v in id_values(legacy) if v not in self.pairs and v not in self._pending}
+    def announce(self, exchange_id: str, ids: set[str]) -> None:
+        """The legacy answered `exchange_id` with `ids` (`id_values`): pending until `settle`."""
+        fresh = {v for v in ids if v not in self.pairs and v not in self._pending}
         if not fresh:
             return
         loop = asyncio.get_running_loop()

@@ -1,8 +1,8 @@
 """Mirroring one request to every target at once, then handing the whole exchange to the store.
 
 A `Flight` is one mirrored request: a task per target, started the moment the
-request is read (never after the legacy answers, never one after another), and
-a collector that waits for the legacy answer and every target, then submits the
+request is read (never after the legacy answers, never one after another). The
+task that finishes last waits for the legacy answer if need be and submits the
 exchange. The number of flights is bounded; past the bound a request is not
 mirrored and the drop is counted. Nothing here is on the client's path: the
 proxy only starts a flight and later hands it the legacy answer.
@@ -17,7 +17,7 @@ from datetime import datetime
 
 from multidict import CIMultiDict
 
-from twinsight.correlation import CorrelationBook
+from twinsight.correlation import CREATING_METHODS, CorrelationBook, id_values
 from twinsight.store import (
     PRIMARY_TARGET,
     Body,
@@ -69,21 +69,19 @@ class MirrorOptions:
 
 
 class Flight:
-    """One mirrored request in progress."""
+    """One mirrored request in progress: the legacy answer and each mirror's, as they arrive."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, targets: list[str]) -> None:
         self.request = request
         self.legacy: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        self.calls: dict[str, asyncio.Task[tuple[Response, tuple[Correlation, ...]]]] = {}
-
-    def legacy_answered(self, response: Response) -> None:
-        """Hand over the legacy answer (the proxy calls this exactly once)."""
-        if not self.legacy.done():
-            self.legacy.set_result(response)
+        self.learns = request.method in CREATING_METHODS
+        self.targets = targets
+        self.answers: dict[str, Response] = {}
+        self.pairs: list[Correlation] = []
 
 
 class Fanout:
-    """Starts flights to the mirror targets and collects them into exchanges."""
+    """Starts flights to the mirror targets; the last call of a flight hands it to the store."""
 
     def __init__(
         self,
@@ -103,25 +101,19 @@ class Fanout:
             if options.correlate and t.name != PRIMARY_TARGET
         }
         self._calls = TaskSet()
-        self._collectors = TaskSet()
-
-    @property
-    def in_flight(self) -> int:
+        self.in_flight = 0
         """Flights not yet handed to the store."""
-        return len(self._collectors)
 
     def start(self, request: Request) -> Flight | None:
         """Start mirroring `request` now; None (and a counted drop) when too many are in flight."""
-        if len(self._collectors) >= self.options.queue:
+        if self.in_flight >= self.options.queue:
             self.counters.add("dropped.queue_full")
             return None
-        flight = Flight(request)
-        for target in self.mirrors:
-            flight.calls[target.name] = self._calls.start(
-                self._call(target, flight), name=f"mirror {target.name} {request.id}"
-            )
-        self._collectors.start(self._collect(flight), name=f"collect {request.id}")
+        self.in_flight += 1
         self.counters.add("mirrored")
+        flight = Flight(request, [t.name for t in self.mirrors])
+        for target in self.mirrors:
+            self._calls.start(self._call(target, flight), name=f"mirror {target.name}")
         return flight
 
     def record(self, request: Request, legacy: Response) -> None:
@@ -136,36 +128,39 @@ class Fanout:
         """
         if flight.legacy.done():
             return
-        for book in self.books.values():
-            book.announce(flight.request.id, legacy)
+        if self.books and flight.learns:
+            ids = id_values(legacy)
+            for book in self.books.values():
+                book.announce(flight.request.id, ids)
         flight.legacy.set_result(legacy)
 
-    async def _call(
-        self, target: Target, flight: Flight
-    ) -> tuple[Response, tuple[Correlation, ...]]:
+    async def _call(self, target: Target, flight: Flight) -> None:
         request, book = flight.request, self.books.get(target.name)
-        path, query, body = request.path, request.query, request.body
-        pairs: tuple[Correlation, ...] = ()
-        settled = False
+        response = Response(target.name, error="cancelled")
         try:
+            path, query, body = request.path, request.query, request.body
             if book is not None:
                 rewritten = await book.rewrite(path, query, body, wait=target.timeout)
                 path, query, body = rewritten.path, rewritten.query, rewritten.body
-                pairs = rewritten.correlations
+                flight.pairs.extend(rewritten.correlations)
             headers = self._headers(request, target, len(body))
             response = await target.call(
                 request.method, path, query, headers, body, max_body=self.options.max_body
             )
             self.metrics.observe(response)
+        except Exception:
+            log.exception("mirror to %s failed", target.name)
+            response = Response(target.name, error="protocol")
+        finally:
+            # Runs when cancelled at shutdown too: the flight is stored with `cancelled`.
             if target.name == PRIMARY_TARGET:
                 self.legacy_answered(flight, response)
-            if book is not None:
-                book.settle(request.id, await self._legacy_of(flight), response)
-                settled = True
-            return response, pairs
-        finally:
-            if book is not None and not settled:
-                book.settle(request.id, None, None)  # release requests waiting on these ids
+            flight.answers[target.name] = response
+            if book is not None and flight.learns:
+                legacy = await self._legacy_of(flight) if response.error is None else None
+                book.settle(request.id, legacy, response)  # also releases requests waiting
+            if len(flight.answers) == len(flight.targets):
+                await self._complete(flight)
 
     def _headers(self, request: Request, target: Target, length: int) -> CIMultiDict[str]:
         headers = request.forward_headers.copy()
@@ -177,32 +172,19 @@ class Fanout:
             headers["Content-Length"] = str(length)
         return headers
 
-    async def _collect(self, flight: Flight) -> None:
-        names = list(flight.calls)
-        results = await asyncio.gather(*flight.calls.values(), return_exceptions=True)
-        responses: list[Response] = []
-        pairs: list[Correlation] = []
-        for name, result in zip(names, results, strict=True):
-            if isinstance(result, BaseException):
-                if not isinstance(result, asyncio.CancelledError):
-                    log.error("mirror to %s failed", name, exc_info=result)
-                responses.append(Response(name, error="cancelled"))
-            else:
-                responses.append(result[0])
-                pairs.extend(result[1])
-        if PRIMARY_TARGET not in flight.calls:
+    async def _complete(self, flight: Flight) -> None:
+        responses = [flight.answers[name] for name in flight.targets]
+        if PRIMARY_TARGET not in flight.answers:
             legacy = await self._legacy_of(flight)
             responses.insert(0, legacy or Response(PRIMARY_TARGET, error="cancelled"))
-        self._submit(flight.request, responses, tuple(pairs))
+        self.in_flight -= 1
+        self._submit(flight.request, responses, tuple(flight.pairs))
 
     async def _legacy_of(self, flight: Flight) -> Response | None:
         """The legacy answer, once there is one; None if it never came."""
-        try:
-            return await asyncio.wait_for(
-                asyncio.shield(flight.legacy), self.options.legacy_timeout
-            )
-        except (asyncio.CancelledError, TimeoutError):
-            return None
+        if not flight.legacy.done():
+            await asyncio.wait({flight.legacy}, timeout=self.options.legacy_timeout)
+        return flight.legacy.result() if flight.legacy.done() else None
 
     def _submit(
         self, request: Request, responses: list[Response], pairs: tuple[Correlation, ...]
@@ -226,11 +208,11 @@ class Fanout:
 
     async def drain(self, grace: float) -> int:
         """Wait up to `grace` seconds for flights; cancel the rest (stored as `cancelled`)."""
-        if self._collectors.tasks:
-            await asyncio.wait(set(self._collectors.tasks), timeout=grace)
+        if self._calls.tasks:
+            await asyncio.wait(set(self._calls.tasks), timeout=grace)
         late = len(self._calls)
         for task in list(self._calls.tasks):
             task.cancel()
-        if self._collectors.tasks:
-            await asyncio.wait(set(self._collectors.tasks))
+        if self._calls.tasks:
+            await asyncio.wait(set(self._calls.tasks))
         return late

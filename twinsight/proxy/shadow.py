@@ -93,38 +93,47 @@ class ShadowProxy:
         flight: Flight | None,
     ) -> tuple[Response, web.StreamResponse]:
         kept = BodyAccumulator(self.fanout.options.max_body)
-        answer = web.StreamResponse(
-            status=upstream.status, reason=upstream.reason, headers=end_to_end(upstream.headers)
-        )
+        headers = end_to_end(upstream.headers)
         length = upstream.content_length
         if length is not None and length <= self.fanout.options.max_body:
             # Small answers are read whole so the legacy's ids reach the correlation books
-            # before the client can act on them.
+            # before the client can act on them, and go out in one write.
             data = await upstream.read()
             kept.add(data)
-            legacy = self._legacy(upstream, kept, started)
+            legacy = self._legacy(upstream, headers, kept, started)
             if flight is not None:
                 self.fanout.legacy_answered(flight, legacy)
-            await answer.prepare(request)
-            await answer.write(data)
+            if request.method != "HEAD" and len(data) == length:
+                answer = web.Response(
+                    status=upstream.status, reason=upstream.reason, headers=headers, body=data
+                )
+                return legacy, answer
+            streamed = web.StreamResponse(
+                status=upstream.status, reason=upstream.reason, headers=headers
+            )
+            await streamed.prepare(request)
+            await streamed.write(data)
         else:
-            await answer.prepare(request)
+            streamed = web.StreamResponse(
+                status=upstream.status, reason=upstream.reason, headers=headers
+            )
+            await streamed.prepare(request)
             async for chunk in upstream.content.iter_any():
                 kept.add(chunk)
-                await answer.write(chunk)
-            legacy = self._legacy(upstream, kept, started)
-        await answer.write_eof()
-        return legacy, answer
+                await streamed.write(chunk)
+            legacy = self._legacy(upstream, headers, kept, started)
+        await streamed.write_eof()
+        return legacy, streamed
 
     def _legacy(
-        self, upstream: aiohttp.ClientResponse, kept: BodyAccumulator, started: float
+        self,
+        upstream: aiohttp.ClientResponse,
+        headers: CIMultiDict[str],
+        kept: BodyAccumulator,
+        started: float,
     ) -> Response:
         return Response(
-            PRIMARY_TARGET,
-            upstream.status,
-            to_tuple(end_to_end(upstream.headers)),
-            kept.body(),
-            _ms(started),
+            PRIMARY_TARGET, upstream.status, to_tuple(headers), kept.body(), _ms(started)
         )
 
 

@@ -12,8 +12,6 @@ from yarl import URL
 
 from twinsight.store import BodyAccumulator, ErrorKind, Response
 
-from .headers import end_to_end, to_tuple
-
 __all__ = ["Target", "error_kind", "payload"]
 
 _LARGE = 1 << 20
@@ -92,15 +90,13 @@ class Target:
                 allow_redirects=False,
             ) as answer:
                 kept = BodyAccumulator(max_body)
-                async for chunk in answer.content.iter_any():
-                    kept.add(chunk)
-                return Response(
-                    self.name,
-                    answer.status,
-                    to_tuple(end_to_end(answer.headers)),
-                    kept.body(),
-                    _ms(started),
-                )
+                if answer.content_length is not None and answer.content_length <= max_body:
+                    kept.add(await answer.read())  # one await for the common small answer
+                else:
+                    async for chunk in answer.content.iter_any():
+                        kept.add(chunk)
+                received = tuple(answer.headers.items())  # as sent; analysis skips hop-by-hop
+                return Response(self.name, answer.status, received, kept.body(), _ms(started))
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             return Response(self.name, latency_ms=_ms(started), error=error_kind(error))
 

@@ -1,0 +1,338 @@
+"""Benchmark: what twinsight proxy costs the client, against baselines measured in the same run.
+
+    .venv/bin/python bench/proxy.py [--duration 5] [--rounds 3] [--soak-minutes 10]
+
+Everything runs on loopback; wrk (Debian package) drives 50 connections with an
+80 % GET / 20 % POST mix (bench/mix.lua). Configurations are interleaved round
+by round so the machine's noise falls on all of them alike; medians are
+reported. Each proxy process is pinned to CPU 1 and its CPU time per request
+read from /proc. Rows:
+
+- direct: wrk straight to the upstream
+- bare forward: a bare aiohttp reverse proxy (bench/bare_proxy.py)
+- bare forward+mirror: the same, also mirroring to the candidate (the baseline)
+- twinsight: `twinsight proxy --mirror-writes` with capture to a DuckDB file
+- mitmdump: mitmproxy in reverse mode, no addon
+
+Then the client's latency at 1 connection, the client's p99 when the candidate
+answers after 2 s or never (versus twinsight mirroring nothing), and, with
+--soak-minutes, twinsight's RSS over a long run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+PY = sys.executable
+BIN = Path(PY).parent
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    cpu_us: float | None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"a benchmark process exited early: {process.args}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listens on {port}: {process.args}")
+
+
+@contextmanager
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def launch(started: list[subprocess.Popen[bytes]], argv: list[str], port: int, *, pin: bool) -> int:
+    prefix = (
+        ["taskset", "-c", "1"] if pin and shutil.which("taskset") and os.cpu_count() != 1 else []
+    )
+    process = subprocess.Popen(
+        [*prefix, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    started.append(process)
+    wait_listening(port, process)
+    return process.pid
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(port: int, connections: int, duration: float, pid: int | None) -> Run:
+    before = cpu_seconds(pid) if pid else 0.0
+    out = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "0",
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(duration))}s",
+            "--latency",
+            "-s",
+            str(HERE / "mix.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    cpu = cpu_seconds(pid) - before if pid else None
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Run(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        p50_ms=_ms(percentiles["50"]),
+        p99_ms=_ms(percentiles["99"]),
+        requests=requests,
+        errors=errors,
+        cpu_us=cpu * 1e6 / requests if cpu is not None and requests else None,
+    )
+
+
+def upstream(started: list[subprocess.Popen[bytes]], delay: float = 0.0) -> str:
+    port = free_port()
+    launch(
+        started,
+        [PY, str(HERE / "upstream.py"), "--port", str(port), "--delay", str(delay)],
+        port,
+        pin=False,
+    )
+    return f"http://127.0.0.1:{port}"
+
+
+def twinsight(
+    started: list[subprocess.Popen[bytes]], legacy: str, candidate: str, store: Path, *extra: str
+) -> tuple[int, int]:
+    port = free_port()
+    argv = [
+        PY,
+        "-m",
+        "twinsight",
+        "proxy",
+        "--legacy",
+        legacy,
+        "--candidate",
+        candidate,
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--store",
+        str(store),
+        "--mirror-writes",
+        *extra,
+    ]
+    return port, launch(started, argv, port, pin=True)
+
+
+def median_run(runs: list[Run]) -> Run:
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    cpus = [r.cpu_us for r in runs if r.cpu_us is not None]
+    return Run(
+        med([r.rps for r in runs]),
+        med([r.p50_ms for r in runs]),
+        med([r.p99_ms for r in runs]),
+        sum(r.requests for r in runs),
+        sum(r.errors for r in runs),
+        med(cpus) if cpus else None,
+    )
+
+
+def interleaved(
+    targets: dict[str, tuple[int, int | None]], connections: int, duration: float, rounds: int
+) -> dict[str, Run]:
+    runs: dict[str, list[Run]] = defaultdict(list)
+    for round_ in range(rounds):
+        for name, (port, pid) in targets.items():
+            runs[name].append(wrk(port, connections, duration, pid))
+            print(f"  round {round_ + 1} {name}: {runs[name][-1].rps:,.0f} rps", file=sys.stderr)
+    return {name: median_run(r) for name, r in runs.items()}
+
+
+def table(results: dict[str, Run], baseline: str, versus: str | None) -> str:
+    lines = [
+        f"| configuration | req/s | p50 ms | p99 ms | CPU µs/req | x {baseline} |"
+        + (f" x {versus} |" if versus else ""),
+        "|---|---:|---:|---:|---:|---:|" + ("---:|" if versus else ""),
+    ]
+    for name, run in results.items():
+        cpu = f"{run.cpu_us:,.0f}" if run.cpu_us is not None else "-"
+        row = (
+            f"| {name} | {run.rps:,.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} | {cpu} | "
+            f"{run.rps / results[baseline].rps:.2f} |"
+        )
+        if versus:
+            row += f" {run.rps / results[versus].rps:.2f} |" if versus in results else " - |"
+        lines.append(row + (f" ({run.errors} errors)" if run.errors else ""))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--soak-minutes", type=float, default=0.0)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("bench/proxy.py needs wrk: apt-get install wrk")
+    folder = Path(tempfile.mkdtemp(prefix="twinsight-bench-"))
+    with processes() as started:
+        legacy, candidate = upstream(started), upstream(started)
+        targets: dict[str, tuple[int, int | None]] = {
+            "direct": (int(legacy.rsplit(":", 1)[1]), None)
+        }
+        for name, extra in (("bare forward", []), ("bare forward+mirror", ["--mirror", candidate])):
+            port = free_port()
+            pid = launch(
+                started,
+                [
+                    PY,
+                    str(HERE / "bare_proxy.py"),
+                    "--port",
+                    str(port),
+                    "--upstream",
+                    legacy,
+                    *extra,
+                ],
+                port,
+                pin=True,
+            )
+            targets[name] = (port, pid)
+        targets["twinsight"] = twinsight(started, legacy, candidate, folder / "bench.duckdb")
+        if (BIN / "mitmdump").exists():
+            port = free_port()
+            pid = launch(
+                started,
+                [
+                    str(BIN / "mitmdump"),
+                    "--mode",
+                    f"reverse:{legacy}",
+                    "--listen-host",
+                    "127.0.0.1",
+                    "--listen-port",
+                    str(port),
+                    "-q",
+                    "--set",
+                    f"confdir={folder / 'mitm'}",
+                ],
+                port,
+                pin=True,
+            )
+            targets["mitmdump"] = (port, pid)
+
+        print(f"## {args.connections} connections, 80 % GET / 20 % POST, median of {args.rounds}\n")
+        many = interleaved(targets, args.connections, args.duration, args.rounds)
+        print(table(many, "bare forward+mirror", "mitmdump" if "mitmdump" in many else None))
+
+        print("\n## 1 connection: latency added to the client\n")
+        one = interleaved(targets, 1, args.duration, args.rounds)
+        print("| configuration | p50 ms | added p50 ms | p99 ms |\n|---|---:|---:|---:|")
+        for name, run in one.items():
+            print(
+                f"| {name} | {run.p50_ms:.3f} | {run.p50_ms - one['direct'].p50_ms:+.3f} | "
+                f"{run.p99_ms:.3f} |"
+            )
+
+        print(
+            "\n## a failing candidate: the client's p99 (twinsight, "
+            f"{args.connections} connections)\n"
+        )
+        slow, dead = upstream(started, delay=2.0), upstream(started, delay=3600.0)
+        faults = {
+            "mirroring nothing (--sample 0)": twinsight(
+                started, legacy, candidate, folder / "s0.duckdb", "--sample", "0"
+            ),
+            "candidate answers after 2 s": twinsight(started, legacy, slow, folder / "slow.duckdb"),
+            "candidate never answers": twinsight(
+                started, legacy, dead, folder / "dead.duckdb", "--mirror-timeout", "5"
+            ),
+        }
+        results = interleaved(faults, args.connections, args.duration, args.rounds)
+        base = results["mirroring nothing (--sample 0)"]
+        print(
+            "| candidate | req/s | p50 ms | p99 ms | p99 x no-candidate |\n"
+            "|---|---:|---:|---:|---:|"
+        )
+        for name, run in results.items():
+            print(
+                f"| {name} | {run.rps:,.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} | "
+                f"{run.p99_ms / base.p99_ms:.2f} |"
+            )
+
+        if args.soak_minutes:
+            port, pid = targets["twinsight"]
+            print(f"\n## soak: twinsight RSS over {args.soak_minutes:g} minutes\n")
+            print("| minute | requests so far | RSS MB |\n|---:|---:|---:|")
+            total, started_at = 0, time.monotonic()
+            print(f"| 0 | 0 | {rss_mb(pid):.0f} |")
+            while time.monotonic() - started_at < args.soak_minutes * 60:
+                total += wrk(port, args.connections, 30, pid).requests
+                minutes = (time.monotonic() - started_at) / 60
+                print(f"| {minutes:.1f} | {total:,} | {rss_mb(pid):.0f} |", flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
