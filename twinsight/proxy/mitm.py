@@ -23,6 +23,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.proxy.fanout import Fanout, Flight, MirrorOptions, Request
+from twinsight.proxy.headers import HOP_BY_HOP
 from twinsight.proxy.intake import SAFE_METHODS
 from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.proxy.upstream import Target
@@ -42,18 +43,6 @@ from twinsight.store import (
 __all__ = ["TwinsightAddon", "addons"]
 
 log = logging.getLogger(__name__)
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "proxy-authorization",
-    }
-)
 _FLIGHT = "twinsight_flight"
 _STARTED = "twinsight_started"
 
@@ -171,7 +160,7 @@ class TwinsightAddon:
         path, _, query = request.path.partition("?")
         forward: CIMultiDict[str] = CIMultiDict()
         for name, value in _headers(request.headers.fields):
-            if name.lower() not in _HOP_BY_HOP and name.lower() != "host":
+            if name.lower() not in HOP_BY_HOP and name.lower() != "host":
                 forward.add(name, value)
         client = flow.client_conn.peername[0] if flow.client_conn.peername else None
         if client:

@@ -8,6 +8,7 @@ flush the store; report a one-line summary.
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -196,6 +197,13 @@ def serve(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        return await run_capture(mode, config, listen, admin=admin, stop=stop, ready=say)
+        return await run_capture(mode, config, listen, admin=admin, stop=stop, ready=ready)
+
+    def ready(line: str) -> None:
+        # Everything loaded so far lives as long as the process: keep it out of the
+        # collector's full passes, which otherwise stall the event loop for ~10-20 ms
+        # (measured: client p99 at 1 connection 20 ms -> 3.6 ms).
+        gc.freeze()
+        say(line)
 
     return asyncio.run(main())
