@@ -219,3 +219,23 @@ async def test_metrics_and_health(capture: Start) -> None:
         "twinsight_mirrors_in_flight",
     ):
         assert name in metrics
+
+
+async def test_mirrors_still_in_flight_at_shutdown_are_stored_as_cancelled(capture: Start) -> None:
+    running = await capture(
+        upstreams={
+            "legacy": make_upstream("legacy"),
+            "candidate": make_upstream("candidate", delay=3.0),
+        },
+        shutdown_grace_s=0.2,
+        mirror_timeout_s=10,
+    )
+    assert (await fetch(running.url + "/echo/1"))[0] == 200
+    started = time.perf_counter()
+    summary = await running.finish()
+    assert time.perf_counter() - started < 2  # the grace period, not the candidate's 3 s
+    assert summary.cancelled == 1
+    assert running.rows("SELECT target, status, error FROM responses ORDER BY 1") == [
+        ("candidate", None, "cancelled"),
+        ("legacy", 200, None),
+    ]

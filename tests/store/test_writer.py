@@ -256,3 +256,16 @@ def test_kill_9_leaves_a_readable_store(tmp_path: Path) -> None:
     assert responses is not None
     assert exchanges[0] >= 200
     assert responses[0] == 2 * exchanges[0]  # whole batches only
+
+
+def test_a_store_from_a_newer_twinsight_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    DuckDBSink(path).close()
+    DuckDBSink(path).close()  # reopening migrates nothing and keeps the file
+    with duckdb.connect(str(path)) as connection:
+        assert connection.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        connection.execute("INSERT INTO schema_version VALUES (99, now())")
+    with pytest.raises(StoreError, match="newer than this twinsight"):
+        DuckDBSink(path)
+    with pytest.raises(StoreError, match="schema version 99"):
+        open_store(path)

@@ -2,8 +2,8 @@
 
 The client gets exactly what the legacy sent (status, every header, the body
 bytes still encoded) apart from hop-by-hop headers. Mirrors start before the
-legacy is called and never hold the client up; what is stored is handed over
-after the client's answer is complete.
+legacy is called and never hold the client up: the handler only starts a flight
+and hands it the legacy's answer, both without waiting.
 """
 
 from __future__ import annotations
