@@ -17,6 +17,9 @@ from twinsight.store.schema import MIGRATIONS, SCHEMA_VERSION
 __all__ = ["DuckDBSink", "SegmentSink", "Sink", "StoreError", "migrate"]
 
 
+WRITER_MEMORY_LIMIT = "128MB"
+
+
 class StoreError(UserError):
     """The store cannot be opened or written: the message names the file and why."""
 
@@ -71,6 +74,9 @@ class DuckDBSink:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = connect(path, read_only=False)
+        # DuckDB's buffer cache grows with the file (by default up to 80 % of RAM): a
+        # capture that runs for days only appends, so a small cache keeps its memory flat.
+        self._connection.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
         migrate(self._connection, str(path))
 
     def write(self, tables: dict[str, pa.Table]) -> None:
