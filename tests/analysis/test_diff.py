@@ -1,0 +1,96 @@
+import hashlib
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from twinsight.analysis.diff import Difference, DiffOptions, Message, diff_responses
+
+JSON = (("Content-Type", "application/json; charset=utf-8"),)
+
+
+def message(body: object = None, status: int = 200, headers=JSON, **kw: object) -> Message:  # type: ignore[no-untyped-def]
+    raw = body if isinstance(body, bytes) else orjson.dumps(body) if body is not None else b""
+    return Message(
+        status, headers, raw, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), **kw
+    )  # type: ignore[arg-type]
+
+
+def test_equal_answers_have_no_difference() -> None:
+    a = message({"id": 1})
+    assert diff_responses(a, message({"id": 1})) == []
+
+
+def test_status_headers_and_json_body() -> None:
+    legacy = message(
+        {"id": 17, "error": "Task not found"}, 404, headers=(*JSON, ("Location", "/a"))
+    )
+    candidate = message(
+        {"id": "x"}, 400, headers=(("Content-Type", "application/json;charset=UTF-8"),)
+    )
+    assert diff_responses(legacy, candidate) == [
+        Difference("status", "changed", 404, 400),
+        Difference("headers.location", "missing", "/a", None),
+        Difference("body.id", "type", 17, "x"),
+        Difference("body.error", "missing", "Task not found", None),
+    ]
+
+
+def test_cookie_names_compare_not_values() -> None:
+    legacy = message(headers=(("Set-Cookie", "sid=<redacted:1>; Path=/"), ("Set-Cookie", "a=1")))
+    candidate = message(headers=(("Set-Cookie", "sid=<redacted:2>; Path=/"), ("Set-Cookie", "b=1")))
+    assert diff_responses(legacy, candidate) == [
+        Difference("headers.set-cookie.a", "missing", "a", None),
+        Difference("headers.set-cookie.b", "extra", None, "b"),
+    ]
+
+
+def test_configured_headers_only() -> None:
+    legacy = message(headers=(("X-Version", "1"), ("Date", "Mon")))
+    candidate = message(headers=(("X-Version", "2"), ("Date", "Tue")))
+    assert diff_responses(legacy, candidate) == []
+    options = DiffOptions(headers=frozenset({"x-version"}))
+    assert diff_responses(legacy, candidate, options) == [
+        Difference("headers.x-version", "changed", "1", "2")
+    ]
+
+
+def test_text_is_compared_line_by_line() -> None:
+    legacy = message(b"a\nb\nc\n", headers=())
+    candidate = message(b"a\nB\nc\n", headers=())
+    (found,) = diff_responses(legacy, candidate)
+    assert (found.location, found.legacy, found.candidate) == ("body", "b", "B")
+    assert found.summary == "1 of 3 lines differ, first at line 2"
+
+
+def test_binary_and_truncated_bodies_compare_by_hash() -> None:
+    (binary,) = diff_responses(message(b"\xff\x00", headers=()), message(b"\xff\x01", headers=()))
+    assert binary.summary == "binary bodies differ"
+    cut = message(b"same prefix", truncated=True)
+    assert diff_responses(cut, message(b"same prefix", truncated=True)) == []
+    other = Message(200, JSON, b"same prefix", truncated=True, sha256="ff", size=99)
+    assert diff_responses(cut, other)[0].summary == "bodies over the stored size differ"
+
+
+def test_json_against_text_is_a_type_difference() -> None:
+    found = diff_responses(message({"a": 1}), message(b"<html>", headers=()))
+    assert [(d.location, d.kind) for d in found] == [
+        ("headers.content-type", "missing"),
+        ("body", "type"),
+    ]
+
+
+def test_errors_compare_as_errors() -> None:
+    assert diff_responses(message({}), Message(None, error="timeout")) == [
+        Difference("error", "changed", None, "timeout")
+    ]
+
+
+def test_groups_fold_indexes() -> None:
+    assert Difference("body.items[3].tags[0]", "changed").group == "body.items[*].tags[*]"
+
+
+@given(st.binary(max_size=80), st.binary(max_size=80), st.integers(100, 599))
+def test_any_bodies_never_crash(a: bytes, b: bytes, status: int) -> None:
+    found = diff_responses(message(a, status), message(b))
+    assert (found == []) == (a == b and status == 200)

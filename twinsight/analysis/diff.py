@@ -1,0 +1,196 @@
+"""Comparing two responses into atomic differences: status, selected headers, body.
+
+Pure functions. JSON bodies are compared structurally (see `jsondiff`); other
+text line by line with a short summary; binary and truncated bodies by hash
+and size. Equal bodies cost one byte comparison: most exchanges take that path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import orjson
+
+from .jsondiff import Kind, diff, render_path
+
+__all__ = ["DEFAULT_HEADERS", "DiffOptions", "Difference", "Message", "diff_responses"]
+
+DEFAULT_HEADERS = frozenset({"content-type", "location", "cache-control", "set-cookie"})
+"""Compared unless configured otherwise; hop-by-hop and date-like headers never by default."""
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One mismatch between the legacy's answer and a candidate's."""
+
+    location: str  # status | error | headers.NAME | body | body.JSON.PATH
+    kind: Kind
+    legacy: Any = None
+    candidate: Any = None
+    summary: str = ""
+
+    @property
+    def group(self) -> str:
+        """The location with array indexes folded, for grouping: `body.items[*].id`."""
+        return _INDEX.sub("[*]", self.location)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A response as analysis sees it (bodies already decoded by the store)."""
+
+    status: int | None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    truncated: bool = False
+    sha256: str = ""
+    size: int = 0
+    error: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """First value of header `name`, case-insensitive."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of header `name`, in order."""
+        wanted = name.lower()
+        return [v for k, v in self.headers if k.lower() == wanted]
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """What is compared and how."""
+
+    headers: frozenset[str] = field(default=DEFAULT_HEADERS)
+    strict_numbers: bool = False
+
+
+def diff_responses(
+    legacy: Message, candidate: Message, options: DiffOptions = DiffOptions()
+) -> list[Difference]:
+    """Every atomic difference from the legacy's answer to the candidate's."""
+    if legacy.error or candidate.error:
+        if legacy.error == candidate.error:
+            return []
+        return [Difference("error", "changed", legacy.error, candidate.error)]
+    found = []
+    if legacy.status != candidate.status:
+        found.append(Difference("status", "changed", legacy.status, candidate.status))
+    for name in sorted(options.headers):
+        found.extend(_header(name, legacy, candidate))
+    found.extend(_body(legacy, candidate, options))
+    return found
+
+
+def _header(name: str, legacy: Message, candidate: Message) -> list[Difference]:
+    if name == "set-cookie":
+        return _cookies(legacy, candidate)
+    a, b = legacy.header(name), candidate.header(name)
+    if name == "content-type":
+        a, b = _media(a), _media(b)
+    location = f"headers.{name}"
+    if a == b:
+        return []
+    if a is None:
+        return [Difference(location, "extra", None, b)]
+    if b is None:
+        return [Difference(location, "missing", a, None)]
+    return [Difference(location, "changed", a, b)]
+
+
+def _media(value: str | None) -> str | None:
+    return None if value is None else ";".join(p.strip() for p in value.lower().split(";"))
+
+
+def _cookies(legacy: Message, candidate: Message) -> list[Difference]:
+    # Values are redacted or per-session: which cookies are set is what compares.
+    a, b = _cookie_names(legacy), _cookie_names(candidate)
+    found = [Difference(f"headers.set-cookie.{n}", "missing", n, None) for n in sorted(a - b)]
+    found += [Difference(f"headers.set-cookie.{n}", "extra", None, n) for n in sorted(b - a)]
+    return found
+
+
+def _cookie_names(message: Message) -> set[str]:
+    names = set()
+    for value in message.header_values("set-cookie"):
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(value)
+        except CookieError:
+            names.add(value.partition("=")[0].strip())
+            continue
+        names.update(jar.keys())
+    return names
+
+
+def _body(legacy: Message, candidate: Message, options: DiffOptions) -> list[Difference]:
+    if legacy.truncated or candidate.truncated:
+        if legacy.sha256 == candidate.sha256:
+            return []
+        return [
+            Difference(
+                "body",
+                "changed",
+                _digest(legacy),
+                _digest(candidate),
+                "bodies over the stored size differ",
+            )
+        ]
+    if legacy.body == candidate.body:
+        return []
+    a, b = _json(legacy.body), _json(candidate.body)
+    if a is not _NOT_JSON and b is not _NOT_JSON:
+        return [
+            Difference(render_path(d.path), d.kind, d.legacy, d.candidate)
+            for d in diff(a, b, strict_numbers=options.strict_numbers)
+        ]
+    if (a is _NOT_JSON) != (b is _NOT_JSON):
+        kinds = ("json" if a is not _NOT_JSON else "text", "json" if b is not _NOT_JSON else "text")
+        return [Difference("body", "type", kinds[0], kinds[1], "one body is JSON, the other not")]
+    return [_text_or_binary(legacy, candidate)]
+
+
+_NOT_JSON: Any = object()
+
+
+def _json(body: bytes) -> Any:
+    if not body:
+        return _NOT_JSON
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _NOT_JSON
+
+
+def _text_or_binary(legacy: Message, candidate: Message) -> Difference:
+    try:
+        a, b = legacy.body.decode(), candidate.body.decode()
+    except UnicodeDecodeError:
+        return Difference(
+            "body", "changed", _digest(legacy), _digest(candidate), "binary bodies differ"
+        )
+    lines_a, lines_b = a.splitlines(), b.splitlines()
+    changed = [
+        op
+        for op in difflib.SequenceMatcher(None, lines_a, lines_b, autojunk=False).get_opcodes()
+        if op[0] != "equal"
+    ]
+    tag, i1, _, j1, _ = changed[0] if changed else ("replace", 0, 0, 0, 0)
+    summary = (
+        f"{sum(max(op[2] - op[1], op[4] - op[3]) for op in changed)} of "
+        f"{max(len(lines_a), len(lines_b))} lines differ, first at line {i1 + 1}"
+    )
+    first_a = lines_a[i1] if i1 < len(lines_a) and tag != "insert" else None
+    first_b = lines_b[j1] if j1 < len(lines_b) and tag != "delete" else None
+    return Difference("body", "changed", first_a, first_b, summary)
+
+
+def _digest(message: Message) -> str:
+    return f"sha256:{message.sha256[:16]} ({message.size} bytes)"

@@ -1,0 +1,184 @@
+"""Structural difference of two JSON documents, as atomic differences at JSON paths.
+
+Pure functions over parsed JSON (dicts, lists, str, int, float, bool, None).
+Kinds, seen from the legacy (`a`) towards the candidate (`b`):
+
+- `changed`: same type, other value (numbers compare as numbers: 1 == 1.0)
+- `type`: other JSON type (null, boolean, number, string, array, object)
+- `missing`: present in the legacy, absent from the candidate
+- `extra`: absent from the legacy, present in the candidate
+- `order`: an array with the same elements in another order
+
+`diff(a, b)` mirrors `diff(b, a)` with `missing` and `extra` swapped, and
+`apply(a, diff(a, b))` rebuilds `b`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+
+__all__ = ["JsonDifference", "Kind", "Path", "apply", "diff", "json_type", "render_path"]
+
+Kind = Literal["changed", "type", "missing", "extra", "order"]
+Path = tuple[str | int, ...]
+_ABSENT: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class JsonDifference:
+    """One atomic difference: where, what kind, and the two values (absent as `None`)."""
+
+    path: Path
+    kind: Kind
+    legacy: Any
+    candidate: Any
+
+    def swapped(self) -> JsonDifference:
+        """The same difference seen from the other side."""
+        kind: Kind = {"missing": "extra", "extra": "missing"}.get(self.kind, self.kind)  # type: ignore[assignment]
+        return JsonDifference(self.path, kind, self.candidate, self.legacy)
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a parsed value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def diff(a: Any, b: Any, *, strict_numbers: bool = False) -> list[JsonDifference]:
+    """Every atomic difference from `a` (the legacy) to `b` (the candidate)."""
+    return list(_walk(a, b, (), strict_numbers))
+
+
+def _walk(a: Any, b: Any, path: Path, strict: bool) -> Iterator[JsonDifference]:
+    type_a, type_b = json_type(a), json_type(b)
+    if type_a != type_b:
+        yield JsonDifference(path, "type", a, b)
+    elif type_a == "object":
+        yield from _walk_object(a, b, path, strict)
+    elif type_a == "array":
+        yield from _walk_array(a, b, path, strict)
+    elif not _same_scalar(a, b, strict):
+        yield JsonDifference(path, "changed", a, b)
+
+
+def _same_scalar(a: Any, b: Any, strict: bool) -> bool:
+    if strict and type(a) is not type(b):
+        return False
+    return bool(a == b)
+
+
+def _walk_object(
+    a: dict[str, Any], b: dict[str, Any], path: Path, strict: bool
+) -> Iterator[JsonDifference]:
+    for key, value in a.items():
+        if key in b:
+            yield from _walk(value, b[key], (*path, key), strict)
+        else:
+            yield JsonDifference((*path, key), "missing", value, None)
+    for key, value in b.items():
+        if key not in a:
+            yield JsonDifference((*path, key), "extra", None, value)
+
+
+def _walk_array(a: list[Any], b: list[Any], path: Path, strict: bool) -> Iterator[JsonDifference]:
+    if len(a) == len(b) and len(a) > 1 and _same_elements(a, b, strict):
+        yield JsonDifference(path, "order", a, b)
+        return
+    for index, (x, y) in enumerate(zip(a, b, strict=False)):
+        yield from _walk(x, y, (*path, index), strict)
+    for index in range(len(b), len(a)):
+        yield JsonDifference((*path, index), "missing", a[index], None)
+    for index in range(len(a), len(b)):
+        yield JsonDifference((*path, index), "extra", None, b[index])
+
+
+def _same_elements(a: list[Any], b: list[Any], strict: bool) -> bool:
+    """Same multiset of elements (compared canonically), but not the same sequence."""
+    keys_a, keys_b = [_canonical(x, strict) for x in a], [_canonical(x, strict) for x in b]
+    return keys_a != keys_b and Counter(keys_a) == Counter(keys_b)
+
+
+def _canonical(value: Any, strict: bool) -> bytes:
+    if not strict:
+        value = _loosen(value)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _loosen(value: Any) -> Any:
+    """Numbers that are whole become ints, so 1 and 1.0 sort and count as one."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _loosen(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_loosen(v) for v in value]
+    return value
+
+
+def render_path(path: Path, root: str = "body") -> str:
+    """`body.items[3].id`; keys that are not plain names are quoted: `body["a b"]`."""
+    parts = [root]
+    for step in path:
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        elif step.isidentifier():
+            parts.append(f".{step}")
+        else:
+            parts.append(f"[{orjson.dumps(step).decode()}]")
+    return "".join(parts)
+
+
+def apply(a: Any, differences: list[JsonDifference]) -> Any:
+    """`a` with `differences` applied: `apply(a, diff(a, b)) == b`."""
+    result = copy.deepcopy(a)
+    removals = sorted(
+        (d for d in differences if d.kind == "missing"),
+        key=lambda d: d.path,  # within one array, higher indexes last: removed first below
+        reverse=True,
+    )
+    for d in removals:
+        parent = _at(result, d.path[:-1])
+        del parent[d.path[-1]]
+    for d in differences:
+        if d.kind in ("changed", "type", "order"):
+            result = _set(result, d.path, copy.deepcopy(d.candidate))
+    for d in sorted((d for d in differences if d.kind == "extra"), key=_insertion_order):
+        parent = _at(result, d.path[:-1])
+        if isinstance(parent, list):
+            parent.append(copy.deepcopy(d.candidate))
+        else:
+            parent[d.path[-1]] = copy.deepcopy(d.candidate)
+    return result
+
+
+def _insertion_order(d: JsonDifference) -> tuple[Any, ...]:
+    return tuple((0, s) if isinstance(s, int) else (1, s) for s in d.path)
+
+
+def _at(document: Any, path: Path) -> Any:
+    for step in path:
+        document = document[step]
+    return document
+
+
+def _set(document: Any, path: Path, value: Any) -> Any:
+    if not path:
+        return value
+    _at(document, path[:-1])[path[-1]] = value
+    return document
