@@ -19,6 +19,7 @@ from twinsight.spec.model import (
     Scenario,
     Spec,
     When,
+    parse_where,
 )
 from twinsight.spec.paths import PathTemplate, PathTemplateError
 
@@ -44,6 +45,7 @@ __all__ = [
     "dump_spec",
     "load_spec",
     "parse_spec",
+    "parse_where",
     "spec_coverage",
     "spec_markdown",
 ]

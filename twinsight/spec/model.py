@@ -36,6 +36,15 @@ LOCATION_ROOTS = ("status", "headers", "body")
 _WHERE = re.compile(r"^(?:(?P<method>[A-Z]+)\s+)?(?:(?P<path>/\S*)\s+)?(?P<location>\S+)$")
 
 
+def parse_where(value: str) -> tuple[str | None, str | None, str] | None:
+    """`[METHOD] [/path/{param}] location` into its three parts; None if it does not read."""
+    parsed = _WHERE.match(value.strip())
+    if not parsed:
+        return None
+    method, path, location = parsed.group("method", "path", "location")
+    return method, path, location
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -274,13 +283,13 @@ class Accepted(_Model):
     @field_validator("where")
     @classmethod
     def _valid_where(cls, value: str) -> str:
-        parsed = _WHERE.match(value.strip())
+        parsed = parse_where(value)
         hint = "write '[METHOD] [/path/{param}] status|headers.NAME|body.PATH'"
         if not parsed:
             raise PydanticCustomError(
                 "where", "cannot read {value}: {hint}", {"value": repr(value), "hint": hint}
             )
-        method, path, location = parsed.group("method", "path", "location")
+        method, path, location = parsed
         if method and method not in HTTP_METHODS:
             raise PydanticCustomError("where", "unknown HTTP method {m}", {"m": repr(method)})
         if path:
