@@ -1,0 +1,34 @@
+import orjson
+
+from twinsight.analysis.diff import Message, diff_responses
+from twinsight.analysis.origins import neutral_origin, origins_of
+
+
+def answer(base: str) -> Message:
+    body = orjson.dumps({"next_url": f"{base}/tasks?page=2", "self": f"{base}/tasks/9"})
+    return Message(
+        201, (("Location", f"{base}/tasks/9"), ("Content-Type", "application/json")), body
+    )
+
+
+def test_links_that_differ_only_by_server_compare_equal() -> None:
+    legacy, candidate = answer("http://127.0.0.1:8081"), answer("http://10.0.0.7:9000")
+    assert len(diff_responses(legacy, candidate)) == 3
+    same = diff_responses(
+        neutral_origin(legacy, origins_of("http://127.0.0.1:8081")),
+        neutral_origin(candidate, origins_of("http://10.0.0.7:9000", "api.internal")),
+    )
+    assert same == []
+
+
+def test_a_link_to_another_server_still_differs() -> None:
+    legacy = neutral_origin(answer("http://127.0.0.1:8081"), origins_of("http://127.0.0.1:8081"))
+    other = neutral_origin(answer("http://cdn.example"), origins_of("http://10.0.0.7:9000"))
+    assert diff_responses(legacy, other)
+
+
+def test_origins_longest_first_and_escaped_slashes() -> None:
+    names = origins_of("http://h:1", "h-shadow:1")
+    assert names[0].startswith("http")
+    message = Message(200, (), b'{"u": "http:\\/\\/h:1\\/x"}')
+    assert neutral_origin(message, names).body == b'{"u": "{origin}\\/x"}'

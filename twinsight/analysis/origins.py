@@ -1,0 +1,59 @@
+"""Where a target lives is not a difference: its own base URL becomes a placeholder.
+
+A `Location: http://127.0.0.1:8082/tasks/9` from the candidate and
+`http://127.0.0.1:8081/tasks/9` from the legacy differ only by which server
+answered. Before comparing, each answer's own origins (the base URL it was
+reached at, with and without the scheme, and the Host it was sent) are
+replaced by `{origin}` in headers and body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from .diff import Message
+
+__all__ = ["PLACEHOLDER", "neutral_origin", "origins_of"]
+
+PLACEHOLDER = "{origin}"
+
+
+def origins_of(base_url: str, *hosts: str) -> tuple[str, ...]:
+    """The strings that name a target: `scheme://host:port`, `host:port`, extra Hosts.
+
+    Longest first, so `http://h:1` is replaced whole before `h:1` could be.
+    """
+    parts = urlsplit(base_url)
+    names = {f"{parts.scheme}://{parts.netloc}", parts.netloc, *hosts}
+    for host in hosts:
+        names.update({f"http://{host}", f"https://{host}"})
+    return tuple(sorted((n for n in names if n), key=len, reverse=True))
+
+
+def neutral_origin(message: Message, origins: Iterable[str]) -> Message:
+    """`message` with each of `origins` replaced by the placeholder in headers and body."""
+    names = tuple(origins)
+    if not names:
+        return message
+    headers = tuple((k, _text(v, names)) for k, v in message.headers)
+    body = message.body
+    if not message.truncated:
+        for name in names:
+            encoded = name.encode()
+            if encoded in body:
+                body = body.replace(encoded, PLACEHOLDER.encode())
+            escaped = encoded.replace(b"/", b"\\/")  # JSON may escape slashes
+            if escaped != encoded and escaped in body:
+                body = body.replace(escaped, PLACEHOLDER.encode())
+    if headers == message.headers and body is message.body:
+        return message
+    return replace(message, headers=headers, body=body)
+
+
+def _text(value: str, names: tuple[str, ...]) -> str:
+    for name in names:
+        if name in value:
+            value = value.replace(name, PLACEHOLDER)
+    return value
