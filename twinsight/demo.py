@@ -25,7 +25,7 @@ from twinsight.proxy.service import Summary, run_capture
 from twinsight.spec import load_spec, spec_coverage
 from twinsight.store import open_store, store_info
 
-__all__ = ["DEMO_STORE", "NOT_BUILT", "run_demo"]
+__all__ = ["DEMO_STORE", "NOT_BUILT", "capture_example_session", "run_demo"]
 
 DEMO_STORE = Path("reports") / "demo.duckdb"
 NOT_BUILT = (
@@ -45,7 +45,7 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     )
     store.parent.mkdir(parents=True, exist_ok=True)
     store.unlink(missing_ok=True)
-    summary = asyncio.run(_capture_session(store))
+    summary = asyncio.run(capture_example_session(store))
     console.print(f"[bold]capture[/] {summary.line()}")
     console.print(_table(store))
     info = store_info(open_store(store), [store])
@@ -58,7 +58,8 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
         console.print(f"  - {stage}")
 
 
-async def _capture_session(store: Path) -> Summary:
+async def capture_example_session(store: Path) -> Summary:
+    """Play the scripted session through `twinsight proxy` in front of both example services."""
     legacy_runner, legacy_port = await start(make_legacy())
     candidate_runner, candidate_port = await start(make_candidate())
     config = Config.model_validate(

@@ -57,3 +57,9 @@ def test_bad_where() -> None:
 @given(st.none() | st.booleans() | st.integers() | st.floats() | st.text())
 def test_shape_of_never_raises(value: object) -> None:
     assert shape_of(value) in {"null", "boolean", "id", "number", "string", "timestamp"}
+
+
+def test_brackets_in_a_location_are_literal() -> None:
+    rule = Rule.parse("body.items[*].*_at")
+    assert rule.scopes("GET", "/", "body.items[*].created_at")
+    assert not rule.scopes("GET", "/", "body.items.created_at")

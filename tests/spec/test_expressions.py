@@ -78,3 +78,20 @@ def test_any_text_compiles_or_raises_our_error(text: str) -> None:
 def test_checking_any_text_never_raises(text: str) -> None:
     result = Evaluation(EXCHANGE).check(text)
     assert isinstance(result.passed, bool)
+
+
+def test_size_counts_code_points_as_the_cel_spec_says() -> None:
+    # The library counts UTF-8 bytes: a 200-character title of "é" would be 400 long,
+    # and the example's legacy bug (bytes, not characters) would look like the spec.
+    title = "é" * 200
+    evaluation = Evaluation({"request": {"body": {"title": title, "tags": ["a", "b"]}}})
+    for source in (
+        "size(request.body.title) == 200",
+        "request.body.title.size() == 200",
+        "size(request.body.tags) == 2",
+        'size("size(é)") == 7',
+    ):
+        assert evaluation.check(source).passed, source
+    failed = evaluation.check("size(1) == 1")
+    assert not failed.passed
+    assert "ulen" not in failed.reason

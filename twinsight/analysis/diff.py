@@ -52,6 +52,7 @@ class Message:
     sha256: str = ""
     size: int = 0
     error: str | None = None
+    latency_ms: float | None = None
 
     def header(self, name: str) -> str | None:
         """First value of header `name`, case-insensitive."""

@@ -8,7 +8,7 @@ config make a difference noise; the spec's `accepted` entries make it explained.
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -76,7 +76,7 @@ class Rule:
             return False
         if self.path is not None and self.path.match(path.split("?", 1)[0]) is None:
             return False
-        return group == self.location or fnmatch.fnmatchcase(group, self.location)
+        return group == self.location or _glob(self.location).fullmatch(group) is not None
 
     def covers(self, difference: Difference) -> bool:
         """Whether, compared this rule's way, the two values are equal."""
@@ -95,6 +95,12 @@ class Rule:
             return isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold()
         masked = re.compile(self.pattern or "")
         return isinstance(a, str) and isinstance(b, str) and masked.sub("", a) == masked.sub("", b)
+
+
+@functools.cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    # Only `*` is special: `[*]` in a location is literal, not a character class.
+    return re.compile(re.escape(pattern).replace(r"\*", ".*"))
 
 
 def _numbers(a: Any, b: Any) -> bool:

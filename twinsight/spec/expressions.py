@@ -34,6 +34,11 @@ _MACRO_VARIABLE = re.compile(r"\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za
 _STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
 _FIELD_CHAIN = re.compile(r"\b([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\s*\"[^\"]*\"\s*\])+)")
 _CHAIN_PART = re.compile(r"\.([A-Za-z_]\w*)|\[\s*\"([^\"]*)\"\s*\]")
+# The CEL spec counts a string's size in code points; the library counts UTF-8 bytes, and
+# lets no one replace `size`. Calls are renamed to a function of the same length (so error
+# columns stay right) that counts as the spec says.
+_SIZE_CALL = re.compile(r"('(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\")|\bsize(?=\s*\()")
+_SIZE_NAME = "ulen"
 
 
 class CelSyntaxError(ValueError):
@@ -58,7 +63,7 @@ def compile_expression(source: str) -> Any:
     if not source.strip():
         raise CelSyntaxError("empty expression")
     try:
-        return cel.compile(source)
+        return cel.compile(_SIZE_CALL.sub(lambda m: m.group(1) or _SIZE_NAME, source))
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException as exc:  # the Rust core may raise a PanicException (BaseException)
@@ -98,6 +103,7 @@ class Evaluation:
     def __init__(self, variables: Mapping[str, Any]) -> None:
         self.variables = dict(variables)
         self._context = cel.Context(self.variables)
+        self._context.add_function(_SIZE_NAME, _size)
 
     def check(self, source: str) -> CheckResult:
         """Evaluate `source`; True passes, anything else fails with a reason."""
@@ -114,12 +120,19 @@ class Evaluation:
         except BaseException as exc:  # type clashes, bad conversions, Rust panics
             if "Undefined variable" in str(exc):
                 return CheckResult(False, missing_field(source, self.variables))
-            return CheckResult(False, _first_sentence(exc))
+            return CheckResult(False, _first_sentence(exc).replace(_SIZE_NAME, "size"))
         if value is True:
             return CheckResult(True)
         if value is False:
             return CheckResult(False, "expression is false")
         return CheckResult(False, f"expression gave {value!r}, not true or false")
+
+
+def _size(value: Any) -> int:
+    """CEL's size(): code points of a string, bytes of bytes, items of a list or map."""
+    if isinstance(value, str | bytes | list | tuple | dict):
+        return len(value)
+    raise TypeError(f"size() of {type(value).__name__}")
 
 
 def missing_field(source: str, variables: Mapping[str, Any]) -> str:

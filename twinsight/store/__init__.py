@@ -9,7 +9,7 @@ The tables and every column are described in README.md beside this file.
 from twinsight.store.counters import CaptureCounters
 from twinsight.store.ids import new_id
 from twinsight.store.info import StoreInfo, store_info
-from twinsight.store.reader import open_store
+from twinsight.store.reader import exchange_rows, open_store
 from twinsight.store.records import (
     PRIMARY_TARGET,
     SOURCES,
@@ -46,6 +46,7 @@ __all__ = [
     "StoreError",
     "StoreInfo",
     "StoreWriter",
+    "exchange_rows",
     "new_id",
     "open_store",
     "open_writer",

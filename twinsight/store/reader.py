@@ -7,14 +7,16 @@ writes segments goes on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from twinsight.store.schema import SCHEMA_VERSION, TABLES
 from twinsight.store.sinks import StoreError, connect
 
-__all__ = ["open_store"]
+__all__ = ["exchange_rows", "open_store"]
 
 
 def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -63,3 +65,23 @@ def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+_EXCHANGE_ROWS = """
+SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body,
+       list(struct_pack(target := r.target, status := r.status, headers := r.headers,
+                        body := r.body, truncated := r.truncated, sha256 := r.body_sha256,
+                        size := r.body_size, error := r.error, latency_ms := r.latency_ms))
+FROM exchanges e JOIN responses r ON r.exchange_id = e.id
+GROUP BY ALL ORDER BY e.id
+"""
+
+
+def exchange_rows(
+    connection: duckdb.DuckDBPyConnection, *, batch: int = 1000
+) -> Iterator[tuple[Any, ...]]:
+    """Each exchange once, in id order: (id, method, path, query, request headers, request
+    body, [response struct per target]); headers are lists of {name, value}."""
+    cursor = connection.execute(_EXCHANGE_ROWS)
+    while rows := cursor.fetchmany(batch):
+        yield from rows

@@ -1,0 +1,107 @@
+"""One classification per exchange and candidate, with the reason that decided it.
+
+In order of precedence:
+
+1. `candidate_error`: the candidate timed out, was refused, reset, or answered
+   5xx where the legacy answered below 500;
+2. `regression`: the candidate fails a scenario line the legacy passes;
+3. `spec_conflict`: both fail a scenario line (the spec or its binding is wrong);
+4. `explained`: the candidate passes a line the legacy fails (the spec intends
+   the change), or every real difference is an accepted one;
+5. `unexplained`: real differences nothing covers;
+6. `noise`: only noise differences (normalization rules, the replica);
+7. `match`: no difference at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from .diff import Difference, Message
+from .scenarios import LineResult
+
+__all__ = ["CLASSIFICATIONS", "Classification", "Judged", "Verdict", "classify"]
+
+Classification = Literal[
+    "match", "noise", "explained", "regression", "spec_conflict", "candidate_error", "unexplained"
+]
+CLASSIFICATIONS: tuple[Classification, ...] = (
+    "match",
+    "noise",
+    "explained",
+    "regression",
+    "spec_conflict",
+    "candidate_error",
+    "unexplained",
+)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A difference and what, if anything, discounts it."""
+
+    difference: Difference
+    noise: str | None = None  # why it is noise: a rule's where, or "replica"
+    accepted: str | None = None  # the spec's accepted rule that covers it, with its why
+
+    @property
+    def real(self) -> bool:
+        """Neither noise nor accepted."""
+        return self.noise is None and self.accepted is None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The classification and the one reason a reviewer reads first."""
+
+    classification: Classification
+    reason: str
+
+
+def classify(
+    legacy: Message, candidate: Message, judged: Sequence[Judged], lines: Sequence[LineResult]
+) -> Verdict:
+    """Classify one exchange for one candidate."""
+    if candidate.error is not None and legacy.error is None:
+        return Verdict("candidate_error", f"the candidate gave no answer: {candidate.error}")
+    if _server_error(candidate) and not _server_error(legacy) and legacy.error is None:
+        return Verdict(
+            "candidate_error",
+            f"the candidate answered {candidate.status}, the legacy {legacy.status}",
+        )
+    for line in lines:
+        if line.legacy.passed and not line.candidate.passed:
+            return Verdict(
+                "regression",
+                f"{line.scenario}: {line.line} (candidate: {line.candidate.reason})",
+            )
+    for line in lines:
+        if not line.legacy.passed and not line.candidate.passed:
+            return Verdict(
+                "spec_conflict",
+                f"{line.scenario}: {line.line} (both fail: {line.candidate.reason})",
+            )
+    intended = next((x for x in lines if x.candidate.passed and not x.legacy.passed), None)
+    if intended is not None:
+        return Verdict("explained", f"{intended.scenario}: {intended.line} (the legacy fails it)")
+    real = [j for j in judged if j.real]
+    if real:
+        first = real[0].difference
+        return Verdict("unexplained", f"{first.location} {first.kind}: {_values(first)}")
+    accepted = next((j for j in judged if j.accepted is not None), None)
+    if accepted is not None:
+        return Verdict("explained", f"accepted: {accepted.accepted}")
+    if judged:
+        return Verdict("noise", f"{len(judged)} noise difference(s), e.g. {judged[0].noise}")
+    return Verdict("match", "no difference")
+
+
+def _server_error(message: Message) -> bool:
+    return message.status is not None and message.status >= 500
+
+
+def _values(difference: Difference) -> str:
+    text = f"legacy {difference.legacy!r}, candidate {difference.candidate!r}"
+    return text if len(text) <= 120 else text[:117] + "..."

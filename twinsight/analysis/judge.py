@@ -1,0 +1,67 @@
+"""One exchange through the pure pipeline: neutral origins, diff, discount, check, classify."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from twinsight.spec import Spec
+
+from .classify import Judged, Verdict, classify
+from .diff import Difference, DiffOptions, Message, diff_responses
+from .noise import noise_in_exchange
+from .origins import neutral_origin
+from .rules import Rule, covering_rule
+from .scenarios import LineResult, RequestView, check_scenarios
+
+__all__ = ["Judge", "Judgement"]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Everything decided about one exchange for one candidate."""
+
+    verdict: Verdict
+    differences: tuple[Judged, ...]
+    lines: tuple[LineResult, ...]
+
+
+@dataclass(frozen=True)
+class Judge:
+    """The settings one analysis run applies to every exchange."""
+
+    spec: Spec | None = None
+    rules: Sequence[Rule] = ()
+    options: DiffOptions = field(default_factory=DiffOptions)
+    origins: Mapping[str, Sequence[str]] = field(default_factory=dict)  # target -> its origins
+
+    def judge(
+        self,
+        request: RequestView,
+        legacy: Message,
+        candidate: Message,
+        replica: Message | None = None,
+        *,
+        candidate_name: str = "candidate",
+    ) -> Judgement:
+        """Classify one exchange for `candidate_name`."""
+        legacy = neutral_origin(legacy, self.origins.get("legacy", ()))
+        candidate = neutral_origin(candidate, self.origins.get(candidate_name, ()))
+        found = diff_responses(legacy, candidate, self.options)
+        from_replica = [False] * len(found)
+        if replica is not None and found:
+            replica = neutral_origin(replica, self.origins.get("replica", ()))
+            from_replica = noise_in_exchange(found, diff_responses(legacy, replica, self.options))
+        judged = tuple(
+            self._discount(d, noisy, request) for d, noisy in zip(found, from_replica, strict=True)
+        )
+        lines = tuple(check_scenarios(self.spec, request, legacy, candidate)) if self.spec else ()
+        return Judgement(classify(legacy, candidate, judged, lines), judged, lines)
+
+    def _discount(self, difference: Difference, noisy: bool, request: RequestView) -> Judged:
+        rule = covering_rule(difference, self.rules, request.method, request.path)
+        if rule is not None and rule.origin == "accepted":
+            return Judged(difference, accepted=f"{rule.where}: {rule.why}")
+        if rule is not None:
+            return Judged(difference, noise=rule.where)
+        return Judged(difference, noise="replica" if noisy else None)

@@ -1,0 +1,64 @@
+"""Reading exchanges for analysis: each request with its targets' answers as `Message`s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twinsight.config import NormalizeRule
+from twinsight.spec import Spec
+from twinsight.store import exchange_rows
+
+from .diff import Message
+from .rules import Rule
+from .scenarios import RequestView
+
+__all__ = ["Stored", "read_exchanges", "rules_from"]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored exchange as analysis reads it."""
+
+    id: str
+    request: RequestView
+    query: str
+    answers: dict[str, Message]
+
+
+def read_exchanges(connection: Any) -> Iterator[Stored]:
+    """Every exchange of the store open on `connection` (see `twinsight.store.open_store`)."""
+    for row in exchange_rows(connection):
+        yield _stored(row)
+
+
+def _stored(row: tuple[Any, ...]) -> Stored:
+    id_, method, path, query, headers, body, answers = row
+    pairs = tuple((h["name"], h["value"]) for h in headers or ())
+    request = RequestView.of(method, path, query or "", pairs, bytes(body or b""))
+    return Stored(id_, request, query or "", {a["target"]: _message(a) for a in answers})
+
+
+def _message(answer: dict[str, Any]) -> Message:
+    return Message(
+        status=answer["status"],
+        headers=tuple((h["name"], h["value"]) for h in answer["headers"] or ()),
+        body=bytes(answer["body"] or b""),
+        truncated=bool(answer["truncated"]),
+        sha256=answer["sha256"] or "",
+        size=int(answer["size"] or 0),
+        error=answer["error"],
+        latency_ms=answer["latency_ms"],
+    )
+
+
+def rules_from(normalize: Sequence[NormalizeRule], spec: Spec | None) -> list[Rule]:
+    """The config's normalization rules (noise) and the spec's accepted ones (explained)."""
+    rules = [
+        Rule.parse(r.where, compare=r.compare, tolerance=r.tolerance, pattern=r.pattern, why=r.why)
+        for r in normalize
+    ]
+    if spec is not None:
+        rules += [Rule.parse(a.where, origin="accepted", why=a.why) for a in spec.accepted]
+    return rules

@@ -1,0 +1,136 @@
+"""Which scenarios an exchange exercises, and how each target fares on their lines.
+
+A scenario applies when its `when.request` binding accepts the request, its
+`when.match` holds on the request and the legacy answer, and its bound `given`
+lines hold. Each bound `then` line is then checked twice: with `response` the
+legacy's answer, and with `response` the candidate's. Pure: plain data in,
+results out; a failing or broken check is a failed result with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from twinsight.spec import CheckResult, Evaluation, Scenario, Spec
+
+from .diff import Message
+
+__all__ = ["LineResult", "RequestView", "check_scenarios", "parse_body"]
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A request as scenarios read it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names, first value
+    body: Any
+
+    @classmethod
+    def of(
+        cls, method: str, path: str, query: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> RequestView:
+        """From the stored form: raw query string, header pairs, body bytes."""
+        lowered: dict[str, str] = {}
+        for name, value in headers:
+            lowered.setdefault(name.lower(), value)
+        return cls(method.upper(), path, dict(parse_qsl(query)), lowered, parse_body(body))
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """One bound then-line of one applicable scenario, checked on both targets."""
+
+    scenario: str
+    line: str
+    legacy: CheckResult
+    candidate: CheckResult
+
+
+def parse_body(body: bytes) -> Any:
+    """A body as expressions see it: parsed JSON, else text, else None."""
+    if not body:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            return body.decode()
+        except UnicodeDecodeError:
+            return None
+
+
+def _response(message: Message) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    for name, value in message.headers:
+        headers.setdefault(name.lower(), value)
+    return {
+        "status": message.status,
+        "headers": headers,
+        "body": parse_body(message.body),
+        "latency_ms": message.latency_ms,
+    }
+
+
+def check_scenarios(
+    spec: Spec, request: RequestView, legacy: Message, candidate: Message
+) -> list[LineResult]:
+    """Every bound then-line of every scenario the exchange exercises, on both targets."""
+    results: list[LineResult] = []
+    legacy_vars: dict[str, Any] | None = None
+    candidate_vars: dict[str, Any] | None = None
+    # One context per target and path parameters: building it is the costly part of CEL.
+    contexts: dict[tuple[tuple[str, str], ...], tuple[Evaluation, Evaluation]] = {}
+    for scenario in spec.scenarios:
+        binding = scenario.when.request
+        if binding is None:
+            continue
+        params = binding.accepts(
+            request.method, request.path, request.query, request.headers, request.body
+        )
+        if params is None:
+            continue
+        if legacy_vars is None:
+            legacy_vars = _response(legacy)
+        req = {
+            "method": request.method,
+            "path": request.path,
+            "params": params,
+            "query": dict(request.query),
+            "headers": dict(request.headers),
+            "body": request.body,
+        }
+        if not _applies(scenario, Evaluation({"request": req, "legacy": legacy_vars})):
+            continue
+        key = tuple(sorted(params.items()))
+        if key not in contexts:
+            candidate_vars = candidate_vars or _response(candidate)
+            contexts[key] = (
+                Evaluation({"request": req, "response": legacy_vars, "legacy": legacy_vars}),
+                Evaluation({"request": req, "response": candidate_vars, "legacy": legacy_vars}),
+            )
+        on_legacy, on_candidate = contexts[key]
+        for line in scenario.then:
+            if line.check is not None:
+                results.append(
+                    LineResult(
+                        scenario.name,
+                        line.text,
+                        on_legacy.check(line.check),
+                        on_candidate.check(line.check),
+                    )
+                )
+    return results
+
+
+def _applies(scenario: Scenario, evaluation: Evaluation) -> bool:
+    if scenario.when.match is not None and not evaluation.check(scenario.when.match).passed:
+        return False
+    return all(evaluation.check(line.check).passed for line in scenario.given if line.check)
