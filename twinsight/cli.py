@@ -381,6 +381,53 @@ def mitm_addon() -> None:
     sys.stdout.write(f"{Path(twinsight.proxy.__file__).parent / 'mitm.py'}\n")
 
 
+# ---------------------------------------------------------------- analysis
+
+
+@app.command("analyze")
+def analyze(
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="Spec file [default: from the config].")
+    ] = None,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json", help="Also write one JSON line per exchange to FILE ('-': stdout)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Classify every captured exchange and write the differences and classifications tables.
+
+    Example: twinsight analyze --store run.duckdb --spec spec.yaml --config twinsight.toml
+    """
+    from twinsight.analysis.run import analyse_store
+
+    settings = load_config(config)
+    if store is None and segments is None:
+        store, segments = settings.store.locations()
+    spec_file = spec or settings.spec
+    loaded = load_spec(spec_file) if spec_file else None
+    if json_out is None:
+        analysis = analyse_store(store, segments, config=settings, spec=loaded)
+    elif str(json_out) == "-":
+        analysis = analyse_store(
+            store, segments, config=settings, spec=loaded, json_out=sys.stdout.buffer
+        )
+    else:
+        with json_out.open("wb") as lines:
+            analysis = analyse_store(store, segments, config=settings, spec=loaded, json_out=lines)
+    report = err if str(json_out) == "-" else out
+    total = sum(analysis.counts.values())
+    report.print(f"[bold]{total}[/] exchange(s) analysed")
+    for classification, count in analysis.counts.items():
+        report.print(f"  {classification:<16} {count}")
+    for (endpoint, location, kind), count in analysis.unexplained.most_common(10):
+        report.print(
+            f"  unexplained or regression: {escape(endpoint)} {escape(location)} {kind}: {count}"
+        )
+
+
 # ---------------------------------------------------------------- example
 
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]

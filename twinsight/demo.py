@@ -2,8 +2,9 @@
 
 It checks the example spec, starts both example services on ephemeral ports,
 puts `twinsight proxy` in front of the legacy (writes mirrored, ids correlated),
-plays the scripted session through it, and shows from the store what each
-service answered. Then it says which stages are not built yet.
+plays the scripted session through it, classifies every stored exchange, and
+shows what each service answered beside twinsight's verdict and the expected
+one. Then it says which stages are not built yet.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from twinsight.config import Config
+from twinsight.analysis.run import analyse_store
+from twinsight.config import Config, load_config
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.auth import make_token
 from twinsight.examples.tasks.candidate.app import make_app as make_candidate
@@ -30,7 +32,7 @@ __all__ = ["DEMO_STORE", "NOT_BUILT", "capture_example_session", "run_demo"]
 DEMO_STORE = Path("reports") / "demo.duckdb"
 NOT_BUILT = (
     "replay: `twinsight import` and `twinsight replay`",
-    "analysis: `twinsight analyze` (diff, noise, classification, clusters)",
+    "analysis: clusters, explanations, incremental runs",
     "report: readiness verdict and HTML/Markdown reports",
 )
 
@@ -47,7 +49,11 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     store.unlink(missing_ok=True)
     summary = asyncio.run(capture_example_session(store))
     console.print(f"[bold]capture[/] {summary.line()}")
-    console.print(_table(store))
+    spec = load_spec(spec_file)
+    analysis = analyse_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
+    counts = ", ".join(f"{k} {v}" for k, v in analysis.counts.items() if v)
+    console.print(f"[bold]analysis[/] {counts}")
+    console.print(_table(store, analysis.classifications["classification"]))
     info = store_info(open_store(store), [store])
     console.print(
         f"[bold]store[/] {store}: {info.exchanges} exchanges; "
@@ -98,7 +104,7 @@ async def capture_example_session(store: Path) -> Summary:
     return summary
 
 
-def _table(store: Path) -> Table:
+def _table(store: Path, verdicts: list[str]) -> Table:
     rows = (
         open_store(store)
         .execute(
@@ -111,10 +117,19 @@ def _table(store: Path) -> Table:
         )
         .fetchall()
     )
-    table = Table(title="The scripted session through twinsight proxy, as stored")
-    for column in ("request (as the client sent it)", "legacy", "candidate", "expected"):
+    table = Table(title="The scripted session through twinsight proxy, as stored and classified")
+    for column in (
+        "request (as the client sent it)",
+        "legacy",
+        "candidate",
+        "twinsight",
+        "expected",
+    ):
         table.add_column(column)
-    for (_, method, path, legacy, candidate), step in zip(rows, SESSION, strict=False):
+    for (_, method, path, legacy, candidate), verdict, step in zip(
+        rows, verdicts, SESSION, strict=False
+    ):
         expected = step.expect + (f" ({step.note})" if step.note else "")
-        table.add_row(f"{method} {path}", str(legacy), str(candidate), expected)
+        shown = verdict if verdict == step.expect else f"[red]{verdict}[/]"
+        table.add_row(f"{method} {path}", str(legacy), str(candidate), shown, expected)
     return table

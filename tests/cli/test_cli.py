@@ -1,5 +1,6 @@
 """The command line as a user meets it: exit codes, one-line errors, real processes."""
 
+import json
 import os
 import signal
 import subprocess
@@ -164,6 +165,30 @@ def test_demo_captures_the_session_and_says_what_is_not_built(tmp_path: Path) ->
     assert "stored 27, dropped 0" in shown.stdout
     assert "candidate_error" in shown.stdout
     assert "not built yet" in shown.stdout
+    assert (
+        "analysis explained 2, noise 16, match 5, regression 1, spec_conflict 1, "
+        "unexplained 1, candidate_error 1"
+    ) in shown.stdout
     info = twinsight("store", "info", "--store", "reports/demo.duckdb", cwd=tmp_path)
     assert info.returncode == 0, info.stderr
     assert info.stdout.startswith("27 exchanges")
+    example = files()
+    analyzed = twinsight(
+        "analyze",
+        "--store",
+        "reports/demo.duckdb",
+        "--spec",
+        str(example / "spec.yaml"),
+        "--config",
+        str(example / "twinsight.toml"),
+        "--json",
+        "verdicts.jsonl",
+        cwd=tmp_path,
+    )
+    assert analyzed.returncode == 0, analyzed.stderr
+    assert analyzed.stdout.startswith("27 exchange(s) analysed")
+    lines = (tmp_path / "verdicts.jsonl").read_text().splitlines()
+    assert len(lines) == 27
+    first = json.loads(lines[0])
+    assert (first["path"], first["classification"]) == ("/health", "explained")
+    assert first["differences"][0]["location"] == "body.version"

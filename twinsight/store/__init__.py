@@ -7,6 +7,7 @@ The tables and every column are described in README.md beside this file.
 """
 
 from twinsight.store.counters import CaptureCounters
+from twinsight.store.derived import derived_location, write_derived
 from twinsight.store.ids import new_id
 from twinsight.store.info import StoreInfo, store_info
 from twinsight.store.reader import exchange_rows, open_store
@@ -46,10 +47,12 @@ __all__ = [
     "StoreError",
     "StoreInfo",
     "StoreWriter",
+    "derived_location",
     "exchange_rows",
     "new_id",
     "open_store",
     "open_writer",
     "store_info",
+    "write_derived",
     "writer_name",
 ]

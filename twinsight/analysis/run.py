@@ -1,0 +1,208 @@
+"""`twinsight analyze`: every stored exchange judged for every candidate, into tables.
+
+The thin shell around the pure pipeline: read exchanges, judge each, collect
+columns, hand Arrow tables to the store. Counting and grouping afterwards is SQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+import pyarrow as pa
+
+from twinsight.config import Config
+from twinsight.spec import Spec
+from twinsight.store import derived_location, open_store, write_derived
+
+from .classify import CLASSIFICATIONS
+from .endpoints import Endpoints
+from .judge import Judge, Judgement
+from .load import Stored, read_exchanges, rules_from
+from .origins import origins_of
+
+__all__ = [
+    "NOT_CANDIDATES",
+    "Analysis",
+    "analyse",
+    "analyse_store",
+    "collect",
+    "json_line",
+]
+
+NOT_CANDIDATES = frozenset({"legacy", "replica"})
+
+
+_CLASSIFIED = pa.schema(
+    [
+        ("exchange_id", pa.string()),
+        ("candidate", pa.string()),
+        ("endpoint", pa.string()),
+        ("classification", pa.string()),
+        ("reason", pa.string()),
+        ("analysed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+_DIFFERENT = pa.schema(
+    [
+        ("exchange_id", pa.string()),
+        ("candidate", pa.string()),
+        ("endpoint", pa.string()),
+        ("location", pa.string()),
+        ("location_group", pa.string()),
+        ("kind", pa.string()),
+        ("legacy_value", pa.string()),
+        ("candidate_value", pa.string()),
+        ("noise", pa.string()),
+        ("accepted", pa.string()),
+    ]
+)
+
+
+@dataclass
+class Analysis:
+    """What one run decided: rows for the derived tables and the counts to print."""
+
+    classifications: dict[str, list[Any]] = field(default_factory=lambda: _columns(_CLASSIFIED))
+    differences: dict[str, list[Any]] = field(default_factory=lambda: _columns(_DIFFERENT))
+    counts: Counter[str] = field(default_factory=Counter)
+    unexplained: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    def tables(self) -> dict[str, pa.Table]:
+        """`classifications` and `differences` as Arrow tables."""
+        return {
+            "classifications": pa.table(self.classifications, schema=_CLASSIFIED),
+            "differences": pa.table(self.differences, schema=_DIFFERENT),
+        }
+
+
+def _columns(schema: pa.Schema) -> dict[str, list[Any]]:
+    return {name: [] for name in schema.names}
+
+
+def analyse(
+    exchanges: Iterable[Stored], judge: Judge, endpoints: Endpoints
+) -> Iterator[tuple[Stored, str, str, Judgement]]:
+    """Each (exchange, endpoint, candidate, judgement), one per candidate that answered."""
+    for stored in exchanges:
+        legacy = stored.answers.get("legacy")
+        if legacy is None:
+            continue
+        endpoint = endpoints.of(stored.request.method, stored.request.path)
+        replica = stored.answers.get("replica")
+        for name, answer in stored.answers.items():
+            if name not in NOT_CANDIDATES:
+                judgement = judge.judge(
+                    stored.request, legacy, answer, replica, candidate_name=name
+                )
+                yield stored, endpoint, name, judgement
+
+
+def collect(results: Iterable[tuple[Stored, str, str, Judgement]]) -> Analysis:
+    """Gather judgements into table columns and counts."""
+    analysis, now = Analysis(), datetime.now(UTC)
+    for stored, endpoint, name, judgement in results:
+        verdict = judgement.verdict
+        for column, value in zip(
+            _CLASSIFIED.names,
+            (stored.id, name, endpoint, verdict.classification, verdict.reason, now),
+            strict=True,
+        ):
+            analysis.classifications[column].append(value)
+        analysis.counts[verdict.classification] += 1
+        for judged in judgement.differences:
+            d = judged.difference
+            row = (
+                stored.id,
+                name,
+                endpoint,
+                d.location,
+                d.group,
+                d.kind,
+                _json(d.legacy),
+                _json(d.candidate),
+                judged.noise,
+                judged.accepted,
+            )
+            for column, value in zip(_DIFFERENT.names, row, strict=True):
+                analysis.differences[column].append(value)
+            if judged.real and verdict.classification in ("unexplained", "regression"):
+                analysis.unexplained[(endpoint, d.group, d.kind)] += 1
+    for classification in CLASSIFICATIONS:
+        analysis.counts.setdefault(classification, 0)
+    return analysis
+
+
+def json_line(stored: Stored, endpoint: str, candidate: str, judgement: Judgement) -> bytes:
+    """One exchange's verdict for machines: a JSON object on one line."""
+    return (
+        orjson.dumps(
+            {
+                "id": stored.id,
+                "method": stored.request.method,
+                "path": stored.request.path,
+                "query": stored.query,
+                "endpoint": endpoint,
+                "candidate": candidate,
+                "classification": judgement.verdict.classification,
+                "reason": judgement.verdict.reason,
+                "differences": [
+                    {
+                        "location": j.difference.location,
+                        "kind": j.difference.kind,
+                        "legacy": j.difference.legacy,
+                        "candidate": j.difference.candidate,
+                        "noise": j.noise,
+                        "accepted": j.accepted,
+                    }
+                    for j in judgement.differences
+                ],
+            },
+            default=str,
+        )
+        + b"\n"
+    )
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, default=str).decode()
+
+
+def analyse_store(
+    path: Path | None,
+    segments: Path | None,
+    *,
+    config: Config,
+    spec: Spec | None,
+    json_out: BinaryIO | None = None,
+) -> Analysis:
+    """Judge every exchange of a store, write the derived tables, return what was decided."""
+    judge = Judge(
+        spec=spec,
+        rules=rules_from(config.normalize, spec),
+        origins={name: origins_of(str(url)) for name, url in config.targets.items()},
+    )
+    templates = [
+        (s.when.request.method, s.when.request.template)
+        for s in (spec.scenarios if spec else ())
+        if s.when.request is not None
+    ]
+    endpoints = Endpoints(templates)
+    connection = open_store(path, segments)
+    try:
+        exchanges = list(read_exchanges(connection))
+    finally:
+        connection.close()
+    endpoints.learn((s.request.method, s.request.path) for s in exchanges)
+    results = list(analyse(exchanges, judge, endpoints))
+    if json_out is not None:
+        for result in results:
+            json_out.write(json_line(*result))
+    analysis = collect(results)
+    write_derived(derived_location(path, segments), analysis.tables())
+    return analysis
