@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 
+from twinsight.analysis.classify import CLASSIFICATIONS
 from twinsight.analysis.judge import Judge
 from twinsight.analysis.load import read_exchanges, rules_from
 from twinsight.config import load_config
@@ -56,15 +57,7 @@ def test_the_confusion_table(classified: list[tuple[str, str, str]]) -> None:
         (step.expect, got) for step, (_, got, _) in zip(SESSION, classified, strict=True)
     )
     assert all(expected == got for expected, got in table)
-    assert {expected for expected, _ in table} == {
-        "match",
-        "noise",
-        "explained",
-        "regression",
-        "spec_conflict",
-        "candidate_error",
-        "unexplained",
-    }
+    assert {expected for expected, _ in table} == set(CLASSIFICATIONS)
 
 
 def test_reasons_name_what_decided(classified: list[tuple[str, str, str]]) -> None:

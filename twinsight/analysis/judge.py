@@ -11,7 +11,7 @@ from .classify import Judged, Verdict, classify
 from .diff import Difference, DiffOptions, Message, diff_responses
 from .noise import noise_in_exchange
 from .origins import neutral_origin
-from .rules import Rule, covering_rule
+from .rules import Rule, covering_rule, shape_of
 from .scenarios import LineResult, RequestView, check_scenarios
 
 __all__ = ["Judge", "Judgement"]
@@ -24,6 +24,7 @@ class Judgement:
     verdict: Verdict
     differences: tuple[Judged, ...]
     lines: tuple[LineResult, ...]
+    replica_groups: frozenset[str] = frozenset()  # where the legacy and its replica differ
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Judge:
     rules: Sequence[Rule] = ()
     options: DiffOptions = field(default_factory=DiffOptions)
     origins: Mapping[str, Sequence[str]] = field(default_factory=dict)  # target -> its origins
+    noisy: frozenset[tuple[str, str]] = frozenset()
+    """(endpoint, location group) pairs the replica shows to be noise statistically."""
 
     def judge(
         self,
@@ -43,25 +46,44 @@ class Judge:
         replica: Message | None = None,
         *,
         candidate_name: str = "candidate",
+        endpoint: str = "",
     ) -> Judgement:
         """Classify one exchange for `candidate_name`."""
         legacy = neutral_origin(legacy, self.origins.get("legacy", ()))
         candidate = neutral_origin(candidate, self.origins.get(candidate_name, ()))
         found = diff_responses(legacy, candidate, self.options)
         from_replica = [False] * len(found)
-        if replica is not None and found:
+        replica_groups: frozenset[str] = frozenset()
+        if replica is not None:
             replica = neutral_origin(replica, self.origins.get("replica", ()))
-            from_replica = noise_in_exchange(found, diff_responses(legacy, replica, self.options))
+            against_replica = diff_responses(legacy, replica, self.options)
+            replica_groups = frozenset(d.group for d in against_replica)
+            from_replica = noise_in_exchange(found, against_replica)
         judged = tuple(
-            self._discount(d, noisy, request) for d, noisy in zip(found, from_replica, strict=True)
+            self._discount(d, noisy, request, endpoint)
+            for d, noisy in zip(found, from_replica, strict=True)
         )
         lines = tuple(check_scenarios(self.spec, request, legacy, candidate)) if self.spec else ()
-        return Judgement(classify(legacy, candidate, judged, lines), judged, lines)
+        verdict = classify(legacy, candidate, judged, lines)
+        return Judgement(verdict, judged, lines, replica_groups)
 
-    def _discount(self, difference: Difference, noisy: bool, request: RequestView) -> Judged:
+    def _discount(
+        self, difference: Difference, noisy: bool, request: RequestView, endpoint: str
+    ) -> Judged:
         rule = covering_rule(difference, self.rules, request.method, request.path)
         if rule is not None and rule.origin == "accepted":
             return Judged(difference, accepted=f"{rule.where}: {rule.why}")
         if rule is not None:
             return Judged(difference, noise=rule.where)
-        return Judged(difference, noise="replica" if noisy else None)
+        if noisy:
+            return Judged(difference, noise="replica")
+        if (endpoint, difference.group) in self.noisy and _same_shape(difference):
+            return Judged(difference, noise="replica, over all exchanges")
+        return Judged(difference)
+
+
+def _same_shape(difference: Difference) -> bool:
+    # A noisy location still counts when the candidate changes a value's type or presence.
+    return difference.kind == "changed" and shape_of(difference.legacy) == shape_of(
+        difference.candidate
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,6 +24,7 @@ from .classify import CLASSIFICATIONS
 from .endpoints import Endpoints
 from .judge import Judge, Judgement
 from .load import Stored, read_exchanges, rules_from
+from .noise import NoiseThresholds, Volatile, real_locations, volatile_locations
 from .origins import origins_of
 
 __all__ = [
@@ -72,6 +73,8 @@ class Analysis:
     differences: dict[str, list[Any]] = field(default_factory=lambda: _columns(_DIFFERENT))
     counts: Counter[str] = field(default_factory=Counter)
     unexplained: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    volatile: list[Volatile] = field(default_factory=list)
+    """Without a replica: locations whose values look per-exchange, proposed as noise."""
 
     def tables(self) -> dict[str, pa.Table]:
         """`classifications` and `differences` as Arrow tables."""
@@ -98,7 +101,12 @@ def analyse(
         for name, answer in stored.answers.items():
             if name not in NOT_CANDIDATES:
                 judgement = judge.judge(
-                    stored.request, legacy, answer, replica, candidate_name=name
+                    stored.request,
+                    legacy,
+                    answer,
+                    replica,
+                    candidate_name=name,
+                    endpoint=endpoint,
                 )
                 yield stored, endpoint, name, judgement
 
@@ -129,13 +137,34 @@ def collect(results: Iterable[tuple[Stored, str, str, Judgement]]) -> Analysis:
                 judged.noise,
                 judged.accepted,
             )
-            for column, value in zip(_DIFFERENT.names, row, strict=True):
-                analysis.differences[column].append(value)
+            for column, cell in zip(_DIFFERENT.names, row, strict=True):
+                analysis.differences[column].append(cell)
             if judged.real and verdict.classification in ("unexplained", "regression"):
                 analysis.unexplained[(endpoint, d.group, d.kind)] += 1
     for classification in CLASSIFICATIONS:
         analysis.counts.setdefault(classification, 0)
     return analysis
+
+
+def statistical_noise(
+    results: Iterable[tuple[Stored, str, str, Judgement]], thresholds: NoiseThresholds
+) -> frozenset[tuple[str, str]]:
+    """Locations the replica differs at about as often as the candidate (Diffy's test)."""
+    raw: Counter[tuple[str, str]] = Counter()
+    noise: Counter[tuple[str, str]] = Counter()
+    totals: Counter[str] = Counter()
+    for stored, endpoint, _, judgement in results:
+        if "replica" not in stored.answers:
+            continue
+        totals[endpoint] += 1
+        noise.update((endpoint, group) for group in judgement.replica_groups)
+        raw.update(
+            {(endpoint, j.difference.group) for j in judgement.differences if j.accepted is None}
+        )
+    if not totals:
+        return frozenset()
+    observed = {k for k in raw if k[0] in totals}
+    return frozenset(observed - real_locations(raw, noise, totals, thresholds))
 
 
 def json_line(stored: Stored, endpoint: str, candidate: str, judgement: Judgement) -> bytes:
@@ -200,9 +229,19 @@ def analyse_store(
         connection.close()
     endpoints.learn((s.request.method, s.request.path) for s in exchanges)
     results = list(analyse(exchanges, judge, endpoints))
+    noisy = statistical_noise(results, NoiseThresholds())
+    if noisy:
+        results = list(analyse(exchanges, replace(judge, noisy=noisy), endpoints))
     if json_out is not None:
         for result in results:
             json_out.write(json_line(*result))
     analysis = collect(results)
+    if not noisy:
+        analysis.volatile = volatile_locations(
+            (endpoint, j.difference)
+            for _, endpoint, _, judgement in results
+            for j in judgement.differences
+            if j.real
+        )
     write_derived(derived_location(path, segments), analysis.tables())
     return analysis
