@@ -422,10 +422,10 @@ def analyze(
     report.print(f"[bold]{total}[/] exchange(s) analysed")
     for classification, count in analysis.counts.items():
         report.print(f"  {classification:<16} {count}")
-    for (endpoint, location, kind), count in analysis.unexplained.most_common(10):
-        report.print(
-            f"  unexplained or regression: {escape(endpoint)} {escape(location)} {kind}: {count}"
-        )
+    for found in analysis.clusters[:10]:
+        report.print(f"- {escape(found.description)}")
+        for hypothesis in found.hypotheses[:2]:
+            report.print(f"    likely: {escape(hypothesis)}")
 
 
 # ---------------------------------------------------------------- example

@@ -187,6 +187,8 @@ def test_demo_captures_the_session_and_says_what_is_not_built(tmp_path: Path) ->
     )
     assert analyzed.returncode == 0, analyzed.stderr
     assert analyzed.stdout.startswith("27 exchange(s) analysed")
+    assert "- On DELETE /tasks/{id}, the status differs (404 -> 204)" in analyzed.stdout
+    assert "likely: status family changes (404 -> 204)" in analyzed.stdout
     lines = (tmp_path / "verdicts.jsonl").read_text().splitlines()
     assert len(lines) == 27
     first = json.loads(lines[0])

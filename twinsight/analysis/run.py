@@ -21,6 +21,7 @@ from twinsight.spec import Spec
 from twinsight.store import derived_location, open_store, write_derived
 
 from .classify import CLASSIFICATIONS
+from .clusters import Cluster, Observation, cluster
 from .endpoints import Endpoints
 from .judge import Judge, Judgement
 from .load import Stored, read_exchanges, rules_from
@@ -72,16 +73,53 @@ class Analysis:
     classifications: dict[str, list[Any]] = field(default_factory=lambda: _columns(_CLASSIFIED))
     differences: dict[str, list[Any]] = field(default_factory=lambda: _columns(_DIFFERENT))
     counts: Counter[str] = field(default_factory=Counter)
-    unexplained: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     volatile: list[Volatile] = field(default_factory=list)
     """Without a replica: locations whose values look per-exchange, proposed as noise."""
+    clusters: list[Cluster] = field(default_factory=list)
 
     def tables(self) -> dict[str, pa.Table]:
-        """`classifications` and `differences` as Arrow tables."""
+        """`classifications`, `differences` and `clusters` as Arrow tables."""
         return {
             "classifications": pa.table(self.classifications, schema=_CLASSIFIED),
             "differences": pa.table(self.differences, schema=_DIFFERENT),
+            "clusters": pa.Table.from_pylist(
+                [_cluster_row(c) for c in self.clusters], schema=_CLUSTERED
+            ),
         }
+
+
+_CLUSTERED = pa.schema(
+    [
+        ("endpoint", pa.string()),
+        ("location", pa.string()),
+        ("kind", pa.string()),
+        ("pattern", pa.string()),
+        ("exchanges", pa.int64()),
+        ("share", pa.float64()),
+        ("description", pa.string()),
+        ("hypotheses", pa.list_(pa.string())),
+        ("followers", pa.list_(pa.string())),
+        ("examples", pa.string()),
+        ("exchange_ids", pa.list_(pa.string())),
+    ]
+)
+
+
+def _cluster_row(c: Cluster) -> dict[str, Any]:
+    examples = [{"legacy": d.legacy, "candidate": d.candidate} for d in c.examples]
+    return {
+        "endpoint": c.endpoint,
+        "location": c.location,
+        "kind": c.kind,
+        "pattern": c.pattern,
+        "exchanges": c.count,
+        "share": c.share,
+        "description": c.description,
+        "hypotheses": c.hypotheses,
+        "followers": c.followers,
+        "examples": orjson.dumps(examples, default=str).decode(),
+        "exchange_ids": c.exchange_ids[:20],
+    }
 
 
 def _columns(schema: pa.Schema) -> dict[str, list[Any]]:
@@ -114,8 +152,11 @@ def analyse(
 def collect(results: Iterable[tuple[Stored, str, str, Judgement]]) -> Analysis:
     """Gather judgements into table columns and counts."""
     analysis, now = Analysis(), datetime.now(UTC)
+    observations: list[Observation] = []
+    endpoints: Counter[str] = Counter()
     for stored, endpoint, name, judgement in results:
         verdict = judgement.verdict
+        endpoints[endpoint] += 1
         for column, value in zip(
             _CLASSIFIED.names,
             (stored.id, name, endpoint, verdict.classification, verdict.reason, now),
@@ -140,9 +181,10 @@ def collect(results: Iterable[tuple[Stored, str, str, Judgement]]) -> Analysis:
             for column, cell in zip(_DIFFERENT.names, row, strict=True):
                 analysis.differences[column].append(cell)
             if judged.real and verdict.classification in ("unexplained", "regression"):
-                analysis.unexplained[(endpoint, d.group, d.kind)] += 1
+                observations.append(Observation(stored.id, endpoint, d))
     for classification in CLASSIFICATIONS:
         analysis.counts.setdefault(classification, 0)
+    analysis.clusters = cluster(observations, endpoints)
     return analysis
 
 
