@@ -53,7 +53,7 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     analysis = analyse_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
     counts = ", ".join(f"{k} {v}" for k, v in analysis.counts.items() if v)
     console.print(f"[bold]analysis[/] {counts}")
-    console.print(_table(store, analysis.classifications["classification"]))
+    console.print(_table(store, analysis.classifications.column("classification")))
     info = store_info(open_store(store), [store])
     console.print(
         f"[bold]store[/] {store}: {info.exchanges} exchanges; "

@@ -7,7 +7,7 @@ columns, hand Arrow tables to the store. Counting and grouping afterwards is SQL
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +18,11 @@ import pyarrow as pa
 
 from twinsight.config import Config
 from twinsight.spec import Spec
-from twinsight.store import derived_location, open_store, write_derived
+from twinsight.store import derived_location, open_store, request_lines, targets, write_derived
 
 from .classify import CLASSIFICATIONS
 from .clusters import Cluster, Observation, cluster
+from .diff import Difference
 from .endpoints import Endpoints
 from .judge import Judge, Judgement
 from .load import Stored, read_exchanges, rules_from
@@ -31,6 +32,8 @@ from .origins import origins_of
 __all__ = [
     "NOT_CANDIDATES",
     "Analysis",
+    "Collector",
+    "Columns",
     "analyse",
     "analyse_store",
     "collect",
@@ -66,12 +69,45 @@ _DIFFERENT = pa.schema(
 )
 
 
+class Columns:
+    """Rows gathered column by column, turned into compact Arrow batches as they grow."""
+
+    def __init__(self, schema: pa.Schema, *, batch: int = 50_000) -> None:
+        self.schema, self.batch = schema, batch
+        self.pending: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self.batches: list[pa.RecordBatch] = []
+        self.rows = 0
+
+    def add(self, row: Sequence[Any]) -> None:
+        """Append one row, values in schema order."""
+        for values, value in zip(self.pending.values(), row, strict=True):
+            values.append(value)
+        self.rows += 1
+        if self.rows % self.batch == 0:
+            self._seal()
+
+    def _seal(self) -> None:
+        if self.pending[self.schema.names[0]]:
+            self.batches.append(pa.record_batch(self.pending, schema=self.schema))
+            self.pending = {name: [] for name in self.schema.names}
+
+    def table(self) -> pa.Table:
+        """Everything added, as one table."""
+        self._seal()
+        return pa.Table.from_batches(self.batches, schema=self.schema)
+
+    def column(self, name: str) -> list[Any]:
+        """One column as Python values (for small results)."""
+        values: list[Any] = self.table().column(name).to_pylist()
+        return values
+
+
 @dataclass
 class Analysis:
-    """What one run decided: rows for the derived tables and the counts to print."""
+    """What one run decided: the derived tables, and the counts and clusters to print."""
 
-    classifications: dict[str, list[Any]] = field(default_factory=lambda: _columns(_CLASSIFIED))
-    differences: dict[str, list[Any]] = field(default_factory=lambda: _columns(_DIFFERENT))
+    classifications: Columns = field(default_factory=lambda: Columns(_CLASSIFIED))
+    differences: Columns = field(default_factory=lambda: Columns(_DIFFERENT))
     counts: Counter[str] = field(default_factory=Counter)
     volatile: list[Volatile] = field(default_factory=list)
     """Without a replica: locations whose values look per-exchange, proposed as noise."""
@@ -79,12 +115,11 @@ class Analysis:
 
     def tables(self) -> dict[str, pa.Table]:
         """`classifications`, `differences` and `clusters` as Arrow tables."""
+        rows = [_cluster_row(c) for c in self.clusters]
         return {
-            "classifications": pa.table(self.classifications, schema=_CLASSIFIED),
-            "differences": pa.table(self.differences, schema=_DIFFERENT),
-            "clusters": pa.Table.from_pylist(
-                [_cluster_row(c) for c in self.clusters], schema=_CLUSTERED
-            ),
+            "classifications": self.classifications.table(),
+            "differences": self.differences.table(),
+            "clusters": pa.Table.from_pylist(rows, schema=_CLUSTERED),
         }
 
 
@@ -122,10 +157,6 @@ def _cluster_row(c: Cluster) -> dict[str, Any]:
     }
 
 
-def _columns(schema: pa.Schema) -> dict[str, list[Any]]:
-    return {name: [] for name in schema.names}
-
-
 def analyse(
     exchanges: Iterable[Stored], judge: Judge, endpoints: Endpoints
 ) -> Iterator[tuple[Stored, str, str, Judgement]]:
@@ -149,43 +180,69 @@ def analyse(
                 yield stored, endpoint, name, judgement
 
 
-def collect(results: Iterable[tuple[Stored, str, str, Judgement]]) -> Analysis:
-    """Gather judgements into table columns and counts."""
-    analysis, now = Analysis(), datetime.now(UTC)
-    observations: list[Observation] = []
-    endpoints: Counter[str] = Counter()
-    for stored, endpoint, name, judgement in results:
-        verdict = judgement.verdict
-        endpoints[endpoint] += 1
-        for column, value in zip(
-            _CLASSIFIED.names,
-            (stored.id, name, endpoint, verdict.classification, verdict.reason, now),
-            strict=True,
-        ):
-            analysis.classifications[column].append(value)
+class Collector:
+    """Gathers judgements, one at a time, into an `Analysis`."""
+
+    def __init__(self, *, volatile_samples: int = 200) -> None:
+        self.analysis = Analysis()
+        self.now = datetime.now(UTC)
+        self.observations: list[Observation] = []
+        self.endpoints: Counter[str] = Counter()
+        self.changes: dict[tuple[str, str], list[Difference]] = {}
+        self.volatile_samples = volatile_samples
+
+    def add(self, stored: Stored, endpoint: str, name: str, judgement: Judgement) -> None:
+        """Record one exchange's judgement for one candidate."""
+        verdict, analysis = judgement.verdict, self.analysis
+        self.endpoints[endpoint] += 1
         analysis.counts[verdict.classification] += 1
+        analysis.classifications.add(
+            (stored.id, name, endpoint, verdict.classification, verdict.reason, self.now)
+        )
         for judged in judgement.differences:
             d = judged.difference
-            row = (
-                stored.id,
-                name,
-                endpoint,
-                d.location,
-                d.group,
-                d.kind,
-                _json(d.legacy),
-                _json(d.candidate),
-                judged.noise,
-                judged.accepted,
+            analysis.differences.add(
+                (
+                    stored.id,
+                    name,
+                    endpoint,
+                    d.location,
+                    d.group,
+                    d.kind,
+                    _json(d.legacy),
+                    _json(d.candidate),
+                    judged.noise,
+                    judged.accepted,
+                )
             )
-            for column, cell in zip(_DIFFERENT.names, row, strict=True):
-                analysis.differences[column].append(cell)
-            if judged.real and verdict.classification in ("unexplained", "regression"):
-                observations.append(Observation(stored.id, endpoint, d))
-    for classification in CLASSIFICATIONS:
-        analysis.counts.setdefault(classification, 0)
-    analysis.clusters = cluster(observations, endpoints)
-    return analysis
+            if not judged.real:
+                continue
+            if verdict.classification in ("unexplained", "regression"):
+                self.observations.append(Observation(stored.id, endpoint, d))
+            if d.kind == "changed":
+                samples = self.changes.setdefault((endpoint, d.group), [])
+                if len(samples) < self.volatile_samples:
+                    samples.append(d)
+
+    def finish(self, *, propose_volatile: bool) -> Analysis:
+        """Counts completed, clusters formed, volatile locations proposed if asked."""
+        analysis = self.analysis
+        for classification in CLASSIFICATIONS:
+            analysis.counts.setdefault(classification, 0)
+        analysis.clusters = cluster(self.observations, self.endpoints)
+        if propose_volatile:
+            analysis.volatile = volatile_locations(
+                (endpoint, d) for (endpoint, _), items in self.changes.items() for d in items
+            )
+        return analysis
+
+
+def collect(results: Iterable[tuple[Stored, str, str, Judgement]]) -> Analysis:
+    """Gather judgements into an `Analysis` (without volatile proposals)."""
+    collector = Collector()
+    for result in results:
+        collector.add(*result)
+    return collector.finish(propose_volatile=False)
 
 
 def statistical_noise(
@@ -264,26 +321,20 @@ def analyse_store(
         if s.when.request is not None
     ]
     endpoints = Endpoints(templates)
+    collector = Collector()
     connection = open_store(path, segments)
     try:
-        exchanges = list(read_exchanges(connection))
+        endpoints.learn(request_lines(connection))
+        noisy: frozenset[tuple[str, str]] = frozenset()
+        if "replica" in targets(connection):
+            first = analyse(read_exchanges(connection), judge, endpoints)
+            noisy = statistical_noise(first, NoiseThresholds())
+        for result in analyse(read_exchanges(connection), replace(judge, noisy=noisy), endpoints):
+            collector.add(*result)
+            if json_out is not None:
+                json_out.write(json_line(*result))
     finally:
         connection.close()
-    endpoints.learn((s.request.method, s.request.path) for s in exchanges)
-    results = list(analyse(exchanges, judge, endpoints))
-    noisy = statistical_noise(results, NoiseThresholds())
-    if noisy:
-        results = list(analyse(exchanges, replace(judge, noisy=noisy), endpoints))
-    if json_out is not None:
-        for result in results:
-            json_out.write(json_line(*result))
-    analysis = collect(results)
-    if not noisy:
-        analysis.volatile = volatile_locations(
-            (endpoint, j.difference)
-            for _, endpoint, _, judgement in results
-            for j in judgement.differences
-            if j.real
-        )
+    analysis = collector.finish(propose_volatile=not noisy)
     write_derived(derived_location(path, segments), analysis.tables())
     return analysis

@@ -86,8 +86,9 @@ def check_scenarios(
     results: list[LineResult] = []
     legacy_vars: dict[str, Any] | None = None
     candidate_vars: dict[str, Any] | None = None
-    # One context per target and path parameters: building it is the costly part of CEL.
-    contexts: dict[tuple[tuple[str, str], ...], tuple[Evaluation, Evaluation]] = {}
+    # One CEL context per target and path parameters: building it is the costly part. The
+    # legacy's context also decides `match` and `given` (they cannot read `response`).
+    contexts: dict[tuple[tuple[str, str], ...], tuple[Evaluation, Evaluation | None]] = {}
     for scenario in spec.scenarios:
         binding = scenario.when.request
         if binding is None:
@@ -97,26 +98,26 @@ def check_scenarios(
         )
         if params is None:
             continue
-        if legacy_vars is None:
-            legacy_vars = _response(legacy)
-        req = {
-            "method": request.method,
-            "path": request.path,
-            "params": params,
-            "query": dict(request.query),
-            "headers": dict(request.headers),
-            "body": request.body,
-        }
-        if not _applies(scenario, Evaluation({"request": req, "legacy": legacy_vars})):
-            continue
         key = tuple(sorted(params.items()))
         if key not in contexts:
-            candidate_vars = candidate_vars or _response(candidate)
-            contexts[key] = (
-                Evaluation({"request": req, "response": legacy_vars, "legacy": legacy_vars}),
-                Evaluation({"request": req, "response": candidate_vars, "legacy": legacy_vars}),
-            )
+            legacy_vars = legacy_vars or _response(legacy)
+            req = {
+                "method": request.method,
+                "path": request.path,
+                "params": params,
+                "query": dict(request.query),
+                "headers": dict(request.headers),
+                "body": request.body,
+            }
+            variables = {"request": req, "response": legacy_vars, "legacy": legacy_vars}
+            contexts[key] = (Evaluation(variables), None)
         on_legacy, on_candidate = contexts[key]
+        if not _applies(scenario, on_legacy):
+            continue
+        if on_candidate is None:
+            candidate_vars = candidate_vars or _response(candidate)
+            on_candidate = Evaluation({**on_legacy.variables, "response": candidate_vars})
+            contexts[key] = (on_legacy, on_candidate)
         for line in scenario.then:
             if line.check is not None:
                 results.append(

@@ -8,6 +8,7 @@ machine-checked. Bindings are CEL expressions over `request`, `response` and
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -142,7 +143,7 @@ class RequestBinding(_Model):
 
     @property
     def template(self) -> PathTemplate:
-        return PathTemplate(self.path)
+        return _template(self.path)
 
     def accepts(
         self,
@@ -169,6 +170,12 @@ class RequestBinding(_Model):
         if any(_dig(body, field) != (True, value) for field, value in self.body.items()):
             return None
         return params
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(path: str) -> PathTemplate:
+    # Matching runs per exchange and scenario: parse each template once.
+    return PathTemplate(path)
 
 
 def _conditions_hold(wanted: Mapping[str, str], present: Mapping[str, str]) -> bool:

@@ -10,7 +10,7 @@ from twinsight.store.counters import CaptureCounters
 from twinsight.store.derived import derived_location, write_derived
 from twinsight.store.ids import new_id
 from twinsight.store.info import StoreInfo, store_info
-from twinsight.store.reader import exchange_rows, open_store
+from twinsight.store.reader import exchange_rows, open_store, request_lines, targets
 from twinsight.store.records import (
     PRIMARY_TARGET,
     SOURCES,
@@ -52,7 +52,9 @@ __all__ = [
     "new_id",
     "open_store",
     "open_writer",
+    "request_lines",
     "store_info",
+    "targets",
     "write_derived",
     "writer_name",
 ]

@@ -16,7 +16,7 @@ import duckdb
 from twinsight.store.schema import SCHEMA_VERSION, TABLES
 from twinsight.store.sinks import StoreError, connect
 
-__all__ = ["exchange_rows", "open_store"]
+__all__ = ["exchange_rows", "open_store", "request_lines", "targets"]
 
 
 def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -85,3 +85,17 @@ def exchange_rows(
     cursor = connection.execute(_EXCHANGE_ROWS)
     while rows := cursor.fetchmany(batch):
         yield from rows
+
+
+def request_lines(connection: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str]]:
+    """(method, path) of every exchange, for learning endpoints before the real pass."""
+    cursor = connection.execute("SELECT method, path FROM exchanges")
+    while rows := cursor.fetchmany(10_000):
+        yield from rows
+
+
+def targets(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    """The targets that answered at least once."""
+    return {
+        row[0] for row in connection.execute("SELECT DISTINCT target FROM responses").fetchall()
+    }
