@@ -1,6 +1,6 @@
 """Benchmark: `twinsight analyze` end to end on synthetic exchanges, and deepdiff as the baseline.
 
-    .venv/bin/pip install deepdiff        # the baseline a user would write
+    .venv/bin/pip install -e '.[bench]'   # deepdiff: the baseline a user would write
     .venv/bin/python bench/analyze.py [--exchanges 1000000] [--sample 10000]
 
 Exchanges have the example service's shapes (a task, a task list, an error),
