@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from twinsight.spec import Spec
+from twinsight.spec import Reads, Spec, spec_reads
 
 from .classify import Judged, Verdict, classify
 from .diff import Difference, DiffOptions, Message, diff_responses
@@ -38,6 +39,10 @@ class Judge:
     noisy: frozenset[tuple[str, str]] = frozenset()
     """(endpoint, location group) pairs the replica shows to be noise statistically."""
 
+    @functools.cached_property
+    def _reads(self) -> Reads | None:
+        return spec_reads(self.spec.scenarios) if self.spec else None
+
     def judge(
         self,
         request: RequestView,
@@ -63,7 +68,11 @@ class Judge:
             self._discount(d, noisy, request, endpoint)
             for d, noisy in zip(found, from_replica, strict=True)
         )
-        lines = tuple(check_scenarios(self.spec, request, legacy, candidate)) if self.spec else ()
+        lines = (
+            tuple(check_scenarios(self.spec, request, legacy, candidate, self._reads))
+            if self.spec
+            else ()
+        )
         verdict = classify(legacy, candidate, judged, lines)
         return Judgement(verdict, judged, lines, replica_groups)
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from twinsight.spec import CheckResult, Evaluation, Scenario, Spec
+from twinsight.spec import CheckResult, Evaluation, Reads, Scenario, Spec, spec_reads
 
 from .diff import Message
 
@@ -80,9 +80,17 @@ def _response(message: Message) -> dict[str, Any]:
 
 
 def check_scenarios(
-    spec: Spec, request: RequestView, legacy: Message, candidate: Message
+    spec: Spec,
+    request: RequestView,
+    legacy: Message,
+    candidate: Message,
+    reads: Reads | None = None,
 ) -> list[LineResult]:
-    """Every bound then-line of every scenario the exchange exercises, on both targets."""
+    """Every bound then-line of every scenario the exchange exercises, on both targets.
+
+    `reads` (from `spec_reads`, computed once per spec) narrows what is handed to CEL.
+    """
+    reads = reads or spec_reads(spec.scenarios)
     results: list[LineResult] = []
     legacy_vars: dict[str, Any] | None = None
     candidate_vars: dict[str, Any] | None = None
@@ -110,13 +118,14 @@ def check_scenarios(
                 "body": request.body,
             }
             variables = {"request": req, "response": legacy_vars, "legacy": legacy_vars}
-            contexts[key] = (Evaluation(variables), None)
+            contexts[key] = (Evaluation(reads.prune(variables)), None)
         on_legacy, on_candidate = contexts[key]
         if not _applies(scenario, on_legacy):
             continue
         if on_candidate is None:
             candidate_vars = candidate_vars or _response(candidate)
-            on_candidate = Evaluation({**on_legacy.variables, "response": candidate_vars})
+            variables = {**on_legacy.variables, "response": candidate_vars}
+            on_candidate = Evaluation(reads.prune(variables))
             contexts[key] = (on_legacy, on_candidate)
         for line in scenario.then:
             if line.check is not None:

@@ -22,6 +22,7 @@ from twinsight.spec.model import (
     parse_where,
 )
 from twinsight.spec.paths import PathTemplate, PathTemplateError
+from twinsight.spec.reads import Reads, spec_reads
 
 __all__ = [
     "Accepted",
@@ -35,6 +36,7 @@ __all__ = [
     "Output",
     "PathTemplate",
     "PathTemplateError",
+    "Reads",
     "RequestBinding",
     "Scenario",
     "ScenarioCoverage",
@@ -48,4 +50,5 @@ __all__ = [
     "parse_where",
     "spec_coverage",
     "spec_markdown",
+    "spec_reads",
 ]
