@@ -27,7 +27,3 @@ class CaptureCounters:
     def snapshot(self) -> dict[str, int]:
         """A copy of every count so far."""
         return dict(self._counts)
-
-    def dropped(self) -> int:
-        """All drops, whatever the reason."""
-        return sum(v for k, v in self._counts.items() if k.startswith("dropped."))
