@@ -8,6 +8,7 @@ and size. Equal bodies cost one byte comparison: most exchanges take that path.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
@@ -17,7 +18,14 @@ import orjson
 
 from .jsondiff import Kind, diff, render_path
 
-__all__ = ["DEFAULT_HEADERS", "DiffOptions", "Difference", "Message", "diff_responses"]
+__all__ = [
+    "DEFAULT_HEADERS",
+    "NOT_JSON",
+    "DiffOptions",
+    "Difference",
+    "Message",
+    "diff_responses",
+]
 
 DEFAULT_HEADERS = frozenset({"content-type", "location", "cache-control", "set-cookie"})
 """Compared unless configured otherwise; hop-by-hop and date-like headers never by default."""
@@ -41,7 +49,11 @@ class Difference:
         return _INDEX.sub("[*]", self.location)
 
 
-@dataclass(frozen=True, slots=True)
+NOT_JSON: Any = object()
+"""What `Message.document` is for a body that is not JSON."""
+
+
+@dataclass(frozen=True)
 class Message:
     """A response as analysis sees it (bodies already decoded by the store)."""
 
@@ -58,6 +70,16 @@ class Message:
         """First value of header `name`, case-insensitive."""
         wanted = name.lower()
         return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+    @functools.cached_property
+    def document(self) -> Any:
+        """The body parsed as JSON, once however many readers ask; `NOT_JSON` if it is not."""
+        if not self.body:
+            return NOT_JSON
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            return NOT_JSON
 
     def header_values(self, name: str) -> list[str]:
         """Every value of header `name`, in order."""
@@ -146,28 +168,16 @@ def _body(legacy: Message, candidate: Message, options: DiffOptions) -> list[Dif
         ]
     if legacy.body == candidate.body:
         return []
-    a, b = _json(legacy.body), _json(candidate.body)
-    if a is not _NOT_JSON and b is not _NOT_JSON:
+    a, b = legacy.document, candidate.document
+    if a is not NOT_JSON and b is not NOT_JSON:
         return [
             Difference(render_path(d.path), d.kind, d.legacy, d.candidate)
             for d in diff(a, b, strict_numbers=options.strict_numbers)
         ]
-    if (a is _NOT_JSON) != (b is _NOT_JSON):
-        kinds = ("json" if a is not _NOT_JSON else "text", "json" if b is not _NOT_JSON else "text")
+    if (a is NOT_JSON) != (b is NOT_JSON):
+        kinds = ("json" if a is not NOT_JSON else "text", "json" if b is not NOT_JSON else "text")
         return [Difference("body", "type", kinds[0], kinds[1], "one body is JSON, the other not")]
     return [_text_or_binary(legacy, candidate)]
-
-
-_NOT_JSON: Any = object()
-
-
-def _json(body: bytes) -> Any:
-    if not body:
-        return _NOT_JSON
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return _NOT_JSON
 
 
 def _text_or_binary(legacy: Message, candidate: Message) -> Difference:

@@ -18,7 +18,7 @@ import orjson
 
 from twinsight.spec import CheckResult, Evaluation, Reads, Scenario, Spec, spec_reads
 
-from .diff import Message
+from .diff import NOT_JSON, Message
 
 __all__ = ["LineResult", "RequestView", "check_scenarios", "parse_body"]
 
@@ -67,6 +67,12 @@ def parse_body(body: bytes) -> Any:
             return None
 
 
+def _body(message: Message) -> Any:
+    # The diff has parsed a JSON body already: reuse it, decode text only when it is not.
+    document = message.document
+    return parse_body(message.body) if document is NOT_JSON else document
+
+
 def _response(message: Message) -> dict[str, Any]:
     headers: dict[str, str] = {}
     for name, value in message.headers:
@@ -74,7 +80,7 @@ def _response(message: Message) -> dict[str, Any]:
     return {
         "status": message.status,
         "headers": headers,
-        "body": parse_body(message.body),
+        "body": _body(message),
         "latency_ms": message.latency_ms,
     }
 
