@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from multidict import CIMultiDict
 
-from twinsight.store import CaptureCounters, Redactor, new_id
+from twinsight.store import CaptureCounters, new_id
 
 from .fanout import Request
 from .headers import to_tuple
@@ -24,7 +24,6 @@ class Intake:
     """Sampling and mirroring policy, shared by the proxy and the sink."""
 
     counters: CaptureCounters
-    redactor: Redactor
     sample: float = 1.0
     session_by: str = "header:authorization"
     mirror_writes: bool = False
@@ -58,6 +57,6 @@ class Intake:
             host=host,
             headers=to_tuple(request.headers),
             body=body,
-            session=self.redactor.fingerprint(key),
+            session=key,  # the store keeps only its keyed hash
             forward_headers=forward,
         )

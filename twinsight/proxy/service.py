@@ -119,7 +119,7 @@ async def run_capture(
         mirrors, writer, source=mode, options=options, counters=counters, metrics=metrics
     )
     metrics.watch(writer, lambda: fanout.in_flight)
-    intake = Intake(counters, redactor, capture.sample, capture.session_by, capture.mirror_writes)
+    intake = Intake(counters, capture.sample, capture.session_by, capture.mirror_writes)
     handler = (
         ShadowProxy(legacy, fanout, intake).handle
         if mode == "proxy"

@@ -124,7 +124,7 @@ class Exchange:
     headers: Headers = ()
     body: Body = Body()
     responses: tuple[Response, ...] = ()
-    session: str | None = None
+    session: str | None = None  # what keeps a session together; stored as a keyed hash
     ts: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlations: tuple[Correlation, ...] = ()
     origin: str | None = None  # the exchange this one replays

@@ -37,7 +37,7 @@ class Batch:
             id=exchange.id,
             ts=exchange.ts,
             source=exchange.source,
-            session=exchange.session,
+            session=self.redactor.fingerprint(exchange.session) if exchange.session else None,
             method=exchange.method,
             scheme=exchange.scheme,
             host=exchange.host,
