@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import orjson
 
+from twinsight.spec import looks_like_id
 from twinsight.store import Correlation, Response
 from twinsight.store.decode import decode_body
 
@@ -68,14 +69,10 @@ def _location_segments(response: Response) -> list[str]:
     return [unquote(s) for s in urlsplit(location).path.split("/")] if location else []
 
 
-# Segments shaped like identifiers: numbers, uuids, hex, long tokens.
-_ID_SHAPE = re.compile(r"^(\d+|[0-9a-fA-F-]{8,}|[A-Za-z0-9_-]{20,})$")
-
-
 def id_values(response: Response) -> set[str]:
     """Every identifier a response hands out (id-like JSON fields, `Location` segments)."""
     values = {str(v) for _, v in _id_fields(_json(response))}
-    values.update(s for s in _location_segments(response) if _ID_SHAPE.match(s))
+    values.update(s for s in _location_segments(response) if looks_like_id(s))
     return values
 
 

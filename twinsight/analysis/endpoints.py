@@ -9,27 +9,15 @@ slugs); low-cardinality literals (`/tasks`, `/complete`) stay.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from urllib.parse import unquote
 
-from twinsight.spec import PathTemplate
+from twinsight.spec import PathTemplate, looks_like_id
 
-__all__ = ["Endpoints", "looks_like_id"]
+__all__ = ["Endpoints"]
 
-_ID_SHAPES = re.compile(
-    r"^(?:\d+"
-    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{12,}"
-    r"|(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,})$"
-)
 _WIDE = object()
-
-
-def looks_like_id(segment: str) -> bool:
-    """A number, a uuid, a long hex string or a long token with digits."""
-    return bool(_ID_SHAPES.match(segment))
 
 
 class Endpoints:

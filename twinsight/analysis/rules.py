@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from twinsight.spec import PathTemplate, parse_where
+from twinsight.spec import PathTemplate, looks_like_id, parse_where
 
 from .diff import Difference
-from .endpoints import looks_like_id
 
 __all__ = ["Compare", "Origin", "Rule", "covering_rule", "shape_of"]
 

@@ -101,8 +101,7 @@ class Fanout:
             if options.correlate and t.name != PRIMARY_TARGET
         }
         self._calls = TaskSet()
-        self.in_flight = 0
-        """Flights not yet handed to the store."""
+        self.in_flight = 0  # flights not yet handed to the store
 
     def start(self, request: Request) -> Flight | None:
         """Start mirroring `request` now; None (and a counted drop) when too many are in flight."""

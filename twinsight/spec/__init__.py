@@ -21,7 +21,7 @@ from twinsight.spec.model import (
     When,
     parse_where,
 )
-from twinsight.spec.paths import PathTemplate, PathTemplateError
+from twinsight.spec.paths import PathTemplate, PathTemplateError, looks_like_id
 from twinsight.spec.reads import Reads, spec_reads
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "compile_expression",
     "dump_spec",
     "load_spec",
+    "looks_like_id",
     "parse_spec",
     "parse_where",
     "spec_coverage",

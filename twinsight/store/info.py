@@ -9,7 +9,8 @@ import duckdb
 
 __all__ = ["StoreInfo", "store_info"]
 
-# Rough endpoints for an overview: numeric, uuid, hex and long-token segments become {id}.
+# Rough endpoints for an overview: numeric, uuid, hex and long-token segments become {id}
+# (the shapes of twinsight.spec.looks_like_id, as far as RE2 without lookahead can say).
 # Analysis assigns the real endpoints (spec templates first). RE2 has no lookahead, so
 # segments are matched with both slashes, twice, to catch neighbours like /1/2.
 _ID_SEGMENT = (
