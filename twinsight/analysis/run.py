@@ -36,7 +36,6 @@ __all__ = [
     "Columns",
     "analyse",
     "analyse_store",
-    "collect",
     "json_line",
 ]
 
@@ -235,14 +234,6 @@ class Collector:
                 (endpoint, d) for (endpoint, _), items in self.changes.items() for d in items
             )
         return analysis
-
-
-def collect(results: Iterable[tuple[Stored, str, str, Judgement]]) -> Analysis:
-    """Gather judgements into an `Analysis` (without volatile proposals)."""
-    collector = Collector()
-    for result in results:
-        collector.add(*result)
-    return collector.finish(propose_volatile=False)
 
 
 def statistical_noise(
