@@ -6,19 +6,27 @@ traceback unless --debug).
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress
 
 from twinsight import __version__
 from twinsight.config import Config, load_config
 from twinsight.errors import CheckFailed, SpecError, TwinsightError, UserError
 from twinsight.spec import SpecCoverage, load_spec, spec_coverage, spec_markdown
+
+if TYPE_CHECKING:
+    from twinsight.replay.formats import Format
 
 __all__ = ["app", "main"]
 
@@ -48,14 +56,14 @@ app.add_typer(config_app, name="config")
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="Config file [default: ./twinsight.toml if present]"),
+    typer.Option("--config", help="Config file \\[default: ./twinsight.toml if present]"),
 ]
 StoreOption = Annotated[
-    Path | None, typer.Option("--store", help="DuckDB store file [default: from the config].")
+    Path | None, typer.Option("--store", help="DuckDB store file \\[default: from the config].")
 ]
 SegmentsOption = Annotated[
     Path | None,
-    typer.Option("--segments", help="Folder of Parquet segments [default: from the config]."),
+    typer.Option("--segments", help="Folder of Parquet segments \\[default: from the config]."),
 ]
 
 
@@ -389,7 +397,7 @@ def analyze(
     store: StoreOption = None,
     segments: SegmentsOption = None,
     spec: Annotated[
-        Path | None, typer.Option("--spec", help="Spec file [default: from the config].")
+        Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
     ] = None,
     json_out: Annotated[
         Path | None,
@@ -428,11 +436,189 @@ def analyze(
             report.print(f"    likely: {escape(hypothesis)}")
 
 
+# ---------------------------------------------------------------- import and replay
+
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="har, mitm, goreplay or store \\[default: from the file]."),
+]
+
+
+@app.command("import")
+def import_command(
+    files: Annotated[
+        list[Path], typer.Argument(help="HAR, mitmproxy flow or GoReplay files, or stores.")
+    ],
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    format: FormatOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read recorded traffic into the store; the recorded answer becomes the legacy's.
+
+    Example: twinsight import session.har flows.mitm requests.gor --store recorded.duckdb
+    """
+    from twinsight.replay.service import import_captures
+
+    settings = _capture_config(config, {}, None, store, segments, {})
+    with _reading(files) as on_bytes:
+        result = import_captures(settings, files, format=_format(format), on_bytes=on_bytes)
+    for file, tally in result.tallies.items():
+        out.print(f"{escape(str(file))}: read {tally.read}, skipped {tally.skipped}")
+        for reason in tally.reasons:
+            out.print(f"   skipped {escape(reason)}")
+    out.print(f"stored {result.stored}, already in the store {result.already_stored}")
+
+
+@app.command("replay")
+def replay_command(
+    legacy: Annotated[str | None, typer.Option("--legacy", help="The legacy's URL.")] = None,
+    candidate: Annotated[
+        str | None, typer.Option("--candidate", help="The candidate's URL.")
+    ] = None,
+    replica: Annotated[
+        str | None, typer.Option("--replica", help="A second legacy (noise).")
+    ] = None,
+    target: TargetOption = None,
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    sources: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from", help="Replay these files or stores instead of --store.", show_default=False
+        ),
+    ] = None,
+    format: FormatOption = None,
+    filter: Annotated[
+        str | None, typer.Option("--filter", help="CEL over `request`: which to replay.")
+    ] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="Requests per second.")] = None,
+    speed: Annotated[
+        float | None, typer.Option("--speed", help="Recorded pace times X (2: twice as fast).")
+    ] = None,
+    asap: Annotated[
+        bool, typer.Option("--as-fast-as-possible", help="No pacing [the default].")
+    ] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="In flight.")] = 16,
+    sessions: Annotated[
+        str | None,
+        typer.Option(
+            "--sessions-by",
+            help="header:NAME or cookie:NAME \\[default: the recorded session].",
+            show_default=False,
+        ),
+    ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--header",
+            help="'Name: value' replacing a recorded header, for every target.",
+            show_default=False,
+        ),
+    ] = None,
+    header_for: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--header-for",
+            help="'TARGET=Name: value': a header for one target (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id", help="Resume this run \\[default: a new one].", show_default=False
+        ),
+    ] = None,
+    correlate: Annotated[
+        bool,
+        typer.Option("--correlate/--no-correlate", help="Rewrite legacy ids into each target's."),
+    ] = True,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="Per target (s).")] = 30.0,
+    config: ConfigOption = None,
+) -> None:
+    """Send recorded requests to every target, in session order, and record the answers.
+
+    Example: twinsight replay --store recorded.duckdb --legacy http://127.0.0.1:8081
+    --candidate http://127.0.0.1:8082 --header-for 'candidate=Authorization: Bearer T'
+    """
+    from twinsight.replay.engine import ReplayOptions
+    from twinsight.replay.outgoing import ALL_TARGETS, parse_header
+    from twinsight.replay.pacing import Pacing
+    from twinsight.replay.service import ReplayPlan, run_replay, sessions_by
+
+    settings = _capture_config(
+        config,
+        {"legacy": legacy, "replica": replica, "candidate": candidate},
+        target,
+        store,
+        segments,
+        {},
+    )
+    chosen = [(m, v) for m, v in (("rate", rate), ("speed", speed)) if v is not None]
+    if len(chosen) + asap > 1:
+        raise UserError("choose one of --rate, --speed and --as-fast-as-possible")
+    overrides: dict[str, list[tuple[str, str]]] = {}
+    try:
+        pacing = Pacing(chosen[0][0], chosen[0][1]) if chosen else Pacing()  # type: ignore[arg-type]
+        for text in header or []:
+            overrides.setdefault(ALL_TARGETS, []).append(parse_header(text))
+        for item in header_for or []:
+            name, equals, text = item.partition("=")
+            if not equals:
+                raise ValueError(f"--header-for {item!r}: expected 'TARGET=Name: value'")
+            overrides.setdefault(name.strip(), []).append(parse_header(text))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    unknown = set(overrides) - {ALL_TARGETS, *settings.targets}
+    if unknown:
+        raise UserError(f"--header-for {sorted(unknown)[0]!r}: no such target")
+    run = run_id or datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S-") + os.urandom(2).hex()
+    options = ReplayOptions(
+        run=run,
+        pacing=pacing,
+        concurrency=concurrency,
+        correlate=correlate,
+        headers=overrides,
+        max_body=settings.capture.max_body,
+        **({"session_of": sessions_by(sessions)} if sessions else {}),
+    )
+    plan = ReplayPlan(options, tuple(sources or ()), _format(format), filter, timeout)
+    with _reading(sources or []) as on_bytes:
+        summary, tally = run_replay(settings, plan, on_bytes=on_bytes)
+    if tally.skipped:
+        out.print(f"recorded entries skipped: {tally.skipped}")
+        for reason in tally.reasons:
+            out.print(f"   skipped {escape(reason)}")
+    for line in summary.lines():
+        out.print(escape(line))
+
+
+def _format(text: str | None) -> Format | None:
+    from twinsight.replay.formats import FORMATS
+
+    if text is not None and text not in FORMATS:
+        raise UserError(f"--format {text!r}: expected one of {', '.join(FORMATS)}")
+    return text
+
+
+@contextmanager
+def _reading(files: list[Path]) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over the bytes of `files` when stderr is a terminal."""
+    sizes = [f.stat().st_size for f in files if f.is_file()]
+    if not err.is_terminal or not sizes:
+        yield None
+        return
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("reading", total=sum(sizes))
+        yield lambda count: progress.advance(task, count)
+
+
 # ---------------------------------------------------------------- example
 
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 DbOption = Annotated[
-    Path | None, typer.Option("--db", help="Database file [default: a fresh one in memory].")
+    Path | None, typer.Option("--db", help="Database file \\[default: a fresh one in memory].")
 ]
 
 

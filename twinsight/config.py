@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
 from twinsight.errors import ConfigError, Location, Problem
+from twinsight.store import Redactor
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -64,6 +65,12 @@ class RedactionSettings(_Section):
         default=("access_token", "api_key", "apikey", "client_secret", "password"),
         description="query parameters to redact",
     )
+
+    def redactor(self) -> Redactor:
+        """The redactor these settings describe (its key comes from the environment)."""
+        return Redactor(
+            headers=self.headers, body_fields=self.body_fields, query_params=self.query_params
+        )
 
 
 class CaptureSettings(_Section):

@@ -31,8 +31,7 @@ __all__ = ["DEMO_STORE", "NOT_BUILT", "capture_example_session", "run_demo"]
 
 DEMO_STORE = Path("reports") / "demo.duckdb"
 NOT_BUILT = (
-    "replay: `twinsight import` and `twinsight replay`",
-    "analysis: clusters, explanations, incremental runs",
+    "analysis: incremental runs",
     "report: readiness verdict and HTML/Markdown reports",
 )
 

@@ -24,7 +24,7 @@ from twinsight.store import (
     open_store,
     store_info,
 )
-from twinsight.store.schema import TABLES
+from twinsight.store.schema import SCHEMA_VERSION, TABLES
 
 from .helpers import SECRET, exchange
 
@@ -263,9 +263,30 @@ def test_a_store_from_a_newer_twinsight_is_refused(tmp_path: Path) -> None:
     DuckDBSink(path).close()
     DuckDBSink(path).close()  # reopening migrates nothing and keeps the file
     with duckdb.connect(str(path)) as connection:
-        assert connection.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        assert connection.execute("SELECT count(*) FROM schema_version").fetchone() == (
+            SCHEMA_VERSION,
+        )
         connection.execute("INSERT INTO schema_version VALUES (99, now())")
     with pytest.raises(StoreError, match="newer than this twinsight"):
         DuckDBSink(path)
     with pytest.raises(StoreError, match="schema version 99"):
         open_store(path)
+
+
+def test_a_version_1_store_is_read_as_is_and_migrated_when_written(tmp_path: Path) -> None:
+    path = tmp_path / "v1.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        for table in TABLES.values():
+            kept = [c for c in table.columns if c.name != "replay_run"]
+            columns = ", ".join(f"{c.name} {c.sql}" for c in kept)
+            connection.execute(f"CREATE TABLE {table.name} ({columns})")
+        connection.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
+        connection.execute("INSERT INTO schema_version VALUES (1, now())")
+        connection.execute("INSERT INTO exchanges (id, method, path) VALUES ('a', 'GET', '/')")
+    reader = open_store(path)  # read-only: the missing column reads as NULL
+    assert reader.execute("SELECT id, replay_run FROM exchanges").fetchall() == [("a", None)]
+    reader.close()
+    DuckDBSink(path).close()
+    with duckdb.connect(str(path)) as connection:
+        assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+        assert connection.execute("SELECT replay_run FROM exchanges").fetchall() == [(None,)]

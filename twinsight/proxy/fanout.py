@@ -29,10 +29,9 @@ from twinsight.store import (
     Source,
     StoreWriter,
 )
+from twinsight.upstream import Target, TaskSet
 
 from .metrics import CaptureMetrics
-from .tasks import TaskSet
-from .upstream import Target
 
 __all__ = ["Fanout", "Flight", "MirrorOptions", "Request"]
 

@@ -9,10 +9,9 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from twinsight.store import CaptureCounters, new_id
+from twinsight.upstream import is_sampled, session_key, to_tuple
 
 from .fanout import Request
-from .headers import to_tuple
-from .sampling import is_sampled, session_key
 
 __all__ = ["SAFE_METHODS", "Intake"]
 

@@ -23,10 +23,8 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.proxy.fanout import Fanout, Flight, MirrorOptions, Request
-from twinsight.proxy.headers import HOP_BY_HOP
 from twinsight.proxy.intake import SAFE_METHODS
 from twinsight.proxy.metrics import CaptureMetrics
-from twinsight.proxy.upstream import Target
 from twinsight.store import (
     PRIMARY_TARGET,
     Body,
@@ -39,6 +37,7 @@ from twinsight.store import (
     new_id,
     open_writer,
 )
+from twinsight.upstream import HOP_BY_HOP, Target
 
 __all__ = ["TwinsightAddon", "addons"]
 

@@ -23,17 +23,16 @@ from twinsight.errors import UserError
 from twinsight.store import (
     PRIMARY_TARGET,
     CaptureCounters,
-    Redactor,
     StoreWriter,
     open_writer,
 )
+from twinsight.upstream import Target
 
 from .fanout import Fanout, MirrorOptions
 from .intake import Intake
 from .metrics import CaptureMetrics
 from .shadow import ShadowProxy
 from .sink import MirrorSink
-from .upstream import Target
 
 __all__ = ["Address", "Summary", "parse_address", "run_capture", "serve"]
 
@@ -93,7 +92,7 @@ async def run_capture(
     ready: Callable[[str], None] = lambda line: None,
 ) -> Summary:
     """Capture until `stop` is set; `ready` gets a line naming the bound addresses."""
-    counters, redactor = CaptureCounters(), _redactor(config)
+    counters, redactor = CaptureCounters(), config.redaction.redactor()
     capture, store = config.capture, config.store
     legacy, mirrors = _targets(config, mode)
     if not mirrors:
@@ -145,11 +144,6 @@ async def run_capture(
             await target.close()
         await asyncio.get_running_loop().run_in_executor(None, writer.close)
     return Summary(mode, counters.snapshot(), cancelled)
-
-
-def _redactor(config: Config) -> Redactor:
-    r = config.redaction
-    return Redactor(headers=r.headers, body_fields=r.body_fields, query_params=r.query_params)
 
 
 def _app(handler: Callable[[web.Request], object]) -> web.Application:

@@ -15,11 +15,10 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from twinsight.store import PRIMARY_TARGET, BodyAccumulator, Response
+from twinsight.upstream import Target, end_to_end, error_kind, forwarded, payload, to_tuple
 
 from .fanout import Fanout, Flight
-from .headers import end_to_end, forwarded, to_tuple
 from .intake import Intake
-from .upstream import Target, error_kind, payload
 
 __all__ = ["ShadowProxy"]
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from twinsight.upstream import end_to_end
+
 from .fanout import Fanout
-from .headers import end_to_end
 from .intake import Intake
 
 __all__ = ["MirrorSink", "strip_shadow_suffix"]

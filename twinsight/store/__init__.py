@@ -8,7 +8,7 @@ The tables and every column are described in README.md beside this file.
 
 from twinsight.store.counters import CaptureCounters
 from twinsight.store.derived import derived_location, write_derived
-from twinsight.store.ids import new_id
+from twinsight.store.ids import new_id, stable_id
 from twinsight.store.info import StoreInfo, store_info
 from twinsight.store.reader import exchange_rows, open_store, request_lines, targets
 from twinsight.store.records import (
@@ -53,6 +53,7 @@ __all__ = [
     "open_store",
     "open_writer",
     "request_lines",
+    "stable_id",
     "store_info",
     "targets",
     "write_derived",

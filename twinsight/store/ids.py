@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
+from datetime import datetime
 
-__all__ = ["new_id"]
+__all__ = ["new_id", "stable_id"]
 
 
 def new_id() -> str:
     """A UUIDv7 string: sorts by creation time to about a quarter microsecond."""
-    nanos = time.time_ns()
+    return _uuid7(time.time_ns(), os.urandom(8))
+
+
+def stable_id(ts: datetime, key: str) -> str:
+    """The UUIDv7 of something recorded at `ts` and named by `key` (the same input, the same
+    id), so importing or replaying a file twice recognises what it has seen."""
+    nanos = int(ts.timestamp() * 1_000_000) * 1000
+    return _uuid7(max(nanos, 0), hashlib.sha256(key.encode()).digest()[:8])
+
+
+def _uuid7(nanos: int, random: bytes) -> str:
     millis, sub = divmod(nanos, 1_000_000)
     # RFC 9562 method 3: the 12 bits after the milliseconds hold the sub-millisecond fraction.
     fraction = sub * 4096 // 1_000_000
-    tail = int.from_bytes(os.urandom(8)) & ((1 << 62) - 1)
-    value = (millis << 80) | (0x7 << 76) | (fraction << 64) | (0b10 << 62) | tail
+    tail = int.from_bytes(random) & ((1 << 62) - 1)
+    value = (
+        ((millis & ((1 << 48) - 1)) << 80) | (0x7 << 76) | (fraction << 64) | (0b10 << 62) | tail
+    )
     return str(uuid.UUID(int=value))

@@ -42,7 +42,8 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
                 )
     for name, table in TABLES.items():
         empty = f"SELECT {', '.join(f'NULL::{c.sql} AS {c.name}' for c in table.columns)} LIMIT 0"
-        union = " UNION ALL BY NAME ".join(sources[name] or [empty])
+        # The typed empty branch gives every declared column, NULL in stores older than it.
+        union = " UNION ALL BY NAME ".join(f"({s})" for s in [empty, *sources[name]])
         connection.execute(f"CREATE VIEW {name} AS {union}")
     return connection
 

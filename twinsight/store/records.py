@@ -128,6 +128,7 @@ class Exchange:
     ts: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlations: tuple[Correlation, ...] = ()
     origin: str | None = None  # the exchange this one replays
+    run: str | None = None  # the replay run that sent it
 
     def header(self, name: str) -> str | None:
         """The first value of request header `name` (case-insensitive), if any."""

@@ -52,6 +52,7 @@ class Batch:
             request_truncated=truncated,
             origin=exchange.origin,
             writer=self.writer,
+            replay_run=exchange.run,
         )
         for response in exchange.responses:
             self._response(exchange.id, response)

@@ -66,6 +66,7 @@ EXCHANGES = Table(
         _c("request_truncated", "BOOLEAN", pa.bool_()),
         _c("origin", "VARCHAR", pa.string()),
         _c("writer", "VARCHAR", pa.string()),
+        _c("replay_run", "VARCHAR", pa.string()),
     ),
 )
 RESPONSES = Table(
@@ -108,5 +109,8 @@ TABLES = {t.name: t for t in (EXCHANGES, RESPONSES, CORRELATIONS, CAPTURE_COUNTE
 
 # Each migration takes a store from version N-1 to N. Append, never edit. Version 1
 # creates the tables as declared now, so later ones use `ADD COLUMN IF NOT EXISTS`.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(table.create_sql() for table in TABLES.values()),)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    tuple(table.create_sql() for table in TABLES.values()),
+    ("ALTER TABLE exchanges ADD COLUMN IF NOT EXISTS replay_run VARCHAR",),
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from http.cookies import CookieError, SimpleCookie
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = ["is_sampled", "session_key"]
 
 
-def session_key(session_by: str, headers: CIMultiDictProxy[str], client: str | None) -> str:
+def session_key(
+    session_by: str, headers: CIMultiDict[str] | CIMultiDictProxy[str], client: str | None
+) -> str:
     """What keeps requests of one session together: `header:NAME`, `cookie:NAME` or `client`.
 
     Falls back to the client address when the header or cookie is absent.

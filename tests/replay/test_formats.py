@@ -1,0 +1,189 @@
+"""Reading HAR, mitmproxy flow and GoReplay files: what is read, what is skipped and why."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from pathlib import Path
+
+import orjson
+import pytest
+
+from twinsight.replay.formats import FormatError, Skipped, detect, read_capture
+from twinsight.replay.formats.goreplay import SEPARATOR
+from twinsight.store import Exchange
+
+
+def _split(path: Path) -> tuple[list[Exchange], list[Skipped]]:
+    entries = list(read_capture(path))
+    return (
+        [e for e in entries if isinstance(e, Exchange)],
+        [e for e in entries if isinstance(e, Skipped)],
+    )
+
+
+def _har_entry(url: str, **extra: object) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "startedDateTime": "2026-11-20T10:00:00.000Z",
+        "time": 12.5,
+        "request": {"method": "GET", "url": url, "headers": [{"name": "Accept", "value": "*/*"}]},
+        "response": {
+            "status": 200,
+            "headers": [
+                {"name": "Content-Type", "value": "application/json"},
+                {"name": "Content-Encoding", "value": "gzip"},
+            ],
+            "content": {"text": '{"ok": true}', "mimeType": "application/json"},
+        },
+    }
+    entry.update(extra)
+    return entry
+
+
+def test_a_har_file_is_read_entry_by_entry_and_bad_entries_are_counted(tmp_path: Path) -> None:
+    posted = base64.b64encode(b'{"title": "caf\xc3\xa9"}').decode()
+    entries = [
+        _har_entry("http://api.test:8080/tasks?status=open&limit=5"),
+        {"startedDateTime": "2026-11-20T10:00:01Z", "response": {}},  # no request
+        _har_entry(
+            "https://api.test/tasks",
+            request={
+                "method": "POST",
+                "url": "https://api.test/tasks",
+                "headers": [{"name": ":authority", "value": "api.test"}],
+                "postData": {"mimeType": "application/json", "text": posted, "encoding": "base64"},
+            },
+        ),
+        _har_entry("data:text/plain,hello"),  # not http
+        _har_entry("http://api.test/blocked", response={"status": 0}),
+        {"request": {"method": "GET", "url": "http://api.test/bare"}},  # only what must be
+    ]
+    path = tmp_path / "browser.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": entries}}))
+
+    exchanges, skipped = _split(path)
+
+    assert [(e.method, e.path, e.query) for e in exchanges] == [
+        ("GET", "/tasks", "status=open&limit=5"),
+        ("POST", "/tasks", ""),
+        ("GET", "/blocked", ""),
+        ("GET", "/bare", ""),
+    ]
+    assert [(s.entry, s.reason) for s in skipped] == [
+        (1, "no field 'request'"),
+        (3, "not an http(s) URL: 'data:text/plain,hello'"),
+    ]
+    first, posted_exchange, blocked, bare = exchanges
+    assert first.host == "api.test:8080"
+    legacy = first.responses[0]
+    assert (legacy.target, legacy.status, legacy.body.data) == ("legacy", 200, b'{"ok": true}')
+    assert legacy.latency_ms == 12.5
+    assert legacy.header("content-encoding") is None  # HAR text is decoded already
+    assert posted_exchange.body.data == '{"title": "café"}'.encode()
+    assert posted_exchange.headers == ()  # pseudo-headers are not headers to resend
+    assert blocked.responses == ()
+    assert bare.ts == posted_exchange.ts == blocked.ts  # no time: keeps its place
+    assert {e.session for e in exchanges} == {"har:browser.har"}
+    assert [e.id for e in exchanges] == [e.id for e in _split(path)[0]]  # stable ids
+
+
+def test_a_cut_har_file_keeps_what_came_before_the_cut(tmp_path: Path) -> None:
+    whole = orjson.dumps({"log": {"entries": [_har_entry("http://a.test/1")] * 3}})
+    path = tmp_path / "cut.har"
+    path.write_bytes(whole[: len(whole) - 200])
+    exchanges, skipped = _split(path)
+    assert len(exchanges) == 2
+    assert len(skipped) == 1
+    assert "cut or broken" in skipped[0].reason
+
+
+def test_files_that_are_not_captures_fail_with_one_line(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello there\n")
+    with pytest.raises(FormatError, match=r"notes.txt: not a capture file"):
+        detect(text)
+    json_file = tmp_path / "other.json"
+    json_file.write_text('{"name": "not a har"}')
+    with pytest.raises(FormatError, match=r"other.json: not a HAR file: no log.entries"):
+        list(read_capture(json_file))
+    broken = tmp_path / "broken.har"
+    broken.write_text("{nope")
+    with pytest.raises(FormatError, match=r"broken.har: not a HAR file"):
+        list(read_capture(broken))
+
+
+def test_a_mitmproxy_flow_file_written_by_mitmproxy_is_read_flow_by_flow(tmp_path: Path) -> None:
+    from mitmproxy.io import FlowWriter, tnetstring
+    from mitmproxy.test import tflow
+
+    first = tflow.tflow(resp=True)
+    first.request.path = "/tasks/17?verbose=1"
+    first.request.headers["Content-Encoding"] = "gzip"
+    first.request.raw_content = gzip.compress(b'{"a": 1}')
+    unanswered = tflow.tflow(err=True)
+    last = tflow.tflow(resp=True)
+    last.request.method = "DELETE"
+    path = tmp_path / "flows.mitm"
+    with path.open("wb") as file:
+        writer = FlowWriter(file)
+        writer.add(first)
+        writer.add(tflow.ttcpflow())  # not HTTP
+        tnetstring.dump({"type": "http", "version": 20}, file)  # a flow with nothing in it
+        writer.add(unanswered)
+        writer.add(last)
+
+    exchanges, skipped = _split(path)
+
+    assert detect(path) == "mitm"
+    assert [(e.method, e.path, e.query) for e in exchanges] == [
+        ("GET", "/tasks/17", "verbose=1"),
+        ("GET", "/path", ""),
+        ("DELETE", "/path", ""),
+    ]
+    reasons = [(s.entry, s.reason.split(":")[0]) for s in skipped]
+    assert reasons == [(1, "tcp flow"), (2, "http flow")]
+    assert exchanges[0].body.data == gzip.compress(b'{"a": 1}')  # as sent; the store decodes
+    assert exchanges[0].responses[0].status == 200
+    assert exchanges[1].responses[0].error == "protocol"
+    assert exchanges[0].host == "address"
+
+
+def _goreplay(*payloads: bytes) -> bytes:
+    return SEPARATOR.join(payloads) + SEPARATOR
+
+
+def test_a_goreplay_file_pairs_requests_with_their_responses(tmp_path: Path) -> None:
+    post = b'POST /tasks HTTP/1.1\r\nHost: api\r\nContent-Type: application/json\r\n\r\n{"t": 1}'
+    chunked = (
+        b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'5\r\n{"id"\r\n4\r\n: 7}\r\n0\r\n\r\n'
+    )
+    data = _goreplay(
+        b"1 a1 1763632800000000000 0\n" + post,
+        b"2 a1 1763632800010000000 10000000\n" + chunked,
+        b"1 b2 1763632801000000000\nGET /tasks/7 HTTP/1.1\r\nHost: api\r\n\r\n",
+        b"9 zz nonsense\nwhatever",  # malformed header line
+        b"1 c3 1763632802000000000\nGET /x HTTP/1.1\r\nno colon here\r\n\r\n",  # bad header
+        b"3 b2 1763632801500000000 0\nHTTP/1.1 500 Oops\r\n\r\n",  # a replay's answer: ignored
+        b"2 b2 1763632801200000000 0\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+        b"1 d4 1763632803000000000\nGET /unanswered HTTP/1.1\r\n\r\n",
+    )
+    path = tmp_path / "requests.gor"
+    path.write_bytes(data)
+
+    exchanges, skipped = _split(path)
+
+    assert detect(path) == "goreplay"
+    assert [(e.method, e.path) for e in exchanges] == [
+        ("POST", "/tasks"),
+        ("GET", "/tasks/7"),
+        ("GET", "/unanswered"),
+    ]
+    assert [s.entry for s in skipped] == [3, 4]
+    created = exchanges[0].responses[0]
+    assert (created.status, created.body.data, created.latency_ms) == (201, b'{"id": 7}', 10.0)
+    assert created.header("transfer-encoding") is None
+    assert exchanges[0].body.data == b'{"t": 1}'
+    assert exchanges[1].responses[0].status == 200
+    assert exchanges[2].responses == ()
+    assert exchanges[0].ts.timestamp() == 1763632800.0

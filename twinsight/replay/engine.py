@@ -1,0 +1,281 @@
+"""The replayer: recorded requests to every target, paced, one session at a time per session.
+
+Requests of one session go out one after another (the next once every target
+has answered the previous one); sessions run side by side, at most
+`concurrency` requests in flight. Each request goes to all targets at once; for
+targets other than the legacy, ids the legacy handed out earlier are rewritten
+to that target's own (`twinsight.correlation`), waiting when the answer that
+teaches a pair is still on its way. Every replayed request becomes a new
+exchange (`source="replay"`, `origin` the recorded one, `run` this run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from twinsight.correlation import CREATING_METHODS, CorrelationBook, id_values
+from twinsight.store import PRIMARY_TARGET, Correlation, Exchange, Response, StoreWriter, new_id
+from twinsight.upstream import Target, TaskSet
+
+from .outgoing import HeaderOverrides, outgoing_headers
+from .pacing import Pacing
+
+__all__ = ["ReplayOptions", "ReplaySummary", "Replayer"]
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """How a run sends what it replays."""
+
+    run: str
+    pacing: Pacing = field(default_factory=Pacing)
+    concurrency: int = 16
+    correlate: bool = True
+    headers: HeaderOverrides = field(default_factory=dict)
+    max_body: int = 1 << 20
+    session_of: Callable[[Exchange], str | None] = lambda exchange: exchange.session
+
+
+@dataclass
+class ReplaySummary:
+    """What a run did, for the closing lines and for tests."""
+
+    run: str
+    pacing: str = ""
+    sent: int = 0
+    already_replayed: int = 0
+    filtered_out: int = 0
+    body_cut: int = 0  # recorded bodies cut at capture: cannot be resent whole
+    redacted_headers: int = 0  # requests sent without a redacted header nobody overrode
+    rewritten: int = 0  # requests whose ids were rewritten for some target
+    sessions: int = 0
+    answered: Counter[str] = field(default_factory=Counter)
+    errors: Counter[tuple[str, str]] = field(default_factory=Counter)  # (target, kind)
+    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)  # (target, status)
+    duration_s: float = 0.0
+    stopped: bool = False
+
+    @property
+    def rate(self) -> float:
+        """Requests replayed per second of the run."""
+        return self.sent / self.duration_s if self.duration_s > 0 else 0.0
+
+    def lines(self) -> list[str]:
+        """The closing summary, a few lines for the terminal."""
+        head = (
+            f"replay {self.run}: sent {self.sent} in {self.duration_s:.1f} s "
+            f"({self.rate:.0f}/s, {self.pacing}), {self.sessions} session(s)"
+        )
+        if self.stopped:
+            head += "; stopped early: run again with --run-id to resume"
+        lines = [head]
+        for target in sorted({t for t, _ in self.statuses} | {t for t, _ in self.errors}):
+            families = Counter(
+                f"{status // 100}xx" for (t, status) in self.statuses.elements() if t == target
+            )
+            errors = {kind: n for (t, kind), n in self.errors.items() if t == target}
+            answered = ", ".join(f"{family} {n}" for family, n in sorted(families.items()))
+            failed = ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items()))
+            counts = f"answered {self.answered[target]} ({answered or '-'})"
+            lines.append(f"  {target}: {counts}, errors {failed or '0'}")
+        notes = [
+            (self.already_replayed, "already replayed in this run"),
+            (self.filtered_out, "left out by --filter"),
+            (self.body_cut, "not sent: body cut at capture (raise --max-body there)"),
+            (self.rewritten, "with ids rewritten for a target"),
+            (self.redacted_headers, "sent without a redacted header (supply it with --header)"),
+        ]
+        lines.extend(f"  {count} {what}" for count, what in notes if count)
+        return lines
+
+
+class Replayer:
+    """Sends recorded exchanges to `targets` (the legacy first) and hands new ones to `writer`."""
+
+    def __init__(
+        self,
+        targets: list[Target],
+        writer: StoreWriter,
+        options: ReplayOptions,
+        *,
+        done: frozenset[str] = frozenset(),
+        accepts: Callable[[Exchange], bool] = lambda exchange: True,
+    ) -> None:
+        self.targets, self.writer, self.options = targets, writer, options
+        self.done, self.accepts = done, accepts
+        self.books = {
+            t.name: CorrelationBook(t.name)
+            for t in targets
+            if options.correlate and t.name != PRIMARY_TARGET
+        }
+        self.summary = ReplaySummary(options.run, options.pacing.describe())
+        self._slots = asyncio.Semaphore(options.concurrency)
+        self._queues: dict[str, deque[Exchange]] = {}
+        self._workers = TaskSet()
+        self._sessions: set[str] = set()
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Send nothing more; requests in flight finish and are stored."""
+        self._stop.set()
+
+    async def run(self, recorded: Iterable[Exchange]) -> ReplaySummary:
+        """Replay `recorded` (in recorded order) and wait for the last answer."""
+        started = time.monotonic()
+        first: datetime | None = None
+        index = 0
+        for exchange in recorded:
+            if self._stop.is_set():
+                self.summary.stopped = True
+                break
+            if not self._eligible(exchange):
+                continue
+            first = first or exchange.ts
+            await self._wait_until(started + self.options.pacing.due(index, exchange.ts, first))
+            index += 1
+            await self._slots.acquire()
+            self._dispatch(exchange)
+        if self._workers.tasks:
+            await asyncio.wait(set(self._workers.tasks))
+        self.summary.duration_s = time.monotonic() - started
+        self.summary.sessions = len(self._sessions)
+        return self.summary
+
+    def _eligible(self, exchange: Exchange) -> bool:
+        if exchange.id in self.done:
+            self.summary.already_replayed += 1
+            return False
+        if exchange.body.truncated:
+            self.summary.body_cut += 1
+            return False
+        if not self.accepts(exchange):
+            self.summary.filtered_out += 1
+            return False
+        return True
+
+    async def _wait_until(self, moment: float) -> None:
+        delay = moment - time.monotonic()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+
+    def _dispatch(self, exchange: Exchange) -> None:
+        session = self.options.session_of(exchange)
+        if session is None:
+            self._workers.start(self._alone(exchange), name=f"replay {exchange.id}")
+            return
+        self._sessions.add(session)
+        queue = self._queues.get(session)
+        if queue is not None:
+            queue.append(exchange)  # its worker is running and will get to it
+            return
+        self._queues[session] = deque([exchange])
+        self._workers.start(self._session(session), name="replay session")
+
+    async def _alone(self, exchange: Exchange) -> None:
+        try:
+            await self.replay_one(exchange)
+        finally:
+            self._slots.release()
+
+    async def _session(self, session: str) -> None:
+        queue = self._queues[session]
+        try:
+            while queue:
+                try:
+                    await self.replay_one(queue[0])
+                finally:
+                    queue.popleft()
+                    self._slots.release()
+        finally:
+            del self._queues[session]
+            for _ in queue:  # only when cancelled: give back the slots of what never went
+                self._slots.release()
+
+    async def replay_one(self, recorded: Exchange) -> Exchange:
+        """Send one recorded request to every target; store and return the new exchange."""
+        legacy: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        pairs: list[Correlation] = []
+        redacted: list[bool] = []
+        sent_at = datetime.now(UTC)
+        calls = [self._call(t, recorded, legacy, pairs, redacted) for t in self.targets]
+        responses = tuple(await asyncio.gather(*calls))
+        exchange = Exchange(
+            id=new_id(),
+            source="replay",
+            method=recorded.method,
+            path=recorded.path,
+            query=recorded.query,
+            scheme=recorded.scheme,
+            host=recorded.host,
+            headers=recorded.headers,
+            body=recorded.body,
+            responses=responses,
+            session=recorded.session,
+            ts=sent_at,
+            correlations=tuple(pairs),
+            origin=recorded.id,
+            run=self.options.run,
+        )
+        self._count(responses, pairs, any(redacted))
+        while self.writer.backlog >= self.writer.max_backlog:
+            await asyncio.sleep(0.01)  # a replay waits for the store rather than dropping
+        self.writer.submit(exchange)
+        return exchange
+
+    async def _call(
+        self,
+        target: Target,
+        recorded: Exchange,
+        legacy: asyncio.Future[Response],
+        pairs: list[Correlation],
+        redacted: list[bool],
+    ) -> Response:
+        book = self.books.get(target.name)
+        learns = recorded.method in CREATING_METHODS
+        path, query, body = recorded.path, recorded.query, recorded.body.data
+        response = Response(target.name, error="cancelled")
+        try:
+            if book is not None:
+                rewritten = await book.rewrite(path, query, body, wait=target.timeout)
+                path, query, body = rewritten.path, rewritten.query, rewritten.body
+                pairs.extend(rewritten.correlations)
+            headers, left_out = outgoing_headers(
+                recorded.headers, target.name, self.options.headers, run=self.options.run
+            )
+            redacted.append(left_out)
+            response = await target.call(
+                recorded.method, path, query, headers, body, max_body=self.options.max_body
+            )
+        finally:
+            if target.name == PRIMARY_TARGET and not legacy.done():
+                if learns and self.books and response.error is None:
+                    for other in self.books.values():
+                        other.announce(recorded.id, id_values(response))
+                legacy.set_result(response)
+            if book is not None and learns:
+                answer = await legacy if response.error is None else None
+                book.settle(
+                    recorded.id, answer if answer and answer.error is None else None, response
+                )
+        return response
+
+    def _count(
+        self, responses: tuple[Response, ...], pairs: list[Correlation], redacted: bool
+    ) -> None:
+        summary = self.summary
+        summary.sent += 1
+        summary.rewritten += bool(pairs)
+        summary.redacted_headers += redacted
+        for response in responses:
+            if response.status is not None:
+                summary.answered[response.target] += 1
+                summary.statuses[(response.target, response.status)] += 1
+            else:
+                summary.errors[(response.target, response.error or "protocol")] += 1

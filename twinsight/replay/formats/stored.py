@@ -1,0 +1,108 @@
+"""Another twinsight store (a DuckDB file or a folder of segments) as recorded traffic.
+
+The store is first copied to a Parquet snapshot of what a replay needs and
+closed again: DuckDB lets one process hold a file either for reading or for
+writing, and a replay may write its new exchanges into the very store it reads.
+Earlier replays (`source = 'replay'`) are left out: one replays what was captured.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from twinsight.store import PRIMARY_TARGET, Body, Exchange, Response, open_store
+
+from .common import Entry
+
+__all__ = ["read_snapshot", "read_store", "snapshot_store"]
+
+_SNAPSHOT = """
+COPY (
+  SELECT e.id, e.ts, e.session, e.method, e.scheme, e.host, e.path, e.query,
+         e.request_headers, e.request_body, e.request_size, e.request_sha256,
+         e.request_truncated, e.request_encoding,
+         r.status, r.headers, r.body, r.body_size, r.body_sha256, r.truncated,
+         r.latency_ms, r.error, r.encoding
+  FROM exchanges e
+  LEFT JOIN responses r ON r.exchange_id = e.id AND r.target = '{legacy}'
+  WHERE e.source IS DISTINCT FROM 'replay'
+  ORDER BY e.ts, e.id
+) TO '{out}' (FORMAT parquet, COMPRESSION zstd)
+"""
+
+
+def snapshot_store(path: Path, folder: Path) -> Path:
+    """Copy what a replay needs from the store at `path` (file or segment folder) into a
+    Parquet file in `folder`, and close the store again."""
+    connection = open_store(None, path) if path.is_dir() else open_store(path)
+    out = folder / "recorded.parquet"
+    try:
+        connection.execute(_SNAPSHOT.format(legacy=PRIMARY_TARGET, out=str(out).replace("'", "''")))
+    finally:
+        connection.close()
+    return out
+
+
+def read_snapshot(snapshot: Path, *, batch: int = 2000) -> Iterator[Entry]:
+    """The exchanges of a snapshot, in recorded order, each with its legacy answer."""
+    for chunk in pq.ParquetFile(snapshot).iter_batches(batch_size=batch):
+        for row in chunk.to_pylist():
+            yield _exchange(row)
+
+
+def read_store(path: Path) -> Iterator[Entry]:
+    """The captured exchanges of the store at `path`."""
+    with tempfile.TemporaryDirectory(prefix="twinsight-") as folder:
+        yield from read_snapshot(snapshot_store(path, Path(folder)))
+
+
+def _exchange(row: dict[str, Any]) -> Exchange:
+    # Bodies are stored decoded: the Content-Encoding they arrived with no longer applies.
+    decoded = row["request_encoding"] is not None and not row["request_truncated"]
+    responses: tuple[Response, ...] = ()
+    if row["status"] is not None or row["error"] is not None:
+        response_decoded = row["encoding"] is not None and not row["truncated"]
+        responses = (
+            Response(
+                PRIMARY_TARGET,
+                status=row["status"],
+                headers=_headers(row["headers"], drop_encoding=response_decoded),
+                body=Body(
+                    row["body"] or b"",
+                    row["body_size"] or 0,
+                    row["body_sha256"] or "",
+                    bool(row["truncated"]),
+                ),
+                latency_ms=row["latency_ms"],
+                error=row["error"],
+            ),
+        )
+    return Exchange(
+        id=row["id"],
+        source="import",
+        method=row["method"],
+        path=row["path"],
+        query=row["query"] or "",
+        scheme=row["scheme"] or "http",
+        host=row["host"] or "",
+        headers=_headers(row["request_headers"], drop_encoding=decoded),
+        body=Body(
+            row["request_body"] or b"",
+            row["request_size"] or 0,
+            row["request_sha256"] or "",
+            bool(row["request_truncated"]),
+        ),
+        responses=responses,
+        session=row["session"],
+        ts=row["ts"],
+    )
+
+
+def _headers(raw: Any, *, drop_encoding: bool) -> tuple[tuple[str, str], ...]:
+    pairs = ((h["name"], h["value"]) for h in raw or ())
+    return tuple(p for p in pairs if not (drop_encoding and p[0].lower() == "content-encoding"))

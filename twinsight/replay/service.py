@@ -1,0 +1,213 @@
+"""Running `twinsight import` and `twinsight replay`: files and stores in, exchanges out.
+
+The shell around the readers and the replayer: which store is written, what it
+already holds (so imports and resumed runs skip it), signals, the writer's
+lifetime. Inputs that are stores are snapshotted before the output store is
+opened, so a replay may read and write the same DuckDB file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from multidict import CIMultiDict
+from yarl import URL
+
+from twinsight.config import Config
+from twinsight.errors import UserError
+from twinsight.store import (
+    PRIMARY_TARGET,
+    Exchange,
+    StoreError,
+    StoreWriter,
+    open_store,
+    open_writer,
+)
+from twinsight.upstream import Target, session_key
+
+from .engine import Replayer, ReplayOptions, ReplaySummary
+from .formats import (
+    Entry,
+    Format,
+    OnBytes,
+    Tally,
+    detect,
+    exchanges_only,
+    read_capture,
+    read_snapshot,
+    snapshot_store,
+)
+from .selection import RequestFilter
+
+__all__ = ["ImportResult", "ReplayPlan", "import_captures", "run_replay", "sessions_by"]
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """What to replay, from where, and how."""
+
+    options: ReplayOptions
+    sources: tuple[Path, ...] = ()  # capture files or other stores; none: the output store
+    format: Format | None = None
+    filter: str | None = None
+    timeout_s: float = 30.0
+
+
+@dataclass
+class ImportResult:
+    """Per file, what was read and skipped; exchanges the store already holds are not re-added."""
+
+    tallies: dict[Path, Tally] = field(default_factory=dict)
+    already_stored: int = 0
+    stored: int = 0
+
+
+def sessions_by(spec: str) -> Callable[[Exchange], str | None]:
+    """The session of a recorded exchange from `header:NAME` or `cookie:NAME` (None if absent)."""
+    if spec.partition(":")[0] not in ("header", "cookie") or not spec.partition(":")[2]:
+        raise UserError(f"--sessions-by {spec!r}: expected header:NAME or cookie:NAME")
+
+    def session_of(exchange: Exchange) -> str | None:
+        key = session_key(spec, CIMultiDict(exchange.headers), None)
+        return None if key.startswith("client:") else key
+
+    return session_of
+
+
+def _stored_ids(config: Config, query: str, *params: str) -> frozenset[str]:
+    path, segments = config.store.locations()
+    if (path is None or not path.exists()) and (segments is None or not segments.is_dir()):
+        return frozenset()
+    connection = open_store(
+        path if path and path.exists() else None,
+        segments if segments and segments.is_dir() else None,
+    )
+    try:
+        return frozenset(row[0] for row in connection.execute(query, list(params)).fetchall())
+    finally:
+        connection.close()
+
+
+def _writer(config: Config) -> StoreWriter:
+    return open_writer(
+        *config.store.locations(),
+        redactor=config.redaction.redactor(),
+        max_body=config.capture.max_body,
+        flush_interval=config.store.flush_interval_s,
+        max_backlog=config.store.max_backlog,
+    )
+
+
+def import_captures(
+    config: Config,
+    files: list[Path],
+    *,
+    format: Format | None = None,
+    on_bytes: OnBytes | None = None,
+) -> ImportResult:
+    """Read capture files into the configured store (`source = 'import'`)."""
+    formats = {file: format or detect(file) for file in files}  # every file checked first
+    seen = _stored_ids(config, "SELECT id FROM exchanges WHERE source = 'import'")
+    result = ImportResult()
+    writer = _writer(config)
+    try:
+        for file, found in formats.items():
+            tally = result.tallies[file] = Tally()
+            entries = read_capture(
+                file, format=found, max_body=config.capture.max_body, on_bytes=on_bytes
+            )
+            for exchange in exchanges_only(entries, tally):
+                if exchange.id in seen:
+                    result.already_stored += 1
+                    continue
+                while writer.backlog >= writer.max_backlog:
+                    time.sleep(writer.flush_interval / 10)
+                writer.submit(exchange)
+                result.stored += 1
+    finally:
+        writer.close()
+    return result
+
+
+def run_replay(
+    config: Config, plan: ReplayPlan, *, on_bytes: OnBytes | None = None
+) -> tuple[ReplaySummary, Tally]:
+    """Replay the plan's traffic to the configured targets into the configured store."""
+    targets = _targets(config, plan.timeout_s)
+    accepts = RequestFilter(plan.filter).accepts if plan.filter else _everything
+    run = plan.options.run
+    done = _stored_ids(
+        config, "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL", run
+    )
+    tally = Tally()
+    with tempfile.TemporaryDirectory(prefix="twinsight-replay-") as scratch:
+        recorded = _recorded(config, plan, Path(scratch), tally, on_bytes)
+        writer = _writer(config)
+        try:
+            replayer = Replayer(targets, writer, plan.options, done=done, accepts=accepts)
+            summary = asyncio.run(_replay(replayer, targets, exchanges_only(recorded, tally)))
+        finally:
+            writer.close()
+    return summary, tally
+
+
+def _everything(exchange: Exchange) -> bool:
+    return True
+
+
+def _targets(config: Config, timeout: float) -> list[Target]:
+    if PRIMARY_TARGET not in config.targets:
+        raise UserError("no legacy target: pass --legacy URL (or set [targets] legacy)")
+    if len(config.targets) < 2:
+        raise UserError("nothing to compare with: pass --candidate URL (or set [targets])")
+    names = [PRIMARY_TARGET, *(n for n in config.targets if n != PRIMARY_TARGET)]
+    return [Target(name, URL(str(config.targets[name])), timeout) for name in names]
+
+
+def _recorded(
+    config: Config, plan: ReplayPlan, scratch: Path, tally: Tally, on_bytes: OnBytes | None
+) -> Iterator[Entry]:
+    """The recorded entries, with every store among the inputs snapshotted now."""
+    if not plan.sources:
+        path, segments = config.store.locations()
+        source = segments if segments is not None else path
+        if source is None or not source.exists():
+            raise StoreError(f"{source}: nothing to replay there; pass --from FILE to replay files")
+        return read_snapshot(snapshot_store(source, scratch))
+    readers: list[Iterator[Entry]] = []
+    for index, file in enumerate(plan.sources):
+        found = plan.format or detect(file)
+        if found == "store":
+            folder = scratch / str(index)
+            folder.mkdir()
+            readers.append(read_snapshot(snapshot_store(file, folder)))
+        else:
+            readers.append(
+                read_capture(
+                    file, format=found, max_body=config.capture.max_body, on_bytes=on_bytes
+                )
+            )
+    return (entry for reader in readers for entry in reader)
+
+
+async def _replay(
+    replayer: Replayer, targets: list[Target], recorded: Iterator[Exchange]
+) -> ReplaySummary:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, replayer.stop)
+    for target in targets:
+        await target.open(pool=replayer.options.concurrency)
+    try:
+        return await replayer.run(recorded)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        for target in targets:
+            await target.close()
