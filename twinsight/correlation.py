@@ -238,7 +238,9 @@ class CorrelationBook:
 
     async def rewrite(self, path: str, query: str, body: bytes, *, wait: float) -> Rewritten:
         """Wait (at most `wait` seconds) for pairs this request needs, then rewrite it."""
-        waiting = [self._pending[v] for v in referenced(path, query, body) if v in self._pending]
-        if waiting:
-            await asyncio.wait(waiting, timeout=wait)
+        if self._pending:  # else there is nothing to wait for: skip parsing the request
+            needed = referenced(path, query, body)
+            waiting = [self._pending[v] for v in needed if v in self._pending]
+            if waiting:
+                await asyncio.wait(waiting, timeout=wait)
         return rewrite_request(self.target, path, query, body, self.pairs)
