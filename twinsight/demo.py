@@ -4,7 +4,8 @@ It checks the example spec, starts both example services on ephemeral ports,
 puts `twinsight proxy` in front of the legacy (writes mirrored, ids correlated),
 plays the scripted session through it, classifies every stored exchange, and
 shows what each service answered beside twinsight's verdict and the expected
-one. Then it says which stages are not built yet.
+one. It replays the captured session to fresh services with `twinsight
+replay`'s engine. Then it says which stages are not built yet.
 """
 
 from __future__ import annotations
@@ -24,10 +25,19 @@ from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.examples.tasks.serve import start
 from twinsight.examples.tasks.traffic import SESSION, run_session
 from twinsight.proxy.service import Summary, run_capture
+from twinsight.replay.engine import ReplayOptions
+from twinsight.replay.outgoing import ALL_TARGETS
+from twinsight.replay.service import ReplayPlan, replay_traffic
 from twinsight.spec import load_spec, spec_coverage
 from twinsight.store import open_store, store_info
 
-__all__ = ["DEMO_STORE", "NOT_BUILT", "capture_example_session", "run_demo"]
+__all__ = [
+    "DEMO_STORE",
+    "NOT_BUILT",
+    "capture_example_session",
+    "replay_example_session",
+    "run_demo",
+]
 
 DEMO_STORE = Path("reports") / "demo.duckdb"
 NOT_BUILT = (
@@ -53,6 +63,14 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     counts = ", ".join(f"{k} {v}" for k, v in analysis.counts.items() if v)
     console.print(f"[bold]analysis[/] {counts}")
     console.print(_table(store, analysis.classifications.column("classification")))
+    replayed = store.with_name("demo-replay.duckdb")
+    replayed.unlink(missing_ok=True)
+    console.print(
+        f"[bold]replay[/] the captured session to fresh services (integer ids on the legacy, "
+        f"uuids on the candidate), ids correlated, into {replayed}:"
+    )
+    for line in asyncio.run(replay_example_session(store, replayed)):
+        console.print(f"  {line}")
     info = store_info(open_store(store), [store])
     console.print(
         f"[bold]store[/] {store}: {info.exchanges} exchanges; "
@@ -101,6 +119,30 @@ async def capture_example_session(store: Path) -> Summary:
         await legacy_runner.cleanup()
         await candidate_runner.cleanup()
     return summary
+
+
+async def replay_example_session(store: Path, out: Path) -> list[str]:
+    """Replay the session captured in `store` to fresh example services; the summary lines."""
+    legacy_runner, legacy_port = await start(make_legacy())
+    candidate_runner, candidate_port = await start(make_candidate())
+    config = Config.model_validate(
+        {
+            "targets": {
+                "legacy": f"http://127.0.0.1:{legacy_port}",
+                "candidate": f"http://127.0.0.1:{candidate_port}",
+            },
+            "store": {"path": out, "flush_interval_s": 0.2},
+        }
+    )
+    # The store holds only a keyed hash of the captured token: the replay brings its own.
+    headers = {ALL_TARGETS: [("Authorization", f"Bearer {make_token('demo')}")]}
+    plan = ReplayPlan(ReplayOptions(run="demo", headers=headers), sources=(store,))
+    try:
+        summary, _ = await replay_traffic(config, plan)
+    finally:
+        await legacy_runner.cleanup()
+        await candidate_runner.cleanup()
+    return summary.lines()
 
 
 def _table(store: Path, verdicts: list[str]) -> Table:

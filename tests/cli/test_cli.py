@@ -165,6 +165,9 @@ def test_demo_captures_the_session_and_says_what_is_not_built(tmp_path: Path) ->
     assert "stored 27, dropped 0" in shown.stdout
     assert "candidate_error" in shown.stdout
     assert "not built yet" in shown.stdout
+    assert "replay demo: sent 27 in" in shown.stdout
+    assert "candidate: answered 27 (2xx 21, 4xx 5, 5xx 1), errors 0" in shown.stdout
+    assert "with ids rewritten for a target" in shown.stdout
     assert (
         "analysis explained 2, noise 16, match 5, regression 1, spec_conflict 1, "
         "unexplained 1, candidate_error 1"

@@ -45,7 +45,14 @@ from .formats import (
 )
 from .selection import RequestFilter
 
-__all__ = ["ImportResult", "ReplayPlan", "import_captures", "run_replay", "sessions_by"]
+__all__ = [
+    "ImportResult",
+    "ReplayPlan",
+    "import_captures",
+    "replay_traffic",
+    "run_replay",
+    "sessions_by",
+]
 
 
 @dataclass(frozen=True)
@@ -139,19 +146,27 @@ def run_replay(
     config: Config, plan: ReplayPlan, *, on_bytes: OnBytes | None = None
 ) -> tuple[ReplaySummary, Tally]:
     """Replay the plan's traffic to the configured targets into the configured store."""
+    return asyncio.run(replay_traffic(config, plan, on_bytes=on_bytes, signals=True))
+
+
+async def replay_traffic(
+    config: Config, plan: ReplayPlan, *, on_bytes: OnBytes | None = None, signals: bool = False
+) -> tuple[ReplaySummary, Tally]:
+    """`run_replay` on the running loop; `signals`: SIGINT and SIGTERM stop it gracefully."""
     targets = _targets(config, plan.timeout_s)
     accepts = RequestFilter(plan.filter).accepts if plan.filter else _everything
-    run = plan.options.run
     done = _stored_ids(
-        config, "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL", run
+        config,
+        "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL",
+        plan.options.run,
     )
     tally = Tally()
     with tempfile.TemporaryDirectory(prefix="twinsight-replay-") as scratch:
-        recorded = _recorded(config, plan, Path(scratch), tally, on_bytes)
+        recorded = exchanges_only(_recorded(config, plan, Path(scratch), on_bytes), tally)
         writer = _writer(config)
         try:
             replayer = Replayer(targets, writer, plan.options, done=done, accepts=accepts)
-            summary = asyncio.run(_replay(replayer, targets, exchanges_only(recorded, tally)))
+            summary = await _replay(replayer, targets, recorded, signals=signals)
         finally:
             writer.close()
     return summary, tally
@@ -171,7 +186,7 @@ def _targets(config: Config, timeout: float) -> list[Target]:
 
 
 def _recorded(
-    config: Config, plan: ReplayPlan, scratch: Path, tally: Tally, on_bytes: OnBytes | None
+    config: Config, plan: ReplayPlan, scratch: Path, on_bytes: OnBytes | None
 ) -> Iterator[Entry]:
     """The recorded entries, with every store among the inputs snapshotted now."""
     if not plan.sources:
@@ -197,17 +212,18 @@ def _recorded(
 
 
 async def _replay(
-    replayer: Replayer, targets: list[Target], recorded: Iterator[Exchange]
+    replayer: Replayer, targets: list[Target], recorded: Iterator[Exchange], *, signals: bool
 ) -> ReplaySummary:
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    stops = (signal.SIGINT, signal.SIGTERM) if signals else ()
+    for sig in stops:
         loop.add_signal_handler(sig, replayer.stop)
     for target in targets:
         await target.open(pool=replayer.options.concurrency)
     try:
         return await replayer.run(recorded)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in stops:
             loop.remove_signal_handler(sig)
         for target in targets:
             await target.close()
