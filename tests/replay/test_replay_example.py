@@ -161,3 +161,45 @@ async def test_without_correlation_the_candidate_answers_404_for_the_legacys_ids
     # The last is the candidate's 10th read of one path, which it fails with 503 regardless.
     assert [status for _, _, status in naming_a_task] == [404] * (len(naming_a_task) - 1) + [503]
     assert await tasks_of(fresh["candidate"]) != await tasks_of(fresh["legacy"])
+
+
+async def test_a_store_is_replayed_into_itself_and_replays_are_never_replayed(
+    captured: Path, fresh: dict[str, str], tmp_path: Path
+) -> None:
+    store = tmp_path / "both.duckdb"
+    store.write_bytes(captured.read_bytes())
+    for run in ("first", "second"):
+        code, printed, errors = await twinsight(
+            "replay", "--store", str(store), "--legacy", fresh["legacy"],
+            "--candidate", fresh["candidate"], "--run-id", run,
+        )  # fmt: skip
+        assert code == 0, errors
+        assert f"sent {len(SESSION)} in" in printed
+    by_source = (
+        open_store(store)
+        .execute("SELECT source, replay_run, count(*) FROM exchanges GROUP BY ALL ORDER BY ALL")
+        .fetchall()
+    )
+    assert by_source == [
+        ("proxy", None, len(SESSION)),
+        ("replay", "first", len(SESSION)),
+        ("replay", "second", len(SESSION)),
+    ]
+
+
+def test_another_store_is_imported_with_its_legacy_answers(captured: Path, tmp_path: Path) -> None:
+    from tests.cli.test_cli import twinsight as twinsight_sync
+
+    out = tmp_path / "imported.duckdb"
+    result = twinsight_sync("import", str(captured), "--store", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"read {len(SESSION)}, skipped 0" in result.stdout
+    rows = (
+        open_store(out)
+        .execute(
+            "SELECT DISTINCT e.source, r.target FROM exchanges e "
+            "JOIN responses r ON r.exchange_id = e.id"
+        )
+        .fetchall()
+    )
+    assert rows == [("import", "legacy")]
