@@ -269,3 +269,18 @@ def test_a_filter_that_does_not_compile_is_a_one_line_error() -> None:
             body=Body.of(orjson.dumps({"title": "a"}), 99),
         )
     )
+
+
+async def test_an_unexpected_failure_calling_a_target_is_stored_as_an_error(
+    servers: tuple[list[Target], Seen, Seen], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    targets, _, _ = servers
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(targets[1], "call", broken)
+    summary = await replay(targets, [recorded(None, i) for i in range(3)], tmp_path / "s.duckdb")
+    assert summary.sent == 3
+    assert summary.errors == {("candidate", "protocol"): 3}
+    assert summary.answered == {"legacy": 3}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
@@ -27,6 +28,8 @@ from .outgoing import HeaderOverrides, outgoing_headers
 from .pacing import Pacing
 
 __all__ = ["ReplayOptions", "ReplaySummary", "Replayer"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,9 @@ class Replayer:
             response = await target.call(
                 recorded.method, path, query, headers, body, max_body=self.options.max_body
             )
+        except Exception:  # a bug of ours must not lose the exchange: it is stored as an error
+            log.exception("replay to %s failed", target.name)
+            response = Response(target.name, error="protocol")
         finally:
             if target.name == PRIMARY_TARGET and not legacy.done():
                 if learns and self.books and response.error is None:

@@ -61,7 +61,7 @@ def _exchange(entry: Any, path: Path, index: int, max_body: int, last: datetime)
         raise ValueError(f"request.method is {method!r}")
     scheme, host, target_path, query = split_url(request["url"])
     ts = _time(entry.get("startedDateTime"), last)
-    headers = _headers(request.get("headers"), drop=frozenset({"content-length"}))
+    headers = _headers(request.get("headers"), drop=_STALE)
     post = request.get("postData") or {}
     body = _text(post.get("text"), post.get("encoding"))
     responses = _response(entry.get("response"), entry.get("time"), max_body)
