@@ -401,13 +401,21 @@ def analyze(
     ] = None,
     json_out: Annotated[
         Path | None,
-        typer.Option("--json", help="Also write one JSON line per exchange to FILE ('-': stdout)."),
+        typer.Option(
+            "--json",
+            help="Also write one JSON line per exchange to FILE ('-': stdout); implies --full.",
+        ),
     ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Judge every exchange again, not only new ones.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Classify every captured exchange and write the differences and classifications tables.
+    """Classify captured exchanges and write the differences and classifications tables.
 
-    Example: twinsight analyze --store run.duckdb --spec spec.yaml --config twinsight.toml
+    Only exchanges an earlier run did not classify are judged, unless the spec, the rules or
+    the targets changed since (or --full). Example:
+    twinsight analyze --store run.duckdb --spec spec.yaml --config twinsight.toml
     """
     from twinsight.analysis.run import analyse_store
 
@@ -416,18 +424,28 @@ def analyze(
         store, segments = settings.store.locations()
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
+    full = full or json_out is not None  # every exchange gets its line
     if json_out is None:
-        analysis = analyse_store(store, segments, config=settings, spec=loaded)
+        analysis = analyse_store(store, segments, config=settings, spec=loaded, full=full)
     elif str(json_out) == "-":
         analysis = analyse_store(
-            store, segments, config=settings, spec=loaded, json_out=sys.stdout.buffer
+            store, segments, config=settings, spec=loaded, json_out=sys.stdout.buffer, full=True
         )
     else:
         with json_out.open("wb") as lines:
-            analysis = analyse_store(store, segments, config=settings, spec=loaded, json_out=lines)
+            analysis = analyse_store(
+                store, segments, config=settings, spec=loaded, json_out=lines, full=True
+            )
     report = err if str(json_out) == "-" else out
     total = sum(analysis.counts.values())
-    report.print(f"[bold]{total}[/] exchange(s) analysed")
+    if analysis.analysed == total:
+        report.print(f"[bold]{total}[/] exchange(s) analysed")
+    else:
+        report.print(
+            f"[bold]{total}[/] exchange(s) in all: {analysis.analysed} analysed now, "
+            f"{total - analysis.analysed} kept from the last run (same spec, rules and "
+            "targets; --full to judge all again)"
+        )
     for classification, count in analysis.counts.items():
         report.print(f"  {classification:<16} {count}")
     for found in analysis.clusters[:10]:

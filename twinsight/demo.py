@@ -41,7 +41,7 @@ __all__ = [
 
 DEMO_STORE = Path("reports") / "demo.duckdb"
 NOT_BUILT = (
-    "analysis: incremental runs",
+    "analysis: request-feature detectors (long / unicode / empty inputs)",
     "report: readiness verdict and HTML/Markdown reports",
 )
 

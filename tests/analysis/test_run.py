@@ -74,3 +74,90 @@ def test_without_a_replica_volatile_locations_are_proposed(tmp_path: Path) -> No
         ("GET /items/{id}", "body.request_id")
     ]
     assert analysis.counts["unexplained"] == 30  # until a human confirms the rule
+
+
+def _mixed(start: int, count: int) -> list[Exchange]:
+    """Items whose candidate differs now and then: a title (unexplained) and a volatile token."""
+    exchanges = []
+    for i in range(start, start + count):
+        legacy = {"item": i, "title": "Buy", "token": f"tok-{i}-00000000000000a"}
+        candidate = {**legacy, "token": f"tok-{i}-00000000000000b"}
+        if i % 7 == 0:
+            candidate["title"] = "buy"
+        exchanges.append(
+            Exchange(
+                id=new_id(),
+                source="proxy",
+                method="GET",
+                path=f"/items/{i}",
+                responses=(answer("legacy", legacy), answer("candidate", candidate)),
+            )
+        )
+    return exchanges
+
+
+def _derived(store: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    import duckdb
+
+    with duckdb.connect(str(store), read_only=True) as connection:
+        classified = connection.execute(
+            "SELECT exchange_id, candidate, endpoint, classification, reason "
+            "FROM classifications ORDER BY ALL"
+        ).fetchall()
+        clusters = connection.execute(
+            "SELECT endpoint, location, kind, exchanges, description FROM clusters ORDER BY ALL"
+        ).fetchall()
+    return classified, clusters
+
+
+def test_a_second_run_judges_only_new_exchanges_and_ends_as_a_full_run_would(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "s.duckdb"
+    write(store, _mixed(0, 40))
+    first = analyse_store(store, None, config=Config(), spec=None)
+    assert first.analysed == 40
+    again = analyse_store(store, None, config=Config(), spec=None)
+    assert again.analysed == 0
+    assert again.counts == first.counts
+
+    write(store, _mixed(40, 30))
+    later = analyse_store(store, None, config=Config(), spec=None)
+    assert later.analysed == 30
+    assert sum(later.counts.values()) == 70
+    incremental = _derived(store)
+    assert len({row[0] for row in incremental[0]}) == 70  # each exchange classified once
+
+    full = analyse_store(store, None, config=Config(), spec=None, full=True)
+    assert full.analysed == 70
+    assert full.counts == later.counts
+    assert [(v.endpoint, v.location) for v in full.volatile] == [
+        (v.endpoint, v.location) for v in later.volatile
+    ]
+    assert _derived(store) == incremental
+
+
+def test_changed_rules_judge_every_exchange_again(tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    write(store, _mixed(0, 20))
+    first = analyse_store(store, None, config=Config(), spec=None)
+    assert first.counts["unexplained"] == 20  # the token differs everywhere
+    ruled = Config.model_validate({"normalize": [{"where": "body.token", "compare": "ignore"}]})
+    second = analyse_store(store, None, config=ruled, spec=None)
+    assert second.analysed == 20
+    assert second.counts["unexplained"] == 3  # items 0, 7 and 14: the title
+
+
+def test_incremental_runs_work_on_segment_folders_too(tmp_path: Path) -> None:
+    from twinsight.store import SegmentSink
+
+    folder = tmp_path / "segments"
+    for start in (0, 25):
+        writer = StoreWriter(SegmentSink(folder, f"w{start}"), redactor=Redactor()).start()
+        for exchange in _mixed(start, 25):
+            writer.submit(exchange)
+        writer.close()
+        analysis = analyse_store(None, folder, config=Config(), spec=None)
+        assert analysis.analysed == 25
+        assert sum(analysis.counts.values()) == start + 25
+    assert (folder / "analysis.duckdb").exists()

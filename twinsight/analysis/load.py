@@ -27,9 +27,10 @@ class Stored:
     answers: dict[str, Message]
 
 
-def read_exchanges(connection: Any) -> Iterator[Stored]:
-    """Every exchange of the store open on `connection` (see `twinsight.store.open_store`)."""
-    for row in exchange_rows(connection):
+def read_exchanges(connection: Any, *, only_new: bool = False) -> Iterator[Stored]:
+    """Every exchange of the store open on `connection` (see `twinsight.store.open_store`);
+    `only_new`: those no earlier analysis classified."""
+    for row in exchange_rows(connection, only_new=only_new):
         yield _stored(row)
 
 

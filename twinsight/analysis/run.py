@@ -6,6 +6,7 @@ columns, hand Arrow tables to the store. Counting and grouping afterwards is SQL
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,9 +17,20 @@ from typing import Any, BinaryIO
 import orjson
 import pyarrow as pa
 
+from twinsight import __version__
 from twinsight.config import Config
 from twinsight.spec import Spec
-from twinsight.store import derived_location, open_store, request_lines, targets, write_derived
+from twinsight.store import (
+    AnalysisState,
+    analysis_state,
+    derived_location,
+    earlier_counts,
+    earlier_differences,
+    open_store,
+    request_lines,
+    targets,
+    write_derived,
+)
 
 from .classify import CLASSIFICATIONS
 from .clusters import Cluster, Observation, cluster
@@ -111,6 +123,8 @@ class Analysis:
     volatile: list[Volatile] = field(default_factory=list)
     """Without a replica: locations whose values look per-exchange, proposed as noise."""
     clusters: list[Cluster] = field(default_factory=list)
+    analysed: int = 0
+    """Classifications made by this run (the rest were an earlier run's, kept)."""
 
     def tables(self) -> dict[str, pa.Table]:
         """`classifications`, `differences` and `clusters` as Arrow tables."""
@@ -219,9 +233,29 @@ class Collector:
             if verdict.classification in ("unexplained", "regression"):
                 self.observations.append(Observation(stored.id, endpoint, d))
             if d.kind == "changed":
-                samples = self.changes.setdefault((endpoint, d.group), [])
-                if len(samples) < self.volatile_samples:
-                    samples.append(d)
+                self._sample_change(endpoint, d)
+
+    def _sample_change(self, endpoint: str, d: Difference) -> None:
+        samples = self.changes.setdefault((endpoint, d.group), [])
+        if len(samples) < self.volatile_samples:
+            samples.append(d)
+
+    def seed(
+        self,
+        differences: Iterable[tuple[Any, ...]],
+        by_endpoint: dict[str, int],
+        by_classification: dict[str, int],
+    ) -> None:
+        """Start from what earlier runs recorded (`twinsight.store.earlier_differences` rows and
+        counts), so counts, clusters and proposals cover every exchange."""
+        self.endpoints.update(by_endpoint)
+        self.analysis.counts.update(by_classification)
+        for id_, endpoint, location, kind, legacy, candidate, classification in differences:
+            d = Difference(location, kind, _loads(legacy), _loads(candidate))
+            if classification in ("unexplained", "regression"):
+                self.observations.append(Observation(id_, endpoint, d))
+            if kind == "changed":
+                self._sample_change(endpoint, d)
 
     def finish(self, *, propose_volatile: bool) -> Analysis:
         """Counts completed, clusters formed, volatile locations proposed if asked."""
@@ -292,6 +326,25 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, default=str).decode()
 
 
+def _loads(value: str | None) -> Any:
+    return None if value is None else orjson.loads(value)
+
+
+def analysis_fingerprint(
+    config: Config, spec: Spec | None, noisy: frozenset[tuple[str, str]]
+) -> str:
+    """What a run's verdicts depend on besides the exchanges: equal fingerprints, equal
+    verdicts for the same exchange (the twinsight version included)."""
+    inputs = {
+        "twinsight": __version__,
+        "spec": spec.model_dump(mode="json") if spec else None,
+        "normalize": [rule.model_dump(mode="json") for rule in config.normalize],
+        "targets": {name: str(url) for name, url in config.targets.items()},
+        "noisy": sorted(noisy),
+    }
+    return hashlib.sha256(orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
 def analyse_store(
     path: Path | None,
     segments: Path | None,
@@ -299,8 +352,14 @@ def analyse_store(
     config: Config,
     spec: Spec | None,
     json_out: BinaryIO | None = None,
+    full: bool = False,
 ) -> Analysis:
-    """Judge every exchange of a store, write the derived tables, return what was decided."""
+    """Judge the exchanges of a store, write the derived tables, return what was decided.
+
+    Incremental: when the last run was computed with the same spec, rules, targets and
+    replica noise, only exchanges it has not classified are judged and added (`full`
+    judges everything again). Counts and clusters always cover every exchange.
+    """
     judge = Judge(
         spec=spec,
         rules=rules_from(config.normalize, spec),
@@ -313,6 +372,8 @@ def analyse_store(
     ]
     endpoints = Endpoints(templates)
     collector = Collector()
+    derived = derived_location(path, segments)
+    earlier = None if full else analysis_state(derived)
     connection = open_store(path, segments)
     try:
         endpoints.learn(request_lines(connection))
@@ -320,12 +381,26 @@ def analyse_store(
         if "replica" in targets(connection):
             first = analyse(read_exchanges(connection), judge, endpoints)
             noisy = statistical_noise(first, NoiseThresholds())
-        for result in analyse(read_exchanges(connection), replace(judge, noisy=noisy), endpoints):
+        fingerprint = analysis_fingerprint(config, spec, noisy)
+        incremental = earlier is not None and earlier.fingerprint == fingerprint
+        judged = analyse(
+            read_exchanges(connection, only_new=incremental), replace(judge, noisy=noisy), endpoints
+        )
+        for result in judged:
             collector.add(*result)
             if json_out is not None:
                 json_out.write(json_line(*result))
     finally:
         connection.close()
+    if incremental:
+        collector.seed(earlier_differences(derived), *earlier_counts(derived))
     analysis = collector.finish(propose_volatile=not noisy)
-    write_derived(derived_location(path, segments), analysis.tables())
+    analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
+    total = sum(analysis.counts.values())
+    write_derived(
+        derived,
+        analysis.tables(),
+        append=frozenset({"classifications", "differences"}) if incremental else frozenset(),
+        state=AnalysisState(fingerprint, collector.now, total),
+    )
     return analysis

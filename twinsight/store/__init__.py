@@ -7,7 +7,14 @@ The tables and every column are described in README.md beside this file.
 """
 
 from twinsight.store.counters import CaptureCounters
-from twinsight.store.derived import derived_location, write_derived
+from twinsight.store.derived import (
+    AnalysisState,
+    analysis_state,
+    derived_location,
+    earlier_counts,
+    earlier_differences,
+    write_derived,
+)
 from twinsight.store.ids import new_id, stable_id
 from twinsight.store.info import StoreInfo, store_info
 from twinsight.store.reader import exchange_rows, open_store, request_lines, targets
@@ -31,6 +38,7 @@ __all__ = [
     "KEY_ENV",
     "PRIMARY_TARGET",
     "SOURCES",
+    "AnalysisState",
     "Body",
     "BodyAccumulator",
     "CaptureCounters",
@@ -47,7 +55,10 @@ __all__ = [
     "StoreError",
     "StoreInfo",
     "StoreWriter",
+    "analysis_state",
     "derived_location",
+    "earlier_counts",
+    "earlier_differences",
     "exchange_rows",
     "new_id",
     "open_store",

@@ -1,20 +1,46 @@
 """Tables derived by analysis, written beside the exchanges they come from.
 
 Into the DuckDB store itself, or, for a segment folder, into `analysis.duckdb`
-inside it (segments stay append-only and readable by other tools).
+inside it (segments stay append-only and readable by other tools). An
+`analysis_runs` row records what each run was computed with (a fingerprint of
+the spec, rules and targets), so the next run can add only new exchanges when
+nothing else changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from twinsight.store.sinks import connect
 
-__all__ = ["DERIVED_FILE", "derived_location", "write_derived"]
+__all__ = [
+    "DERIVED_FILE",
+    "AnalysisState",
+    "analysis_state",
+    "derived_location",
+    "earlier_counts",
+    "earlier_differences",
+    "write_derived",
+]
 
 DERIVED_FILE = "analysis.duckdb"
+_RUNS = "analysis_runs"
+
+
+@dataclass(frozen=True)
+class AnalysisState:
+    """What the last analysis of a store was computed with."""
+
+    fingerprint: str
+    analysed_at: datetime
+    exchanges: int
 
 
 def derived_location(path: Path | None, segments: Path | None) -> Path:
@@ -25,15 +51,113 @@ def derived_location(path: Path | None, segments: Path | None) -> Path:
     return segments / DERIVED_FILE
 
 
-def write_derived(target: Path, tables: dict[str, pa.Table]) -> None:
-    """Replace each named table in the DuckDB file at `target`, all in one transaction."""
+def write_derived(
+    target: Path,
+    tables: dict[str, pa.Table],
+    *,
+    append: frozenset[str] = frozenset(),
+    state: AnalysisState | None = None,
+) -> None:
+    """Replace each named table in the DuckDB file at `target` (or add to those in `append`)
+    and record `state`, all in one transaction."""
     connection = connect(target, read_only=False)
     try:
         connection.execute("BEGIN")
         for name, table in tables.items():
             connection.register("twinsight_derived", table)
-            connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM twinsight_derived")
+            if name in append and _exists(connection, name):
+                connection.execute(f"INSERT INTO {name} BY NAME SELECT * FROM twinsight_derived")
+            else:
+                connection.execute(
+                    f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM twinsight_derived"
+                )
             connection.unregister("twinsight_derived")
+        if state is not None:
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {_RUNS} "
+                "(fingerprint VARCHAR, analysed_at TIMESTAMPTZ, exchanges BIGINT)"
+            )
+            connection.execute(
+                f"INSERT INTO {_RUNS} VALUES (?, ?, ?)",
+                [state.fingerprint, state.analysed_at, state.exchanges],
+            )
         connection.execute("COMMIT")
     finally:
         connection.close()
+
+
+def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name = ?",
+        [table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _reading(target: Path, *tables: str) -> duckdb.DuckDBPyConnection | None:
+    """A read-only connection to `target` if it holds every table of `tables`."""
+    if not target.exists():
+        return None
+    connection = connect(target, read_only=True)
+    if all(_exists(connection, t) for t in tables):
+        return connection
+    connection.close()
+    return None
+
+
+def analysis_state(target: Path) -> AnalysisState | None:
+    """The last analysis run recorded at `target`, if any (and its tables are all there)."""
+    connection = _reading(target, _RUNS, "classifications", "differences")
+    if connection is None:
+        return None
+    try:
+        row = connection.execute(
+            f"SELECT fingerprint, analysed_at, exchanges FROM {_RUNS} "
+            "ORDER BY analysed_at DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        connection.close()
+    return AnalysisState(*row) if row else None
+
+
+_EARLIER = """
+SELECT d.exchange_id, d.endpoint, d.location, d.kind, d.legacy_value, d.candidate_value,
+       c.classification
+FROM differences d
+JOIN classifications c USING (exchange_id, candidate)
+WHERE d.noise IS NULL AND d.accepted IS NULL
+  AND (c.classification IN ('unexplained', 'regression') OR d.kind = 'changed')
+ORDER BY d.exchange_id
+"""
+
+
+def earlier_differences(target: Path) -> Iterator[tuple[Any, ...]]:
+    """Real differences recorded at `target` that clusters and volatile proposals start from:
+    (exchange id, endpoint, location, kind, legacy JSON, candidate JSON, classification)."""
+    connection = _reading(target, "classifications", "differences")
+    if connection is None:
+        return
+    try:
+        cursor = connection.execute(_EARLIER)
+        while rows := cursor.fetchmany(10_000):
+            yield from rows
+    finally:
+        connection.close()
+
+
+def earlier_counts(target: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """(exchanges per endpoint, exchanges per classification) recorded at `target`."""
+    connection = _reading(target, "classifications")
+    if connection is None:
+        return {}, {}
+    try:
+        by_endpoint = connection.execute(
+            "SELECT endpoint, count(*) FROM classifications GROUP BY ALL"
+        ).fetchall()
+        by_class = connection.execute(
+            "SELECT classification, count(*) FROM classifications GROUP BY ALL"
+        ).fetchall()
+    finally:
+        connection.close()
+    return dict(by_endpoint), dict(by_class)

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from twinsight.store.derived import DERIVED_FILE
 from twinsight.store.schema import SCHEMA_VERSION, TABLES
 from twinsight.store.sinks import StoreError, connect
 
@@ -21,7 +22,8 @@ __all__ = ["exchange_rows", "open_store", "request_lines", "targets"]
 
 def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with views `exchanges`, `responses`, `correlations`,
-    `capture_counters` over the DuckDB file at `path` and the segments in `segments`."""
+    `capture_counters` over the DuckDB file at `path` and the segments in `segments`, and
+    `analysed_ids`: exchanges an earlier `twinsight analyze` classified."""
     if path is None and segments is None:
         raise StoreError("no store given: pass --store FILE or --segments DIR (or set [store])")
     sources: dict[str, list[str]] = {name: [] for name in TABLES}
@@ -40,12 +42,35 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
                 sources[name].append(
                     f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
                 )
+    connection.execute(f"CREATE VIEW analysed_ids AS {_analysed(connection, path, segments)}")
     for name, table in TABLES.items():
         empty = f"SELECT {', '.join(f'NULL::{c.sql} AS {c.name}' for c in table.columns)} LIMIT 0"
         # The typed empty branch gives every declared column, NULL in stores older than it.
         union = " UNION ALL BY NAME ".join(f"({s})" for s in [empty, *sources[name]])
         connection.execute(f"CREATE VIEW {name} AS {union}")
     return connection
+
+
+def _analysed(
+    connection: duckdb.DuckDBPyConnection, path: Path | None, segments: Path | None
+) -> str:
+    """SQL for the ids of exchanges an earlier analysis classified (derived tables)."""
+    if path is not None:
+        database = "stored"
+    elif segments is not None and (segments / DERIVED_FILE).exists():
+        connect(segments / DERIVED_FILE, read_only=True).close()
+        connection.execute(f"ATTACH '{_quote(segments / DERIVED_FILE)}' AS derived (READ_ONLY)")
+        database = "derived"
+    else:
+        return "SELECT NULL::VARCHAR AS id LIMIT 0"
+    found = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
+        "AND table_name = 'classifications'",
+        [database],
+    ).fetchone()
+    if not found or not found[0]:
+        return "SELECT NULL::VARCHAR AS id LIMIT 0"
+    return f"SELECT DISTINCT exchange_id AS id FROM {database}.classifications"
 
 
 def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -74,16 +99,19 @@ SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body,
                         body := r.body, truncated := r.truncated, sha256 := r.body_sha256,
                         size := r.body_size, error := r.error, latency_ms := r.latency_ms))
 FROM exchanges e JOIN responses r ON r.exchange_id = e.id
+{where}
 GROUP BY ALL ORDER BY e.id
 """
 
 
 def exchange_rows(
-    connection: duckdb.DuckDBPyConnection, *, batch: int = 1000
+    connection: duckdb.DuckDBPyConnection, *, batch: int = 1000, only_new: bool = False
 ) -> Iterator[tuple[Any, ...]]:
     """Each exchange once, in id order: (id, method, path, query, request headers, request
-    body, [response struct per target]); headers are lists of {name, value}."""
-    cursor = connection.execute(_EXCHANGE_ROWS)
+    body, [response struct per target]); headers are lists of {name, value}. `only_new`:
+    those no earlier analysis classified."""
+    where = "WHERE e.id NOT IN (SELECT id FROM analysed_ids)" if only_new else ""
+    cursor = connection.execute(_EXCHANGE_ROWS.format(where=where))
     while rows := cursor.fetchmany(batch):
         yield from rows
 
