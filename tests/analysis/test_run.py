@@ -161,3 +161,42 @@ def test_incremental_runs_work_on_segment_folders_too(tmp_path: Path) -> None:
         assert analysis.analysed == 25
         assert sum(analysis.counts.values()) == start + 25
     assert (folder / "analysis.duckdb").exists()
+
+
+def _posts(start: int, count: int) -> list[Exchange]:
+    """POSTs whose candidate accepts what the legacy refuses, only for long titles."""
+    exchanges = []
+    for i in range(start, start + count):
+        title = "x" * 150 if i % 10 == 0 else f"task {i}"
+        refused = len(title) > 100
+        legacy = Response("legacy", 400 if refused else 201, JSON, Body.of(b'{"ok": false}', 99))
+        candidate = Response("candidate", 201, JSON, Body.of(b'{"ok": false}', 99))
+        exchanges.append(
+            Exchange(
+                id=new_id(),
+                source="proxy",
+                method="POST",
+                path="/tasks",
+                body=Body.of(orjson.dumps({"title": title}), 1 << 20),
+                responses=(legacy, candidate),
+            )
+        )
+    return exchanges
+
+
+def test_a_difference_only_long_inputs_show_is_explained_so_across_incremental_runs(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "s.duckdb"
+    write(store, _posts(0, 30))
+    first = analyse_store(store, None, config=Config(), spec=None)
+    write(store, _posts(30, 20))
+    second = analyse_store(store, None, config=Config(), spec=None)
+    assert second.analysed == 20
+    for analysis, clustered, others in ((first, 3, 27), (second, 5, 45)):
+        (found,) = analysis.clusters
+        assert found.count == clustered
+        assert (
+            "differs only for requests with long inputs (over 100 characters): "
+            f"all {clustered} here, 0 of the endpoint's {others} other(s)"
+        ) in found.hypotheses

@@ -10,12 +10,13 @@ adding one is adding a function to `DETECTORS`.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .diff import Difference
+from .features import FEATURES
 from .jsondiff import json_type
 
 __all__ = ["DETECTORS", "Cluster", "Observation", "cluster", "value_pattern"]
@@ -28,6 +29,7 @@ class Observation:
     exchange_id: str
     endpoint: str
     difference: Difference
+    features: frozenset[str] = frozenset()  # of the request: `features.request_features`
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Cluster:
     followers: list[str] = field(default_factory=list)
     description: str = ""
     hypotheses: list[str] = field(default_factory=list)
+    features: Counter[str] = field(default_factory=Counter)  # clustered requests per feature
+    endpoint_features: Counter[str] = field(default_factory=Counter)  # all of the endpoint's
+    endpoint_total: int = 0
 
     @property
     def count(self) -> int:
@@ -67,9 +72,15 @@ def value_pattern(d: Difference) -> str:
 
 
 def cluster(
-    observations: Iterable[Observation], endpoint_totals: Mapping[str, int], *, examples: int = 3
+    observations: Iterable[Observation],
+    endpoint_totals: Mapping[str, int],
+    *,
+    endpoint_features: Mapping[str, Counter[str]] | None = None,
+    examples: int = 3,
 ) -> list[Cluster]:
-    """Group observations by signature; link followers to roots; describe; rank by count."""
+    """Group observations by signature; link followers to roots; describe; rank by count.
+
+    `endpoint_features`: per endpoint, how many requests show each input feature."""
     groups: dict[tuple[str, str, str, str], Cluster] = {}
     for o in observations:
         d = o.difference
@@ -77,10 +88,13 @@ def cluster(
         found = groups.setdefault(key, Cluster(*key))
         if not found.exchange_ids or found.exchange_ids[-1] != o.exchange_id:
             found.exchange_ids.append(o.exchange_id)
+            found.features.update(o.features)
         found.examples.append(d)
     clusters = _link(list(groups.values()))
     for c in clusters:
-        c.share = c.count / max(endpoint_totals.get(c.endpoint, c.count), 1)
+        c.endpoint_total = endpoint_totals.get(c.endpoint, c.count)
+        c.endpoint_features = (endpoint_features or {}).get(c.endpoint, Counter())
+        c.share = c.count / max(c.endpoint_total, 1)
         c.examples = sorted(c.examples, key=lambda d: len(repr((d.legacy, d.candidate))))
         c.hypotheses = [h for detect in DETECTORS if (h := detect(c))]
         c.description = _describe(c)
@@ -224,6 +238,19 @@ def error_text(c: Cluster) -> str | None:
     return None
 
 
+def input_features(c: Cluster) -> str | None:
+    """Every request of the cluster has the feature; most of the endpoint's others do not."""
+    others = c.endpoint_total - c.count
+    for name, words in FEATURES.items():
+        elsewhere = c.endpoint_features[name] - c.features[name]
+        if c.features[name] == c.count > 0 and others > 0 and elsewhere / others < 0.5:
+            return (
+                f"differs only for requests with {words}: all {c.count} here, "
+                f"{elsewhere} of the endpoint's {others} other(s)"
+            )
+    return None
+
+
 DETECTORS: list[Detector] = [
     field_missing,
     null_versus_absent,
@@ -234,4 +261,5 @@ DETECTORS: list[Detector] = [
     numeric_offset,
     status_family,
     error_text,
+    input_features,
 ]

@@ -22,6 +22,7 @@ from twinsight.config import Config
 from twinsight.spec import Spec
 from twinsight.store import (
     AnalysisState,
+    EarlierCounts,
     analysis_state,
     derived_location,
     earlier_counts,
@@ -36,6 +37,7 @@ from .classify import CLASSIFICATIONS
 from .clusters import Cluster, Observation, cluster
 from .diff import Difference
 from .endpoints import Endpoints
+from .features import request_features
 from .judge import Judge, Judgement
 from .load import Stored, read_exchanges, rules_from
 from .noise import NoiseThresholds, Volatile, real_locations, volatile_locations
@@ -52,6 +54,8 @@ __all__ = [
 ]
 
 NOT_CANDIDATES = frozenset({"legacy", "replica"})
+DERIVED_FORMAT = 2
+"""The layout of the derived tables: a change judges every exchange again (and rewrites them)."""
 
 
 _CLASSIFIED = pa.schema(
@@ -62,6 +66,7 @@ _CLASSIFIED = pa.schema(
         ("classification", pa.string()),
         ("reason", pa.string()),
         ("analysed_at", pa.timestamp("us", tz="UTC")),
+        ("features", pa.list_(pa.string())),
     ]
 )
 _DIFFERENT = pa.schema(
@@ -201,16 +206,27 @@ class Collector:
         self.now = datetime.now(UTC)
         self.observations: list[Observation] = []
         self.endpoints: Counter[str] = Counter()
+        self.features: dict[str, Counter[str]] = {}  # endpoint -> request feature -> count
         self.changes: dict[tuple[str, str], list[Difference]] = {}
         self.volatile_samples = volatile_samples
 
     def add(self, stored: Stored, endpoint: str, name: str, judgement: Judgement) -> None:
         """Record one exchange's judgement for one candidate."""
-        verdict, analysis = judgement.verdict, self.analysis
+        verdict, analysis, request = judgement.verdict, self.analysis, stored.request
+        features = request_features(request.path, dict(request.query), request.body)
         self.endpoints[endpoint] += 1
+        self.features.setdefault(endpoint, Counter()).update(features)
         analysis.counts[verdict.classification] += 1
         analysis.classifications.add(
-            (stored.id, name, endpoint, verdict.classification, verdict.reason, self.now)
+            (
+                stored.id,
+                name,
+                endpoint,
+                verdict.classification,
+                verdict.reason,
+                self.now,
+                sorted(features),
+            )
         )
         for judged in judgement.differences:
             d = judged.difference
@@ -231,7 +247,7 @@ class Collector:
             if not judged.real:
                 continue
             if verdict.classification in ("unexplained", "regression"):
-                self.observations.append(Observation(stored.id, endpoint, d))
+                self.observations.append(Observation(stored.id, endpoint, d, features))
             if d.kind == "changed":
                 self._sample_change(endpoint, d)
 
@@ -240,20 +256,19 @@ class Collector:
         if len(samples) < self.volatile_samples:
             samples.append(d)
 
-    def seed(
-        self,
-        differences: Iterable[tuple[Any, ...]],
-        by_endpoint: dict[str, int],
-        by_classification: dict[str, int],
-    ) -> None:
+    def seed(self, differences: Iterable[tuple[Any, ...]], counts: EarlierCounts) -> None:
         """Start from what earlier runs recorded (`twinsight.store.earlier_differences` rows and
-        counts), so counts, clusters and proposals cover every exchange."""
-        self.endpoints.update(by_endpoint)
-        self.analysis.counts.update(by_classification)
-        for id_, endpoint, location, kind, legacy, candidate, classification in differences:
+        `earlier_counts`), so counts, clusters and proposals cover every exchange."""
+        self.endpoints.update(counts.by_endpoint)
+        self.analysis.counts.update(counts.by_classification)
+        for (endpoint, feature), count in counts.features.items():
+            self.features.setdefault(endpoint, Counter())[feature] += count
+        for row in differences:
+            id_, endpoint, location, kind, legacy, candidate, classification, features = row
             d = Difference(location, kind, _loads(legacy), _loads(candidate))
             if classification in ("unexplained", "regression"):
-                self.observations.append(Observation(id_, endpoint, d))
+                found = frozenset(features or ())
+                self.observations.append(Observation(id_, endpoint, d, found))
             if kind == "changed":
                 self._sample_change(endpoint, d)
 
@@ -262,7 +277,9 @@ class Collector:
         analysis = self.analysis
         for classification in CLASSIFICATIONS:
             analysis.counts.setdefault(classification, 0)
-        analysis.clusters = cluster(self.observations, self.endpoints)
+        analysis.clusters = cluster(
+            self.observations, self.endpoints, endpoint_features=self.features
+        )
         if propose_volatile:
             analysis.volatile = volatile_locations(
                 (endpoint, d) for (endpoint, _), items in self.changes.items() for d in items
@@ -337,6 +354,7 @@ def analysis_fingerprint(
     verdicts for the same exchange (the twinsight version included)."""
     inputs = {
         "twinsight": __version__,
+        "tables": DERIVED_FORMAT,
         "spec": spec.model_dump(mode="json") if spec else None,
         "normalize": [rule.model_dump(mode="json") for rule in config.normalize],
         "targets": {name: str(url) for name, url in config.targets.items()},
@@ -393,7 +411,7 @@ def analyse_store(
     finally:
         connection.close()
     if incremental:
-        collector.seed(earlier_differences(derived), *earlier_counts(derived))
+        collector.seed(earlier_differences(derived), earlier_counts(derived))
     analysis = collector.finish(propose_volatile=not noisy)
     analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
     total = sum(analysis.counts.values())

@@ -9,6 +9,7 @@ The tables and every column are described in README.md beside this file.
 from twinsight.store.counters import CaptureCounters
 from twinsight.store.derived import (
     AnalysisState,
+    EarlierCounts,
     analysis_state,
     derived_location,
     earlier_counts,
@@ -44,6 +45,7 @@ __all__ = [
     "CaptureCounters",
     "Correlation",
     "DuckDBSink",
+    "EarlierCounts",
     "ErrorKind",
     "Exchange",
     "Headers",

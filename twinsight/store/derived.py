@@ -23,6 +23,7 @@ from twinsight.store.sinks import connect
 __all__ = [
     "DERIVED_FILE",
     "AnalysisState",
+    "EarlierCounts",
     "analysis_state",
     "derived_location",
     "earlier_counts",
@@ -123,7 +124,7 @@ def analysis_state(target: Path) -> AnalysisState | None:
 
 _EARLIER = """
 SELECT d.exchange_id, d.endpoint, d.location, d.kind, d.legacy_value, d.candidate_value,
-       c.classification
+       c.classification, c.features
 FROM differences d
 JOIN classifications c USING (exchange_id, candidate)
 WHERE d.noise IS NULL AND d.accepted IS NULL
@@ -134,7 +135,8 @@ ORDER BY d.exchange_id
 
 def earlier_differences(target: Path) -> Iterator[tuple[Any, ...]]:
     """Real differences recorded at `target` that clusters and volatile proposals start from:
-    (exchange id, endpoint, location, kind, legacy JSON, candidate JSON, classification)."""
+    (exchange id, endpoint, location, kind, legacy JSON, candidate JSON, classification,
+    request features)."""
     connection = _reading(target, "classifications", "differences")
     if connection is None:
         return
@@ -146,11 +148,20 @@ def earlier_differences(target: Path) -> Iterator[tuple[Any, ...]]:
         connection.close()
 
 
-def earlier_counts(target: Path) -> tuple[dict[str, int], dict[str, int]]:
-    """(exchanges per endpoint, exchanges per classification) recorded at `target`."""
+@dataclass(frozen=True)
+class EarlierCounts:
+    """Classifications recorded at a store, counted."""
+
+    by_endpoint: dict[str, int]
+    by_classification: dict[str, int]
+    features: dict[tuple[str, str], int]  # (endpoint, request feature) -> classifications
+
+
+def earlier_counts(target: Path) -> EarlierCounts:
+    """What the classifications recorded at `target` add up to."""
     connection = _reading(target, "classifications")
     if connection is None:
-        return {}, {}
+        return EarlierCounts({}, {}, {})
     try:
         by_endpoint = connection.execute(
             "SELECT endpoint, count(*) FROM classifications GROUP BY ALL"
@@ -158,6 +169,10 @@ def earlier_counts(target: Path) -> tuple[dict[str, int], dict[str, int]]:
         by_class = connection.execute(
             "SELECT classification, count(*) FROM classifications GROUP BY ALL"
         ).fetchall()
+        features = connection.execute(
+            "SELECT endpoint, feature, count(*) FROM "
+            "(SELECT endpoint, unnest(features) AS feature FROM classifications) GROUP BY ALL"
+        ).fetchall()
     finally:
         connection.close()
-    return dict(by_endpoint), dict(by_class)
+    return EarlierCounts(dict(by_endpoint), dict(by_class), {(e, f): n for e, f, n in features})
