@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinsight.examples.tasks import files
-from twinsight.spec import Evaluation, Reads, load_spec, spec_reads
+from twinsight.spec import CheckMemo, Evaluation, Reads, load_spec, spec_reads
 
 TRICKY = [
     "response.body.tasks.all(t, t.status == request.query.status)",
@@ -63,6 +63,32 @@ def test_pruned_variables_give_the_same_results_as_whole_ones(
         sources += [scenario.when.match] if scenario.when.match else []
         sources += [line.check for line in scenario.then if line.check]
     same_results(sources, {"request": request, "response": response, "legacy": legacy})
+
+
+MEMO = CheckMemo(max_entries=500)  # shared across examples, as across a run's exchanges
+
+
+@given(st.lists(st.tuples(requests, answers, answers), min_size=1, max_size=4))
+def test_memoised_results_equal_fresh_ones(
+    exchanges: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]],
+) -> None:
+    spec = load_spec(files() / "spec.yaml")
+    sources = [*TRICKY]
+    for scenario in spec.scenarios:
+        sources += [scenario.when.match] if scenario.when.match else []
+        sources += [line.check for line in scenario.then if line.check]
+    for request, response, legacy in exchanges:
+        variables = {"request": request, "response": response, "legacy": legacy}
+        for source in sources:
+            fresh = Evaluation(variables).check(source)
+            assert MEMO.check(Evaluation(variables), source) == fresh, source
+
+
+def test_the_memo_is_bounded() -> None:
+    memo = CheckMemo(max_entries=3)
+    for status in range(10):
+        memo.check(Evaluation({"response": {"status": status}}), "response.status == 200")
+    assert len(memo.results) <= 3
 
 
 def test_what_is_kept() -> None:

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from twinsight.spec import Reads, Spec, spec_reads
+from twinsight.spec import CheckMemo, Reads, Spec, spec_reads
 
 from .classify import Judged, Verdict, classify
 from .diff import Difference, DiffOptions, Message, diff_responses
@@ -38,6 +38,8 @@ class Judge:
     origins: Mapping[str, Sequence[str]] = field(default_factory=dict)  # target -> its origins
     noisy: frozenset[tuple[str, str]] = frozenset()
     """(endpoint, location group) pairs the replica shows to be noise statistically."""
+    memo: CheckMemo = field(default_factory=CheckMemo, compare=False, repr=False)
+    """Scenario check results by the variables they read, shared by every exchange."""
 
     @functools.cached_property
     def _reads(self) -> Reads | None:
@@ -69,7 +71,7 @@ class Judge:
             for d, noisy in zip(found, from_replica, strict=True)
         )
         lines = (
-            tuple(check_scenarios(self.spec, request, legacy, candidate, self._reads))
+            tuple(check_scenarios(self.spec, request, legacy, candidate, self._reads, self.memo))
             if self.spec
             else ()
         )

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from twinsight.spec import CheckResult, Evaluation, Reads, Scenario, Spec, spec_reads
+from twinsight.spec import CheckMemo, CheckResult, Evaluation, Reads, Scenario, Spec, spec_reads
 
 from .diff import NOT_JSON, Message
 
@@ -91,10 +91,12 @@ def check_scenarios(
     legacy: Message,
     candidate: Message,
     reads: Reads | None = None,
+    memo: CheckMemo | None = None,
 ) -> list[LineResult]:
     """Every bound then-line of every scenario the exchange exercises, on both targets.
 
-    `reads` (from `spec_reads`, computed once per spec) narrows what is handed to CEL.
+    `reads` (from `spec_reads`, computed once per spec) narrows what is handed to CEL;
+    `memo` reuses results for variables seen before (shared across exchanges).
     """
     reads = reads or spec_reads(spec.scenarios)
     results: list[LineResult] = []
@@ -126,7 +128,7 @@ def check_scenarios(
             variables = {"request": req, "response": legacy_vars, "legacy": legacy_vars}
             contexts[key] = (Evaluation(reads.prune(variables)), None)
         on_legacy, on_candidate = contexts[key]
-        if not _applies(scenario, on_legacy):
+        if not _applies(scenario, on_legacy, memo):
             continue
         if on_candidate is None:
             candidate_vars = candidate_vars or _response(candidate)
@@ -139,14 +141,19 @@ def check_scenarios(
                     LineResult(
                         scenario.name,
                         line.text,
-                        on_legacy.check(line.check),
-                        on_candidate.check(line.check),
+                        _check(on_legacy, line.check, memo),
+                        _check(on_candidate, line.check, memo),
                     )
                 )
     return results
 
 
-def _applies(scenario: Scenario, evaluation: Evaluation) -> bool:
-    if scenario.when.match is not None and not evaluation.check(scenario.when.match).passed:
+def _applies(scenario: Scenario, evaluation: Evaluation, memo: CheckMemo | None) -> bool:
+    match = scenario.when.match
+    if match is not None and not _check(evaluation, match, memo).passed:
         return False
-    return all(evaluation.check(line.check).passed for line in scenario.given if line.check)
+    return all(_check(evaluation, line.check, memo).passed for line in scenario.given if line.check)
+
+
+def _check(evaluation: Evaluation, source: str, memo: CheckMemo | None) -> CheckResult:
+    return memo.check(evaluation, source) if memo is not None else evaluation.check(source)

@@ -5,7 +5,12 @@ A leaf package: it imports nothing from twinsight but `twinsight.errors`.
 
 from twinsight.spec.coverage import ScenarioCoverage, SpecCoverage, spec_coverage
 from twinsight.spec.dump import dump_spec
-from twinsight.spec.expressions import CelSyntaxError, CheckResult, Evaluation, compile_expression
+from twinsight.spec.expressions import (
+    CelSyntaxError,
+    CheckResult,
+    Evaluation,
+    compile_expression,
+)
 from twinsight.spec.loader import load_spec, parse_spec
 from twinsight.spec.markdown import spec_markdown
 from twinsight.spec.model import (
@@ -22,11 +27,12 @@ from twinsight.spec.model import (
     parse_where,
 )
 from twinsight.spec.paths import PathTemplate, PathTemplateError, looks_like_id
-from twinsight.spec.reads import Reads, spec_reads
+from twinsight.spec.reads import CheckMemo, Reads, spec_reads
 
 __all__ = [
     "Accepted",
     "CelSyntaxError",
+    "CheckMemo",
     "CheckResult",
     "Constraint",
     "Evaluation",

@@ -103,12 +103,12 @@ def _syntax_error(text: str) -> CelSyntaxError:
 
 
 class Evaluation:
-    """One exchange's variables, converted to CEL once, against which many expressions run."""
+    """One exchange's variables, converted to CEL once (when first needed), against which
+    many expressions run."""
 
     def __init__(self, variables: Mapping[str, Any]) -> None:
         self.variables = dict(variables)
-        self._context = cel.Context(self.variables)
-        self._context.add_function(_SIZE_NAME, _size)
+        self._context: Any = None
 
     def check(self, source: str) -> CheckResult:
         """Evaluate `source`; True passes, anything else fails with a reason."""
@@ -116,6 +116,9 @@ class Evaluation:
             program = compile_expression(source)
         except CelSyntaxError as exc:
             return CheckResult(False, exc.message)
+        if self._context is None:
+            self._context = cel.Context(self.variables)
+            self._context.add_function(_SIZE_NAME, _size)
         try:
             value = program.execute(self._context)
         except KeyError:

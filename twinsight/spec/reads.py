@@ -17,14 +17,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from twinsight.spec.expressions import (
     _CHAIN_PART,
     _FIELD_CHAIN,
     _STRING_LITERAL,
+    CheckResult,
+    Evaluation,
     _blank_outside_brackets,
 )
 
-__all__ = ["Reads", "spec_reads"]
+__all__ = ["CheckMemo", "Reads", "spec_reads"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 Chain = tuple[str, ...]
@@ -107,3 +111,39 @@ def spec_reads(scenarios: Iterable[Any]) -> Reads:
             sources.append(scenario.when.match)
         sources += [line.check for line in (*scenario.given, *scenario.then) if line.check]
     return Reads.of(sources)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reads_of(source: str) -> Reads:
+    return Reads.of([source])
+
+
+class CheckMemo:
+    """Results of expressions by the values each one reads, so that traffic repeating the
+    same status and fields skips CEL. Bounded: forgets everything when full."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self.max_entries = max_entries
+        self.results: dict[tuple[str, bytes], CheckResult] = {}
+
+    def check(self, evaluation: Evaluation, source: str) -> CheckResult:
+        """`evaluation.check(source)`, or its result on equal inputs seen before."""
+        key = _key(_reads_of(source).prune(evaluation.variables))
+        if key is None:
+            return evaluation.check(source)
+        found = self.results.get((source, key))
+        if found is None:
+            found = evaluation.check(source)
+            if len(self.results) >= self.max_entries:
+                self.results.clear()
+            self.results[(source, key)] = found
+        return found
+
+
+def _key(variables: Mapping[str, Any]) -> bytes | None:
+    # Key order is kept and only JSON values are keyed (no sorting, no str() fallback):
+    # equal keys are then equal inputs to the expression, hence equal results.
+    try:
+        return orjson.dumps(variables, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return None
