@@ -126,14 +126,14 @@ def check_scenarios(
                 "body": request.body,
             }
             variables = {"request": req, "response": legacy_vars, "legacy": legacy_vars}
-            contexts[key] = (Evaluation(reads.prune(variables)), None)
+            contexts[key] = (Evaluation(variables, reads.prune), None)
         on_legacy, on_candidate = contexts[key]
         if not _applies(scenario, on_legacy, memo):
             continue
         if on_candidate is None:
             candidate_vars = candidate_vars or _response(candidate)
             variables = {**on_legacy.variables, "response": candidate_vars}
-            on_candidate = Evaluation(reads.prune(variables))
+            on_candidate = Evaluation(variables, reads.prune)
             contexts[key] = (on_legacy, on_candidate)
         for line in scenario.then:
             if line.check is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -104,10 +104,15 @@ def _syntax_error(text: str) -> CelSyntaxError:
 
 class Evaluation:
     """One exchange's variables, converted to CEL once (when first needed), against which
-    many expressions run."""
+    many expressions run. `prune` narrows what is converted (see `Reads.prune`)."""
 
-    def __init__(self, variables: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        variables: Mapping[str, Any],
+        prune: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    ) -> None:
         self.variables = dict(variables)
+        self._prune = prune
         self._context: Any = None
 
     def check(self, source: str) -> CheckResult:
@@ -117,7 +122,8 @@ class Evaluation:
         except CelSyntaxError as exc:
             return CheckResult(False, exc.message)
         if self._context is None:
-            self._context = cel.Context(self.variables)
+            given = self._prune(self.variables) if self._prune else self.variables
+            self._context = cel.Context(dict(given))
             self._context.add_function(_SIZE_NAME, _size)
         try:
             value = program.execute(self._context)

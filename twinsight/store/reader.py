@@ -93,25 +93,49 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-_EXCHANGE_ROWS = """
-SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body,
-       list(struct_pack(target := r.target, status := r.status, headers := r.headers,
-                        body := r.body, truncated := r.truncated, sha256 := r.body_sha256,
-                        size := r.body_size, error := r.error, latency_ms := r.latency_ms))
-FROM exchanges e JOIN responses r ON r.exchange_id = e.id
-{where}
-GROUP BY ALL ORDER BY e.id
+_REQUESTS = """
+SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body
+FROM exchanges e {where} ORDER BY e.id
 """
+_ANSWERS = """
+SELECT r.exchange_id,
+       struct_pack(target := r.target, status := r.status, headers := r.headers,
+                   body := r.body, truncated := r.truncated, sha256 := r.body_sha256,
+                   size := r.body_size, error := r.error, latency_ms := r.latency_ms)
+FROM responses r {where} ORDER BY r.exchange_id, r.target
+"""
+_NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
 
 
 def exchange_rows(
     connection: duckdb.DuckDBPyConnection, *, batch: int = 1000, only_new: bool = False
 ) -> Iterator[tuple[Any, ...]]:
-    """Each exchange once, in id order: (id, method, path, query, request headers, request
-    body, [response struct per target]); headers are lists of {name, value}. `only_new`:
-    those no earlier analysis classified."""
-    where = "WHERE e.id NOT IN (SELECT id FROM analysed_ids)" if only_new else ""
-    cursor = connection.execute(_EXCHANGE_ROWS.format(where=where))
+    """Each exchange with at least one response, in id order: (id, method, path, query,
+    request headers, request body, [response struct per target]); headers are lists of
+    {name, value}. `only_new`: those no earlier analysis classified.
+
+    Requests and responses are read as two sorted streams and merged here: grouping them
+    in SQL would hold every body in one aggregate at once."""
+    requests = connection.cursor().execute(
+        _REQUESTS.format(where=_NEW_ONLY.format(column="e.id") if only_new else "")
+    )
+    answers = connection.cursor().execute(
+        _ANSWERS.format(where=_NEW_ONLY.format(column="r.exchange_id") if only_new else "")
+    )
+    pending = _rows(answers, batch)
+    answer = next(pending, None)
+    for request in _rows(requests, batch):
+        while answer is not None and answer[0] < request[0]:
+            answer = next(pending, None)  # a response whose exchange was never written
+        found = []
+        while answer is not None and answer[0] == request[0]:
+            found.append(answer[1])
+            answer = next(pending, None)
+        if found:
+            yield (*request, found)
+
+
+def _rows(cursor: duckdb.DuckDBPyConnection, batch: int) -> Iterator[tuple[Any, ...]]:
     while rows := cursor.fetchmany(batch):
         yield from rows
 
