@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -111,6 +112,14 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(1)
     folder = Path(tempfile.mkdtemp(prefix="twinsight-analyze-bench-"))
+    try:
+        run(args, rng, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, rng: random.Random, folder: Path) -> None:
+    """Write the store in `folder`, analyse it, print the tables."""
     store = folder / "bench.duckdb"
     print(f"writing {args.exchanges:,} exchanges ...", file=sys.stderr)
     # In a child process, so the peak RSS below is the analysis's own.

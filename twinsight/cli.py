@@ -448,6 +448,10 @@ def analyze(
         )
     for classification, count in analysis.counts.items():
         report.print(f"  {classification:<16} {count}")
+    if analysis.coverage:
+        report.print("scenarios (exchanges, and how many passed every checked line):")
+        for run in analysis.coverage:
+            report.print(f"  {escape(run.line())}")
     for found in analysis.clusters[:10]:
         report.print(f"- {escape(found.description)}")
         for hypothesis in found.hypotheses[:2]:

@@ -67,3 +67,31 @@ def test_reasons_name_what_decided(classified: list[tuple[str, str, str]]) -> No
     assert "body.version" in next(r for _, g, r in classified if g == "explained")
     assert reasons["candidate_error"] == "the candidate answered 503, the legacy 200"
     assert reasons["unexplained"].startswith("status changed: legacy 404, candidate 204")
+
+
+def test_scenario_coverage_and_checks_are_stored(tmp_path_factory: pytest.TempPathFactory) -> None:
+    import asyncio
+
+    import duckdb
+
+    from twinsight.analysis.run import analyse_store
+
+    store = tmp_path_factory.mktemp("coverage") / "run.duckdb"
+    asyncio.run(capture_example_session(store))
+    spec = load_spec(files() / "spec.yaml")
+    analysis = analyse_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
+    lines = {run.name: run.line() for run in analysis.coverage}
+    assert len(lines) == len(spec.scenarios)
+    assert lines["Read a task"] == (
+        "Read a task: 10 exchange(s), passed legacy 10/10, candidate 9/10 "
+        "(1 line(s) checked, 1 not machine-checked)"
+    )
+    assert lines["Titles up to 255 characters are accepted in any script"].startswith(
+        "Titles up to 255 characters are accepted in any script: 5 exchange(s), "
+        "passed legacy 4/5, candidate 5/5"
+    )
+    with duckdb.connect(str(store), read_only=True) as connection:
+        failed = connection.execute(
+            "SELECT target, reason FROM checks WHERE scenario = 'Read a task' AND NOT passed"
+        ).fetchall()
+    assert failed == [("candidate", "expression is false")]

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from twinsight import __version__
 from twinsight.config import Config
-from twinsight.spec import Spec
+from twinsight.spec import Spec, spec_coverage
 from twinsight.store import (
     AnalysisState,
     EarlierCounts,
@@ -29,6 +29,7 @@ from twinsight.store import (
     earlier_differences,
     open_store,
     request_lines,
+    scenario_counts,
     targets,
     write_derived,
 )
@@ -48,13 +49,14 @@ __all__ = [
     "Analysis",
     "Collector",
     "Columns",
+    "ScenarioRun",
     "analyse",
     "analyse_store",
     "json_line",
 ]
 
 NOT_CANDIDATES = frozenset({"legacy", "replica"})
-DERIVED_FORMAT = 2
+DERIVED_FORMAT = 3
 """The layout of the derived tables: a change judges every exchange again (and rewrites them)."""
 
 
@@ -67,6 +69,18 @@ _CLASSIFIED = pa.schema(
         ("reason", pa.string()),
         ("analysed_at", pa.timestamp("us", tz="UTC")),
         ("features", pa.list_(pa.string())),
+    ]
+)
+_CHECKED = pa.schema(
+    [
+        ("exchange_id", pa.string()),
+        ("candidate", pa.string()),
+        ("endpoint", pa.string()),
+        ("scenario", pa.string()),
+        ("line", pa.string()),
+        ("target", pa.string()),
+        ("passed", pa.bool_()),
+        ("reason", pa.string()),
     ]
 )
 _DIFFERENT = pa.schema(
@@ -124,6 +138,9 @@ class Analysis:
 
     classifications: Columns = field(default_factory=lambda: Columns(_CLASSIFIED))
     differences: Columns = field(default_factory=lambda: Columns(_DIFFERENT))
+    checks: Columns = field(default_factory=lambda: Columns(_CHECKED))
+    coverage: list[ScenarioRun] = field(default_factory=list)
+    """Per scenario of the spec, over every exchange analysed so far."""
     counts: Counter[str] = field(default_factory=Counter)
     volatile: list[Volatile] = field(default_factory=list)
     """Without a replica: locations whose values look per-exchange, proposed as noise."""
@@ -132,11 +149,12 @@ class Analysis:
     """Classifications made by this run (the rest were an earlier run's, kept)."""
 
     def tables(self) -> dict[str, pa.Table]:
-        """`classifications`, `differences` and `clusters` as Arrow tables."""
+        """`classifications`, `differences`, `checks` and `clusters` as Arrow tables."""
         rows = [_cluster_row(c) for c in self.clusters]
         return {
             "classifications": self.classifications.table(),
             "differences": self.differences.table(),
+            "checks": self.checks.table(),
             "clusters": pa.Table.from_pylist(rows, schema=_CLUSTERED),
         }
 
@@ -228,6 +246,20 @@ class Collector:
                 sorted(features),
             )
         )
+        for line in judgement.lines:
+            for target, result in (("legacy", line.legacy), (name, line.candidate)):
+                analysis.checks.add(
+                    (
+                        stored.id,
+                        name,
+                        endpoint,
+                        line.scenario,
+                        line.line,
+                        target,
+                        result.passed,
+                        result.reason or None,
+                    )
+                )
         for judged in judgement.differences:
             d = judged.difference
             analysis.differences.add(
@@ -418,7 +450,53 @@ def analyse_store(
     write_derived(
         derived,
         analysis.tables(),
-        append=frozenset({"classifications", "differences"}) if incremental else frozenset(),
+        append=frozenset({"classifications", "differences", "checks"})
+        if incremental
+        else frozenset(),
         state=AnalysisState(fingerprint, collector.now, total),
     )
+    if spec is not None:
+        analysis.coverage = scenario_runs(spec, scenario_counts(derived))
     return analysis
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """How traffic exercised one scenario: exchanges, and per target how many passed."""
+
+    name: str
+    exchanges: int
+    passed: dict[str, int]  # target -> exchanges whose every checked line passed
+    bound_lines: int
+    unbound_lines: int
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        checks = f"{self.bound_lines} line(s) checked, {self.unbound_lines} not machine-checked"
+        if not self.exchanges:
+            return f"{self.name}: not exercised ({checks})"
+        rates = ", ".join(
+            f"{target} {count}/{self.exchanges}"
+            for target, count in sorted(self.passed.items(), key=lambda i: i[0] != "legacy")
+        )
+        return f"{self.name}: {self.exchanges} exchange(s), passed {rates} ({checks})"
+
+
+def scenario_runs(spec: Spec, counts: Sequence[tuple[str, str, int, int]]) -> list[ScenarioRun]:
+    """Every scenario of `spec` with the `scenario_counts` rows that name it, in spec order."""
+    exchanges: Counter[str] = Counter()
+    passed: dict[str, dict[str, int]] = {}
+    for scenario, target, total, ok in counts:
+        if target == "legacy":
+            exchanges[scenario] = total
+        passed.setdefault(scenario, {})[target] = ok
+    return [
+        ScenarioRun(
+            c.name,
+            exchanges[c.name],
+            passed.get(c.name, {}),
+            len(c.bound_lines),
+            len(c.unbound_lines),
+        )
+        for c in spec_coverage(spec).scenarios
+    ]

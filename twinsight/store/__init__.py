@@ -14,6 +14,7 @@ from twinsight.store.derived import (
     derived_location,
     earlier_counts,
     earlier_differences,
+    scenario_counts,
     write_derived,
 )
 from twinsight.store.ids import new_id, stable_id
@@ -66,6 +67,7 @@ __all__ = [
     "open_store",
     "open_writer",
     "request_lines",
+    "scenario_counts",
     "stable_id",
     "store_info",
     "targets",

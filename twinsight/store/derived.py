@@ -176,3 +176,23 @@ def earlier_counts(target: Path) -> EarlierCounts:
     finally:
         connection.close()
     return EarlierCounts(dict(by_endpoint), dict(by_class), {(e, f): n for e, f, n in features})
+
+
+_SCENARIOS = """
+SELECT scenario, target, count(*) AS exchanges, count(*) FILTER (passed) AS passed
+FROM (SELECT exchange_id, candidate, scenario, target, bool_and(passed) AS passed
+      FROM checks GROUP BY ALL)
+GROUP BY ALL ORDER BY ALL
+"""
+
+
+def scenario_counts(target: Path) -> list[tuple[str, str, int, int]]:
+    """Per scenario and target: (scenario, target, exchanges checked, exchanges whose every
+    checked line passed), over the `checks` recorded at `target`."""
+    connection = _reading(target, "checks")
+    if connection is None:
+        return []
+    try:
+        return [tuple(row) for row in connection.execute(_SCENARIOS).fetchall()]
+    finally:
+        connection.close()
