@@ -200,3 +200,19 @@ def test_a_difference_only_long_inputs_show_is_explained_so_across_incremental_r
             "differs only for requests with long inputs (over 100 characters): "
             f"all {clustered} here, 0 of the endpoint's {others} other(s)"
         ) in found.hypotheses
+
+
+def test_columns_spilled_to_parquet_hold_every_row(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from twinsight.analysis.run import Columns
+
+    schema = pa.schema([("n", pa.int64()), ("s", pa.string())])
+    spilled = Columns(schema, batch=2, spill=tmp_path / "rows.parquet")
+    kept = Columns(schema, batch=2)
+    for n in range(5):
+        spilled.add((n, str(n)))
+        kept.add((n, str(n)))
+    assert spilled.source() == tmp_path / "rows.parquet"
+    assert spilled.table().equals(kept.table())
+    assert Columns(schema, spill=tmp_path / "none.parquet").table().num_rows == 0

@@ -7,6 +7,7 @@ columns, hand Arrow tables to the store. Counting and grouping afterwards is SQL
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,7 @@ from typing import Any, BinaryIO
 
 import orjson
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from twinsight import __version__
 from twinsight.config import Config
@@ -100,13 +102,18 @@ _DIFFERENT = pa.schema(
 
 
 class Columns:
-    """Rows gathered column by column, turned into compact Arrow batches as they grow."""
+    """Rows gathered column by column, turned into compact Arrow batches as they grow.
 
-    def __init__(self, schema: pa.Schema, *, batch: int = 50_000) -> None:
-        self.schema, self.batch = schema, batch
+    With `spill`, sealed batches go to that Parquet file instead of memory: the
+    differences of a million exchanges need not all be held at once.
+    """
+
+    def __init__(self, schema: pa.Schema, *, batch: int = 50_000, spill: Path | None = None):
+        self.schema, self.batch, self.spill = schema, batch, spill
         self.pending: dict[str, list[Any]] = {name: [] for name in schema.names}
         self.batches: list[pa.RecordBatch] = []
         self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
 
     def add(self, row: Sequence[Any]) -> None:
         """Append one row, values in schema order."""
@@ -118,13 +125,29 @@ class Columns:
 
     def _seal(self) -> None:
         if self.pending[self.schema.names[0]]:
-            self.batches.append(pa.record_batch(self.pending, schema=self.schema))
+            sealed = pa.record_batch(self.pending, schema=self.schema)
             self.pending = {name: [] for name in self.schema.names}
+            if self.spill is None:
+                self.batches.append(sealed)
+            else:
+                if self._writer is None:
+                    self._writer = pq.ParquetWriter(self.spill, self.schema)
+                self._writer.write_batch(sealed)
 
     def table(self) -> pa.Table:
-        """Everything added, as one table."""
+        """Everything added, as one table (read back from the spill file if there is one)."""
+        source = self.source()
+        return pq.read_table(source) if isinstance(source, Path) else source
+
+    def source(self) -> pa.Table | Path:
+        """Everything added: the table, or the finished spill file."""
         self._seal()
-        return pa.Table.from_batches(self.batches, schema=self.schema)
+        if self.spill is None:
+            return pa.Table.from_batches(self.batches, schema=self.schema)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.spill, self.schema)
+        self._writer.close()
+        return self.spill
 
     def column(self, name: str) -> list[Any]:
         """One column as Python values (for small results)."""
@@ -148,13 +171,14 @@ class Analysis:
     analysed: int = 0
     """Classifications made by this run (the rest were an earlier run's, kept)."""
 
-    def tables(self) -> dict[str, pa.Table]:
-        """`classifications`, `differences`, `checks` and `clusters` as Arrow tables."""
+    def tables(self) -> dict[str, pa.Table | Path]:
+        """`classifications`, `differences`, `checks` and `clusters`: Arrow tables, or Parquet
+        files for those spilled to disk."""
         rows = [_cluster_row(c) for c in self.clusters]
         return {
-            "classifications": self.classifications.table(),
-            "differences": self.differences.table(),
-            "checks": self.checks.table(),
+            "classifications": self.classifications.source(),
+            "differences": self.differences.source(),
+            "checks": self.checks.source(),
             "clusters": pa.Table.from_pylist(rows, schema=_CLUSTERED),
         }
 
@@ -219,8 +243,12 @@ def analyse(
 class Collector:
     """Gathers judgements, one at a time, into an `Analysis`."""
 
-    def __init__(self, *, volatile_samples: int = 200) -> None:
+    def __init__(self, *, volatile_samples: int = 200, spill: Path | None = None) -> None:
+        """`spill`: a folder where the differences and checks go as they grow."""
         self.analysis = Analysis()
+        if spill is not None:
+            self.analysis.differences = Columns(_DIFFERENT, spill=spill / "differences.parquet")
+            self.analysis.checks = Columns(_CHECKED, spill=spill / "checks.parquet")
         self.now = datetime.now(UTC)
         self.observations: list[Observation] = []
         self.endpoints: Counter[str] = Counter()
@@ -415,49 +443,64 @@ def analyse_store(
         rules=rules_from(config.normalize, spec),
         origins={name: origins_of(str(url)) for name, url in config.targets.items()},
     )
-    templates = [
-        (s.when.request.method, s.when.request.template)
-        for s in (spec.scenarios if spec else ())
-        if s.when.request is not None
-    ]
-    endpoints = Endpoints(templates)
-    collector = Collector()
     derived = derived_location(path, segments)
     earlier = None if full else analysis_state(derived)
-    connection = open_store(path, segments)
-    try:
-        endpoints.learn(request_lines(connection))
-        noisy: frozenset[tuple[str, str]] = frozenset()
-        if "replica" in targets(connection):
-            first = analyse(read_exchanges(connection), judge, endpoints)
-            noisy = statistical_noise(first, NoiseThresholds())
-        fingerprint = analysis_fingerprint(config, spec, noisy)
-        incremental = earlier is not None and earlier.fingerprint == fingerprint
-        judged = analyse(
-            read_exchanges(connection, only_new=incremental), replace(judge, noisy=noisy), endpoints
+    with tempfile.TemporaryDirectory(prefix="twinsight-analyze-") as scratch:
+        collector = Collector(spill=Path(scratch))
+        connection = open_store(path, segments)
+        try:
+            fingerprint, incremental, noisy = _judge_store(
+                connection, judge, config, earlier, collector, json_out
+            )
+        finally:
+            connection.close()
+        if incremental:
+            collector.seed(earlier_differences(derived), earlier_counts(derived))
+        analysis = collector.finish(propose_volatile=not noisy)
+        analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
+        appended = frozenset({"classifications", "differences", "checks"})
+        write_derived(
+            derived,
+            analysis.tables(),
+            append=appended if incremental else frozenset(),
+            state=AnalysisState(fingerprint, collector.now, sum(analysis.counts.values())),
         )
-        for result in judged:
-            collector.add(*result)
-            if json_out is not None:
-                json_out.write(json_line(*result))
-    finally:
-        connection.close()
-    if incremental:
-        collector.seed(earlier_differences(derived), earlier_counts(derived))
-    analysis = collector.finish(propose_volatile=not noisy)
-    analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
-    total = sum(analysis.counts.values())
-    write_derived(
-        derived,
-        analysis.tables(),
-        append=frozenset({"classifications", "differences", "checks"})
-        if incremental
-        else frozenset(),
-        state=AnalysisState(fingerprint, collector.now, total),
-    )
     if spec is not None:
         analysis.coverage = scenario_runs(spec, scenario_counts(derived))
     return analysis
+
+
+def _judge_store(
+    connection: Any,
+    judge: Judge,
+    config: Config,
+    earlier: AnalysisState | None,
+    collector: Collector,
+    json_out: BinaryIO | None,
+) -> tuple[str, bool, frozenset[tuple[str, str]]]:
+    """Judge the store open on `connection` into `collector`; (fingerprint, whether only new
+    exchanges were judged, the replica's noisy locations)."""
+    spec = judge.spec
+    endpoints = Endpoints(
+        [
+            (s.when.request.method, s.when.request.template)
+            for s in (spec.scenarios if spec else ())
+            if s.when.request is not None
+        ]
+    )
+    endpoints.learn(request_lines(connection))
+    noisy: frozenset[tuple[str, str]] = frozenset()
+    if "replica" in targets(connection):
+        first = analyse(read_exchanges(connection), judge, endpoints)
+        noisy = statistical_noise(first, NoiseThresholds())
+    fingerprint = analysis_fingerprint(config, spec, noisy)
+    incremental = earlier is not None and earlier.fingerprint == fingerprint
+    exchanges = read_exchanges(connection, only_new=incremental)
+    for result in analyse(exchanges, replace(judge, noisy=noisy), endpoints):
+        collector.add(*result)
+        if json_out is not None:
+            json_out.write(json_line(*result))
+    return fingerprint, incremental, noisy
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from twinsight.store.sinks import connect
+from twinsight.store.sinks import WRITER_MEMORY_LIMIT, connect
 
 __all__ = [
     "DERIVED_FILE",
@@ -54,25 +54,30 @@ def derived_location(path: Path | None, segments: Path | None) -> Path:
 
 def write_derived(
     target: Path,
-    tables: dict[str, pa.Table],
+    tables: dict[str, pa.Table | Path],
     *,
     append: frozenset[str] = frozenset(),
     state: AnalysisState | None = None,
 ) -> None:
     """Replace each named table in the DuckDB file at `target` (or add to those in `append`)
-    and record `state`, all in one transaction."""
+    and record `state`, all in one transaction. A table is Arrow or a Parquet file."""
     connection = connect(target, read_only=False)
+    connection.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
     try:
         connection.execute("BEGIN")
         for name, table in tables.items():
-            connection.register("twinsight_derived", table)
-            if name in append and _exists(connection, name):
-                connection.execute(f"INSERT INTO {name} BY NAME SELECT * FROM twinsight_derived")
+            if isinstance(table, Path):
+                quoted = str(table).replace("'", "''")
+                source = f"read_parquet('{quoted}')"
             else:
-                connection.execute(
-                    f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM twinsight_derived"
-                )
-            connection.unregister("twinsight_derived")
+                connection.register("twinsight_derived", table)
+                source = "twinsight_derived"
+            if name in append and _exists(connection, name):
+                connection.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {source}")
+            else:
+                connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source}")
+            if not isinstance(table, Path):
+                connection.unregister("twinsight_derived")
         if state is not None:
             connection.execute(
                 f"CREATE TABLE IF NOT EXISTS {_RUNS} "

@@ -27,7 +27,7 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
     if path is None and segments is None:
         raise StoreError("no store given: pass --store FILE or --segments DIR (or set [store])")
     sources: dict[str, list[str]] = {name: [] for name in TABLES}
-    connection = duckdb.connect()
+    connection = duckdb.connect(config={"memory_limit": "256MB"})
     if path is not None:
         _attach(connection, path)
         for name in sources:
