@@ -456,6 +456,13 @@ def analyze(
         report.print(f"- {escape(found.description)}")
         for hypothesis in found.hypotheses[:2]:
             report.print(f"    likely: {escape(hypothesis)}")
+    if analysis.volatile:
+        report.print(
+            "values that differ in every exchange on both sides (ids, times, tokens): "
+            "once checked, paste into twinsight.toml to compare them by shape:"
+        )
+        for volatile in analysis.volatile:
+            report.print(escape(volatile.rule_text()))
 
 
 # ---------------------------------------------------------------- import and replay

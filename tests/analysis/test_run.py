@@ -216,3 +216,14 @@ def test_columns_spilled_to_parquet_hold_every_row(tmp_path: Path) -> None:
     assert spilled.source() == tmp_path / "rows.parquet"
     assert spilled.table().equals(kept.table())
     assert Columns(schema, spill=tmp_path / "none.parquet").table().num_rows == 0
+
+
+def test_analyze_prints_proposed_rules_ready_to_paste(tmp_path: Path) -> None:
+    from tests.cli.test_cli import twinsight
+
+    write(tmp_path / "s.duckdb", _mixed(0, 30))
+    shown = twinsight("analyze", "--store", str(tmp_path / "s.duckdb"))
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        '[[normalize]]\nwhere = "GET /items/{id} body.token"\ncompare = "shape"\n' in shown.stdout
+    )
