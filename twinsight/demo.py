@@ -11,6 +11,8 @@ replay`'s engine. Then it says which stages are not built yet.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -78,20 +80,37 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
         console.print(f"  - {stage}")
 
 
-async def capture_example_session(store: Path) -> Summary:
-    """Play the scripted session through `twinsight proxy` in front of both example services."""
+@asynccontextmanager
+async def _example_services() -> AsyncIterator[dict[str, str]]:
+    """Fresh legacy and candidate example services on ephemeral ports: name -> URL."""
     legacy_runner, legacy_port = await start(make_legacy())
-    candidate_runner, candidate_port = await start(make_candidate())
-    config = Config.model_validate(
-        {
-            "targets": {
+    try:
+        candidate_runner, candidate_port = await start(make_candidate())
+        try:
+            yield {
                 "legacy": f"http://127.0.0.1:{legacy_port}",
                 "candidate": f"http://127.0.0.1:{candidate_port}",
-            },
-            "store": {"path": store, "flush_interval_s": 0.2},
-            "capture": {"mirror_writes": True},
-        }
-    )
+            }
+        finally:
+            await candidate_runner.cleanup()
+    finally:
+        await legacy_runner.cleanup()
+
+
+async def capture_example_session(store: Path) -> Summary:
+    """Play the scripted session through `twinsight proxy` in front of both example services."""
+    async with _example_services() as targets:
+        config = Config.model_validate(
+            {
+                "targets": targets,
+                "store": {"path": store, "flush_interval_s": 0.2},
+                "capture": {"mirror_writes": True},
+            }
+        )
+        return await _through_proxy(config)
+
+
+async def _through_proxy(config: Config) -> Summary:
     stop, ready = asyncio.Event(), asyncio.Event()
     lines: list[str] = []
 
@@ -113,32 +132,19 @@ async def capture_example_session(store: Path) -> Summary:
     finally:
         stop.set()
         summary = await capture
-        await legacy_runner.cleanup()
-        await candidate_runner.cleanup()
     return summary
 
 
 async def replay_example_session(store: Path, out: Path) -> list[str]:
     """Replay the session captured in `store` to fresh example services; the summary lines."""
-    legacy_runner, legacy_port = await start(make_legacy())
-    candidate_runner, candidate_port = await start(make_candidate())
-    config = Config.model_validate(
-        {
-            "targets": {
-                "legacy": f"http://127.0.0.1:{legacy_port}",
-                "candidate": f"http://127.0.0.1:{candidate_port}",
-            },
-            "store": {"path": out, "flush_interval_s": 0.2},
-        }
-    )
     # The store holds only a keyed hash of the captured token: the replay brings its own.
     headers = {ALL_TARGETS: [("Authorization", f"Bearer {make_token('demo')}")]}
     plan = ReplayPlan(ReplayOptions(run="demo", headers=headers), sources=(store,))
-    try:
+    async with _example_services() as targets:
+        config = Config.model_validate(
+            {"targets": targets, "store": {"path": out, "flush_interval_s": 0.2}}
+        )
         summary, _ = await replay_traffic(config, plan)
-    finally:
-        await legacy_runner.cleanup()
-        await candidate_runner.cleanup()
     return summary.lines()
 
 

@@ -17,7 +17,7 @@ import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from twinsight.correlation import CREATING_METHODS, CorrelationBook, id_values
@@ -209,18 +209,11 @@ class Replayer:
         sent_at = datetime.now(UTC)
         calls = [self._call(t, recorded, legacy, pairs, redacted) for t in self.targets]
         responses = tuple(await asyncio.gather(*calls))
-        exchange = Exchange(
+        exchange = replace(  # the recorded request as it was, with this run's answers
+            recorded,
             id=new_id(),
             source="replay",
-            method=recorded.method,
-            path=recorded.path,
-            query=recorded.query,
-            scheme=recorded.scheme,
-            host=recorded.host,
-            headers=recorded.headers,
-            body=recorded.body,
             responses=responses,
-            session=recorded.session,
             ts=sent_at,
             correlations=tuple(pairs),
             origin=recorded.id,
