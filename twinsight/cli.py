@@ -621,6 +621,12 @@ def replay_command(
             out.print(f"   skipped {escape(reason)}")
     for line in summary.lines():
         out.print(escape(line))
+    if summary.sent and not summary.answered["legacy"]:
+        # Nothing to compare with: say so in the exit code, not only in the counts.
+        raise CheckFailed(
+            f"the legacy answered none of {summary.sent} request(s): is it up at "
+            f"{settings.targets['legacy']}?"
+        )
 
 
 def _format(text: str | None) -> Format | None:

@@ -73,3 +73,14 @@ def test_a_file_of_no_known_format_fails_with_one_line_and_writes_nothing(tmp_pa
         "store)"
     ]
     assert not store.exists()
+
+
+def test_a_replay_the_legacy_never_answers_fails(tmp_path: Path) -> None:
+    _, gor = _files(tmp_path)
+    result = twinsight(
+        "replay", "--from", str(gor), "--store", str(tmp_path / "r.duckdb"),
+        "--legacy", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "legacy: answered 0 (-), errors refused 1" in result.stdout
+    assert "error: the legacy answered none of 1 request(s): is it up at" in result.stderr

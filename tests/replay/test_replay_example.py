@@ -203,3 +203,20 @@ def test_another_store_is_imported_with_its_legacy_answers(captured: Path, tmp_p
         .fetchall()
     )
     assert rows == [("import", "legacy")]
+
+
+async def test_a_segment_folder_is_imported_into_and_replayed_from(
+    captured: Path, fresh: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "segments"
+    code, printed, errors = await twinsight("import", str(captured), "--segments", str(folder))
+    assert code == 0, errors
+    assert f"stored {len(SESSION)}" in printed
+    out = tmp_path / "replayed.duckdb"
+    code, printed, errors = await twinsight(
+        *replay_args(folder, out, fresh), "--sessions-by", "header:authorization"
+    )
+    assert code == 0, errors
+    assert f"sent {len(SESSION)} in" in printed
+    assert "1 session(s)" in printed  # the token's; requests without one go on their own
+    assert "with ids rewritten for a target" in printed
