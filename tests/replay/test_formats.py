@@ -87,6 +87,18 @@ def test_a_har_file_is_read_entry_by_entry_and_bad_entries_are_counted(tmp_path:
     assert [e.id for e in exchanges] == [e.id for e in _split(path)[0]]  # stable ids
 
 
+def test_a_har_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "fiddler.har"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + orjson.dumps({"log": {"entries": [_har_entry("http://a/x")]}})
+    )
+    assert detect(path) == "har"
+    assert [e.path for e in _split(path)[0]] == ["/x"]
+    empty = tmp_path / "empty.har"
+    empty.write_bytes(b'\xef\xbb\xbf{"log": {"entries": []}}')
+    assert _split(empty) == ([], [])
+
+
 def test_a_cut_har_file_keeps_what_came_before_the_cut(tmp_path: Path) -> None:
     whole = orjson.dumps({"log": {"entries": [_har_entry("http://a.test/1")] * 3}})
     path = tmp_path / "cut.har"

@@ -23,6 +23,7 @@ from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_ur
 __all__ = ["read_har"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_BOM = b"\xef\xbb\xbf"
 # What describes the recorded bytes, not the decoded text a HAR holds.
 _STALE = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
@@ -33,6 +34,8 @@ def read_har(path: Path, *, max_body: int, on_bytes: OnBytes | None = None) -> I
     last = _EPOCH
     try:
         with open_tracked(path, on_bytes) as file:
+            if file.peek(3).startswith(_BOM):  # Fiddler writes one
+                file.read(len(_BOM))
             for index, entry in enumerate(ijson.items(file, "log.entries.item", use_float=True)):
                 try:
                     exchange = _exchange(entry, path, index, max_body, last)
@@ -51,7 +54,12 @@ def read_har(path: Path, *, max_body: int, on_bytes: OnBytes | None = None) -> I
 
 def _has_entries(path: Path) -> bool:
     with path.open("rb") as file:
-        return any(prefix == "log.entries" for prefix, _, _ in ijson.parse(file))
+        if file.peek(3).startswith(_BOM):
+            file.read(len(_BOM))
+        try:
+            return any(prefix == "log.entries" for prefix, _, _ in ijson.parse(file))
+        except ijson.JSONError:
+            return False
 
 
 def _exchange(entry: Any, path: Path, index: int, max_body: int, last: datetime) -> Exchange:
