@@ -199,3 +199,39 @@ def test_a_goreplay_file_pairs_requests_with_their_responses(tmp_path: Path) -> 
     assert exchanges[1].responses[0].status == 200
     assert exchanges[2].responses == ()
     assert exchanges[0].ts.timestamp() == 1763632800.0
+
+
+BINARY = bytes(range(32)) * 4 + bytes(range(256))
+
+
+# mitmproxy's addons import ldap3 and passlib, which use names Python and pyasn1 deprecate.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_har_written_by_mitmproxy_is_read_with_its_bodies(tmp_path: Path) -> None:
+    from mitmproxy.addons.savehar import SaveHar
+    from mitmproxy.test import tflow
+
+    posted = tflow.tflow(resp=True)
+    posted.request.method = "POST"
+    posted.request.path = "/tasks?x=1"
+    posted.request.headers["Content-Type"] = "application/json; charset=utf-8"
+    posted.request.content = b'{"title": "caf\xc3\xa9"}'
+    latin = tflow.tflow(resp=True)
+    latin.response.headers["Content-Type"] = "text/plain; charset=iso-8859-1"
+    latin.response.content = b"caf\xe9"
+    binary = tflow.tflow(resp=True)
+    binary.response.content = BINARY  # mostly control bytes: mitmproxy writes it base64
+    binary.response.headers["Content-Type"] = "application/octet-stream"
+    path = tmp_path / "mitmproxy.har"
+    path.write_bytes(orjson.dumps(SaveHar().make_har([posted, binary, latin])))
+
+    exchanges, skipped = _split(path)
+
+    assert skipped == []
+    assert [(e.method, e.path, e.query) for e in exchanges] == [
+        ("POST", "/tasks", "x=1"),
+        ("GET", "/path", ""),
+        ("GET", "/path", ""),
+    ]
+    assert exchanges[0].body.data == '{"title": "café"}'.encode()
+    assert exchanges[1].responses[0].body.data == BINARY
+    assert exchanges[2].responses[0].body.data == b"caf\xe9"  # in the charset it declares

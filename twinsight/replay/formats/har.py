@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = ["read_har"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BOM = b"\xef\xbb\xbf"
+_CHARSET = re.compile(r"charset=\"?([\w.:-]+)", re.I)
 # What describes the recorded bytes, not the decoded text a HAR holds.
 _STALE = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
@@ -71,7 +73,7 @@ def _exchange(entry: Any, path: Path, index: int, max_body: int, last: datetime)
     ts = _time(entry.get("startedDateTime"), last)
     headers = _headers(request.get("headers"), drop=_STALE)
     post = request.get("postData") or {}
-    body = _text(post.get("text"), post.get("encoding"))
+    body = _text(post.get("text"), post.get("encoding"), post.get("mimeType"))
     responses = _response(entry.get("response"), entry.get("time"), max_body)
     return Exchange(
         id=stable_id(ts, f"har:{path.name}:{index}"),
@@ -93,7 +95,7 @@ def _response(response: Any, elapsed: Any, max_body: int) -> tuple[Response, ...
     if not isinstance(response, dict) or not response.get("status"):
         return ()  # status 0: the browser got no answer (blocked, aborted)
     content = response.get("content") or {}
-    data = _text(content.get("text"), content.get("encoding"))
+    data = _text(content.get("text"), content.get("encoding"), content.get("mimeType"))
     return (
         Response(
             PRIMARY_TARGET,
@@ -115,12 +117,17 @@ def _headers(raw: Any, *, drop: frozenset[str]) -> Headers:
     return tuple((n, v) for n, v in pairs if not n.startswith(":") and n.lower() not in drop)
 
 
-def _text(text: Any, encoding: Any) -> bytes:
+def _text(text: Any, encoding: Any, mime_type: Any) -> bytes:
+    """The bytes of a HAR text: base64-decoded, or encoded in the charset its type names."""
     if not text:
         return b""
     if encoding == "base64":
         return base64.b64decode(text, validate=True)
-    return str(text).encode()
+    found = _CHARSET.search(str(mime_type or ""))
+    try:
+        return str(text).encode(found.group(1) if found else "utf-8")
+    except (LookupError, UnicodeEncodeError):
+        return str(text).encode()  # an unknown charset, or one that cannot hold the text
 
 
 def _time(value: Any, last: datetime) -> datetime:
