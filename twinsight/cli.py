@@ -574,7 +574,8 @@ def replay_command(
     from twinsight.replay.engine import ReplayOptions
     from twinsight.replay.outgoing import ALL_TARGETS, parse_header
     from twinsight.replay.pacing import Pacing
-    from twinsight.replay.service import ReplayPlan, run_replay, sessions_by
+    from twinsight.replay.service import ReplayPlan, run_replay
+    from twinsight.replay.sessions import check_sessions_by
 
     settings = _capture_config(
         config,
@@ -610,7 +611,7 @@ def replay_command(
         correlate=correlate,
         headers=overrides,
         max_body=settings.capture.max_body,
-        **({"session_of": sessions_by(sessions)} if sessions else {}),
+        sessions_by=check_sessions_by(sessions) if sessions else None,
     )
     plan = ReplayPlan(options, tuple(sources or ()), _format(format), filter, timeout)
     with _reading(sources or []) as on_bytes:

@@ -26,6 +26,7 @@ from twinsight.upstream import Target, TaskSet
 
 from .outgoing import HeaderOverrides, outgoing_headers
 from .pacing import Pacing
+from .sessions import partition_of, session_of
 
 __all__ = ["ReplayOptions", "ReplaySummary", "Replayer"]
 
@@ -42,7 +43,8 @@ class ReplayOptions:
     correlate: bool = True
     headers: HeaderOverrides = field(default_factory=dict)
     max_body: int = 1 << 20
-    session_of: Callable[[Exchange], str | None] = lambda exchange: exchange.session
+    sessions_by: str | None = None  # header:NAME or cookie:NAME; None: the recorded session
+    partition: tuple[int, int] = (0, 1)  # (this worker, workers): sessions split by hash
 
 
 @dataclass
@@ -52,9 +54,9 @@ class ReplaySummary:
     run: str
     pacing: str = ""
     sent: int = 0
-    already_replayed: int = 0
-    filtered_out: int = 0
-    body_cut: int = 0  # recorded bodies cut at capture: cannot be resent whole
+    # already_replayed (in this run), filtered_out (by --filter), body_cut (at capture:
+    # cannot be resent whole)
+    left_out: Counter[str] = field(default_factory=Counter)
     redacted_headers: int = 0  # requests sent without a redacted header nobody overrode
     rewritten: int = 0  # requests whose ids were rewritten for some target
     sessions: int = 0
@@ -88,9 +90,12 @@ class ReplaySummary:
             counts = f"answered {self.answered[target]} ({answered or '-'})"
             lines.append(f"  {target}: {counts}, errors {failed or '0'}")
         notes = [
-            (self.already_replayed, "already replayed in this run"),
-            (self.filtered_out, "left out by --filter"),
-            (self.body_cut, "not sent: body cut at capture (raise --max-body there)"),
+            (self.left_out["already_replayed"], "already replayed in this run"),
+            (self.left_out["filtered_out"], "left out by --filter"),
+            (
+                self.left_out["body_cut"],
+                "not sent: body cut at capture (raise --max-body there)",
+            ),
             (self.rewritten, "with ids rewritten for a target"),
             (self.redacted_headers, "sent without a redacted header (supply it with --header)"),
         ]
@@ -137,30 +142,41 @@ class Replayer:
             if self._stop.is_set():
                 self.summary.stopped = True
                 break
-            if not self._eligible(exchange):
+            why_not = self._left_out(exchange)
+            if why_not is None:
+                first = first or exchange.ts  # the same in every worker: the rhythm holds
+            mine, session = self._mine(exchange)
+            if not mine:
+                continue  # another worker's
+            if why_not is not None:
+                self.summary.left_out[why_not] += 1
                 continue
-            first = first or exchange.ts
+            assert first is not None
             await self._wait_until(started + self.options.pacing.due(index, exchange.ts, first))
             index += 1
             await self._slots.acquire()
-            self._dispatch(exchange)
+            self._dispatch(exchange, session)
         if self._workers.tasks:
             await asyncio.wait(set(self._workers.tasks))
         self.summary.duration_s = time.monotonic() - started
         self.summary.sessions = len(self._sessions)
         return self.summary
 
-    def _eligible(self, exchange: Exchange) -> bool:
+    def _left_out(self, exchange: Exchange) -> str | None:
+        """Why `exchange` is not sent (a `ReplaySummary.left_out` key), or None."""
         if exchange.id in self.done:
-            self.summary.already_replayed += 1
-            return False
+            return "already_replayed"
         if exchange.body.truncated:
-            self.summary.body_cut += 1
-            return False
+            return "body_cut"
         if not self.accepts(exchange):
-            self.summary.filtered_out += 1
-            return False
-        return True
+            return "filtered_out"
+        return None
+
+    def _mine(self, exchange: Exchange) -> tuple[bool, str | None]:
+        """(whether this worker replays `exchange`, its session)."""
+        session = session_of(exchange, self.options.sessions_by)
+        worker, workers = self.options.partition
+        return partition_of(exchange, session, workers) == worker, session
 
     async def _wait_until(self, moment: float) -> None:
         delay = moment - time.monotonic()
@@ -168,8 +184,7 @@ class Replayer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), delay)
 
-    def _dispatch(self, exchange: Exchange) -> None:
-        session = self.options.session_of(exchange)
+    def _dispatch(self, exchange: Exchange, session: str | None) -> None:
         if session is None:
             self._workers.start(self._alone(exchange), name=f"replay {exchange.id}")
             return

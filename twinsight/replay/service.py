@@ -12,11 +12,10 @@ import asyncio
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.config import Config
@@ -29,7 +28,7 @@ from twinsight.store import (
     open_store,
     open_writer,
 )
-from twinsight.upstream import Target, session_key
+from twinsight.upstream import Target
 
 from .engine import Replayer, ReplayOptions, ReplaySummary
 from .formats import (
@@ -51,7 +50,6 @@ __all__ = [
     "import_captures",
     "replay_traffic",
     "run_replay",
-    "sessions_by",
 ]
 
 
@@ -73,18 +71,6 @@ class ImportResult:
     tallies: dict[Path, Tally] = field(default_factory=dict)
     already_stored: int = 0
     stored: int = 0
-
-
-def sessions_by(spec: str) -> Callable[[Exchange], str | None]:
-    """The session of a recorded exchange from `header:NAME` or `cookie:NAME` (None if absent)."""
-    if spec.partition(":")[0] not in ("header", "cookie") or not spec.partition(":")[2]:
-        raise UserError(f"--sessions-by {spec!r}: expected header:NAME or cookie:NAME")
-
-    def session_of(exchange: Exchange) -> str | None:
-        key = session_key(spec, CIMultiDict(exchange.headers), None)
-        return None if key.startswith("client:") else key
-
-    return session_of
 
 
 def _stored_ids(config: Config, query: str, *params: str) -> frozenset[str]:
