@@ -53,11 +53,11 @@ def recording(path: Path, count: int) -> None:
 
 
 def replay_rate(
-    capture: Path, legacy: str, candidate: str, folder: Path, concurrency: int
+    capture: Path, legacy: str, candidate: str, folder: Path, concurrency: int, workers: int = 1
 ) -> tuple[float, float]:
     """(replayed requests per second as the run reports it, the whole command's wall time)."""
     store = folder / f"replay-{time.monotonic_ns()}.duckdb"
-    pin = ["taskset", "-c", "1"] if shutil.which("taskset") else []
+    pin = ["taskset", "-c", "1"] if shutil.which("taskset") and workers == 1 else []
     started = time.monotonic()
     out = subprocess.run(
         [
@@ -77,6 +77,8 @@ def replay_rate(
             "--as-fast-as-possible",
             "--concurrency",
             str(concurrency),
+            "--workers",
+            str(workers),
         ],
         capture_output=True,
         text=True,
@@ -134,6 +136,7 @@ def main() -> None:
                 "bare2": bare_rate([legacy, candidate], args.requests, c),
             }
             measured["replay"], wall = replay_rate(capture, legacy, candidate, folder, c)
+            measured["replay2"], _ = replay_rate(capture, legacy, candidate, folder, c, 2)
             walls.append(wall)
             for name, rate in measured.items():
                 rates.setdefault(name, []).append(rate)
@@ -148,6 +151,10 @@ def main() -> None:
             f"twinsight replay --as-fast-as-possible --concurrency {c}, "
             "to legacy + candidate, capture on",
             median["replay"],
+        ),
+        (
+            "same, --workers 2 (unpinned: the services share both cores with them)",
+            median["replay2"],
         ),
     ]
     print()

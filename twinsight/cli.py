@@ -528,7 +528,17 @@ def replay_command(
     asap: Annotated[
         bool, typer.Option("--as-fast-as-possible", help="No pacing [the default].")
     ] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="In flight.")] = 16,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="In flight, per worker.")
+    ] = 16,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes; sessions are split among them (ids correlate within one).",
+        ),
+    ] = 1,
     sessions: Annotated[
         str | None,
         typer.Option(
@@ -615,7 +625,7 @@ def replay_command(
     )
     plan = ReplayPlan(options, tuple(sources or ()), _format(format), filter, timeout)
     with _reading(sources or []) as on_bytes:
-        summary, tally = run_replay(settings, plan, on_bytes=on_bytes)
+        summary, tally = run_replay(settings, plan, on_bytes=on_bytes, workers=workers)
     if tally.skipped:
         out.print(f"recorded entries skipped: {tally.skipped}")
         for reason in tally.reasons:

@@ -220,3 +220,27 @@ async def test_a_segment_folder_is_imported_into_and_replayed_from(
     assert f"sent {len(SESSION)} in" in printed
     assert "1 session(s)" in printed  # the token's; requests without one go on their own
     assert "with ids rewritten for a target" in printed
+
+
+async def test_workers_split_sessions_and_the_store_gets_every_exchange(
+    captured: Path, fresh: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "workers.duckdb"
+    args = replay_args(captured, out, fresh, "--workers", "2", "--run-id", "w")
+    code, printed, errors = await twinsight(*args)
+    assert code == 0, errors
+    assert f"sent {len(SESSION)} in" in printed
+    assert "2 workers" in printed
+    legacy_tasks = await tasks_of(fresh["legacy"])
+    intended = (LONG_UNICODE_TITLE, "pending", None)
+    assert await tasks_of(fresh["candidate"]) == sorted([*legacy_tasks, intended])
+    stored = (
+        open_store(out)
+        .execute("SELECT count(*), count(DISTINCT origin), min(replay_run) FROM exchanges")
+        .fetchone()
+    )
+    assert stored == (len(SESSION), len(SESSION), "w")
+    # Resuming the run with workers skips what any worker replayed.
+    code, printed, errors = await twinsight(*args)
+    assert code == 0, errors
+    assert f"{len(SESSION)} already replayed in this run" in printed

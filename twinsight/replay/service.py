@@ -49,7 +49,10 @@ __all__ = [
     "ReplayPlan",
     "import_captures",
     "replay_traffic",
+    "replayed_in_run",
     "run_replay",
+    "snapshot_output",
+    "targets_of",
 ]
 
 
@@ -129,26 +132,41 @@ def import_captures(
 
 
 def run_replay(
-    config: Config, plan: ReplayPlan, *, on_bytes: OnBytes | None = None
+    config: Config, plan: ReplayPlan, *, on_bytes: OnBytes | None = None, workers: int = 1
 ) -> tuple[ReplaySummary, Tally]:
-    """Replay the plan's traffic to the configured targets into the configured store."""
+    """Replay the plan's traffic to the configured targets into the configured store
+    (with `workers` processes, sessions split among them: see `twinsight.replay.workers`)."""
+    if workers > 1:
+        from .workers import run_workers  # it imports this module
+
+        return run_workers(config, plan, workers)
     return asyncio.run(replay_traffic(config, plan, on_bytes=on_bytes, signals=True))
 
 
 async def replay_traffic(
-    config: Config, plan: ReplayPlan, *, on_bytes: OnBytes | None = None, signals: bool = False
+    config: Config,
+    plan: ReplayPlan,
+    *,
+    on_bytes: OnBytes | None = None,
+    signals: bool = False,
+    done: frozenset[str] | None = None,
+    snapshot: Path | None = None,
 ) -> tuple[ReplaySummary, Tally]:
-    """`run_replay` on the running loop; `signals`: SIGINT and SIGTERM stop it gracefully."""
-    targets = _targets(config, plan.timeout_s)
+    """`run_replay` on the running loop; `signals`: SIGINT and SIGTERM stop it gracefully.
+
+    A worker process is handed what its parent knows already: `done`, the origins this run
+    has replayed, and `snapshot`, the output store's recorded exchanges as Parquet."""
+    targets = targets_of(config, plan.timeout_s)
     accepts = RequestFilter(plan.filter).accepts if plan.filter else _everything
-    done = _stored_ids(
-        config,
-        "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL",
-        plan.options.run,
-    )
+    done = replayed_in_run(config, plan.options.run) if done is None else done
     tally = Tally()
     with tempfile.TemporaryDirectory(prefix="twinsight-replay-") as scratch:
-        recorded = exchanges_only(_recorded(config, plan, Path(scratch), on_bytes), tally)
+        entries = (
+            read_snapshot(snapshot)
+            if snapshot is not None
+            else _recorded(config, plan, Path(scratch), on_bytes)
+        )
+        recorded = exchanges_only(entries, tally)
         writer = _writer(config)
         try:
             replayer = Replayer(targets, writer, plan.options, done=done, accepts=accepts)
@@ -158,11 +176,19 @@ async def replay_traffic(
     return summary, tally
 
 
+def replayed_in_run(config: Config, run: str) -> frozenset[str]:
+    """The recorded exchanges run `run` has replayed into the configured store."""
+    return _stored_ids(
+        config, "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL", run
+    )
+
+
 def _everything(exchange: Exchange) -> bool:
     return True
 
 
-def _targets(config: Config, timeout: float) -> list[Target]:
+def targets_of(config: Config, timeout: float) -> list[Target]:
+    """The configured targets, the legacy first; a one-line error when one is missing."""
     if PRIMARY_TARGET not in config.targets:
         raise UserError("no legacy target: pass --legacy URL (or set [targets] legacy)")
     if len(config.targets) < 2:
@@ -171,16 +197,21 @@ def _targets(config: Config, timeout: float) -> list[Target]:
     return [Target(name, URL(str(config.targets[name])), timeout) for name in names]
 
 
+def snapshot_output(config: Config, scratch: Path) -> Path:
+    """The configured store's recorded exchanges as a Parquet snapshot in `scratch`."""
+    path, segments = config.store.locations()
+    source = segments if segments is not None else path
+    if source is None or not source.exists():
+        raise StoreError(f"{source}: nothing to replay there; pass --from FILE to replay files")
+    return snapshot_store(source, scratch)
+
+
 def _recorded(
     config: Config, plan: ReplayPlan, scratch: Path, on_bytes: OnBytes | None
 ) -> Iterator[Entry]:
     """The recorded entries, with every store among the inputs snapshotted now."""
     if not plan.sources:
-        path, segments = config.store.locations()
-        source = segments if segments is not None else path
-        if source is None or not source.exists():
-            raise StoreError(f"{source}: nothing to replay there; pass --from FILE to replay files")
-        return read_snapshot(snapshot_store(source, scratch))
+        return read_snapshot(snapshot_output(config, scratch))
     readers: list[Iterator[Entry]] = []
     for index, file in enumerate(plan.sources):
         found = plan.format or detect(file)

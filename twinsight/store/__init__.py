@@ -33,7 +33,7 @@ from twinsight.store.records import (
     Source,
 )
 from twinsight.store.redact import KEY_ENV, Redactor
-from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, StoreError
+from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, StoreError, absorb_segments
 from twinsight.store.writer import StoreWriter, open_writer, writer_name
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "StoreError",
     "StoreInfo",
     "StoreWriter",
+    "absorb_segments",
     "analysis_state",
     "derived_location",
     "earlier_counts",

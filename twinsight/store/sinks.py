@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from twinsight.errors import UserError
 from twinsight.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["DuckDBSink", "SegmentSink", "Sink", "StoreError", "migrate"]
+__all__ = ["DuckDBSink", "SegmentSink", "Sink", "StoreError", "absorb_segments", "migrate"]
 
 
 WRITER_MEMORY_LIMIT = "128MB"
@@ -129,3 +129,24 @@ class SegmentSink:
 
     def close(self) -> None:
         """Nothing to release: every segment is complete once written."""
+
+
+def absorb_segments(folder: Path, path: Path) -> int:
+    """Append the segments in `folder` to the DuckDB file at `path`, one transaction per
+    written batch (a writer's exchanges, responses, correlations and counters of one
+    flush), and return the exchanges added. For work done by several processes at once,
+    which a DuckDB file cannot take directly."""
+    batches: dict[str, dict[str, Path]] = {}
+    for file in sorted(folder.glob("*.parquet")):
+        table, _, rest = file.stem.partition("-")
+        batches.setdefault(rest, {})[table] = file
+    sink = DuckDBSink(path)
+    added = 0
+    try:
+        for files in batches.values():
+            tables = {name: pq.read_table(file) for name, file in files.items()}
+            sink.write(tables)
+            added += tables["exchanges"].num_rows if "exchanges" in tables else 0
+    finally:
+        sink.close()
+    return added

@@ -1,0 +1,143 @@
+"""`twinsight replay --workers N`: sessions split by hash over N processes.
+
+One process sends as fast as one core lets aiohttp (see bench/); more need more
+processes. Each worker replays the sessions whose hash falls to it (a session is
+never split, so its order holds) and writes Parquet segments, since a DuckDB file
+takes one writing process; the parent then appends them to the store in whole
+batches. Id pairs are learned per worker: a session that names ids another
+session created is only rewritten when both fall to the same worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import tempfile
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from twinsight.config import Config
+from twinsight.errors import TwinsightError
+from twinsight.store import absorb_segments
+
+from .engine import ReplaySummary
+from .formats import Tally
+from .pacing import Pacing
+from .service import ReplayPlan, replay_traffic, replayed_in_run, snapshot_output, targets_of
+
+__all__ = ["merge_summaries", "run_workers"]
+
+
+def run_workers(config: Config, plan: ReplayPlan, workers: int) -> tuple[ReplaySummary, Tally]:
+    """Replay `plan` with `workers` processes into the configured store."""
+    targets_of(config, plan.timeout_s)  # a missing target fails here, once, in one line
+    path, segments = config.store.locations()
+    done = replayed_in_run(config, plan.options.run)
+    with tempfile.TemporaryDirectory(prefix="twinsight-workers-") as scratch:
+        folder = Path(scratch)
+        snapshot = None if plan.sources else snapshot_output(config, folder)
+        out = segments if segments is not None else folder / "segments"
+        worker_config = config.model_copy(
+            update={"store": config.store.model_copy(update={"path": None, "segments": out})}
+        )
+        try:
+            results = _run(worker_config, plan, workers, done, snapshot)
+        finally:
+            if segments is None and path is not None and out.exists():
+                absorb_segments(out, path)  # whatever the workers stored, even if one failed
+    merged = merge_summaries([s for s, _ in results])
+    merged.pacing = plan.options.pacing.describe() + f", {workers} workers"
+    return merged, results[0][1]  # every worker read every entry: one tally tells
+
+
+def _run(
+    config: Config,
+    plan: ReplayPlan,
+    workers: int,
+    done: frozenset[str],
+    snapshot: Path | None,
+) -> list[tuple[ReplaySummary, Tally]]:
+    context = multiprocessing.get_context("spawn")
+    pacing = plan.options.pacing
+    if pacing.mode == "rate":  # the rate asked for is the run's, not each worker's
+        pacing = Pacing("rate", pacing.value / workers)
+    started = []
+    for worker in range(workers):
+        options = replace(plan.options, pacing=pacing, partition=(worker, workers))
+        mine, theirs = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker,
+            args=(theirs, config, replace(plan, options=options), done, snapshot),
+            name=f"twinsight-replay-{worker}",
+        )
+        process.start()
+        theirs.close()
+        started.append((process, mine))
+
+    def forward(signum: int, _: FrameType | None) -> None:
+        for process, _pipe in started:
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        results = [_result(process, pipe) for process, pipe in started]
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return results
+
+
+def _result(process: Any, pipe: Connection) -> tuple[ReplaySummary, Tally]:
+    try:
+        outcome = pipe.recv()
+    except EOFError:
+        outcome = None
+    process.join()
+    if isinstance(outcome, tuple):
+        return outcome
+    detail = outcome if isinstance(outcome, str) else f"exit code {process.exitcode}"
+    raise TwinsightError(f"replay worker {process.name} failed: {detail}")
+
+
+def _worker(
+    pipe: Connection,
+    config: Config,
+    plan: ReplayPlan,
+    done: frozenset[str],
+    snapshot: Path | None,
+) -> None:
+    # The parent forwards SIGINT and SIGTERM; a terminal's Ctrl-C reaches us directly as
+    # well: either way the replay's own handlers stop it gracefully.
+    try:
+        result = asyncio.run(
+            replay_traffic(config, plan, signals=True, done=done, snapshot=snapshot)
+        )
+    except Exception as exc:  # sent to the parent, which reports it in one line
+        pipe.send(f"{type(exc).__name__}: {exc}")
+    else:
+        pipe.send(result)
+    finally:
+        pipe.close()
+
+
+def merge_summaries(summaries: list[ReplaySummary]) -> ReplaySummary:
+    """One summary for a run that several workers shared."""
+    merged = ReplaySummary(summaries[0].run, summaries[0].pacing)
+    for s in summaries:
+        merged.sent += s.sent
+        merged.left_out.update(s.left_out)
+        merged.redacted_headers += s.redacted_headers
+        merged.rewritten += s.rewritten
+        merged.sessions += s.sessions
+        merged.answered.update(s.answered)
+        merged.errors.update(s.errors)
+        merged.statuses.update(s.statuses)
+        merged.duration_s = max(merged.duration_s, s.duration_s)
+        merged.stopped = merged.stopped or s.stopped
+    return merged
