@@ -290,3 +290,25 @@ def test_a_version_1_store_is_read_as_is_and_migrated_when_written(tmp_path: Pat
     with duckdb.connect(str(path)) as connection:
         assert connection.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
         assert connection.execute("SELECT replay_run FROM exchanges").fetchall() == [(None,)]
+
+
+def test_segments_of_several_writers_are_absorbed_into_a_store_batch_by_batch(
+    tmp_path: Path,
+) -> None:
+    from twinsight.store import absorb_segments
+
+    folder = tmp_path / "segments"
+    for name in ("w-1", "w-2"):
+        writer = StoreWriter(SegmentSink(folder, name), redactor=Redactor()).start()
+        for _ in range(3):
+            writer.submit(exchange())
+        writer.flush()
+        writer.submit(exchange())
+        writer.close()
+    store = tmp_path / "s.duckdb"
+    assert absorb_segments(folder, store) == 8
+    connection = open_store(store)
+    counts = connection.execute(
+        "SELECT (SELECT count(*) FROM exchanges), (SELECT count(*) FROM responses)"
+    ).fetchone()
+    assert counts == (8, 16)
