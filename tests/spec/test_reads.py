@@ -44,6 +44,15 @@ requests = st.fixed_dictionaries(
 )
 
 
+def spec_and_tricky_sources() -> list[str]:
+    """Every match and then expression of the example spec, and the tricky ones above."""
+    sources = [*TRICKY]
+    for scenario in load_spec(files() / "spec.yaml").scenarios:
+        sources += [scenario.when.match] if scenario.when.match else []
+        sources += [line.check for line in scenario.then if line.check]
+    return sources
+
+
 def same_results(sources: list[str], variables: dict[str, Any]) -> None:
     full = Evaluation(variables)
     together = Evaluation(Reads.of(sources).prune(variables))
@@ -57,12 +66,9 @@ def same_results(sources: list[str], variables: dict[str, Any]) -> None:
 def test_pruned_variables_give_the_same_results_as_whole_ones(
     request: dict[str, Any], response: dict[str, Any], legacy: dict[str, Any]
 ) -> None:
-    spec = load_spec(files() / "spec.yaml")
-    sources = [*TRICKY]
-    for scenario in spec.scenarios:
-        sources += [scenario.when.match] if scenario.when.match else []
-        sources += [line.check for line in scenario.then if line.check]
-    same_results(sources, {"request": request, "response": response, "legacy": legacy})
+    same_results(
+        spec_and_tricky_sources(), {"request": request, "response": response, "legacy": legacy}
+    )
 
 
 MEMO = CheckMemo(max_entries=500)  # shared across examples, as across a run's exchanges
@@ -72,11 +78,7 @@ MEMO = CheckMemo(max_entries=500)  # shared across examples, as across a run's e
 def test_memoised_results_equal_fresh_ones(
     exchanges: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]],
 ) -> None:
-    spec = load_spec(files() / "spec.yaml")
-    sources = [*TRICKY]
-    for scenario in spec.scenarios:
-        sources += [scenario.when.match] if scenario.when.match else []
-        sources += [line.check for line in scenario.then if line.check]
+    sources = spec_and_tricky_sources()
     for request, response, legacy in exchanges:
         variables = {"request": request, "response": response, "legacy": legacy}
         for source in sources:

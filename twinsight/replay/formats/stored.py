@@ -24,10 +24,13 @@ __all__ = ["read_snapshot", "read_store", "snapshot_store"]
 _SNAPSHOT = """
 COPY (
   SELECT e.id, e.ts, e.session, e.method, e.scheme, e.host, e.path, e.query,
-         e.request_headers, e.request_body, e.request_size, e.request_sha256,
-         e.request_truncated, e.request_encoding,
-         r.status, r.headers, r.body, r.body_size, r.body_sha256, r.truncated,
-         r.latency_ms, r.error, r.encoding
+         e.request_headers AS request_headers, e.request_body AS request_body,
+         e.request_size AS request_size, e.request_sha256 AS request_sha256,
+         e.request_truncated AS request_truncated, e.request_encoding AS request_encoding,
+         r.status, r.latency_ms, r.error,
+         r.headers AS response_headers, r.body AS response_body,
+         r.body_size AS response_size, r.body_sha256 AS response_sha256,
+         r.truncated AS response_truncated, r.encoding AS response_encoding
   FROM exchanges e
   LEFT JOIN responses r ON r.exchange_id = e.id AND r.target = '{legacy}'
   WHERE e.source IS DISTINCT FROM 'replay'
@@ -62,22 +65,14 @@ def read_store(path: Path) -> Iterator[Entry]:
 
 
 def _exchange(row: dict[str, Any]) -> Exchange:
-    # Bodies are stored decoded: the Content-Encoding they arrived with no longer applies.
-    decoded = row["request_encoding"] is not None and not row["request_truncated"]
     responses: tuple[Response, ...] = ()
     if row["status"] is not None or row["error"] is not None:
-        response_decoded = row["encoding"] is not None and not row["truncated"]
         responses = (
             Response(
                 PRIMARY_TARGET,
                 status=row["status"],
-                headers=_headers(row["headers"], drop_encoding=response_decoded),
-                body=Body(
-                    row["body"] or b"",
-                    row["body_size"] or 0,
-                    row["body_sha256"] or "",
-                    bool(row["truncated"]),
-                ),
+                headers=_message_headers(row, "response"),
+                body=_body(row, "response"),
                 latency_ms=row["latency_ms"],
                 error=row["error"],
             ),
@@ -90,17 +85,27 @@ def _exchange(row: dict[str, Any]) -> Exchange:
         query=row["query"] or "",
         scheme=row["scheme"] or "http",
         host=row["host"] or "",
-        headers=_headers(row["request_headers"], drop_encoding=decoded),
-        body=Body(
-            row["request_body"] or b"",
-            row["request_size"] or 0,
-            row["request_sha256"] or "",
-            bool(row["request_truncated"]),
-        ),
+        headers=_message_headers(row, "request"),
+        body=_body(row, "request"),
         responses=responses,
         session=row["session"],
         ts=row["ts"],
     )
+
+
+def _body(row: dict[str, Any], side: str) -> Body:
+    return Body(
+        row[f"{side}_body"] or b"",
+        row[f"{side}_size"] or 0,
+        row[f"{side}_sha256"] or "",
+        bool(row[f"{side}_truncated"]),
+    )
+
+
+def _message_headers(row: dict[str, Any], side: str) -> tuple[tuple[str, str], ...]:
+    # Bodies are stored decoded: the Content-Encoding they arrived with no longer applies.
+    decoded = row[f"{side}_encoding"] is not None and not row[f"{side}_truncated"]
+    return _headers(row[f"{side}_headers"], drop_encoding=decoded)
 
 
 def _headers(raw: Any, *, drop_encoding: bool) -> tuple[tuple[str, str], ...]:
