@@ -28,6 +28,7 @@ from twinsight.store import absorb_segments
 from .engine import ReplaySummary
 from .formats import Tally
 from .pacing import Pacing
+from .selection import RequestFilter
 from .service import ReplayPlan, replay_traffic, replayed_in_run, snapshot_output, targets_of
 
 __all__ = ["merge_summaries", "run_workers"]
@@ -35,7 +36,10 @@ __all__ = ["merge_summaries", "run_workers"]
 
 def run_workers(config: Config, plan: ReplayPlan, workers: int) -> tuple[ReplaySummary, Tally]:
     """Replay `plan` with `workers` processes into the configured store."""
-    targets_of(config, plan.timeout_s)  # a missing target fails here, once, in one line
+    # Bad settings fail here, once, in one line, rather than in every worker.
+    targets_of(config, plan.timeout_s)
+    if plan.filter:
+        RequestFilter(plan.filter)
     path, segments = config.store.locations()
     done = replayed_in_run(config, plan.options.run)
     with tempfile.TemporaryDirectory(prefix="twinsight-workers-") as scratch:
