@@ -75,7 +75,7 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
         f"[bold]store[/] {store}: {info.exchanges} exchanges; "
         f"try: twinsight store info --store {store}"
     )
-    console.print("[bold]not built yet[/] (see the open issues):")
+    console.print("[bold]not built yet[/]:")
     for stage in NOT_BUILT:
         console.print(f"  - {stage}")
 
