@@ -403,7 +403,7 @@ def analyze(
         Path | None,
         typer.Option(
             "--json",
-            help="Also write one JSON line per exchange to FILE ('-': stdout); implies --full.",
+            help="Also write one JSON line per exchange to FILE ('-': stdout).",
         ),
     ] = None,
     full: Annotated[
@@ -424,17 +424,16 @@ def analyze(
         store, segments = settings.store.locations()
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
-    full = full or json_out is not None  # every exchange gets its line
     if json_out is None:
         analysis = analyse_store(store, segments, config=settings, spec=loaded, full=full)
     elif str(json_out) == "-":
         analysis = analyse_store(
-            store, segments, config=settings, spec=loaded, json_out=sys.stdout.buffer, full=True
+            store, segments, config=settings, spec=loaded, json_out=sys.stdout.buffer, full=full
         )
     else:
         with json_out.open("wb") as lines:
             analysis = analyse_store(
-                store, segments, config=settings, spec=loaded, json_out=lines, full=True
+                store, segments, config=settings, spec=loaded, json_out=lines, full=full
             )
     report = err if str(json_out) == "-" else out
     total = sum(analysis.counts.values())

@@ -227,3 +227,20 @@ def test_analyze_prints_proposed_rules_ready_to_paste(tmp_path: Path) -> None:
     assert (
         '[[normalize]]\nwhere = "GET /items/{id} body.token"\ncompare = "shape"\n' in shown.stdout
     )
+
+
+def test_json_lines_of_an_incremental_run_equal_those_of_a_full_one(tmp_path: Path) -> None:
+    import io
+
+    store = tmp_path / "s.duckdb"
+    write(store, _mixed(0, 30))
+    analyse_store(store, None, config=Config(), spec=None)
+    write(store, _mixed(30, 12))
+    incremental, full = io.BytesIO(), io.BytesIO()
+    later = analyse_store(store, None, config=Config(), spec=None, json_out=incremental)
+    assert later.analysed == 12
+    analyse_store(store, None, config=Config(), spec=None, json_out=full, full=True)
+    lines = incremental.getvalue().splitlines()
+    assert len(lines) == 42
+    assert sorted(lines) == sorted(full.getvalue().splitlines())
+    assert any(orjson.loads(line)["differences"] for line in lines)

@@ -189,7 +189,8 @@ def test_demo_captures_the_session_and_says_what_is_not_built(tmp_path: Path) ->
         cwd=tmp_path,
     )
     assert analyzed.returncode == 0, analyzed.stderr
-    assert analyzed.stdout.startswith("27 exchange(s) analysed")
+    # The demo analysed the store already: nothing is judged twice, every line is written.
+    assert analyzed.stdout.startswith("27 exchange(s) in all: 0 analysed now, 27 kept")
     assert "- On DELETE /tasks/{id}, the status differs (404 -> 204)" in analyzed.stdout
     assert "likely: status family changes (404 -> 204)" in analyzed.stdout
     lines = (tmp_path / "verdicts.jsonl").read_text().splitlines()

@@ -29,6 +29,7 @@ from twinsight.store import (
     derived_location,
     earlier_counts,
     earlier_differences,
+    earlier_verdicts,
     open_store,
     request_lines,
     scenario_counts,
@@ -370,33 +371,51 @@ def statistical_noise(
 
 def json_line(stored: Stored, endpoint: str, candidate: str, judgement: Judgement) -> bytes:
     """One exchange's verdict for machines: a JSON object on one line."""
-    return (
-        orjson.dumps(
-            {
-                "id": stored.id,
-                "method": stored.request.method,
-                "path": stored.request.path,
-                "query": stored.query,
-                "endpoint": endpoint,
-                "candidate": candidate,
-                "classification": judgement.verdict.classification,
-                "reason": judgement.verdict.reason,
-                "differences": [
-                    {
-                        "location": j.difference.location,
-                        "kind": j.difference.kind,
-                        "legacy": j.difference.legacy,
-                        "candidate": j.difference.candidate,
-                        "noise": j.noise,
-                        "accepted": j.accepted,
-                    }
-                    for j in judgement.differences
-                ],
-            },
-            default=str,
-        )
-        + b"\n"
+    differences = [
+        {
+            "location": j.difference.location,
+            "kind": j.difference.kind,
+            "legacy": j.difference.legacy,
+            "candidate": j.difference.candidate,
+            "noise": j.noise,
+            "accepted": j.accepted,
+        }
+        for j in judgement.differences
+    ]
+    request = stored.request
+    verdict = judgement.verdict
+    return _line(
+        (stored.id, request.method, request.path, stored.query, endpoint, candidate),
+        (verdict.classification, verdict.reason),
+        differences,
     )
+
+
+def earlier_json_line(row: Sequence[Any]) -> bytes:
+    """`json_line` for a verdict an earlier run stored (a `earlier_verdicts` row)."""
+    *request, classification, reason, differences = row
+    found = [
+        {**d, "legacy": _loads(d["legacy"]), "candidate": _loads(d["candidate"])}
+        for d in differences or ()
+    ]
+    return _line(request, (classification, reason), found)
+
+
+def _line(request: Sequence[Any], verdict: Sequence[Any], differences: list[Any]) -> bytes:
+    id_, method, path, query, endpoint, candidate = request
+    document = {
+        "id": id_,
+        "method": method,
+        "path": path,
+        "query": query,
+        "endpoint": endpoint,
+        "candidate": candidate,
+        "classification": verdict[0],
+        "reason": verdict[1],
+        # By location, so a line reads the same whether judged now or read back.
+        "differences": sorted(differences, key=lambda d: (d["location"], d["kind"])),
+    }
+    return orjson.dumps(document, default=str) + b"\n"
 
 
 def _json(value: Any) -> str | None:
@@ -495,6 +514,9 @@ def _judge_store(
         noisy = statistical_noise(first, NoiseThresholds())
     fingerprint = analysis_fingerprint(config, spec, noisy)
     incremental = earlier is not None and earlier.fingerprint == fingerprint
+    if json_out is not None and incremental:
+        for row in earlier_verdicts(connection):
+            json_out.write(earlier_json_line(row))
     exchanges = read_exchanges(connection, only_new=incremental)
     for result in analyse(exchanges, replace(judge, noisy=noisy), endpoints):
         collector.add(*result)

@@ -19,7 +19,13 @@ from twinsight.store.derived import (
 )
 from twinsight.store.ids import new_id, stable_id
 from twinsight.store.info import StoreInfo, store_info
-from twinsight.store.reader import exchange_rows, open_store, request_lines, targets
+from twinsight.store.reader import (
+    earlier_verdicts,
+    exchange_rows,
+    open_store,
+    request_lines,
+    targets,
+)
 from twinsight.store.records import (
     PRIMARY_TARGET,
     SOURCES,
@@ -63,6 +69,7 @@ __all__ = [
     "derived_location",
     "earlier_counts",
     "earlier_differences",
+    "earlier_verdicts",
     "exchange_rows",
     "new_id",
     "open_store",

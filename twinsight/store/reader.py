@@ -20,7 +20,14 @@ from twinsight.store.derived import DERIVED_FILE
 from twinsight.store.schema import SCHEMA_VERSION, TABLES
 from twinsight.store.sinks import StoreError, connect
 
-__all__ = ["READER_MEMORY_LIMIT", "exchange_rows", "open_store", "request_lines", "targets"]
+__all__ = [
+    "READER_MEMORY_LIMIT",
+    "earlier_verdicts",
+    "exchange_rows",
+    "open_store",
+    "request_lines",
+    "targets",
+]
 
 READER_MEMORY_LIMIT = "512MB"
 """DuckDB's own memory for reading: by default it takes up to 80 % of RAM for sorts and
@@ -54,7 +61,7 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
                 sources[name].append(
                     f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
                 )
-    connection.execute(f"CREATE VIEW analysed_ids AS {_analysed(connection, path, segments)}")
+    _earlier_analysis(connection, path, segments)
     for name, table in TABLES.items():
         empty = f"SELECT {', '.join(f'NULL::{c.sql} AS {c.name}' for c in table.columns)} LIMIT 0"
         # The typed empty branch gives every declared column, NULL in stores older than it.
@@ -63,26 +70,54 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
     return connection
 
 
-def _analysed(
+def _earlier_analysis(
     connection: duckdb.DuckDBPyConnection, path: Path | None, segments: Path | None
-) -> str:
-    """SQL for the ids of exchanges an earlier analysis classified (derived tables)."""
+) -> None:
+    """Views over what an earlier analysis wrote: `analysed_ids` (empty if nothing), and
+    `earlier_classifications` and `earlier_differences` when those tables exist."""
+    database = None
     if path is not None:
         database = "stored"
     elif segments is not None and (segments / DERIVED_FILE).exists():
         connect(segments / DERIVED_FILE, read_only=True).close()
         connection.execute(f"ATTACH '{_quote(segments / DERIVED_FILE)}' AS derived (READ_ONLY)")
         database = "derived"
-    else:
-        return "SELECT NULL::VARCHAR AS id LIMIT 0"
-    found = connection.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
-        "AND table_name = 'classifications'",
-        [database],
-    ).fetchone()
-    if not found or not found[0]:
-        return "SELECT NULL::VARCHAR AS id LIMIT 0"
-    return f"SELECT DISTINCT exchange_id AS id FROM {database}.classifications"
+    found = {
+        row[0]
+        for row in connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [database]
+        ).fetchall()
+    }
+    analysed = "SELECT NULL::VARCHAR AS id LIMIT 0"
+    if "classifications" in found:
+        analysed = f"SELECT DISTINCT exchange_id AS id FROM {database}.classifications"
+    connection.execute(f"CREATE VIEW analysed_ids AS {analysed}")
+    for table in ("classifications", "differences"):
+        if table in found:
+            connection.execute(f"CREATE VIEW earlier_{table} AS SELECT * FROM {database}.{table}")
+
+
+_EARLIER_VERDICTS = """
+SELECT c.exchange_id, e.method, e.path, e.query, c.endpoint, c.candidate, c.classification,
+       c.reason,
+       list(struct_pack(location := d.location, kind := d.kind, legacy := d.legacy_value,
+                        candidate := d.candidate_value, noise := d.noise,
+                        accepted := d.accepted) ORDER BY d.location, d.kind)
+       FILTER (d.location IS NOT NULL)
+FROM earlier_classifications c
+JOIN exchanges e ON e.id = c.exchange_id
+LEFT JOIN earlier_differences d USING (exchange_id, candidate)
+GROUP BY ALL ORDER BY c.exchange_id, c.candidate
+"""
+
+
+def earlier_verdicts(connection: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
+    """What an earlier analysis decided, per exchange and candidate: (id, method, path,
+    query, endpoint, candidate, classification, reason, [difference struct]); difference
+    values are JSON text. Only on a store an analysis has written to."""
+    cursor = connection.execute(_EARLIER_VERDICTS)
+    while rows := cursor.fetchmany(1000):
+        yield from rows
 
 
 def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
