@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
-
-import orjson
 
 from twinsight.spec import CheckMemo, CheckResult, Evaluation, Reads, Scenario, Spec, spec_reads
+from twinsight.spec.inputs import first_headers, parse_body, query_values
 
 from .diff import NOT_JSON, Message
 
-__all__ = ["LineResult", "RequestView", "check_scenarios", "parse_body"]
+__all__ = ["LineResult", "RequestView", "check_scenarios"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,9 @@ class RequestView:
         cls, method: str, path: str, query: str, headers: Sequence[tuple[str, str]], body: bytes
     ) -> RequestView:
         """From the stored form: raw query string, header pairs, body bytes."""
-        lowered: dict[str, str] = {}
-        for name, value in headers:
-            lowered.setdefault(name.lower(), value)
-        return cls(method.upper(), path, dict(parse_qsl(query)), lowered, parse_body(body))
+        return cls(
+            method.upper(), path, query_values(query), first_headers(headers), parse_body(body)
+        )
 
 
 @dataclass(frozen=True)
@@ -52,19 +49,6 @@ class LineResult:
     line: str
     legacy: CheckResult
     candidate: CheckResult
-
-
-def parse_body(body: bytes) -> Any:
-    """A body as expressions see it: parsed JSON, else text, else None."""
-    if not body:
-        return None
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:
-            return body.decode()
-        except UnicodeDecodeError:
-            return None
 
 
 def _body(message: Message) -> Any:

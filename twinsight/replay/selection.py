@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
-
-import orjson
 
 from twinsight.errors import UserError
 from twinsight.spec.expressions import (
@@ -14,6 +11,7 @@ from twinsight.spec.expressions import (
     compile_expression,
     unknown_variables,
 )
+from twinsight.spec.inputs import first_headers, parse_body, query_values
 from twinsight.store import Exchange
 
 __all__ = ["RequestFilter", "request_variables"]
@@ -21,25 +19,13 @@ __all__ = ["RequestFilter", "request_variables"]
 
 def request_variables(exchange: Exchange) -> dict[str, Any]:
     """The `request` a filter sees: method, path, query, headers (lower-case names), body."""
-    headers: dict[str, str] = {}
-    for name, value in exchange.headers:
-        headers.setdefault(name.lower(), value)
     return {
         "method": exchange.method,
         "path": exchange.path,
-        "query": dict(parse_qsl(exchange.query, keep_blank_values=True)),
-        "headers": headers,
-        "body": _body(exchange.body.data),
+        "query": query_values(exchange.query),
+        "headers": first_headers(exchange.headers),
+        "body": parse_body(exchange.body.data),
     }
-
-
-def _body(data: bytes) -> Any:
-    if not data:
-        return None
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return data.decode("utf-8", "replace")
 
 
 class RequestFilter:
