@@ -52,17 +52,21 @@ def recording(path: Path, count: int) -> None:
     path.write_bytes(SEPARATOR.join(payloads))
 
 
+def on_cpu1(args: list[str], *, pin: bool = True) -> str:
+    """The standard output of `python ARGS`, pinned to CPU 1 when asked (and possible)."""
+    prefix = ["taskset", "-c", "1"] if pin and shutil.which("taskset") else []
+    done = subprocess.run([*prefix, PY, *args], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
 def replay_rate(
     capture: Path, legacy: str, candidate: str, folder: Path, concurrency: int, workers: int = 1
 ) -> tuple[float, float]:
     """(replayed requests per second as the run reports it, the whole command's wall time)."""
     store = folder / f"replay-{time.monotonic_ns()}.duckdb"
-    pin = ["taskset", "-c", "1"] if shutil.which("taskset") and workers == 1 else []
     started = time.monotonic()
-    out = subprocess.run(
+    out = on_cpu1(
         [
-            *pin,
-            PY,
             "-m",
             "twinsight",
             "replay",
@@ -80,10 +84,8 @@ def replay_rate(
             "--workers",
             str(workers),
         ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+        pin=workers == 1,
+    )
     wall = time.monotonic() - started
     found = re.search(r"sent (\d+) in ([\d.]+) s \((\d+)/s", out)
     if not found:
@@ -93,22 +95,8 @@ def replay_rate(
 
 def bare_rate(urls: list[str], count: int, concurrency: int) -> float:
     """Requests per second of a plain aiohttp client sending to every URL (bench/bare_client.py)."""
-    pin = ["taskset", "-c", "1"] if shutil.which("taskset") else []
-    out = subprocess.run(
-        [
-            *pin,
-            PY,
-            str(Path(__file__).parent / "bare_client.py"),
-            "--requests",
-            str(count),
-            "--concurrency",
-            str(concurrency),
-            *urls,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    script = str(Path(__file__).parent / "bare_client.py")
+    out = on_cpu1([script, "--requests", str(count), "--concurrency", str(concurrency), *urls])
     return float(out.strip())
 
 

@@ -16,6 +16,14 @@ def answer(target: str, body: dict[str, object]) -> Response:
     return Response(target, 200, JSON, Body.of(orjson.dumps(body), 1 << 20))
 
 
+def get_item(i: int, bodies: dict[str, dict[str, object]]) -> Exchange:
+    """GET /items/i answered by each target (name -> JSON body)."""
+    responses = tuple(answer(t, b) for t, b in bodies.items())
+    return Exchange(
+        id=new_id(), source="proxy", method="GET", path=f"/items/{i}", responses=responses
+    )
+
+
 def write(path: Path, exchanges: list[Exchange]) -> None:
     writer = StoreWriter(DuckDBSink(path), redactor=Redactor()).start()
     for exchange in exchanges:
@@ -36,15 +44,7 @@ def test_a_location_noisy_on_the_replica_is_noise_even_where_they_agree_by_chanc
         }
         if i % 50 == 0:
             bodies["candidate"]["item"] = -1  # a real difference, 4 times
-        exchanges.append(
-            Exchange(
-                id=new_id(),
-                source="proxy",
-                method="GET",
-                path=f"/items/{i}",
-                responses=tuple(answer(t, b) for t, b in bodies.items()),
-            )
-        )
+        exchanges.append(get_item(i, bodies))
     write(tmp_path / "s.duckdb", exchanges)
     analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
     assert analysis.counts["unexplained"] == 4
@@ -56,15 +56,12 @@ def test_a_location_noisy_on_the_replica_is_noise_even_where_they_agree_by_chanc
 
 def test_without_a_replica_volatile_locations_are_proposed(tmp_path: Path) -> None:
     exchanges = [
-        Exchange(
-            id=new_id(),
-            source="proxy",
-            method="GET",
-            path=f"/items/{i}",
-            responses=(
-                answer("legacy", {"request_id": f"req-{i}-0000000000000000a", "item": i}),
-                answer("candidate", {"request_id": f"req-{i}-0000000000000000b", "item": i}),
-            ),
+        get_item(
+            i,
+            {
+                "legacy": {"request_id": f"req-{i}-0000000000000000a", "item": i},
+                "candidate": {"request_id": f"req-{i}-0000000000000000b", "item": i},
+            },
         )
         for i in range(30)
     ]
@@ -84,15 +81,7 @@ def _mixed(start: int, count: int) -> list[Exchange]:
         candidate = {**legacy, "token": f"tok-{i}-00000000000000b"}
         if i % 7 == 0:
             candidate["title"] = "buy"
-        exchanges.append(
-            Exchange(
-                id=new_id(),
-                source="proxy",
-                method="GET",
-                path=f"/items/{i}",
-                responses=(answer("legacy", legacy), answer("candidate", candidate)),
-            )
-        )
+        exchanges.append(get_item(i, {"legacy": legacy, "candidate": candidate}))
     return exchanges
 
 
