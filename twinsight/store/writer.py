@@ -64,11 +64,17 @@ class StoreWriter:
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="twinsight-writer", daemon=True)
         self._failure: BaseException | None = None
+        self._failing: str | None = None
 
     def start(self) -> StoreWriter:
         """Start the writer thread; returns self."""
         self._thread.start()
         return self
+
+    @property
+    def failure(self) -> str | None:
+        """Why capture is failing to reach the store right now; None while writes succeed."""
+        return self._failing
 
     @property
     def backlog(self) -> int:
