@@ -5,13 +5,24 @@ hop, what keeps a session together, and background tasks that cannot be lost.
 It knows nothing of how a request was obtained or where the exchange goes.
 """
 
-from twinsight.upstream.headers import HOP_BY_HOP, end_to_end, forwarded, to_tuple
+from twinsight.upstream.headers import (
+    FORWARDING,
+    HOP_BY_HOP,
+    Networks,
+    end_to_end,
+    forwarded,
+    to_tuple,
+    trusts,
+)
 from twinsight.upstream.sessions import is_sampled, session_key
-from twinsight.upstream.target import Target, error_kind, payload
+from twinsight.upstream.target import READ_WHOLE_MAX, Target, error_kind, payload, upstream_url
 from twinsight.upstream.tasks import TaskSet
 
 __all__ = [
+    "FORWARDING",
     "HOP_BY_HOP",
+    "READ_WHOLE_MAX",
+    "Networks",
     "Target",
     "TaskSet",
     "end_to_end",
@@ -21,4 +32,6 @@ __all__ = [
     "payload",
     "session_key",
     "to_tuple",
+    "trusts",
+    "upstream_url",
 ]

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from twinsight.store import Headers
 
-__all__ = ["HOP_BY_HOP", "end_to_end", "forwarded", "to_tuple"]
+__all__ = ["FORWARDING", "HOP_BY_HOP", "Networks", "end_to_end", "forwarded", "to_tuple", "trusts"]
+
+Networks = Sequence[IPv4Network | IPv6Network]
+
+# What a client may claim about earlier hops. Believed only from trusted peers:
+# applications use them for client addresses, allowlists, redirects and links.
+FORWARDING = (
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+    "X-Forwarded-Port",
+    "X-Real-IP",
+    "Forwarded",
+)
 
 HOP_BY_HOP = frozenset(
     {
@@ -43,16 +57,38 @@ def end_to_end(
 
 
 def forwarded(
-    headers: CIMultiDict[str], *, client: str | None, scheme: str, host: str
+    headers: CIMultiDict[str], *, client: str | None, scheme: str, host: str, trusted: bool
 ) -> CIMultiDict[str]:
-    """`headers` plus X-Forwarded-For (appended to any chain), -Proto and -Host."""
-    chain = headers.get("X-Forwarded-For")
+    """`headers` with X-Forwarded-For, -Proto and -Host describing the hop this proxy saw.
+
+    From a `trusted` peer (a proxy in front of this one) the chain it sent is
+    extended: `client` is appended to X-Forwarded-For, its -Proto and -Host stand.
+    From anyone else every forwarding header it sent is dropped first, so a
+    client cannot pose as another address, scheme or host.
+    """
+    if not trusted:
+        for name in FORWARDING:
+            headers.popall(name, None)
+    chain = ", ".join(headers.getall("X-Forwarded-For", ()))
     if client:
         headers["X-Forwarded-For"] = f"{chain}, {client}" if chain else client
     headers.setdefault("X-Forwarded-Proto", scheme)
     if host:
         headers.setdefault("X-Forwarded-Host", host)
     return headers
+
+
+def trusts(peer: str | None, networks: Networks) -> bool:
+    """Whether the address `peer` lies in one of `networks` (an IPv4-mapped IPv6 one counts)."""
+    if not peer or not networks:
+        return False
+    try:
+        address = ip_address(peer.partition("%")[0])  # without an IPv6 zone
+    except ValueError:
+        return False
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
 
 
 def to_tuple(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> Headers:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 from multidict import CIMultiDict
@@ -12,9 +13,18 @@ from yarl import URL
 
 from twinsight.store import BodyAccumulator, ErrorKind, Response
 
-__all__ = ["Target", "error_kind", "payload"]
+__all__ = ["READ_WHOLE_MAX", "Target", "error_kind", "payload", "upstream_url"]
 
 _LARGE = 1 << 20
+
+READ_WHOLE_MAX = 1 << 20
+"""Answers up to this size are read in one await; larger ones are read chunk by chunk.
+
+Reading whole is the fast path for the common small answer, but it holds the
+whole answer (and, while aiohttp joins it, twice that) in memory: past this size
+only the stored prefix (`max_body`) is kept, however large the answer and the
+stored limit are.
+"""
 
 
 def payload(body: bytes) -> bytes | io.BytesIO | None:
@@ -22,6 +32,28 @@ def payload(body: bytes) -> bytes | io.BytesIO | None:
     if not body:
         return None
     return io.BytesIO(body) if len(body) > _LARGE else body
+
+
+def upstream_url(origin: URL, path: str, query: str) -> URL:
+    """`origin`'s scheme, authority and base path plus a raw path and query, byte for byte.
+
+    Only the configured origin decides where a request goes: `path` must be an
+    origin-form path (starting with `/`) or `*` (OPTIONS *); anything else, such
+    as the target of an absolute-form request line, raises ValueError.
+    """
+    if path == "*":
+        full = "*"  # OPTIONS * names the server itself, not a resource under the base path
+    elif path.startswith("/"):
+        full = origin.raw_path.rstrip("/") + path
+    else:
+        raise ValueError(f"not an origin-form request target: {path[:100]!r}")
+    return URL.build(
+        scheme=origin.scheme,
+        authority=origin.raw_authority,
+        path=full,
+        query_string=query,
+        encoded=True,  # the exact bytes the client sent, never re-quoted
+    )
 
 
 def error_kind(error: BaseException) -> ErrorKind:
@@ -47,9 +79,14 @@ class Target:
     url: URL
     timeout: float
     session: aiohttp.ClientSession | None = None
+    # Calls hold a slot for as long as they use a pooled connection, so a call
+    # never waits inside aiohttp's pool, where the wait would count against its
+    # timeout and look like a slow target.
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False)
 
     async def open(self, *, pool: int = 100) -> None:
         """Create the target's connection pool (call on the running loop)."""
+        self._slots = asyncio.Semaphore(pool)
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=pool, limit_per_host=pool),
             timeout=aiohttp.ClientTimeout(total=self.timeout),
@@ -65,8 +102,7 @@ class Target:
 
     def url_for(self, path: str, query: str) -> URL:
         """The target's URL for a raw path and query, sent byte for byte as given."""
-        base = str(self.url).rstrip("/")
-        return URL(base + path + (f"?{query}" if query else ""), encoded=True)
+        return upstream_url(self.url, path, query)
 
     async def call(
         self,
@@ -78,19 +114,45 @@ class Target:
         *,
         max_body: int,
     ) -> Response:
-        """Send one request and read the whole answer (first `max_body` bytes kept)."""
-        assert self.session is not None, "Target.open() first"
+        """Send one request and read the whole answer (first `max_body` bytes kept).
+
+        A call that waits longer than the timeout for a free connection is not
+        sent at all and comes back as `unsent`; once sent, it has the whole
+        timeout for the target to answer.
+        """
+        assert self._slots is not None, "Target.open() first"
+        url = self.url_for(path, query)
+        if not await self._slot(self._slots):
+            return Response(self.name, error="unsent")
+        try:
+            return await self._send(method, url, headers, body, max_body)
+        finally:
+            self._slots.release()
+
+    async def _slot(self, slots: asyncio.Semaphore) -> bool:
+        """Take a connection slot, waiting at most the timeout; False if none came free."""
+        if not slots.locked():
+            await slots.acquire()  # free: returns at once, no timer on the common path
+            return True
+        try:
+            async with asyncio.timeout(self.timeout):
+                await slots.acquire()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _send(
+        self, method: str, url: URL, headers: CIMultiDict[str], body: bytes, max_body: int
+    ) -> Response:
+        assert self.session is not None
         started = time.perf_counter()
         try:
             async with self.session.request(
-                method,
-                self.url_for(path, query),
-                headers=headers,
-                data=payload(body),
-                allow_redirects=False,
+                method, url, headers=headers, data=payload(body), allow_redirects=False
             ) as answer:
                 kept = BodyAccumulator(max_body)
-                if answer.content_length is not None and answer.content_length <= max_body:
+                length = answer.content_length
+                if length is not None and length <= READ_WHOLE_MAX:
                     kept.add(await answer.read())  # one await for the common small answer
                 else:
                     async for chunk in answer.content.iter_any():
