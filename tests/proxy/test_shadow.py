@@ -239,3 +239,22 @@ async def test_mirrors_still_in_flight_at_shutdown_are_stored_as_cancelled(captu
         ("candidate", None, "cancelled"),
         ("legacy", 200, None),
     ]
+
+
+async def test_a_large_answer_streams_to_the_client_however_large_max_body(
+    capture: Start,
+) -> None:
+    running = await capture(max_body=100 << 20)
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        started = time.perf_counter()
+        async with session.get(running.url + "/slowbig") as answer:
+            first = await answer.content.readany()
+            first_after = time.perf_counter() - started
+            body = first + await answer.content.read()
+    # The legacy pauses 1 s after its first MiB: the client has bytes before that.
+    assert first_after < 0.7
+    assert body == BIG[: 2 << 20]
+    await running.finish()
+    assert running.rows(
+        "SELECT target, octet_length(body), truncated FROM responses ORDER BY 1"
+    ) == [("candidate", 2 << 20, False), ("legacy", 2 << 20, False)]

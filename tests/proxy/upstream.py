@@ -9,6 +9,7 @@ import itertools
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 BIG = bytes(range(256)) * (12 * 4096)  # 12 MiB
 GZIPPED = gzip.compress(orjson.dumps({"hello": "world", "n": list(range(50))}))
@@ -36,10 +37,14 @@ def make_upstream(name: str, *, delay: float = 0.0, reset: bool = False) -> web.
             raise web.HTTPInternalServerError
         if delay:
             await asyncio.sleep(delay)
-        route = request.path.rstrip("/").split("/")[1] if request.path != "/" else ""
+        route = request.path.strip("/").split("/")[0]
         return await HANDLERS.get(route, echo)(request, body, name, ids)
 
-    app = web.Application(client_max_size=0)
+    @web.middleware
+    async def unrouted(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await everything(request)  # `OPTIONS *` too, which no route matches
+
+    app = web.Application(client_max_size=0, middlewares=[unrouted])
     app[SEEN] = seen
     app.router.add_route("*", "/{tail:.*}", everything)
     return app
@@ -117,6 +122,32 @@ async def redirect(
     return web.Response(status=302, headers={"Location": "/echo/elsewhere"})
 
 
+async def cut(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    """Announces 3 MiB, sends half, then drops the connection."""
+    response = web.StreamResponse(headers={"Content-Length": str(3 << 20)})
+    await response.prepare(request)
+    await response.write(BIG[: 3 << 19])
+    await asyncio.sleep(0.05)
+    assert request.transport is not None
+    request.transport.abort()
+    return response
+
+
+async def slowbig(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    """2 MiB with a Content-Length: the first half at once, the second a second later."""
+    response = web.StreamResponse(headers={"Content-Length": str(2 << 20)})
+    await response.prepare(request)
+    await response.write(BIG[: 1 << 20])
+    await asyncio.sleep(1.0)
+    await response.write(BIG[1 << 20 : 2 << 20])
+    await response.write_eof()
+    return response
+
+
 HANDLERS = {
     "cookies": cookies,
     "chunked": chunked,
@@ -124,4 +155,6 @@ HANDLERS = {
     "gzip": gzipped,
     "items": items,
     "redirect": redirect,
+    "cut": cut,
+    "slowbig": slowbig,
 }

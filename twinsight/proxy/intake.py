@@ -1,35 +1,99 @@
-"""What the proxy and the sink do with each request they receive: count, sample, capture."""
+"""What the proxy and the sink do with each request they receive: refuse, count, sample, capture.
+
+The refusals are the capture's security boundary: only origin-form request
+targets are served (requests go to the configured origins and nowhere else),
+and a client that stalls while sending a body is cut off.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDict
 
 from twinsight.store import CaptureCounters, new_id
-from twinsight.upstream import is_sampled, session_key, to_tuple
+from twinsight.upstream import Networks, is_sampled, session_key, to_tuple, trusts
 
 from .fanout import Request
 
-__all__ = ["SAFE_METHODS", "Intake"]
+__all__ = ["SAFE_METHODS", "Intake", "refusal", "request_form_guard", "stalled"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def refusal(method: str, target: str) -> str | None:
+    """Why a request line is refused, or None for an origin-form target (or `OPTIONS *`).
+
+    Absolute-form (`GET http://host/`) and authority-form (`CONNECT host:443`)
+    targets are what forward proxies serve; serving them would let a client
+    choose where the request goes.
+    """
+    if method == "CONNECT":
+        return "CONNECT is not served (not a forward proxy)"
+    if target.startswith("/") or (target == "*" and method == "OPTIONS"):
+        return None
+    return "only request targets starting with / are served (not a forward proxy)"
+
+
+def request_form_guard(counters: CaptureCounters, serve: Handler) -> Middleware:
+    """Middleware answering 400 to request lines `refusal` names and giving `serve` the rest.
+
+    Every accepted request goes to `serve`, routed or not: aiohttp's router
+    cannot match the target `*` of `OPTIONS *`, which is passed on as such.
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        reason = refusal(request.method, request.raw_path)
+        if reason is None:
+            return await serve(request)
+        counters.add("refused.request_form")
+        answer = web.Response(status=400, text=f"twinsight: {reason}\n")
+        answer.force_close()
+        return answer
+
+    return guard
+
+
 @dataclass(frozen=True)
 class Intake:
-    """Sampling and mirroring policy, shared by the proxy and the sink."""
+    """Sampling, mirroring and trust policy, shared by the proxy and the sink."""
 
     counters: CaptureCounters
     sample: float = 1.0
     session_by: str = "header:authorization"
     mirror_writes: bool = False
+    trust_forwarded: Networks = ()
+    client_timeout: float = 60.0
 
     def mirrors(self, method: str) -> bool:
         """Whether requests with `method` are mirrored (writes only with --mirror-writes)."""
         return method in SAFE_METHODS or self.mirror_writes
+
+    def trusts(self, peer: str | None) -> bool:
+        """Whether `peer`'s X-Forwarded-* headers are believed (it is named in trust_forwarded)."""
+        return trusts(peer, self.trust_forwarded)
+
+    async def read_body(self, request: web.Request) -> bytes | None:
+        """The whole request body; None (counted) if the client paused past the client timeout."""
+        if not request.body_exists:
+            return b""
+        chunks: list[bytes] = []
+        try:
+            while True:
+                async with asyncio.timeout(self.client_timeout):
+                    chunk = await request.content.readany()
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except TimeoutError:
+            self.counters.add("refused.slow_body")
+            return None
+        return b"".join(chunks)
 
     def capture(
         self,
@@ -59,3 +123,10 @@ class Intake:
             session=key,  # the store keeps only its keyed hash
             forward_headers=forward,
         )
+
+
+def stalled() -> web.Response:
+    """The answer to a client that stalled while sending its body (the connection is closed)."""
+    answer = web.Response(status=408, text="twinsight: the request body stalled\n")
+    answer.force_close()
+    return answer

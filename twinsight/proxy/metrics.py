@@ -30,13 +30,15 @@ class _Counts(Collector):
             yield CounterMetricFamily(
                 f"twinsight_{name}", f"requests {name}", value=counts.get(name, 0)
             )
-        dropped = CounterMetricFamily(
-            "twinsight_dropped", "requests not captured, by reason", labels=["reason"]
-        )
-        for name, value in sorted(counts.items()):
-            if name.startswith("dropped."):
-                dropped.add_metric([name.removeprefix("dropped.")], value)
-        yield dropped
+        for family, help_text in (
+            ("dropped", "requests not captured, by reason"),
+            ("refused", "requests refused (request form, stalled body), by reason"),
+        ):
+            metric = CounterMetricFamily(f"twinsight_{family}", help_text, labels=["reason"])
+            for name, value in sorted(counts.items()):
+                if name.startswith(f"{family}."):
+                    metric.add_metric([name.removeprefix(f"{family}.")], value)
+            yield metric
 
 
 class CaptureMetrics:

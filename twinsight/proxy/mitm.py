@@ -23,7 +23,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.proxy.fanout import Fanout, Flight, MirrorOptions, Request
-from twinsight.proxy.intake import SAFE_METHODS
+from twinsight.proxy.intake import SAFE_METHODS, refusal
 from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.store import (
     PRIMARY_TARGET,
@@ -107,6 +107,9 @@ class TwinsightAddon:
         self.counters.add("served")
         self.counters.add("sampled")
         if self.fanout is None or flow.response is not None:
+            return
+        if refusal(flow.request.method, flow.request.path) is not None:
+            self.counters.add("refused.request_form")  # CONNECT or a target not under /
             return
         captured = self._captured(flow)
         if flow.request.method in SAFE_METHODS or ctx.options.twinsight_mirror_writes:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.typedefs import Handler
 from yarl import URL
 
 from twinsight.config import Config
@@ -29,14 +32,15 @@ from twinsight.store import (
 from twinsight.upstream import Target
 
 from .fanout import Fanout, MirrorOptions
-from .intake import Intake
+from .intake import Intake, request_form_guard
 from .metrics import CaptureMetrics
 from .shadow import ShadowProxy
 from .sink import MirrorSink
 
-__all__ = ["Address", "Summary", "parse_address", "run_capture", "serve"]
+__all__ = ["Address", "Summary", "admin_app", "parse_address", "run_capture", "serve"]
 
 Mode = Literal["proxy", "sink"]
+_LINGER_MAX_S = 10.0  # aiohttp's default
 Address = tuple[str, int]
 
 
@@ -60,10 +64,11 @@ class Summary:
         """One line for the terminal at shutdown."""
         c = self.counts
         dropped = sum(v for k, v in c.items() if k.startswith("dropped."))
+        refused = sum(v for k, v in c.items() if k.startswith("refused."))
         return (
             f"twinsight {self.mode}: served {c.get('served', 0)}, sampled {c.get('sampled', 0)}, "
             f"mirrored {c.get('mirrored', 0)}, stored {c.get('stored', 0)}, dropped {dropped}, "
-            f"mirrors cancelled at shutdown {self.cancelled}"
+            f"refused {refused}, mirrors cancelled at shutdown {self.cancelled}"
         )
 
 
@@ -118,7 +123,14 @@ async def run_capture(
         mirrors, writer, source=mode, options=options, counters=counters, metrics=metrics
     )
     metrics.watch(writer, lambda: fanout.in_flight)
-    intake = Intake(counters, capture.sample, capture.session_by, capture.mirror_writes)
+    intake = Intake(
+        counters,
+        capture.sample,
+        capture.session_by,
+        capture.mirror_writes,
+        trust_forwarded=tuple(capture.trust_forwarded),
+        client_timeout=capture.client_timeout_s,
+    )
     handler = (
         ShadowProxy(legacy, fanout, intake).handle
         if mode == "proxy"
@@ -129,10 +141,20 @@ async def run_capture(
         await target.open()
     runners: list[web.AppRunner] = []
     try:
-        main = await _listen(_app(handler), listen, runners)
+        main = await _listen(
+            _app(handler, counters),
+            listen,
+            runners,
+            # aiohttp closes a connection that has not sent a whole request head this
+            # long after opening or after its last answer: slow and idle clients alike.
+            keepalive_timeout=capture.client_timeout_s,
+            # How long a refused client may go on sending a body nobody reads.
+            lingering_time=min(capture.client_timeout_s, _LINGER_MAX_S),
+            logger=_ClientErrors(logging.getLogger("aiohttp.server")),
+        )
         where = f"twinsight {mode} listening on http://{main[0]}:{main[1]}"
         if admin is not None:
-            bound = await _listen(_admin_app(metrics, writer), admin, runners)
+            bound = await _listen(admin_app(metrics, writer), admin, runners)
             where += f", admin on http://{bound[0]}:{bound[1]}"
         ready(where)
         await stop.wait()
@@ -146,17 +168,27 @@ async def run_capture(
     return Summary(mode, counters.snapshot(), cancelled)
 
 
-def _app(handler: Callable[[web.Request], object]) -> web.Application:
+def _app(handler: Handler, counters: CaptureCounters) -> web.Application:
     # No body limit of our own: the legacy decides what it accepts.
-    app = web.Application(client_max_size=0)
-    app.router.add_route("*", "/{tail:.*}", handler)  # type: ignore[arg-type]
+    app = web.Application(client_max_size=0, middlewares=[request_form_guard(counters, handler)])
+    app.router.add_route("*", "/{tail:.*}", handler)
     return app
 
 
-def _admin_app(metrics: CaptureMetrics, writer: StoreWriter) -> web.Application:
+def admin_app(metrics: CaptureMetrics, writer: StoreWriter) -> web.Application:
+    """`/health` (503 while the store cannot be written) and `/metrics`."""
+
     async def health(_: web.Request) -> web.Response:
-        state = {"status": "ok", "store_backlog": writer.backlog}
-        return web.Response(body=orjson.dumps(state), content_type="application/json")
+        reason = writer.failure  # None while writes succeed
+        state: dict[str, object] = {"status": "ok" if reason is None else "failing"}
+        if reason is not None:
+            state["reason"] = reason
+        state["store_backlog"] = writer.backlog
+        return web.Response(
+            status=200 if reason is None else 503,
+            body=orjson.dumps(state),
+            content_type="application/json",
+        )
 
     async def exposition(_: web.Request) -> web.Response:
         return web.Response(
@@ -169,8 +201,34 @@ def _admin_app(metrics: CaptureMetrics, writer: StoreWriter) -> web.Application:
     return app
 
 
-async def _listen(app: web.Application, address: Address, runners: list[web.AppRunner]) -> Address:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=10)
+class _ClientErrors(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server logger, with a malformed request logged as one line, not a traceback.
+
+    Those are the client's errors (bad framing, oversized heads), already answered
+    400 by aiohttp; anything else is logged as aiohttp logs it.
+    """
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log, shortening malformed-request reports."""
+        error = kwargs.get("exc_info")
+        if isinstance(error, HttpProcessingError):
+            first = str(error.message).strip().splitlines()[0] if error.message else ""
+            remote = args[0] if args else "?"
+            self.logger.info("refused a malformed request from %s: %s", remote, first)
+            return
+        super().log(level, msg, *args, **kwargs)
+
+    def process(self, msg: object, kwargs: MutableMapping[str, Any]) -> tuple[object, Any]:
+        """Pass messages through unchanged."""
+        return msg, kwargs
+
+
+async def _listen(
+    app: web.Application, address: Address, runners: list[web.AppRunner], **server: Any
+) -> Address:
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=10, **server
+    )
     await runner.setup()
     runners.append(runner)
     try:

@@ -3,7 +3,8 @@
 The client gets exactly what the legacy sent (status, every header, the body
 bytes still encoded) apart from hop-by-hop headers. Mirrors start before the
 legacy is called and never hold the client up: the handler only starts a flight
-and hands it the legacy's answer, both without waiting.
+and hands it the legacy's answer, both without waiting. Requests go to the
+legacy's configured origin only (see `intake.refusal`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,22 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from twinsight.store import PRIMARY_TARGET, BodyAccumulator, Response
-from twinsight.upstream import Target, end_to_end, error_kind, forwarded, payload, to_tuple
+from twinsight.upstream import (
+    READ_WHOLE_MAX,
+    Target,
+    end_to_end,
+    error_kind,
+    forwarded,
+    payload,
+    to_tuple,
+)
 
 from .fanout import Fanout, Flight
-from .intake import Intake
+from .intake import Intake, stalled
 
 __all__ = ["ShadowProxy"]
+
+_UPSTREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
 
 class ShadowProxy:
@@ -31,13 +42,16 @@ class ShadowProxy:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer the client from the legacy; mirror and record on the side."""
+        body = await self.intake.read_body(request)
+        if body is None:
+            return stalled()
         self.intake.counters.add("served")
-        body = await request.read()
         headers = forwarded(
             end_to_end(request.headers, drop=("Host",)),
             client=request.remote,
             scheme=request.scheme,
             host=request.host,
+            trusted=self.intake.trusts(request.remote),
         )
         captured = self.intake.capture(
             request, body, headers, host=request.host, scheme=request.scheme
@@ -78,49 +92,84 @@ class ShadowProxy:
                 data=payload(body),
                 allow_redirects=False,
             )
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            failed = Response(PRIMARY_TARGET, latency_ms=_ms(started), error=error_kind(error))
-            return failed, web.Response(status=502, text="twinsight: the legacy did not answer\n")
+        except _UPSTREAM_ERRORS as error:
+            return _failed(error, started), _bad_gateway()
         async with upstream:
-            return await self._relay(request, upstream, started, flight)
+            length = upstream.content_length
+            if length is not None and length <= READ_WHOLE_MAX:
+                return await self._whole(request, upstream, started, flight)
+            return await self._stream(request, upstream, started, flight)
 
-    async def _relay(
+    async def _whole(
         self,
         request: web.Request,
         upstream: aiohttp.ClientResponse,
         started: float,
         flight: Flight | None,
     ) -> tuple[Response, web.StreamResponse]:
-        kept = BodyAccumulator(self.fanout.options.max_body)
-        headers = end_to_end(upstream.headers)
-        length = upstream.content_length
-        if length is not None and length <= self.fanout.options.max_body:
-            # Small answers are read whole so the legacy's ids reach the correlation books
-            # before the client can act on them, and go out in one write.
+        """A small answer, read whole: its ids reach the books before the client sees it."""
+        try:
             data = await upstream.read()
-            kept.add(data)
-            legacy = self._legacy(upstream, headers, kept, started)
-            if flight is not None:
-                self.fanout.legacy_answered(flight, legacy)
-            if request.method != "HEAD" and len(data) == length:
-                answer = web.Response(
-                    status=upstream.status, reason=upstream.reason, headers=headers, body=data
-                )
-                return legacy, answer
-            streamed = web.StreamResponse(
-                status=upstream.status, reason=upstream.reason, headers=headers
+        except _UPSTREAM_ERRORS as error:
+            return _failed(error, started), _bad_gateway()
+        headers = end_to_end(upstream.headers)
+        legacy = self._legacy(upstream, headers, data, started)
+        if flight is not None:
+            self.fanout.legacy_answered(flight, legacy)
+        if request.method != "HEAD" and len(data) == upstream.content_length:
+            answer = web.Response(
+                status=upstream.status, reason=upstream.reason, headers=headers, body=data
             )
-            await streamed.prepare(request)
-            await streamed.write(data)
-        else:
-            streamed = web.StreamResponse(
-                status=upstream.status, reason=upstream.reason, headers=headers
-            )
-            await streamed.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                kept.add(chunk)
-                await streamed.write(chunk)
-            legacy = self._legacy(upstream, headers, kept, started)
+            return legacy, answer
+        streamed = web.StreamResponse(
+            status=upstream.status, reason=upstream.reason, headers=headers
+        )
+        await streamed.prepare(request)
+        await streamed.write(data)
+        await streamed.write_eof()
+        return legacy, streamed
+
+    async def _stream(
+        self,
+        request: web.Request,
+        upstream: aiohttp.ClientResponse,
+        started: float,
+        flight: Flight | None,
+    ) -> tuple[Response, web.StreamResponse]:
+        """A large or unsized answer, passed on as it arrives; only the stored prefix is kept.
+
+        The last chunk is held back until the books have the legacy's ids, so the
+        client cannot act on an id before a mirror could rewrite it.
+        """
+        headers = end_to_end(upstream.headers)
+        streamed = web.StreamResponse(
+            status=upstream.status, reason=upstream.reason, headers=headers
+        )
+        await streamed.prepare(request)
+        kept = BodyAccumulator(self.fanout.options.max_body)
+        held = b""
+        while True:
+            try:
+                chunk = await upstream.content.readany()
+            except _UPSTREAM_ERRORS as error:
+                # Cut mid-answer: closing the client's connection tells it the answer is
+                # incomplete; ending it normally would pass a cut body off as whole.
+                if request.transport is not None:
+                    request.transport.abort()
+                return _failed(error, started), streamed
+            if not chunk:
+                break
+            kept.add(chunk)
+            if held:
+                await streamed.write(held)
+            held = chunk
+        legacy = Response(
+            PRIMARY_TARGET, upstream.status, to_tuple(headers), kept.body(), _ms(started)
+        )
+        if flight is not None:
+            self.fanout.legacy_answered(flight, legacy)
+        if held:
+            await streamed.write(held)
         await streamed.write_eof()
         return legacy, streamed
 
@@ -128,12 +177,22 @@ class ShadowProxy:
         self,
         upstream: aiohttp.ClientResponse,
         headers: CIMultiDict[str],
-        kept: BodyAccumulator,
+        data: bytes,
         started: float,
     ) -> Response:
+        kept = BodyAccumulator(self.fanout.options.max_body)
+        kept.add(data)
         return Response(
             PRIMARY_TARGET, upstream.status, to_tuple(headers), kept.body(), _ms(started)
         )
+
+
+def _failed(error: BaseException, started: float) -> Response:
+    return Response(PRIMARY_TARGET, latency_ms=_ms(started), error=error_kind(error))
+
+
+def _bad_gateway() -> web.Response:
+    return web.Response(status=502, text="twinsight: the legacy did not answer\n")
 
 
 def _ms(started: float) -> float:

@@ -4,16 +4,24 @@ nginx `mirror`, Envoy `request_mirror_policies` and Istio `mirror` discard the
 sink's answer, so it answers 202 before anything else and sends the request to
 every target itself (a legacy replica, optionally a second one, the candidate),
 the way Diffy does.
+
+Forwarding headers: the sink's peer is the traffic layer, and the mirrored
+request carries the X-Forwarded-* that layer set, i.e. what the legacy itself
+received. The sink passes them on unchanged, so every target sees what the
+legacy saw (it adds no hop of its own). With `trust_forwarded` set, only the
+peers it names are believed; anyone else's are replaced by what the sink saw,
+as in the proxy.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
+from multidict import CIMultiDict
 
-from twinsight.upstream import end_to_end
+from twinsight.upstream import end_to_end, forwarded
 
 from .fanout import Fanout
-from .intake import Intake
+from .intake import Intake, stalled
 
 __all__ = ["MirrorSink", "strip_shadow_suffix"]
 
@@ -32,18 +40,35 @@ class MirrorSink:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Accept the mirrored request and fan it out in the background."""
+        body = await self.intake.read_body(request)
+        if body is None:
+            return stalled()
         self.intake.counters.add("served")
-        body = await request.read()
         if not self.intake.mirrors(request.method):
             self.intake.counters.add("dropped.write_not_mirrored")
             return web.Response(status=202)
+        headers, believed = self._headers(request)
         captured = self.intake.capture(
             request,
             body,
-            end_to_end(request.headers, drop=("Host",)),
+            headers,
             host=strip_shadow_suffix(request.host),
-            scheme=request.headers.get("X-Forwarded-Proto", request.scheme),
+            scheme=headers.get("X-Forwarded-Proto", request.scheme) if believed else request.scheme,
         )
         if captured is not None:
             self.fanout.start(captured)
         return web.Response(status=202)
+
+    def _headers(self, request: web.Request) -> tuple[CIMultiDict[str], bool]:
+        """The headers to send on, and whether the peer's forwarding headers were kept."""
+        headers = end_to_end(request.headers, drop=("Host",))
+        if not self.intake.trust_forwarded or self.intake.trusts(request.remote):
+            return headers, True
+        replaced = forwarded(
+            headers,
+            client=request.remote,
+            scheme=request.scheme,
+            host=request.host,
+            trusted=False,
+        )
+        return replaced, False
