@@ -1,0 +1,163 @@
+"""The proxy as a real process, and what the store kept afterwards.
+
+The proxy runs as `twinsight proxy` in a process of its own, as in production:
+its memory is its own (peak RSS from /proc), its log is a file the tests read,
+and it stops on SIGTERM. Its admin listener gives the counters between phases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from twinsight.store import open_store
+
+__all__ = ["Capture", "ProxyProcess", "parse_metrics", "proxy_process", "read_capture"]
+
+_READY_S = 30.0
+_STOP_S = 30.0
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Prometheus exposition text as {name or name{labels}: value}, comments skipped."""
+    values: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        values[name] = float(value)
+    return values
+
+
+@dataclass
+class ProxyProcess:
+    """A running `twinsight proxy`: where it listens, where it logs, where it stores."""
+
+    process: asyncio.subprocess.Process
+    url: str
+    admin: str
+    store: Path
+    log: Path
+
+    async def metrics(self) -> dict[str, float]:
+        """The admin listener's counters now."""
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(f"{self.admin}/metrics") as answer,
+        ):
+            return parse_metrics(await answer.text())
+
+    async def settle(self, within: float = 20.0) -> dict[str, float]:
+        """Wait until no mirror is in flight and the writer's queue is empty; the counters then."""
+        deadline = time.monotonic() + within
+        while True:
+            counts = await self.metrics()
+            idle = (
+                counts.get("twinsight_mirrors_in_flight") == 0
+                and counts.get("twinsight_store_queue_depth") == 0
+            )
+            if idle or time.monotonic() > deadline:
+                return counts
+            await asyncio.sleep(0.05)
+
+    def peak_rss_mib(self) -> float:
+        """The process's peak resident memory so far (VmHWM), in MiB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(row for row in status.splitlines() if row.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+
+    async def stop(self) -> int:
+        """SIGTERM, then wait for the summary line; the exit code."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), _STOP_S)
+
+    def output(self) -> str:
+        """Everything the proxy wrote to stderr so far."""
+        return self.log.read_text(errors="replace")
+
+
+@asynccontextmanager
+async def proxy_process(
+    folder: Path, legacy: str, candidate: str, **capture: Any
+) -> AsyncIterator[ProxyProcess]:
+    """`twinsight proxy` between `legacy` and `candidate`, [capture] settings from `capture`."""
+    store, log, config = folder / "capture.duckdb", folder / "proxy.log", folder / "twinsight.toml"
+    settings = "".join(f"{key} = {value!r}\n" for key, value in capture.items())
+    config.write_text(
+        f'[targets]\nlegacy = "{legacy}"\ncandidate = "{candidate}"\n\n'
+        f"[store]\npath = {str(store)!r}\nflush_interval_s = 0.05\n\n[capture]\n{settings}"
+    )
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            *_twinsight(),
+            "proxy",
+            "--config",
+            str(config),
+            "--listen",
+            "127.0.0.1:0",
+            "--admin",
+            "127.0.0.1:0",
+            stdout=sink,
+            stderr=sink,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        url, admin = await _ready(process, log)
+        yield ProxyProcess(process, url, admin, store, log)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def _twinsight() -> list[str]:
+    return [sys.executable, "-m", "twinsight"]
+
+
+async def _ready(process: asyncio.subprocess.Process, log: Path) -> tuple[str, str]:
+    """The proxy's and admin's URLs from its first line, once it listens."""
+    deadline = time.monotonic() + _READY_S
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if "listening on" in line:
+                words = line.split()
+                return words[4].rstrip(","), words[-1]
+        if process.returncode is not None:
+            break
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the proxy did not start:\n{log.read_text(errors='replace')}")
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What the store holds for one phase: exchanges, and each target's outcome counts."""
+
+    exchanges: int
+    outcomes: dict[str, dict[str, int]]
+
+
+def read_capture(store: Path, prefix: str) -> Capture:
+    """Exchanges whose path starts with `prefix`, and per target {status or error: count}."""
+    db = open_store(store)
+    like = prefix + "/%"
+    row = db.execute("SELECT count(*) FROM exchanges WHERE path LIKE ?", [like]).fetchone()
+    outcomes: dict[str, dict[str, int]] = {}
+    for target, outcome, count in db.execute(
+        "SELECT r.target, coalesce(r.error, CAST(r.status AS VARCHAR)), count(*) "
+        "FROM responses r JOIN exchanges e ON e.id = r.exchange_id "
+        "WHERE e.path LIKE ? GROUP BY 1, 2",
+        [like],
+    ).fetchall():
+        outcomes.setdefault(str(target), {})[str(outcome)] = int(count)
+    return Capture(int(row[0]) if row else 0, outcomes)
