@@ -8,6 +8,7 @@ and it stops on SIGTERM. Its admin listener gives the counters between phases.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -22,7 +23,14 @@ import aiohttp
 
 from twinsight.store import open_store
 
-__all__ = ["Capture", "ProxyProcess", "parse_metrics", "proxy_process", "read_capture"]
+__all__ = [
+    "Capture",
+    "ProxyProcess",
+    "parse_metrics",
+    "proxy_process",
+    "read_capture",
+    "toml_value",
+]
 
 _READY_S = 30.0
 _STOP_S = 30.0
@@ -93,10 +101,11 @@ async def proxy_process(
 ) -> AsyncIterator[ProxyProcess]:
     """`twinsight proxy` between `legacy` and `candidate`, [capture] settings from `capture`."""
     store, log, config = folder / "capture.duckdb", folder / "proxy.log", folder / "twinsight.toml"
-    settings = "".join(f"{key} = {value!r}\n" for key, value in capture.items())
+    settings = "".join(f"{key} = {toml_value(value)}\n" for key, value in capture.items())
     config.write_text(
-        f'[targets]\nlegacy = "{legacy}"\ncandidate = "{candidate}"\n\n'
-        f"[store]\npath = {str(store)!r}\nflush_interval_s = 0.05\n\n[capture]\n{settings}"
+        f"[targets]\nlegacy = {toml_value(legacy)}\ncandidate = {toml_value(candidate)}\n\n"
+        f"[store]\npath = {toml_value(str(store))}\nflush_interval_s = 0.05\n\n"
+        f"[capture]\n{settings}"
     )
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
@@ -119,6 +128,13 @@ async def proxy_process(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def toml_value(value: object) -> str:
+    """A TOML literal for a string, number or boolean setting."""
+    if isinstance(value, bool | int | float | str):
+        return json.dumps(value)  # JSON's strings, numbers and booleans are TOML's too
+    raise TypeError(f"no TOML literal for {value!r}")
 
 
 def _twinsight() -> list[str]:

@@ -7,7 +7,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .harness import parse_metrics
+from .harness import parse_metrics, toml_value
 from .phases import first_traceback
 from .table import markdown, p99, percentile, row, text
 
@@ -104,3 +104,7 @@ def test_only_the_first_traceback_of_a_log_is_shown() -> None:
     log = "started\nError handling request\nTraceback (most recent call last):\n  x\nKeyError\n"
     assert first_traceback(log, lines=2) == "Traceback (most recent call last):\n  x"
     assert first_traceback("all is well\n") == ""
+
+
+def test_settings_are_written_as_toml() -> None:
+    assert [toml_value(v) for v in (True, 0.5, 3, 'a "b"')] == ["true", "0.5", "3", '"a \\"b\\""']
