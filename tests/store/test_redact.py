@@ -1,17 +1,57 @@
+import gzip
+from urllib.parse import quote, quote_plus, urlencode
+
 import orjson
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twinsight.store import Redactor
+from twinsight.store import Body, Exchange, Redactor, Response, new_id
+from twinsight.store.redact import (
+    DEFAULT_BODY_FIELDS,
+    DEFAULT_HEADERS,
+    DEFAULT_QUERY_PARAMS,
+    WITHHELD,
+    canonical,
+    luhn,
+)
+from twinsight.store.rows import Batch
+
+CARD = "4111111111111111"
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 
 def redactor(**kwargs: object) -> Redactor:
     return Redactor(key=b"k" * 32, **kwargs)  # type: ignore[arg-type]
 
 
+def hidden(text: bytes | str, *secrets: str) -> bool:
+    """None of `secrets` is in `text`, as written or URL-encoded."""
+    raw = text.encode() if isinstance(text, str) else text
+    forms = {f(s) for s in secrets for f in (str, quote, quote_plus)}
+    return not any(form.encode() in raw for form in forms)
+
+
+# ---------------------------------------------------------------- names
+
+
+def test_names_compare_without_case_or_punctuation() -> None:
+    assert canonical("API-Key") == canonical("api_key") == canonical("apiKey") == "apikey"
+
+
+def test_luhn() -> None:
+    assert luhn(CARD)
+    assert luhn("378282246310005")
+    assert not luhn("4111111111111112")
+
+
+# ---------------------------------------------------------------- headers
+
+
 def test_secret_headers_keep_their_shape_but_not_their_value() -> None:
     out = dict(
-        redactor(headers=["X-Api-Key"]).redact_headers(
+        redactor().redact_headers(
             (
                 ("Authorization", "Bearer abc.def"),
                 ("Cookie", "sid=123; theme=dark"),
@@ -31,11 +71,53 @@ def test_secret_headers_keep_their_shape_but_not_their_value() -> None:
     assert not any(s in str(out) for s in ("abc.def", "123", "k-1"))
 
 
+@pytest.mark.parametrize(
+    "name", [*DEFAULT_HEADERS, "X-Session-Token", "X-Webhook-Secret", "X-Forwarded-Authorization"]
+)
+def test_every_default_header_is_redacted(name: str) -> None:
+    ((_, value),) = redactor().redact_headers(((name.upper(), "zz-secret-value"),))
+    assert "zz-secret-value" not in value
+
+
+def test_ordinary_headers_stay() -> None:
+    headers = (("Content-Type", JSON), ("X-Request-Id", "42"), ("Sec-WebSocket-Key", "abc"))
+    assert redactor().redact_headers(headers) == headers
+
+
+def test_urls_in_headers_lose_their_secret_query_and_fragment() -> None:
+    ((_, location), (_, referer)) = redactor().redact_headers(
+        (
+            ("Location", "https://app.test/cb#access_token=zz-frag&token_type=bearer"),
+            ("Referer", "https://app.test/page?token=zz-query&page=2"),
+        )
+    )
+    assert hidden(location + referer, "zz-frag", "zz-query")
+    assert location.endswith("&token_type=bearer")
+    assert referer.endswith("&page=2")
+
+
+def test_a_card_number_in_any_header_is_hidden() -> None:
+    ((_, value),) = redactor().redact_headers((("X-Note", "card 4111 1111 1111 1111 ok"),))
+    assert value.startswith("card <redacted:")
+    assert value.endswith(" ok")
+
+
 def test_repeated_headers_stay_repeated() -> None:
     headers = (("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"))
     out = redactor().redact_headers(headers)
     assert [name for name, _ in out] == ["Set-Cookie", "Set-Cookie"]
     assert [v.split("=")[0] for _, v in out] == ["a", "b"]
+
+
+def test_without_defaults_only_credential_headers_and_configured_ones_go() -> None:
+    r = redactor(defaults=False, headers=["X-Mine"])
+    out = dict(r.redact_headers((("Cookie", "a=1"), ("X-Api-Key", "k"), ("X-Mine", "m"))))
+    assert out["X-Api-Key"] == "k"
+    assert out["Cookie"].startswith("a=<redacted:")
+    assert out["X-Mine"].startswith("<redacted:")
+
+
+# ---------------------------------------------------------------- markers
 
 
 @given(st.text(min_size=1), st.text(min_size=1))
@@ -48,27 +130,342 @@ def test_another_key_gives_other_markers() -> None:
     assert Redactor(key=b"1" * 32).marker("x") != Redactor(key=b"2" * 32).marker("x")
 
 
-def test_json_fields_by_path_through_arrays() -> None:
+def test_equal_secrets_in_legacy_and_candidate_bodies_give_equal_markers() -> None:
+    r = redactor()
+    legacy = r.redact_body(b'{"token": "t-1", "id": 1}', JSON)
+    same = r.redact_body(b'{"id": "a", "token": "t-1"}', JSON)
+    other = r.redact_body(b'{"token": "t-2"}', JSON)
+    token = orjson.loads(legacy)["token"]
+    assert token == orjson.loads(same)["token"] != orjson.loads(other)["token"]
+
+
+# ---------------------------------------------------------------- query strings
+
+
+@pytest.mark.parametrize("name", [*DEFAULT_QUERY_PARAMS, "Access-Token", "X-Amz-Signature"])
+def test_every_default_query_parameter_is_redacted(name: str) -> None:
+    out = redactor().redact_query(f"a=1&{name.upper()}=zz-q%40secret&b=2")
+    assert hidden(out, "zz-q@secret", "zz-q%40secret")
+    assert out.startswith("a=1&")
+    assert out.endswith("&b=2")
+
+
+def test_query_keeps_every_other_byte() -> None:
+    query = "q=hello%20world&pageToken=p1&flag&x=a+b;sig=zz"
+    out = redactor().redact_query(query)
+    assert out.startswith("q=hello%20world&pageToken=p1&flag&x=a+b;sig=%3Credacted%3A")
+    assert redactor().redact_query("q=1&page=2") == "q=1&page=2"
+
+
+def test_configured_query_parameters_extend_the_defaults() -> None:
+    out = redactor(query_params=["session_ref"]).redact_query("session_ref=zz1&token=zz2")
+    assert hidden(out, "zz1", "zz2")
+
+
+def test_a_card_number_in_a_query_value_is_hidden() -> None:
+    out = redactor().redact_query(f"note=card+{CARD}&{CARD}")
+    assert hidden(out, CARD)
+    assert out.startswith("note=card+%3Credacted")
+
+
+# ---------------------------------------------------------------- JSON bodies
+
+
+def test_json_fields_by_name_at_any_depth_whatever_the_content_type() -> None:
     body = orjson.dumps(
-        {"user": {"password": "hunter2", "name": "al"}, "items": [{"token": "t1"}, {"x": 1}]}
+        {
+            "user": {"password": "hunter2", "name": "al", "apiKey": 1234},
+            "items": [{"access_token": "t1"}, {"x": 1, "meta": {"Client-Secret": {"v": "cs"}}}],
+            "api_key": "k9",
+        }
     )
-    out, parsed = redactor(body_fields=["user.password", "items.token"]).redact_json(body)
-    document = orjson.loads(out)
-    assert parsed
-    assert document["user"]["password"].startswith("<redacted:")
-    assert document["user"]["name"] == "al"
-    assert document["items"][0]["token"].startswith("<redacted:")
-    assert b"hunter2" not in out
-    assert b"t1" not in out
+    for content_type in (JSON, "text/plain", None, "application/octet-stream"):
+        out = redactor().redact_body(body, content_type)
+        document = orjson.loads(out)
+        assert document["user"]["name"] == "al"
+        assert document["user"]["apiKey"].startswith("<redacted:")
+        assert hidden(out, "hunter2", "t1", "cs", "k9", "1234")
 
 
-def test_query_parameters() -> None:
-    out = redactor(query_params=["access_token"]).redact_query("a=1&access_token=zzz")
-    assert out.startswith("a=1&access_token=")
-    assert "zzz" not in out
+@pytest.mark.parametrize("name", DEFAULT_BODY_FIELDS)
+def test_every_default_body_field_is_redacted(name: str) -> None:
+    out = redactor().redact_body(orjson.dumps({"a": [{name: "zz-field-secret"}]}), JSON)
+    assert hidden(out, "zz-field-secret")
 
 
-@given(st.binary(max_size=300))
-def test_bad_json_never_raises(body: bytes) -> None:
-    out, parsed = redactor(body_fields=["a.b"]).redact_json(body)
-    assert parsed or out == body
+def test_json_fields_by_configured_path_and_name() -> None:
+    body = orjson.dumps(
+        {"user": {"pass_code": "p1", "note": "n"}, "items": [{"ref": "r1"}], "note": "top"}
+    )
+    out = redactor(defaults=False, body_fields=["user.pass_code", "items.ref"]).redact_body(
+        body, JSON
+    )
+    assert hidden(out, "p1", "r1")
+    assert b'"note":"n"' in out
+    out = redactor(defaults=False, body_fields=["note"]).redact_body(body, JSON)
+    assert hidden(out, '"n"', "top")  # a plain name matches at any depth
+
+
+def test_json_without_secrets_is_stored_byte_for_byte() -> None:
+    body = b'{ "a" : 1.50, "b": ["x", null], "pages": {"next_page_token": "p"} }'
+    assert redactor().redact_body(body, JSON) is body
+
+
+def test_empty_and_boolean_values_show_whether_a_secret_was_sent() -> None:
+    out = orjson.loads(
+        redactor().redact_body(b'{"password": "", "token": null, "secret": true, "pin": 0}', JSON)
+    )
+    assert out["password"] == ""
+    assert out["token"] is None
+    assert out["secret"] is True
+    assert out["pin"].startswith("<redacted:")
+
+
+def test_card_numbers_in_json_strings_are_hidden_numbers_are_not() -> None:
+    body = orjson.dumps({"note": f"paid with {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}"})
+    out = orjson.loads(redactor().redact_body(body, JSON))
+    assert out["note"].startswith("paid with <redacted:")
+    ids = b'{"id": 4111111111111111, "ref": "4111111111111112"}'  # a number; not a card
+    assert redactor().redact_body(ids, JSON) is ids
+
+
+def test_integers_beyond_64_bits_survive_a_rewrite() -> None:
+    body = b'{"big": 123456789012345678901234567890, "token": "t"}'
+    out = redactor().redact_body(body, JSON)
+    assert b"123456789012345678901234567890" in out
+    assert hidden(out, '"t"')
+
+
+def test_escaped_names_are_found() -> None:
+    out = redactor().redact_body(b'{"pass\\u0077ord": "hunter2"}', JSON)
+    assert hidden(out, "hunter2")
+
+
+# ---------------------------------------------------------------- cut and malformed text
+
+
+def test_a_cut_json_body_keeps_its_visible_part_with_secrets_hidden() -> None:
+    r = redactor()
+    out = r.redact_body(b'{"name": "al", "password": "hunt', JSON, truncated=True)
+    assert out.startswith(b'{"name": "al", "password": "<redacted:')
+    assert hidden(out, "hunt")
+    out = r.redact_body(b'{"n": 1, "card": "4111 1111 11', JSON, truncated=True)
+    assert hidden(out, "4111 1111 11")
+
+
+def test_a_cut_body_with_an_object_under_a_secret_name_is_withheld() -> None:
+    body = b'{"a": 1, "client_secret": {"v": "s"}, "b": [1, 2'
+    assert redactor().redact_body(body, JSON, truncated=True) == WITHHELD
+
+
+def test_one_json_document_a_line() -> None:
+    body = b'{"a": 1}\n{"token": "zz1", "pin": 1234, "x": null}\n'
+    out = redactor().redact_body(body, "application/x-ndjson")
+    assert hidden(out, "zz1", "1234")
+    assert out.startswith(b'{"a": 1}\n{"token": "<redacted:')
+    assert b'"pin": "<redacted:' in out
+
+
+def test_card_numbers_in_plain_text() -> None:
+    text = f"pay {CARD} or 5555-5555-5555-4444; order 4111111111111112; ts 1700000000000000000"
+    out = redactor().redact_body(text.encode(), "text/plain")
+    assert hidden(out, CARD, "5555-5555-5555-4444")
+    assert b"4111111111111112" in out
+    assert b"1700000000000000000" in out
+
+
+def test_xml_elements_and_html_fields() -> None:
+    xml = (
+        b"<?xml version='1.0'?><s:Body><Login><ns:Password>pw1</ns:Password>"
+        b"<pin><![CDATA[98]]></pin></Login></s:Body>"
+    )
+    out = redactor().redact_body(xml, "text/xml")
+    assert hidden(out, "pw1", "98")
+    assert b"<ns:Password><redacted:" in out
+    html = b"""<meta name="csrf-token" content="zz1"><input type=password name=p value='zz2'>
+    <input type="hidden" name="authenticity_token" value="zz3"><input name="q" value="keep">"""
+    out = redactor().redact_body(html, "text/html; charset=utf-8")
+    assert hidden(out, "zz1", "zz2", "zz3")
+    assert b'value="keep"' in out
+
+
+def test_binary_bodies_are_left_alone() -> None:
+    body = b"\x89PNG\r\n\x1a\n\0\0password=hunter2 " + CARD.encode()
+    assert redactor().redact_body(body, "image/png") is body
+    assert redactor().redact_body(body, None) is body
+
+
+# ---------------------------------------------------------------- forms and multipart
+
+
+def test_form_bodies_are_re_encoded_with_secrets_hidden() -> None:
+    body = b"user=al&password=p%40ss+w0rd&user%5Bpin%5D=12&card=" + CARD.encode() + b"&x=a+b%21"
+    for content_type in (FORM, None, "text/plain"):
+        out = redactor().redact_body(body, content_type)
+        assert out.startswith(b"user=al&password=%3Credacted%3A")
+        assert out.endswith(b"&x=a+b%21")
+        assert hidden(out, "p@ss w0rd", "p%40ss+w0rd", "=12", CARD)
+
+
+def test_form_fields_by_configured_path() -> None:
+    body = b"user[code]=zz1&code=keep"
+    out = redactor(defaults=False, body_fields=["user.code"]).redact_body(body, FORM)
+    assert hidden(out, "zz1")
+    assert out.endswith(b"&code=keep")
+
+
+def test_a_cut_form_body() -> None:
+    out = redactor().redact_body(b"a=1&password=hun", FORM, truncated=True)
+    assert hidden(out, "hun")
+
+
+def multipart(*parts: tuple[str, bytes, str]) -> bytes:
+    """A form-data body; each part is (disposition parameters, content, extra header lines)."""
+    out = b"preamble\r\n"
+    for params, content, extra in parts:
+        out += f"--BoUnD\r\nContent-Disposition: form-data; {params}\r\n{extra}\r\n".encode()
+        out += content + b"\r\n"
+    return out + b"--BoUnD--\r\nepilogue"
+
+
+MULTIPART = "multipart/form-data; boundary=BoUnD"
+
+
+def test_multipart_fields_are_replaced_and_every_other_byte_kept() -> None:
+    picture = b"\x89PNG\0\0password=hunter0"
+    body = multipart(
+        ('name="user"', b"al", ""),
+        ('name="password"', b"hunter2", ""),
+        ('name="avatar"; filename="a.png"', picture, "Content-Type: image/png\r\n"),
+        ('name="api_key"; filename="key.txt"', b"zz-file-key", "Content-Type: text/plain\r\n"),
+        ('name="meta"', b'{"token": "zz-t", "n": 1}', "Content-Type: application/json\r\n"),
+        ('name="note"', f"card {CARD}".encode(), ""),
+    )
+    out = redactor().redact_body(body, MULTIPART)
+    assert hidden(out, "hunter2", "zz-file-key", "zz-t", CARD)
+    assert picture in out
+    assert b'name="user"\r\n\r\nal\r\n' in out
+    assert out.startswith(b"preamble\r\n--BoUnD\r\n")
+    assert out.endswith(b"--BoUnD--\r\nepilogue")
+    plain = multipart(('name="user"', b"al", ""))
+    assert redactor().redact_body(plain, MULTIPART) is plain
+
+
+def test_multipart_without_a_boundary_is_withheld() -> None:
+    body = multipart(('name="password"', b"hunter2", ""))
+    assert redactor().redact_body(body, "multipart/form-data") == WITHHELD
+    assert redactor().redact_body(body, "multipart/form-data; boundary=other") == WITHHELD
+
+
+def test_a_cut_multipart_body_hides_the_visible_part_of_its_last_field() -> None:
+    body = multipart(('name="a"', b"1", ""), ('name="password"', b"hunter2", ""))
+    cut = body[: body.index(b"hunter2") + 4]
+    out = redactor().redact_body(cut, MULTIPART, truncated=True)
+    assert hidden(out, "hunt")
+    assert out.startswith(b"preamble")
+
+
+# ---------------------------------------------------------------- switched off
+
+
+def test_without_defaults_bodies_are_kept_unless_fields_are_configured() -> None:
+    body = b'{"password": "p", "note": "' + CARD.encode() + b'"}'
+    assert redactor(defaults=False).redact_body(body, JSON) is body
+    assert redactor(defaults=False).redact_query("token=t") == "token=t"
+
+
+# ---------------------------------------------------------------- properties
+
+_PLAIN = st.text(alphabet="abcdefghij -_", max_size=12)
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-1000, 1000) | _PLAIN,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_PLAIN, inner, max_size=3),
+    max_leaves=12,
+)
+_SECRETS = st.text(alphabet="KLMNOPQRSTUVWXYZ", min_size=8, max_size=16)
+_SECRET_NAMES = st.sampled_from(["password", "apiKey", "X-Auth-Token", "client_secret", "cvv"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(_JSON_VALUES, _SECRET_NAMES, _SECRETS, st.sampled_from([JSON, "text/plain", None]))
+def test_a_secret_field_never_survives_in_any_cut(
+    filler: object, name: str, secret: str, content_type: str | None
+) -> None:
+    body = orjson.dumps({"before": filler, "deep": [{name: secret}], "after": filler})
+    r = redactor()
+    assert hidden(r.redact_body(body, content_type), secret)
+    for cut in range(1, len(body)):
+        out = r.redact_body(body[:cut], content_type, truncated=True)
+        # Whatever is visible of the secret (four letters or more) is hidden.
+        assert all(secret[:n].encode() not in out for n in range(4, len(secret) + 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_PLAIN, _PLAIN), max_size=4), _SECRET_NAMES, _SECRETS, st.integers(0, 4))
+def test_form_secrets_are_hidden_and_other_pairs_kept(
+    pairs: list[tuple[str, str]], name: str, secret: str, at: int
+) -> None:
+    pairs.insert(min(at, len(pairs)), (name, secret))
+    body = urlencode(pairs).encode()
+    out = redactor().redact_body(body, FORM)
+    assert hidden(out, secret)
+    kept = [p for p in body.split(b"&") if not p.startswith(quote_plus(name).encode() + b"=")]
+    assert all(p in out.split(b"&") for p in kept)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_JSON_VALUES, _SECRET_NAMES, _SECRETS)
+def test_redaction_is_idempotent(filler: object, name: str, secret: str) -> None:
+    r = redactor()
+    for body, content_type in (
+        (orjson.dumps({"a": filler, name: secret, "c": CARD}), JSON),
+        (urlencode({"a": str(filler), name: secret}).encode(), FORM),
+        (f'x {{"{name}": "{secret}"}} {CARD}'.encode(), "text/plain"),
+    ):
+        once = r.redact_body(body, content_type)
+        assert r.redact_body(once, content_type) == once
+    headers = (("Cookie", f"a={secret}"), ("Authorization", f"Basic {secret}"))
+    assert r.redact_headers(r.redact_headers(headers)) == r.redact_headers(headers)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from([JSON, FORM, MULTIPART, "text/xml", None]))
+def test_any_bytes_never_raise(body: bytes, content_type: str | None) -> None:
+    redactor().redact_body(body, content_type, truncated=True)
+    redactor().redact_body(body, content_type)
+
+
+# ---------------------------------------------------------------- rows: compressed bodies
+
+
+def stored_body(body: Body, headers: tuple[tuple[str, str], ...], max_body: int) -> bytes:
+    exchange = Exchange(
+        id=new_id(),
+        source="proxy",
+        method="POST",
+        path="/",
+        headers=headers,
+        body=body,
+        responses=(Response("legacy", 200, (), Body.of(b"", max_body)),),
+    )
+    batch = Batch(redactor(), "w", max_body)
+    batch.add(exchange)
+    return bytes(batch.tables()["exchanges"].column("request_body")[0].as_py())
+
+
+def test_a_compressed_body_that_cannot_be_decoded_whole_is_withheld() -> None:
+    data = gzip.compress(orjson.dumps({"password": "hunter2", "pad": "x" * 2000}))
+    gzipped = (("Content-Type", JSON), ("Content-Encoding", "gzip"))
+    assert stored_body(Body.of(data, 40), gzipped, 40) == WITHHELD  # cut while compressed
+    unknown = (("Content-Type", JSON), ("Content-Encoding", "compress"))
+    assert stored_body(Body.of(data, 1 << 20), unknown, 1 << 20) == WITHHELD
+    whole = stored_body(Body.of(data, 1 << 20), gzipped, 1 << 20)
+    assert orjson.loads(whole)["pad"] == "x" * 2000
+    assert hidden(whole, "hunter2")
+
+
+def test_a_body_cut_after_decoding_is_scanned_as_cut() -> None:
+    data = gzip.compress(b'{"pad": "xxxxxxxx", "password": "hunter2-and-more"}')
+    out = stored_body(Body.of(data, 1 << 20), (("Content-Encoding", "gzip"),), 40)
+    assert hidden(out, "hunter")
+    assert out.startswith(b'{"pad": "xxxxxxxx", "password": "<redac')

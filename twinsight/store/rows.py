@@ -9,13 +9,10 @@ import pyarrow as pa
 
 from twinsight.store.decode import decode_body
 from twinsight.store.records import Body, Exchange, Headers, Response
-from twinsight.store.redact import Redactor
+from twinsight.store.redact import WITHHELD, Redactor
 from twinsight.store.schema import CORRELATIONS, EXCHANGES, RESPONSES, Table
 
 __all__ = ["WITHHELD", "Batch"]
-
-WITHHELD = b""
-"""What is stored for a body that configured field redaction could not parse: nothing."""
 
 
 class Batch:
@@ -102,16 +99,19 @@ class Batch:
             elif lowered == "content-encoding" and encoding is None:
                 encoding = value
         data, truncated = body.data, body.truncated
-        if encoding and not truncated:
+        if encoding:
+            data, truncated = self._decoded(data, encoding, truncated)
+        data = self.redactor.redact_body(data, content_type, truncated=truncated)
+        return data, content_type, encoding, truncated
+
+    def _decoded(self, data: bytes, encoding: str, truncated: bool) -> tuple[bytes, bool]:
+        """(body without its Content-Encoding, truncated); withheld when that cannot be undone."""
+        if not truncated:
             decoded, ok = decode_body(data, encoding, self.max_body + 1)
             if ok:
-                data, truncated = decoded[: self.max_body], len(decoded) > self.max_body
-        if self.redactor.body_fields and data and _may_be_json(content_type):
-            data, parsed = self.redactor.redact_json(data)
-            if not parsed and (truncated or content_type is not None):
-                # A cut or malformed JSON body could hold a configured secret we cannot find.
-                data = WITHHELD
-        return data, content_type, encoding, truncated
+                return decoded[: self.max_body], len(decoded) > self.max_body
+        # Still compressed (cut at max_body, or an unknown coding): it could not be scanned.
+        return (WITHHELD if self.redactor.scans_bodies else data), truncated
 
     def tables(self) -> dict[str, pa.Table]:
         """The batch as one Arrow table per table name (empty tables left out)."""
@@ -125,7 +125,3 @@ class Batch:
                     schema=schema,
                 )
         return result
-
-
-def _may_be_json(content_type: str | None) -> bool:
-    return content_type is None or "json" in content_type.lower()
