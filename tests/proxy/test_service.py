@@ -148,3 +148,15 @@ def test_bad_flags_are_one_line_errors(tmp_path: Path) -> None:
     url = run("proxy", "--legacy", "not a url", "--candidate", "http://127.0.0.1:2")
     assert url.returncode == 2
     assert "targets.legacy" in url.stderr
+    trust = run(
+        "proxy",
+        "--legacy",
+        "http://127.0.0.1:1",
+        "--candidate",
+        "http://127.0.0.1:2",
+        "--trust-forwarded",
+        "10.0.0.1/8",
+    )
+    assert trust.returncode == 2
+    assert trust.stderr.count("\n") == 1
+    assert "trust_forwarded" in trust.stderr

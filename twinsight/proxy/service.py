@@ -214,7 +214,8 @@ class _ClientErrors(logging.LoggerAdapter[logging.Logger]):
         if isinstance(error, HttpProcessingError):
             first = str(error.message).strip().splitlines()[0] if error.message else ""
             remote = args[0] if args else "?"
-            self.logger.info("refused a malformed request from %s: %s", remote, first)
+            level = min(level, logging.INFO)  # aiohttp logs some (TLS on this port) at debug
+            self.logger.log(level, "refused a malformed request from %s: %s", remote, first)
             return
         super().log(level, msg, *args, **kwargs)
 
