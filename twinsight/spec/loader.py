@@ -18,8 +18,15 @@ from pydantic import BaseModel, ValidationError
 
 from twinsight.errors import Location, Problem, SpecError
 from twinsight.spec.model import Spec
+from twinsight.spec.yamlsource import (
+    MAX_BYTES,
+    Source,
+    YamlProblem,
+    over_limit,
+    read_yaml,
+    too_large,
+)
 from twinsight.spec.yamlsource import Path as DataPath
-from twinsight.spec.yamlsource import Source, YamlProblem, read_yaml
 
 __all__ = ["load_spec", "parse_spec"]
 
@@ -43,11 +50,15 @@ def load_spec(path: str | Path) -> Spec:
     """Read and validate the spec file at `path`."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open(encoding="utf-8") as stream:
+            # One character past the limit is enough to refuse: never read a huge file whole.
+            text = stream.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise SpecError([Problem(Location(str(path)), "no such file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([Problem(Location(str(path)), f"cannot read: {exc}")]) from None
+    if over_limit(text):
+        raise SpecError([too_large(str(path))])
     return parse_spec(text, str(path))
 
 

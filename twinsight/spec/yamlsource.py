@@ -2,10 +2,16 @@
 
 Spec errors must point at `file:line:col`, so the loader keeps a position for every
 mapping key and every value, addressed by the same path tuples pydantic reports.
+
+Whatever the text, reading it is bounded: the text is refused past `MAX_BYTES`, and
+aliases (`*name`) may add at most `MAX_ALIAS_VALUES` values when they are written out.
+ruamel builds an alias as a reference to one shared object, so a few hundred bytes of
+nested aliases ("billion laughs") load instantly and only explode when converted here.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +25,12 @@ from twinsight.errors import Location, Problem
 
 Path = tuple[str | int, ...]
 MAX_DEPTH = 64
+# ruamel's round-trip parser reads ~50-90 KB/s here, and a 1 MiB file of short flow items
+# took 25 s and 640 MB to load: past this a spec is not hand-written and would only stall.
+MAX_BYTES = 1024 * 1024
+# Sharing a header block or a few lines among scenarios expands to hundreds of values;
+# 10,000 leaves room for that while a nine-level alias bomb (9^9 values) stops early.
+MAX_ALIAS_VALUES = 10_000
 
 
 class _TextTimestampConstructor(RoundTripConstructor):
@@ -59,20 +71,39 @@ class YamlProblem(Exception):
         super().__init__(str(problem))
 
 
+def too_large(filename: str) -> Problem:
+    """The problem of a file over `MAX_BYTES`."""
+    return Problem(
+        Location(filename),
+        f"over the {MAX_BYTES:,}-byte limit of a spec file, not read",
+        "a spec is written by hand: split it, or check that this is the spec",
+    )
+
+
+def over_limit(text: str) -> bool:
+    """Whether `text` is over `MAX_BYTES` once encoded as UTF-8."""
+    return len(text) * 4 > MAX_BYTES and len(text.encode(errors="replace")) > MAX_BYTES
+
+
 def read_yaml(text: str, filename: str) -> Source:
     """Parse `text` as one YAML document; raise YamlProblem with a location when it is not."""
+    if over_limit(text):
+        raise YamlProblem(too_large(filename))
     yaml = YAML(typ="rt")
     yaml.Constructor = _TextTimestampConstructor
     try:
-        node = yaml.load(text)
+        with warnings.catch_warnings():
+            # A reused anchor is legal YAML (the later one wins); do not print ruamel's note.
+            warnings.simplefilter("ignore")
+            node = yaml.load(text)
     except MarkedYAMLError as exc:
         raise YamlProblem(_marked_problem(exc, filename)) from exc
     except (YAMLError, ValueError, RecursionError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise YamlProblem(Problem(Location(filename, 1, 1), f"YAML error: {message}")) from exc
-    positions = Positions()
-    data = _plain(node, (), positions, filename, depth=0)
-    return Source(filename, data, positions, text.splitlines())
+    converter = _Converter(filename)
+    data = converter.value(node, (), Where((1, 1), (1, 1)), depth=0, alias=None)
+    return Source(filename, data, converter.positions, text.splitlines())
 
 
 def _marked_problem(exc: MarkedYAMLError, filename: str) -> Problem:
@@ -84,42 +115,97 @@ def _marked_problem(exc: MarkedYAMLError, filename: str) -> Problem:
     return Problem(Location(filename, line, column), f"YAML error: {what}")
 
 
-def _plain(node: Any, path: Path, positions: Positions, filename: str, depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        raise YamlProblem(
-            Problem(Location(filename, 1, 1), f"YAML nested deeper than {MAX_DEPTH} levels")
-        )
-    if isinstance(node, CommentedMap):
-        return _plain_map(node, path, positions, filename, depth)
-    if isinstance(node, CommentedSeq):
+@dataclass(frozen=True)
+class Where:
+    """1-based positions: where a value is written, and where it is used (an alias's)."""
+
+    written: tuple[int, int]
+    used: tuple[int, int]
+
+
+class _Converter:
+    """Round-trip nodes to plain data, recording positions and bounding alias expansion."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.positions = Positions()
+        self._seen: set[int] = set()  # containers converted once: seen again = an alias
+        self._open: set[int] = set()  # containers being converted: seen again = a cycle
+        self._alias_values = 0
+
+    def value(self, node: Any, path: Path, at: Where, depth: int, alias: Where | None) -> Any:
+        """Plain data for `node`; `at` says where it is written and where it is used (they
+        differ for an alias), `alias` where the alias being expanded is used, if any."""
+        if depth > MAX_DEPTH:
+            raise self._problem(at.written, f"YAML nested deeper than {MAX_DEPTH} levels")
+        if alias is not None:
+            self._alias_values += 1
+            if self._alias_values > MAX_ALIAS_VALUES:
+                raise self._problem(
+                    alias.used,
+                    f"aliases expand to more than {MAX_ALIAS_VALUES:,} values",
+                    "write the values out, or nest fewer aliases inside anchors",
+                )
+        if not isinstance(node, CommentedMap | CommentedSeq):
+            return _scalar(node)
+        if id(node) in self._open:
+            raise self._problem(at.used, "an alias refers to the value that contains it")
+        if id(node) in self._seen and alias is None:
+            alias = at
+        self._seen.add(id(node))
+        self._open.add(id(node))
+        try:
+            if isinstance(node, CommentedMap):
+                return self._map(node, path, at, depth, alias)
+            return self._seq(node, path, at, depth, alias)
+        finally:
+            self._open.discard(id(node))
+
+    def _seq(
+        self, node: CommentedSeq, path: Path, at: Where, depth: int, alias: Where | None
+    ) -> list[Any]:
         items = []
         for index, item in enumerate(node):
-            line, column = node.lc.item(index)
-            positions.values[(*path, index)] = (line + 1, column + 1)
-            items.append(_plain(item, (*path, index), positions, filename, depth + 1))
+            written = _position(node, index, "item")
+            self.positions.values[(*path, index)] = written
+            # An alias item reports where its anchor is; it is used where this list is.
+            used = at.used if id(item) in self._seen else written
+            items.append(self.value(item, (*path, index), Where(written, used), depth + 1, alias))
         return items
-    return _scalar(node)
 
-
-def _plain_map(
-    node: CommentedMap, path: Path, positions: Positions, filename: str, depth: int
-) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in node.items():
-        key_line, key_column = node.lc.key(key)
-        if not isinstance(key, str):
-            raise YamlProblem(
-                Problem(
-                    Location(filename, key_line + 1, key_column + 1),
-                    f"keys must be text, found {_scalar(key)!r}",
-                    "quote the key",
+    def _map(
+        self, node: CommentedMap, path: Path, at: Where, depth: int, alias: Where | None
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            key_at = _position(node, key, "key")
+            if not isinstance(key, str):
+                raise self._problem(
+                    key_at, f"keys must be text, found {_scalar(key)!r}", "quote the key"
                 )
-            )
-        value_line, value_column = node.lc.value(key)
-        positions.keys[(*path, key)] = (key_line + 1, key_column + 1)
-        positions.values[(*path, key)] = (value_line + 1, value_column + 1)
-        result[str(key)] = _plain(value, (*path, key), positions, filename, depth + 1)
-    return result
+            value_at = _position(node, key, "value")
+            self.positions.keys[(*path, key)] = key_at
+            self.positions.values[(*path, key)] = value_at
+            # A merged key (`<<: *x`) is written in the anchor, used where `<<` is.
+            used = key_at if key in (node.lc.data or ()) else at.used
+            where = Where(value_at, used)
+            result[str(key)] = self.value(value, (*path, key), where, depth + 1, alias)
+        return result
+
+    def _problem(self, at: tuple[int, int], message: str, hint: str = "") -> YamlProblem:
+        return YamlProblem(Problem(Location(self.filename, *at), message, hint))
+
+
+def _position(node: Any, key: Any, part: str) -> tuple[int, int]:
+    """1-based position of `key`'s `part` ("key", "value", "item") in `node`: its own, else
+    in the map merged in (`<<: *x`) that holds it, else where `node` itself starts."""
+    if key in (node.lc.data or ()):
+        line, column = getattr(node.lc, part)(key)
+        return (line + 1, column + 1)
+    for _, merged in getattr(node, "merge", []):
+        if isinstance(merged, CommentedMap) and key in merged:
+            return _position(merged, key, part)
+    return ((node.lc.line or 0) + 1, (node.lc.col or 0) + 1)
 
 
 def _scalar(node: Any) -> Any:
