@@ -235,7 +235,8 @@ class Replayer:
             run=self.options.run,
         )
         self._count(responses, pairs, any(redacted))
-        while self.writer.backlog >= self.writer.max_backlog:
+        while not self.writer.room_for(exchange):
+            self.writer.raise_if_stuck()
             await asyncio.sleep(0.01)  # a replay waits for the store rather than dropping
         self.writer.submit(exchange)
         return exchange

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,9 +121,7 @@ def import_captures(
                 if exchange.id in seen:
                     result.already_stored += 1
                     continue
-                while writer.backlog >= writer.max_backlog:
-                    time.sleep(writer.flush_interval / 10)
-                writer.submit(exchange)
+                writer.put(exchange)
                 result.stored += 1
     finally:
         writer.close()

@@ -6,6 +6,7 @@ use `open_store` for SQL views over a DuckDB file, a segment folder, or both.
 The tables and every column are described in README.md beside this file.
 """
 
+from twinsight.store.check import StoreCheck, check_store
 from twinsight.store.counters import CaptureCounters
 from twinsight.store.derived import (
     AnalysisState,
@@ -18,7 +19,7 @@ from twinsight.store.derived import (
     write_derived,
 )
 from twinsight.store.ids import new_id, stable_id
-from twinsight.store.info import StoreInfo, store_info
+from twinsight.store.info import StoreInfo, UncleanWriter, store_info
 from twinsight.store.reader import (
     earlier_verdicts,
     exchange_rows,
@@ -39,7 +40,15 @@ from twinsight.store.records import (
     Source,
 )
 from twinsight.store.redact import KEY_ENV, Redactor
-from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, StoreError, absorb_segments
+from twinsight.store.sinks import (
+    DuckDBSink,
+    SegmentSink,
+    Sink,
+    StoreError,
+    Written,
+    absorb_segments,
+    unreadable_store,
+)
 from twinsight.store.writer import StoreWriter, open_writer, writer_name
 
 __all__ = [
@@ -61,11 +70,15 @@ __all__ = [
     "SegmentSink",
     "Sink",
     "Source",
+    "StoreCheck",
     "StoreError",
     "StoreInfo",
     "StoreWriter",
+    "UncleanWriter",
+    "Written",
     "absorb_segments",
     "analysis_state",
+    "check_store",
     "derived_location",
     "earlier_counts",
     "earlier_differences",
@@ -79,6 +92,7 @@ __all__ = [
     "stable_id",
     "store_info",
     "targets",
+    "unreadable_store",
     "write_derived",
     "writer_name",
 ]

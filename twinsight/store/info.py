@@ -7,7 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["StoreInfo", "store_info"]
+from twinsight.store.counters import lost
+from twinsight.store.sinks import bodies_folder
+
+__all__ = ["StoreInfo", "UncleanWriter", "store_info"]
 
 # Rough endpoints for an overview: numeric, uuid, hex and long-token segments become {id}
 # (the shapes of twinsight.spec.looks_like_id, as far as RE2 without lookahead can say).
@@ -27,6 +30,15 @@ _FOLDED = _fold(_fold("path || '/'"))
 _ENDPOINT_SQL = f"method || ' ' || coalesce(nullif(rtrim({_FOLDED}, '/'), ''), '/')"
 
 
+@dataclass(frozen=True)
+class UncleanWriter:
+    """A capture process with no record of a clean shutdown (killed, crashed, or still on)."""
+
+    writer: str
+    last_flush: str
+    lost: int
+
+
 @dataclass
 class StoreInfo:
     """Counts and extent of a store."""
@@ -39,6 +51,9 @@ class StoreInfo:
     by_target: dict[str, dict[str, int]] = field(default_factory=dict)
     by_endpoint: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    lost: int = 0  # captured, never stored nor counted as dropped: see `counters.lost`
+    unclean: list[UncleanWriter] = field(default_factory=list)
+    unanswered: int = 0  # exchanges without any response: nothing to compare
 
 
 def store_info(
@@ -63,13 +78,34 @@ def store_info(
         f"SELECT {_ENDPOINT_SQL} AS endpoint, count(*) FROM exchanges "
         f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(endpoints)}",
     )
-    # Counters are cumulative per writer: the last row of each name per writer, summed.
-    info.counters = _pairs(
-        connection,
-        "SELECT name, sum(value) FROM (SELECT writer, name, arg_max(value, ts) AS value "
-        "FROM capture_counters GROUP BY 1, 2) GROUP BY 1 ORDER BY 1",
-    )
+    row = connection.execute(
+        "SELECT count(*) FROM exchanges WHERE id NOT IN (SELECT exchange_id FROM responses)"
+    ).fetchone()
+    info.unanswered = int(row[0]) if row else 0
+    _completeness(connection, info)
     return info
+
+
+def _completeness(connection: duckdb.DuckDBPyConnection, info: StoreInfo) -> None:
+    """Counters summed over writers, and what each writer's last counters say was lost."""
+    per_writer: dict[str, dict[str, int]] = {}
+    last_flush: dict[str, str] = {}
+    # Counters are cumulative per writer: the last row of each name per writer.
+    for writer, name, value, ts in connection.execute(
+        "SELECT writer, name, arg_max(value, ts), max(ts) FROM capture_counters "
+        "GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchall():
+        per_writer.setdefault(str(writer), {})[str(name)] = int(value)
+        last_flush[str(writer)] = max(last_flush.get(str(writer), ""), str(ts))
+    totals: dict[str, int] = {}
+    for writer, counts in per_writer.items():
+        for name, value in counts.items():
+            totals[name] = totals.get(name, 0) + value
+        missing = lost(counts)
+        info.lost += missing
+        if "closed" not in counts:
+            info.unclean.append(UncleanWriter(writer, last_flush[writer], missing))
+    info.counters = dict(sorted(totals.items()))
 
 
 def _pairs(connection: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
@@ -79,4 +115,5 @@ def _pairs(connection: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
 def _size(path: Path) -> int:
     if path.is_dir():
         return sum(f.stat().st_size for f in path.glob("*.parquet"))
-    return path.stat().st_size if path.exists() else 0
+    bodies = bodies_folder(path)
+    return (path.stat().st_size if path.exists() else 0) + (_size(bodies) if bodies.is_dir() else 0)

@@ -17,8 +17,8 @@ from typing import Any
 import duckdb
 
 from twinsight.store.derived import DERIVED_FILE
-from twinsight.store.schema import SCHEMA_VERSION, TABLES
-from twinsight.store.sinks import StoreError, connect
+from twinsight.store.schema import SCHEMA_VERSION, TABLES, Table
+from twinsight.store.sinks import BODY_COLUMNS, StoreError, bodies_folder, connect
 
 __all__ = [
     "READER_MEMORY_LIMIT",
@@ -26,6 +26,7 @@ __all__ = [
     "exchange_rows",
     "open_store",
     "request_lines",
+    "segment_sources",
     "targets",
 ]
 
@@ -47,27 +48,75 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
         config={"memory_limit": READER_MEMORY_LIMIT, "temp_directory": spill}
     )
     weakref.finalize(connection, shutil.rmtree, spill, True)
+    keyed: set[str] = set()
     if path is not None:
-        _attach(connection, path)
+        keyed = _attach(connection, path)
         for name in sources:
-            sources[name].append(f"SELECT * FROM stored.{name}")
+            sources[name].append(_file_source(name, bodies_folder(path)))
     if segments is not None:
-        if not segments.is_dir():
-            raise StoreError(f"{segments}: no such segment folder")
-        for name in sources:
-            files = sorted(str(f) for f in segments.glob(f"{name}-*.parquet"))
-            if files:
-                listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-                sources[name].append(
-                    f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
-                )
+        for name, source in segment_sources(segments, ordered=True).items():
+            sources[name].append(source)
     _earlier_analysis(connection, path, segments)
     for name, table in TABLES.items():
-        empty = f"SELECT {', '.join(f'NULL::{c.sql} AS {c.name}' for c in table.columns)} LIMIT 0"
-        # The typed empty branch gives every declared column, NULL in stores older than it.
-        union = " UNION ALL BY NAME ".join(f"({s})" for s in [empty, *sources[name]])
-        connection.execute(f"CREATE VIEW {name} AS {union}")
+        connection.execute(f"CREATE VIEW {name} AS {_view(table, sources[name], keyed)}")
     return connection
+
+
+_ORDER, _FILE = "twinsight_source", "twinsight_file"
+
+
+def _file_source(name: str, bodies: Path) -> str:
+    """A SELECT over table `name` of the attached file, large bodies joined back in."""
+    plain = f"SELECT 0 AS {_ORDER}, '' AS {_FILE}, * FROM stored.{name}"
+    files = sorted(str(f) for f in bodies.glob(f"{name}-*.parquet")) if name in BODY_COLUMNS else []
+    if not files:
+        return plain
+    column, key = BODY_COLUMNS[name]
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    on = " AND ".join(f"b.{k} = t.{k}" for k in key)
+    # A retried batch may have written a body twice: one per key.
+    side = (
+        f"SELECT {', '.join(key)}, any_value({column}) AS twinsight_body "
+        f"FROM read_parquet([{listed}]) GROUP BY ALL"
+    )
+    return (
+        f"SELECT 0 AS {_ORDER}, '' AS {_FILE}, t.* REPLACE "
+        f"(coalesce(b.twinsight_body, t.{column}) AS {column}) "
+        f"FROM stored.{name} t LEFT JOIN ({side}) b ON {on}"
+    )
+
+
+def segment_sources(segments: Path, *, ordered: bool = False) -> dict[str, str]:
+    """A SELECT over each table's segments in the folder, as written (copies included);
+    `ordered` adds the columns `open_store` orders copies by."""
+    if not segments.is_dir():
+        raise StoreError(f"{segments}: no such segment folder")
+    found = {}
+    for name in TABLES:
+        files = sorted(str(f) for f in segments.glob(f"{name}-*.parquet"))
+        if files:
+            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            order = f"1 AS {_ORDER}, filename AS {_FILE}, " if ordered else ""
+            found[name] = (
+                f"SELECT {order}* EXCLUDE (filename) "
+                f"FROM read_parquet([{listed}], union_by_name = true, filename = true)"
+            )
+    return found
+
+
+def _view(table: Table, sources: list[str], keyed: set[str]) -> str:
+    """One row per key of `table` over its sources: the file's copy first, then the
+    earliest segment's. A keyed file alone needs no deduplication."""
+    columns = ", ".join(f"NULL::{c.sql} AS {c.name}" for c in table.columns)
+    # The typed empty branch gives every declared column, NULL in stores older than it.
+    empty = f"SELECT 0 AS {_ORDER}, '' AS {_FILE}, {columns} LIMIT 0"
+    union = " UNION ALL BY NAME ".join(f"({s})" for s in [empty, *sources])
+    if len(sources) == 1 and table.name in keyed and "stored." in sources[0]:
+        return f"SELECT * EXCLUDE ({_ORDER}, {_FILE}) FROM ({union})"
+    return (
+        f"SELECT * EXCLUDE ({_ORDER}, {_FILE}) FROM ({union}) QUALIFY row_number() OVER "
+        f"(PARTITION BY {table.key_sql} ORDER BY {_ORDER}, {_FILE}) = 1"
+    )
 
 
 def _earlier_analysis(
@@ -120,7 +169,8 @@ def earlier_verdicts(connection: duckdb.DuckDBPyConnection) -> Iterator[tuple[An
         yield from rows
 
 
-def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    """Attach the file read-only as `stored`; the names of its keyed tables."""
     if not path.exists():
         raise StoreError(f"{path}: no such store file")
     connect(path, read_only=True).close()  # the clear error, if it cannot be opened
@@ -134,6 +184,13 @@ def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise StoreError(
             f"{path}: store schema version {found}; this twinsight reads up to {SCHEMA_VERSION}"
         )
+    return {
+        str(r[0])
+        for r in connection.execute(
+            "SELECT table_name FROM duckdb_constraints() "
+            "WHERE database_name = 'stored' AND constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+    }
 
 
 def _quote(path: Path) -> str:

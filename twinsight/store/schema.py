@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "Column", "Table"]
+__all__ = ["KEYED", "MIGRATIONS", "SCHEMA_VERSION", "TABLES", "Column", "Table"]
 
 _HEADERS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
 _HEADERS_SQL = "STRUCT(name VARCHAR, value VARCHAR)[]"
@@ -26,6 +26,7 @@ class Column:
 class Table:
     name: str
     columns: tuple[Column, ...]
+    key: tuple[str, ...]  # what makes a row itself: the store keeps one row per key
 
     def arrow_schema(self) -> pa.Schema:
         """The Arrow schema of a batch or Parquet segment of this table."""
@@ -37,7 +38,12 @@ class Table:
     def create_sql(self) -> str:
         """`CREATE TABLE` for DuckDB."""
         body = ", ".join(f"{c.name} {c.sql}" for c in self.columns)
-        return f"CREATE TABLE IF NOT EXISTS {self.name} ({body})"
+        return f"CREATE TABLE IF NOT EXISTS {self.name} ({body}, PRIMARY KEY ({self.key_sql}))"
+
+    @property
+    def key_sql(self) -> str:
+        """The key columns, comma-separated."""
+        return ", ".join(self.key)
 
 
 def _c(name: str, sql: str, arrow: pa.DataType) -> Column:
@@ -68,6 +74,7 @@ EXCHANGES = Table(
         _c("writer", "VARCHAR", pa.string()),
         _c("replay_run", "VARCHAR", pa.string()),
     ),
+    ("id",),
 )
 RESPONSES = Table(
     "responses",
@@ -85,6 +92,7 @@ RESPONSES = Table(
         _c("latency_ms", "DOUBLE", pa.float64()),
         _c("error", "VARCHAR", pa.string()),
     ),
+    ("exchange_id", "target"),
 )
 CORRELATIONS = Table(
     "correlations",
@@ -95,6 +103,7 @@ CORRELATIONS = Table(
         _c("legacy_value", "VARCHAR", pa.string()),
         _c("target_value", "VARCHAR", pa.string()),
     ),
+    ("exchange_id", "target", "location", "legacy_value"),
 )
 CAPTURE_COUNTERS = Table(
     "capture_counters",
@@ -104,13 +113,20 @@ CAPTURE_COUNTERS = Table(
         _c("name", "VARCHAR", pa.string()),
         _c("value", "BIGINT", pa.int64()),
     ),
+    ("writer", "name", "ts"),
 )
 TABLES = {t.name: t for t in (EXCHANGES, RESPONSES, CORRELATIONS, CAPTURE_COUNTERS)}
 
+KEYED = "keyed"
+"""The migration that gives every table its key; `sinks.migrate` runs it in Python, since it
+first removes the extra copies older stores may hold and reports how many."""
+
 # Each migration takes a store from version N-1 to N. Append, never edit. Version 1
-# creates the tables as declared now, so later ones use `ADD COLUMN IF NOT EXISTS`.
+# creates the tables as declared now (keys included), so later ones must hold on a store
+# that already has what they add: `ADD COLUMN IF NOT EXISTS`, keys added only when absent.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(table.create_sql() for table in TABLES.values()),
     ("ALTER TABLE exchanges ADD COLUMN IF NOT EXISTS replay_run VARCHAR",),
+    (KEYED,),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,39 +1,97 @@
-"""Where batches go: a DuckDB file (one writing process) or a folder of Parquet segments (many)."""
+"""Where batches go: a DuckDB file (one writing process) or a folder of Parquet segments (many).
+
+A batch is written all or nothing: one transaction in a DuckDB file, a set of files
+renamed into place in a segment folder. Rows are keyed (see `schema.Table.key`): a
+DuckDB file keeps the first copy of each key and counts the rest as duplicates, so a
+retried batch or a segment absorbed twice adds nothing.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from twinsight.errors import UserError
-from twinsight.store.schema import MIGRATIONS, SCHEMA_VERSION
+from twinsight.store.schema import KEYED, MIGRATIONS, SCHEMA_VERSION, TABLES
 
-__all__ = ["DuckDBSink", "SegmentSink", "Sink", "StoreError", "absorb_segments", "migrate"]
+__all__ = [
+    "DuckDBSink",
+    "SegmentSink",
+    "Sink",
+    "StoreError",
+    "Written",
+    "absorb_segments",
+    "bodies_folder",
+    "count_duplicates",
+    "migrate",
+    "unreadable_store",
+]
 
 
 WRITER_MEMORY_LIMIT = "128MB"
+"""DuckDB's buffer cache grows with the file (by default up to 80 % of RAM): a capture that
+runs for days only appends, so a small cache keeps its memory flat. It holds because large
+bodies stay out of the tables (LARGE_BODY) and batches are bounded in bytes (the writer)."""
+
+LARGE_BODY = 256 << 10
+"""Bodies longer than this are stored in Parquet files beside a DuckDB file (`FILE.bodies/`)
+rather than in its tables: a DuckDB checkpoint pins the large values of a row group all at
+once (measured: 600 answers of 1 MiB needed more than 244 MB), so large bodies in the
+tables made the writer's memory grow with the store until every write failed."""
+BODY_COLUMNS = {
+    "exchanges": ("request_body", ("id",)),
+    "responses": ("body", ("exchange_id", "target")),
+}
+_LOOKUP_CHUNK = 1000
 
 
 class StoreError(UserError):
     """The store cannot be opened or written: the message names the file and why."""
 
 
+@dataclass(frozen=True)
+class Written:
+    """What one batch added: new exchanges, and exchanges the store already held."""
+
+    exchanges: int = 0
+    duplicates: int = 0
+
+    def __add__(self, other: Written) -> Written:
+        return Written(self.exchanges + other.exchanges, self.duplicates + other.duplicates)
+
+
+CounterRows = Callable[[Written], pa.Table | None]
+"""Given what a batch adds, the capture counters to write in the same batch (or None)."""
+
+
 class Sink(Protocol):
     """Receives whole batches; a batch is written all or nothing."""
 
-    def write(self, tables: dict[str, pa.Table]) -> None: ...
+    def write(self, tables: dict[str, pa.Table], counters: CounterRows | None = None) -> Written:
+        """Write one batch; `counters` rows go in the same transaction."""
+        ...
 
-    def close(self) -> None: ...
+    def reopen(self) -> None:
+        """Start afresh after a failure that left the connection unusable."""
+        ...
+
+    def close(self) -> None:
+        """Make everything written durable and release the store."""
+        ...
 
 
-def migrate(connection: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Bring the store at `connection` to the current schema version."""
+def migrate(connection: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """Bring the store at `connection` to the current schema version; notes on what changed."""
     connection.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMPTZ)"
     )
@@ -44,12 +102,63 @@ def migrate(connection: duckdb.DuckDBPyConnection, name: str) -> None:
             f"{name}: store schema version {current} is newer than this twinsight's "
             f"({SCHEMA_VERSION}); upgrade twinsight"
         )
+    notes: list[str] = []
     for version in range(current + 1, SCHEMA_VERSION + 1):
         connection.execute("BEGIN")
         for statement in MIGRATIONS[version - 1]:
-            connection.execute(statement)
+            if statement == KEYED:
+                notes.extend(_add_keys(connection))
+            else:
+                connection.execute(statement)
         connection.execute("INSERT INTO schema_version VALUES (?, now())", [version])
         connection.execute("COMMIT")
+    return notes
+
+
+def count_duplicates(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
+    """Extra rows of `table` beyond one per key: (exact copies of another row, copies of a
+    key with other values)."""
+    key = TABLES[table].key_sql
+    row = connection.execute(
+        f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT * FROM {table})), "
+        f"count(*) - (SELECT count(*) FROM (SELECT DISTINCT {key} FROM {table})) FROM {table}"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]) - int(row[0])
+
+
+def _add_keys(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    keyed = {
+        str(row[0])
+        for row in connection.execute(
+            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+    }
+    notes = []
+    for name, table in TABLES.items():
+        if name in keyed:
+            continue
+        exact, differing = count_duplicates(connection, name)
+        if exact or differing:
+            notes.append(
+                f"{name}: removed {exact} exact duplicate row(s) and {differing} differing "
+                f"cop(ies) of a key (the first written kept)"
+            )
+        # Rebuilt rather than deduplicated in place: DuckDB checks a key added in the
+        # transaction that deleted the copies against the deleted rows too.
+        connection.execute(f"ALTER TABLE {name} RENAME TO {name}_unkeyed")
+        connection.execute(table.create_sql())
+        connection.execute(
+            f"INSERT INTO {name} BY NAME SELECT * FROM {name}_unkeyed WHERE rowid IN "
+            f"(SELECT min(rowid) FROM {name}_unkeyed GROUP BY {table.key_sql}) ORDER BY rowid"
+        )
+        connection.execute(f"DROP TABLE {name}_unkeyed")
+    return notes
+
+
+def bodies_folder(path: Path) -> Path:
+    """Where the large bodies of the DuckDB file at `path` are kept."""
+    return path.with_name(path.name + ".bodies")
 
 
 def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -68,42 +177,136 @@ def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 class DuckDBSink:
-    """Appends batches to a DuckDB file, one transaction per batch."""
+    """Appends batches to a DuckDB file, one transaction per batch, one row per key."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection = connect(path, read_only=False)
-        # DuckDB's buffer cache grows with the file (by default up to 80 % of RAM): a
-        # capture that runs for days only appends, so a small cache keeps its memory flat.
-        self._connection.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
-        migrate(self._connection, str(path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot create its folder: {exc.strerror}") from None
+        self._connection = self._open()
+        try:
+            self.notes = migrate(self._connection, str(path))
+        except duckdb.Error as exc:
+            self._connection.close()
+            raise StoreError(f"{path}: cannot migrate the store: {_first_line(exc)}") from None
 
-    def write(self, tables: dict[str, pa.Table]) -> None:
-        """Insert every table of the batch in one transaction."""
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        connection = connect(self.path, read_only=False)
+        connection.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
+        return connection
+
+    def reopen(self) -> None:
+        """Close the connection, whatever its state, and open the file again."""
+        with contextlib.suppress(duckdb.Error):
+            self._connection.close()
+        self._connection = self._open()
+
+    def write(self, tables: dict[str, pa.Table], counters: CounterRows | None = None) -> Written:
+        """Insert every table of the batch in one transaction, leaving out the exchanges the
+        file already holds (and repeats within the batch): they count as duplicates."""
         connection = self._connection
+        tables, written = self._fresh(tables)
+        tables = self._spill(tables)
         connection.execute("BEGIN")
         try:
             for name, table in tables.items():
-                connection.register("twinsight_batch", table)
-                connection.execute(f"INSERT INTO {name} BY NAME SELECT * FROM twinsight_batch")
-                connection.unregister("twinsight_batch")
+                self._insert(name, table)
+            extra = counters(written) if counters is not None else None
+            if extra is not None:
+                self._insert("capture_counters", extra)
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            _quietly(connection, "ROLLBACK")
             raise
+        return written
+
+    def _spill(self, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+        """Large bodies into a Parquet file beside the store, NULL in the tables.
+
+        Written before the transaction: if it fails the file matches no row, and a retry
+        writes the same bodies again (readers keep one per key)."""
+        out = dict(tables)
+        for name, (column, key) in BODY_COLUMNS.items():
+            table = tables.get(name)
+            if table is None or not table.num_rows:
+                continue
+            large = pc.fill_null(pc.greater(pc.binary_length(table[column]), LARGE_BODY), False)
+            if not pc.any(large).as_py():
+                continue
+            folder = bodies_folder(self.path)
+            folder.mkdir(exist_ok=True)
+            final = folder / f"{name}-{uuid.uuid4().hex}.parquet"
+            partial = folder / f".{final.name}.partial"
+            pq.write_table(table.filter(large).select([*key, column]), partial)
+            os.replace(partial, final)
+            kept = pc.if_else(large, pa.scalar(None, pa.binary()), table[column])
+            out[name] = table.set_column(table.schema.get_field_index(column), column, kept)
+        return out
+
+    def _fresh(self, tables: dict[str, pa.Table]) -> tuple[dict[str, pa.Table], Written]:
+        """The batch without rows of exchanges already stored or repeated in the batch.
+
+        Looked up by key rather than left to `INSERT OR IGNORE`, which holds a whole
+        batch in memory to check it: large bodies ran out of the writer's memory."""
+        if "exchanges" not in tables:
+            return tables, Written()
+        ids = tables["exchanges"].column("id").to_pylist()
+        held = self._held(ids)
+        kept: set[str] = set()
+        mask = []
+        for exchange_id in ids:
+            mask.append(exchange_id not in held and exchange_id not in kept)
+            kept.add(exchange_id)
+        kept -= held
+        fresh = {"exchanges": tables["exchanges"].filter(pa.array(mask, pa.bool_()))}
+        for name, table in tables.items():
+            if name != "exchanges":
+                fresh[name] = _first_per_key(table, TABLES[name].key, kept)
+        return fresh, Written(len(kept), len(ids) - len(kept))
+
+    def _held(self, ids: list[str]) -> set[str]:
+        held: set[str] = set()
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            # Literal lists let DuckDB look the keys up in the index instead of scanning.
+            listed = ", ".join(
+                "'" + i.replace("'", "''") + "'" for i in ids[start : start + _LOOKUP_CHUNK]
+            )
+            held.update(
+                str(row[0])
+                for row in self._connection.execute(
+                    f"SELECT id FROM exchanges WHERE id IN ({listed})"
+                ).fetchall()
+            )
+        return held
+
+    def _insert(self, name: str, table: pa.Table) -> None:
+        connection = self._connection
+        connection.register("twinsight_batch", table)
+        try:
+            # Counter rows are small and belong to no exchange: the key alone decides.
+            verb = "INSERT OR IGNORE" if name == "capture_counters" else "INSERT"
+            connection.execute(f"{verb} INTO {name} BY NAME SELECT * FROM twinsight_batch")
+        finally:
+            # Quietly: in an aborted transaction this fails too, hiding the first error.
+            with contextlib.suppress(duckdb.Error):
+                connection.unregister("twinsight_batch")
 
     def close(self) -> None:
         """Checkpoint and close the file."""
-        self._connection.execute("CHECKPOINT")
-        self._connection.close()
+        try:
+            self._connection.execute("CHECKPOINT")
+        finally:
+            self._connection.close()
 
 
 class SegmentSink:
     """Writes each batch as Parquet segments `TABLE-WRITER-SEQ.parquet` in a folder.
 
-    A segment appears under its final name only when complete (written aside,
-    then renamed), so readers and a hard kill never see half a file.
+    A batch appears only when complete: every file is written aside, then renamed into
+    place, exchanges last; a failure removes what the attempt wrote. Segments have no
+    keys: readers keep the first copy of a key (a retry that lost its cleanup to a crash).
     """
 
     def __init__(self, folder: Path, writer: str) -> None:
@@ -114,39 +317,105 @@ class SegmentSink:
             raise StoreError(f"{folder}: cannot create the segment folder: {exc}") from None
         self._seq = 0
 
-    def write(self, tables: dict[str, pa.Table]) -> None:
-        """Write one segment per non-empty table, exchanges last.
-
-        Readers start from exchanges, so a kill between two files leaves at most
-        responses without their exchange, never an exchange without responses.
-        """
+    def write(self, tables: dict[str, pa.Table], counters: CounterRows | None = None) -> Written:
+        """Write one segment per non-empty table; readers start from exchanges, so they are
+        renamed into place last."""
+        # Recreated if someone removed it mid-run: what was in it is gone, the rest is not.
+        self.folder.mkdir(parents=True, exist_ok=True)
+        exchanges = tables["exchanges"].num_rows if "exchanges" in tables else 0
+        written = Written(exchanges)
+        extra = counters(written) if counters is not None else None
+        batch = dict(tables)
+        if extra is not None:
+            batch["capture_counters"] = extra
         self._seq += 1
-        for name, table in sorted(tables.items(), key=lambda item: item[0] == "exchanges"):
-            final = self.folder / f"{name}-{self.writer}-{self._seq:06d}.parquet"
-            partial = self.folder / f".{final.name}.{uuid.uuid4().hex}.partial"
-            pq.write_table(table, partial, compression="zstd")
-            os.replace(partial, final)
+        placed: list[Path] = []
+        partials: list[tuple[Path, Path]] = []
+        try:
+            for name, table in sorted(batch.items(), key=lambda item: item[0] == "exchanges"):
+                final = self.folder / f"{name}-{self.writer}-{self._seq:06d}.parquet"
+                partial = self.folder / f".{final.name}.{uuid.uuid4().hex}.partial"
+                partials.append((partial, final))
+                pq.write_table(table, partial, compression="zstd")
+            for partial, final in partials:
+                os.replace(partial, final)
+                placed.append(final)
+        except BaseException:
+            for path in [p for p, _ in partials] + placed:
+                path.unlink(missing_ok=True)
+            raise
+        return written
+
+    def reopen(self) -> None:
+        """Nothing to reopen: each batch opens its own files."""
 
     def close(self) -> None:
         """Nothing to release: every segment is complete once written."""
 
 
-def absorb_segments(folder: Path, path: Path) -> int:
+def absorb_segments(folder: Path, path: Path) -> Written:
     """Append the segments in `folder` to the DuckDB file at `path`, one transaction per
-    written batch (a writer's exchanges, responses, correlations and counters of one
-    flush), and return the exchanges added. For work done by several processes at once,
-    which a DuckDB file cannot take directly."""
+    written batch (a writer's exchanges, responses, correlations and counters of one flush).
+    For work done by several processes at once, which a DuckDB file cannot take directly.
+    Keys the file already holds are skipped, so absorbing a folder twice adds nothing."""
     batches: dict[str, dict[str, Path]] = {}
     for file in sorted(folder.glob("*.parquet")):
         table, _, rest = file.stem.partition("-")
-        batches.setdefault(rest, {})[table] = file
+        if table in TABLES:
+            batches.setdefault(rest, {})[table] = file
     sink = DuckDBSink(path)
-    added = 0
+    total = Written()
     try:
         for files in batches.values():
-            tables = {name: pq.read_table(file) for name, file in files.items()}
-            sink.write(tables)
-            added += tables["exchanges"].num_rows if "exchanges" in tables else 0
+            tables = {name: _read_segment(file) for name, file in files.items()}
+            total += sink.write(tables)
     finally:
         sink.close()
-    return added
+    return total
+
+
+def _read_segment(file: Path) -> pa.Table:
+    try:
+        return pq.read_table(file)
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"{file}: cannot read the segment: {_first_line(exc)}") from None
+
+
+_UNREADABLE = ("corrupt", "checksum", "magic bytes", "parquet", "invalid metadata", "truncated")
+
+
+def unreadable_store(exc: BaseException) -> StoreError | None:
+    """A one-line StoreError when `exc` says a store's bytes are damaged; None otherwise
+    (then it is a bug, reported as one)."""
+    if not isinstance(exc, duckdb.Error | pa.ArrowException | OSError):
+        return None
+    text = _first_line(exc)
+    if isinstance(exc, duckdb.IOException | OSError) or any(
+        word in text.lower() for word in _UNREADABLE
+    ):
+        return StoreError(f"cannot read the store, it is damaged: {text}")
+    return None
+
+
+def _first_per_key(table: pa.Table, key: tuple[str, ...], exchanges: set[str]) -> pa.Table:
+    """Rows of `table` belonging to `exchanges`, the first of each key."""
+    seen: set[tuple[object, ...]] = set()
+    mask = []
+    columns = [table.column(name).to_pylist() for name in key]
+    for values in zip(*columns, strict=True):
+        row_key = tuple(values)
+        # Counter rows belong to no exchange; every other table starts its key with one.
+        mine = key[0] != "exchange_id" or values[0] in exchanges
+        mask.append(mine and row_key not in seen)
+        seen.add(row_key)
+    return table.filter(pa.array(mask, pa.bool_()))
+
+
+def _quietly(connection: duckdb.DuckDBPyConnection, statement: str) -> None:
+    """Run `statement`, ignoring a connection already unusable (the caller reports why)."""
+    with contextlib.suppress(duckdb.Error):
+        connection.execute(statement)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

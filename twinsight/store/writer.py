@@ -1,12 +1,18 @@
 """The background writer: the capture path hands over exchanges and never waits on storage.
 
-`submit` appends to an in-memory backlog and returns at once. A thread wakes
-every flush interval, turns the backlog into Arrow tables (decoding and
-redacting bodies on its way) and writes them as one batch. On `close` it writes
-whatever is left. A hard kill loses at most what was submitted since the last
-flush (one flush interval of traffic, and never more than `max_backlog`
-exchanges); a batch is one transaction or a set of renamed files, so the store
-is never left half-written.
+`submit` appends to an in-memory backlog and returns at once. A thread wakes every
+flush interval, turns the backlog into Arrow tables (decoding and redacting bodies on
+its way) and writes them in batches, each all or nothing and bounded in bytes, so a
+burst of large answers never needs more memory than one batch. The backlog is bounded
+in exchanges and in bytes; past either bound an exchange is dropped and counted.
+
+A write that fails is retried, never doubled (the store keeps one row per key). A batch
+that fails is halved until the exchange the store refuses is found; that one is retried
+at the next flushes and then dropped and counted (`dropped.store_error`). When nothing
+can be written (disk full, folder gone) the backlog waits, `failure` says why, and each
+condition is logged once. `close` never raises: what it could not write is counted as
+`dropped.store_unavailable`. A hard kill loses at most what was handed over since the
+last flush; the counters written with every batch let `store info` say how much.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from twinsight.store.counters import CaptureCounters
@@ -27,16 +35,26 @@ from twinsight.store.records import Exchange
 from twinsight.store.redact import Redactor
 from twinsight.store.rows import Batch
 from twinsight.store.schema import CAPTURE_COUNTERS
-from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, StoreError
+from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, StoreError, Written
 
-__all__ = ["StoreWriter", "open_writer", "writer_name"]
+__all__ = ["BATCH_BYTES", "POISON_ATTEMPTS", "StoreWriter", "open_writer", "writer_name"]
 
 log = logging.getLogger(__name__)
+
+BATCH_BYTES = 16 << 20
+"""Body bytes per batch: a transaction keeps its rows in memory until it commits."""
+BATCH_EXCHANGES = 20_000
+POISON_ATTEMPTS = 3
+"""Flushes at which an exchange the store refuses on its own is tried before it is dropped."""
 
 
 def writer_name() -> str:
     """A name for this capture process, unique among the writers of one segment folder."""
     return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(2).hex()}"
+
+
+def _size(exchange: Exchange) -> int:
+    return len(exchange.body.data) + sum(len(r.body.data) for r in exchange.responses)
 
 
 class StoreWriter:
@@ -51,20 +69,26 @@ class StoreWriter:
         max_body: int = 1 << 20,
         flush_interval: float = 1.0,
         max_backlog: int = 100_000,
+        max_backlog_bytes: int = 512 << 20,
         name: str | None = None,
     ) -> None:
         self.sink, self.redactor = sink, redactor
         self.counters = counters or CaptureCounters()
         self.max_body, self.flush_interval, self.max_backlog = max_body, flush_interval, max_backlog
+        self.max_backlog_bytes = max_backlog_bytes
         self.name = name or writer_name()
         self.last_flush = time.monotonic()
         self._written_counts: dict[str, int] = {}
         self._backlog: deque[Exchange] = deque()
+        self._backlog_bytes = 0
+        self._attempts: dict[str, int] = {}  # exchanges refused on their own, by id
+        self._lock = threading.Lock()  # the backlog's byte count, shared with submitters
         self._wake = threading.Event()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="twinsight-writer", daemon=True)
-        self._failure: BaseException | None = None
         self._failing: str | None = None
+        self._failures = 0
+        self._logged: set[str] = set()
 
     def start(self) -> StoreWriter:
         """Start the writer thread; returns self."""
@@ -83,60 +107,190 @@ class StoreWriter:
 
     def submit(self, exchange: Exchange) -> bool:
         """Queue `exchange` for writing; False (and counted as dropped) if the backlog is full."""
-        if len(self._backlog) >= self.max_backlog or self._closing:
+        size = _size(exchange)
+        with self._lock:
+            full = (
+                len(self._backlog) >= self.max_backlog
+                or (self._backlog and self._backlog_bytes + size > self.max_backlog_bytes)
+                or self._closing
+            )
+            if not full:
+                self._backlog.append(exchange)
+                self._backlog_bytes += size
+        if full:
             self.counters.add("dropped.store_backlog")
-            return False
-        self._backlog.append(exchange)
-        return True
+        return not full
+
+    def put(self, exchange: Exchange) -> None:
+        """Queue `exchange`, waiting for room (for importers, which may wait; capture may not)."""
+        while not self.room_for(exchange):
+            self.raise_if_stuck()
+            time.sleep(self.flush_interval / 10)
+        self.submit(exchange)
+
+    def room_for(self, exchange: Exchange) -> bool:
+        """Whether `submit` would take `exchange` now."""
+        return len(self._backlog) < self.max_backlog and (
+            not self._backlog or self._backlog_bytes + _size(exchange) <= self.max_backlog_bytes
+        )
+
+    def raise_if_stuck(self) -> None:
+        """Raise StoreError when the store keeps refusing writes (for producers that wait)."""
+        if self._failing is not None and self._failures > POISON_ATTEMPTS:
+            raise StoreError(f"cannot write the store: {self._failing}")
 
     def close(self) -> None:
-        """Write everything submitted so far and stop the thread."""
+        """Write everything submitted so far, then stop; what cannot be written is counted."""
         self._closing = True
         self._wake.set()
-        self._thread.join()
-        self.sink.close()
-        if self._failure is not None:
-            raise self._failure
+        if self._thread.ident is None:
+            self.flush()  # never started (tests, tools): the last flush happens here
+        else:
+            self._thread.join()
+        left = len(self._backlog)
+        if left:
+            self.counters.add("dropped.store_unavailable", left)
+            log.error("store: %d exchange(s) could not be written before closing", left)
+        self.counters.add("closed")
+        self._write_counters()
+        try:
+            self.sink.close()
+        except (OSError, duckdb.Error) as exc:
+            log.error("store: closing failed: %s", _first_line(exc))
 
     def _run(self) -> None:
         while True:
             self._wake.wait(self.flush_interval)
+            self._wake.clear()
             closing = self._closing
             try:
                 self.flush()
-            except Exception as exc:
-                # Keep capturing: the batch stays queued and the next flush tries again.
-                log.exception("store write failed; retrying at the next flush")
-                if closing:
-                    self._failure = exc
-                    return
+            except Exception:
+                log.exception("store writer: unexpected failure; retrying at the next flush")
             if closing:
                 return
 
     def flush(self) -> int:
-        """Write the backlog now (the writer thread calls this); returns exchanges written."""
-        taken = [self._backlog.popleft() for _ in range(len(self._backlog))]
-        if not taken and self.counters.snapshot() == self._written_counts:
+        """Write the backlog now (the writer thread calls this); returns exchanges stored."""
+        taken = self._take()
+        if not taken:
+            if self.counters.snapshot() != self._written_counts and self._write_counters():
+                self._recovered()
             self.last_flush = time.monotonic()
             return 0  # idle: no empty segment every second
-        batch = Batch(self.redactor, self.name, self.max_body)
-        for exchange in taken:
-            batch.add(exchange)
-        tables = batch.tables()
-        try:
-            self.counters.add("stored", len(taken))
-            counts = self.counters.snapshot()
-            tables[CAPTURE_COUNTERS.name] = self._counter_rows(counts)
-            self.sink.write(tables)
-        except BaseException:
-            self.counters.add("stored", -len(taken))
-            self._backlog.extendleft(reversed(taken))
-            raise
-        self._written_counts = counts
+        stored, retry = 0, []
+        for batch in _batches(taken):
+            written, refused = self._write(batch)
+            stored += written
+            retry.extend(refused)
+        if not retry:
+            self._recovered()
+        # When others went in, or the store takes a write of counters alone, it is these
+        # exchanges the store refuses, not the store that fails.
+        poison = bool(retry) and (stored > 0 or self._write_counters())
+        self._requeue(retry, poison=poison)
         self.last_flush = time.monotonic()
-        return len(taken)
+        return stored
 
-    def _counter_rows(self, counts: dict[str, int]) -> pa.Table:
+    def _take(self) -> list[Exchange]:
+        with self._lock:
+            taken = list(self._backlog)
+            self._backlog.clear()
+            self._backlog_bytes = 0
+        return taken
+
+    def _write(self, batch: list[Exchange]) -> tuple[int, list[Exchange]]:
+        """Write `batch`, halving it on failure; (exchanges stored, exchanges refused).
+
+        Tries at most about twice log2(len(batch)) writes: when the first half goes in not
+        at all and the second fails too, the store itself is failing, not an exchange."""
+        written = self._try(batch)
+        if written is not None:
+            return written, []
+        if len(batch) == 1:
+            return 0, batch
+        middle = len(batch) // 2
+        first, second = batch[:middle], batch[middle:]
+        stored, refused = self._write(first)
+        if not stored and len(refused) == len(first):
+            probe = self._try(second)
+            return (0, batch) if probe is None else (probe, refused)
+        more, rest = self._write(second)
+        return stored + more, refused + rest
+
+    def _try(self, batch: list[Exchange]) -> int | None:
+        """Exchanges stored, or None when the write failed (and was rolled back)."""
+        try:
+            return self._write_once(batch).exchanges
+        except Exception as exc:
+            self._failed(exc)
+            return None
+
+    def _write_once(self, batch: list[Exchange]) -> Written:
+        rows = Batch(self.redactor, self.name, self.max_body)
+        for exchange in batch:
+            rows.add(exchange)
+        written = self.sink.write(rows.tables(), self._counter_rows)
+        self.counters.add("stored", written.exchanges)
+        if written.duplicates:
+            self.counters.add("duplicate", written.duplicates)
+        for exchange in batch:
+            self._attempts.pop(exchange.id, None)
+        return written
+
+    def _requeue(self, refused: list[Exchange], *, poison: bool) -> None:
+        """Put refused exchanges back in front; when others went in (`poison`), the store
+        refuses these on their own: after POISON_ATTEMPTS flushes they are dropped."""
+        kept = []
+        for exchange in refused:
+            tries = self._attempts.get(exchange.id, 0) + (1 if poison else 0)
+            if tries >= POISON_ATTEMPTS:
+                self._attempts.pop(exchange.id, None)
+                self.counters.add("dropped.store_error")
+                log.error("store: exchange %s dropped: the store refused it", exchange.id)
+                continue
+            self._attempts[exchange.id] = tries
+            kept.append(exchange)
+        with self._lock:
+            self._backlog.extendleft(reversed(kept))
+            self._backlog_bytes += sum(_size(e) for e in kept)
+
+    def _failed(self, exc: BaseException) -> None:
+        reason = _first_line(exc)
+        self._failures += 1
+        if reason not in self._logged:  # once per condition until writes work again
+            self._logged.add(reason)
+            log.error("store: writing failed, capture continues in memory: %s", reason)
+        self._failing = reason
+        if isinstance(exc, duckdb.FatalException):
+            # DuckDB refuses every later statement on a connection after a fatal error (a
+            # failed write to a full disk): a fresh connection replays what was committed.
+            try:
+                self.sink.reopen()
+            except StoreError as again:
+                self._failing = str(again)
+
+    def _recovered(self) -> None:
+        if self._failing is not None:
+            log.warning("store: writing works again after %d failed attempt(s)", self._failures)
+        self._failing, self._failures = None, 0
+        self._logged.clear()
+
+    def _write_counters(self) -> bool:
+        """Write the counters alone; whether the store took them."""
+        try:
+            self.sink.write({}, self._counter_rows)
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        return True
+
+    def _counter_rows(self, written: Written) -> pa.Table:
+        counts = self.counters.snapshot()
+        counts["stored"] = counts.get("stored", 0) + written.exchanges
+        if written.duplicates:
+            counts["duplicate"] = counts.get("duplicate", 0) + written.duplicates
+        self._written_counts = counts
         now = datetime.now(UTC)
         columns = {
             "ts": [now] * len(counts),
@@ -145,6 +299,26 @@ class StoreWriter:
             "value": list(counts.values()),
         }
         return pa.table(columns, schema=CAPTURE_COUNTERS.arrow_schema())
+
+
+def _batches(exchanges: list[Exchange]) -> Iterator[list[Exchange]]:
+    """Consecutive runs of at most BATCH_EXCHANGES exchanges and (past one) BATCH_BYTES."""
+    batch: list[Exchange] = []
+    size = 0
+    for exchange in exchanges:
+        grown = size + _size(exchange)
+        if batch and (grown > BATCH_BYTES or len(batch) >= BATCH_EXCHANGES):
+            yield batch
+            batch, grown = [], _size(exchange)
+        batch.append(exchange)
+        size = grown
+    if batch:
+        yield batch
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def open_writer(
@@ -164,6 +338,8 @@ def open_writer(
         sink = SegmentSink(segments, name)
     elif path is not None:
         sink = DuckDBSink(path)
+        for note in sink.notes:
+            log.warning("%s: %s", path, note)
     else:
         raise StoreError("no store given: pass --store FILE or --segments DIR (or set [store])")
     writer = StoreWriter(
