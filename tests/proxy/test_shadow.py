@@ -258,3 +258,23 @@ async def test_a_large_answer_streams_to_the_client_however_large_max_body(
     assert running.rows(
         "SELECT target, octet_length(body), truncated FROM responses ORDER BY 1"
     ) == [("candidate", 2 << 20, False), ("legacy", 2 << 20, False)]
+
+
+async def test_a_mirrored_write_with_a_replica_is_stored_once(capture: Start) -> None:
+    # Both mirrors of a creating request wait for the (slower) legacy answer before they
+    # settle their ids; each then saw every answer in and handed the flight over: twice.
+    running = await capture(
+        mirror_writes=True,
+        upstreams={
+            "legacy": make_upstream("legacy", delay=0.2),
+            "replica": make_upstream("replica"),
+            "candidate": make_upstream("candidate"),
+        },
+    )
+    for i in range(5):
+        answer = await fetch(f"{running.url}/echo/{i}", method="POST", data=b'{"a": 1}')
+        assert answer[0] == 200
+    summary = await running.finish()
+    assert summary.counts["stored"] == 5
+    assert summary.counts.get("duplicate", 0) == 0
+    assert running.rows("SELECT count(*) FROM exchanges") == [(5,)]

@@ -77,6 +77,7 @@ class Flight:
         self.targets = targets
         self.answers: dict[str, Response] = {}
         self.pairs: list[Correlation] = []
+        self.handed_over = False
 
 
 class Fanout:
@@ -157,7 +158,10 @@ class Fanout:
             if book is not None and flight.learns:
                 legacy = await self._legacy_of(flight) if response.error is None else None
                 book.settle(request.id, legacy, response)  # also releases requests waiting
-            if len(flight.answers) == len(flight.targets):
+            # Checked after the awaits above: every mirror may have waited there, and only
+            # the first to see all answers in hands the flight over (once, not per mirror).
+            if len(flight.answers) == len(flight.targets) and not flight.handed_over:
+                flight.handed_over = True
                 await self._complete(flight)
 
     def _headers(self, request: Request, target: Target, length: int) -> CIMultiDict[str]:
