@@ -229,6 +229,7 @@ KILLED_WRITER = textwrap.dedent(
     sink = DuckDBSink(Path(sys.argv[1]))
     writer = StoreWriter(sink, redactor=Redactor(), flush_interval=0.05).start()
     while True:
+        writer.counters.add("sampled")
         writer.submit(exchange())
         if writer.counters["stored"] >= 200:
             print("stored", flush=True)
@@ -257,6 +258,28 @@ def test_kill_9_leaves_a_readable_store(tmp_path: Path) -> None:
     assert responses is not None
     assert exchanges[0] >= 200
     assert responses[0] == 2 * exchanges[0]  # whole batches only
+    # The loss is said, not silent: the writer left no clean shutdown, and its last
+    # counters tell how many it had taken and not stored (at most a flush interval's).
+    info = store_info(db, [path])
+    (unclean,) = info.unclean
+    assert unclean.lost == info.lost
+    assert info.counters["sampled"] - info.counters["stored"] == info.lost
+    assert info.lost < 200  # 0.05 s of submissions at ~2,000/s, with room for a slow CI
+
+
+def test_a_clean_shutdown_is_recorded_and_nothing_is_lost(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    counters = CaptureCounters()
+    writer = StoreWriter(DuckDBSink(path), redactor=Redactor(), counters=counters).start()
+    for _ in range(30):
+        counters.add("sampled")
+        writer.submit(exchange())
+    counters.add("sampled")
+    counters.add("dropped.queue_full")  # dropped on purpose: counted, so not lost
+    writer.close()
+    info = store_info(open_store(path), [path])
+    assert (info.exchanges, info.lost, info.unclean) == (30, 0, [])
+    assert info.counters["closed"] == 1
 
 
 def test_a_store_from_a_newer_twinsight_is_refused(tmp_path: Path) -> None:
