@@ -219,3 +219,21 @@ async def test_the_proxy_still_serves_after_hostile_clients(capture: Start) -> N
         await send(running.url, request, wait=2)
     raw = await send(running.url, b"GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert raw.status == 200
+
+
+async def test_a_chunked_body_sent_in_pieces_arrives_whole(capture: Start) -> None:
+    running = await capture(mirror_writes=True)
+    host, port = running.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for piece in (b"hello ", b"chunked ", b"world"):
+        writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        await writer.drain()
+        await asyncio.sleep(0.05)
+    writer.write(b"0\r\n\r\n")
+    raw = await collect(reader, wait=0.5)  # keep-alive: the answer, then silence
+    writer.close()
+    assert raw.status == 200
+    await running.finish()
+    assert [s["body"] for s in running.seen("legacy")] == [b"hello chunked world"]
+    assert [s["body"] for s in running.seen("candidate")] == [b"hello chunked world"]

@@ -82,13 +82,13 @@ class Intake:
         """The whole request body; None (counted) if the client paused past the client timeout."""
         if not request.body_exists:
             return b""
-        chunks: list[bytes] = []
+        content, chunks = request.content, []
         try:
-            while True:
-                async with asyncio.timeout(self.client_timeout):
-                    chunk = await request.content.readany()
+            while not content.at_eof():
+                chunk = content.read_nowait()  # what has arrived: no timer (~13 µs) for it
                 if not chunk:
-                    break
+                    async with asyncio.timeout(self.client_timeout):
+                        chunk = await content.readany()
                 chunks.append(chunk)
         except TimeoutError:
             self.counters.add("refused.slow_body")
