@@ -1,0 +1,469 @@
+"""The store under faults: a stop or a kill mid-load, a full disk, a lost folder, a held lock,
+large answers. The client path never suffers, and what capture could not keep is counted.
+
+Each test runs `twinsight proxy` as a process on loopback. The store's own counters
+(`capture_counters`, one cumulative row per name and flush) are the account checked:
+served, stored, dropped, and `store_info`'s `lost` (neither stored nor dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from twinsight.store import open_store, store_info
+
+from .faulty import FaultyServer, faulty_server
+from .harness import ProxyProcess, proxy_process, toml_value
+from .load import Load, drive
+from .phases import first_traceback
+from .table import FaultTable, row
+
+REQUESTS, CONCURRENCY = 500, 20
+SIGNAL_AFTER = 200  # legacy requests read before the signal: the load is still going
+FLUSH_INTERVAL_S = 0.05  # what the harness configures
+MIB = 1 << 20
+LARGE = 50 * MIB
+MID = 200 << 10  # under the 256 KiB kept inside the DuckDB file
+FILE_LIMIT = 3 * MIB  # RLIMIT_FSIZE: a fresh store and the baseline fit, 40 MID answers do not
+RSS_BOUND_MIB = 1200
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def writer_counts(store: Path, segments: Path | None = None) -> dict[str, dict[str, int]]:
+    """Each writer's last counters in the store: {writer: {name: value}}."""
+    with closing(open_store(store, segments)) as db:
+        rows = db.execute(
+            "SELECT writer, name, arg_max(value, ts) FROM capture_counters GROUP BY 1, 2"
+        ).fetchall()
+    counts: dict[str, dict[str, int]] = {}
+    for writer, name, value in rows:
+        counts.setdefault(str(writer), {})[str(name)] = int(value)
+    return counts
+
+
+def exchanges(store: Path | None, segments: Path | None = None, prefix: str = "/") -> int:
+    """Exchanges stored whose path starts with `prefix`."""
+    with closing(open_store(store, segments)) as db:
+        found = db.execute(
+            "SELECT count(*) FROM exchanges WHERE starts_with(path, ?)", [prefix]
+        ).fetchone()
+    return int(found[0]) if found else 0
+
+
+def dropped_in(counts: dict[str, int]) -> int:
+    """Every `dropped.*` counter of one writer."""
+    return sum(v for k, v in counts.items() if k.startswith("dropped."))
+
+
+def summary_line(log: str) -> str:
+    """The proxy's last line at shutdown ('' when it printed none)."""
+    lines = [line for line in log.splitlines() if line.startswith("twinsight proxy: served")]
+    return lines[-1] if lines else ""
+
+
+async def health(proxy: ProxyProcess) -> tuple[int, dict[str, object]]:
+    """The admin `/health`: status code and JSON body."""
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+        session.get(f"{proxy.admin}/health") as answer,
+    ):
+        return answer.status, json.loads(await answer.text())
+
+
+async def after_reads(server: FaultyServer, count: int, within: float = 20.0) -> None:
+    """Return once `server` has read `count` requests."""
+    deadline = time.monotonic() + within
+    while server.requests < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+
+
+@asynccontextmanager
+async def answer_server() -> AsyncIterator[str]:
+    """A target answering /big/* with 1 MiB, /mid/* with 200 KiB, /large with 50 MB, else JSON."""
+    big, large = os.urandom(MIB), os.urandom(LARGE)  # incompressible: real bytes on disk
+    mid = os.urandom(MID)
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path.startswith("/big/"):
+            return web.Response(body=big, content_type="application/octet-stream")
+        if request.path.startswith("/mid/"):
+            return web.Response(body=mid, content_type="application/octet-stream")
+        if request.path == "/large":
+            return web.Response(body=large, content_type="application/octet-stream")
+        return web.json_response({"ok": True, "path": request.path})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def _limit_file_size(limit: int) -> None:
+    """In the child: files stop growing at `limit` bytes, with EFBIG rather than a signal."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+@asynccontextmanager
+async def launch(
+    folder: Path,
+    legacy: str,
+    candidate: str,
+    store: dict[str, object],
+    *,
+    file_limit: int | None = None,
+    **capture: object,
+) -> AsyncIterator[ProxyProcess]:
+    """`twinsight proxy` as `proxy_process` runs it, with any [store] and a file-size limit."""
+    log, config = folder / "proxy.log", folder / "twinsight.toml"
+    stores = "".join(f"{k} = {toml_value(v)}\n" for k, v in store.items())
+    settings = "".join(f"{k} = {toml_value(v)}\n" for k, v in capture.items())
+    config.write_text(
+        f"[targets]\nlegacy = {toml_value(legacy)}\ncandidate = {toml_value(candidate)}\n\n"
+        f"[store]\n{stores}flush_interval_s = {FLUSH_INTERVAL_S}\n\n[capture]\n{settings}"
+    )
+    limit = None if file_limit is None else (lambda: _limit_file_size(file_limit))
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "twinsight", "proxy", "--config", str(config)],
+            *["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
+            stdout=sink,
+            stderr=sink,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=limit,
+        )
+    try:
+        url, admin = await _ready(process, log)
+        where = Path(str(store.get("path") or store.get("segments")))
+        yield ProxyProcess(process, url, admin, where, log)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _ready(process: asyncio.subprocess.Process, log: Path) -> tuple[str, str]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if "listening on" in line:
+                words = line.split()
+                return words[4].rstrip(","), words[-1]
+        if process.returncode is not None:
+            break
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the proxy did not start:\n{log.read_text(errors='replace')}")
+
+
+async def signalled_under_load(
+    tmp_path: Path, signum: signal.Signals
+) -> tuple[Load, float, int, str, Path]:
+    """Drive the load, send `signum` after SIGNAL_AFTER legacy reads, let in-flight finish.
+
+    (client load, seconds from the start to the signal, exit code, log, store)."""
+    async with (
+        faulty_server("ok") as legacy,
+        faulty_server("ok") as candidate,
+        proxy_process(tmp_path, legacy.url, candidate.url, shutdown_grace_s=5.0) as proxy,
+    ):
+        started = time.monotonic()
+
+        async def signal_mid_load() -> tuple[float, int]:
+            await after_reads(legacy, SIGNAL_AFTER)
+            assert legacy.requests < REQUESTS, "the load ended before the signal"
+            proxy.process.send_signal(signum)
+            elapsed = time.monotonic() - started
+            return elapsed, await asyncio.wait_for(proxy.process.wait(), 30)
+
+        client, (elapsed, code) = await asyncio.gather(
+            drive(proxy.url, "/load", REQUESTS, concurrency=CONCURRENCY), signal_mid_load()
+        )
+    return client, elapsed, code, proxy.output(), proxy.store
+
+
+# -- 1, 2: stop and kill mid-load ------------------------------------------------------------
+
+
+async def test_sigterm_under_load_stores_every_served_exchange(
+    tmp_path: Path, fault_table: FaultTable
+) -> None:
+    client, _, code, log, store = await signalled_under_load(tmp_path, signal.SIGTERM)
+    (counts,) = writer_counts(store).values()
+    stored = exchanges(store)
+    fault_table.add(
+        row(
+            "SIGTERM mid-load (store)",
+            latencies_ms=client.latencies_ms,
+            success_pct=client.success(),
+            baseline_ms=None,
+            captured=stored,
+            dropped=dropped_in(counts),
+            served=counts.get("served", 0),
+            note=f"{client.statuses.count(200)} of {REQUESTS} answered before the stop",
+        )
+    )
+    assert code == 0, log
+    assert "Traceback" not in log, first_traceback(log)
+    assert summary_line(log), log
+    assert counts.get("served", 0) == stored >= client.statuses.count(200) >= SIGNAL_AFTER - 1
+    assert counts.get("closed") == 1, counts
+    info = store_info(open_store(store), [store])
+    assert (info.lost, info.unclean) == (0, [])
+
+
+async def test_sigkill_under_load_loses_at_most_one_flush(
+    tmp_path: Path, fault_table: FaultTable
+) -> None:
+    client, elapsed, code, _, store = await signalled_under_load(tmp_path, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    (writer, counts), *others = writer_counts(store).items()
+    assert not others
+    info = store_info(open_store(store), [store])
+    stored, served = exchanges(store), counts.get("served", 0)
+    fault_table.add(
+        row(
+            "SIGKILL mid-load (store)",
+            latencies_ms=client.latencies_ms,
+            success_pct=client.success(),
+            baseline_ms=None,
+            captured=stored,
+            dropped=dropped_in(counts),
+            served=served,
+            note=f"store_info lost {info.lost}; counters at the last flush",
+        )
+    )
+    assert [u.writer for u in info.unclean] == [writer]
+    own = counts["sampled"] - counts["stored"] - counts.get("duplicate", 0) - dropped_in(counts)
+    assert info.lost == info.unclean[0].lost == max(0, own)
+    # What was handed over in about one flush (plus the mirror in flight) is all a kill loses.
+    rate = served / max(elapsed, 0.1)
+    assert info.lost <= rate * 1.0 + CONCURRENCY, (info.lost, rate)
+    shown = subprocess.run(
+        [sys.executable, "-m", "twinsight", "store", "info", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "Traceback" not in shown.stdout + shown.stderr
+    assert "no clean shutdown recorded for writer" in shown.stdout + shown.stderr
+
+
+# -- 3: a full disk, a lost segment folder -----------------------------------------------------
+
+
+async def test_a_full_disk_never_reaches_the_client_and_is_counted(
+    tmp_path: Path, fault_table: FaultTable
+) -> None:
+    store = tmp_path / "capture.duckdb"
+    async with (
+        answer_server() as legacy,
+        answer_server() as candidate,
+        launch(tmp_path, legacy, candidate, {"path": str(store)}, file_limit=FILE_LIMIT) as proxy,
+    ):
+        baseline = await drive(proxy.url, "/baseline", 200, concurrency=8)
+        await proxy.settle()
+        # Bodies under 256 KiB stay in the DuckDB file (RLIMIT_FSIZE is per file).
+        full = await drive(proxy.url, "/mid", 40, concurrency=8)
+        state: tuple[int, dict[str, object]] = (200, {})
+        deadline = time.monotonic() + 10
+        while state[0] != 503 and time.monotonic() < deadline:
+            state = await health(proxy)
+            await asyncio.sleep(0.05)
+        faulty = await drive(proxy.url, "/fault", 200, concurrency=8)
+        served = int((await proxy.metrics())["twinsight_served_total"])
+        code = await proxy.stop()
+        log = proxy.output()
+    line = summary_line(log)
+    dropped = int(line.split("dropped ")[1].split(",")[0]) if line else 0
+    fault_table.add(
+        row(
+            "disk full (RLIMIT_FSIZE 3 MiB)",
+            latencies_ms=faulty.latencies_ms,
+            success_pct=faulty.success(),
+            baseline_ms=baseline.latencies_ms,
+            captured=exchanges(store),
+            dropped=dropped,
+            served=served,
+            note=f"/health {state[0]} {state[1].get('reason', '')}"[:80],
+        )
+    )
+    assert full.success() == baseline.success() == faulty.success() == 100.0
+    assert state[0] == 503, state
+    assert state[1].get("status") == "failing", state
+    assert state[1].get("reason"), state
+    assert code == 0, log
+    assert "Traceback" not in log, first_traceback(log)
+    assert line, log
+    assert dropped > 0, line
+
+
+async def test_a_removed_segment_folder_is_recreated_and_capture_goes_on(
+    tmp_path: Path, fault_table: FaultTable
+) -> None:
+    segments = tmp_path / "segments"
+    async with (
+        faulty_server("ok") as legacy,
+        faulty_server("ok") as candidate,
+        launch(tmp_path, legacy.url, candidate.url, {"segments": str(segments)}) as proxy,
+    ):
+        baseline = await drive(proxy.url, "/before", 100, concurrency=8)
+        await proxy.settle()
+        shutil.rmtree(segments)
+        faulty = await drive(proxy.url, "/after", 100, concurrency=8)
+        counts = await proxy.settle()
+        code = await proxy.stop()
+        log = proxy.output()
+    after = exchanges(None, segments, "/after/")
+    fault_table.add(
+        row(
+            "segment folder removed mid-run",
+            latencies_ms=faulty.latencies_ms,
+            success_pct=faulty.success(),
+            baseline_ms=baseline.latencies_ms,
+            captured=after,
+            dropped=0,
+            served=100,
+            note=f"dropped (all reasons) {sum(v for k, v in counts.items() if 'dropped' in k)}",
+        )
+    )
+    assert faulty.success() == 100.0
+    assert segments.is_dir()
+    assert after == 100, after
+    assert code == 0, log
+    assert "Traceback" not in log, first_traceback(log)
+
+
+# -- 4: a store held by another process --------------------------------------------------
+
+
+def test_a_store_locked_by_another_process_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.duckdb"
+    holding = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+        "print('held', flush=True); time.sleep(60)"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", holding, str(locked)], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "held"
+            ran = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "twinsight",
+                    "proxy",
+                    "--store",
+                    str(locked),
+                    "--legacy",
+                    "http://127.0.0.1:9",
+                    "--candidate",
+                    "http://127.0.0.1:9",
+                    "--listen",
+                    "127.0.0.1:0",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            holder.kill()
+    said = (ran.stdout + ran.stderr).strip()
+    assert ran.returncode == 2, said
+    assert "Traceback" not in said
+    assert len(said.splitlines()) == 1, said
+    assert "locked.duckdb" in said, said
+    assert "another process holds it" in said, said
+
+
+# -- 5: large answers with the default store -----------------------------------------------
+
+
+async def test_large_answers_are_all_stored(tmp_path: Path, fault_table: FaultTable) -> None:
+    async with (
+        answer_server() as legacy,
+        answer_server() as candidate,
+        proxy_process(tmp_path, legacy, candidate) as proxy,
+    ):
+        big = await drive(proxy.url, "/big", 60, concurrency=20)
+        small = await drive(proxy.url, "/small", 300, concurrency=20)
+        counts = await proxy.settle()
+        rss = proxy.peak_rss_mib()
+        code = await proxy.stop()
+        log = proxy.output()
+    stored = exchanges(proxy.store)
+    fault_table.add(
+        row(
+            "60 x 1 MiB answers, then 300 small",
+            latencies_ms=big.latencies_ms + small.latencies_ms,
+            success_pct=(big.success() * 60 + small.success() * 300) / 360,
+            baseline_ms=small.latencies_ms,
+            captured=stored,
+            dropped=int(sum(v for k, v in counts.items() if k.startswith("twinsight_dropped"))),
+            served=int(counts["twinsight_served_total"]),
+            note=f"peak RSS {rss:.0f} MiB",
+        )
+    )
+    assert big.success() == small.success() == 100.0
+    assert stored == 360, stored
+    assert code == 0, log
+    assert "Traceback" not in log, first_traceback(log)
+
+
+async def test_a_50_mb_answer_is_stored_within_bounded_memory(
+    tmp_path: Path, fault_table: FaultTable
+) -> None:
+    async with (
+        answer_server() as legacy,
+        answer_server() as candidate,
+        proxy_process(tmp_path, legacy, candidate, max_body=100 * MIB) as proxy,
+    ):
+        large = await drive(proxy.url, "/large", 1, concurrency=1, timeout=60)
+        small = await drive(proxy.url, "/small", 300, concurrency=20)
+        counts = await proxy.settle()
+        rss = proxy.peak_rss_mib()
+        code = await proxy.stop()
+        log = proxy.output()
+    stored = exchanges(proxy.store)
+    fault_table.add(
+        row(
+            "one 50 MB answer (max_body 100 MiB), then 300 small",
+            latencies_ms=large.latencies_ms + small.latencies_ms,
+            success_pct=(large.success() + small.success() * 300) / 301,
+            baseline_ms=small.latencies_ms,
+            captured=stored,
+            dropped=int(sum(v for k, v in counts.items() if k.startswith("twinsight_dropped"))),
+            served=int(counts["twinsight_served_total"]),
+            note=f"peak RSS {rss:.0f} MiB",
+        )
+    )
+    assert large.success() == small.success() == 100.0
+    assert stored == 301, stored
+    assert rss < RSS_BOUND_MIB, rss
+    assert code == 0, log
+    assert "Traceback" not in log, first_traceback(log)
