@@ -469,3 +469,14 @@ def test_a_body_cut_after_decoding_is_scanned_as_cut() -> None:
     out = stored_body(Body.of(data, 1 << 20), (("Content-Encoding", "gzip"),), 40)
     assert hidden(out, "hunter")
     assert out.startswith(b'{"pad": "xxxxxxxx", "password": "<redac')
+
+
+def test_a_bug_in_redaction_withholds_the_body(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object) -> bytes:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(Redactor, "_body", broken)
+    assert redactor().redact_body(b'{"password": "p"}', JSON) == WITHHELD
+    assert "redaction failed" in caplog.text

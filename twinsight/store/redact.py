@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -42,6 +43,8 @@ __all__ = [
     "canonical",
     "luhn",
 ]
+
+log = logging.getLogger(__name__)
 
 KEY_ENV = "TWINSIGHT_REDACTION_KEY"
 WITHHELD = b""
@@ -377,6 +380,9 @@ class Redactor:
         try:
             return self._body(data, content_type, truncated, 0)
         except _Withhold:
+            return WITHHELD
+        except Exception:  # a bug here must neither leak the body nor stop the writer
+            log.exception("redaction failed: body withheld (content type %s)", content_type)
             return WITHHELD
 
     def _body(self, data: bytes, content_type: str | None, truncated: bool, depth: int) -> bytes:
