@@ -26,6 +26,7 @@ from twinsight.store import open_store
 __all__ = [
     "Capture",
     "ProxyProcess",
+    "idle",
     "parse_metrics",
     "proxy_process",
     "read_capture",
@@ -34,6 +35,14 @@ __all__ = [
 
 _READY_S = 30.0
 _STOP_S = 30.0
+
+
+def idle(counts: dict[str, float]) -> bool:
+    """Whether the metrics show no mirror in flight and nothing waiting for the writer."""
+    return (
+        counts.get("twinsight_mirrors_in_flight") == 0
+        and counts.get("twinsight_store_queue_depth") == 0
+    )
 
 
 def parse_metrics(text: str) -> dict[str, float]:
@@ -66,15 +75,14 @@ class ProxyProcess:
             return parse_metrics(await answer.text())
 
     async def settle(self, within: float = 20.0) -> dict[str, float]:
-        """Wait until no mirror is in flight and the writer's queue is empty; the counters then."""
+        """Wait until no mirror is in flight and the writer's queue is empty; the counters then.
+
+        Gives up after `within` seconds (a failing store may never drain): check `idle`.
+        """
         deadline = time.monotonic() + within
         while True:
             counts = await self.metrics()
-            idle = (
-                counts.get("twinsight_mirrors_in_flight") == 0
-                and counts.get("twinsight_store_queue_depth") == 0
-            )
-            if idle or time.monotonic() > deadline:
+            if idle(counts) or time.monotonic() > deadline:
                 return counts
             await asyncio.sleep(0.05)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .faulty import Fault, FaultyServer, faulty_server
-from .harness import Capture, ProxyProcess, proxy_process, read_capture
+from .harness import Capture, ProxyProcess, idle, proxy_process, read_capture
 from .load import Load, drive
 from .table import FaultTable, Row, row
 
@@ -112,6 +112,7 @@ async def run_fault(
 ) -> Run:
     """Baseline then faults, again while `fair` says no; the row is in the table before asserts."""
     settings = {"shutdown_grace_s": 5.0, **capture}
+    within = _settle_within(settings)
     done: list[Attempt] = []
     async with (
         faulty_server("ok", delay=delay) as legacy,
@@ -119,10 +120,10 @@ async def run_fault(
         proxy_process(folder, legacy.url, candidate.url, **settings) as proxy,
     ):
         await drive(proxy.url, "/warmup", 20, concurrency=plan.concurrency)
-        await proxy.settle()
+        await proxy.settle(within)
         rss_before = proxy.peak_rss_mib()
         while len(done) < attempts:
-            done.append(await _attempt(proxy, legacy, candidate, plan, len(done) + 1))
+            done.append(await _attempt(proxy, legacy, candidate, plan, len(done) + 1, within))
             if fair(_row(label, plan, done[-1])):
                 break
         rss_peak = proxy.peak_rss_mib()
@@ -135,19 +136,36 @@ async def run_fault(
     return Run(done, fault_row, proxy.store, rss_before, rss_peak, log, exit_code)
 
 
+def _settle_within(settings: dict[str, object]) -> float:
+    """Long enough for every flight to end: both timeouts, then room for a loaded machine."""
+    timeouts = (settings.get("mirror_timeout_s", 5.0), settings.get("legacy_timeout_s", 5.0))
+    return 2 * max(float(t) for t in timeouts if isinstance(t, int | float)) + 10
+
+
+async def _settled(proxy: ProxyProcess, within: float) -> dict[str, float]:
+    counts = await proxy.settle(within)
+    assert idle(counts), f"still busy after {within:.0f} s: {counts}"
+    return counts
+
+
 async def _attempt(
-    proxy: ProxyProcess, legacy: FaultyServer, candidate: FaultyServer, plan: Plan, number: int
+    proxy: ProxyProcess,
+    legacy: FaultyServer,
+    candidate: FaultyServer,
+    plan: Plan,
+    number: int,
+    within: float,
 ) -> Attempt:
     await legacy.heal()
     await candidate.heal()
     baseline = await drive(
         proxy.url, f"/baseline-{number}", plan.requests, concurrency=plan.concurrency
     )
-    before = await proxy.settle()
+    before = await _settled(proxy, within)
     await legacy.misbehave(plan.legacy, every=plan.every)
     await candidate.misbehave(plan.candidate, every=plan.every)
     faulty = await drive(proxy.url, f"/fault-{number}", plan.requests, concurrency=plan.concurrency)
-    after = await proxy.settle()
+    after = await _settled(proxy, within)
     served = int(after["twinsight_served_total"] - before["twinsight_served_total"])
     return Attempt(number, baseline, faulty, served, dropped(after) - dropped(before))
 
