@@ -480,3 +480,11 @@ def test_a_bug_in_redaction_withholds_the_body(
     monkeypatch.setattr(Redactor, "_body", broken)
     assert redactor().redact_body(b'{"password": "p"}', JSON) == WITHHELD
     assert "redaction failed" in caplog.text
+
+
+def test_correlated_identifiers_with_secret_names_are_hidden() -> None:
+    r = redactor()
+    assert r.redact_identifier("body.items[*].session_id", "s-1").startswith("<redacted:")
+    assert r.redact_identifier("query.token", "t-1").startswith("<redacted:")
+    assert r.redact_identifier("body.task_id", "42") == "42"
+    assert r.redact_identifier("path", "42") == "42"

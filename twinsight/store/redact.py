@@ -351,6 +351,15 @@ class Redactor:
                 changed = True
         return b"".join(pieces) if changed else data
 
+    def redact_identifier(self, location: str, value: str) -> str:
+        """The identifier seen at `location` (`query.NAME`, `body.PATH`), hidden if a secret."""
+        kind, _, name = location.partition(".")
+        if (kind == "query" and name in self.query_params) or (
+            kind == "body" and (name in self.body_fields or name in self.path_names)
+        ):
+            return self._hide_str(value)
+        return self._cards_str(value) if self.cards else value
+
     # ------------------------------------------------------------ card numbers
 
     def _cards_str(self, text: str, *, tail: bool = False) -> str:

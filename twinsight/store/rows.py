@@ -59,8 +59,9 @@ class Batch:
                 exchange_id=exchange.id,
                 target=pair.target,
                 location=pair.location,
-                legacy_value=pair.legacy_value,
-                target_value=pair.target_value,
+                # An id-like field can be a credential too (`session_id` in a login answer).
+                legacy_value=self.redactor.redact_identifier(pair.location, pair.legacy_value),
+                target_value=self.redactor.redact_identifier(pair.location, pair.target_value),
             )
 
     def _response(self, exchange_id: str, response: Response) -> None:
