@@ -38,6 +38,7 @@ FLUSH_INTERVAL_S = 0.05  # what the harness configures
 MIB = 1 << 20
 LARGE = 50 * MIB
 MID = 200 << 10  # under the 256 KiB kept inside the DuckDB file
+REFUSED = "dropped: the store refused it"  # the writer's log line for dropped.store_error
 FILE_LIMIT = 3 * MIB  # RLIMIT_FSIZE: a fresh store and the baseline fit, 40 MID answers do not
 RSS_BOUND_MIB = 1200
 
@@ -69,6 +70,20 @@ def exchanges(store: Path | None, segments: Path | None = None, prefix: str = "/
 def dropped_in(counts: dict[str, int]) -> int:
     """Every `dropped.*` counter of one writer."""
     return sum(v for k, v in counts.items() if k.startswith("dropped."))
+
+
+def drop_reasons(metrics: dict[str, float]) -> dict[str, int]:
+    """{reason: count} of the proxy's non-zero `twinsight_dropped_total` metrics."""
+    return {
+        name.split('reason="')[1].split('"')[0]: int(value)
+        for name, value in metrics.items()
+        if name.startswith("twinsight_dropped_total{") and 'reason="' in name and value
+    }
+
+
+def first_line_with(log: str, text: str) -> str:
+    """The first line of `log` holding `text`."""
+    return next((line for line in log.splitlines() if text in line), "")
 
 
 def summary_line(log: str) -> str:
@@ -294,10 +309,11 @@ async def test_a_full_disk_never_reaches_the_client_and_is_counted(
             state = await health(proxy)
             await asyncio.sleep(0.05)
         faulty = await drive(proxy.url, "/fault", 200, concurrency=8)
-        served = int((await proxy.metrics())["twinsight_served_total"])
+        before_stop = await proxy.metrics()
+        served = int(before_stop["twinsight_served_total"])
         code = await proxy.stop()
         log = proxy.output()
-    line = summary_line(log)
+    line, captured = summary_line(log), exchanges(store)
     dropped = int(line.split("dropped ")[1].split(",")[0]) if line else 0
     fault_table.add(
         row(
@@ -305,10 +321,10 @@ async def test_a_full_disk_never_reaches_the_client_and_is_counted(
             latencies_ms=faulty.latencies_ms,
             success_pct=faulty.success(),
             baseline_ms=baseline.latencies_ms,
-            captured=exchanges(store),
+            captured=captured,
             dropped=dropped,
             served=served,
-            note=f"/health {state[0]} {state[1].get('reason', '')}"[:80],
+            note=f"/health {state[0]}; {log.count(REFUSED)} dropped as store_error",
         )
     )
     assert full.success() == baseline.success() == faulty.success() == 100.0
@@ -319,6 +335,12 @@ async def test_a_full_disk_never_reaches_the_client_and_is_counted(
     assert "Traceback" not in log, first_traceback(log)
     assert line, log
     assert dropped > 0, line
+    assert f"stored {captured}," in line, (captured, line)
+    # The disk was full, no exchange was at fault: none dropped as refused by the store
+    # (dropped.store_error), while the disk was full nor at close.
+    reasons = drop_reasons(before_stop)
+    assert reasons.keys() <= {"store_backlog", "store_unavailable"}, reasons
+    assert REFUSED not in log, first_line_with(log, REFUSED)
 
 
 async def test_a_removed_segment_folder_is_recreated_and_capture_goes_on(
