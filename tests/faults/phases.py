@@ -7,7 +7,8 @@ slowest of 200 requests: one stall of a noisy neighbour hits every request in
 flight at once. So when `fair` rejects a pair (typically a p99 bound), the
 servers heal and the pair is measured again, up to `attempts` times; a real
 coupling of the client to a fault shows in every attempt. Every attempt's
-exchanges must be kept; the table shows the last attempt.
+exchanges must be kept; the table shows the last attempt, and how much the
+proxy's peak resident memory grew from before the first fault to the end.
 """
 
 from __future__ import annotations
@@ -131,7 +132,10 @@ async def run_fault(
         log = proxy.output()
     for attempt in done:
         attempt.capture = read_capture(proxy.store, f"/fault-{attempt.number}")
-    note = f"attempt {len(done)} of {attempts}" if len(done) > 1 else ""
+    notes = [f"peak RSS +{rss_peak - rss_before:.0f} MiB"]
+    if len(done) > 1:
+        notes.append(f"attempt {len(done)} of {attempts}")
+    note = ", ".join(notes)
     fault_row = table.add(_row(label, plan, done[-1], note))
     return Run(done, fault_row, proxy.store, rss_before, rss_peak, log, exit_code)
 
