@@ -384,7 +384,8 @@ def test_large_answers_do_not_stop_the_store(
 
 
 class Refusing(DuckDBSink):
-    """Refuses any batch holding one given exchange, or every batch while `down`."""
+    """Refuses any batch holding one given exchange (as DuckDB refuses bad data), or every
+    batch while `down` (as a full disk does)."""
 
     def __init__(self, path: Path, poison: str = "") -> None:
         super().__init__(path)
@@ -393,8 +394,10 @@ class Refusing(DuckDBSink):
     def write(self, tables: dict[str, pa.Table], counters: CounterRows | None = None) -> Written:
         self.calls += 1
         ids = tables["exchanges"].column("id").to_pylist() if "exchanges" in tables else []
-        if self.down or self.poison in ids:
+        if self.down:
             raise OSError("injected: refused")
+        if self.poison in ids:
+            raise duckdb.ConversionException("injected: refused")
         return super().write(tables, counters)
 
 
@@ -416,6 +419,7 @@ def test_an_exchange_the_store_refuses_is_dropped_after_retries_and_counted(
     assert writer.backlog == 0
     writer.close()
     assert raw_counts(tmp_path / "s.duckdb") == (63, 126)
+    assert writer.failure is None
     info = store_info(open_store(tmp_path / "s.duckdb"), [])
     assert info.counters["dropped.store_error"] == 1
     assert sum("refused" in r.message for r in caplog.records if r.levelname == "ERROR") <= 3

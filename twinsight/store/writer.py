@@ -89,6 +89,7 @@ class StoreWriter:
         self._failing: str | None = None
         self._failures = 0
         self._logged: set[str] = set()
+        self._storage_failed = False  # this flush met a failure of the storage itself
 
     def start(self) -> StoreWriter:
         """Start the writer thread; returns self."""
@@ -179,6 +180,7 @@ class StoreWriter:
             self.last_flush = time.monotonic()
             return 0  # idle: no empty segment every second
         stored, retry = 0, []
+        self._storage_failed = False
         for batch in _batches(taken):
             written, refused = self._write(batch)
             stored += written
@@ -186,8 +188,9 @@ class StoreWriter:
         if not retry:
             self._recovered()
         # When others went in, or the store takes a write of counters alone, it is these
-        # exchanges the store refuses, not the store that fails.
-        poison = bool(retry) and (stored > 0 or self._write_counters())
+        # exchanges the store refuses, not the store that fails; unless the failure was
+        # the storage's own (a nearly full disk still takes small writes, not large ones).
+        poison = bool(retry) and not self._storage_failed and (stored > 0 or self._write_counters())
         self._requeue(retry, poison=poison)
         self.last_flush = time.monotonic()
         return stored
@@ -258,6 +261,7 @@ class StoreWriter:
     def _failed(self, exc: BaseException) -> None:
         reason = _first_line(exc)
         self._failures += 1
+        self._storage_failed |= _storage_failure(exc, reason)
         if reason not in self._logged:  # once per condition until writes work again
             self._logged.add(reason)
             log.error("store: writing failed, capture continues in memory: %s", reason)
@@ -314,6 +318,16 @@ def _batches(exchanges: list[Exchange]) -> Iterator[list[Exchange]]:
         size = grown
     if batch:
         yield batch
+
+
+_STORAGE_WORDS = ("no space", "file too large", "could not write", "i/o error", "read-only")
+
+
+def _storage_failure(exc: BaseException, reason: str) -> bool:
+    """Whether `exc` is the storage failing (disk, file system), not the data written."""
+    return isinstance(exc, OSError | duckdb.IOException | duckdb.FatalException) or any(
+        word in reason.lower() for word in _STORAGE_WORDS
+    )
 
 
 def _first_line(exc: BaseException) -> str:
