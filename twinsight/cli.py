@@ -176,6 +176,51 @@ def store_info_command(
         _print_counts(f"target {target}", outcomes)
     _print_counts("by endpoint", info.by_endpoint)
     _print_counts("capture counters", info.counters)
+    if info.unanswered:
+        out.print(
+            f"[yellow]{info.unanswered} exchange(s) without any answer[/]: nothing to compare"
+        )
+    if info.lost:
+        out.print(f"[red]lost {info.lost}[/]: captured, then neither stored nor counted as dropped")
+    for writer in info.unclean:
+        out.print(
+            f"[yellow]no clean shutdown recorded[/] for writer {escape(writer.writer)} "
+            f"(killed, crashed or still running): last flush {writer.last_flush}, "
+            f"{writer.lost} captured exchange(s) not stored by then"
+        )
+
+
+@store_app.command("check")
+def store_check_command(
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Remove extra copies and key the tables (a DuckDB file)."),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Find duplicates, orphans and unkeyed tables; exit 1 when any is left.
+
+    Example: twinsight store check --store run.duckdb --repair
+    """
+    from twinsight.store import check_store
+
+    settings = load_config(config)
+    if store is None and segments is None:
+        store, segments = settings.store.locations()
+    report = check_store(store, None if store else segments, repair=repair)
+    for note in report.repaired:
+        out.print(f"[green]repaired[/] {escape(note)}")
+    problems = report.problems
+    for line in problems:
+        out.print(f"[yellow]found[/] {escape(line)}")
+    if problems:
+        hint = "" if repair else " (--repair removes duplicates)"
+        raise CheckFailed(f"{report.where}: {len(problems)} problem(s){hint}")
+    out.print(
+        f"[green]ok[/] {escape(report.where)}: one row per key, every answer has its exchange"
+    )
 
 
 def _print_counts(title: str, counts: dict[str, int]) -> None:
@@ -230,6 +275,15 @@ CorrelateOption = Annotated[
     typer.Option(
         "--correlate/--no-correlate",
         help="Rewrite legacy ids into each target's own.",
+        show_default=False,
+    ),
+]
+TrustOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--trust-forwarded",
+        metavar="CIDR_OR_IP",
+        help="A peer whose X-Forwarded-* are believed (repeatable); see README.",
         show_default=False,
     ),
 ]
@@ -294,6 +348,7 @@ def proxy(
     mirror_writes: WritesOption = None,
     shadow_host_suffix: SuffixOption = None,
     correlate: CorrelateOption = None,
+    trust_forwarded: TrustOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Serve clients from the legacy and mirror their requests to the candidate, recording both.
@@ -314,6 +369,7 @@ def proxy(
             mirror_writes,
             shadow_host_suffix,
             correlate,
+            trust_forwarded,
         ),
     )
     _run_capture("proxy", settings, listen, admin)
@@ -339,6 +395,7 @@ def sink(
     mirror_queue: MirrorQueueOption = None,
     mirror_writes: WritesOption = None,
     correlate: CorrelateOption = None,
+    trust_forwarded: TrustOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Take requests mirrored by nginx, Envoy or Istio and fan them out to every target.
@@ -352,7 +409,14 @@ def sink(
         store,
         segments,
         _capture_flags(
-            sample, max_body, mirror_timeout, mirror_queue, mirror_writes, None, correlate
+            sample,
+            max_body,
+            mirror_timeout,
+            mirror_queue,
+            mirror_writes,
+            None,
+            correlate,
+            trust_forwarded,
         ),
     )
     _run_capture("sink", settings, listen, admin)
@@ -366,6 +430,7 @@ def _capture_flags(
     mirror_writes: bool | None,
     suffix: bool | None,
     correlate: bool | None,
+    trust_forwarded: list[str] | None,
 ) -> dict[str, object]:
     return {
         "sample": sample,
@@ -375,6 +440,7 @@ def _capture_flags(
         "mirror_writes": mirror_writes,
         "shadow_host_suffix": suffix,
         "correlate": correlate,
+        "trust_forwarded": trust_forwarded or None,
     }
 
 
@@ -756,7 +822,13 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         err.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(exc.exit_code)
-    except Exception:
+    except Exception as exc:
+        from twinsight.store import unreadable_store
+
+        damaged = unreadable_store(exc)
+        if damaged is not None and "--debug" not in args:
+            err.print(f"[red]error:[/] {escape(str(damaged))}")
+            sys.exit(damaged.exit_code)
         traceback.print_exc()
         err.print("[red]internal error:[/] a bug in twinsight; please report it with the traceback")
         sys.exit(3)

@@ -11,7 +11,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    IPvAnyNetwork,
+    ValidationError,
+    field_validator,
+)
 
 from twinsight.errors import ConfigError, Location, Problem
 from twinsight.store import Redactor
@@ -57,19 +65,27 @@ class StoreSettings(_Section):
 class RedactionSettings(_Section):
     """Secrets replaced before anything is written (forwarded traffic is never altered)."""
 
-    headers: tuple[str, ...] = Field(default=(), description="extra header names to redact")
+    defaults: bool = Field(
+        default=True,
+        description="redact the built-in secret headers, query parameters, body fields and "
+        "card numbers (false: only Authorization, Proxy-Authorization, Cookie, Set-Cookie "
+        "and the lists below)",
+    )
+    headers: tuple[str, ...] = Field(default=(), description="more header names to redact")
     body_fields: tuple[str, ...] = Field(
-        default=(), description="JSON paths to redact, e.g. user.password"
+        default=(),
+        description="more body fields to redact: a name (any depth; JSON, form, multipart, XML) "
+        "or a dotted JSON path from the top, e.g. user.password",
     )
-    query_params: tuple[str, ...] = Field(
-        default=("access_token", "api_key", "apikey", "client_secret", "password"),
-        description="query parameters to redact",
-    )
+    query_params: tuple[str, ...] = Field(default=(), description="more query parameters to redact")
 
     def redactor(self) -> Redactor:
         """The redactor these settings describe (its key comes from the environment)."""
         return Redactor(
-            headers=self.headers, body_fields=self.body_fields, query_params=self.query_params
+            headers=self.headers,
+            body_fields=self.body_fields,
+            query_params=self.query_params,
+            defaults=self.defaults,
         )
 
 
@@ -105,6 +121,17 @@ class CaptureSettings(_Section):
     )
     shutdown_grace_s: float = Field(
         default=5.0, ge=0, description="wait for in-flight mirrors at shutdown"
+    )
+    trust_forwarded: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="peers (addresses or CIDR networks) whose X-Forwarded-* are believed; "
+        "the proxy replaces those of anyone else, the sink trusts its peer unless this is set",
+    )
+    client_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="close a client connection that takes longer to send a request head, "
+        "or pauses longer while sending a body",
     )
 
 

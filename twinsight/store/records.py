@@ -33,8 +33,9 @@ Headers = tuple[tuple[str, str], ...]
 Source = Literal["proxy", "sink", "import", "replay", "explore", "load"]
 SOURCES: tuple[Source, ...] = ("proxy", "sink", "import", "replay", "explore", "load")
 
-ErrorKind = Literal["timeout", "refused", "reset", "cancelled", "protocol"]
-"""Why a target gave no (complete) answer: `cancelled` means still in flight at shutdown."""
+ErrorKind = Literal["timeout", "refused", "reset", "cancelled", "protocol", "unsent"]
+"""Why a target gave no (complete) answer: `cancelled` means still in flight at shutdown,
+`unsent` queued past the timeout without getting a connection (never sent)."""
 
 
 @dataclass(frozen=True, slots=True)
