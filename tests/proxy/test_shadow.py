@@ -278,3 +278,16 @@ async def test_a_mirrored_write_with_a_replica_is_stored_once(capture: Start) ->
     assert summary.counts["stored"] == 5
     assert summary.counts.get("duplicate", 0) == 0
     assert running.rows("SELECT count(*) FROM exchanges") == [(5,)]
+
+
+async def test_a_legacy_slower_than_its_timeout_gives_504_in_time(capture: Start) -> None:
+    running = await capture(
+        upstreams={"legacy": make_upstream("legacy", delay=2.0), "candidate": make_upstream("c")},
+        legacy_timeout_s=0.3,
+    )
+    started = time.perf_counter()
+    status, _, body = await fetch(running.url + "/echo")
+    assert (status, body) == (504, b"twinsight: the legacy did not answer in time\n")
+    assert time.perf_counter() - started < 1.5
+    await running.finish()
+    assert running.rows("SELECT error FROM responses WHERE target = 'legacy'") == [("timeout",)]

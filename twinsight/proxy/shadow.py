@@ -93,7 +93,7 @@ class ShadowProxy:
                 allow_redirects=False,
             )
         except _UPSTREAM_ERRORS as error:
-            return _failed(error, started), _bad_gateway()
+            return _gateway_error(_failed(error, started))
         async with upstream:
             length = upstream.content_length
             if length is not None and length <= READ_WHOLE_MAX:
@@ -111,7 +111,7 @@ class ShadowProxy:
         try:
             data = await upstream.read()
         except _UPSTREAM_ERRORS as error:
-            return _failed(error, started), _bad_gateway()
+            return _gateway_error(_failed(error, started))
         headers = end_to_end(upstream.headers)
         legacy = self._legacy(upstream, headers, data, started)
         if flight is not None:
@@ -191,8 +191,13 @@ def _failed(error: BaseException, started: float) -> Response:
     return Response(PRIMARY_TARGET, latency_ms=_ms(started), error=error_kind(error))
 
 
-def _bad_gateway() -> web.Response:
-    return web.Response(status=502, text="twinsight: the legacy did not answer\n")
+def _gateway_error(failed: Response) -> tuple[Response, web.Response]:
+    """502 Bad Gateway, or 504 Gateway Timeout when the legacy was slower than its timeout."""
+    if failed.error == "timeout":
+        return failed, web.Response(
+            status=504, text="twinsight: the legacy did not answer in time\n"
+        )
+    return failed, web.Response(status=502, text="twinsight: the legacy did not answer\n")
 
 
 def _ms(started: float) -> float:
