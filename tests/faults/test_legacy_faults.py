@@ -91,10 +91,6 @@ async def test_a_legacy_resetting_mid_body_gives_a_502(
     assert_kept(run, "reset")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: shadow.py _forward answers 502 for a legacy timeout; a gateway timeout is 504",
-)
 @pytest.mark.parametrize(
     ("label", "fault"),
     [
