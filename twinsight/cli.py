@@ -230,6 +230,8 @@ def _print_counts(title: str, counts: dict[str, int]) -> None:
 
 # ---------------------------------------------------------------- capture
 
+_CLUSTERS_SHOWN = 10
+
 UrlOption = Annotated[str | None, typer.Option(show_default=False)]
 TargetOption = Annotated[
     list[str] | None,
@@ -513,14 +515,24 @@ def analyze(
         )
     for classification, count in analysis.counts.items():
         report.print(f"  {classification:<16} {count}")
+    if analysis.unanswered:
+        report.print(
+            f"[yellow]{analysis.unanswered} exchange(s) not compared[/]: no target answered "
+            "them (twinsight store info counts them too)"
+        )
     if analysis.coverage:
         report.print("scenarios (exchanges, and how many passed every checked line):")
         for run in analysis.coverage:
             report.print(f"  {escape(run.line())}")
-    for found in analysis.clusters[:10]:
+    for found in analysis.clusters[:_CLUSTERS_SHOWN]:
         report.print(f"- {escape(found.description)}")
         for hypothesis in found.hypotheses[:2]:
             report.print(f"    likely: {escape(hypothesis)}")
+    if len(analysis.clusters) > _CLUSTERS_SHOWN:
+        report.print(
+            f"... and {len(analysis.clusters) - _CLUSTERS_SHOWN} more cluster(s) "
+            "(table clusters in the store)"
+        )
     if analysis.volatile:
         report.print(
             "values that differ in every exchange on both sides (ids, times, tokens): "

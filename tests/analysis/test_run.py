@@ -233,3 +233,18 @@ def test_json_lines_of_an_incremental_run_equal_those_of_a_full_one(tmp_path: Pa
     assert len(lines) == 42
     assert sorted(lines) == sorted(full.getvalue().splitlines())
     assert any(orjson.loads(line)["differences"] for line in lines)
+
+
+def test_analysis_and_store_info_count_the_same_exchanges(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from twinsight.store import open_store, store_info
+
+    same = {"legacy": {"a": 1}, "candidate": {"a": 1}}
+    items = [get_item(i, same) for i in range(3)]
+    unanswered = replace(get_item(9, same), responses=())
+    write(tmp_path / "s.duckdb", [*items, items[0], unanswered])  # one sent twice
+    info = store_info(open_store(tmp_path / "s.duckdb"), [])
+    analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    assert (info.exchanges, info.unanswered) == (4, 1)
+    assert (sum(analysis.counts.values()), analysis.unanswered) == (3, 1)

@@ -34,6 +34,7 @@ from twinsight.store import (
     request_lines,
     scenario_counts,
     targets,
+    unanswered,
     write_derived,
 )
 
@@ -171,6 +172,8 @@ class Analysis:
     clusters: list[Cluster] = field(default_factory=list)
     analysed: int = 0
     """Classifications made by this run (the rest were an earlier run's, kept)."""
+    unanswered: int = 0
+    """Exchanges in the store no target answered: not compared, not classified."""
 
     def tables(self) -> dict[str, pa.Table | Path]:
         """`classifications`, `differences`, `checks` and `clusters`: Arrow tables, or Parquet
@@ -471,12 +474,14 @@ def analyse_store(
             fingerprint, incremental, noisy = _judge_store(
                 connection, judge, config, earlier, collector, json_out
             )
+            left_out = unanswered(connection)
         finally:
             connection.close()
         if incremental:
             collector.seed(earlier_differences(derived), earlier_counts(derived))
         analysis = collector.finish(propose_volatile=not noisy)
         analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
+        analysis.unanswered = left_out
         appended = frozenset({"classifications", "differences", "checks"})
         write_derived(
             derived,

@@ -26,6 +26,7 @@ from twinsight.store.reader import (
     open_store,
     request_lines,
     targets,
+    unanswered,
 )
 from twinsight.store.records import (
     PRIMARY_TARGET,
@@ -92,6 +93,7 @@ __all__ = [
     "stable_id",
     "store_info",
     "targets",
+    "unanswered",
     "unreadable_store",
     "write_derived",
     "writer_name",

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from twinsight.store.counters import lost
+from twinsight.store.reader import unanswered
 from twinsight.store.sinks import bodies_folder
 
 __all__ = ["StoreInfo", "UncleanWriter", "store_info"]
@@ -78,10 +79,7 @@ def store_info(
         f"SELECT {_ENDPOINT_SQL} AS endpoint, count(*) FROM exchanges "
         f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(endpoints)}",
     )
-    row = connection.execute(
-        "SELECT count(*) FROM exchanges WHERE id NOT IN (SELECT exchange_id FROM responses)"
-    ).fetchone()
-    info.unanswered = int(row[0]) if row else 0
+    info.unanswered = unanswered(connection)
     _completeness(connection, info)
     return info
 

@@ -28,6 +28,7 @@ __all__ = [
     "request_lines",
     "segment_sources",
     "targets",
+    "unanswered",
 ]
 
 READER_MEMORY_LIMIT = "512MB"
@@ -249,6 +250,14 @@ def request_lines(connection: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, 
     cursor = connection.execute("SELECT method, path FROM exchanges")
     while rows := cursor.fetchmany(10_000):
         yield from rows
+
+
+def unanswered(connection: duckdb.DuckDBPyConnection) -> int:
+    """Exchanges no target answered: stored, but with nothing to compare."""
+    row = connection.execute(
+        "SELECT count(*) FROM exchanges WHERE id NOT IN (SELECT exchange_id FROM responses)"
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def targets(connection: duckdb.DuckDBPyConnection) -> set[str]:
