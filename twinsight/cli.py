@@ -515,6 +515,8 @@ def analyze(
         )
     for classification, count in analysis.counts.items():
         report.print(f"  {classification:<16} {count}")
+    for reason, count in analysis.left_out.most_common():
+        report.print(f"[yellow]{count} not compared[/]: {escape(reason)}")
     if analysis.unanswered:
         report.print(
             f"[yellow]{analysis.unanswered} exchange(s) not compared[/]: no target answered "

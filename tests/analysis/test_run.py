@@ -248,3 +248,21 @@ def test_analysis_and_store_info_count_the_same_exchanges(tmp_path: Path) -> Non
     analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
     assert (info.exchanges, info.unanswered) == (4, 1)
     assert (sum(analysis.counts.values()), analysis.unanswered) == (3, 1)
+
+
+def test_mirrors_never_sent_are_left_out_and_counted_not_blamed_on_the_candidate(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    same = {"legacy": {"a": 1}, "candidate": {"a": 1}}
+    items = [get_item(i, same) for i in range(4)]
+    for index, kind in ((1, "unsent"), (2, "cancelled"), (3, "timeout")):
+        legacy, _ = items[index].responses
+        items[index] = replace(items[index], responses=(legacy, Response("candidate", error=kind)))
+    write(tmp_path / "s.duckdb", items)
+    analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    counted = {name: count for name, count in analysis.counts.items() if count}
+    assert counted == {"match": 1, "candidate_error": 1}  # the timeout is the candidate's
+    assert sorted(analysis.left_out.values()) == [1, 1]
+    assert any("never sent" in reason for reason in analysis.left_out)

@@ -174,6 +174,8 @@ class Analysis:
     """Classifications made by this run (the rest were an earlier run's, kept)."""
     unanswered: int = 0
     """Exchanges in the store no target answered: not compared, not classified."""
+    left_out: Counter[str] = field(default_factory=Counter)
+    """Pairs this run did not compare, by reason (an unsent mirror, no legacy answer)."""
 
     def tables(self) -> dict[str, pa.Table | Path]:
         """`classifications`, `differences`, `checks` and `clusters`: Arrow tables, or Parquet
@@ -221,18 +223,33 @@ def _cluster_row(c: Cluster) -> dict[str, Any]:
     }
 
 
+NOT_SENT = {
+    "unsent": "never sent to the candidate (no free connection within the mirror timeout)",
+    "cancelled": "still in flight when the capture stopped",
+}
+"""Candidate errors of the capture side, not the candidate's: such pairs are not compared."""
+
+
 def analyse(
-    exchanges: Iterable[Stored], judge: Judge, endpoints: Endpoints
+    exchanges: Iterable[Stored],
+    judge: Judge,
+    endpoints: Endpoints,
+    left_out: Counter[str] | None = None,
 ) -> Iterator[tuple[Stored, str, str, Judgement]]:
-    """Each (exchange, endpoint, candidate, judgement), one per candidate that answered."""
+    """Each (exchange, endpoint, candidate, judgement), one per candidate asked; `left_out`
+    counts, by reason, the pairs that cannot be compared."""
+    left_out = Counter() if left_out is None else left_out
     for stored in exchanges:
         legacy = stored.answers.get("legacy")
         if legacy is None:
+            left_out["no legacy answer stored"] += 1
             continue
         endpoint = endpoints.of(stored.request.method, stored.request.path)
         replica = stored.answers.get("replica")
         for name, answer in stored.answers.items():
-            if name not in NOT_CANDIDATES:
+            if answer.error in NOT_SENT:
+                left_out[NOT_SENT[answer.error]] += 1
+            elif name not in NOT_CANDIDATES:
                 judgement = judge.judge(
                     stored.request,
                     legacy,
@@ -523,7 +540,8 @@ def _judge_store(
         for row in earlier_verdicts(connection):
             json_out.write(earlier_json_line(row))
     exchanges = read_exchanges(connection, only_new=incremental)
-    for result in analyse(exchanges, replace(judge, noisy=noisy), endpoints):
+    left_out = collector.analysis.left_out
+    for result in analyse(exchanges, replace(judge, noisy=noisy), endpoints, left_out):
         collector.add(*result)
         if json_out is not None:
             json_out.write(json_line(*result))
