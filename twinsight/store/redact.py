@@ -116,6 +116,13 @@ _MEMBER = re.compile(
     rb"""\s*+(?:=>|[:=])(?:\s*+(?:("[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z))"""
     rb"""|('[^'\\]*+(?:\\.[^'\\]*+)*+(?:'|\\?\Z))|([\[{]))|[ \t]*+([^\s,;&}\]<>"'\[{]++))"""
 )
+# The names `_MEMBER` would look at, without their values: one pass at C speed tells
+# whether any is secret before `_MEMBER.sub` calls back into Python for every member
+# (measured on a 1 MiB cut JSON list without secrets: 125 ms per body, then about 40).
+_MEMBER_NAME = re.compile(
+    rb"""(?:"([^"\\\n]*+(?:\\.[^"\\\n]*+)*+)"|'([^'\\\n]*+(?:\\.[^'\\\n]*+)*+)')"""
+    rb"""\s*+(?:=>|[:=])"""
+)
 _LITERALS = frozenset({b"true", b"false", b"null"})
 _XML_ELEMENT = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)(?:\s[^<>]*)?>"
@@ -184,18 +191,19 @@ class _NameTest:
     """A cheap test whether a secret name can occur in a text, to skip most texts unscanned."""
 
     def __init__(self, names: _Names) -> None:
-        # Needles are canonical (letters and digits): nothing to escape.
-        needles = sorted(names.needles(), key=len, reverse=True)
-        self._any = re.compile("|".join(needles).encode()) if needles else None
+        # Substring tests, one per needle: for a few dozen needles they beat one regex
+        # alternation about twice over (measured on a 1 MiB cut JSON body: 19 ms, 44 ms).
+        self._needles = tuple(n.encode() for n in sorted(names.needles(), key=len))
 
     def search(self, data: bytes) -> bool:
         """False only when no secret name can occur in `data`."""
-        if self._any is None:
+        if not self._needles:
             return False
         if b"\\" in data or b"&#" in data:
             return True  # an escape can spell a name out of sight of the test below
         # A name's letters and digits are contiguous once everything else is dropped.
-        return self._any.search(data.lower().translate(None, _NOT_ALNUM)) is not None
+        text = data.lower().translate(None, _NOT_ALNUM)
+        return any(needle in text for needle in self._needles)
 
 
 def _hideable(value: Any) -> bool:
@@ -475,12 +483,24 @@ class Redactor:
 
     def _text(self, data: bytes, media: str, truncated: bool, cards: bool) -> bytes:
         """Text that did not parse as a whole: JSON members, XML elements and cards by pattern."""
-        data = _MEMBER.sub(self._member, data)
+        if self._secret_member_names(data):
+            data = _MEMBER.sub(self._member, data)
         if b"<" in data and ("xml" in media or data.lstrip().startswith(b"<?xml")):
             data = _XML_ELEMENT.sub(self._xml_element, data)
         if "html" in media:
             data = _HTML_FIELD.sub(self._html_field, data)
         return self._cards_bytes(data, tail=truncated) if cards else data
+
+    def _secret_member_names(self, data: bytes) -> bool:
+        """False only when no `"name":` in `data` is a secret name."""
+        for quoted, single in set(_MEMBER_NAME.findall(data)):
+            if any(c in quoted + single for c in b"\\'\""):
+                # A quote inside a name could hide a member `_MEMBER` finds and this skips.
+                return True
+            name = _decoded_name(quoted) if quoted else single.decode("latin-1")
+            if name in self._loose:  # judged as `_member` judges it
+                return True
+        return False
 
     def _member(self, match: re.Match[bytes]) -> bytes:
         quoted, single = match[1], match[2]
