@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -472,3 +473,26 @@ def test_an_exchange_larger_than_the_byte_bound_still_goes_through_alone(tmp_pat
     assert writer.submit(big(4 << 20, 4 << 20))
     writer.close()
     assert raw_counts(tmp_path / "s.duckdb") == (1, 2)
+
+
+def test_an_importer_waiting_on_a_dead_store_stops_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twinsight.store import StoreError
+    from twinsight.store import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "STUCK_AFTER_S", 0.3)
+    sink = Refusing(tmp_path / "s.duckdb")
+    sink.down = True
+    writer = StoreWriter(sink, redactor=Redactor(), flush_interval=0.02, max_backlog=5).start()
+
+    def import_many() -> None:
+        for _ in range(100):  # the backlog fills; put waits for the store, then stops
+            writer.put(exchange())
+
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="cannot write the store: OSError: injected: refused"):
+        import_many()
+    assert time.monotonic() - started < 5
+    writer.close()
+    assert writer.counters["dropped.store_unavailable"] >= 5

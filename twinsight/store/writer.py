@@ -37,7 +37,14 @@ from twinsight.store.rows import Batch
 from twinsight.store.schema import CAPTURE_COUNTERS
 from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, StoreError, Written
 
-__all__ = ["BATCH_BYTES", "POISON_ATTEMPTS", "StoreWriter", "open_writer", "writer_name"]
+__all__ = [
+    "BATCH_BYTES",
+    "POISON_ATTEMPTS",
+    "STUCK_AFTER_S",
+    "StoreWriter",
+    "open_writer",
+    "writer_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,8 @@ BATCH_BYTES = 16 << 20
 BATCH_EXCHANGES = 20_000
 POISON_ATTEMPTS = 3
 """Flushes at which an exchange the store refuses on its own is tried before it is dropped."""
+STUCK_AFTER_S = 10.0
+"""How long an importer or a replay waits for a store that refuses every write."""
 
 
 def writer_name() -> str:
@@ -87,6 +96,7 @@ class StoreWriter:
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="twinsight-writer", daemon=True)
         self._failing: str | None = None
+        self._failing_since: float | None = None
         self._failures = 0
         self._logged: set[str] = set()
         self._storage_failed = False  # this flush met a failure of the storage itself
@@ -136,8 +146,10 @@ class StoreWriter:
         )
 
     def raise_if_stuck(self) -> None:
-        """Raise StoreError when the store keeps refusing writes (for producers that wait)."""
-        if self._failing is not None and self._failures > POISON_ATTEMPTS:
+        """Raise StoreError when the store has refused every write for STUCK_AFTER_S (for
+        producers that can wait, and stop rather than wait for ever)."""
+        since = self._failing_since
+        if since is not None and time.monotonic() - since > STUCK_AFTER_S:
             raise StoreError(f"cannot write the store: {self._failing}")
 
     def close(self) -> None:
@@ -262,6 +274,8 @@ class StoreWriter:
         reason = _first_line(exc)
         self._failures += 1
         self._storage_failed |= _storage_failure(exc, reason)
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
         if reason not in self._logged:  # once per condition until writes work again
             self._logged.add(reason)
             log.error("store: writing failed, capture continues in memory: %s", reason)
@@ -277,7 +291,7 @@ class StoreWriter:
     def _recovered(self) -> None:
         if self._failing is not None:
             log.warning("store: writing works again after %d failed attempt(s)", self._failures)
-        self._failing, self._failures = None, 0
+        self._failing, self._failing_since, self._failures = None, None, 0
         self._logged.clear()
 
     def _write_counters(self) -> bool:
