@@ -18,6 +18,7 @@ from twinsight.store.derived import (
     scenario_counts,
     write_derived,
 )
+from twinsight.store.files import StoreError, unreadable_store
 from twinsight.store.ids import new_id, stable_id
 from twinsight.store.info import StoreInfo, UncleanWriter, store_info
 from twinsight.store.reader import (
@@ -41,15 +42,7 @@ from twinsight.store.records import (
     Source,
 )
 from twinsight.store.redact import KEY_ENV, Redactor
-from twinsight.store.sinks import (
-    DuckDBSink,
-    SegmentSink,
-    Sink,
-    StoreError,
-    Written,
-    absorb_segments,
-    unreadable_store,
-)
+from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, Written, absorb_segments
 from twinsight.store.writer import StoreWriter, open_writer, writer_name
 
 __all__ = [

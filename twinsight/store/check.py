@@ -7,9 +7,10 @@ from pathlib import Path
 
 import duckdb
 
+from twinsight.store.files import StoreError, connect
+from twinsight.store.migrations import count_duplicates, migrate
 from twinsight.store.reader import segment_sources
 from twinsight.store.schema import TABLES
-from twinsight.store.sinks import StoreError, connect, count_duplicates, migrate
 
 __all__ = ["StoreCheck", "check_store"]
 

@@ -18,7 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from twinsight.store.sinks import WRITER_MEMORY_LIMIT, connect
+from twinsight.store.files import connect
+from twinsight.store.sinks import WRITER_MEMORY_LIMIT
 
 __all__ = [
     "DERIVED_FILE",

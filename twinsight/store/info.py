@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 
 from twinsight.store.counters import lost
+from twinsight.store.files import bodies_folder
 from twinsight.store.reader import unanswered
-from twinsight.store.sinks import bodies_folder
 
 __all__ = ["StoreInfo", "UncleanWriter", "store_info"]
 

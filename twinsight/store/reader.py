@@ -17,8 +17,9 @@ from typing import Any
 import duckdb
 
 from twinsight.store.derived import DERIVED_FILE
+from twinsight.store.files import StoreError, bodies_folder, connect
 from twinsight.store.schema import SCHEMA_VERSION, TABLES, Table
-from twinsight.store.sinks import BODY_COLUMNS, StoreError, bodies_folder, connect
+from twinsight.store.sinks import BODY_COLUMNS
 
 __all__ = [
     "READER_MEMORY_LIMIT",

@@ -21,21 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from twinsight.errors import UserError
-from twinsight.store.schema import KEYED, MIGRATIONS, SCHEMA_VERSION, TABLES
+from twinsight.store.files import StoreError, bodies_folder, connect, first_line
+from twinsight.store.migrations import migrate
+from twinsight.store.schema import TABLES
 
-__all__ = [
-    "DuckDBSink",
-    "SegmentSink",
-    "Sink",
-    "StoreError",
-    "Written",
-    "absorb_segments",
-    "bodies_folder",
-    "count_duplicates",
-    "migrate",
-    "unreadable_store",
-]
+__all__ = ["DuckDBSink", "SegmentSink", "Sink", "Written", "absorb_segments"]
 
 
 WRITER_MEMORY_LIMIT = "128MB"
@@ -53,10 +43,6 @@ BODY_COLUMNS = {
     "responses": ("body", ("exchange_id", "target")),
 }
 _LOOKUP_CHUNK = 1000
-
-
-class StoreError(UserError):
-    """The store cannot be opened or written: the message names the file and why."""
 
 
 @dataclass(frozen=True)
@@ -90,92 +76,6 @@ class Sink(Protocol):
         ...
 
 
-def migrate(connection: duckdb.DuckDBPyConnection, name: str) -> list[str]:
-    """Bring the store at `connection` to the current schema version; notes on what changed."""
-    connection.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMPTZ)"
-    )
-    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
-    current = int(row[0]) if row and row[0] is not None else 0
-    if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"{name}: store schema version {current} is newer than this twinsight's "
-            f"({SCHEMA_VERSION}); upgrade twinsight"
-        )
-    notes: list[str] = []
-    for version in range(current + 1, SCHEMA_VERSION + 1):
-        connection.execute("BEGIN")
-        for statement in MIGRATIONS[version - 1]:
-            if statement == KEYED:
-                notes.extend(_add_keys(connection))
-            else:
-                connection.execute(statement)
-        connection.execute("INSERT INTO schema_version VALUES (?, now())", [version])
-        connection.execute("COMMIT")
-    return notes
-
-
-def count_duplicates(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:
-    """Extra rows of `table` beyond one per key: (exact copies of another row, copies of a
-    key with other values)."""
-    key = TABLES[table].key_sql
-    row = connection.execute(
-        f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT * FROM {table})), "
-        f"count(*) - (SELECT count(*) FROM (SELECT DISTINCT {key} FROM {table})) FROM {table}"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]) - int(row[0])
-
-
-def _add_keys(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    keyed = {
-        str(row[0])
-        for row in connection.execute(
-            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
-        ).fetchall()
-    }
-    notes = []
-    for name, table in TABLES.items():
-        if name in keyed:
-            continue
-        exact, differing = count_duplicates(connection, name)
-        if exact or differing:
-            notes.append(
-                f"{name}: removed {exact} exact duplicate row(s) and {differing} differing "
-                f"cop(ies) of a key (the first written kept)"
-            )
-        # Rebuilt rather than deduplicated in place: DuckDB checks a key added in the
-        # transaction that deleted the copies against the deleted rows too.
-        connection.execute(f"ALTER TABLE {name} RENAME TO {name}_unkeyed")
-        connection.execute(table.create_sql())
-        connection.execute(
-            f"INSERT INTO {name} BY NAME SELECT * FROM {name}_unkeyed WHERE rowid IN "
-            f"(SELECT min(rowid) FROM {name}_unkeyed GROUP BY {table.key_sql}) ORDER BY rowid"
-        )
-        connection.execute(f"DROP TABLE {name}_unkeyed")
-    return notes
-
-
-def bodies_folder(path: Path) -> Path:
-    """Where the large bodies of the DuckDB file at `path` are kept."""
-    return path.with_name(path.name + ".bodies")
-
-
-def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file at `path`, with a one-line error when it cannot be."""
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        reason = str(exc).splitlines()[0]
-        if "lock" in reason.lower():
-            reason = (
-                "another process holds it for writing (readers of a live capture use --segments)"
-            )
-        raise StoreError(f"{path}: cannot open the store: {reason}") from None
-    except duckdb.Error as exc:
-        raise StoreError(f"{path}: not a twinsight store: {str(exc).splitlines()[0]}") from None
-
-
 class DuckDBSink:
     """Appends batches to a DuckDB file, one transaction per batch, one row per key."""
 
@@ -190,7 +90,7 @@ class DuckDBSink:
             self.notes = migrate(self._connection, str(path))
         except duckdb.Error as exc:
             self._connection.close()
-            raise StoreError(f"{path}: cannot migrate the store: {_first_line(exc)}") from None
+            raise StoreError(f"{path}: cannot migrate the store: {first_line(exc)}") from None
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         connection = connect(self.path, read_only=False)
@@ -378,23 +278,7 @@ def _read_segment(file: Path) -> pa.Table:
     try:
         return pq.read_table(file)
     except (OSError, pa.ArrowException) as exc:
-        raise StoreError(f"{file}: cannot read the segment: {_first_line(exc)}") from None
-
-
-_UNREADABLE = ("corrupt", "checksum", "magic bytes", "parquet", "invalid metadata", "truncated")
-
-
-def unreadable_store(exc: BaseException) -> StoreError | None:
-    """A one-line StoreError when `exc` says a store's bytes are damaged; None otherwise
-    (then it is a bug, reported as one)."""
-    if not isinstance(exc, duckdb.Error | pa.ArrowException | OSError):
-        return None
-    text = _first_line(exc)
-    if isinstance(exc, duckdb.IOException | OSError) or any(
-        word in text.lower() for word in _UNREADABLE
-    ):
-        return StoreError(f"cannot read the store, it is damaged: {text}")
-    return None
+        raise StoreError(f"{file}: cannot read the segment: {first_line(exc)}") from None
 
 
 def _first_per_key(table: pa.Table, key: tuple[str, ...], exchanges: set[str]) -> pa.Table:
@@ -415,7 +299,3 @@ def _quietly(connection: duckdb.DuckDBPyConnection, statement: str) -> None:
     """Run `statement`, ignoring a connection already unusable (the caller reports why)."""
     with contextlib.suppress(duckdb.Error):
         connection.execute(statement)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -31,11 +31,12 @@ import duckdb
 import pyarrow as pa
 
 from twinsight.store.counters import CaptureCounters
+from twinsight.store.files import StoreError
 from twinsight.store.records import Exchange
 from twinsight.store.redact import Redactor
 from twinsight.store.rows import Batch
 from twinsight.store.schema import CAPTURE_COUNTERS
-from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, StoreError, Written
+from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, Written
 
 __all__ = [
     "BATCH_BYTES",
