@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
+import tempfile
 from pathlib import Path
 
 import orjson
@@ -11,7 +13,8 @@ import pytest
 
 from twinsight.replay.formats import FormatError, Skipped, detect, read_capture
 from twinsight.replay.formats.goreplay import SEPARATOR
-from twinsight.store import Exchange
+from twinsight.replay.formats.har import MAX_FIELD, read_har
+from twinsight.store import Body, Exchange
 
 
 def _split(path: Path) -> tuple[list[Exchange], list[Skipped]]:
@@ -235,3 +238,90 @@ def test_a_har_written_by_mitmproxy_is_read_with_its_bodies(tmp_path: Path) -> N
     assert exchanges[0].body.data == '{"title": "café"}'.encode()
     assert exchanges[1].responses[0].body.data == BINARY
     assert exchanges[2].responses[0].body.data == b"caf\xe9"  # in the charset it declares
+
+
+# ---------------------------------------------------------------- huge and hostile HAR fields
+
+LONG_TEXT = ('caf\u00e9 "quoted" back\\slash \U0001f600 ' + "x" * 989) * 3000  # ~3 MB, escaped
+LONG_BYTES = bytes(range(256)) * 12_000  # ~3 MB
+
+
+def test_long_har_bodies_are_streamed_into_what_the_store_keeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spills = tmp_path / "spills"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    posted = {"text": base64.b64encode(LONG_BYTES).decode(), "encoding": "base64"}
+    entry = _har_entry(
+        "http://api.test/upload",
+        request={"method": "PUT", "url": "http://api.test/upload", "postData": posted},
+        response={
+            "status": 200,
+            "content": {"text": LONG_TEXT, "mimeType": "text/plain; charset=utf-8"},
+        },
+    )
+    path = tmp_path / "long.har"
+    # ensure_ascii: every non-ASCII character is a \\u escape, the emoji a surrogate pair.
+    path.write_text(json.dumps({"log": {"entries": [entry] * 3}}, ensure_ascii=True))
+
+    seen = []
+    for exchange in read_har(path, max_body=1000):
+        assert isinstance(exchange, Exchange)
+        seen.append(exchange)
+        assert len(list(spills.rglob("*"))) <= 4  # the folder and the spills in flight
+    assert len(seen) == 3
+    assert seen[0].body == Body.of(LONG_BYTES, 1000)
+    assert seen[0].responses[0].body == Body.of(LONG_TEXT.encode(), 1000)
+    assert seen[0].responses[0].body.truncated
+    assert list(spills.iterdir()) == []  # every spill removed
+
+
+def test_har_fields_that_are_not_bodies_are_refused_past_their_limit(tmp_path: Path) -> None:
+    huge = "v" * (3 << 20)  # set aside as a long string
+    headers = {"headers": [{"name": "X-Huge", "value": huge}]}
+    entries = [
+        _har_entry("http://api.test/" + "p" * MAX_FIELD),
+        _har_entry("http://api.test/h", request={"method": "GET", "url": "http://a/", **headers}),
+        _har_entry("http://api.test/h", request={"method": huge, "url": "http://a/"}),
+        _har_entry("http://api.test/ok"),
+    ]
+    path = tmp_path / "fields.har"
+    path.write_bytes(orjson.dumps({"log": {"entries": entries}}))
+    exchanges, skipped = _split(path)
+    assert [e.path for e in exchanges] == ["/ok"]
+    assert [(s.entry, s.reason) for s in skipped] == [
+        (0, "request.url is longer than 128 KiB"),
+        (1, "request.headers is longer than 128 KiB"),
+        (2, "request.method is longer than 128 KiB"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bomb", "reason"),
+    [
+        (b"[" * 3000 + b"]" * 3000, "nested more than 512 deep"),
+        (b'{"a":' * 3000 + b"1" + b"}" * 3000, "nested more than 512 deep"),
+        (b'{"time": ' + b"9" * 5000 + b"}", "a number longer than 1024 characters"),
+    ],
+)
+def test_a_har_that_nests_too_deep_is_read_up_to_there(
+    tmp_path: Path, bomb: bytes, reason: str
+) -> None:
+    good = orjson.dumps(_har_entry("http://api.test/1"))
+    path = tmp_path / "bomb.har"
+    path.write_bytes(b'{"log": {"entries": [' + good + b"," + bomb + b"," + good + b"]}}")
+    exchanges, skipped = _split(path)
+    assert len(exchanges) == 1
+    assert [(s.entry, s.reason) for s in skipped] == [(1, f"not read further: {reason}")]
+    first = tmp_path / "first.har"
+    first.write_bytes(b'{"log": {"entries": [' + bomb + b"]}}")
+    with pytest.raises(FormatError, match=f"first.har: not a HAR file: {reason}"):
+        list(read_capture(first))
+
+
+def test_har_response_status_out_of_range_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "status.har"
+    entry = _har_entry("http://a/x", response={"status": 10**12})
+    path.write_bytes(orjson.dumps({"log": {"entries": [entry]}}))
+    assert [s.reason for s in _split(path)[1]] == [f"response.status is {10**12}"]

@@ -4,6 +4,8 @@ Each payload starts with a line `TYPE ID TIMESTAMP [LATENCY]`: type 1 is a
 request, 2 the response the service gave (recorded as `legacy`), 3 a response
 to a replay (ignored). A request and its response share the ID. Requests are
 yielded in file order once their response has come (or when too many wait).
+Payloads are read a piece at a time: of a body only what the store keeps is held
+(`gormessage`), so a payload of any size takes the same memory.
 """
 
 from __future__ import annotations
@@ -12,43 +14,57 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
-from twinsight.store import PRIMARY_TARGET, Body, Exchange, Response, stable_id
+from twinsight.store import PRIMARY_TARGET, Exchange, Response, stable_id
 
 from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_target, utc
+from .gormessage import HTTP_VERSIONS, Payload, PayloadReader
 
-__all__ = ["SEPARATOR", "read_goreplay"]
+__all__ = ["SEPARATOR", "payloads", "read_goreplay"]
 
 SEPARATOR = "\n🐵🙈🙉\n".encode()
 _CHUNK = 1 << 20
 _MAX_WAITING = 10_000  # requests held for their response before going out without one
-_HTTP_VERSIONS = (b"HTTP/1.0", b"HTTP/1.1")
 
 
-def payloads(path: Path, on_bytes: OnBytes | None = None) -> Iterator[bytes]:
+def payloads(path: Path, *, max_body: int, on_bytes: OnBytes | None = None) -> Iterator[Payload]:
     """The payloads of the file at `path`, read a chunk at a time."""
-    pending = b""
     with open_tracked(path, on_bytes) as file:
-        while chunk := file.read(_CHUNK):
-            pending += chunk
-            *whole, pending = pending.split(SEPARATOR)
-            yield from whole
-    if pending.strip():
-        yield pending
+        yield from _split(file, max_body)
+
+
+def _split(file: BinaryIO, max_body: int) -> Iterator[Payload]:
+    reader = PayloadReader(max_body)
+    held = b""  # a separator may straddle two reads
+    keep = len(SEPARATOR) - 1
+    while chunk := file.read(_CHUNK):
+        data = held + chunk
+        start = 0
+        while (end := data.find(SEPARATOR, start)) >= 0:
+            reader.add(data[start:end])
+            yield reader.payload()
+            reader = PayloadReader(max_body)
+            start = end + len(SEPARATOR)
+        cut = max(start, len(data) - keep)
+        reader.add(data[start:cut])
+        held = data[cut:]
+    reader.add(held)
+    if not reader.blank:
+        yield reader.payload()
 
 
 def read_goreplay(path: Path, *, max_body: int, on_bytes: OnBytes | None = None) -> Iterator[Entry]:
     """The requests of the GoReplay file at `path`, each with its recorded response."""
     waiting: OrderedDict[str, Exchange] = OrderedDict()
-    index = -1
-    for index, payload in enumerate(payloads(path, on_bytes)):
+    for index, payload in enumerate(payloads(path, max_body=max_body, on_bytes=on_bytes)):
         try:
-            kind, key, ts_ns, message = _header(payload)
+            kind, key, ts_ns = _header(payload.line)
             if kind == "1":
-                waiting[key] = _request(message, path, index, ts_ns, max_body)
+                waiting[key] = _request(payload, path, index, ts_ns)
             elif kind == "2" and key in waiting:
-                waiting[key] = _with_response(waiting[key], message, _latency(payload), max_body)
-        except ValueError as exc:
+                waiting[key] = _with_response(waiting[key], payload)
+        except (ValueError, OverflowError, OSError) as exc:
             if index == 0:
                 raise FormatError(f"{path}: not a GoReplay file: {exc}") from None
             yield Skipped(path.name, index, str(exc))
@@ -67,24 +83,27 @@ def _ready(waiting: OrderedDict[str, Exchange], *, keep: int) -> Iterator[Entry]
         yield exchange
 
 
-def _header(payload: bytes) -> tuple[str, str, int, bytes]:
-    line, _, message = payload.partition(b"\n")
+def _header(line: bytes) -> tuple[str, str, int]:
     fields = line.decode("latin-1").split()
-    if len(fields) < 3 or fields[0] not in ("1", "2", "3") or not fields[2].isdigit():
+    if len(fields) < 3 or fields[0] not in ("1", "2", "3") or not _digits(fields[2]):
         raise ValueError(f"bad payload header {line[:60]!r}")
-    return fields[0], fields[1], int(fields[2]), message
+    return fields[0], fields[1], int(fields[2])
 
 
-def _latency(payload: bytes) -> float | None:
-    fields = payload.partition(b"\n")[0].split()
-    return int(fields[3]) / 1e6 if len(fields) > 3 and fields[3].isdigit() else None
+def _latency(line: bytes) -> float | None:
+    fields = line.split()
+    return int(fields[3]) / 1e6 if len(fields) > 3 and _digits(fields[3].decode()) else None
 
 
-def _request(message: bytes, path: Path, index: int, ts_ns: int, max_body: int) -> Exchange:
-    start, headers, body = _message(message)
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 20
+
+
+def _request(payload: Payload, path: Path, index: int, ts_ns: int) -> Exchange:
+    start, headers, body = payload.message()
     method, _, rest = start.partition(" ")
     target, _, version = rest.rpartition(" ")
-    if not method.isalpha() or not target.startswith("/") or version.encode() not in _HTTP_VERSIONS:
+    if not method.isalpha() or not target.startswith("/") or version.encode() not in HTTP_VERSIONS:
         raise ValueError(f"not an HTTP/1 request line: {start[:60]!r}")
     target_path, query = split_target(target)
     ts = utc(ts_ns / 1e9)
@@ -97,56 +116,17 @@ def _request(message: bytes, path: Path, index: int, ts_ns: int, max_body: int) 
         query=query,
         host=host,
         headers=headers,
-        body=Body.of(body, max_body),
+        body=body,
         ts=ts,
     )
 
 
-def _with_response(
-    exchange: Exchange, message: bytes, latency: float | None, max_body: int
-) -> Exchange:
-    start, headers, body = _message(message)
+def _with_response(exchange: Exchange, payload: Payload) -> Exchange:
+    start, headers, body = payload.message()
     version, _, rest = start.partition(" ")
     status = rest[:3]
-    if version.encode() not in _HTTP_VERSIONS or not status.isdigit():
+    if version.encode() not in HTTP_VERSIONS or not _digits(status):
         raise ValueError(f"not an HTTP/1 status line: {start[:60]!r}")
-    response = Response(PRIMARY_TARGET, int(status), headers, Body.of(body, max_body), latency)
+    latency = _latency(payload.line)
+    response = Response(PRIMARY_TARGET, int(status), headers, body, latency)
     return replace(exchange, responses=(response,))
-
-
-def _message(message: bytes) -> tuple[str, tuple[tuple[str, str], ...], bytes]:
-    head, found, body = message.partition(b"\r\n\r\n")
-    if not found:
-        raise ValueError("no end of headers")
-    start, *lines = head.decode("latin-1").split("\r\n")
-    headers = []
-    for line in lines:
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip():
-            raise ValueError(f"bad header line {line[:60]!r}")
-        headers.append((name.strip(), value.strip()))
-    if any(n.lower() == "transfer-encoding" and "chunked" in v.lower() for n, v in headers):
-        body = _dechunk(body)
-        headers = [(n, v) for n, v in headers if n.lower() != "transfer-encoding"]
-    return start, tuple(headers), body
-
-
-def _dechunk(data: bytes) -> bytes:
-    """The body of a chunked message (RFC 9112 section 7.1); ValueError when malformed."""
-    out: list[bytes] = []
-    at = 0
-    while True:
-        end = data.find(b"\r\n", at)
-        if end < 0:
-            raise ValueError("chunked body is cut")
-        size_text = data[at:end].split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise ValueError(f"bad chunk size {size_text[:20]!r}") from None
-        if size == 0:
-            return b"".join(out)
-        out.append(data[end + 2 : end + 2 + size])
-        if len(out[-1]) < size:
-            raise ValueError("chunked body is cut")
-        at = end + 2 + size + 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from twinsight.extras import require
 from twinsight.store import PRIMARY_TARGET, Body, Exchange, Response, stable_id
@@ -19,6 +19,8 @@ from twinsight.store import PRIMARY_TARGET, Body, Exchange, Response, stable_id
 from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_target, utc
 
 __all__ = ["read_mitm_flows"]
+
+_MAX_DIGITS = 12  # as tnetstring.load allows
 
 
 def read_mitm_flows(
@@ -29,15 +31,15 @@ def read_mitm_flows(
     compat = require("mitmproxy.io.compat", "mitm", "reading mitmproxy flow files")
     flow_module = require("mitmproxy.flow", "mitm", "reading mitmproxy flow files")
     with open_tracked(path, on_bytes) as file:
-        index = 0
-        while True:
+        index, left = 0, path.stat().st_size
+        while left:
             try:
-                state = tnetstring.load(file)
-            except (ValueError, TypeError, IndexError) as exc:
-                if str(exc) == "not a tnetstring: empty file":
-                    return
+                state, left = _load(tnetstring.parse, file, left)
+            except (ValueError, TypeError, IndexError, RecursionError) as exc:
                 if index == 0:
-                    raise FormatError(f"{path}: not a mitmproxy flow file: {exc}") from None
+                    raise FormatError(
+                        f"{path}: not a mitmproxy flow file: {_reason(exc)}"
+                    ) from None
                 yield Skipped(path.name, index, f"unreadable from here on (file cut?): {exc}")
                 return
             kind = _kind(state)  # before from_state, which consumes the state
@@ -47,6 +49,26 @@ def read_mitm_flows(
             except Exception as exc:  # any damage to one flow skips that flow only
                 yield Skipped(path.name, index, f"{kind} flow: {_reason(exc)}")
             index += 1
+
+
+def _load(parse: Any, file: BinaryIO, left: int) -> tuple[Any, int]:
+    """The next tnetstring of `file` and the bytes left after it.
+
+    `tnetstring.load` reads as many bytes as the length prefix declares, up to a
+    terabyte: the length is checked against what the file holds first."""
+    digits = b""
+    while (char := file.read(1)).isdigit() and len(digits) <= _MAX_DIGITS:
+        digits += char
+    if char != b":" or not digits or len(digits) > _MAX_DIGITS:
+        raise ValueError("not a tnetstring: missing or invalid length prefix")
+    length = int(digits)
+    used = len(digits) + 1 + length + 1
+    if used > left:
+        raise ValueError(f"a value of {length} bytes declared, {left - len(digits) - 1} left")
+    data, kind = file.read(length), file.read(1)
+    if len(data) < length or not kind:
+        raise ValueError("not a tnetstring: cut short")
+    return parse(kind[0], memoryview(data)), left - used
 
 
 def _exchange(flow: Any, path: Path, index: int, max_body: int) -> Exchange:
@@ -80,12 +102,18 @@ def _responses(flow: Any, max_body: int) -> tuple[Response, ...]:
     return (
         Response(
             PRIMARY_TARGET,
-            status=response.status_code,
+            status=_status(response.status_code),
             headers=_headers(response.headers.fields),
             body=Body.of(response.raw_content or b"", max_body),
             latency_ms=latency,
         ),
     )
+
+
+def _status(code: Any) -> int:
+    if not isinstance(code, int) or not 100 <= code <= 999:
+        raise ValueError(f"response status {str(code)[:20]}")
+    return code
 
 
 def _headers(fields: Any) -> tuple[tuple[str, str], ...]:
@@ -94,11 +122,14 @@ def _headers(fields: Any) -> tuple[tuple[str, str], ...]:
 
 def _kind(state: Any) -> str:
     kind = state.get("type", state.get(b"type")) if isinstance(state, dict) else None
-    return kind.decode() if isinstance(kind, bytes) else str(kind or "unknown")
+    text = kind.decode(errors="replace") if isinstance(kind, bytes) else str(kind or "unknown")
+    return text[:40]
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
-        return f"missing {exc.args[0]!r}"
+        return f"missing {str(exc.args[0])[:60]!r}"
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return text[0][:200] if text else type(exc).__name__

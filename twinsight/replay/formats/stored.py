@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from twinsight.store import PRIMARY_TARGET, Body, Exchange, Response, open_store
 
-from .common import Entry
+from .common import Entry, FormatError
 
 __all__ = ["read_snapshot", "read_store", "snapshot_store"]
 
@@ -42,13 +42,30 @@ COPY (
 def snapshot_store(path: Path, folder: Path) -> Path:
     """Copy what a replay needs from the store at `path` (file or segment folder) into a
     Parquet file in `folder`, and close the store again."""
-    connection = open_store(None, path) if path.is_dir() else open_store(path)
     out = folder / "recorded.parquet"
     try:
-        connection.execute(_SNAPSHOT.format(legacy=PRIMARY_TARGET, out=str(out).replace("'", "''")))
-    finally:
-        connection.close()
+        connection = open_store(None, path) if path.is_dir() else open_store(path)
+        try:
+            connection.execute(
+                _SNAPSHOT.format(legacy=PRIMARY_TARGET, out=str(out).replace("'", "''"))
+            )
+        finally:
+            connection.close()
+    except Exception as exc:
+        if not _from_duckdb(exc):
+            raise
+        raise FormatError(f"{path}: cannot read this store: {_first_line(exc)}") from None
     return out
+
+
+def _from_duckdb(exc: BaseException) -> bool:
+    """Whether DuckDB raised `exc` (a damaged file); only `twinsight.store` imports duckdb."""
+    return type(exc).__module__.lstrip("_").split(".")[0] == "duckdb"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def read_snapshot(snapshot: Path, *, batch: int = 2000) -> Iterator[Entry]:
