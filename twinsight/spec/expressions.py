@@ -16,6 +16,9 @@ from typing import Any
 
 import cel
 
+from twinsight.spec import celbudget
+from twinsight.spec.celbudget import Budget
+
 # The library logs a warning each time a Python function it calls raises; our `size`
 # raises for a value that has no size, which the check already reports as its reason.
 logging.getLogger("cel").setLevel(logging.ERROR)
@@ -47,10 +50,11 @@ _SIZE_NAME = "ulen"
 
 
 class CelSyntaxError(ValueError):
-    """A CEL expression does not compile; `line`/`column` are 1-based inside the expression."""
+    """A CEL expression does not compile, or is refused as too costly; `line`/`column` are
+    1-based inside the expression, `hint` says how to fix it when there is more to say."""
 
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
-        self.message, self.line, self.column = message, line, column
+    def __init__(self, message: str, line: int = 1, column: int = 1, hint: str = "") -> None:
+        self.message, self.line, self.column, self.hint = message, line, column, hint
         super().__init__(message)
 
 
@@ -62,17 +66,52 @@ class CheckResult:
     reason: str = ""
 
 
-@lru_cache(maxsize=4096)
 def compile_expression(source: str) -> Any:
-    """Compile CEL `source` once (cached); raise CelSyntaxError with its position."""
+    """Compile CEL `source` once (cached); raise CelSyntaxError with its position, also
+    when it is longer or nests comprehensions deeper than an evaluation can afford."""
+    return _programs(source)[0]
+
+
+@lru_cache(maxsize=4096)
+def _programs(source: str) -> tuple[Any, Any]:
+    """`source` compiled, and compiled again with its comprehensions' steps counted by the
+    budget (see `celbudget`), or None when it has no comprehension."""
     if not source.strip():
         raise CelSyntaxError("empty expression")
+    if len(source) > celbudget.MAX_LENGTH:
+        raise CelSyntaxError(
+            f"expression of {len(source):,} characters (at most {celbudget.MAX_LENGTH:,})",
+            hint="split it into several lines",
+        )
+    program = _compile(source)
+    found = celbudget.comprehensions(source)
+    _check_nesting(source, found)
+    return program, _compile(celbudget.bounded_source(source, found)) if found else None
+
+
+def _compile(source: str) -> Any:
     try:
         return cel.compile(_SIZE_CALL.sub(lambda m: m.group(1) or _SIZE_NAME, source))
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException as exc:  # the Rust core may raise a PanicException (BaseException)
         raise _syntax_error(str(exc)) from None
+
+
+def _check_nesting(source: str, found: list[celbudget.Comprehension]) -> None:
+    deep = [c for c in found if c.depth > celbudget.MAX_NESTING]
+    if not deep:
+        return
+    first = min(deep, key=lambda c: c.at)
+    line = source.count("\n", 0, first.at) + 1
+    column = first.at - source.rfind("\n", 0, first.at)
+    deepest = max(c.depth for c in deep)
+    raise CelSyntaxError(
+        f"comprehensions nested {deepest} deep (at most {celbudget.MAX_NESTING})",
+        line,
+        column,
+        "each level multiplies the work by a list's size; split the check into lines",
+    )
 
 
 def expression_variables(source: str) -> list[str]:
@@ -114,32 +153,52 @@ class Evaluation:
         self.variables = dict(variables)
         self._prune = prune
         self._context: Any = None
+        self._budget: Budget | None = None
 
     def check(self, source: str) -> CheckResult:
         """Evaluate `source`; True passes, anything else fails with a reason."""
         try:
-            program = compile_expression(source)
+            plain, counted = _programs(source)
         except CelSyntaxError as exc:
             return CheckResult(False, exc.message)
-        if self._context is None:
-            given = self._prune(self.variables) if self._prune else self.variables
-            self._context = cel.Context(dict(given))
-            self._context.add_function(_SIZE_NAME, _size)
+        context = self._new_context() if self._context is None else self._context
+        budget = None
+        if counted is not None:
+            budget = self._new_budget(context) if self._budget is None else self._budget
+            budget.start()
         try:
-            value = program.execute(self._context)
-        except KeyError:
-            return CheckResult(False, missing_field(source, self.variables))
+            value = (plain if budget is None else counted).execute(context)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
-        except BaseException as exc:  # type clashes, bad conversions, Rust panics
-            if "Undefined variable" in str(exc):
-                return CheckResult(False, missing_field(source, self.variables))
-            return CheckResult(False, _first_sentence(exc).replace(_SIZE_NAME, "size"))
+        except BaseException as exc:  # missing fields, type clashes, Rust panics, budget
+            return self._failure(source, exc, budget)
+        if budget is not None and budget.over:
+            # The expression absorbed the budget's error (`error || true` is true in CEL).
+            return CheckResult(False, budget.over)
         if value is True:
             return CheckResult(True)
         if value is False:
             return CheckResult(False, "expression is false")
         return CheckResult(False, f"expression gave {value!r}, not true or false")
+
+    def _new_context(self) -> Any:
+        given = self._prune(self.variables) if self._prune else self.variables
+        self._context = cel.Context(dict(given))
+        self._context.add_function(_SIZE_NAME, _size)
+        return self._context
+
+    def _new_budget(self, context: Any) -> Budget:
+        # Only expressions with comprehensions need one: most exchanges never build it.
+        self._budget = Budget()
+        context.add_function(celbudget.STEP_FUNCTION, self._budget.step)
+        return self._budget
+
+    def _failure(self, source: str, exc: BaseException, budget: Budget | None) -> CheckResult:
+        if budget is not None and budget.over:
+            return CheckResult(False, budget.over)
+        if isinstance(exc, KeyError) or "Undefined variable" in str(exc):
+            return CheckResult(False, missing_field(source, self.variables))
+        return CheckResult(False, _first_sentence(exc).replace(_SIZE_NAME, "size"))
 
 
 def _size(value: Any) -> int:

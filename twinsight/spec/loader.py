@@ -139,7 +139,10 @@ def _cel_problem(loc: DataPath, source: Source, line: int, column: int, ctx: Any
     caret_column = column + offset + int(ctx.get("cel_column", 1)) - 1
     excerpt = f"  {text}\n  {' ' * (caret_column - 1)}^" if text else ""
     return Problem(
-        source.location(line, caret_column), f"{_dotted(loc)}: {ctx['message']}", "", excerpt
+        source.location(line, caret_column),
+        f"{_dotted(loc)}: {ctx['message']}",
+        str(ctx.get("hint", "")),
+        excerpt,
     )
 
 

@@ -56,7 +56,9 @@ def _compile(source: str, allowed: tuple[str, ...]) -> str:
         expressions.compile_expression(source)
     except expressions.CelSyntaxError as exc:
         raise PydanticCustomError(
-            "cel_syntax", "{message}", {"message": exc.message, "cel_column": exc.column}
+            "cel_syntax",
+            "{message}",
+            {"message": exc.message, "cel_column": exc.column, "hint": exc.hint},
         ) from None
     problems = expressions.unknown_variables(source, allowed)
     if problems:

@@ -1,0 +1,206 @@
+"""Costly CEL: refused when a spec loads if it nests too deep, over budget when it runs."""
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+import cel
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from twinsight.errors import SpecError
+from twinsight.spec import CelSyntaxError, Evaluation, compile_expression, parse_spec
+from twinsight.spec.celbudget import (
+    MAX_LENGTH,
+    MAX_STEPS,
+    Budget,
+    OverBudget,
+    bounded_source,
+    comprehensions,
+)
+
+ITEMS = "response.body.items"
+# The tester's expression: five nested comprehensions over the same list.
+BOMB = (
+    f"{ITEMS}.all(a, {ITEMS}.all(b, {ITEMS}.map(c, {ITEMS}.all(d, "
+    f"{ITEMS}.all(e, a + b + c + d + e >= 0))).size() > 0))"
+)
+SPEC = """\
+feature: Items
+scenarios:
+  - name: Listing
+    when: {{text: I list items, request: {{method: GET, path: /items}}}}
+    then:
+      - Every item adds up: {check}
+"""
+
+
+def response(items: list[Any]) -> dict[str, Any]:
+    return {"response": {"status": 200, "body": {"items": items}}}
+
+
+def test_deeply_nested_comprehensions_are_refused_at_load_with_a_caret_and_a_hint() -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(SPEC.format(check=BOMB), "s.yaml")
+    (problem,) = caught.value.problems
+    first, line, caret = str(problem).splitlines()
+    column = len("      - Every item adds up: ") + BOMB.index("map(c") + 1
+    assert first.startswith(f"s.yaml:6:{column}: scenarios[0].then[0].check: ")
+    assert "comprehensions nested 5 deep (at most 2)" in first
+    assert "(each level multiplies the work" in first
+    assert caret.index("^") == line.index("map(c")
+
+
+def test_two_levels_load_and_evaluate() -> None:
+    check = f"{ITEMS}.all(a, {ITEMS}.exists(b, b == a))"
+    spec = parse_spec(SPEC.format(check=check))
+    assert spec.scenarios[0].then[0].check == check
+    assert Evaluation(response(list(range(50)))).check(check).passed
+
+
+def test_nested_steps_over_budget_fail_with_that_reason_quickly() -> None:
+    check = f"{ITEMS}.all(a, {ITEMS}.all(b, a + b >= 0))"
+    started = time.perf_counter()
+    result = Evaluation(response(list(range(1000)))).check(check)  # 10^6 steps
+    assert time.perf_counter() - started < 2.0
+    assert result.reason.startswith("over budget: ")
+
+
+def test_budget_errors_absorbed_by_the_expression_still_fail_it() -> None:
+    # `error || true` is true in CEL: the budget's error alone would be lost.
+    check = f"{ITEMS}.exists(a, {ITEMS}.exists(b, a + b < 0) || false) || true"
+    result = Evaluation(response(list(range(1000)))).check(check)
+    assert result.reason.startswith("over budget: ")
+
+
+def test_the_copying_map_is_cut_by_cpu_time() -> None:
+    # One level only, but the library copies the list it builds at every step (~10 s).
+    started = time.perf_counter()
+    result = Evaluation(response(list(range(20_000)))).check(f"{ITEMS}.map(x, x).size() > 0")
+    assert time.perf_counter() - started < 2.0
+    assert result.reason.startswith("over budget: ")
+
+
+def test_the_same_evaluation_serves_the_next_check_with_a_fresh_budget() -> None:
+    evaluation = Evaluation(response(list(range(1000))))
+    assert not evaluation.check(f"{ITEMS}.all(a, {ITEMS}.all(b, true))").passed
+    assert evaluation.check(f"{ITEMS}.all(a, a >= 0)").passed
+    assert evaluation.check("response.status == 200").passed
+
+
+def test_within_budget_results_and_reasons_are_unchanged() -> None:
+    evaluation = Evaluation(response([{"id": 1, "tags": ["a"]}, {"id": 2, "tags": []}]))
+    assert evaluation.check(f"{ITEMS}.all(i, i.tags.all(t, t != ''))").passed
+    assert evaluation.check(f"{ITEMS}.map(i, i.id) == [1, 2]").passed
+    assert evaluation.check(f"{ITEMS}.map(i, i.id > 1, i.id) == [2]").passed
+    assert evaluation.check(f"{ITEMS}.exists_one(i, size(i.tags) == 1)").passed
+    missing = evaluation.check(f"{ITEMS}.all(i, i.name != '')")
+    assert not missing.passed
+    assert missing.reason.startswith("no field")
+
+
+def test_an_expression_longer_than_the_limit_is_refused_not_a_crash() -> None:
+    # 16,000 `+` overflowed the library's stack: the process died with SIGSEGV. A child
+    # process, so that a regression fails this test instead of killing the run.
+    code = (
+        "from twinsight.spec import CelSyntaxError, compile_expression\n"
+        "try:\n"
+        "    compile_expression('+'.join(['1'] * 16000))\n"
+        "except CelSyntaxError as exc:\n"
+        "    print(exc.message)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"expression of 31,999 characters (at most {MAX_LENGTH:,})"
+
+
+def test_an_expression_at_the_limit_compiles() -> None:
+    compile_expression("+".join(["1"] * (MAX_LENGTH // 2)))
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        ("l.all(x, x > 0)", [("all", 1)]),
+        (
+            "l.map(x, l.filter(y, y == x)).exists(z, z != [])",
+            [("filter", 2), ("map", 1), ("exists", 1)],
+        ),
+        ('\'.all(\' + r\'\\\'.map(\' == """.exists()"""', []),
+        ("l.all(x, true) // .all(y, l.all(z,\n && true", [("all", 1)]),
+        ("l . all ( x , l.exists(y, true) )", [("exists", 2), ("all", 1)]),
+        ("all(l, x, true) || l.all", []),
+    ],
+)
+def test_comprehensions_are_found_past_strings_comments_and_spaces(
+    source: str, names: list[tuple[str, int]]
+) -> None:
+    assert [(c.name, c.depth) for c in comprehensions(source)] == names
+
+
+def test_bounded_source_guards_each_step() -> None:
+    source = "l.map(x, x > 1, l.filter(y, y == x))"
+    assert bounded_source(source, comprehensions(source)) == (
+        "l.map(x, _twinsight_step() ? ( x > 1) : false,"
+        " l.filter(y, _twinsight_step() ? ( y == x) : false))"
+    )
+
+
+def test_the_budget_counts_steps_then_raises_on_every_step() -> None:
+    budget = Budget(max_steps=40, max_seconds=60)
+    budget.start()
+    for _ in range(40):
+        budget.step()
+    with pytest.raises(OverBudget):
+        budget.step()
+    with pytest.raises(OverBudget):
+        budget.step()
+    assert budget.over == "over budget: more than 40 steps"
+    budget.start()
+    assert budget.step()
+
+
+def test_the_default_budget_passes_a_plain_scan_of_its_size() -> None:
+    result = Evaluation(response(list(range(MAX_STEPS)))).check(f"{ITEMS}.all(x, x >= 0)")
+    assert result.passed
+
+
+# Small expressions built from comprehensions, operators, strings and comments.
+_lists = st.sampled_from(["l", "[1, 2]", "[]", "l.map(q, q * 2)"])
+_leaves = st.sampled_from(["x > 1", "x == 2", "true", "'(' == ')'", "x in l", "l.size() > 2"])
+
+
+def _nest(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    macro = st.sampled_from(["all", "exists", "exists_one", "filter", "map"])
+    return st.builds(
+        lambda lst, m, body, tail: f"{lst}.{m}(x, {body}){tail}",
+        _lists,
+        macro,
+        inner,
+        st.sampled_from(["", ".size() > 0", " // (\n", " == []"]),
+    ) | st.builds(lambda a, b: f"({a}) || ({b})", inner, inner)
+
+
+expressions = st.recursive(_leaves, _nest, max_leaves=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(expressions, st.lists(st.integers(-3, 3), max_size=5))
+def test_bounded_expressions_give_the_plain_results(source: str, items: list[int]) -> None:
+    try:
+        plain = compile_expression(source)  # the program as written, without steps
+    except CelSyntaxError:
+        return  # nested too deep: refused, as tested above
+    context = cel.Context({"l": items})
+    context.add_function("ulen", len)
+    try:
+        expected = plain.execute(context) is True
+    except Exception:
+        expected = False
+    result = Evaluation({"l": items}).check(source)
+    assert result.passed == expected, source
+    assert not result.reason.startswith("over budget"), source

@@ -1,0 +1,175 @@
+"""What one CEL expression may cost: its length and comprehension nesting when a spec
+loads, its steps and CPU time each time it runs.
+
+The library (common-expression-language 0.10) has no cost limit, holds the GIL while it
+runs and cannot be interrupted from Python, and its comprehensions multiply: five nested
+`.all` over 100 items are 10^10 steps. It also copies the list it builds at every step of
+`map` and `filter` (a `map` over 4,000 items took 0.7 s here). So every comprehension's
+body is rewritten to call back into Python first, `xs.all(x, P)` becoming
+`xs.all(x, _twinsight_step() ? (P) : false)`; the callback counts steps and time and,
+once over budget, raises, which ends every comprehension at its next step. An over-budget
+check fails with that reason; it never stalls analysis.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_NESTING",
+    "MAX_SECONDS",
+    "MAX_STEPS",
+    "STEP_FUNCTION",
+    "Budget",
+    "Comprehension",
+    "OverBudget",
+    "bounded_source",
+    "comprehensions",
+]
+
+# The library's parser and evaluator recurse: a chain of 16,000 `+` (32 KB) overflowed
+# the stack (SIGSEGV) where 4,096 characters stayed safe even on a 1 MiB thread stack.
+MAX_LENGTH = 4096
+# Two levels cover "every item's every tag" and "each id is in that list"; deeper nests
+# multiply list sizes past any budget (three over 100 items are already a million steps).
+MAX_NESTING = 2
+# Steps of all comprehensions of one evaluation. A step cost ~0.5 µs of CPU here (most of
+# it the call back into Python), so a check over budget has spent ~25 ms, and an `all`
+# over a 50,000-item body still passes.
+MAX_STEPS = 50_000
+# CPU seconds of one evaluation, read every few steps: bounds what steps do not count (the
+# copying `map`, long strings). Twice what the steps take, so that plain iteration is cut
+# by the step count, the same on every machine. CPU, not wall time: a busy machine must
+# not turn a passing check into a failing one.
+MAX_SECONDS = 0.05
+STEP_FUNCTION = "_twinsight_step"
+
+MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+# CEL tokens as far as brackets are concerned: strings (raw, bytes, triple-quoted) and
+# comments may hold any bracket and are skipped whole.
+_TOKEN = re.compile(
+    r"""
+    (?P<skip>\s+|//[^\n]*)
+    | (?P<string>
+        [bB]?[rR](?:'''.*?'''|\"\"\".*?\"\"\"|'[^'\n]*'|"[^"\n]*")
+      | [bB]?(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"
+               |'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")
+      )
+    | (?P<name>[A-Za-z_]\w*)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_CHECK_EVERY = 16  # steps between two CPU clock reads (a read costs ~0.4 µs)
+
+
+class OverBudget(Exception):
+    """Raised by the step callback to end the evaluation; `Budget.over` says why."""
+
+
+@dataclass(frozen=True)
+class Comprehension:
+    """One `.all(...)`-style call: where its name and arguments are in the source, and how
+    many comprehensions (itself included) enclose its arguments."""
+
+    name: str
+    at: int  # index of the name
+    arguments: tuple[tuple[int, int], ...]  # [start, end) of each argument
+    depth: int
+
+
+@dataclass
+class _Open:
+    macro: str | None
+    at: int
+    start: int
+    commas: list[int]
+
+
+def comprehensions(source: str) -> list[Comprehension]:
+    """The comprehension macros of `source` (which must compile), in order of their end."""
+    found: list[Comprehension] = []
+    stack: list[_Open] = []
+    recent: list[tuple[str, str, int]] = []  # the last two tokens: kind, text, index
+    for token in _TOKEN.finditer(source):
+        kind, text, index = token.lastgroup or "", token.group(), token.start()
+        if kind == "skip":
+            continue
+        if text in "([{" and kind == "other":
+            macro = _macro_name(recent) if text == "(" else None
+            stack.append(_Open(macro, recent[-1][2] if macro else index, index + 1, []))
+        elif text in ")]}" and kind == "other" and stack:
+            opened = stack.pop()
+            if opened.macro is not None:
+                depth = 1 + sum(1 for o in stack if o.macro is not None)
+                ends = [*opened.commas, index]
+                starts = [opened.start, *(c + 1 for c in opened.commas)]
+                arguments = tuple(zip(starts, ends, strict=True))
+                found.append(Comprehension(opened.macro, opened.at, arguments, depth))
+        elif text == "," and kind == "other" and stack:
+            stack[-1].commas.append(index)
+        recent = [*recent[-1:], (kind, text, index)]
+    return found
+
+
+def _macro_name(recent: list[tuple[str, str, int]]) -> str | None:
+    # `.all(`: a dot, then a macro's name, then the parenthesis being opened.
+    if len(recent) == 2 and recent[0][1] == "." and recent[1][0] == "name":
+        return recent[1][1] if recent[1][1] in MACROS else None
+    return None
+
+
+def bounded_source(source: str, found: list[Comprehension]) -> str:
+    """`source` with each comprehension's step (its second argument: the body, or `map`'s
+    filter) guarded by the step callback."""
+    inserts: list[tuple[int, str]] = []
+    for comprehension in found:
+        if len(comprehension.arguments) not in (2, 3):
+            continue  # not a macro call the library accepts; it fails on its own
+        start, end = comprehension.arguments[1]
+        inserts += [(start, f" {STEP_FUNCTION}() ? ("), (end, ") : false")]
+    text = source
+    # From the end, so earlier indexes stay valid; at one index, the inner end goes first.
+    for index, insert in sorted(inserts, key=lambda i: i[0], reverse=True):
+        text = text[:index] + insert + text[index:]
+    return text
+
+
+class Budget:
+    """Steps and CPU time one evaluation may spend; `step` is the callback CEL calls."""
+
+    def __init__(self, max_steps: int = MAX_STEPS, max_seconds: float = MAX_SECONDS) -> None:
+        self.max_steps, self.max_seconds = max_steps, max_seconds
+        self.steps = 0
+        self.over = ""
+        self._until = 0.0
+        self._next_check = 0
+
+    def start(self) -> None:
+        """Begin an evaluation with the whole budget."""
+        self.steps, self.over = 0, ""
+        self._until = 0.0  # the clock is first read at the first check: most checks stop before
+        self._next_check = min(_CHECK_EVERY, self.max_steps + 1)
+
+    def step(self) -> bool:
+        """Count one step; raise OverBudget once the budget is spent."""
+        self.steps += 1
+        if self.steps >= self._next_check:
+            self._check()
+        return True
+
+    def _check(self) -> None:
+        if not self.over and self.steps > self.max_steps:
+            self.over = f"over budget: more than {self.max_steps:,} steps"
+        elif not self.over:
+            now = time.thread_time()
+            self._until = self._until or now + self.max_seconds
+            if now > self._until:
+                self.over = f"over budget: more than {self.max_seconds:g} s of CPU"
+        if self.over:
+            self._next_check = 0  # every later step raises again, ending each comprehension
+            raise OverBudget(self.over)
+        self._next_check = min(self.steps + _CHECK_EVERY, self.max_steps + 1)
