@@ -221,7 +221,8 @@ def _match_end(pattern: re.Pattern[bytes], data: bytes, at: int) -> int:
 
 
 _PIECE = 1 << 20
-_TAIL = re.compile(r"\\(?:u[0-9a-fA-F]{0,3}|u[dD][89abAB][0-9a-fA-F]{2})?\Z")
+_PARTIAL = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z")
+_HIGH_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\Z")
 
 
 def spilled_text(path: Path, *, piece: int = _PIECE) -> Iterator[str]:
@@ -243,15 +244,20 @@ def spilled_text(path: Path, *, piece: int = _PIECE) -> Iterator[str]:
 
 def _cut(raw: str) -> int:
     """Where `raw` may be split without breaking an escape or a surrogate pair."""
-    found = _TAIL.search(raw, max(0, len(raw) - 6))
-    if found is None:
-        return len(raw)
-    at = found.start()
+    cut = len(raw)
+    for tail in (_PARTIAL, _HIGH_SURROGATE):  # "\ud83d\ude" is cut before both
+        found = tail.search(raw, max(0, cut - 6), cut)
+        if found is not None and _starts_escape(raw, found.start()):
+            cut = found.start()
+    return cut
+
+
+def _starts_escape(raw: str, at: int) -> bool:
+    """Whether the backslash at `at` starts an escape (an even run of them comes before)."""
     run = at
     while run > 0 and raw[run - 1] == "\\":
         run -= 1
-    # An even run of backslashes before it: this backslash starts an escape.
-    return at if (at - run) % 2 == 0 else len(raw)
+    return (at - run) % 2 == 0
 
 
 def _unescape(raw: str) -> str:
