@@ -104,12 +104,9 @@ async def test_candidate_closing_keep_alives_at_random(
     label = "candidate closes keep-alives at random"
     run = await candidate_run(tmp_path, fault_table, label, "flaky_keepalive")
     assert_client_unaffected(run)
-    assert_all_kept(run, {"200", "reset"})
-    stale = sum(a.capture.outcomes["candidate"].get("reset", 0) for a in run.attempts)
-    if stale:
-        # The candidate never read these requests: it had closed the pooled connection
-        # they were sent on, and aiohttp's single retry met another closed one.
-        pytest.xfail(f"defect: {stale} mirror(s) on stale keep-alive connections kept as 'reset'")
+    # A request on a pooled connection the candidate had just closed is never read by it;
+    # it is sent again on a connection of its own, never stored as the candidate's reset.
+    assert_all_kept(run, {"200"})
 
 
 async def test_candidate_sending_2_gib_bodies_does_not_grow_the_proxy(

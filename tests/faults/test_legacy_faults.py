@@ -112,16 +112,7 @@ async def test_a_legacy_closing_keep_alives_at_random_serves_every_client(
 ) -> None:
     label = "legacy closes keep-alives at random"
     run = await legacy_run(tmp_path, fault_table, label, Plan(legacy="flaky_keepalive"))
-    stale = sum(attempt.faulty.statuses.count(502) for attempt in run.attempts)
-    if stale:
-        # Each 502 is a stale-connection failure, kept as a legacy reset; the rest is whole.
-        assert_clean_failure(run, 200, allowed={200, 502})
-        for attempt in run.attempts:
-            failed = attempt.faulty.statuses.count(502)
-            counts = {"200": attempt.served - failed, "reset": failed}
-            assert attempt.capture.outcomes["legacy"] == {k: n for k, n in counts.items() if n}
-        # The legacy never read these requests: it had closed the pooled connection they
-        # were sent on, and aiohttp's single retry met another closed one.
-        pytest.xfail(f"defect: {stale} client(s) got 502 from stale keep-alive connections")
+    # A request on a pooled connection the legacy had just closed is never read by it; it
+    # is sent again on a connection of its own, so the client never sees that race.
     assert_clean_failure(run, 200)
     assert_kept(run, "200")

@@ -22,7 +22,6 @@ from twinsight.upstream import (
     end_to_end,
     error_kind,
     forwarded,
-    payload,
     to_tuple,
 )
 
@@ -80,18 +79,11 @@ class ShadowProxy:
         body: bytes,
         flight: Flight | None,
     ) -> tuple[Response, web.StreamResponse]:
-        session = self.legacy.session
-        assert session is not None
         path, _, query = request.raw_path.partition("?")
         started = time.perf_counter()
         try:
-            upstream = await session.request(
-                request.method,
-                self.legacy.url_for(path, query),
-                headers=headers,
-                data=payload(body),
-                allow_redirects=False,
-            )
+            url = self.legacy.url_for(path, query)
+            upstream = await self.legacy.request(request.method, url, headers, body)
         except _UPSTREAM_ERRORS as error:
             return _gateway_error(_failed(error, started))
         async with upstream:

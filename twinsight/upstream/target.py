@@ -13,7 +13,10 @@ from yarl import URL
 
 from twinsight.store import BodyAccumulator, ErrorKind, Response
 
-__all__ = ["READ_WHOLE_MAX", "Target", "error_kind", "payload", "upstream_url"]
+__all__ = ["IDEMPOTENT", "READ_WHOLE_MAX", "Target", "error_kind", "payload", "upstream_url"]
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+"""Methods a client may repeat (RFC 9110 9.2.2): the ones retried on a fresh connection."""
 
 _LARGE = 1 << 20
 
@@ -83,12 +86,17 @@ class Target:
     # never waits inside aiohttp's pool, where the wait would count against its
     # timeout and look like a slow target.
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+    # Connections never reused: for the one retry of a request a pooled connection lost.
+    _fresh: aiohttp.ClientSession | None = field(default=None, repr=False)
 
     async def open(self, *, pool: int = 100) -> None:
         """Create the target's connection pool (call on the running loop)."""
         self._slots = asyncio.Semaphore(pool)
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=pool, limit_per_host=pool),
+        self.session = self._session(aiohttp.TCPConnector(limit=pool, limit_per_host=pool))
+
+    def _session(self, connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=connector,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
             auto_decompress=False,  # store what the target sent; decoding happens at rest
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
@@ -97,8 +105,40 @@ class Target:
 
     async def close(self) -> None:
         """Close the pool."""
-        if self.session is not None:
-            await self.session.close()
+        for session in (self.session, self._fresh):
+            if session is not None:
+                await session.close()
+
+    async def request(
+        self, method: str, url: URL, headers: CIMultiDict[str], body: bytes
+    ) -> aiohttp.ClientResponse:
+        """Send a request and return once the answer's head is in.
+
+        A pooled connection the target closed while idle fails before any byte of the
+        answer (a keep-alive race: the target never read the request); aiohttp's own
+        retry may meet another such connection. An idempotent request is then sent once
+        more on a connection of its own, as browsers and proxies do."""
+        assert self.session is not None, "Target.open() first"
+        try:
+            return await self._request(self.session, method, url, headers, body)
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+            if method not in IDEMPOTENT or error_kind(error) != "reset":
+                raise
+        if self._fresh is None:
+            self._fresh = self._session(aiohttp.TCPConnector(force_close=True))
+        return await self._request(self._fresh, method, url, headers, body)
+
+    async def _request(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: URL,
+        headers: CIMultiDict[str],
+        body: bytes,
+    ) -> aiohttp.ClientResponse:
+        return await session.request(
+            method, url, headers=headers, data=payload(body), allow_redirects=False
+        )
 
     def url_for(self, path: str, query: str) -> URL:
         """The target's URL for a raw path and query, sent byte for byte as given."""
@@ -144,12 +184,9 @@ class Target:
     async def _send(
         self, method: str, url: URL, headers: CIMultiDict[str], body: bytes, max_body: int
     ) -> Response:
-        assert self.session is not None
         started = time.perf_counter()
         try:
-            async with self.session.request(
-                method, url, headers=headers, data=payload(body), allow_redirects=False
-            ) as answer:
+            async with await self.request(method, url, headers, body) as answer:
                 kept = BodyAccumulator(max_body)
                 length = answer.content_length
                 if length is not None and length <= READ_WHOLE_MAX:
