@@ -60,7 +60,9 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
             sources[name].append(source)
     _earlier_analysis(connection, path, segments)
     for name, table in TABLES.items():
-        connection.execute(f"CREATE VIEW {name} AS {_view(table, sources[name], keyed)}")
+        # A keyed file alone holds one row per key already; anything else may hold copies.
+        copies = segments is not None or name not in keyed
+        connection.execute(f"CREATE VIEW {name} AS {_view(table, sources[name], copies)}")
     return connection
 
 
@@ -74,7 +76,7 @@ def _file_source(name: str, bodies: Path) -> str:
     if not files:
         return plain
     column, key = BODY_COLUMNS[name]
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    listed = _listed(files)
     on = " AND ".join(f"b.{k} = t.{k}" for k in key)
     # A retried batch may have written a body twice: one per key.
     side = (
@@ -97,7 +99,7 @@ def segment_sources(segments: Path, *, ordered: bool = False) -> dict[str, str]:
     for name in TABLES:
         files = sorted(str(f) for f in segments.glob(f"{name}-*.parquet"))
         if files:
-            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            listed = _listed(files)
             order = f"1 AS {_ORDER}, filename AS {_FILE}, " if ordered else ""
             found[name] = (
                 f"SELECT {order}* EXCLUDE (filename) "
@@ -106,14 +108,19 @@ def segment_sources(segments: Path, *, ordered: bool = False) -> dict[str, str]:
     return found
 
 
-def _view(table: Table, sources: list[str], keyed: set[str]) -> str:
-    """One row per key of `table` over its sources: the file's copy first, then the
-    earliest segment's. A keyed file alone needs no deduplication."""
+def _listed(files: list[str]) -> str:
+    """File names as a DuckDB list's items."""
+    return ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+
+
+def _view(table: Table, sources: list[str], copies: bool) -> str:
+    """`table` over its sources; with `copies`, one row per key: the file's copy first,
+    then the earliest segment's."""
     columns = ", ".join(f"NULL::{c.sql} AS {c.name}" for c in table.columns)
     # The typed empty branch gives every declared column, NULL in stores older than it.
     empty = f"SELECT 0 AS {_ORDER}, '' AS {_FILE}, {columns} LIMIT 0"
     union = " UNION ALL BY NAME ".join(f"({s})" for s in [empty, *sources])
-    if len(sources) == 1 and table.name in keyed and "stored." in sources[0]:
+    if not copies:
         return f"SELECT * EXCLUDE ({_ORDER}, {_FILE}) FROM ({union})"
     return (
         f"SELECT * EXCLUDE ({_ORDER}, {_FILE}) FROM ({union}) QUALIFY row_number() OVER "
