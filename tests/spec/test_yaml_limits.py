@@ -96,6 +96,11 @@ def test_a_bad_value_merged_in_is_located_where_it_was_written() -> None:
     assert found[1] == "s.yaml:1:22: scenarios[0].when.request.method: expected text, found a list"
 
 
+def test_deep_flow_nesting_is_a_located_problem() -> None:
+    (only,) = problems("feature: " + "[" * 100 + "]" * 100 + "\n")
+    assert only == "s.yaml:1:74: YAML nested deeper than 64 levels"
+
+
 def test_text_over_the_size_limit_is_refused_before_parsing() -> None:
     started = time.perf_counter()
     (only,) = problems("feature: x\nk: [" + "1," * (MAX_BYTES // 2) + "]\n")

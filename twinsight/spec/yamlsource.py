@@ -98,9 +98,22 @@ def read_yaml(text: str, filename: str) -> Source:
             node = yaml.load(text)
     except MarkedYAMLError as exc:
         raise YamlProblem(_marked_problem(exc, filename)) from exc
-    except (YAMLError, ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        # ruamel recurses once per level: ~1,000 levels of `[[[...` take it there in ~4 s.
+        raise YamlProblem(
+            Problem(Location(filename, 1, 1), f"YAML nested deeper than {MAX_DEPTH} levels")
+        ) from exc
+    except (YAMLError, ValueError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise YamlProblem(Problem(Location(filename, 1, 1), f"YAML error: {message}")) from exc
+    except Exception as exc:  # ruamel fails on some odd documents (`!!set` on a scalar)
+        raise YamlProblem(
+            Problem(
+                Location(filename, 1, 1),
+                f"YAML error: the document cannot be read ({type(exc).__name__})",
+                "look for a tag (!!set, !!omap, ...) on a value of the wrong kind",
+            )
+        ) from exc
     converter = _Converter(filename)
     data = converter.value(node, (), Where((1, 1), (1, 1)), depth=0, alias=None)
     return Source(filename, data, converter.positions, text.splitlines())
