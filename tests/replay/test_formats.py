@@ -325,3 +325,14 @@ def test_har_response_status_out_of_range_is_skipped(tmp_path: Path) -> None:
     entry = _har_entry("http://a/x", response={"status": 10**12})
     path.write_bytes(orjson.dumps({"log": {"entries": [entry]}}))
     assert [s.reason for s in _split(path)[1]] == [f"response.status is {10**12}"]
+
+
+@pytest.mark.parametrize("text", [b"\xed\xa0\x80", b"\xc0\x80", b"\xff"])
+def test_a_har_with_bytes_that_are_not_utf8_is_read_up_to_them(tmp_path: Path, text: bytes) -> None:
+    good = orjson.dumps(_har_entry("http://api.test/1"))
+    path = tmp_path / "latin.har"
+    path.write_bytes(b'{"log": {"entries": [' + good + b', {"x": "' + text + b'"}]}}')
+    exchanges, skipped = _split(path)
+    assert len(exchanges) == 1
+    assert [s.entry for s in skipped] == [1]
+    assert skipped[0].reason.startswith("the file is cut or broken here")

@@ -11,6 +11,7 @@ twice gives the same exchanges (imports and resumed replays recognise them).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -74,15 +75,22 @@ def read_capture(
     max_body: int = 1 << 20,
     on_bytes: OnBytes | None = None,
 ) -> Iterator[Entry]:
-    """Every entry of the capture file at `path`, as exchanges or skips, streamed."""
+    """Every entry of the capture file at `path`, as exchanges or skips, streamed.
+
+    A file not of its format raises FormatError here, not later: a reader only ever
+    refuses a file before its first entry, and that one is read now. A caller that calls
+    this for every file before writing anything writes nothing when one is refused."""
     found = format or detect(path)
     if found == "har":
-        return read_har(path, max_body=max_body, on_bytes=on_bytes)
-    if found == "mitm":
-        return read_mitm_flows(path, max_body=max_body, on_bytes=on_bytes)
-    if found == "goreplay":
-        return read_goreplay(path, max_body=max_body, on_bytes=on_bytes)
-    return read_store(path)
+        entries = read_har(path, max_body=max_body, on_bytes=on_bytes)
+    elif found == "mitm":
+        entries = read_mitm_flows(path, max_body=max_body, on_bytes=on_bytes)
+    elif found == "goreplay":
+        entries = read_goreplay(path, max_body=max_body, on_bytes=on_bytes)
+    else:
+        entries = read_store(path)
+    first = next(entries, None)
+    return entries if first is None else chain((first,), entries)
 
 
 def exchanges_only(entries: Iterator[Entry], tally: Tally) -> Iterator[Exchange]:
