@@ -48,3 +48,11 @@ def test_reasons() -> None:
     assert classify(LEGACY, Message(200), [], [line(OK, NO)]).reason == (
         "S: a line (candidate: expression is false)"
     )
+
+
+def test_a_check_stopped_by_the_budget_decides_nothing() -> None:
+    over = CheckResult(False, "over budget: more than 50,000 steps")
+    assert classify(LEGACY, Message(200), [], [line(over, over)]).classification == "match"
+    assert classify(LEGACY, Message(200), [], [line(OK, over)]).classification == "match"
+    real = [Judged(DIFF)]
+    assert classify(LEGACY, Message(200), real, [line(over, NO)]).classification == "unexplained"

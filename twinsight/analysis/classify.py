@@ -64,6 +64,8 @@ def classify(
     legacy: Message, candidate: Message, judged: Sequence[Judged], lines: Sequence[LineResult]
 ) -> Verdict:
     """Classify one exchange for one candidate."""
+    # A check the budget stopped on either side says nothing about either.
+    lines = [x for x in lines if not (x.legacy.inconclusive or x.candidate.inconclusive)]
     if candidate.error is not None and legacy.error is None:
         return Verdict("candidate_error", f"the candidate gave no answer: {candidate.error}")
     if _server_error(candidate) and not _server_error(legacy) and legacy.error is None:

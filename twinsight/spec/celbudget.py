@@ -22,6 +22,7 @@ __all__ = [
     "MAX_NESTING",
     "MAX_SECONDS",
     "MAX_STEPS",
+    "OVER_BUDGET",
     "STEP_FUNCTION",
     "Budget",
     "Comprehension",
@@ -29,6 +30,9 @@ __all__ = [
     "bounded_source",
     "comprehensions",
 ]
+
+OVER_BUDGET = "over budget: "
+"""How the reason of a check stopped by the budget begins: it decided nothing."""
 
 # The library's parser and evaluator recurse: a chain of 16,000 `+` (32 KB) overflowed
 # the stack (SIGSEGV) where 4,096 characters stayed safe even on a 1 MiB thread stack.
@@ -163,12 +167,12 @@ class Budget:
 
     def _check(self) -> None:
         if not self.over and self.steps > self.max_steps:
-            self.over = f"over budget: more than {self.max_steps:,} steps"
+            self.over = f"{OVER_BUDGET}more than {self.max_steps:,} steps"
         elif not self.over:
             now = time.thread_time()
             self._until = self._until or now + self.max_seconds
             if now > self._until:
-                self.over = f"over budget: more than {self.max_seconds:g} s of CPU"
+                self.over = f"{OVER_BUDGET}more than {self.max_seconds:g} s of CPU"
         if self.over:
             self._next_check = 0  # every later step raises again, ending each comprehension
             raise OverBudget(self.over)

@@ -17,7 +17,7 @@ from typing import Any
 import cel
 
 from twinsight.spec import celbudget
-from twinsight.spec.celbudget import Budget
+from twinsight.spec.celbudget import OVER_BUDGET, Budget
 
 # The library logs a warning each time a Python function it calls raises; our `size`
 # raises for a value that has no size, which the check already reports as its reason.
@@ -64,6 +64,11 @@ class CheckResult:
 
     passed: bool
     reason: str = ""
+
+    @property
+    def inconclusive(self) -> bool:
+        """Stopped by the evaluation budget: it decided nothing either way."""
+        return not self.passed and self.reason.startswith(OVER_BUDGET)
 
 
 def compile_expression(source: str) -> Any:
