@@ -115,7 +115,7 @@ def _har_entry(url: str, content: dict[str, object] | None = None) -> dict[str, 
 
 _PATTERN = b'{"k": "v\\u00e9"}, '  # JSON text with an escape in it: \u00e9 is 2 bytes of UTF-8
 _PIECE = _PATTERN * ((1 << 20) // len(_PATTERN))
-_BIG = 100 * len(_PIECE)  # ~100 MB: minutes and ~4x its size in memory before streaming
+_BIG = 60 * len(_PIECE)  # ~60 MB: a minute and ~4x its size in memory before streaming
 
 
 def _write_big_har(path: Path, *, encoded: bool) -> tuple[int, str]:
