@@ -5,7 +5,7 @@ the start each time more of it arrives: one 200 MB string took minutes and was
 held whole, more than once. Here every string still unfinished past `LONG` bytes
 reaches ijson as a marker, and its raw bytes (escapes and all) go to a file of
 their own, read back later a piece at a time by `spilled_text`. Strings that end
-sooner pass whole (at most `LONG` + one read, about 2 MiB).
+sooner pass whole (at most `LONG` + one read, about 1 MiB).
 
 ijson also keeps the path of every open container: a thin file nested 30,000
 deep needs gigabytes. Nesting past `MAX_DEPTH` and numbers longer than
@@ -164,7 +164,7 @@ class LongStrings:
         end = _match_end(_REST, data, at)
         self._write(data[at:end])
         self._carry = data[end:]
-        # JSON for the marker: "\u0000" cannot start a real value of the file by chance.
+        # The marker as JSON text; its random part keeps the file's own strings from posing as one.
         return json.dumps(self._marker + str(number)).encode()[1:-1]
 
     def _write(self, data: bytes) -> None:
