@@ -329,11 +329,6 @@ def test_cut_or_garbage_files_are_imported_or_refused_and_a_refusal_writes_nothi
         before = after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="twinsight/replay/service.py import_captures opens the writer before the later "
-    "files' readers refuse them: the first file is stored, then exit 2",
-)
 def test_a_refused_file_among_several_writes_nothing(tmp_path: Path) -> None:
     good = _good_files(tmp_path)["har"]
     foreign = tmp_path / "foreign.har"

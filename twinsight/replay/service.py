@@ -107,16 +107,19 @@ def import_captures(
     on_bytes: OnBytes | None = None,
 ) -> ImportResult:
     """Read capture files into the configured store (`source = 'import'`)."""
-    formats = {file: format or detect(file) for file in files}  # every file checked first
+    formats = {file: format or detect(file) for file in files}
+    # Every file opened and its format checked before anything is written: a foreign file
+    # among several refuses the whole import rather than land half of it.
+    readers = {
+        file: read_capture(file, format=found, max_body=config.capture.max_body, on_bytes=on_bytes)
+        for file, found in formats.items()
+    }
     seen = _stored_ids(config, "SELECT id FROM exchanges WHERE source = 'import'")
     result = ImportResult()
     writer = _writer(config)
     try:
-        for file, found in formats.items():
+        for file, entries in readers.items():
             tally = result.tallies[file] = Tally()
-            entries = read_capture(
-                file, format=found, max_body=config.capture.max_body, on_bytes=on_bytes
-            )
             for exchange in exchanges_only(entries, tally):
                 if exchange.id in seen:
                     result.already_stored += 1

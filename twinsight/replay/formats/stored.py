@@ -15,7 +15,14 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from twinsight.store import PRIMARY_TARGET, Body, Exchange, Response, open_store
+from twinsight.store import (
+    PRIMARY_TARGET,
+    Body,
+    Exchange,
+    Response,
+    open_store,
+    unreadable_store,
+)
 
 from .common import Entry, FormatError
 
@@ -52,15 +59,10 @@ def snapshot_store(path: Path, folder: Path) -> Path:
         finally:
             connection.close()
     except Exception as exc:
-        if not _from_duckdb(exc):
+        if unreadable_store(exc) is None:
             raise
         raise FormatError(f"{path}: cannot read this store: {_first_line(exc)}") from None
     return out
-
-
-def _from_duckdb(exc: BaseException) -> bool:
-    """Whether DuckDB raised `exc` (a damaged file); only `twinsight.store` imports duckdb."""
-    return type(exc).__module__.lstrip("_").split(".")[0] == "duckdb"
 
 
 def _first_line(exc: BaseException) -> str:
