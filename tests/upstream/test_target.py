@@ -10,6 +10,7 @@ import pytest
 from multidict import CIMultiDict
 from yarl import URL
 
+from twinsight.store import Response
 from twinsight.upstream import Target
 
 
@@ -34,12 +35,18 @@ async def first_only() -> AsyncIterator[tuple[str, list[int]]]:
         yield f"http://127.0.0.1:{port}", answered
 
 
-async def pooled(target: Target, count: int) -> None:
-    """`count` connections in the pool, each used once."""
-    answers = await asyncio.gather(
-        *(target.call("GET", "/", "", CIMultiDict(), b"", max_body=10) for _ in range(count))
-    )
-    assert [a.status for a in answers] == [200] * count
+async def after_pooling(url: str, method: str, body: bytes) -> Response:
+    """`method` sent once three pooled connections have each been used once."""
+    target = Target("candidate", URL(url), timeout=5)
+    await target.open()
+    try:
+        answers = await asyncio.gather(
+            *(target.call("GET", "/", "", CIMultiDict(), b"", max_body=10) for _ in range(3))
+        )
+        assert [a.status for a in answers] == [200] * 3
+        return await target.call(method, "/", "", CIMultiDict(), body, max_body=10)
+    finally:
+        await target.close()
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
@@ -47,13 +54,7 @@ async def test_an_idempotent_request_on_stale_connections_is_sent_again_on_a_fre
     first_only: tuple[str, list[int]], method: str
 ) -> None:
     url, answered = first_only
-    target = Target("candidate", URL(url), timeout=5)
-    await target.open()
-    try:
-        await pooled(target, 3)
-        answer = await target.call(method, "/", "", CIMultiDict(), b"", max_body=10)
-    finally:
-        await target.close()
+    answer = await after_pooling(url, method, b"")
     assert (answer.status, answer.error, answer.body.data) == (200, None, b"ok")
     assert len(answered) == 4  # the stale connections never read it: answered once
 
@@ -62,12 +63,6 @@ async def test_a_post_on_a_stale_connection_is_not_sent_twice(
     first_only: tuple[str, list[int]],
 ) -> None:
     url, answered = first_only
-    target = Target("candidate", URL(url), timeout=5)
-    await target.open()
-    try:
-        await pooled(target, 3)
-        answer = await target.call("POST", "/", "", CIMultiDict(), b"x", max_body=10)
-    finally:
-        await target.close()
+    answer = await after_pooling(url, "POST", b"x")
     assert answer.error == "reset"  # a write may have been acted on: never repeated
     assert len(answered) == 3
