@@ -37,7 +37,7 @@ SIGNAL_AFTER = 200  # legacy requests read before the signal: the load is still 
 FLUSH_INTERVAL_S = 0.05  # what the harness configures
 MIB = 1 << 20
 LARGE = 50 * MIB
-MID = 200 << 10  # under the 256 KiB kept inside the DuckDB file
+MID = 24 << 10  # under the 32 KiB kept inside the DuckDB file
 REFUSED = "dropped: the store refused it"  # the writer's log line for dropped.store_error
 FILE_LIMIT = 3 * MIB  # RLIMIT_FSIZE: a fresh store and the baseline fit, 40 MID answers do not
 RSS_BOUND_MIB = 1200
@@ -110,7 +110,7 @@ async def after_reads(server: FaultyServer, count: int, within: float = 20.0) ->
 
 @asynccontextmanager
 async def answer_server() -> AsyncIterator[str]:
-    """A target answering /big/* with 1 MiB, /mid/* with 200 KiB, /large with 50 MB, else JSON."""
+    """A target answering /big/* with 1 MiB, /mid/* with 24 KiB, /large with 50 MB, else JSON."""
     big, large = os.urandom(MIB), os.urandom(LARGE)  # incompressible: real bytes on disk
     mid = os.urandom(MID)
 
@@ -301,8 +301,8 @@ async def test_a_full_disk_never_reaches_the_client_and_is_counted(
     ):
         baseline = await drive(proxy.url, "/baseline", 200, concurrency=8)
         await proxy.settle()
-        # Bodies under 256 KiB stay in the DuckDB file (RLIMIT_FSIZE is per file).
-        full = await drive(proxy.url, "/mid", 40, concurrency=8)
+        # Bodies under 32 KiB stay in the DuckDB file (RLIMIT_FSIZE is per file).
+        full = await drive(proxy.url, "/mid", 100, concurrency=8)
         state: tuple[int, dict[str, object]] = (200, {})
         deadline = time.monotonic() + 10
         while state[0] != 503 and time.monotonic() < deadline:

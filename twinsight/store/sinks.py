@@ -33,11 +33,12 @@ WRITER_MEMORY_LIMIT = "128MB"
 runs for days only appends, so a small cache keeps its memory flat. It holds because large
 bodies stay out of the tables (LARGE_BODY) and batches are bounded in bytes (the writer)."""
 
-LARGE_BODY = 256 << 10
+LARGE_BODY = 32 << 10
 """Bodies longer than this are stored in Parquet files beside a DuckDB file (`FILE.bodies/`)
-rather than in its tables: a DuckDB checkpoint pins the large values of a row group all at
-once (measured: 600 answers of 1 MiB needed more than 244 MB), so large bodies in the
-tables made the writer's memory grow with the store until every write failed."""
+rather than in its tables. DuckDB keeps values of 64 KiB and more (a quarter block) in
+blocks of their own and a checkpoint pins all of a row group's at once: under the writer's
+128 MB, bodies of 64 KiB failed every write after ~200 MiB of them, 128 KiB after ~100
+MiB, 1 MiB sooner; 32 KiB and 48 KiB ones went on past 1 GiB. Half the limit, for margin."""
 BODY_COLUMNS = {
     "exchanges": ("request_body", ("id",)),
     "responses": ("body", ("exchange_id", "target")),
