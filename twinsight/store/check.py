@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from twinsight.store.files import StoreError, connect
+from twinsight.store.files import StoreError, connect, first_line
 from twinsight.store.migrations import count_duplicates, migrate
 from twinsight.store.reader import segment_sources
 from twinsight.store.schema import TABLES
@@ -66,9 +66,14 @@ def _check_file(path: Path, *, repair: bool) -> StoreCheck:
     report = StoreCheck(str(path))
     connection = connect(path, read_only=not repair)
     try:
+        if not _exists(connection, "schema_version"):
+            raise StoreError(f"{path}: not a twinsight store (no schema_version table)")
         if repair:
             # Migrating keys the tables, removing the extra copies an older store holds.
-            report.repaired = migrate(connection, str(path))
+            try:
+                report.repaired = migrate(connection, str(path))
+            except duckdb.Error as exc:
+                raise StoreError(f"{path}: cannot repair the store: {first_line(exc)}") from None
         keyed = {
             str(row[0])
             for row in connection.execute(

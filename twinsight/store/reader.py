@@ -71,7 +71,7 @@ _ORDER, _FILE = "twinsight_source", "twinsight_file"
 
 def _file_source(name: str, bodies: Path) -> str:
     """A SELECT over table `name` of the attached file, large bodies joined back in."""
-    plain = f"SELECT 0 AS {_ORDER}, '' AS {_FILE}, * FROM stored.{name}"
+    plain = f"SELECT 0 AS {_ORDER}, {_padded('rowid')} AS {_FILE}, * FROM stored.{name}"
     files = sorted(str(f) for f in bodies.glob(f"{name}-*.parquet")) if name in BODY_COLUMNS else []
     if not files:
         return plain
@@ -84,8 +84,8 @@ def _file_source(name: str, bodies: Path) -> str:
         f"FROM read_parquet([{listed}]) GROUP BY ALL"
     )
     return (
-        f"SELECT 0 AS {_ORDER}, '' AS {_FILE}, t.* REPLACE "
-        f"(coalesce(b.twinsight_body, t.{column}) AS {column}) "
+        f"SELECT 0 AS {_ORDER}, {_padded('t.rowid')} AS {_FILE}, t.* REPLACE "
+        f"(coalesce(t.{column}, b.twinsight_body) AS {column}) "
         f"FROM stored.{name} t LEFT JOIN ({side}) b ON {on}"
     )
 
@@ -100,12 +100,19 @@ def segment_sources(segments: Path, *, ordered: bool = False) -> dict[str, str]:
         files = sorted(str(f) for f in segments.glob(f"{name}-*.parquet"))
         if files:
             listed = _listed(files)
-            order = f"1 AS {_ORDER}, filename AS {_FILE}, " if ordered else ""
+            place = f"filename || {_padded('file_row_number')}"
+            order = f"1 AS {_ORDER}, {place} AS {_FILE}, " if ordered else ""
             found[name] = (
-                f"SELECT {order}* EXCLUDE (filename) "
-                f"FROM read_parquet([{listed}], union_by_name = true, filename = true)"
+                f"SELECT {order}* EXCLUDE (filename, file_row_number) "
+                f"FROM read_parquet([{listed}], union_by_name = true, filename = true, "
+                "file_row_number = true)"
             )
     return found
+
+
+def _padded(number: str) -> str:
+    """A row number as text that sorts as the number does."""
+    return f"lpad(CAST({number} AS VARCHAR), 20, '0')"
 
 
 def _listed(files: list[str]) -> str:
@@ -114,8 +121,8 @@ def _listed(files: list[str]) -> str:
 
 
 def _view(table: Table, sources: list[str], copies: bool) -> str:
-    """`table` over its sources; with `copies`, one row per key: the file's copy first,
-    then the earliest segment's."""
+    """`table` over its sources; with `copies`, one row per key: the first written, the
+    file's before any segment's."""
     columns = ", ".join(f"NULL::{c.sql} AS {c.name}" for c in table.columns)
     # The typed empty branch gives every declared column, NULL in stores older than it.
     empty = f"SELECT 0 AS {_ORDER}, '' AS {_FILE}, {columns} LIMIT 0"

@@ -86,12 +86,15 @@ class DuckDBSink:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{path}: cannot create its folder: {exc.strerror}") from None
-        self._connection = self._open()
+        self._connection = connect(path, read_only=False)
         try:
+            # Before the writer's limit: rebuilding an older store's tables with keys
+            # sorts all of it, bodies included (a 33 MB store failed under 128 MB).
             self.notes = migrate(self._connection, str(path))
         except duckdb.Error as exc:
             self._connection.close()
             raise StoreError(f"{path}: cannot migrate the store: {first_line(exc)}") from None
+        self._connection.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         connection = connect(self.path, read_only=False)
@@ -109,7 +112,7 @@ class DuckDBSink:
         file already holds (and repeats within the batch): they count as duplicates."""
         connection = self._connection
         tables, written = self._fresh(tables)
-        tables = self._spill(tables)
+        tables, spilled = self._spill(tables)
         connection.execute("BEGIN")
         try:
             for name, table in tables.items():
@@ -120,15 +123,17 @@ class DuckDBSink:
             connection.execute("COMMIT")
         except BaseException:
             _quietly(connection, "ROLLBACK")
+            for file in spilled:  # bodies of rows that were never stored
+                file.unlink(missing_ok=True)
             raise
         return written
 
-    def _spill(self, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    def _spill(self, tables: dict[str, pa.Table]) -> tuple[dict[str, pa.Table], list[Path]]:
         """Large bodies into a Parquet file beside the store, NULL in the tables.
 
-        Written before the transaction: if it fails the file matches no row, and a retry
-        writes the same bodies again (readers keep one per key)."""
-        out = dict(tables)
+        Written before the transaction, and removed if it fails; a file a crash left
+        behind matches no row (readers join a body only where the row's is NULL)."""
+        out, files = dict(tables), []
         for name, (column, key) in BODY_COLUMNS.items():
             table = tables.get(name)
             if table is None or not table.num_rows:
@@ -142,9 +147,10 @@ class DuckDBSink:
             partial = folder / f".{final.name}.partial"
             pq.write_table(table.filter(large).select([*key, column]), partial)
             os.replace(partial, final)
+            files.append(final)
             kept = pc.if_else(large, pa.scalar(None, pa.binary()), table[column])
             out[name] = table.set_column(table.schema.get_field_index(column), column, kept)
-        return out
+        return out, files
 
     def _fresh(self, tables: dict[str, pa.Table]) -> tuple[dict[str, pa.Table], Written]:
         """The batch without rows of exchanges already stored or repeated in the batch.
@@ -152,20 +158,24 @@ class DuckDBSink:
         Looked up by key rather than left to `INSERT OR IGNORE`, which holds a whole
         batch in memory to check it: large bodies ran out of the writer's memory."""
         if "exchanges" not in tables:
-            return tables, Written()
+            # Counters alone; other rows without their exchange (a segment batch whose
+            # exchanges file never landed) are orphans: left out.
+            return {n: t for n, t in tables.items() if n == "capture_counters"}, Written()
         ids = tables["exchanges"].column("id").to_pylist()
         held = self._held(ids)
-        if not held and len(set(ids)) == len(ids):
-            return tables, Written(len(ids))  # the common case: nothing to leave out
-        kept: set[str] = set()
-        mask = []
-        for exchange_id in ids:
-            mask.append(exchange_id not in held and exchange_id not in kept)
-            kept.add(exchange_id)
-        kept -= held
-        fresh = {"exchanges": tables["exchanges"].filter(pa.array(mask, pa.bool_()))}
+        kept = set(ids) - held
+        fresh = {"exchanges": tables["exchanges"]}
+        if held or len(kept) != len(ids):
+            seen: set[str] = set()
+            mask = []
+            for exchange_id in ids:
+                mask.append(exchange_id in kept and exchange_id not in seen)
+                seen.add(exchange_id)
+            fresh["exchanges"] = tables["exchanges"].filter(pa.array(mask, pa.bool_()))
         for name, table in tables.items():
             if name != "exchanges":
+                # Always: one exchange may repeat a row of its own (the same id rewritten
+                # twice in one request gives two equal correlations).
                 fresh[name] = _first_per_key(table, TABLES[name].key, kept)
         return fresh, Written(len(kept), len(ids) - len(kept))
 

@@ -91,6 +91,8 @@ class StoreWriter:
         self._written_counts: dict[str, int] = {}
         self._backlog: deque[Exchange] = deque()
         self._backlog_bytes = 0
+        # Taken by a flush in progress: still in memory, so still counted against the bounds.
+        self._taken, self._taken_bytes = 0, 0
         self._attempts: dict[str, int] = {}  # exchanges refused on their own, by id
         self._lock = threading.Lock()  # the backlog's byte count, shared with submitters
         self._wake = threading.Event()
@@ -121,11 +123,7 @@ class StoreWriter:
         """Queue `exchange` for writing; False (and counted as dropped) if the backlog is full."""
         size = _size(exchange)
         with self._lock:
-            full = (
-                len(self._backlog) >= self.max_backlog
-                or (self._backlog and self._backlog_bytes + size > self.max_backlog_bytes)
-                or self._closing
-            )
+            full = not self._room(size) or self._closing
             if not full:
                 self._backlog.append(exchange)
                 self._backlog_bytes += size
@@ -142,9 +140,14 @@ class StoreWriter:
 
     def room_for(self, exchange: Exchange) -> bool:
         """Whether `submit` would take `exchange` now."""
-        return len(self._backlog) < self.max_backlog and (
-            not self._backlog or self._backlog_bytes + _size(exchange) <= self.max_backlog_bytes
-        )
+        with self._lock:
+            return self._room(_size(exchange))
+
+    def _room(self, size: int) -> bool:
+        """Room for `size` more bytes (call holding the lock); one exchange always fits alone."""
+        held = len(self._backlog) + self._taken
+        held_bytes = self._backlog_bytes + self._taken_bytes
+        return held < self.max_backlog and (not held or held_bytes + size <= self.max_backlog_bytes)
 
     def raise_if_stuck(self) -> None:
         """Raise StoreError when the store has refused every write for STUCK_AFTER_S (for
@@ -155,13 +158,16 @@ class StoreWriter:
 
     def close(self) -> None:
         """Write everything submitted so far, then stop; what cannot be written is counted."""
+        if self._closing:
+            return
         self._closing = True
         self._wake.set()
         if self._thread.ident is None:
             self.flush()  # never started (tests, tools): the last flush happens here
         else:
             self._thread.join()
-        left = len(self._backlog)
+        left = len(self._take())
+        self._taken = self._taken_bytes = 0
         if left:
             self.counters.add("dropped.store_unavailable", left)
             log.error("store: %d exchange(s) could not be written before closing", left)
@@ -211,6 +217,7 @@ class StoreWriter:
     def _take(self) -> list[Exchange]:
         with self._lock:
             taken = list(self._backlog)
+            self._taken, self._taken_bytes = len(taken), self._backlog_bytes
             self._backlog.clear()
             self._backlog_bytes = 0
         return taken
@@ -270,6 +277,7 @@ class StoreWriter:
         with self._lock:
             self._backlog.extendleft(reversed(kept))
             self._backlog_bytes += sum(_size(e) for e in kept)
+            self._taken = self._taken_bytes = 0
 
     def _failed(self, exc: BaseException) -> None:
         reason = _first_line(exc)
