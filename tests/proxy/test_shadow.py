@@ -291,3 +291,31 @@ async def test_a_legacy_slower_than_its_timeout_gives_504_in_time(capture: Start
     assert time.perf_counter() - started < 1.5
     await running.finish()
     assert running.rows("SELECT error FROM responses WHERE target = 'legacy'") == [("timeout",)]
+
+
+async def test_a_streamed_answer_reaches_the_client_chunk_by_chunk(capture: Start) -> None:
+    from aiohttp import web
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        answer = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await answer.prepare(request)
+        await answer.write(b"data: one\n\n")
+        await asyncio.sleep(1.5)
+        await answer.write(b"data: two\n\n")
+        await answer.write_eof()
+        return answer
+
+    legacy = web.Application()
+    legacy.router.add_get("/events", events)
+    running = await capture(upstreams={"legacy": legacy, "candidate": make_upstream("candidate")})
+    started = time.monotonic()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{running.url}/events") as answer,
+    ):
+        first = await answer.content.readuntil(b"\n\n")
+        first_at = time.monotonic() - started
+        rest = await answer.read()
+    await running.finish()
+    assert (first, rest) == (b"data: one\n\n", b"data: two\n\n")
+    assert first_at < 1.0  # not held back until the next event

@@ -130,8 +130,10 @@ class ShadowProxy:
     ) -> tuple[Response, web.StreamResponse]:
         """A large or unsized answer, passed on as it arrives; only the stored prefix is kept.
 
-        The last chunk is held back until the books have the legacy's ids, so the
-        client cannot act on an id before a mirror could rewrite it.
+        The books hear of the legacy's ids before the client can know the answer is
+        whole: before the chunk that completes an announced length, or before the end
+        of an unsized one. Every other chunk goes out the moment it arrives (a stream
+        of events must not wait for the next one).
         """
         headers = end_to_end(upstream.headers)
         streamed = web.StreamResponse(
@@ -139,7 +141,7 @@ class ShadowProxy:
         )
         await streamed.prepare(request)
         kept = BodyAccumulator(self.fanout.options.max_body)
-        held = b""
+        length, received, legacy = upstream.content_length, 0, None
         while True:
             try:
                 chunk = await upstream.content.readany()
@@ -152,18 +154,30 @@ class ShadowProxy:
             if not chunk:
                 break
             kept.add(chunk)
-            if held:
-                await streamed.write(held)
-            held = chunk
+            received += len(chunk)
+            if legacy is None and length is not None and received >= length:
+                legacy = self._answered(upstream, headers, kept, started, flight)
+            await streamed.write(chunk)
+        if legacy is None:
+            legacy = self._answered(upstream, headers, kept, started, flight)
+        await streamed.write_eof()
+        return legacy, streamed
+
+    def _answered(
+        self,
+        upstream: aiohttp.ClientResponse,
+        headers: CIMultiDict[str],
+        kept: BodyAccumulator,
+        started: float,
+        flight: Flight | None,
+    ) -> Response:
+        """The legacy's whole answer, handed to the flight's mirrors."""
         legacy = Response(
             PRIMARY_TARGET, upstream.status, to_tuple(headers), kept.body(), _ms(started)
         )
         if flight is not None:
             self.fanout.legacy_answered(flight, legacy)
-        if held:
-            await streamed.write(held)
-        await streamed.write_eof()
-        return legacy, streamed
+        return legacy
 
     def _legacy(
         self,
