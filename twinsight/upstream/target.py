@@ -6,6 +6,7 @@ import asyncio
 import io
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict
@@ -13,10 +14,10 @@ from yarl import URL
 
 from twinsight.store import BodyAccumulator, ErrorKind, Response
 
-__all__ = ["IDEMPOTENT", "READ_WHOLE_MAX", "Target", "error_kind", "payload", "upstream_url"]
+__all__ = ["READ_WHOLE_MAX", "SAFE", "Target", "error_kind", "payload", "upstream_url"]
 
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-"""Methods a client may repeat (RFC 9110 9.2.2): the ones retried on a fresh connection."""
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods without side effects (RFC 9110 9.2.1): the only ones twinsight sends again."""
 
 _LARGE = 1 << 20
 
@@ -92,11 +93,16 @@ class Target:
     async def open(self, *, pool: int = 100) -> None:
         """Create the target's connection pool (call on the running loop)."""
         self._slots = asyncio.Semaphore(pool)
-        self.session = self._session(aiohttp.TCPConnector(limit=pool, limit_per_host=pool))
+        self.session = self._session(
+            aiohttp.TCPConnector(limit=pool, limit_per_host=pool), [_reuse_tracer()]
+        )
 
-    def _session(self, connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
+    def _session(
+        self, connector: aiohttp.TCPConnector, traces: list[aiohttp.TraceConfig] | None = None
+    ) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
             connector=connector,
+            trace_configs=traces,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
             auto_decompress=False,  # store what the target sent; decoding happens at rest
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
@@ -117,16 +123,21 @@ class Target:
         A pooled connection the target closed while idle fails before any byte of the
         answer (a keep-alive race: the target never read the request); aiohttp's own
         retry may meet another such connection. An idempotent request is then sent once
-        more on a connection of its own, as browsers and proxies do."""
+        more on a connection of its own, as browsers do. Only safe methods: aiohttp
+        already sends an idempotent request twice when the first try fails, and a target
+        that did read it (then crashed) must not get a write a third time."""
         assert self.session is not None, "Target.open() first"
+        seen = {"reused": False}
         try:
-            return await self._request(self.session, method, url, headers, body)
+            return await self._request(self.session, method, url, headers, body, seen)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
-            if method not in IDEMPOTENT or error_kind(error) != "reset":
+            # Only a safe request whose last try went out on a pooled connection: a target
+            # that reads and drops requests on new connections too is not asked again.
+            if method not in SAFE or not seen["reused"] or error_kind(error) != "reset":
                 raise
         if self._fresh is None:
             self._fresh = self._session(aiohttp.TCPConnector(force_close=True))
-        return await self._request(self._fresh, method, url, headers, body)
+        return await self._request(self._fresh, method, url, headers, body, seen)
 
     async def _request(
         self,
@@ -135,9 +146,15 @@ class Target:
         url: URL,
         headers: CIMultiDict[str],
         body: bytes,
+        seen: dict[str, bool],
     ) -> aiohttp.ClientResponse:
         return await session.request(
-            method, url, headers=headers, data=payload(body), allow_redirects=False
+            method,
+            url,
+            headers=headers,
+            data=payload(body),
+            allow_redirects=False,
+            trace_request_ctx=seen,
         )
 
     def url_for(self, path: str, query: str) -> URL:
@@ -198,6 +215,21 @@ class Target:
                 return Response(self.name, answer.status, received, kept.body(), _ms(started))
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             return Response(self.name, latency_ms=_ms(started), error=error_kind(error))
+
+
+def _reuse_tracer() -> aiohttp.TraceConfig:
+    """Marks in a request's trace context whether its last try used a pooled connection."""
+
+    async def reused(_: object, context: Any, __: object) -> None:
+        context.trace_request_ctx["reused"] = True
+
+    async def created(_: object, context: Any, __: object) -> None:
+        context.trace_request_ctx["reused"] = False
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_reuseconn.append(reused)
+    trace.on_connection_create_end.append(created)
+    return trace
 
 
 def _ms(started: float) -> float:
