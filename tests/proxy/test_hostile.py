@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 
+import aiohttp
 import pytest
 
 from twinsight.examples.tasks.serve import start
@@ -237,3 +238,32 @@ async def test_a_chunked_body_sent_in_pieces_arrives_whole(capture: Start) -> No
     await running.finish()
     assert [s["body"] for s in running.seen("legacy")] == [b"hello chunked world"]
     assert [s["body"] for s in running.seen("candidate")] == [b"hello chunked world"]
+
+
+async def counted(running: Running, line: str, wait: float = 5.0) -> None:
+    """Wait until the admin /metrics shows `line` (the handler has finished its books)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    async with aiohttp.ClientSession() as session:
+        while loop.time() < deadline:
+            async with session.get(running.admin + "/metrics") as answer:
+                if line in await answer.text():
+                    return
+            await asyncio.sleep(0.02)
+    raise AssertionError(f"{line!r} never appeared in /metrics")
+
+
+@pytest.mark.parametrize("mode", ["proxy", "sink"])
+async def test_a_client_gone_mid_body_is_counted_quietly(capture: Start, mode: str) -> None:
+    running = await capture(mode, mirror_writes=True)
+    host, port = running.url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc")
+    await writer.drain()
+    writer.close()
+    await counted(running, 'twinsight_refused_total{reason="client_gone"} 1.0')
+    nothing_reached_anyone(running)
+    summary = await running.finish()
+    assert summary.counts["refused.client_gone"] == 1
+    assert "served" not in summary.counts
+    assert running.rows("SELECT count(*) FROM exchanges") == [(0,)]

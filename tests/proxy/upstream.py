@@ -148,6 +148,22 @@ async def slowbig(
     return response
 
 
+async def endless(
+    request: web.Request, body: bytes, name: str, ids: itertools.count[int]
+) -> web.StreamResponse:
+    """Chunked, 64 KiB at a time for up to 16 MiB; stops quietly when its reader leaves."""
+    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        for _ in range(256):
+            await response.write(BIG[: 64 << 10])
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the proxy stopped reading: a test's point, not the upstream's error
+    return response
+
+
 HANDLERS = {
     "cookies": cookies,
     "chunked": chunked,
@@ -157,4 +173,5 @@ HANDLERS = {
     "redirect": redirect,
     "cut": cut,
     "slowbig": slowbig,
+    "endless": endless,
 }

@@ -78,8 +78,13 @@ class Intake:
         """Whether `peer`'s X-Forwarded-* headers are believed (it is named in trust_forwarded)."""
         return trusts(peer, self.trust_forwarded)
 
-    async def read_body(self, request: web.Request) -> bytes | None:
-        """The whole request body; None (counted) if the client paused past the client timeout."""
+    async def read_body(self, request: web.Request) -> bytes | web.Response:
+        """The whole request body, or the answer ending a request that never arrived whole.
+
+        A client that paused past the client timeout gets a 408 (`refused.slow_body`);
+        one that closed its connection mid-body (`refused.client_gone`) gets nothing:
+        the answer returned for it is never delivered, and aiohttp drops it quietly.
+        """
         if not request.body_exists:
             return b""
         content, chunks = request.content, []
@@ -92,7 +97,10 @@ class Intake:
                 chunks.append(chunk)
         except TimeoutError:
             self.counters.add("refused.slow_body")
-            return None
+            return stalled()
+        except ConnectionResetError:  # aiohttp's ClientConnectionResetError is one too
+            self.counters.add("refused.client_gone")
+            return _gone()
         return b"".join(chunks)
 
     def capture(
@@ -123,6 +131,13 @@ class Intake:
             session=key,  # the store keeps only its keyed hash
             forward_headers=forward,
         )
+
+
+def _gone() -> web.Response:
+    """The answer to a client that left mid-body: 499 as nginx logs it; nobody receives it."""
+    answer = web.Response(status=499, reason="Client Closed Request")
+    answer.force_close()
+    return answer
 
 
 def stalled() -> web.Response:

@@ -26,7 +26,7 @@ from twinsight.upstream import (
 )
 
 from .fanout import Fanout, Flight
-from .intake import Intake, stalled
+from .intake import Intake
 
 __all__ = ["ShadowProxy"]
 
@@ -42,8 +42,8 @@ class ShadowProxy:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Answer the client from the legacy; mirror and record on the side."""
         body = await self.intake.read_body(request)
-        if body is None:
-            return stalled()
+        if isinstance(body, web.Response):
+            return body  # refused: stalled, or the client is gone
         self.intake.counters.add("served")
         headers = forwarded(
             end_to_end(request.headers, drop=("Host",)),

@@ -21,7 +21,7 @@ from multidict import CIMultiDict
 from twinsight.upstream import end_to_end, forwarded
 
 from .fanout import Fanout
-from .intake import Intake, stalled
+from .intake import Intake
 
 __all__ = ["MirrorSink", "strip_shadow_suffix"]
 
@@ -41,8 +41,8 @@ class MirrorSink:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Accept the mirrored request and fan it out in the background."""
         body = await self.intake.read_body(request)
-        if body is None:
-            return stalled()
+        if isinstance(body, web.Response):
+            return body  # refused: stalled, or the client is gone
         self.intake.counters.add("served")
         if not self.intake.mirrors(request.method):
             self.intake.counters.add("dropped.write_not_mirrored")
