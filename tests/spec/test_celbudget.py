@@ -204,3 +204,34 @@ def test_bounded_expressions_give_the_plain_results(source: str, items: list[int
     result = Evaluation({"l": items}).check(source)
     assert result.passed == expected, source
     assert not result.reason.startswith("over budget"), source
+
+
+def _spend_cpu(seconds: float) -> None:
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def test_the_cpu_clock_starts_with_the_evaluation_and_is_read_at_the_first_step() -> None:
+    # It was first read at step 16: the steps before (each maybe a costly copy) ran free.
+    budget = Budget(max_steps=1000, max_seconds=0.01)
+    budget.start()
+    _spend_cpu(0.02)
+    with pytest.raises(OverBudget):
+        budget.step()
+    assert budget.over == "over budget: more than 0.01 s of CPU"
+
+
+def test_costly_steps_are_each_checked_once_one_interval_was_slow() -> None:
+    # A step that costs 1 ms: after one slow interval of 16 steps, every step reads the clock.
+    budget = Budget(max_steps=1000, max_seconds=0.02)
+    budget.start()
+
+    def costly_steps() -> None:
+        for _ in range(1000):
+            budget.step()
+            _spend_cpu(0.001)
+
+    with pytest.raises(OverBudget):
+        costly_steps()
+    assert budget.steps <= 24  # unadapted, the clock was read next at step 33

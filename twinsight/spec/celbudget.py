@@ -68,6 +68,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _CHECK_EVERY = 16  # steps between two CPU clock reads (a read costs ~0.4 µs)
+_SLOW_INTERVAL = 0.001  # CPU seconds between two reads past which every step is checked
 
 
 class OverBudget(Exception):
@@ -149,14 +150,17 @@ class Budget:
         self.max_steps, self.max_seconds = max_steps, max_seconds
         self.steps = 0
         self.over = ""
-        self._until = 0.0
+        self._until = self._last_read = 0.0
         self._next_check = 0
 
     def start(self) -> None:
         """Begin an evaluation with the whole budget."""
         self.steps, self.over = 0, ""
-        self._until = 0.0  # the clock is first read at the first check: most checks stop before
-        self._next_check = min(_CHECK_EVERY, self.max_steps + 1)
+        # Read now, and checked at the first step: steps between two reads may each be costly
+        # (a copying `map` over a long list), so the first of them must not run unchecked.
+        self._last_read = time.thread_time()
+        self._until = self._last_read + self.max_seconds
+        self._next_check = 1
 
     def step(self) -> bool:
         """Count one step; raise OverBudget once the budget is spent."""
@@ -166,14 +170,17 @@ class Budget:
         return True
 
     def _check(self) -> None:
+        every = _CHECK_EVERY
         if not self.over and self.steps > self.max_steps:
             self.over = f"{OVER_BUDGET}more than {self.max_steps:,} steps"
         elif not self.over:
             now = time.thread_time()
-            self._until = self._until or now + self.max_seconds
             if now > self._until:
                 self.over = f"{OVER_BUDGET}more than {self.max_seconds:g} s of CPU"
+            # Steps that take long are each worth a clock read: check every one from now on.
+            every = 1 if now - self._last_read > _SLOW_INTERVAL else every
+            self._last_read = now
         if self.over:
             self._next_check = 0  # every later step raises again, ending each comprehension
             raise OverBudget(self.over)
-        self._next_check = min(self.steps + _CHECK_EVERY, self.max_steps + 1)
+        self._next_check = min(self.steps + every, self.max_steps + 1)
