@@ -267,3 +267,26 @@ async def test_a_client_gone_mid_body_is_counted_quietly(capture: Start, mode: s
     assert summary.counts["refused.client_gone"] == 1
     assert "served" not in summary.counts
     assert running.rows("SELECT count(*) FROM exchanges") == [(0,)]
+
+
+async def test_a_client_gone_mid_answer_is_counted_and_the_legacy_recorded_as_cut(
+    capture: Start,
+) -> None:
+    running = await capture(max_body=64 << 20)
+    host, port = running.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"GET /endless HTTP/1.1\r\nHost: x\r\n\r\n")
+    received = 0
+    while received < 200_000:
+        chunk = await asyncio.wait_for(reader.read(65536), 5)
+        assert chunk, "the proxy closed before 200 KB"
+        received += len(chunk)
+    writer.transport.abort()
+    await counted(running, 'twinsight_client_gone_total{reason="mid_answer"} 1.0')
+    summary = await running.finish()
+    assert summary.counts["client_gone.mid_answer"] == 1
+    rows = running.rows("SELECT target, status, error, body_size FROM responses ORDER BY 1")
+    assert rows[0] == ("candidate", 200, None, 16 << 20)
+    target, status, error, size = rows[1]
+    assert (target, status, error) == ("legacy", 200, "cancelled")
+    assert 0 < size < 16 << 20  # what the legacy had sent when the client left

@@ -33,6 +33,7 @@ class _Counts(Collector):
         for family, help_text in (
             ("dropped", "requests not captured, by reason"),
             ("refused", "requests refused (request form, stalled body, client gone), by reason"),
+            ("client_gone", "clients that left before their answer was whole, by when"),
         ):
             metric = CounterMetricFamily(f"twinsight_{family}", help_text, labels=["reason"])
             for name, value in sorted(counts.items()):

@@ -116,9 +116,12 @@ class ShadowProxy:
         streamed = web.StreamResponse(
             status=upstream.status, reason=upstream.reason, headers=headers
         )
-        await streamed.prepare(request)
-        await streamed.write(data)
-        await streamed.write_eof()
+        try:
+            await streamed.prepare(request)
+            await streamed.write(data)
+            await streamed.write_eof()
+        except ConnectionResetError:  # the client left; the legacy's answer is whole
+            self.intake.counters.add("client_gone.mid_answer")
         return legacy, streamed
 
     async def _stream(
@@ -139,29 +142,55 @@ class ShadowProxy:
         streamed = web.StreamResponse(
             status=upstream.status, reason=upstream.reason, headers=headers
         )
-        await streamed.prepare(request)
         kept = BodyAccumulator(self.fanout.options.max_body)
         length, received, legacy = upstream.content_length, 0, None
-        while True:
-            try:
-                chunk = await upstream.content.readany()
-            except _UPSTREAM_ERRORS as error:
-                # Cut mid-answer: closing the client's connection tells it the answer is
-                # incomplete; ending it normally would pass a cut body off as whole.
-                if request.transport is not None:
-                    request.transport.abort()
-                return _failed(error, started), streamed
-            if not chunk:
-                break
-            kept.add(chunk)
-            received += len(chunk)
-            if legacy is None and length is not None and received >= length:
+        try:
+            await streamed.prepare(request)
+            while True:
+                try:
+                    chunk = await upstream.content.readany()
+                except _UPSTREAM_ERRORS as error:
+                    # Cut mid-answer: closing the client's connection tells it the answer
+                    # is incomplete; ending it normally would pass a cut body off as whole.
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return _failed(error, started), streamed
+                if not chunk:
+                    break
+                kept.add(chunk)
+                received += len(chunk)
+                if legacy is None and length is not None and received >= length:
+                    legacy = self._answered(upstream, headers, kept, started, flight)
+                await streamed.write(chunk)
+            if legacy is None:
                 legacy = self._answered(upstream, headers, kept, started, flight)
-            await streamed.write(chunk)
-        if legacy is None:
-            legacy = self._answered(upstream, headers, kept, started, flight)
-        await streamed.write_eof()
+            await streamed.write_eof()
+        except ConnectionResetError:  # from the client's side: aiohttp's writes raise one
+            self.intake.counters.add("client_gone.mid_answer")
+            return legacy or self._cut(upstream, headers, kept, started), streamed
         return legacy, streamed
+
+    def _cut(
+        self,
+        upstream: aiohttp.ClientResponse,
+        headers: CIMultiDict[str],
+        kept: BodyAccumulator,
+        started: float,
+    ) -> Response:
+        """The legacy's answer as far as it came when the client left, marked `cancelled`.
+
+        The legacy is not read on: an event stream may never end, and nobody waits
+        for the rest. Its status, headers and the body so far are kept, and the
+        `cancelled` error says the body is not whole (never compared as a whole body).
+        """
+        return Response(
+            PRIMARY_TARGET,
+            upstream.status,
+            to_tuple(headers),
+            kept.body(),
+            _ms(started),
+            error="cancelled",
+        )
 
     def _answered(
         self,
