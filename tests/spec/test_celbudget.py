@@ -235,3 +235,70 @@ def test_costly_steps_are_each_checked_once_one_interval_was_slow() -> None:
     with pytest.raises(OverBudget):
         costly_steps()
     assert budget.steps <= 24  # unadapted, the clock was read next at step 33
+
+
+def _refusal(source: str) -> CelSyntaxError:
+    with pytest.raises(CelSyntaxError) as caught:
+        compile_expression(source)
+    return caught.value
+
+
+def test_many_joins_of_values_are_refused_at_load_where_the_first_extra_one_is() -> None:
+    # 291 `response.body +` over a 10,000-item body took 18.5 s and 418 MB per evaluation.
+    source = "size(" + " + ".join(["response.body"] * 6) + ") > 0"
+    refused = _refusal(source)
+    assert refused.message == "5 '+' between values (at most 4)"
+    assert refused.column == source.index("+", source.index("+") + 1) + 1 + 3 * 16
+    assert "split the check into lines" in refused.hint
+
+
+def test_joins_with_literals_and_a_few_between_values_load() -> None:
+    compile_expression(" + ".join(["'a'"] * 40) + " != ''")
+    compile_expression("request.path + '/' + response.body.id + '/' + response.body.name != ''")
+    compile_expression("size(" + " + ".join(["response.body"] * 5) + ") > 0")
+
+
+def test_many_reads_of_the_exchange_are_refused_at_load() -> None:
+    # Each read copies the value: 140 `size(response.body)` over 100,000 items ran ~1.1 s,
+    # and `||` evaluates its right side even after the budget's error on the left.
+    source = " || ".join(["size(response.body) == 1"] * 17)
+    refused = _refusal(source)
+    assert refused.message == "17 reads of request, response or legacy (at most 16)"
+    assert refused.column == source.rindex("response") + 1
+
+
+def test_size_calls_in_a_comprehension_are_charged_to_the_budget() -> None:
+    check = "response.body.all(x, size(response.body) > 0)"
+    evaluation = Evaluation({"response": {"body": list(range(100_000))}})
+    started = time.thread_time()
+    result = evaluation.check(check)
+    assert time.thread_time() - started < 1.0
+    assert result.reason.startswith("over budget: ")
+    assert evaluation.check("size(response.body) == 100000").passed
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("'a'.matches('\\\\w{300}')", "matches(): invalid pattern: "),
+        ("'a'.matches('(')", "matches(): invalid pattern: "),
+        ("'a'.matches('\\\\w{100}')", "matches(): the pattern takes "),
+        ("'a'.matches(request.path)", "matches(): its pattern is not a string literal"),
+        ("'a'.matches('a' + 'b')", "matches(): its pattern is not a string literal"),
+    ],
+)
+def test_costly_or_invalid_patterns_are_refused_at_load(source: str, message: str) -> None:
+    # The library compiles a pattern at each evaluation: 163 `\w{300}` took 16.8 s.
+    refused = _refusal(" true && " + source)
+    assert refused.message.startswith(message)
+    assert refused.column == len(" true && ") + source.index("matches") + 1
+
+
+def test_more_matches_calls_than_the_limit_are_refused() -> None:
+    refused = _refusal(" || ".join(["'a'.matches('^a')"] * 9))
+    assert refused.message == "9 calls of matches() (at most 8)"
+
+
+def test_plain_patterns_load_and_match() -> None:
+    check = "request.path.matches(\"^/tasks/[0-9]+$\") && request.path.matches(r'\\d')"
+    assert Evaluation({"request": {"path": "/tasks/12"}}).check(check).passed

@@ -18,8 +18,12 @@ import time
 from dataclasses import dataclass
 
 __all__ = [
+    "MAX_JOINS",
     "MAX_LENGTH",
+    "MAX_MATCHES",
     "MAX_NESTING",
+    "MAX_PATTERN_SECONDS",
+    "MAX_READS",
     "MAX_SECONDS",
     "MAX_STEPS",
     "OVER_BUDGET",
@@ -29,6 +33,9 @@ __all__ = [
     "OverBudget",
     "bounded_source",
     "comprehensions",
+    "joins",
+    "matches_calls",
+    "reads",
 ]
 
 OVER_BUDGET = "over budget: "
@@ -40,6 +47,19 @@ MAX_LENGTH = 4096
 # Two levels cover "every item's every tag" and "each id is in that list"; deeper nests
 # multiply list sizes past any budget (three over 100 items are already a million steps).
 MAX_NESTING = 2
+# `+` of two lists copies both: 291 `response.body +` over a 10,000-item body took 18.5 s
+# and 418 MB, and no step callback runs inside. A join with a literal (`a + '/'`) is cheap;
+# four between values cost 72 ms over a 100,000-item body, eight 380 ms.
+MAX_JOINS = 4
+# The library compiles a `matches` pattern again at every evaluation, with no cache and no
+# budget: `\w{50}` took 20 ms, `\w{300}` 85 ms (then failed as too large). Patterns are
+# literals, tried once at load, refused past a few ms; their number bounds the rest.
+MAX_MATCHES = 8
+# Each read of a variable copies its value (2.5 ms for a 100,000-item body, 8 ms more when
+# size() hands it to Python), and CEL evaluates both sides of `||` whatever an error says,
+# so no callback can cut a chain of reads short: their number is bounded instead.
+MAX_READS = 16
+MAX_PATTERN_SECONDS = 0.005
 # Steps of all comprehensions of one evaluation. A step cost ~0.5 µs of CPU here (most of
 # it the call back into Python), so a check over budget has spent ~25 ms, and an `all`
 # over a 50,000-item body still passes.
@@ -120,6 +140,57 @@ def comprehensions(source: str) -> list[Comprehension]:
     return found
 
 
+def _tokens(source: str) -> list[tuple[str, str, int]]:
+    """Kind, text and index of each token of `source` but spaces and comments."""
+    return [
+        (t.lastgroup or "", t.group(), t.start())
+        for t in _TOKEN.finditer(source)
+        if t.lastgroup != "skip"
+    ]
+
+
+def _is_literal(token: tuple[str, str, int]) -> bool:
+    return token[0] == "string" or token[1].isdigit()
+
+
+def joins(source: str) -> list[int]:
+    """Indexes of the `+` of `source` with a value that is not a literal on both sides."""
+    tokens = _tokens(source)
+    return [
+        index
+        for i, (kind, text, index) in enumerate(tokens)
+        if kind == "other"
+        and text == "+"
+        and 0 < i < len(tokens) - 1
+        and not _is_literal(tokens[i - 1])
+        and not _is_literal(tokens[i + 1])
+    ]
+
+
+def reads(source: str, variables: frozenset[str]) -> list[int]:
+    """Indexes of each read of one of `variables` in `source` (not a field: `a.request`)."""
+    tokens = _tokens(source)
+    return [
+        index
+        for i, (kind, text, index) in enumerate(tokens)
+        if kind == "name" and text in variables and (i == 0 or tokens[i - 1][1] != ".")
+    ]
+
+
+def matches_calls(source: str) -> list[tuple[int, str | None]]:
+    """Each `.matches(...)` of `source`: the index of its name, and its pattern's source
+    text when the pattern is one string literal (else None)."""
+    tokens = _tokens(source)
+    found: list[tuple[int, str | None]] = []
+    for i, (kind, text, index) in enumerate(tokens):
+        if kind != "name" or text != "matches" or i == 0 or tokens[i - 1][1] != ".":
+            continue
+        call = [t[1] for t in tokens[i + 1 : i + 4]]
+        literal = len(call) == 3 and call[0] == "(" and call[2] == ")"
+        found.append((index, call[1] if literal and tokens[i + 2][0] == "string" else None))
+    return found
+
+
 def _macro_name(recent: list[tuple[str, str, int]]) -> str | None:
     # `.all(`: a dot, then a macro's name, then the parenthesis being opened.
     if len(recent) == 2 and recent[0][1] == "." and recent[1][0] == "name":
@@ -161,6 +232,13 @@ class Budget:
         self._last_read = time.thread_time()
         self._until = self._last_read + self.max_seconds
         self._next_check = 1
+
+    def charge(self) -> bool:
+        """Check the CPU time spent so far (a Python function CEL calls does it first)."""
+        if self.over or time.thread_time() > self._until:
+            self.over = self.over or f"{OVER_BUDGET}more than {self.max_seconds:g} s of CPU"
+            raise OverBudget(self.over)
+        return True
 
     def step(self) -> bool:
         """Count one step; raise OverBudget once the budget is spent."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +35,7 @@ __all__ = [
 # Which variables an expression may use, by where it stands in a scenario.
 REQUEST_SIDE = ("request", "legacy")
 RESPONSE_SIDE = ("request", "response", "legacy")
+_VARIABLES = frozenset(RESPONSE_SIDE)
 
 _CEL_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*)")
 # ANTLR lists every token it could accept; past a handful that hides the point.
@@ -78,9 +80,9 @@ def compile_expression(source: str) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def _programs(source: str) -> tuple[Any, Any]:
-    """`source` compiled, and compiled again with its comprehensions' steps counted by the
-    budget (see `celbudget`), or None when it has no comprehension."""
+def _programs(source: str) -> tuple[Any, Any, bool]:
+    """`source` compiled; the program to run (compiled again with its comprehensions' steps
+    counted by the budget, see `celbudget`); whether it calls back (and needs the budget)."""
     if not source.strip():
         raise CelSyntaxError("empty expression")
     if len(source) > celbudget.MAX_LENGTH:
@@ -91,7 +93,14 @@ def _programs(source: str) -> tuple[Any, Any]:
     program = _compile(source)
     found = celbudget.comprehensions(source)
     _check_nesting(source, found)
-    return program, _compile(celbudget.bounded_source(source, found)) if found else None
+    _check_joins(source)
+    _check_reads(source)
+    _check_patterns(source)
+    if found:
+        return program, _compile(celbudget.bounded_source(source, found)), True
+    # Without a call back into Python, nothing could read the clock: skip starting it.
+    calls_size = any(m.group(1) is None for m in _SIZE_CALL.finditer(source))
+    return program, program, calls_size
 
 
 def _compile(source: str) -> Any:
@@ -117,6 +126,64 @@ def _check_nesting(source: str, found: list[celbudget.Comprehension]) -> None:
         column,
         "each level multiplies the work by a list's size; split the check into lines",
     )
+
+
+def _at(source: str, index: int) -> tuple[int, int]:
+    """1-based line and column of `index` in `source`."""
+    return source.count("\n", 0, index) + 1, index - source.rfind("\n", 0, index)
+
+
+def _check_joins(source: str) -> None:
+    found = celbudget.joins(source)
+    if len(found) > celbudget.MAX_JOINS:
+        raise CelSyntaxError(
+            f"{len(found)} '+' between values (at most {celbudget.MAX_JOINS})",
+            *_at(source, found[celbudget.MAX_JOINS]),
+            "each '+' of two lists copies both; split the check into lines",
+        )
+
+
+def _check_reads(source: str) -> None:
+    found = celbudget.reads(source, _VARIABLES)
+    if len(found) > celbudget.MAX_READS:
+        raise CelSyntaxError(
+            f"{len(found)} reads of request, response or legacy (at most {celbudget.MAX_READS})",
+            *_at(source, found[celbudget.MAX_READS]),
+            "each copies the value read; split the check into lines",
+        )
+
+
+def _check_patterns(source: str) -> None:
+    calls = celbudget.matches_calls(source)
+    if len(calls) > celbudget.MAX_MATCHES:
+        raise CelSyntaxError(
+            f"{len(calls)} calls of matches() (at most {celbudget.MAX_MATCHES})",
+            *_at(source, calls[celbudget.MAX_MATCHES][0]),
+            "each compiles its pattern at every evaluation; split the check into lines",
+        )
+    for index, pattern in calls:
+        problem = "its pattern is not a string literal" if pattern is None else _try(pattern)
+        if problem:
+            raise CelSyntaxError(f"matches(): {problem}", *_at(source, index))
+
+
+@lru_cache(maxsize=1024)
+def _try(pattern: str) -> str:
+    """Why the literal `pattern` cannot be a `matches` pattern, or ""."""
+    started = time.thread_time()
+    try:
+        cel.compile(f"''.matches({pattern})").execute(cel.Context({}))
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as exc:  # the Rust core may raise a PanicException (BaseException)
+        return "invalid pattern: " + _first_sentence(exc).split(": ", 1)[-1]
+    spent = time.thread_time() - started
+    if spent > celbudget.MAX_PATTERN_SECONDS:
+        limit = celbudget.MAX_PATTERN_SECONDS * 1000
+        return (
+            f"the pattern takes {spent * 1000:.0f} ms to compile, at each use (at most {limit:g})"
+        )
+    return ""
 
 
 def expression_variables(source: str) -> list[str]:
@@ -158,26 +225,26 @@ class Evaluation:
         self.variables = dict(variables)
         self._prune = prune
         self._context: Any = None
-        self._budget: Budget | None = None
+        self._ready: tuple[Any, Budget] = (None, Budget())
 
     def check(self, source: str) -> CheckResult:
         """Evaluate `source`; True passes, anything else fails with a reason."""
         try:
-            plain, counted = _programs(source)
+            _, program, budgeted = _programs(source)
         except CelSyntaxError as exc:
             return CheckResult(False, exc.message)
-        context = self._new_context() if self._context is None else self._context
-        budget = None
-        if counted is not None:
-            budget = self._new_budget(context) if self._budget is None else self._budget
+        context, budget = self._new_context() if self._context is None else self._ready
+        if budgeted:
             budget.start()
+        else:
+            budget.over = ""
         try:
-            value = (plain if budget is None else counted).execute(context)
+            value = program.execute(context)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except BaseException as exc:  # missing fields, type clashes, Rust panics, budget
             return self._failure(source, exc, budget)
-        if budget is not None and budget.over:
+        if budget.over:
             # The expression absorbed the budget's error (`error || true` is true in CEL).
             return CheckResult(False, budget.over)
         if value is True:
@@ -186,20 +253,19 @@ class Evaluation:
             return CheckResult(False, "expression is false")
         return CheckResult(False, f"expression gave {value!r}, not true or false")
 
-    def _new_context(self) -> Any:
+    def _new_context(self) -> tuple[Any, Budget]:
         given = self._prune(self.variables) if self._prune else self.variables
         self._context = cel.Context(dict(given))
-        self._context.add_function(_SIZE_NAME, _size)
-        return self._context
+        budget = Budget()
+        # Every call of size() copies its value into Python (8 ms for a 100,000-item list):
+        # each is charged to the budget, also in expressions without comprehensions.
+        self._context.add_function(_SIZE_NAME, lambda value: budget.charge() and _size(value))
+        self._context.add_function(celbudget.STEP_FUNCTION, budget.step)
+        self._ready = (self._context, budget)
+        return self._ready
 
-    def _new_budget(self, context: Any) -> Budget:
-        # Only expressions with comprehensions need one: most exchanges never build it.
-        self._budget = Budget()
-        context.add_function(celbudget.STEP_FUNCTION, self._budget.step)
-        return self._budget
-
-    def _failure(self, source: str, exc: BaseException, budget: Budget | None) -> CheckResult:
-        if budget is not None and budget.over:
+    def _failure(self, source: str, exc: BaseException, budget: Budget) -> CheckResult:
+        if budget.over:
             return CheckResult(False, budget.over)
         if isinstance(exc, KeyError) or "Undefined variable" in str(exc):
             return CheckResult(False, missing_field(source, self.variables))
