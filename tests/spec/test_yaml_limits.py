@@ -10,7 +10,7 @@ import pytest
 
 from twinsight.errors import SpecError
 from twinsight.spec import load_spec, parse_spec
-from twinsight.spec.yamlsource import MAX_ALIAS_VALUES, MAX_BYTES
+from twinsight.spec.yamlsource import MAX_ALIAS_VALUES, MAX_BYTES, MAX_NODES
 
 SPEC = """\
 feature: Tasks
@@ -149,3 +149,15 @@ def test_analyze_with_an_alias_bomb_spec_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "aliases expand to more than" in done.stderr
+
+
+@pytest.mark.parametrize("item", ["1,", "{},", "\n  - 1"])
+def test_many_items_under_the_byte_limit_are_refused_before_parsing(item: str) -> None:
+    # A 1 MiB `[1,1,...]` took 154 s and 1.14 GB; a block list of 262k items 58 s.
+    count = min(MAX_NODES * 3, MAX_BYTES // len(item) - 20)
+    body = "[" + item * count + "]" if item.endswith(",") else item * count
+    started = time.perf_counter()
+    (only,) = problems("feature: x\nscenarios: " + body + "\n")
+    assert time.perf_counter() - started < 1.0
+    assert f"more than {MAX_NODES:,} items, keys, anchors or tags, not read" in only
+    assert only.startswith("s.yaml:")

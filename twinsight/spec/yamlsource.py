@@ -11,6 +11,8 @@ nested aliases ("billion laughs") load instantly and only explode when converted
 
 from __future__ import annotations
 
+import itertools
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +27,14 @@ from twinsight.errors import Location, Problem
 
 Path = tuple[str | int, ...]
 MAX_DEPTH = 64
-# ruamel's round-trip parser reads ~50-90 KB/s here, and a 1 MiB file of short flow items
-# took 25 s and 640 MB to load: past this a spec is not hand-written and would only stall.
-MAX_BYTES = 1024 * 1024
+# ruamel's round-trip parser reads ~7-90 KB/s here depending on the shape: a 1 MiB
+# `[1,1,...]` took 154 s and 1.14 GB, `[{},{},...]` 41 s. A hand-written spec is a few
+# dozen KB; past 128 KiB it is not one and would only stall.
+MAX_BYTES = 128 * 1024
+# Items, keys, anchors, aliases and tags, counted before ruamel reads anything: the cost
+# follows them more than bytes. 20,000 is ten times a spec of 200 scenarios.
+MAX_NODES = 20_000
+_NODE = re.compile(r"[,\[{&*!]|-(?=\s)|:(?=\s)")
 # Sharing a header block or a few lines among scenarios expands to hundreds of values;
 # 10,000 leaves room for that while a nine-level alias bomb (9^9 values) stops early.
 MAX_ALIAS_VALUES = 10_000
@@ -89,6 +96,7 @@ def read_yaml(text: str, filename: str) -> Source:
     """Parse `text` as one YAML document; raise YamlProblem with a location when it is not."""
     if over_limit(text):
         raise YamlProblem(too_large(filename))
+    _count_nodes(text, filename)
     yaml = YAML(typ="rt")
     yaml.Constructor = _TextTimestampConstructor
     try:
@@ -117,6 +125,22 @@ def read_yaml(text: str, filename: str) -> Source:
     converter = _Converter(filename)
     data = converter.value(node, (), Where((1, 1), (1, 1)), depth=0, alias=None)
     return Source(filename, data, converter.positions, text.splitlines())
+
+
+def _count_nodes(text: str, filename: str) -> None:
+    """Refuse `text` with more than `MAX_NODES` structure marks (an upper bound of nodes:
+    marks inside strings and comments count too)."""
+    beyond = next(itertools.islice(_NODE.finditer(text), MAX_NODES, None), None)
+    if beyond is not None:
+        line = text.count("\n", 0, beyond.start()) + 1
+        column = beyond.start() - text.rfind("\n", 0, beyond.start())
+        raise YamlProblem(
+            Problem(
+                Location(filename, line, column),
+                f"more than {MAX_NODES:,} items, keys, anchors or tags, not read",
+                "a spec is written by hand: split it, or check that this is the spec",
+            )
+        )
 
 
 def _marked_problem(exc: MarkedYAMLError, filename: str) -> Problem:
