@@ -104,7 +104,78 @@ def test_a_trusted_peer_has_its_chain_extended() -> None:
     assert sent.getall("X-Forwarded-For") == ["10.9.9.9, 10.8.8.8, 10.0.0.2"]
     assert sent["X-Forwarded-Proto"] == "https"
     assert sent["X-Forwarded-Host"] == "admin.internal"
-    assert sent["Forwarded"] == "for=10.9.9.9"
+    assert sent["Forwarded"] == "for=10.9.9.9, for=10.0.0.2"
+
+
+OTHER_CLAIMS = [
+    ("X-Forwarded-Prefix", "/admin"),  # Werkzeug ProxyFix, Spring
+    ("X_Forwarded_For", "9.9.9.9"),  # WSGI: HTTP_X_FORWARDED_FOR, as the dashed one
+    ("x_forwarded_proto", "https"),
+    ("X-Forwarded-Ssl", "on"),
+    ("X-Forwarded-Scheme", "https"),
+    ("X-Forwarded-Server", "admin.internal"),
+    ("Front-End-Https", "on"),
+    ("X-Client-IP", "9.9.9.9"),
+    ("True-Client-IP", "9.9.9.9"),
+    ("X_Real_IP", "9.9.9.9"),
+]
+
+
+def test_an_untrusted_peer_cannot_claim_anything_under_another_forwarding_name() -> None:
+    claims = CIMultiDict(
+        [*OTHER_CLAIMS, ("x-forwarded-prefix", "/x"), ("Accept", "*/*"), ("X-Forwarded", "kept")]
+    )
+    sent = forwarded(claims, client="203.0.113.5", scheme="http", host="api", trusted=False)
+    assert list(sent.items()) == [
+        ("Accept", "*/*"),
+        ("X-Forwarded", "kept"),  # not a forwarding header any framework reads
+        ("X-Forwarded-For", "203.0.113.5"),
+        ("X-Forwarded-Proto", "http"),
+        ("X-Forwarded-Host", "api"),
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tail=st.text(alphabet="abcXYZ-_", min_size=1, max_size=12),
+    prefix=st.sampled_from(["X-Forwarded-", "x_forwarded_", "X-FORWARDED_", "x_Forwarded-"]),
+)
+def test_no_spelling_of_x_forwarded_passes_from_an_untrusted_peer(prefix: str, tail: str) -> None:
+    claims = CIMultiDict([(prefix + tail, "claimed")])
+    sent = forwarded(claims, client="203.0.113.5", scheme="http", host="api", trusted=False)
+    assert "claimed" not in sent.values()
+
+
+def test_a_trusted_peer_keeps_its_other_forwarding_headers() -> None:
+    sent = forwarded(
+        CIMultiDict(OTHER_CLAIMS), client="10.0.0.2", scheme="http", host="h", trusted=True
+    )
+    for name, value in OTHER_CLAIMS:
+        assert value in sent.getall(name)
+
+
+@pytest.mark.parametrize(
+    ("client", "element"),
+    [("10.0.0.2", "for=10.0.0.2"), ("2001:db8::7", 'for="[2001:db8::7]"')],
+)
+def test_a_trusted_peers_forwarded_chain_is_extended_like_x_forwarded_for(
+    client: str, element: str
+) -> None:
+    claims = CIMultiDict(
+        [
+            ("Forwarded", "for=192.0.2.1;proto=https"),
+            ("Forwarded", "for=10.9.9.9"),
+            ("X-Forwarded-For", "192.0.2.1, 10.9.9.9"),
+        ]
+    )
+    sent = forwarded(claims, client=client, scheme="http", host="api", trusted=True)
+    assert sent.getall("Forwarded") == [f"for=192.0.2.1;proto=https, for=10.9.9.9, {element}"]
+    assert sent.getall("X-Forwarded-For") == [f"192.0.2.1, 10.9.9.9, {client}"]
+
+
+def test_a_trusted_peer_without_forwarded_gets_none_added() -> None:
+    sent = forwarded(CIMultiDict(), client="10.0.0.2", scheme="http", host="api", trusted=True)
+    assert "Forwarded" not in sent
 
 
 def test_trusted_peers_by_address_or_network() -> None:

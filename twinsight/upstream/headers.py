@@ -9,20 +9,28 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from twinsight.store import Headers
 
-__all__ = ["FORWARDING", "HOP_BY_HOP", "Networks", "end_to_end", "forwarded", "to_tuple", "trusts"]
+__all__ = [
+    "FORWARDING",
+    "HOP_BY_HOP",
+    "Networks",
+    "end_to_end",
+    "forwarded",
+    "is_forwarding",
+    "to_tuple",
+    "trusts",
+]
 
 Networks = Sequence[IPv4Network | IPv6Network]
 
 # What a client may claim about earlier hops. Believed only from trusted peers:
 # applications use them for client addresses, allowlists, redirects and links.
-FORWARDING = (
-    "X-Forwarded-For",
-    "X-Forwarded-Proto",
-    "X-Forwarded-Host",
-    "X-Forwarded-Port",
-    "X-Real-IP",
-    "Forwarded",
+# Besides these names, every `X-Forwarded-*` (-Prefix, -Ssl, -Scheme, -Server...),
+# matched with `_` read as `-`: WSGI servers give `X_Forwarded_For` and
+# `X-Forwarded-For` the same variable, HTTP_X_FORWARDED_FOR.
+FORWARDING = frozenset(
+    {"forwarded", "x-real-ip", "x-client-ip", "true-client-ip", "front-end-https"}
 )
+_FORWARDING_PREFIX = "x-forwarded-"
 
 HOP_BY_HOP = frozenset(
     {
@@ -62,20 +70,35 @@ def forwarded(
     """`headers` with X-Forwarded-For, -Proto and -Host describing the hop this proxy saw.
 
     From a `trusted` peer (a proxy in front of this one) the chain it sent is
-    extended: `client` is appended to X-Forwarded-For, its -Proto and -Host stand.
-    From anyone else every forwarding header it sent is dropped first, so a
-    client cannot pose as another address, scheme or host.
+    extended: `client` is appended to X-Forwarded-For and to a Forwarded header
+    if there is one, its -Proto and -Host stand. From anyone else every
+    forwarding header it sent is dropped first (`is_forwarding`), so a client
+    cannot pose as another address, scheme, host or path prefix.
     """
     if not trusted:
-        for name in FORWARDING:
+        for name in {name for name in headers if is_forwarding(name)}:
             headers.popall(name, None)
     chain = ", ".join(headers.getall("X-Forwarded-For", ()))
     if client:
         headers["X-Forwarded-For"] = f"{chain}, {client}" if chain else client
+        if "Forwarded" in headers:  # both chains name the same hops
+            elements = ", ".join(headers.getall("Forwarded"))
+            headers["Forwarded"] = f"{elements}, for={_node(client)}"
     headers.setdefault("X-Forwarded-Proto", scheme)
     if host:
         headers.setdefault("X-Forwarded-Host", host)
     return headers
+
+
+def is_forwarding(name: str) -> bool:
+    """Whether header `name` claims something about earlier hops (any X-Forwarded-*, ...)."""
+    key = name.lower().replace("_", "-")
+    return key.startswith(_FORWARDING_PREFIX) or key in FORWARDING
+
+
+def _node(address: str) -> str:
+    """`address` as a Forwarded node (RFC 7239 section 6): an IPv6 one quoted, in brackets."""
+    return f'"[{address}]"' if ":" in address else address
 
 
 def trusts(peer: str | None, networks: Networks) -> bool:
