@@ -1,4 +1,5 @@
 import gzip
+import time
 from urllib.parse import quote, quote_plus, urlencode
 
 import orjson
@@ -505,3 +506,22 @@ def test_a_secret_member_deep_in_a_long_cut_body_is_found(member: bytes) -> None
     stored = Redactor(key=b"k").redact_body(body[:-10], "application/json", truncated=True)
     assert b"hunter2-xyz" not in stored
     assert stored.count(b'"title": "task"') == 3999  # the last one is cut
+
+
+@pytest.mark.parametrize("unit", [b'"a\\', b"'a\\", b'"\\"', b"\"x'\\"])
+def test_text_with_escaped_quotes_is_scanned_in_linear_time(unit: bytes) -> None:
+    # Each escaped quote once opened a string that ran to the end of the line (128 KiB: 19 s).
+    body = unit * ((256 << 10) // len(unit))
+    start = time.perf_counter()
+    redactor().redact_body(body, "text/plain")
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_cut_envelope_of_escaped_json_is_scanned_in_linear_time() -> None:
+    inner = orjson.dumps({"orders": [{"id": i, "sku": f"A-{i}"} for i in range(20000)]})
+    body = orjson.dumps({"Type": "Notification", "Message": inner.decode()})[: 256 << 10]
+    start = time.perf_counter()
+    assert redactor().redact_body(body, JSON, truncated=True) == body
+    assert time.perf_counter() - start < 0.5
+    secret = b'{"password": "hunter2-xyz",' + body[1:]
+    assert hidden(redactor().redact_body(secret, JSON, truncated=True), "hunter2-xyz")
