@@ -228,3 +228,15 @@ def _problems_or_none(text: str) -> list[Problem] | None:
     except SpecError as exc:
         return exc.problems
     return None
+
+
+def test_problems_are_capped_and_long_keys_shortened() -> None:
+    # A generated file printed 524,226 problem lines, a 1 MiB key in full.
+    text = "k" * 900 + ": 1\nfeature: x\nscenarios: [" + "1," * 120 + "]\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, "s.yaml")
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 51
+    assert problems[-1].endswith(": ... and 71 more")
+    key = next(p for p in problems if "unknown key" in p)
+    assert len(key) < 200

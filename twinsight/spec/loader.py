@@ -84,8 +84,30 @@ def parse_spec(text: str, filename: str = "<spec>") -> Spec:
     except ValidationError as exc:
         problems += _problems(exc, source)
     if problems:
-        raise SpecError(sorted(problems, key=lambda p: (p.location.line, p.location.column)))
+        raise SpecError(
+            _first(sorted(problems, key=lambda p: (p.location.line, p.location.column)))
+        )
     return spec
+
+
+MAX_PROBLEMS = 50  # a generated file gave 524,226 lines: past a screenful, more say nothing
+MAX_QUOTED = 80  # characters of a key or value quoted in a message
+
+
+def _first(problems: list[Problem]) -> list[Problem]:
+    """The first `MAX_PROBLEMS` problems, then one saying how many more there are."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    rest = len(problems) - MAX_PROBLEMS
+    return [
+        *problems[:MAX_PROBLEMS],
+        Problem(problems[MAX_PROBLEMS].location, f"... and {rest:,} more"),
+    ]
+
+
+def _short(text: str) -> str:
+    """`text` cut to `MAX_QUOTED` characters, marked where cut."""
+    return text if len(text) <= MAX_QUOTED else text[: MAX_QUOTED - 3] + "..."
 
 
 def _problems(error: ValidationError, source: Source) -> list[Problem]:
@@ -110,11 +132,11 @@ def _problem(detail: Any, loc: DataPath, source: Source) -> Problem:
         key = str(loc[-1])
         line, column = _position(loc, source, key=True)
         fields = _fields_at(loc[:-1])
-        close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key[:MAX_QUOTED], fields, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(fields)}"
         return Problem(
             source.location(line, column),
-            f"{_dotted(loc[:-1]) or 'top level'}: unknown key '{key}'",
+            f"{_dotted(loc[:-1]) or 'top level'}: unknown key '{_short(key)}'",
             hint,
         )
     if kind == "missing":
@@ -228,7 +250,7 @@ def _duplicate_names(source: Source) -> list[Problem]:
             problems.append(
                 Problem(
                     source.location(line, column),
-                    f"scenarios[{index}]: duplicate scenario name {name!r}",
+                    f"scenarios[{index}]: duplicate scenario name {_short(repr(name))}",
                     f"first used on line {first_line[name]}; names must be unique",
                 )
             )
