@@ -525,3 +525,57 @@ def test_a_cut_envelope_of_escaped_json_is_scanned_in_linear_time() -> None:
     assert time.perf_counter() - start < 0.5
     secret = b'{"password": "hunter2-xyz",' + body[1:]
     assert hidden(redactor().redact_body(secret, JSON, truncated=True), "hunter2-xyz")
+
+
+CREDENTIAL_FIELDS = [
+    *("SecretAccessKey", "aws_secret_access_key", "secret_key", "secretKey", "client_key"),
+    *("signing_key", "encryption_key", "master_key", "privateKeyPem", "credentials"),
+    *("passcode", "pin_code", "otp_code", "verification_code", "security_answer"),
+    *("authorization_code", "csrf", "xsrf", "_csrf", "card_no", "jwt"),
+]
+
+
+@pytest.mark.parametrize("name", CREDENTIAL_FIELDS)
+def test_common_credential_fields_are_redacted(name: str) -> None:
+    r = redactor()
+    out = r.redact_body(orjson.dumps({"a": {name: "zz-field-secret"}}), JSON)
+    assert hidden(out, "zz-field-secret")
+    out = r.redact_body(
+        b"<?xml version='1.0'?><r><%s>zz-x</%s></r>" % ((name.encode(),) * 2), "text/xml"
+    )
+    assert hidden(out, "zz-x")
+
+
+def test_aws_sts_credentials_are_hidden_in_json_and_xml() -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    body = {"Credentials": {"AccessKeyId": "ASIAX", "SecretAccessKey": secret}}
+    assert hidden(redactor().redact_body(orjson.dumps(body), JSON), secret)
+    xml = (
+        "<?xml version='1.0'?><R><Credentials><AccessKeyId>ASIAX</AccessKeyId>"
+        f"<SecretAccessKey>{secret}</SecretAccessKey></Credentials></R>"
+    )
+    out = redactor().redact_body(xml.encode(), "text/xml")
+    assert hidden(out, secret)
+    assert b"<AccessKeyId>ASIAX<" in out
+
+
+@pytest.mark.parametrize(
+    "name", ["X-Auth-Key", "X-Goog-IAP-JWT-Assertion", "X-JWT-Assertion", "Authentication"]
+)
+def test_common_credential_headers_are_redacted(name: str) -> None:
+    ((_, value),) = redactor().redact_headers(((name, "zz-secret-value"),))
+    assert "zz-secret-value" not in value
+
+
+def test_ordinary_names_ending_like_a_key_are_kept() -> None:
+    body = {
+        "keyword": "k1",
+        "monkey": "m1",
+        "turkey": "t1",
+        "key_id": "i1",
+        "withCredentials": True,
+    }
+    raw = orjson.dumps(body)
+    assert redactor().redact_body(raw, JSON) == raw
+    headers = (("Access-Control-Allow-Credentials", "true"), ("X-Keyword", "k1"))
+    assert redactor().redact_headers(headers) == headers

@@ -58,7 +58,8 @@ DEFAULT_HEADERS = (
     *("cookie2", "set-cookie2", "x-api-key", "api-key", "apikey", "x-auth-token"),
     *("x-access-token", "x-csrf-token", "x-xsrf-token", "x-amz-security-token"),
     *("x-goog-api-key", "private-token", "x-vault-token", "ocp-apim-subscription-key"),
-    *("x-functions-key", "x-hub-signature", "x-hub-signature-256"),
+    *("x-functions-key", "x-hub-signature", "x-hub-signature-256", "x-auth-key"),
+    *("authentication",),
 )
 DEFAULT_QUERY_PARAMS = (
     *("token", "access_token", "refresh_token", "id_token", "api_key", "apikey", "key"),
@@ -73,12 +74,22 @@ DEFAULT_BODY_FIELDS = (
     *("cookie", "session_id", "client_assertion", "assertion", "code_verifier", "jwt", "otp"),
     *("totp", "mfa_code", "card_number", "cc_number", "credit_card", "pan", "cvv", "cvv2"),
     *("cvc", "cvc2", "csc", "security_code", "pin", "ssn", "social_security_number", "iban"),
+    *("client_key", "private_key_pem", "credential", "csrf", "xsrf", "card_no"),
+    *("authorization_code", "security_answer"),
 )
 # Names ending so are secrets too (`new_password`, `x-csrf-token`, `webhookSecret`)...
-_SUFFIXES = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey")
-_BODY_SUFFIXES = (*_SUFFIXES, "sessionid", "sessid", "cardnumber")
+_SUFFIXES = (
+    *("password", "passwd", "passphrase", "passcode", "secret", "token", "apikey", "authkey"),
+    *("privatekey", "secretkey", "secretaccesskey", "signingkey", "encryptionkey", "masterkey"),
+    *("jwt", "assertion"),
+)
+# Not for headers: `Access-Control-Allow-Credentials: true` is no secret.
+_BODY_SUFFIXES = (
+    *(*_SUFFIXES, "sessionid", "sessid", "cardnumber", "cardno", "credentials", "pincode"),
+    *("otpcode", "verificationcode", "authorizationcode", "securityanswer", "csrf", "xsrf"),
+)
 _QUERY_SUFFIXES = (*_BODY_SUFFIXES, "signature")
-_HEADER_SUFFIXES = (*_SUFFIXES, "sessionid", "signature", "authorization")
+_HEADER_SUFFIXES = (*_SUFFIXES, "sessionid", "signature", "authorization", "authentication")
 # ...except pagination cursors: opaque, not credentials, and needed verbatim by replays.
 _NOT_SECRET = frozenset(
     {"pagetoken", "nextpagetoken", "prevpagetoken", "nexttoken", "continuationtoken", "synctoken"}
@@ -312,7 +323,8 @@ class Redactor:
         if name in ("set-cookie", "set-cookie2"):
             first, _, attributes = value.partition(";")
             return self._cookie_pair(first) + (";" + attributes if attributes else "")
-        scheme = _AUTH_SCHEME.match(value) if name.endswith("authorization") else None
+        auth = name.endswith(("authorization", "authentication"))
+        scheme = _AUTH_SCHEME.match(value) if auth else None
         if scheme:
             return f"{scheme.group(1)} {self._hide_str(scheme.group(2))}"
         return self._hide_str(value)
