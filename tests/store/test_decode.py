@@ -7,7 +7,7 @@ import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.store.decode import decode_body
+from twinsight.store.decode import decode_body, decode_stream
 
 ENCODERS = {
     "gzip": gzip.compress,
@@ -44,3 +44,18 @@ def test_garbage_never_raises_and_comes_back_as_given(data: bytes, coding: str) 
     decoded, ok = decode_body(data, coding, 1000)
     if not ok:
         assert decoded == data
+
+
+@pytest.mark.parametrize("coding", sorted(ENCODERS))
+def test_a_stream_cut_in_transit_is_reported_as_not_ended(coding: str) -> None:
+    data = ENCODERS[coding](bytes(range(256)) * 20)
+    assert decode_stream(data, coding, 100_000)[1:] == (True, True)
+    _, ok, ended = decode_stream(data[: len(data) - 8], coding, 100_000)
+    assert not (ok and ended)
+    assert decode_stream(data, coding, 10)[2]  # stopped at the limit: the caller sees that
+
+
+def test_every_layer_must_end() -> None:
+    inner = gzip.compress(b"x" * 5000)
+    data = gzip.compress(inner[:-20])
+    assert decode_stream(data, "gzip, gzip", 100_000)[1:] == (True, False)

@@ -579,3 +579,21 @@ def test_ordinary_names_ending_like_a_key_are_kept() -> None:
     assert redactor().redact_body(raw, JSON) == raw
     headers = (("Access-Control-Allow-Credentials", "true"), ("X-Keyword", "k1"))
     assert redactor().redact_headers(headers) == headers
+
+
+def test_every_content_encoding_line_is_undone() -> None:
+    data = gzip.compress(gzip.compress(b'{"password": "hunter2-xyz", "n": 1}'))
+    headers = (("Content-Type", JSON), ("Content-Encoding", "gzip"), ("Content-Encoding", "gzip"))
+    out = stored_body(Body.of(data, 1 << 20), headers, 1 << 20)
+    assert orjson.loads(out)["n"] == 1
+    assert hidden(out, "hunter2-xyz")
+
+
+def test_a_compressed_stream_cut_in_transit_is_scanned_as_cut() -> None:
+    card = "4539 1488 0343 6467"
+    assert luhn(card.replace(" ", ""))
+    data = gzip.compress(f'{{"n":1,"note":"card {card} end"}}'.encode())
+    headers = (("Content-Type", "text/plain"), ("Content-Encoding", "gzip"))
+    for cut in range(20, len(data)):
+        out = stored_body(Body.of(data[:cut], 1 << 20), headers, 1 << 20)
+        assert hidden(out, "4539 1488 0343"), cut

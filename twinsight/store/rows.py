@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from twinsight.store.decode import decode_body
+from twinsight.store.decode import decode_stream
 from twinsight.store.records import Body, Exchange, Headers, Response
 from twinsight.store.redact import WITHHELD, Redactor
 from twinsight.store.schema import CORRELATIONS, EXCHANGES, RESPONSES, Table
@@ -92,13 +92,15 @@ class Batch:
 
     def _body(self, headers: Headers, body: Body) -> tuple[bytes, str | None, str | None, bool]:
         """(stored bytes, content type, original encoding, truncated) for one body."""
-        content_type = encoding = None
+        content_type, encodings = None, []
         for name, value in headers:
             lowered = name.lower()
             if lowered == "content-type" and content_type is None:
                 content_type = value
-            elif lowered == "content-encoding" and encoding is None:
-                encoding = value
+            elif lowered == "content-encoding":
+                encodings.append(value)
+        # Repeated lines are one list, in order (RFC 9110 5.3): each layer is to be undone.
+        encoding = ", ".join(encodings) or None
         data, truncated = body.data, body.truncated
         if encoding:
             data, truncated = self._decoded(data, encoding, truncated)
@@ -108,9 +110,11 @@ class Batch:
     def _decoded(self, data: bytes, encoding: str, truncated: bool) -> tuple[bytes, bool]:
         """(body without its Content-Encoding, truncated); withheld when that cannot be undone."""
         if not truncated:
-            decoded, ok = decode_body(data, encoding, self.max_body + 1)
+            decoded, ok, ended = decode_stream(data, encoding, self.max_body + 1)
             if ok:
-                return decoded[: self.max_body], len(decoded) > self.max_body
+                # A stream cut in transit decodes to a prefix: scanned as cut.
+                cut = len(decoded) > self.max_body or not ended
+                return decoded[: self.max_body], cut
         # Still compressed (cut at max_body, or an unknown coding): it could not be scanned.
         return (WITHHELD if self.redactor.scans_bodies else data), truncated
 
