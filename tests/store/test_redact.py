@@ -597,3 +597,18 @@ def test_a_compressed_stream_cut_in_transit_is_scanned_as_cut() -> None:
     for cut in range(20, len(data)):
         out = stored_body(Body.of(data[:cut], 1 << 20), headers, 1 << 20)
         assert hidden(out, "4539 1488 0343"), cut
+
+
+def test_odd_names_are_handled_without_withholding(caplog: pytest.LogCaptureFixture) -> None:
+    r = redactor()
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n'
+        b'--b\r\nContent-Disposition: form-data; name=""\r\n\r\nworld\r\n--b--\r\n'
+    )
+    assert r.redact_body(body, "multipart/form-data; boundary=b") == body
+    page = '<form><input type="text" name="prénom" value="Zoé"></form>'.encode("latin-1")
+    assert r.redact_body(page, "text/html; charset=iso-8859-1") == page
+    query = r.redact_query("a=\ud800&token=hunter2-xyz")
+    assert query.startswith("a=\ud800&token=%3Credacted")
+    assert hidden(query.encode("utf-8", "surrogatepass"), "hunter2-xyz")
+    assert not caplog.records

@@ -351,9 +351,13 @@ class Redactor:
         """The query string with secret parameters' values and card numbers replaced."""
         if not query:
             return query
-        raw = query.encode("utf-8", "surrogateescape")
+        # Undecodable bytes come as escapes; a lone surrogate (`\ud800` in a HAR file) passes.
+        try:
+            errors, raw = "surrogateescape", query.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            errors, raw = "surrogatepass", query.encode("utf-8", "surrogatepass")
         out = self._pairs(raw, self.query_params, frozenset(), truncated=False)
-        return query if out is raw else out.decode("utf-8", "surrogateescape")
+        return query if out is raw else out.decode("utf-8", errors)
 
     def _pairs(
         self, data: bytes, names: _Names, paths: frozenset[str], *, truncated: bool
@@ -560,7 +564,7 @@ class Redactor:
         value = attributes.get(b"value") or attributes.get(b"content")
         secret = kind is not None and kind[2].strip(b"\"'").lower() == b"password"
         if value is None or not (
-            secret or (name and name[2].strip(b"\"'").decode() in self._loose)
+            secret or (name and name[2].strip(b"\"'").decode("utf-8", "replace") in self._loose)
         ):
             return match[0]
         quoted = value[2][:1] if value[2][:1] in (b'"', b"'") else b""
@@ -596,7 +600,8 @@ class Redactor:
             raise _Withhold
         content, trailer = _split_trailer(rest, cut)
         name_match = _PART_NAME.search(head)
-        name = _decoded_name(name_match[1] or name_match[2]) if name_match else ""
+        raw_name = name_match and (name_match[1] if name_match[1] is not None else name_match[2])
+        name = _decoded_name(raw_name) if raw_name else ""
         if name and (name in self.body_fields or _BRACKETS.sub(r".\1", name) in self.path_names):
             hidden = content if not content or _is_marker(content) else self._marker(content)
         elif _PART_FILE.search(head):
