@@ -111,6 +111,7 @@ _CARD_TAIL = r"(?<![0-9A-Za-z_.])(?<!redacted:)[2-6](?:[ -]?[0-9]){6,18}[ -]?\Z"
 _CARD_STR, _CARD_BYTES = re.compile(_CARD), re.compile(_CARD.encode())
 _CARD_TAIL_STR, _CARD_TAIL_BYTES = re.compile(_CARD_TAIL), re.compile(_CARD_TAIL.encode())
 _NON_DIGIT = re.compile(r"[^0-9]")
+_TAIL_WINDOW = 64  # longer than any cut card number `_CARD_TAIL` matches (at most 37 bytes)
 _DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 else 120 for b in range(256))
 
 _JSON_START = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*[\[{]")
@@ -409,7 +410,12 @@ class Redactor:
             return self._marker(match[0]) if luhn(digits) else match[0]
 
         data = _CARD_BYTES.sub(hide, data)
-        return _CARD_TAIL_BYTES.sub(lambda m: self._marker(m[0]), data) if tail else data
+        if not tail:
+            return data
+        # A cut number can only end the body: look at its last bytes, not all of it (the
+        # search still sees what comes before them). 1 MiB of cut `2-2-2-...`: 606 ms before.
+        cut = _CARD_TAIL_BYTES.search(data, max(0, len(data) - _TAIL_WINDOW))
+        return data[: cut.start()] + self._marker(cut[0]) if cut else data
 
     # ------------------------------------------------------------ bodies
 
