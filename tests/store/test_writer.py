@@ -342,3 +342,23 @@ def test_segments_of_several_writers_are_absorbed_into_a_store_batch_by_batch(
         "SELECT (SELECT count(*) FROM exchanges), (SELECT count(*) FROM responses)"
     ).fetchone()
     assert counts == (8, 16)
+
+
+def test_text_that_was_not_utf8_is_stored_not_refused(tmp_path: Path) -> None:
+    # Bytes that are not UTF-8 reach Python as lone surrogates (surrogateescape); Arrow
+    # refused the whole batch over one, and the exchange was dropped after three flushes.
+    from dataclasses import replace
+
+    item = replace(
+        exchange("/files/caf\udce9"),
+        query="a=\ud800&token=x",
+        headers=(("X-Name", "\udcff"),),
+    )
+    writer = StoreWriter(DuckDBSink(tmp_path / "s.duckdb"), redactor=Redactor())
+    writer.submit(item)
+    writer.close()
+    assert writer.counters["stored"] == 1
+    row = open_store(tmp_path / "s.duckdb").execute("SELECT path, query FROM exchanges").fetchone()
+    assert row is not None
+    assert row[0] == "/files/caf\ufffd"
+    assert "token=x" not in row[1]

@@ -37,9 +37,9 @@ class Batch:
             session=self.redactor.fingerprint(exchange.session) if exchange.session else None,
             method=exchange.method,
             scheme=exchange.scheme,
-            host=exchange.host,
-            path=exchange.path,
-            query=self.redactor.redact_query(exchange.query),
+            host=storable(exchange.host),
+            path=storable(exchange.path),
+            query=storable(self.redactor.redact_query(exchange.query)),
             request_headers=self._headers(exchange.headers),
             request_body=body,
             request_content_type=content_type,
@@ -88,7 +88,10 @@ class Batch:
             columns[name].append(value)
 
     def _headers(self, headers: Headers) -> list[dict[str, str]]:
-        return [{"name": n, "value": v} for n, v in self.redactor.redact_headers(headers)]
+        return [
+            {"name": storable(n), "value": storable(v)}
+            for n, v in self.redactor.redact_headers(headers)
+        ]
 
     def _body(self, headers: Headers, body: Body) -> tuple[bytes, str | None, str | None, bool]:
         """(stored bytes, content type, original encoding, truncated) for one body."""
@@ -130,3 +133,15 @@ class Batch:
                     schema=schema,
                 )
         return result
+
+
+def storable(text: str) -> str:
+    """`text` as UTF-8 can hold it: a lone surrogate (bytes that were not UTF-8, decoded
+    with surrogateescape) becomes U+FFFD; Arrow refused the whole batch over one."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
