@@ -266,3 +266,16 @@ def test_mirrors_never_sent_are_left_out_and_counted_not_blamed_on_the_candidate
     assert counted == {"match": 1, "candidate_error": 1}  # the timeout is the candidate's
     assert sorted(analysis.left_out.values()) == [1, 1]
     assert any("never sent" in reason for reason in analysis.left_out)
+
+
+def test_an_exchange_whose_legacy_answer_was_cut_short_is_left_out(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    same = {"legacy": {"a": 1}, "candidate": {"a": 1}}
+    cut = get_item(1, same)
+    legacy, candidate = cut.responses
+    cut = replace(cut, responses=(replace(legacy, error="cancelled"), candidate))
+    write(tmp_path / "s.duckdb", [get_item(0, same), cut])
+    analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    assert sum(analysis.counts.values()) == 1
+    assert list(analysis.left_out.values()) == [1]

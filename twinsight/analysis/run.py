@@ -244,6 +244,10 @@ def analyse(
         if legacy is None:
             left_out["no legacy answer stored"] += 1
             continue
+        if legacy.error == "cancelled":
+            # The client left (or the capture stopped) before the legacy's answer was whole.
+            left_out["the legacy's answer was cut short by the client or the shutdown"] += 1
+            continue
         endpoint = endpoints.of(stored.request.method, stored.request.path)
         replica = stored.answers.get("replica")
         for name, answer in stored.answers.items():
