@@ -271,7 +271,12 @@ async def test_sigkill_under_load_loses_at_most_one_flush(
         )
     )
     assert [u.writer for u in info.unclean] == [writer]
-    own = counts["sampled"] - counts["stored"] - counts.get("duplicate", 0) - dropped_in(counts)
+    own = (
+        counts.get("sampled", 0)
+        - counts.get("stored", 0)
+        - counts.get("duplicate", 0)
+        - dropped_in(counts)
+    )
     assert info.lost == info.unclean[0].lost == max(0, own)
     # What was handed over in about one flush (plus the mirror in flight) is all a kill loses.
     rate = served / max(elapsed, 0.1)

@@ -362,3 +362,40 @@ def test_text_that_was_not_utf8_is_stored_not_refused(tmp_path: Path) -> None:
     assert row is not None
     assert row[0] == "/files/caf\ufffd"
     assert "token=x" not in row[1]
+
+
+EARLY_KILL = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from twinsight.store import Redactor, SegmentSink, StoreWriter
+    from tests.store.helpers import exchange
+    writer = StoreWriter(SegmentSink(Path(sys.argv[1]), "w"), redactor=Redactor(), name="w",
+                         flush_interval=60).start()
+    for _ in range(50):
+        writer.counters.add("sampled")
+        writer.submit(exchange())
+    print("submitted", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_a_writer_killed_before_its_first_flush_still_shows(tmp_path: Path) -> None:
+    folder = tmp_path / "segments"
+    child = subprocess.Popen(
+        [sys.executable, "-c", EARLY_KILL, str(folder)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "submitted"
+    deadline = time.monotonic() + 10
+    while not list(folder.glob("capture_counters-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate()
+    info = store_info(open_store(segments=folder), [folder])
+    assert info.exchanges == 0
+    assert [u.writer for u in info.unclean] == ["w"]  # not silence: a writer that never closed

@@ -15,9 +15,10 @@ class CaptureCounters:
     """Monotonic named counts, bumped on the event loop and read by the writer thread.
 
     Names used by producers: `served`, `sampled`, `mirrored`, `stored`, `duplicate` (an
-    exchange the store already held), `closed` (the writer shut down cleanly), and
-    `dropped.REASON` (e.g. `dropped.queue_full`, `dropped.store_backlog`,
-    `dropped.store_error`, `dropped.store_unavailable`).
+    exchange the store already held), `started` and `closed` (the writer began, and shut
+    down cleanly), `dropped.REASON` (e.g. `dropped.queue_full`, `dropped.store_backlog`,
+    `dropped.store_error`, `dropped.store_unavailable`), `refused.REASON` (requests turned
+    away before capture, e.g. `refused.request_form`, `refused.client_gone`).
     """
 
     def __init__(self) -> None:

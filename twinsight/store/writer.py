@@ -179,6 +179,10 @@ class StoreWriter:
             log.error("store: closing failed: %s", _first_line(exc))
 
     def _run(self) -> None:
+        # A first row of counters at once: a writer killed before its first flush still
+        # shows in `store info` as one with no clean shutdown, not as nothing at all.
+        self.counters.add("started")
+        self._write_counters()
         while True:
             self._wake.wait(self.flush_interval)
             self._wake.clear()
