@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from twinsight.store import Body, Exchange, Response, new_id
+from twinsight.store.schema import TABLES
 
 SECRET = "s3cr3t-token-value"
 
@@ -35,3 +38,12 @@ def exchange(
             Response("candidate", 200, json, Body.of(candidate, 1 << 20), 2.5),
         ),
     )
+
+
+def unkeyed_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    """The tables of a schema-2 store, as an older twinsight made them: no keys."""
+    for table in TABLES.values():
+        columns = ", ".join(f"{c.name} {c.sql}" for c in table.columns)
+        connection.execute(f"CREATE TABLE {table.name} ({columns})")
+    connection.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
+    connection.execute("INSERT INTO schema_version VALUES (1, now()), (2, now())")

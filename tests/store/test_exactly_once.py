@@ -30,7 +30,7 @@ from twinsight.store import sinks as sinks_module
 from twinsight.store.schema import TABLES
 from twinsight.store.sinks import CounterRows, Written
 
-from .helpers import exchange
+from .helpers import exchange, unkeyed_tables
 
 PROPERTY = settings(
     max_examples=40,
@@ -274,11 +274,7 @@ def test_every_acknowledged_exchange_is_stored_exactly_once(
 def unkeyed_store_with_copies(path: Path) -> list[str]:
     """A schema-2 store (no keys) holding exact and differing copies; returns its ids."""
     with duckdb.connect(str(path)) as connection:
-        for table in TABLES.values():
-            columns = ", ".join(f"{c.name} {c.sql}" for c in table.columns)
-            connection.execute(f"CREATE TABLE {table.name} ({columns})")
-        connection.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
-        connection.execute("INSERT INTO schema_version VALUES (1, now()), (2, now())")
+        unkeyed_tables(connection)
         for row in ("a", "a", "b", "c"):  # 'a' twice: an exact copy
             connection.execute(
                 "INSERT INTO exchanges (id, method, path) VALUES (?, 'GET', '/x')", [row]

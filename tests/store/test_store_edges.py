@@ -24,10 +24,9 @@ from twinsight.store import (
     open_store,
 )
 from twinsight.store.files import bodies_folder
-from twinsight.store.schema import TABLES
 from twinsight.store.sinks import CounterRows, Written
 
-from .helpers import exchange
+from .helpers import exchange, unkeyed_tables
 from .test_exactly_once import raw_counts
 
 
@@ -100,11 +99,7 @@ def test_an_older_store_with_large_bodies_is_keyed_when_opened(tmp_path: Path) -
     path = tmp_path / "old.duckdb"
     blob = os.urandom(128 << 10)
     with duckdb.connect(str(path)) as connection:
-        for table in TABLES.values():
-            columns = ", ".join(f"{c.name} {c.sql}" for c in table.columns)
-            connection.execute(f"CREATE TABLE {table.name} ({columns})")
-        connection.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
-        connection.execute("INSERT INTO schema_version VALUES (1, now()), (2, now())")
+        unkeyed_tables(connection)
         connection.execute(
             "INSERT INTO exchanges (id, method, path) SELECT 'e' || i, 'GET', '/' "
             "FROM range(500) t(i)"
@@ -136,11 +131,7 @@ def test_absorbing_a_batch_whose_exchanges_never_landed_adds_nothing_twice(
 def test_an_unkeyed_store_reads_the_first_written_copy_every_time(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as connection:
-        for table in TABLES.values():
-            columns = ", ".join(f"{c.name} {c.sql}" for c in table.columns)
-            connection.execute(f"CREATE TABLE {table.name} ({columns})")
-        connection.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
-        connection.execute("INSERT INTO schema_version VALUES (1, now()), (2, now())")
+        unkeyed_tables(connection)
         for path_written in ("/first", "/later"):
             connection.execute(
                 "INSERT INTO exchanges (id, method, path) SELECT 'e' || i, 'GET', ? "
