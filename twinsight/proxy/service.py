@@ -21,7 +21,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from yarl import URL
 
-from twinsight.config import Config
+from twinsight.config import CaptureSettings, Config
 from twinsight.errors import UserError
 from twinsight.store import (
     PRIMARY_TARGET,
@@ -97,40 +97,13 @@ async def run_capture(
     ready: Callable[[str], None] = lambda line: None,
 ) -> Summary:
     """Capture until `stop` is set; `ready` gets a line naming the bound addresses."""
-    counters, redactor = CaptureCounters(), config.redaction.redactor()
-    capture, store = config.capture, config.store
+    counters, capture = CaptureCounters(), config.capture
     legacy, mirrors = _targets(config, mode)
     if not mirrors:
         raise UserError("nothing to mirror to: pass --candidate URL (or set [targets])")
-    writer = open_writer(
-        *store.locations(),
-        redactor=redactor,
-        counters=counters,
-        max_body=capture.max_body,
-        flush_interval=store.flush_interval_s,
-        max_backlog=store.max_backlog,
-    )
     metrics = CaptureMetrics(counters)
-    options = MirrorOptions(
-        max_body=capture.max_body,
-        queue=capture.mirror_queue,
-        shadow_header=capture.shadow_header,
-        shadow_host_suffix=capture.shadow_host_suffix,
-        correlate=capture.correlate,
-        legacy_timeout=capture.legacy_timeout_s,
-    )
-    fanout = Fanout(
-        mirrors, writer, source=mode, options=options, counters=counters, metrics=metrics
-    )
-    metrics.watch(writer, lambda: fanout.in_flight)
-    intake = Intake(
-        counters,
-        capture.sample,
-        capture.session_by,
-        capture.mirror_writes,
-        trust_forwarded=tuple(capture.trust_forwarded),
-        client_timeout=capture.client_timeout_s,
-    )
+    writer, fanout = _fanout(mode, config, mirrors, counters, metrics)
+    intake = _intake(capture, counters)
     handler = (
         ShadowProxy(legacy, fanout, intake).handle
         if mode == "proxy"
@@ -141,17 +114,7 @@ async def run_capture(
         await target.open()
     runners: list[web.AppRunner] = []
     try:
-        main = await _listen(
-            _app(handler, counters),
-            listen,
-            runners,
-            # aiohttp closes a connection that has not sent a whole request head this
-            # long after opening or after its last answer: slow and idle clients alike.
-            keepalive_timeout=capture.client_timeout_s,
-            # How long a refused client may go on sending a body nobody reads.
-            lingering_time=min(capture.client_timeout_s, _LINGER_MAX_S),
-            logger=_ClientErrors(logging.getLogger("aiohttp.server")),
-        )
+        main = await _listen_for_clients(_app(handler, counters), listen, runners, capture)
         where = f"twinsight {mode} listening on http://{main[0]}:{main[1]}"
         if admin is not None:
             bound = await _listen(admin_app(metrics, writer), admin, runners)
@@ -166,6 +129,65 @@ async def run_capture(
             await target.close()
         await asyncio.get_running_loop().run_in_executor(None, writer.close)
     return Summary(mode, counters.snapshot(), cancelled)
+
+
+def _fanout(
+    mode: Mode,
+    config: Config,
+    mirrors: list[Target],
+    counters: CaptureCounters,
+    metrics: CaptureMetrics,
+) -> tuple[StoreWriter, Fanout]:
+    """The store writer and the fan-out to the mirrors that feeds it."""
+    capture, store = config.capture, config.store
+    writer = open_writer(
+        *store.locations(),
+        redactor=config.redaction.redactor(),
+        counters=counters,
+        max_body=capture.max_body,
+        flush_interval=store.flush_interval_s,
+        max_backlog=store.max_backlog,
+    )
+    options = MirrorOptions(
+        max_body=capture.max_body,
+        queue=capture.mirror_queue,
+        shadow_header=capture.shadow_header,
+        shadow_host_suffix=capture.shadow_host_suffix,
+        correlate=capture.correlate,
+        legacy_timeout=capture.legacy_timeout_s,
+    )
+    fanout = Fanout(
+        mirrors, writer, source=mode, options=options, counters=counters, metrics=metrics
+    )
+    metrics.watch(writer, lambda: fanout.in_flight)
+    return writer, fanout
+
+
+async def _listen_for_clients(
+    app: web.Application, listen: Address, runners: list[web.AppRunner], capture: CaptureSettings
+) -> Address:
+    return await _listen(
+        app,
+        listen,
+        runners,
+        # aiohttp closes a connection that has not sent a whole request head this
+        # long after opening or after its last answer: slow and idle clients alike.
+        keepalive_timeout=capture.client_timeout_s,
+        # How long a refused client may go on sending a body nobody reads.
+        lingering_time=min(capture.client_timeout_s, _LINGER_MAX_S),
+        logger=_ClientErrors(logging.getLogger("aiohttp.server")),
+    )
+
+
+def _intake(capture: CaptureSettings, counters: CaptureCounters) -> Intake:
+    return Intake(
+        counters,
+        capture.sample,
+        capture.session_by,
+        capture.mirror_writes,
+        trust_forwarded=tuple(capture.trust_forwarded),
+        client_timeout=capture.client_timeout_s,
+    )
 
 
 def _app(handler: Handler, counters: CaptureCounters) -> web.Application:
