@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal
 
 import typer
 from rich.console import Console
@@ -26,6 +26,7 @@ from twinsight.errors import CheckFailed, SpecError, TwinsightError, UserError
 from twinsight.spec import SpecCoverage, load_spec, spec_coverage, spec_markdown
 
 if TYPE_CHECKING:
+    from twinsight.analysis.run import Analysis
     from twinsight.replay.formats import Format
 
 __all__ = ["app", "main"]
@@ -492,18 +493,29 @@ def analyze(
         store, segments = settings.store.locations()
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
-    if json_out is None:
-        analysis = analyse_store(store, segments, config=settings, spec=loaded, full=full)
-    elif str(json_out) == "-":
+    with _json_lines(json_out) as lines:
         analysis = analyse_store(
-            store, segments, config=settings, spec=loaded, json_out=sys.stdout.buffer, full=full
+            store, segments, config=settings, spec=loaded, json_out=lines, full=full
         )
+    report = err if str(json_out) == "-" else out  # stdout carries the JSON lines
+    _print_verdicts(report, analysis)
+    _print_findings(report, analysis)
+
+
+@contextmanager
+def _json_lines(target: Path | None) -> Iterator[BinaryIO | None]:
+    """Where `analyze --json` writes: nothing, standard output ('-'), or a file."""
+    if target is None:
+        yield None
+    elif str(target) == "-":
+        yield sys.stdout.buffer
     else:
-        with json_out.open("wb") as lines:
-            analysis = analyse_store(
-                store, segments, config=settings, spec=loaded, json_out=lines, full=full
-            )
-    report = err if str(json_out) == "-" else out
+        with target.open("wb") as lines:
+            yield lines
+
+
+def _print_verdicts(report: Console, analysis: Analysis) -> None:
+    """Counts per classification, and what was left out and why."""
     total = sum(analysis.counts.values())
     if analysis.analysed == total:
         report.print(f"[bold]{total}[/] exchange(s) analysed")
@@ -522,6 +534,10 @@ def analyze(
             f"[yellow]{analysis.unanswered} exchange(s) not compared[/]: no target answered "
             "them (twinsight store info counts them too)"
         )
+
+
+def _print_findings(report: Console, analysis: Analysis) -> None:
+    """Scenario coverage, the first clusters, and proposed volatile rules."""
     if analysis.coverage:
         report.print("scenarios (exchanges, and how many passed every checked line):")
         for run in analysis.coverage:
