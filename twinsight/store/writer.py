@@ -95,6 +95,9 @@ class StoreWriter:
         self._taken, self._taken_bytes = 0, 0
         self._attempts: dict[str, int] = {}  # exchanges refused on their own, by id
         self._lock = threading.Lock()  # the backlog's byte count, shared with submitters
+        # One write at a time: the thread's flushes, and a flush or close called from
+        # elsewhere (a sink is not safe for two writers at once).
+        self._writing = threading.RLock()
         self._wake = threading.Event()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="twinsight-writer", daemon=True)
@@ -195,7 +198,11 @@ class StoreWriter:
                 return
 
     def flush(self) -> int:
-        """Write the backlog now (the writer thread calls this); returns exchanges stored."""
+        """Write the backlog now; returns exchanges stored."""
+        with self._writing:
+            return self._flush()
+
+    def _flush(self) -> int:
         taken = self._take()
         if not taken:
             if self.counters.snapshot() != self._written_counts and self._write_counters():
@@ -310,7 +317,8 @@ class StoreWriter:
     def _write_counters(self) -> bool:
         """Write the counters alone; whether the store took them."""
         try:
-            self.sink.write({}, self._counter_rows)
+            with self._writing:
+                self.sink.write({}, self._counter_rows)
         except Exception as exc:
             self._failed(exc)
             return False
