@@ -30,8 +30,9 @@ from twinsight.analysis.diff import Message, diff_responses
 from twinsight.analysis.run import analyse_store
 from twinsight.config import load_config
 from twinsight.examples.tasks import files
+from twinsight.records import Body, Exchange, Response
 from twinsight.spec import load_spec
-from twinsight.store import Body, DuckDBSink, Exchange, Redactor, Response, StoreWriter, new_id
+from twinsight.store import DuckDBSink, Redactor, StoreWriter, new_id
 
 JSON = (("Content-Type", "application/json; charset=utf-8"),)
 

@@ -31,16 +31,8 @@ from pathlib import Path
 import duckdb
 import orjson
 
-from twinsight.store import (
-    Body,
-    DuckDBSink,
-    Exchange,
-    Redactor,
-    Response,
-    SegmentSink,
-    StoreWriter,
-    new_id,
-)
+from twinsight.records import Body, Exchange, Response
+from twinsight.store import DuckDBSink, Redactor, SegmentSink, StoreWriter, new_id
 from twinsight.store.rows import Batch
 from twinsight.store.schema import TABLES
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinsight.correlation import CorrelationBook, id_values, learn_pairs, rewrite_request
-from twinsight.store import Body, Response
+from twinsight.records import Body, Response
 
 UUID = "0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b"
 

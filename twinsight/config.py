@@ -36,7 +36,6 @@ __all__ = [
 
 DEFAULT_CONFIG_FILE = "twinsight.toml"
 DEFAULT_STORE_FILE = "twinsight.duckdb"
-PRIMARY_TARGET = "legacy"
 
 
 class _Section(BaseModel):

@@ -4,6 +4,9 @@
      +-- UserError            the input is wrong: a file, a flag, a value (exit 2)
      |    +-- SpecError       a spec file is invalid; carries every located problem
      |    +-- ConfigError     the config file or a flag is invalid
+     |    +-- StoreError      a store cannot be opened, read or written
+     |    +-- FormatError     a capture file is not of the format it was read as
+     |    +-- MissingExtra    a command needs an optional dependency not installed
      +-- CheckFailed          the input is fine but a check says no (exit 1)
 
 Anything else escaping to the CLI is a bug in twinsight, reported as such.
@@ -16,9 +19,12 @@ from dataclasses import dataclass
 __all__ = [
     "CheckFailed",
     "ConfigError",
+    "FormatError",
     "Location",
+    "MissingExtra",
     "Problem",
     "SpecError",
+    "StoreError",
     "TwinsightError",
     "UserError",
 ]
@@ -34,6 +40,18 @@ class UserError(TwinsightError):
     """The user's input (file, flag, value) is wrong; the message says which and how."""
 
     exit_code = 2
+
+
+class StoreError(UserError):
+    """The store cannot be opened, read or written: the message names the file and why."""
+
+
+class FormatError(UserError):
+    """A capture file is not of the format it was read as (or cannot be read at all)."""
+
+
+class MissingExtra(UserError):
+    """A command needs an optional dependency that is not installed."""
 
 
 class CheckFailed(TwinsightError):

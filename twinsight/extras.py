@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from twinsight.errors import UserError
+from twinsight.errors import MissingExtra
 
 __all__ = ["EXTRAS", "MissingExtra", "require"]
 
@@ -14,10 +14,6 @@ EXTRAS = {
     "mitm": ("mitmproxy",),
     "load": ("locust",),
 }
-
-
-class MissingExtra(UserError):
-    """A command needs an optional dependency that is not installed."""
 
 
 def require(module: str, extra: str, feature: str) -> ModuleType:

@@ -7,7 +7,8 @@ import orjson
 
 from twinsight.analysis.run import analyse_store
 from twinsight.config import Config
-from twinsight.store import Body, DuckDBSink, Exchange, Redactor, Response, StoreWriter, new_id
+from twinsight.records import Body, Exchange, Response
+from twinsight.store import DuckDBSink, Redactor, StoreWriter, new_id
 
 JSON = (("Content-Type", "application/json"),)
 

@@ -16,7 +16,8 @@ import pytest
 from twinsight.examples.tasks.serve import start
 from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.proxy.service import admin_app
-from twinsight.store import CaptureCounters, Exchange, Redactor, StoreWriter
+from twinsight.records import Exchange
+from twinsight.store import CaptureCounters, Redactor, StoreWriter
 from twinsight.store.sinks import DuckDBSink, Sink
 
 

@@ -10,7 +10,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.examples.tasks.serve import start
-from twinsight.store import Response
+from twinsight.records import Response
 from twinsight.upstream import Target
 
 from .upstream import BIG, make_upstream

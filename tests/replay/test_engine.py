@@ -14,11 +14,12 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
+from twinsight.records import Body, Exchange
 from twinsight.replay.engine import Replayer, ReplayOptions, ReplaySummary
 from twinsight.replay.outgoing import REPLAY_HEADER
 from twinsight.replay.pacing import Pacing
 from twinsight.replay.selection import RequestFilter
-from twinsight.store import Body, DuckDBSink, Exchange, Redactor, StoreWriter, open_store
+from twinsight.store import DuckDBSink, Redactor, StoreWriter, open_store
 from twinsight.upstream import Target
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from twinsight.records import Body, Exchange
 from twinsight.replay.formats import FormatError, Skipped, detect, read_capture
 from twinsight.replay.formats.goreplay import SEPARATOR
 from twinsight.replay.formats.har import MAX_FIELD, read_har
-from twinsight.store import Body, Exchange
 
 
 def _split(path: Path) -> tuple[list[Exchange], list[Skipped]]:

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from tests.cli.test_cli import twinsight
 from twinsight.errors import UserError
+from twinsight.records import Body, Exchange
 from twinsight.replay.formats import FormatError, Skipped, hartext, read_capture
 from twinsight.replay.formats.goreplay import SEPARATOR
 from twinsight.replay.formats.gormessage import PayloadReader
 from twinsight.replay.formats.jsonstream import LongStrings, spilled_text
-from twinsight.store import Body, Exchange
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from twinsight.store import Body, Exchange, Response, new_id
+from twinsight.records import Body, Exchange, Response
+from twinsight.store import new_id
 from twinsight.store.schema import TABLES
 
 SECRET = "s3cr3t-token-value"

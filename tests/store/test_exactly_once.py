@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from twinsight.records import Exchange
 from twinsight.store import (
     DuckDBSink,
-    Exchange,
     Redactor,
     SegmentSink,
     StoreWriter,

@@ -4,7 +4,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.store import Body, BodyAccumulator, new_id
+from twinsight.records import Body, BodyAccumulator
+from twinsight.store import new_id
 
 
 @given(st.lists(st.binary(max_size=64), max_size=20), st.integers(0, 300))

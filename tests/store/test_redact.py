@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twinsight.store import Body, Exchange, Redactor, Response, new_id
+from twinsight.records import Body, Exchange, Response
+from twinsight.store import Redactor, new_id
 from twinsight.store.redact import (
     DEFAULT_BODY_FIELDS,
     DEFAULT_HEADERS,

@@ -11,9 +11,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from twinsight.records import Body, Correlation
 from twinsight.store import (
-    Body,
-    Correlation,
     DuckDBSink,
     Redactor,
     SegmentSink,

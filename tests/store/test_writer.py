@@ -10,13 +10,11 @@ import duckdb
 import orjson
 import pytest
 
+from twinsight.records import Body, Exchange, Response
 from twinsight.store import (
-    Body,
     CaptureCounters,
     DuckDBSink,
-    Exchange,
     Redactor,
-    Response,
     SegmentSink,
     StoreError,
     StoreWriter,

@@ -10,7 +10,7 @@ import pytest
 from multidict import CIMultiDict
 from yarl import URL
 
-from twinsight.store import Response
+from twinsight.records import Response
 from twinsight.upstream import Target
 
 

@@ -18,17 +18,8 @@ from datetime import datetime
 from multidict import CIMultiDict
 
 from twinsight.correlation import CREATING_METHODS, CorrelationBook, id_values
-from twinsight.store import (
-    PRIMARY_TARGET,
-    Body,
-    CaptureCounters,
-    Correlation,
-    Exchange,
-    Headers,
-    Response,
-    Source,
-    StoreWriter,
-)
+from twinsight.records import PRIMARY_TARGET, Body, Correlation, Exchange, Headers, Response, Source
+from twinsight.store import CaptureCounters, StoreWriter
 from twinsight.upstream import Target, TaskSet
 
 from .metrics import CaptureMetrics

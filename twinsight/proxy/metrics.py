@@ -13,7 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from twinsight.store import CaptureCounters, Response, StoreWriter
+from twinsight.records import Response
+from twinsight.store import CaptureCounters, StoreWriter
 
 __all__ = ["CaptureMetrics"]
 

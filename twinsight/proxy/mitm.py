@@ -25,18 +25,8 @@ from yarl import URL
 from twinsight.proxy.fanout import Fanout, Flight, MirrorOptions, Request
 from twinsight.proxy.intake import SAFE_METHODS, refusal
 from twinsight.proxy.metrics import CaptureMetrics
-from twinsight.store import (
-    PRIMARY_TARGET,
-    Body,
-    CaptureCounters,
-    ErrorKind,
-    Headers,
-    Redactor,
-    Response,
-    StoreWriter,
-    new_id,
-    open_writer,
-)
+from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET, Body, ErrorKind, Headers, Response
+from twinsight.store import CaptureCounters, Redactor, StoreWriter, new_id, open_writer
 from twinsight.upstream import HOP_BY_HOP, Target
 
 __all__ = ["TwinsightAddon", "addons"]
@@ -83,7 +73,7 @@ class TwinsightAddon:
             counters=self.counters,
             max_body=options.twinsight_max_body,
         )
-        for name in ("replica", "candidate"):
+        for name in (REPLICA_TARGET, "candidate"):
             url = getattr(options, f"twinsight_{name}")
             if url:
                 target = Target(name, URL(url), options.twinsight_mirror_timeout)

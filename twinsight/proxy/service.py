@@ -23,12 +23,8 @@ from yarl import URL
 
 from twinsight.config import CaptureSettings, Config
 from twinsight.errors import UserError
-from twinsight.store import (
-    PRIMARY_TARGET,
-    CaptureCounters,
-    StoreWriter,
-    open_writer,
-)
+from twinsight.records import PRIMARY_TARGET
+from twinsight.store import CaptureCounters, StoreWriter, open_writer
 from twinsight.upstream import Target
 
 from .fanout import Fanout, MirrorOptions

@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from twinsight.store import PRIMARY_TARGET, BodyAccumulator, Response
+from twinsight.records import PRIMARY_TARGET, BodyAccumulator, Response
 from twinsight.upstream import (
     READ_WHOLE_MAX,
     Target,

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from twinsight.correlation import CREATING_METHODS, CorrelationBook, id_values
-from twinsight.store import PRIMARY_TARGET, Correlation, Exchange, Response, StoreWriter, new_id
+from twinsight.records import PRIMARY_TARGET, Correlation, Exchange, Response
+from twinsight.store import StoreWriter, new_id
 from twinsight.upstream import Target, TaskSet
 
 from .outgoing import HeaderOverrides, outgoing_headers

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from twinsight.errors import UserError
+from twinsight.records import Exchange
 from twinsight.spec.expressions import (
     CelSyntaxError,
     Evaluation,
@@ -12,7 +13,6 @@ from twinsight.spec.expressions import (
     unknown_variables,
 )
 from twinsight.spec.inputs import first_headers, parse_body, query_values
-from twinsight.store import Exchange
 
 __all__ = ["RequestFilter", "request_variables"]
 

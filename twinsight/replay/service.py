@@ -19,14 +19,8 @@ from yarl import URL
 
 from twinsight.config import Config
 from twinsight.errors import UserError
-from twinsight.store import (
-    PRIMARY_TARGET,
-    Exchange,
-    StoreError,
-    StoreWriter,
-    open_store,
-    open_writer,
-)
+from twinsight.records import PRIMARY_TARGET, Exchange
+from twinsight.store import StoreError, StoreWriter, open_store, open_writer
 from twinsight.upstream import Target
 
 from .engine import Replayer, ReplayOptions, ReplaySummary

@@ -7,7 +7,7 @@ import hashlib
 from multidict import CIMultiDict
 
 from twinsight.errors import UserError
-from twinsight.store import Exchange
+from twinsight.records import Exchange
 from twinsight.upstream import session_key
 
 __all__ = ["check_sessions_by", "partition_of", "session_of"]

@@ -1,7 +1,7 @@
 """Exchanges at rest: the DuckDB schema, Parquet segments, redaction before writing.
 
 A leaf package: it imports nothing from twinsight but `twinsight.errors`.
-Producers build `Exchange` records and hand them to a `StoreWriter`; readers
+Producers build `twinsight.records.Exchange` records and hand them to a `StoreWriter`; readers
 use `open_store` for SQL views over a DuckDB file, a segment folder, or both.
 The tables and every column are described in README.md beside this file.
 """
@@ -29,41 +29,19 @@ from twinsight.store.reader import (
     targets,
     unanswered,
 )
-from twinsight.store.records import (
-    PRIMARY_TARGET,
-    SOURCES,
-    Body,
-    BodyAccumulator,
-    Correlation,
-    ErrorKind,
-    Exchange,
-    Headers,
-    Response,
-    Source,
-)
 from twinsight.store.redact import KEY_ENV, Redactor
 from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, Written, absorb_segments
 from twinsight.store.writer import StoreWriter, open_writer, writer_name
 
 __all__ = [
     "KEY_ENV",
-    "PRIMARY_TARGET",
-    "SOURCES",
     "AnalysisState",
-    "Body",
-    "BodyAccumulator",
     "CaptureCounters",
-    "Correlation",
     "DuckDBSink",
     "EarlierCounts",
-    "ErrorKind",
-    "Exchange",
-    "Headers",
     "Redactor",
-    "Response",
     "SegmentSink",
     "Sink",
-    "Source",
     "StoreCheck",
     "StoreError",
     "StoreInfo",

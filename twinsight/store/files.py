@@ -7,13 +7,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from twinsight.errors import UserError
+from twinsight.errors import StoreError
 
 __all__ = ["StoreError", "bodies_folder", "connect", "first_line", "unreadable_store"]
-
-
-class StoreError(UserError):
-    """The store cannot be opened or written: the message names the file and why."""
 
 
 def bodies_folder(path: Path) -> Path:

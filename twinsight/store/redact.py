@@ -30,7 +30,7 @@ from urllib.parse import quote_plus, unquote_to_bytes
 
 import orjson
 
-from twinsight.store.records import Headers
+from twinsight.records import Headers
 
 __all__ = [
     "ALWAYS_REDACTED_HEADERS",

@@ -7,8 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from twinsight.records import Body, Exchange, Headers, Response
 from twinsight.store.decode import decode_stream
-from twinsight.store.records import Body, Exchange, Headers, Response
 from twinsight.store.redact import WITHHELD, Redactor
 from twinsight.store.schema import CORRELATIONS, EXCHANGES, RESPONSES, Table
 

@@ -30,9 +30,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from twinsight.records import Exchange
 from twinsight.store.counters import CaptureCounters
 from twinsight.store.files import StoreError
-from twinsight.store.records import Exchange
 from twinsight.store.redact import Redactor
 from twinsight.store.rows import Batch
 from twinsight.store.schema import CAPTURE_COUNTERS

@@ -7,7 +7,7 @@ from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from twinsight.store import Headers
+from twinsight.records import Headers
 
 __all__ = [
     "FORWARDING",

@@ -12,7 +12,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from twinsight.store import BodyAccumulator, ErrorKind, Response
+from twinsight.records import BodyAccumulator, ErrorKind, Response
 
 __all__ = ["READ_WHOLE_MAX", "SAFE", "Target", "error_kind", "payload", "upstream_url"]
 

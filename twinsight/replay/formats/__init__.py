@@ -15,7 +15,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Literal
 
-from twinsight.store import Exchange
+from twinsight.records import Exchange
 
 from .common import Entry, FormatError, OnBytes, Skipped, Tally
 from .goreplay import SEPARATOR, read_goreplay

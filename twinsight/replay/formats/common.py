@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from twinsight.errors import UserError
-from twinsight.store import Exchange
+from twinsight.errors import FormatError
+from twinsight.records import Exchange
 
 __all__ = [
     "Entry",
@@ -27,10 +27,6 @@ OnBytes = Callable[[int], None]
 """Told how many more bytes of a file were read (for a progress bar)."""
 
 SHOWN_REASONS = 5
-
-
-class FormatError(UserError):
-    """The file is not of the format it was read as (or cannot be read at all)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
-from twinsight.store import PRIMARY_TARGET, Exchange, Response, stable_id
+from twinsight.records import PRIMARY_TARGET, Exchange, Response
+from twinsight.store import stable_id
 
 from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_target, utc
 from .gormessage import HTTP_VERSIONS, Payload, PayloadReader

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from twinsight.store import Body, BodyAccumulator, Headers
+from twinsight.records import Body, BodyAccumulator, Headers
 
 __all__ = ["HTTP_VERSIONS", "MAX_HEAD", "Dechunker", "Payload", "PayloadReader"]
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import ijson
 
-from twinsight.store import PRIMARY_TARGET, Exchange, Headers, Response, stable_id
+from twinsight.records import PRIMARY_TARGET, Exchange, Headers, Response
+from twinsight.store import stable_id
 
 from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_url
 from .hartext import har_body

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from twinsight.store import Body, BodyAccumulator
+from twinsight.records import Body, BodyAccumulator
 
 from .jsonstream import LongStrings, spilled_text
 

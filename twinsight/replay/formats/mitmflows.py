@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from twinsight.extras import require
-from twinsight.store import PRIMARY_TARGET, Body, Exchange, Response, stable_id
+from twinsight.records import PRIMARY_TARGET, Body, Exchange, Response
+from twinsight.store import stable_id
 
 from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_target, utc
 

@@ -15,14 +15,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from twinsight.store import (
-    PRIMARY_TARGET,
-    Body,
-    Exchange,
-    Response,
-    open_store,
-    unreadable_store,
-)
+from twinsight.records import PRIMARY_TARGET, Body, Exchange, Response
+from twinsight.store import open_store, unreadable_store
 
 from .common import Entry, FormatError
 

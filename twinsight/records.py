@@ -14,6 +14,7 @@ from typing import Literal
 
 __all__ = [
     "PRIMARY_TARGET",
+    "REPLICA_TARGET",
     "SOURCES",
     "Body",
     "BodyAccumulator",
@@ -26,6 +27,9 @@ __all__ = [
 ]
 
 PRIMARY_TARGET = "legacy"
+"""The target clients are answered from; every other answer is compared with its."""
+REPLICA_TARGET = "replica"
+"""A second copy of the legacy service: what differs between the two is noise."""
 
 Headers = tuple[tuple[str, str], ...]
 """Header (name, value) pairs in the order received; repeated names stay repeated."""
