@@ -23,6 +23,7 @@ from rich.progress import Progress
 from twinsight import __version__
 from twinsight.config import Config, load_config
 from twinsight.errors import CheckFailed, SpecError, TwinsightError, UserError
+from twinsight.report.terminal import capture_line, replay_lines
 from twinsight.spec import SpecCoverage, load_spec, spec_coverage, spec_markdown
 
 if TYPE_CHECKING:
@@ -325,7 +326,7 @@ def _run_capture(
     address = parse_address(listen, "--listen")
     admin_address = parse_address(admin, "--admin") if admin else None
     summary = serve(mode, settings, address, admin_address, lambda line: err.print(escape(line)))
-    err.print(escape(summary.line()))
+    err.print(escape(capture_line(summary)))
 
 
 @app.command("proxy")
@@ -725,7 +726,7 @@ def replay_command(
         out.print(f"recorded entries skipped: {tally.skipped}")
         for reason in tally.reasons:
             out.print(f"   skipped {escape(reason)}")
-    for line in summary.lines():
+    for line in replay_lines(summary):
         out.print(escape(line))
     if summary.sent and not summary.answered["legacy"]:
         # Nothing to compare with: say so in the exit code, not only in the counts.

@@ -20,16 +20,18 @@ from rich.table import Table
 
 from twinsight.analysis.run import analyse_store
 from twinsight.config import Config, load_config
+from twinsight.events import CaptureSummary
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.auth import make_token
 from twinsight.examples.tasks.candidate.app import make_app as make_candidate
 from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.examples.tasks.serve import start
 from twinsight.examples.tasks.traffic import SESSION, run_session
-from twinsight.proxy.service import Summary, run_capture
+from twinsight.proxy.service import run_capture
 from twinsight.replay.engine import ReplayOptions
 from twinsight.replay.outgoing import ALL_TARGETS
 from twinsight.replay.service import ReplayPlan, replay_traffic
+from twinsight.report.terminal import capture_line, replay_lines
 from twinsight.spec import load_spec, spec_coverage
 from twinsight.store import open_store, store_info
 
@@ -56,7 +58,7 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     store.parent.mkdir(parents=True, exist_ok=True)
     store.unlink(missing_ok=True)
     summary = asyncio.run(capture_example_session(store))
-    console.print(f"[bold]capture[/] {summary.line()}")
+    console.print(f"[bold]capture[/] {capture_line(summary)}")
     spec = load_spec(spec_file)
     analysis = analyse_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
     counts = ", ".join(f"{k} {v}" for k, v in analysis.counts.items() if v)
@@ -97,7 +99,7 @@ async def _example_services() -> AsyncIterator[dict[str, str]]:
         await legacy_runner.cleanup()
 
 
-async def capture_example_session(store: Path) -> Summary:
+async def capture_example_session(store: Path) -> CaptureSummary:
     """Play the scripted session through `twinsight proxy` in front of both example services."""
     async with _example_services() as targets:
         config = Config.model_validate(
@@ -110,7 +112,7 @@ async def capture_example_session(store: Path) -> Summary:
         return await _through_proxy(config)
 
 
-async def _through_proxy(config: Config) -> Summary:
+async def _through_proxy(config: Config) -> CaptureSummary:
     stop, ready = asyncio.Event(), asyncio.Event()
     lines: list[str] = []
 
@@ -145,7 +147,7 @@ async def replay_example_session(store: Path, out: Path) -> list[str]:
             {"targets": targets, "store": {"path": out, "flush_interval_s": 0.2}}
         )
         summary, _ = await replay_traffic(config, plan)
-    return summary.lines()
+    return replay_lines(summary)
 
 
 def _table(store: Path, verdicts: list[str]) -> Table:

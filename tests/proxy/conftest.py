@@ -10,8 +10,9 @@ import pytest
 from aiohttp import web
 
 from twinsight.config import Config
+from twinsight.events import CaptureSummary
 from twinsight.examples.tasks.serve import start
-from twinsight.proxy.service import Summary, run_capture
+from twinsight.proxy.service import run_capture
 from twinsight.store import open_store
 
 from .upstream import SEEN, make_upstream
@@ -25,11 +26,11 @@ class Running:
     admin: str
     store: Path
     stop: asyncio.Event
-    task: asyncio.Task[Summary]
+    task: asyncio.Task[CaptureSummary]
     upstreams: dict[str, web.Application] = field(default_factory=dict)
     targets: dict[str, str] = field(default_factory=dict)
 
-    async def finish(self) -> Summary:
+    async def finish(self) -> CaptureSummary:
         self.stop.set()
         return await asyncio.wait_for(self.task, 30)
 

@@ -14,11 +14,13 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
+from twinsight.events import ReplaySummary
 from twinsight.records import Body, Exchange
-from twinsight.replay.engine import Replayer, ReplayOptions, ReplaySummary
+from twinsight.replay.engine import Replayer, ReplayOptions
 from twinsight.replay.outgoing import REPLAY_HEADER
 from twinsight.replay.pacing import Pacing
 from twinsight.replay.selection import RequestFilter
+from twinsight.report.terminal import replay_lines
 from twinsight.store import DuckDBSink, Redactor, StoreWriter, open_store
 from twinsight.upstream import Target
 
@@ -233,7 +235,9 @@ async def test_filter_done_and_cut_bodies_are_counted_not_sent(
     assert summary.sent == 3
     assert summary.left_out == {"already_replayed": 2, "filtered_out": 1, "body_cut": 1}
     assert sorted(step for _, _, step, _ in legacy.calls) == [2, 4, 5]
-    assert "1 not sent: body cut at capture (raise --max-body there)" in "\n".join(summary.lines())
+    assert "1 not sent: body cut at capture (raise --max-body there)" in "\n".join(
+        replay_lines(summary)
+    )
 
 
 async def test_stopping_lets_requests_in_flight_finish_and_stores_them(
@@ -251,7 +255,7 @@ async def test_stopping_lets_requests_in_flight_finish_and_stores_them(
     assert summary.sent == len(legacy.calls)
     stored = open_store(store).execute("SELECT count(*) FROM exchanges").fetchone()
     assert stored == (summary.sent,)
-    assert any("run again with --run-id to resume" in line for line in summary.lines())
+    assert any("run again with --run-id to resume" in line for line in replay_lines(summary))
 
 
 def test_a_filter_that_does_not_compile_is_a_one_line_error() -> None:

@@ -12,7 +12,6 @@ import gc
 import logging
 import signal
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -23,6 +22,7 @@ from yarl import URL
 
 from twinsight.config import CaptureSettings, Config
 from twinsight.errors import UserError
+from twinsight.events import CaptureSummary
 from twinsight.records import PRIMARY_TARGET
 from twinsight.store import CaptureCounters, StoreWriter, open_writer
 from twinsight.upstream import Target
@@ -33,7 +33,7 @@ from .metrics import CaptureMetrics
 from .shadow import ShadowProxy
 from .sink import MirrorSink
 
-__all__ = ["Address", "Summary", "admin_app", "parse_address", "run_capture", "serve"]
+__all__ = ["Address", "admin_app", "parse_address", "run_capture", "serve"]
 
 Mode = Literal["proxy", "sink"]
 _LINGER_MAX_S = 10.0  # aiohttp's default
@@ -46,26 +46,6 @@ def parse_address(text: str, flag: str) -> Address:
     if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise UserError(f"{flag} {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
     return host.strip("[]") or "127.0.0.1", int(port)
-
-
-@dataclass
-class Summary:
-    """What one run captured."""
-
-    mode: str
-    counts: dict[str, int]
-    cancelled: int
-
-    def line(self) -> str:
-        """One line for the terminal at shutdown."""
-        c = self.counts
-        dropped = sum(v for k, v in c.items() if k.startswith("dropped."))
-        refused = sum(v for k, v in c.items() if k.startswith("refused."))
-        return (
-            f"twinsight {self.mode}: served {c.get('served', 0)}, sampled {c.get('sampled', 0)}, "
-            f"mirrored {c.get('mirrored', 0)}, stored {c.get('stored', 0)}, dropped {dropped}, "
-            f"refused {refused}, mirrors cancelled at shutdown {self.cancelled}"
-        )
 
 
 def _targets(config: Config, mode: Mode) -> tuple[Target, list[Target]]:
@@ -91,7 +71,7 @@ async def run_capture(
     admin: Address | None = None,
     stop: asyncio.Event,
     ready: Callable[[str], None] = lambda line: None,
-) -> Summary:
+) -> CaptureSummary:
     """Capture until `stop` is set; `ready` gets a line naming the bound addresses."""
     counters, capture = CaptureCounters(), config.capture
     legacy, mirrors = _targets(config, mode)
@@ -124,7 +104,7 @@ async def run_capture(
         for target in opened:
             await target.close()
         await asyncio.get_running_loop().run_in_executor(None, writer.close)
-    return Summary(mode, counters.snapshot(), cancelled)
+    return CaptureSummary(mode, counters.snapshot(), cancelled)
 
 
 def _fanout(
@@ -260,10 +240,10 @@ async def _listen(
 
 def serve(
     mode: Mode, config: Config, listen: Address, admin: Address | None, say: Callable[[str], None]
-) -> Summary:
+) -> CaptureSummary:
     """Run until SIGINT or SIGTERM (the command line's entry point)."""
 
-    async def main() -> Summary:
+    async def main() -> CaptureSummary:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -15,12 +15,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from twinsight.correlation import CREATING_METHODS, CorrelationBook, id_values
+from twinsight.events import ReplaySummary
 from twinsight.records import PRIMARY_TARGET, Correlation, Exchange, Response
 from twinsight.store import StoreWriter, new_id
 from twinsight.upstream import Target, TaskSet
@@ -29,7 +30,8 @@ from .outgoing import HeaderOverrides, outgoing_headers
 from .pacing import Pacing
 from .sessions import partition_of, session_of
 
-__all__ = ["ReplayOptions", "ReplaySummary", "Replayer"]
+__all__ = ["ReplayOptions", "Replayer"]
+
 
 log = logging.getLogger(__name__)
 
@@ -46,62 +48,6 @@ class ReplayOptions:
     max_body: int = 1 << 20
     sessions_by: str | None = None  # header:NAME or cookie:NAME; None: the recorded session
     partition: tuple[int, int] = (0, 1)  # (this worker, workers): sessions split by hash
-
-
-@dataclass
-class ReplaySummary:
-    """What a run did, for the closing lines and for tests."""
-
-    run: str
-    pacing: str = ""
-    sent: int = 0
-    # already_replayed (in this run), filtered_out (by --filter), body_cut (at capture:
-    # cannot be resent whole)
-    left_out: Counter[str] = field(default_factory=Counter)
-    redacted_headers: int = 0  # requests sent without a redacted header nobody overrode
-    rewritten: int = 0  # requests whose ids were rewritten for some target
-    sessions: int = 0
-    answered: Counter[str] = field(default_factory=Counter)
-    errors: Counter[tuple[str, str]] = field(default_factory=Counter)  # (target, kind)
-    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)  # (target, status)
-    duration_s: float = 0.0
-    stopped: bool = False
-
-    @property
-    def rate(self) -> float:
-        """Requests replayed per second of the run."""
-        return self.sent / self.duration_s if self.duration_s > 0 else 0.0
-
-    def lines(self) -> list[str]:
-        """The closing summary, a few lines for the terminal."""
-        head = (
-            f"replay {self.run}: sent {self.sent} in {self.duration_s:.1f} s "
-            f"({self.rate:.0f}/s, {self.pacing}), {self.sessions} session(s)"
-        )
-        if self.stopped:
-            head += "; stopped early: run again with --run-id to resume"
-        lines = [head]
-        for target in sorted({t for t, _ in self.statuses} | {t for t, _ in self.errors}):
-            families = Counter(
-                f"{status // 100}xx" for (t, status) in self.statuses.elements() if t == target
-            )
-            errors = {kind: n for (t, kind), n in self.errors.items() if t == target}
-            answered = ", ".join(f"{family} {n}" for family, n in sorted(families.items()))
-            failed = ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items()))
-            counts = f"answered {self.answered[target]} ({answered or '-'})"
-            lines.append(f"  {target}: {counts}, errors {failed or '0'}")
-        notes = [
-            (self.left_out["already_replayed"], "already replayed in this run"),
-            (self.left_out["filtered_out"], "left out by --filter"),
-            (
-                self.left_out["body_cut"],
-                "not sent: body cut at capture (raise --max-body there)",
-            ),
-            (self.rewritten, "with ids rewritten for a target"),
-            (self.redacted_headers, "sent without a redacted header (supply it with --header)"),
-        ]
-        lines.extend(f"  {count} {what}" for count, what in notes if count)
-        return lines
 
 
 class Replayer:

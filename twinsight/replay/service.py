@@ -19,11 +19,12 @@ from yarl import URL
 
 from twinsight.config import Config
 from twinsight.errors import UserError
+from twinsight.events import ReplaySummary
 from twinsight.records import PRIMARY_TARGET, Exchange
 from twinsight.store import StoreError, StoreWriter, open_store, open_writer
 from twinsight.upstream import Target
 
-from .engine import Replayer, ReplayOptions, ReplaySummary
+from .engine import Replayer, ReplayOptions
 from .formats import (
     Entry,
     Format,

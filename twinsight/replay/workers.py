@@ -23,9 +23,9 @@ from typing import Any
 
 from twinsight.config import Config
 from twinsight.errors import TwinsightError
+from twinsight.events import ReplaySummary
 from twinsight.store import absorb_segments
 
-from .engine import ReplaySummary
 from .formats import Tally
 from .pacing import Pacing
 from .selection import RequestFilter

@@ -1,0 +1,53 @@
+"""Stage summaries as lines for a terminal."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from twinsight.events import CaptureSummary, ReplaySummary
+
+__all__ = ["capture_line", "replay_lines"]
+
+
+def capture_line(summary: CaptureSummary) -> str:
+    """One line for the terminal when a capture shuts down."""
+    c = summary.counts
+    dropped = sum(v for k, v in c.items() if k.startswith("dropped."))
+    refused = sum(v for k, v in c.items() if k.startswith("refused."))
+    return (
+        f"twinsight {summary.mode}: served {c.get('served', 0)}, sampled {c.get('sampled', 0)}, "
+        f"mirrored {c.get('mirrored', 0)}, stored {c.get('stored', 0)}, dropped {dropped}, "
+        f"refused {refused}, mirrors cancelled at shutdown {summary.cancelled}"
+    )
+
+
+def replay_lines(summary: ReplaySummary) -> list[str]:
+    """The closing summary of a replay, a few lines for the terminal."""
+    head = (
+        f"replay {summary.run}: sent {summary.sent} in {summary.duration_s:.1f} s "
+        f"({summary.rate:.0f}/s, {summary.pacing}), {summary.sessions} session(s)"
+    )
+    if summary.stopped:
+        head += "; stopped early: run again with --run-id to resume"
+    lines = [head]
+    for target in sorted({t for t, _ in summary.statuses} | {t for t, _ in summary.errors}):
+        lines.append(f"  {target}: {_target_counts(summary, target)}")
+    notes = [
+        (summary.left_out["already_replayed"], "already replayed in this run"),
+        (summary.left_out["filtered_out"], "left out by --filter"),
+        (summary.left_out["body_cut"], "not sent: body cut at capture (raise --max-body there)"),
+        (summary.rewritten, "with ids rewritten for a target"),
+        (summary.redacted_headers, "sent without a redacted header (supply it with --header)"),
+    ]
+    lines.extend(f"  {count} {what}" for count, what in notes if count)
+    return lines
+
+
+def _target_counts(summary: ReplaySummary, target: str) -> str:
+    families = Counter(
+        f"{status // 100}xx" for (t, status) in summary.statuses.elements() if t == target
+    )
+    errors = {kind: n for (t, kind), n in summary.errors.items() if t == target}
+    answered = ", ".join(f"{family} {n}" for family, n in sorted(families.items()))
+    failed = ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items()))
+    return f"answered {summary.answered[target]} ({answered or '-'}), errors {failed or '0'}"
