@@ -11,7 +11,7 @@ from yarl import URL
 
 from twinsight.examples.tasks.serve import start
 from twinsight.records import Response
-from twinsight.upstream import Target
+from twinsight.traffic import Target
 
 from .upstream import BIG, make_upstream
 

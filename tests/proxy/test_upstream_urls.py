@@ -11,7 +11,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.proxy.intake import refusal
-from twinsight.upstream import Target, forwarded, trusts, upstream_url
+from twinsight.traffic import Target, forwarded, trusts, upstream_url
 
 # Characters a request target may carry byte for byte (RFC 9112 plus what servers let through).
 RAW = st.text(

@@ -22,7 +22,7 @@ from twinsight.replay.pacing import Pacing
 from twinsight.replay.selection import RequestFilter
 from twinsight.report.terminal import replay_lines
 from twinsight.store import DuckDBSink, Redactor, StoreWriter, open_store
-from twinsight.upstream import Target
+from twinsight.traffic import Target
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 

@@ -17,10 +17,10 @@ from datetime import datetime
 
 from multidict import CIMultiDict
 
-from twinsight.correlation import CREATING_METHODS, CorrelationBook, id_values
 from twinsight.records import PRIMARY_TARGET, Body, Correlation, Exchange, Headers, Response, Source
 from twinsight.store import CaptureCounters, StoreWriter
-from twinsight.upstream import Target, TaskSet
+from twinsight.traffic import Target, TaskSet
+from twinsight.traffic.correlation import CREATING_METHODS, CorrelationBook, id_values
 
 from .metrics import CaptureMetrics
 

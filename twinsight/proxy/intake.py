@@ -16,7 +16,7 @@ from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDict
 
 from twinsight.store import CaptureCounters, new_id
-from twinsight.upstream import Networks, is_sampled, session_key, to_tuple, trusts
+from twinsight.traffic import Networks, is_sampled, session_key, to_tuple, trusts
 
 from .fanout import Request
 

@@ -27,7 +27,7 @@ from twinsight.proxy.intake import SAFE_METHODS, refusal
 from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET, Body, ErrorKind, Headers, Response
 from twinsight.store import CaptureCounters, Redactor, StoreWriter, new_id, open_writer
-from twinsight.upstream import HOP_BY_HOP, Target
+from twinsight.traffic import HOP_BY_HOP, Target
 
 __all__ = ["TwinsightAddon", "addons"]
 

@@ -25,7 +25,7 @@ from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
 from twinsight.records import PRIMARY_TARGET
 from twinsight.store import CaptureCounters, StoreWriter, open_writer
-from twinsight.upstream import Target
+from twinsight.traffic import Target
 
 from .fanout import Fanout, MirrorOptions
 from .intake import Intake, request_form_guard

@@ -16,7 +16,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from twinsight.records import PRIMARY_TARGET, BodyAccumulator, Response
-from twinsight.upstream import (
+from twinsight.traffic import (
     READ_WHOLE_MAX,
     Target,
     end_to_end,

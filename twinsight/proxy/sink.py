@@ -18,7 +18,7 @@ from __future__ import annotations
 from aiohttp import web
 from multidict import CIMultiDict
 
-from twinsight.upstream import end_to_end, forwarded
+from twinsight.traffic import end_to_end, forwarded
 
 from .fanout import Fanout
 from .intake import Intake

@@ -4,8 +4,8 @@ Requests of one session go out one after another (the next once every target
 has answered the previous one); sessions run side by side, at most
 `concurrency` requests in flight. Each request goes to all targets at once; for
 targets other than the legacy, ids the legacy handed out earlier are rewritten
-to that target's own (`twinsight.correlation`), waiting when the answer that
-teaches a pair is still on its way. Every replayed request becomes a new
+to that target's own (`twinsight.traffic.correlation`), waiting when the answer
+that teaches a pair is still on its way. Every replayed request becomes a new
 exchange (`source="replay"`, `origin` the recorded one, `run` this run).
 """
 
@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from twinsight.correlation import CREATING_METHODS, CorrelationBook, id_values
 from twinsight.events import ReplaySummary
 from twinsight.records import PRIMARY_TARGET, Correlation, Exchange, Response
 from twinsight.store import StoreWriter, new_id
-from twinsight.upstream import Target, TaskSet
+from twinsight.traffic import Target, TaskSet
+from twinsight.traffic.correlation import CREATING_METHODS, CorrelationBook, id_values
 
 from .outgoing import HeaderOverrides, outgoing_headers
 from .pacing import Pacing

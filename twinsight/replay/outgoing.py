@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from multidict import CIMultiDict
 
 from twinsight.records import Headers
-from twinsight.upstream import HOP_BY_HOP
+from twinsight.traffic import HOP_BY_HOP
 
 __all__ = ["ALL_TARGETS", "REPLAY_HEADER", "HeaderOverrides", "outgoing_headers", "parse_header"]
 

@@ -22,7 +22,7 @@ from twinsight.errors import UserError
 from twinsight.events import ReplaySummary
 from twinsight.records import PRIMARY_TARGET, Exchange
 from twinsight.store import StoreError, StoreWriter, open_store, open_writer
-from twinsight.upstream import Target
+from twinsight.traffic import Target
 
 from .engine import Replayer, ReplayOptions
 from .formats import (

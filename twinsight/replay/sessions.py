@@ -8,7 +8,7 @@ from multidict import CIMultiDict
 
 from twinsight.errors import UserError
 from twinsight.records import Exchange
-from twinsight.upstream import session_key
+from twinsight.traffic import session_key
 
 __all__ = ["check_sessions_by", "partition_of", "session_of"]
 

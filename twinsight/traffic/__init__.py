@@ -1,11 +1,12 @@
-"""HTTP plumbing shared by the producers of exchanges (the proxy, the sink, the replayer).
+"""HTTP to the targets, shared by the producers of exchanges (the proxy, the sink, the replayer).
 
 A pool per target with errors turned into error kinds, which headers cross a
-hop, what keeps a session together, and background tasks that cannot be lost.
+hop, what keeps a session together, background tasks that cannot be lost, and
+the correlation books that carry one target's ids over to another's.
 It knows nothing of how a request was obtained or where the exchange goes.
 """
 
-from twinsight.upstream.headers import (
+from twinsight.traffic.headers import (
     FORWARDING,
     HOP_BY_HOP,
     Networks,
@@ -14,9 +15,9 @@ from twinsight.upstream.headers import (
     to_tuple,
     trusts,
 )
-from twinsight.upstream.sessions import is_sampled, session_key
-from twinsight.upstream.target import READ_WHOLE_MAX, Target, error_kind, payload, upstream_url
-from twinsight.upstream.tasks import TaskSet
+from twinsight.traffic.sessions import is_sampled, session_key
+from twinsight.traffic.target import READ_WHOLE_MAX, Target, error_kind, payload, upstream_url
+from twinsight.traffic.tasks import TaskSet
 
 __all__ = [
     "FORWARDING",

@@ -4,8 +4,8 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.correlation import CorrelationBook, id_values, learn_pairs, rewrite_request
 from twinsight.records import Body, Response
+from twinsight.traffic.correlation import CorrelationBook, id_values, learn_pairs, rewrite_request
 
 UUID = "0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b"
 

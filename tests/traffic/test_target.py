@@ -11,7 +11,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.records import Response
-from twinsight.upstream import Target
+from twinsight.traffic import Target
 
 
 @pytest.fixture
