@@ -75,7 +75,7 @@ def test_the_detector_needs_every_clustered_request_to_show_it() -> None:
 
 
 def test_an_empty_query_value_reaches_the_features_as_read_from_the_store() -> None:
-    from twinsight.analysis.scenarios import RequestView
+    from twinsight.spec.inputs import RequestView
 
     request = RequestView.of("GET", "/tasks", "q=&status=open&status=done", (), b"")
     assert request.query == {"q": "", "status": "open"}  # blank kept; the first of repeats

@@ -9,7 +9,6 @@ adding one is adding a function to `DETECTORS`.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 from .diff import Difference
 from .features import FEATURES
-from .jsondiff import json_type
+from .shapes import json_type, looks_like_timestamp
 
 __all__ = ["DETECTORS", "Cluster", "Observation", "cluster", "value_pattern"]
 
@@ -136,7 +135,6 @@ def _describe(c: Cluster) -> str:
 # ---------------------------------------------------------------- detectors
 
 Detector = Callable[[Cluster], str | None]
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 def _pairs(c: Cluster) -> Sequence[tuple[Any, Any]]:
@@ -173,11 +171,7 @@ def timestamp_format(c: Cluster) -> str | None:
         c.kind == "changed"
         and pairs
         and all(
-            isinstance(a, str)
-            and isinstance(b, str)
-            and _TIMESTAMP.match(a)
-            and _TIMESTAMP.match(b)
-            and a[:16] == b[:16]
+            looks_like_timestamp(a) and looks_like_timestamp(b) and a[:16] == b[:16]
             for a, b in pairs
         )
     ):

@@ -23,7 +23,9 @@ from typing import Any, Literal
 
 import orjson
 
-__all__ = ["JsonDifference", "Kind", "Path", "apply", "diff", "json_type", "render_path"]
+from .shapes import json_type
+
+__all__ = ["JsonDifference", "Kind", "Path", "apply", "diff", "render_path"]
 
 Kind = Literal["changed", "type", "missing", "extra", "order"]
 Path = tuple[str | int, ...]
@@ -43,21 +45,6 @@ class JsonDifference:
         """The same difference seen from the other side."""
         kind: Kind = {"missing": "extra", "extra": "missing"}.get(self.kind, self.kind)  # type: ignore[assignment]
         return JsonDifference(self.path, kind, self.candidate, self.legacy)
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name of a parsed value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def diff(a: Any, b: Any, *, strict_numbers: bool = False) -> list[JsonDifference]:

@@ -7,13 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from twinsight.spec import CheckMemo, Reads, Spec, spec_reads
+from twinsight.spec.inputs import RequestView
 
 from .classify import Judged, Verdict, classify
 from .diff import Difference, DiffOptions, Message, diff_responses
 from .noise import noise_in_exchange
 from .origins import neutral_origin
-from .rules import Rule, covering_rule, shape_of
-from .scenarios import LineResult, RequestView, check_scenarios
+from .rules import Rule, covering_rule
+from .scenarios import LineResult, check_scenarios
+from .shapes import shape_of
 
 __all__ = ["Judge", "Judgement"]
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from twinsight.config import NormalizeRule
 from twinsight.spec import Spec
+from twinsight.spec.inputs import RequestView
 from twinsight.store import exchange_rows
 
 from .diff import Message
 from .rules import Rule
-from .scenarios import RequestView
 
 __all__ = ["Stored", "read_exchanges", "rules_from"]
 

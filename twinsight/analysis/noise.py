@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .diff import Difference
-from .rules import shape_of
+from .shapes import shape_of
 
 __all__ = [
     "NoiseThresholds",

@@ -14,32 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from twinsight.spec import PathTemplate, looks_like_id, parse_where
+from twinsight.spec import PathTemplate, parse_where
 
 from .diff import Difference
+from .shapes import shape_of
 
-__all__ = ["Compare", "Origin", "Rule", "covering_rule", "shape_of"]
+__all__ = ["Compare", "Origin", "Rule", "covering_rule"]
 
 Compare = Literal["ignore", "shape", "tolerance", "unordered", "regex", "case_insensitive"]
 Origin = Literal["normalize", "accepted"]
-_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
-)
-
-
-def shape_of(value: Any) -> str:
-    """A value's shape: `id`, `timestamp`, `null`, `boolean`, `number`, `string`, ..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int) or (isinstance(value, str) and looks_like_id(value)):
-        return "id"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "timestamp" if _TIMESTAMP.match(value) else "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 @dataclass(frozen=True)

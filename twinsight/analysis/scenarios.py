@@ -9,36 +9,16 @@ results out; a failing or broken check is a failed result with a reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from twinsight.spec import CheckMemo, CheckResult, Evaluation, Reads, Scenario, Spec, spec_reads
-from twinsight.spec.inputs import first_headers, parse_body, query_values
+from twinsight.spec.inputs import RequestView, parse_body
 
 from .diff import NOT_JSON, Message
 
-__all__ = ["LineResult", "RequestView", "check_scenarios"]
-
-
-@dataclass(frozen=True)
-class RequestView:
-    """A request as scenarios read it."""
-
-    method: str
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]  # lower-case names, first value
-    body: Any
-
-    @classmethod
-    def of(
-        cls, method: str, path: str, query: str, headers: Sequence[tuple[str, str]], body: bytes
-    ) -> RequestView:
-        """From the stored form: raw query string, header pairs, body bytes."""
-        return cls(
-            method.upper(), path, query_values(query), first_headers(headers), parse_body(body)
-        )
+__all__ = ["LineResult", "check_scenarios"]
 
 
 @dataclass(frozen=True)
@@ -82,13 +62,8 @@ def check_scenarios(
     `reads` (from `spec_reads`, computed once per spec) narrows what is handed to CEL;
     `memo` reuses results for variables seen before (shared across exchanges).
     """
-    reads = reads or spec_reads(spec.scenarios)
+    contexts = _Contexts(request, legacy, candidate, reads or spec_reads(spec.scenarios))
     results: list[LineResult] = []
-    legacy_vars: dict[str, Any] | None = None
-    candidate_vars: dict[str, Any] | None = None
-    # One CEL context per target and path parameters: building it is the costly part. The
-    # legacy's context also decides `match` and `given` (they cannot read `response`).
-    contexts: dict[tuple[tuple[str, str], ...], tuple[Evaluation, Evaluation | None]] = {}
     for scenario in spec.scenarios:
         binding = scenario.when.request
         if binding is None:
@@ -98,38 +73,61 @@ def check_scenarios(
         )
         if params is None:
             continue
-        key = tuple(sorted(params.items()))
-        if key not in contexts:
-            legacy_vars = legacy_vars or _response(legacy)
-            req = {
-                "method": request.method,
-                "path": request.path,
-                "params": params,
-                "query": dict(request.query),
-                "headers": dict(request.headers),
-                "body": request.body,
-            }
-            variables = {"request": req, "response": legacy_vars, "legacy": legacy_vars}
-            contexts[key] = (Evaluation(variables, reads.prune), None)
-        on_legacy, on_candidate = contexts[key]
+        on_legacy = contexts.legacy(params)
         if not _applies(scenario, on_legacy, memo):
             continue
-        if on_candidate is None:
-            candidate_vars = candidate_vars or _response(candidate)
-            variables = {**on_legacy.variables, "response": candidate_vars}
-            on_candidate = Evaluation(variables, reads.prune)
-            contexts[key] = (on_legacy, on_candidate)
-        for line in scenario.then:
-            if line.check is not None:
-                results.append(
-                    LineResult(
-                        scenario.name,
-                        line.text,
-                        _check(on_legacy, line.check, memo),
-                        _check(on_candidate, line.check, memo),
-                    )
-                )
+        on_candidate = contexts.candidate(params)
+        results.extend(
+            LineResult(
+                scenario.name,
+                line.text,
+                _check(on_legacy, line.check, memo),
+                _check(on_candidate, line.check, memo),
+            )
+            for line in scenario.then
+            if line.check is not None
+        )
     return results
+
+
+class _Contexts:
+    """One CEL context per target and path parameters: building one is the costly part.
+
+    The legacy's context also decides `match` and `given` (they cannot read `response`);
+    the candidate's is built only once a scenario applies.
+    """
+
+    def __init__(self, request: RequestView, legacy: Message, candidate: Message, reads: Reads):
+        self.request, self.reads = request, reads
+        self._messages = (legacy, candidate)
+        self._responses: list[dict[str, Any] | None] = [None, None]
+        self._built: dict[tuple[int, tuple[tuple[str, str], ...]], Evaluation] = {}
+
+    def legacy(self, params: Mapping[str, str]) -> Evaluation:
+        """The context with `response` (and `legacy`) the legacy's answer."""
+        return self._context(0, params)
+
+    def candidate(self, params: Mapping[str, str]) -> Evaluation:
+        """The context with `response` the candidate's answer (`legacy` still the legacy's)."""
+        return self._context(1, params)
+
+    def _context(self, side: int, params: Mapping[str, str]) -> Evaluation:
+        key = (side, tuple(sorted(params.items())))
+        if key not in self._built:
+            legacy = self._response(0)
+            variables = {
+                "request": self.request.variables(params),
+                "response": self._response(side),
+                "legacy": legacy,
+            }
+            self._built[key] = Evaluation(variables, self.reads.prune)
+        return self._built[key]
+
+    def _response(self, side: int) -> dict[str, Any]:
+        found = self._responses[side]
+        if found is None:
+            found = self._responses[side] = _response(self._messages[side])
+        return found
 
 
 def _applies(scenario: Scenario, evaluation: Evaluation, memo: CheckMemo | None) -> bool:

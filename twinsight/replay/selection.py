@@ -12,20 +12,17 @@ from twinsight.spec.expressions import (
     compile_expression,
     unknown_variables,
 )
-from twinsight.spec.inputs import first_headers, parse_body, query_values
+from twinsight.spec.inputs import RequestView
 
 __all__ = ["RequestFilter", "request_variables"]
 
 
 def request_variables(exchange: Exchange) -> dict[str, Any]:
     """The `request` a filter sees: method, path, query, headers (lower-case names), body."""
-    return {
-        "method": exchange.method,
-        "path": exchange.path,
-        "query": query_values(exchange.query),
-        "headers": first_headers(exchange.headers),
-        "body": parse_body(exchange.body.data),
-    }
+    view = RequestView.of(
+        exchange.method, exchange.path, exchange.query, exchange.headers, exchange.body.data
+    )
+    return view.variables()
 
 
 class RequestFilter:

@@ -6,13 +6,14 @@ Shared by every place that hands a request to CEL (scenario checks in analysis,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
-__all__ = ["first_headers", "parse_body", "query_values"]
+__all__ = ["RequestView", "first_headers", "parse_body", "query_values"]
 
 
 def query_values(query: str) -> dict[str, str]:
@@ -42,3 +43,31 @@ def parse_body(body: bytes) -> Any:
             return body.decode()
         except UnicodeDecodeError:
             return None
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A request as expressions read it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names, first value
+    body: Any
+
+    @classmethod
+    def of(
+        cls, method: str, path: str, query: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> RequestView:
+        """From the stored form: raw query string, header pairs, body bytes."""
+        return cls(
+            method.upper(), path, query_values(query), first_headers(headers), parse_body(body)
+        )
+
+    def variables(self, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The `request` map CEL sees; `params` (path parameters) when a binding matched."""
+        found: dict[str, Any] = {"method": self.method, "path": self.path}
+        if params is not None:
+            found["params"] = dict(params)
+        found.update(query=dict(self.query), headers=dict(self.headers), body=self.body)
+        return found
