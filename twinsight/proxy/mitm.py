@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from mitmproxy import ctx, http
-from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.proxy.fanout import Fanout, Flight, MirrorOptions, Request
@@ -27,7 +26,7 @@ from twinsight.proxy.intake import SAFE_METHODS, refusal
 from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET, Body, ErrorKind, Headers, Response
 from twinsight.store import CaptureCounters, Redactor, StoreWriter, new_id, open_writer
-from twinsight.traffic import HOP_BY_HOP, Target
+from twinsight.traffic import Target, proxied
 
 __all__ = ["TwinsightAddon", "addons"]
 
@@ -150,13 +149,14 @@ class TwinsightAddon:
     def _captured(self, flow: http.HTTPFlow) -> Request:
         request = flow.request
         path, _, query = request.path.partition("?")
-        forward: CIMultiDict[str] = CIMultiDict()
-        for name, value in _headers(request.headers.fields):
-            if name.lower() not in HOP_BY_HOP and name.lower() != "host":
-                forward.add(name, value)
         client = flow.client_conn.peername[0] if flow.client_conn.peername else None
-        if client:
-            forward["X-Forwarded-For"] = client
+        forward = proxied(
+            _headers(request.headers.fields),
+            client=client,
+            scheme=request.scheme,
+            host=request.host_header or request.host,
+            trusted=False,
+        )
         return Request(
             id=new_id(),
             ts=datetime.now(UTC),

@@ -21,7 +21,7 @@ from twinsight.traffic import (
     Target,
     end_to_end,
     error_kind,
-    forwarded,
+    proxied,
     to_tuple,
 )
 
@@ -45,8 +45,8 @@ class ShadowProxy:
         if isinstance(body, web.Response):
             return body  # refused: stalled, or the client is gone
         self.intake.counters.add("served")
-        headers = forwarded(
-            end_to_end(request.headers, drop=("Host",)),
+        headers = proxied(
+            request.headers,
             client=request.remote,
             scheme=request.scheme,
             host=request.host,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from aiohttp import web
 from multidict import CIMultiDict
 
-from twinsight.traffic import end_to_end, forwarded
+from twinsight.traffic import relayed
 
 from .fanout import Fanout
 from .intake import Intake
@@ -61,14 +61,12 @@ class MirrorSink:
 
     def _headers(self, request: web.Request) -> tuple[CIMultiDict[str], bool]:
         """The headers to send on, and whether the peer's forwarding headers were kept."""
-        headers = end_to_end(request.headers, drop=("Host",))
-        if not self.intake.trust_forwarded or self.intake.trusts(request.remote):
-            return headers, True
-        replaced = forwarded(
-            headers,
+        believed = not self.intake.trust_forwarded or self.intake.trusts(request.remote)
+        headers = relayed(
+            request.headers,
             client=request.remote,
             scheme=request.scheme,
             host=request.host,
-            trusted=False,
+            believed=believed,
         )
-        return replaced, False
+        return headers, believed

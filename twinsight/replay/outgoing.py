@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from multidict import CIMultiDict
 
 from twinsight.records import Headers
-from twinsight.traffic import HOP_BY_HOP
+from twinsight.traffic import end_to_end
 
 __all__ = ["ALL_TARGETS", "REPLAY_HEADER", "HeaderOverrides", "outgoing_headers", "parse_header"]
 
@@ -37,17 +37,7 @@ def outgoing_headers(
 ) -> tuple[CIMultiDict[str], bool]:
     """(headers to send to `target`, whether a redacted header was left out for want of an
     override). Recorded secrets are stored as markers: sending a marker would only fail."""
-    named = {
-        token.strip().lower()
-        for name, value in recorded
-        if name.lower() == "connection"
-        for token in value.split(",")
-    }
-    skip = HOP_BY_HOP | _RECOMPUTED | named
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, value in recorded:
-        if name.lower() not in skip:
-            headers.add(name, value)
+    headers = end_to_end(recorded, drop=_RECOMPUTED)
     for name, value in [*overrides.get(ALL_TARGETS, ()), *overrides.get(target, ())]:
         if headers.popall(name, None) is not None and value:
             headers[name] = value

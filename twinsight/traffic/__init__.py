@@ -12,6 +12,8 @@ from twinsight.traffic.headers import (
     Networks,
     end_to_end,
     forwarded,
+    proxied,
+    relayed,
     to_tuple,
     trusts,
 )
@@ -31,6 +33,8 @@ __all__ = [
     "forwarded",
     "is_sampled",
     "payload",
+    "proxied",
+    "relayed",
     "session_key",
     "to_tuple",
     "trusts",

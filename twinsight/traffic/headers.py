@@ -12,15 +12,20 @@ from twinsight.records import Headers
 __all__ = [
     "FORWARDING",
     "HOP_BY_HOP",
+    "AnyHeaders",
     "Networks",
     "end_to_end",
     "forwarded",
     "is_forwarding",
+    "proxied",
+    "relayed",
     "to_tuple",
     "trusts",
 ]
 
 Networks = Sequence[IPv4Network | IPv6Network]
+AnyHeaders = CIMultiDictProxy[str] | CIMultiDict[str] | Headers
+"""Headers as a server received them (a multidict) or as the store keeps them (pairs)."""
 
 # What a client may claim about earlier hops. Believed only from trusted peers:
 # applications use them for client addresses, allowlists, redirects and links.
@@ -47,10 +52,10 @@ HOP_BY_HOP = frozenset(
 )
 
 
-def end_to_end(
-    headers: CIMultiDictProxy[str] | CIMultiDict[str], *, drop: Iterable[str] = ()
-) -> CIMultiDict[str]:
+def end_to_end(headers: AnyHeaders, *, drop: Iterable[str] = ()) -> CIMultiDict[str]:
     """A copy without hop-by-hop headers, those the Connection header names, and `drop`."""
+    if not isinstance(headers, CIMultiDict | CIMultiDictProxy):
+        headers = CIMultiDict(headers)
     named = {
         token.strip().lower()
         for value in headers.getall("Connection", [])
@@ -88,6 +93,25 @@ def forwarded(
     if host:
         headers.setdefault("X-Forwarded-Host", host)
     return headers
+
+
+def proxied(
+    headers: AnyHeaders, *, client: str | None, scheme: str, host: str, trusted: bool
+) -> CIMultiDict[str]:
+    """What a proxy sends on for a request it received: its end-to-end headers but Host (each
+    target gets its own), with the hop the proxy saw added (`forwarded`)."""
+    kept = end_to_end(headers, drop=("Host",))
+    return forwarded(kept, client=client, scheme=scheme, host=host, trusted=trusted)
+
+
+def relayed(
+    headers: AnyHeaders, *, client: str | None, scheme: str, host: str, believed: bool
+) -> CIMultiDict[str]:
+    """What a mirror sink sends on: a `believed` peer's forwarding headers unchanged (they say
+    what the legacy itself received), anyone else's replaced as `proxied` does."""
+    if believed:
+        return end_to_end(headers, drop=("Host",))
+    return proxied(headers, client=client, scheme=scheme, host=host, trusted=False)
 
 
 def is_forwarding(name: str) -> bool:
