@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from twinsight.records import Body, Exchange, Response
 from twinsight.store import Redactor, new_id
-from twinsight.store.redact import (
+from twinsight.store.redaction import (
     DEFAULT_BODY_FIELDS,
     DEFAULT_HEADERS,
     DEFAULT_QUERY_PARAMS,
@@ -17,6 +17,7 @@ from twinsight.store.redact import (
     canonical,
     luhn,
 )
+from twinsight.store.redaction.bodies import BodyRedactor
 from twinsight.store.rows import Batch
 
 CARD = "4111111111111111"
@@ -479,7 +480,7 @@ def test_a_bug_in_redaction_withholds_the_body(
     def broken(*args: object) -> bytes:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(Redactor, "_body", broken)
+    monkeypatch.setattr(BodyRedactor, "redact", broken)
     assert redactor().redact_body(b'{"password": "p"}', JSON) == WITHHELD
     assert "redaction failed" in caplog.text
 

@@ -29,7 +29,7 @@ from twinsight.store.reader import (
     targets,
     unanswered,
 )
-from twinsight.store.redact import KEY_ENV, Redactor
+from twinsight.store.redaction import KEY_ENV, Redactor
 from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, Written, absorb_segments
 from twinsight.store.writer import StoreWriter, open_writer, writer_name
 

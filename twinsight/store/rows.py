@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from twinsight.records import Body, Exchange, Headers, Response
 from twinsight.store.decode import decode_stream
-from twinsight.store.redact import WITHHELD, Redactor
+from twinsight.store.redaction import WITHHELD, Redactor
 from twinsight.store.schema import CORRELATIONS, EXCHANGES, RESPONSES, Table
 
 __all__ = ["WITHHELD", "Batch"]

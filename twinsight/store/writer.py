@@ -22,7 +22,6 @@ import os
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +30,10 @@ import duckdb
 import pyarrow as pa
 
 from twinsight.records import Exchange
+from twinsight.store.backlog import Backlog, exchange_size
 from twinsight.store.counters import CaptureCounters
 from twinsight.store.files import StoreError
-from twinsight.store.redact import Redactor
+from twinsight.store.redaction import Redactor
 from twinsight.store.rows import Batch
 from twinsight.store.schema import CAPTURE_COUNTERS
 from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, Written
@@ -63,10 +63,6 @@ def writer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(2).hex()}"
 
 
-def _size(exchange: Exchange) -> int:
-    return len(exchange.body.data) + sum(len(r.body.data) for r in exchange.responses)
-
-
 class StoreWriter:
     """Batches exchanges to a sink on a thread of its own."""
 
@@ -84,17 +80,12 @@ class StoreWriter:
     ) -> None:
         self.sink, self.redactor = sink, redactor
         self.counters = counters or CaptureCounters()
-        self.max_body, self.flush_interval, self.max_backlog = max_body, flush_interval, max_backlog
-        self.max_backlog_bytes = max_backlog_bytes
+        self.max_body, self.flush_interval = max_body, flush_interval
         self.name = name or writer_name()
         self.last_flush = time.monotonic()
         self._written_counts: dict[str, int] = {}
-        self._backlog: deque[Exchange] = deque()
-        self._backlog_bytes = 0
-        # Taken by a flush in progress: still in memory, so still counted against the bounds.
-        self._taken, self._taken_bytes = 0, 0
+        self._backlog = Backlog(max_backlog, max_backlog_bytes)
         self._attempts: dict[str, int] = {}  # exchanges refused on their own, by id
-        self._lock = threading.Lock()  # the backlog's byte count, shared with submitters
         # One write at a time: the thread's flushes, and a flush or close called from
         # elsewhere (a sink is not safe for two writers at once).
         self._writing = threading.RLock()
@@ -124,15 +115,10 @@ class StoreWriter:
 
     def submit(self, exchange: Exchange) -> bool:
         """Queue `exchange` for writing; False (and counted as dropped) if the backlog is full."""
-        size = _size(exchange)
-        with self._lock:
-            full = not self._room(size) or self._closing
-            if not full:
-                self._backlog.append(exchange)
-                self._backlog_bytes += size
-        if full:
+        accepted = not self._closing and self._backlog.add(exchange)
+        if not accepted:
             self.counters.add("dropped.store_backlog")
-        return not full
+        return accepted
 
     def put(self, exchange: Exchange) -> None:
         """Queue `exchange`, waiting for room (for importers, which may wait; capture may not)."""
@@ -143,14 +129,7 @@ class StoreWriter:
 
     def room_for(self, exchange: Exchange) -> bool:
         """Whether `submit` would take `exchange` now."""
-        with self._lock:
-            return self._room(_size(exchange))
-
-    def _room(self, size: int) -> bool:
-        """Room for `size` more bytes (call holding the lock); one exchange always fits alone."""
-        held = len(self._backlog) + self._taken
-        held_bytes = self._backlog_bytes + self._taken_bytes
-        return held < self.max_backlog and (not held or held_bytes + size <= self.max_backlog_bytes)
+        return self._backlog.room_for(exchange)
 
     def raise_if_stuck(self) -> None:
         """Raise StoreError when the store has refused every write for STUCK_AFTER_S (for
@@ -169,8 +148,7 @@ class StoreWriter:
             self.flush()  # never started (tests, tools): the last flush happens here
         else:
             self._thread.join()
-        left = len(self._take())
-        self._taken = self._taken_bytes = 0
+        left = self._backlog.drop_all()
         if left:
             self.counters.add("dropped.store_unavailable", left)
             log.error("store: %d exchange(s) could not be written before closing", left)
@@ -203,7 +181,7 @@ class StoreWriter:
             return self._flush()
 
     def _flush(self) -> int:
-        taken = self._take()
+        taken = self._backlog.take()
         if not taken:
             if self.counters.snapshot() != self._written_counts and self._write_counters():
                 self._recovered()
@@ -224,14 +202,6 @@ class StoreWriter:
         self._requeue(retry, poison=poison)
         self.last_flush = time.monotonic()
         return stored
-
-    def _take(self) -> list[Exchange]:
-        with self._lock:
-            taken = list(self._backlog)
-            self._taken, self._taken_bytes = len(taken), self._backlog_bytes
-            self._backlog.clear()
-            self._backlog_bytes = 0
-        return taken
 
     def _write(self, batch: list[Exchange]) -> tuple[int, list[Exchange]]:
         """Write `batch`, halving it on failure; (exchanges stored, exchanges refused).
@@ -285,10 +255,7 @@ class StoreWriter:
                 continue
             self._attempts[exchange.id] = tries
             kept.append(exchange)
-        with self._lock:
-            self._backlog.extendleft(reversed(kept))
-            self._backlog_bytes += sum(_size(e) for e in kept)
-            self._taken = self._taken_bytes = 0
+        self._backlog.give_back(kept)
 
     def _failed(self, exc: BaseException) -> None:
         reason = _first_line(exc)
@@ -345,10 +312,10 @@ def _batches(exchanges: list[Exchange]) -> Iterator[list[Exchange]]:
     batch: list[Exchange] = []
     size = 0
     for exchange in exchanges:
-        grown = size + _size(exchange)
+        grown = size + exchange_size(exchange)
         if batch and (grown > BATCH_BYTES or len(batch) >= BATCH_EXCHANGES):
             yield batch
-            batch, grown = [], _size(exchange)
+            batch, grown = [], exchange_size(exchange)
         batch.append(exchange)
         size = grown
     if batch:
