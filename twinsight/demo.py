@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from twinsight.analysis.run import analyse_store
+from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
 from twinsight.events import CaptureSummary
 from twinsight.examples.tasks import files
@@ -28,12 +28,13 @@ from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.examples.tasks.serve import start
 from twinsight.examples.tasks.traffic import SESSION, run_session
 from twinsight.proxy.service import run_capture
+from twinsight.records import PRIMARY_TARGET
 from twinsight.replay.engine import ReplayOptions
 from twinsight.replay.outgoing import ALL_TARGETS
 from twinsight.replay.service import ReplayPlan, replay_traffic
 from twinsight.report.terminal import capture_line, replay_lines
 from twinsight.spec import load_spec, spec_coverage
-from twinsight.store import open_store, store_info
+from twinsight.store import Store
 
 __all__ = [
     "DEMO_STORE",
@@ -60,7 +61,7 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     summary = asyncio.run(capture_example_session(store))
     console.print(f"[bold]capture[/] {capture_line(summary)}")
     spec = load_spec(spec_file)
-    analysis = analyse_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
+    analysis = analyze_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
     counts = ", ".join(f"{k} {v}" for k, v in analysis.counts.items() if v)
     console.print(f"[bold]analysis[/] {counts}")
     console.print(_table(store, analysis.classifications.column("classification")))
@@ -72,7 +73,8 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     )
     for line in asyncio.run(replay_example_session(store, replayed)):
         console.print(f"  {line}")
-    info = store_info(open_store(store), [store])
+    with Store.open(store) as stored:
+        info = stored.info([store])
     console.print(
         f"[bold]store[/] {store}: {info.exchanges} exchanges; "
         f"try: twinsight store info --store {store}"
@@ -151,18 +153,8 @@ async def replay_example_session(store: Path, out: Path) -> list[str]:
 
 
 def _table(store: Path, verdicts: list[str]) -> Table:
-    rows = (
-        open_store(store)
-        .execute(
-            "SELECT e.id, e.method, "
-            "e.path || CASE WHEN e.query = '' THEN '' ELSE '?' || e.query END, "
-            "max(r.status) FILTER (r.target = 'legacy'), "
-            "max(coalesce(r.status::VARCHAR, r.error)) FILTER (r.target = 'candidate') "
-            "FROM exchanges e JOIN responses r ON r.exchange_id = e.id "
-            "GROUP BY ALL ORDER BY e.id"
-        )
-        .fetchall()
-    )
+    with Store.open(store) as stored:
+        rows = stored.outcomes()
     table = Table(title="The scripted session through twinsight proxy, as stored and classified")
     for column in (
         "request (as the client sent it)",
@@ -172,10 +164,10 @@ def _table(store: Path, verdicts: list[str]) -> Table:
         "expected",
     ):
         table.add_column(column)
-    for (_, method, path, legacy, candidate), verdict, step in zip(
-        rows, verdicts, SESSION, strict=False
-    ):
+    for row, verdict, step in zip(rows, verdicts, SESSION, strict=False):
+        legacy = row.statuses.get(PRIMARY_TARGET)
+        candidate = row.statuses.get("candidate") or row.errors.get("candidate")
         expected = step.expect + (f" ({step.note})" if step.note else "")
         shown = verdict if verdict == step.expect else f"[red]{verdict}[/]"
-        table.add_row(f"{method} {path}", str(legacy), str(candidate), shown, expected)
+        table.add_row(f"{row.method} {row.request}", str(legacy), str(candidate), shown, expected)
     return table

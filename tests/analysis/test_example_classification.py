@@ -13,7 +13,7 @@ from twinsight.demo import capture_example_session
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.traffic import SESSION
 from twinsight.spec import load_spec
-from twinsight.store import open_store
+from twinsight.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def classified(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str,
     config = load_config(files() / "twinsight.toml")
     judge = Judge(spec=spec, rules=rules_from(config.normalize, spec))
     result = []
-    for stored in read_exchanges(open_store(store)):
+    for stored in read_exchanges(Store.open(store)):
         answers = stored.answers
         verdict = judge.judge(stored.request, answers["legacy"], answers["candidate"]).verdict
         result.append(
@@ -74,12 +74,12 @@ def test_scenario_coverage_and_checks_are_stored(tmp_path_factory: pytest.TempPa
 
     import duckdb
 
-    from twinsight.analysis.run import analyse_store
+    from twinsight.analysis.service import analyze_store
 
     store = tmp_path_factory.mktemp("coverage") / "run.duckdb"
     asyncio.run(capture_example_session(store))
     spec = load_spec(files() / "spec.yaml")
-    analysis = analyse_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
+    analysis = analyze_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
     lines = {run.name: run.line() for run in analysis.coverage}
     assert len(lines) == len(spec.scenarios)
     assert lines["Read a task"] == (

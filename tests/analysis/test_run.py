@@ -5,7 +5,7 @@ from pathlib import Path
 
 import orjson
 
-from twinsight.analysis.run import analyse_store
+from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
 from twinsight.records import Body, Exchange, Response
 from twinsight.store import DuckDBSink, Redactor, StoreWriter, new_id
@@ -47,7 +47,7 @@ def test_a_location_noisy_on_the_replica_is_noise_even_where_they_agree_by_chanc
             bodies["candidate"]["item"] = -1  # a real difference, 4 times
         exchanges.append(get_item(i, bodies))
     write(tmp_path / "s.duckdb", exchanges)
-    analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
     assert analysis.counts["unexplained"] == 4
     assert analysis.counts["noise"] + analysis.counts["match"] == 196
     assert [(c.endpoint, c.location, c.kind, c.count) for c in analysis.clusters] == [
@@ -67,7 +67,7 @@ def test_without_a_replica_volatile_locations_are_proposed(tmp_path: Path) -> No
         for i in range(30)
     ]
     write(tmp_path / "s.duckdb", exchanges)
-    analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
     assert [(v.endpoint, v.location) for v in analysis.volatile] == [
         ("GET /items/{id}", "body.request_id")
     ]
@@ -105,20 +105,20 @@ def test_a_second_run_judges_only_new_exchanges_and_ends_as_a_full_run_would(
 ) -> None:
     store = tmp_path / "s.duckdb"
     write(store, _mixed(0, 40))
-    first = analyse_store(store, None, config=Config(), spec=None)
+    first = analyze_store(store, None, config=Config(), spec=None)
     assert first.analysed == 40
-    again = analyse_store(store, None, config=Config(), spec=None)
+    again = analyze_store(store, None, config=Config(), spec=None)
     assert again.analysed == 0
     assert again.counts == first.counts
 
     write(store, _mixed(40, 30))
-    later = analyse_store(store, None, config=Config(), spec=None)
+    later = analyze_store(store, None, config=Config(), spec=None)
     assert later.analysed == 30
     assert sum(later.counts.values()) == 70
     incremental = _derived(store)
     assert len({row[0] for row in incremental[0]}) == 70  # each exchange classified once
 
-    full = analyse_store(store, None, config=Config(), spec=None, full=True)
+    full = analyze_store(store, None, config=Config(), spec=None, full=True)
     assert full.analysed == 70
     assert full.counts == later.counts
     assert [(v.endpoint, v.location) for v in full.volatile] == [
@@ -130,10 +130,10 @@ def test_a_second_run_judges_only_new_exchanges_and_ends_as_a_full_run_would(
 def test_changed_rules_judge_every_exchange_again(tmp_path: Path) -> None:
     store = tmp_path / "s.duckdb"
     write(store, _mixed(0, 20))
-    first = analyse_store(store, None, config=Config(), spec=None)
+    first = analyze_store(store, None, config=Config(), spec=None)
     assert first.counts["unexplained"] == 20  # the token differs everywhere
     ruled = Config.model_validate({"normalize": [{"where": "body.token", "compare": "ignore"}]})
-    second = analyse_store(store, None, config=ruled, spec=None)
+    second = analyze_store(store, None, config=ruled, spec=None)
     assert second.analysed == 20
     assert second.counts["unexplained"] == 3  # items 0, 7 and 14: the title
 
@@ -147,7 +147,7 @@ def test_incremental_runs_work_on_segment_folders_too(tmp_path: Path) -> None:
         for exchange in _mixed(start, 25):
             writer.submit(exchange)
         writer.close()
-        analysis = analyse_store(None, folder, config=Config(), spec=None)
+        analysis = analyze_store(None, folder, config=Config(), spec=None)
         assert analysis.analysed == 25
         assert sum(analysis.counts.values()) == start + 25
     assert (folder / "analysis.duckdb").exists()
@@ -179,9 +179,9 @@ def test_a_difference_only_long_inputs_show_is_explained_so_across_incremental_r
 ) -> None:
     store = tmp_path / "s.duckdb"
     write(store, _posts(0, 30))
-    first = analyse_store(store, None, config=Config(), spec=None)
+    first = analyze_store(store, None, config=Config(), spec=None)
     write(store, _posts(30, 20))
-    second = analyse_store(store, None, config=Config(), spec=None)
+    second = analyze_store(store, None, config=Config(), spec=None)
     assert second.analysed == 20
     for analysis, clustered, others in ((first, 3, 27), (second, 5, 45)):
         (found,) = analysis.clusters
@@ -190,22 +190,6 @@ def test_a_difference_only_long_inputs_show_is_explained_so_across_incremental_r
             "differs only for requests with long inputs (over 100 characters): "
             f"all {clustered} here, 0 of the endpoint's {others} other(s)"
         ) in found.hypotheses
-
-
-def test_columns_spilled_to_parquet_hold_every_row(tmp_path: Path) -> None:
-    import pyarrow as pa
-
-    from twinsight.analysis.run import Columns
-
-    schema = pa.schema([("n", pa.int64()), ("s", pa.string())])
-    spilled = Columns(schema, batch=2, spill=tmp_path / "rows.parquet")
-    kept = Columns(schema, batch=2)
-    for n in range(5):
-        spilled.add((n, str(n)))
-        kept.add((n, str(n)))
-    assert spilled.source() == tmp_path / "rows.parquet"
-    assert spilled.table().equals(kept.table())
-    assert Columns(schema, spill=tmp_path / "none.parquet").table().num_rows == 0
 
 
 def test_analyze_prints_proposed_rules_ready_to_paste(tmp_path: Path) -> None:
@@ -224,12 +208,16 @@ def test_json_lines_of_an_incremental_run_equal_those_of_a_full_one(tmp_path: Pa
 
     store = tmp_path / "s.duckdb"
     write(store, _mixed(0, 30))
-    analyse_store(store, None, config=Config(), spec=None)
+    analyze_store(store, None, config=Config(), spec=None)
     write(store, _mixed(30, 12))
+    from twinsight.report.jsonlines import JsonLines
+
     incremental, full = io.BytesIO(), io.BytesIO()
-    later = analyse_store(store, None, config=Config(), spec=None, json_out=incremental)
+    later = analyze_store(
+        store, None, config=Config(), spec=None, on_judged=JsonLines(incremental)
+    )
     assert later.analysed == 12
-    analyse_store(store, None, config=Config(), spec=None, json_out=full, full=True)
+    analyze_store(store, None, config=Config(), spec=None, on_judged=JsonLines(full), full=True)
     lines = incremental.getvalue().splitlines()
     assert len(lines) == 42
     assert sorted(lines) == sorted(full.getvalue().splitlines())
@@ -246,7 +234,7 @@ def test_analysis_and_store_info_count_the_same_exchanges(tmp_path: Path) -> Non
     unanswered = replace(get_item(9, same), responses=())
     write(tmp_path / "s.duckdb", [*items, items[0], unanswered])  # one sent twice
     info = store_info(open_store(tmp_path / "s.duckdb"), [])
-    analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
     assert (info.exchanges, info.unanswered) == (4, 1)
     assert (sum(analysis.counts.values()), analysis.unanswered) == (3, 1)
 
@@ -262,7 +250,7 @@ def test_mirrors_never_sent_are_left_out_and_counted_not_blamed_on_the_candidate
         legacy, _ = items[index].responses
         items[index] = replace(items[index], responses=(legacy, Response("candidate", error=kind)))
     write(tmp_path / "s.duckdb", items)
-    analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
     counted = {name: count for name, count in analysis.counts.items() if count}
     assert counted == {"match": 1, "candidate_error": 1}  # the timeout is the candidate's
     assert sorted(analysis.left_out.values()) == [1, 1]
@@ -277,6 +265,6 @@ def test_an_exchange_whose_legacy_answer_was_cut_short_is_left_out(tmp_path: Pat
     legacy, candidate = cut.responses
     cut = replace(cut, responses=(replace(legacy, error="cancelled"), candidate))
     write(tmp_path / "s.duckdb", [get_item(0, same), cut])
-    analysis = analyse_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
     assert sum(analysis.counts.values()) == 1
     assert list(analysis.left_out.values()) == [1]

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from twinsight.analysis.run import analyse_store
+from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
 from twinsight.demo import capture_example_session
 from twinsight.examples.tasks import files
@@ -109,7 +109,7 @@ async def test_a_correlated_replay_leaves_the_candidate_in_the_legacys_state(
     config = Config.model_validate(
         {"targets": fresh, "normalize": load_config(files() / "twinsight.toml").normalize}
     )
-    analysis = analyse_store(out, None, config=config, spec=load_spec(files() / "spec.yaml"))
+    analysis = analyze_store(out, None, config=config, spec=load_spec(files() / "spec.yaml"))
     verdicts = dict(
         zip(
             analysis.classifications.column("exchange_id"),

@@ -1,5 +1,10 @@
 """From exchanges to verdicts: diff, normalize, noise, classify, cluster, explain.
 
-Reads exchanges, writes derived tables; never imports the capture side.
-Built so far: `diff` (two responses into atomic differences) over `jsondiff`.
+A pure core (`diff`, `jsondiff`, `rules`, `noise`, `classify`, `scenarios`, `judge`,
+`clusters`) and around it: `pipeline` (judge a stream of exchanges, the replica's
+statistical noise), `collect` (verdicts into the store's typed rows), `incremental`
+(what earlier runs judged) and `service` (`analyze_store`, the shell). It reads
+exchanges and writes derived tables through `twinsight.store.Store`; it never imports
+the capture side, and tells the outside world of each verdict as an
+`twinsight.events.ExchangeJudged`.
 """

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from twinsight.config import NormalizeRule
 from twinsight.spec import Spec
 from twinsight.spec.inputs import RequestView
-from twinsight.store import exchange_rows
+from twinsight.store import Store, StoredAnswer, StoredExchange
 
 from .diff import Message
 from .rules import Rule
@@ -27,30 +26,29 @@ class Stored:
     answers: dict[str, Message]
 
 
-def read_exchanges(connection: Any, *, only_new: bool = False) -> Iterator[Stored]:
-    """Every exchange of the store open on `connection` (see `twinsight.store.open_store`);
-    `only_new`: those no earlier analysis classified."""
-    for row in exchange_rows(connection, only_new=only_new):
+def read_exchanges(store: Store, *, only_new: bool = False) -> Iterator[Stored]:
+    """Every answered exchange of `store`; `only_new`: those no earlier analysis classified."""
+    for row in store.exchanges(only_new=only_new):
         yield _stored(row)
 
 
-def _stored(row: tuple[Any, ...]) -> Stored:
-    id_, method, path, query, headers, body, answers = row
-    pairs = tuple((h["name"], h["value"]) for h in headers or ())
-    request = RequestView.of(method, path, query or "", pairs, bytes(body or b""))
-    return Stored(id_, request, query or "", {a["target"]: _message(a) for a in answers})
+def _stored(row: StoredExchange) -> Stored:
+    query = row.query or ""
+    pairs = tuple((h["name"], h["value"]) for h in row.headers or ())
+    request = RequestView.of(row.method, row.path, query, pairs, bytes(row.body or b""))
+    return Stored(row.id, request, query, {a.target: _message(a) for a in row.answers})
 
 
-def _message(answer: dict[str, Any]) -> Message:
+def _message(answer: StoredAnswer) -> Message:
     return Message(
-        status=answer["status"],
-        headers=tuple((h["name"], h["value"]) for h in answer["headers"] or ()),
-        body=bytes(answer["body"] or b""),
-        truncated=bool(answer["truncated"]),
-        sha256=answer["sha256"] or "",
-        size=int(answer["size"] or 0),
-        error=answer["error"],
-        latency_ms=answer["latency_ms"],
+        status=answer.status,
+        headers=tuple((h["name"], h["value"]) for h in answer.headers or ()),
+        body=bytes(answer.body or b""),
+        truncated=bool(answer.truncated),
+        sha256=answer.sha256 or "",
+        size=int(answer.size or 0),
+        error=answer.error,
+        latency_ms=answer.latency_ms,
     )
 
 

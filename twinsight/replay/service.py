@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from twinsight.config import Config
 from twinsight.errors import UserError
 from twinsight.events import ReplaySummary
 from twinsight.records import PRIMARY_TARGET, Exchange
-from twinsight.store import StoreError, StoreWriter, open_store, open_writer
+from twinsight.store import Store, StoreError, StoreWriter, open_writer
 from twinsight.traffic import Target
 
 from .engine import Replayer, ReplayOptions
@@ -70,18 +70,13 @@ class ImportResult:
     stored: int = 0
 
 
-def _stored_ids(config: Config, query: str, *params: str) -> frozenset[str]:
-    path, segments = config.store.locations()
-    if (path is None or not path.exists()) and (segments is None or not segments.is_dir()):
+def _stored_ids(config: Config, read: Callable[[Store], frozenset[str]]) -> frozenset[str]:
+    """What `read` finds in the configured store; nothing while the store does not exist."""
+    store = Store.open_existing(*config.store.locations())
+    if store is None:
         return frozenset()
-    connection = open_store(
-        path if path and path.exists() else None,
-        segments if segments and segments.is_dir() else None,
-    )
-    try:
-        return frozenset(row[0] for row in connection.execute(query, list(params)).fetchall())
-    finally:
-        connection.close()
+    with store:
+        return read(store)
 
 
 def _writer(config: Config) -> StoreWriter:
@@ -109,7 +104,7 @@ def import_captures(
         file: read_capture(file, format=found, max_body=config.capture.max_body, on_bytes=on_bytes)
         for file, found in formats.items()
     }
-    seen = _stored_ids(config, "SELECT id FROM exchanges WHERE source = 'import'")
+    seen = _stored_ids(config, lambda store: store.ids(source="import"))
     result = ImportResult()
     writer = _writer(config)
     try:
@@ -173,9 +168,7 @@ async def replay_traffic(
 
 def replayed_in_run(config: Config, run: str) -> frozenset[str]:
     """The recorded exchanges run `run` has replayed into the configured store."""
-    return _stored_ids(
-        config, "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL", run
-    )
+    return _stored_ids(config, lambda store: store.origins(replay_run=run))
 
 
 def _everything(exchange: Exchange) -> bool:

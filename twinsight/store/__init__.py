@@ -2,70 +2,89 @@
 
 A leaf package: it imports nothing from twinsight but `twinsight.errors`.
 Producers build `twinsight.records.Exchange` records and hand them to a `StoreWriter`; readers
-use `open_store` for SQL views over a DuckDB file, a segment folder, or both.
-The tables and every column are described in README.md beside this file.
+open a `Store` (a DuckDB file, a segment folder, or both) and get typed rows back. This is
+the only package that imports DuckDB or pyarrow, and the only one with SQL.
+The tables are declared in `schema.py`; every capture column is described in README.md.
 """
 
 from twinsight.store.check import StoreCheck, check_store
+from twinsight.store.columns import Columns
 from twinsight.store.counters import CaptureCounters
 from twinsight.store.derived import (
-    AnalysisState,
+    Derived,
     EarlierCounts,
-    analysis_state,
+    EarlierDifference,
+    ScenarioCount,
     derived_location,
-    earlier_counts,
-    earlier_differences,
-    scenario_counts,
-    write_derived,
+)
+from twinsight.store.facade import (
+    EarlierVerdict,
+    RequestOutcome,
+    Store,
+    StoredAnswer,
+    StoredExchange,
+    snapshot_rows,
 )
 from twinsight.store.files import StoreError, unreadable_store
 from twinsight.store.ids import new_id, stable_id
 from twinsight.store.info import StoreInfo, UncleanWriter, store_info
-from twinsight.store.reader import (
-    earlier_verdicts,
-    exchange_rows,
-    open_store,
-    request_lines,
-    targets,
-    unanswered,
-)
+from twinsight.store.reader import open_store
 from twinsight.store.redaction import KEY_ENV, Redactor
+from twinsight.store.schema import (
+    CHECKS,
+    CLASSIFICATIONS,
+    CLUSTERS,
+    DIFFERENCES,
+    AnalysisRun,
+    CheckRow,
+    ClassificationRow,
+    ClusterRow,
+    DifferenceRow,
+)
 from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, Written, absorb_segments
 from twinsight.store.writer import StoreWriter, open_writer, writer_name
 
 __all__ = [
+    "CHECKS",
+    "CLASSIFICATIONS",
+    "CLUSTERS",
+    "DIFFERENCES",
     "KEY_ENV",
-    "AnalysisState",
+    "AnalysisRun",
     "CaptureCounters",
+    "CheckRow",
+    "ClassificationRow",
+    "ClusterRow",
+    "Columns",
+    "Derived",
+    "DifferenceRow",
     "DuckDBSink",
     "EarlierCounts",
+    "EarlierDifference",
+    "EarlierVerdict",
     "Redactor",
+    "RequestOutcome",
+    "ScenarioCount",
     "SegmentSink",
     "Sink",
+    "Store",
     "StoreCheck",
     "StoreError",
     "StoreInfo",
     "StoreWriter",
+    "StoredAnswer",
+    "StoredExchange",
     "UncleanWriter",
     "Written",
     "absorb_segments",
-    "analysis_state",
     "check_store",
     "derived_location",
-    "earlier_counts",
-    "earlier_differences",
-    "earlier_verdicts",
-    "exchange_rows",
     "new_id",
     "open_store",
     "open_writer",
-    "request_lines",
-    "scenario_counts",
+    "snapshot_rows",
     "stable_id",
     "store_info",
-    "targets",
-    "unanswered",
     "unreadable_store",
-    "write_derived",
     "writer_name",
 ]

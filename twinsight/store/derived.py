@@ -9,40 +9,28 @@ nothing else changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import duckdb
-import pyarrow as pa
 
+from twinsight.store.columns import Columns
 from twinsight.store.files import connect
+from twinsight.store.schema import ANALYSIS_RUNS, AnalysisRun
 from twinsight.store.sinks import WRITER_MEMORY_LIMIT
 
 __all__ = [
     "DERIVED_FILE",
-    "AnalysisState",
+    "Derived",
     "EarlierCounts",
-    "analysis_state",
+    "EarlierDifference",
+    "ScenarioCount",
     "derived_location",
-    "earlier_counts",
-    "earlier_differences",
-    "write_derived",
 ]
 
 DERIVED_FILE = "analysis.duckdb"
-_RUNS = "analysis_runs"
-
-
-@dataclass(frozen=True)
-class AnalysisState:
-    """What the last analysis of a store was computed with."""
-
-    fingerprint: str
-    analysed_at: datetime
-    exchanges: int
 
 
 def derived_location(path: Path | None, segments: Path | None) -> Path:
@@ -53,105 +41,18 @@ def derived_location(path: Path | None, segments: Path | None) -> Path:
     return segments / DERIVED_FILE
 
 
-def write_derived(
-    target: Path,
-    tables: dict[str, pa.Table | Path],
-    *,
-    append: frozenset[str] = frozenset(),
-    state: AnalysisState | None = None,
-) -> None:
-    """Replace each named table in the DuckDB file at `target` (or add to those in `append`)
-    and record `state`, all in one transaction. A table is Arrow or a Parquet file."""
-    connection = connect(target, read_only=False)
-    connection.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
-    try:
-        connection.execute("BEGIN")
-        for name, table in tables.items():
-            if isinstance(table, Path):
-                quoted = str(table).replace("'", "''")
-                source = f"read_parquet('{quoted}')"
-            else:
-                connection.register("twinsight_derived", table)
-                source = "twinsight_derived"
-            if name in append and _exists(connection, name):
-                connection.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {source}")
-            else:
-                connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {source}")
-            if not isinstance(table, Path):
-                connection.unregister("twinsight_derived")
-        if state is not None:
-            connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {_RUNS} "
-                "(fingerprint VARCHAR, analysed_at TIMESTAMPTZ, exchanges BIGINT)"
-            )
-            connection.execute(
-                f"INSERT INTO {_RUNS} VALUES (?, ?, ?)",
-                [state.fingerprint, state.analysed_at, state.exchanges],
-            )
-        connection.execute("COMMIT")
-    finally:
-        connection.close()
+class EarlierDifference(NamedTuple):
+    """A real difference an earlier run recorded, with its exchange's verdict; values are
+    JSON text."""
 
-
-def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = connection.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _reading(target: Path, *tables: str) -> duckdb.DuckDBPyConnection | None:
-    """A read-only connection to `target` if it holds every table of `tables`."""
-    if not target.exists():
-        return None
-    connection = connect(target, read_only=True)
-    if all(_exists(connection, t) for t in tables):
-        return connection
-    connection.close()
-    return None
-
-
-def analysis_state(target: Path) -> AnalysisState | None:
-    """The last analysis run recorded at `target`, if any (and its tables are all there)."""
-    connection = _reading(target, _RUNS, "classifications", "differences")
-    if connection is None:
-        return None
-    try:
-        row = connection.execute(
-            f"SELECT fingerprint, analysed_at, exchanges FROM {_RUNS} "
-            "ORDER BY analysed_at DESC LIMIT 1"
-        ).fetchone()
-    finally:
-        connection.close()
-    return AnalysisState(*row) if row else None
-
-
-_EARLIER = """
-SELECT d.exchange_id, d.endpoint, d.location, d.kind, d.legacy_value, d.candidate_value,
-       c.classification, c.features
-FROM differences d
-JOIN classifications c USING (exchange_id, candidate)
-WHERE d.noise IS NULL AND d.accepted IS NULL
-  AND (c.classification IN ('unexplained', 'regression') OR d.kind = 'changed')
-ORDER BY d.exchange_id
-"""
-
-
-def earlier_differences(target: Path) -> Iterator[tuple[Any, ...]]:
-    """Real differences recorded at `target` that clusters and volatile proposals start from:
-    (exchange id, endpoint, location, kind, legacy JSON, candidate JSON, classification,
-    request features)."""
-    connection = _reading(target, "classifications", "differences")
-    if connection is None:
-        return
-    try:
-        cursor = connection.execute(_EARLIER)
-        while rows := cursor.fetchmany(10_000):
-            yield from rows
-    finally:
-        connection.close()
+    exchange_id: str
+    endpoint: str
+    location: str
+    kind: str
+    legacy_value: str | None
+    candidate_value: str | None
+    classification: str
+    features: list[str] | None
 
 
 @dataclass(frozen=True)
@@ -163,27 +64,24 @@ class EarlierCounts:
     features: dict[tuple[str, str], int]  # (endpoint, request feature) -> classifications
 
 
-def earlier_counts(target: Path) -> EarlierCounts:
-    """What the classifications recorded at `target` add up to."""
-    connection = _reading(target, "classifications")
-    if connection is None:
-        return EarlierCounts({}, {}, {})
-    try:
-        by_endpoint = connection.execute(
-            "SELECT endpoint, count(*) FROM classifications GROUP BY ALL"
-        ).fetchall()
-        by_class = connection.execute(
-            "SELECT classification, count(*) FROM classifications GROUP BY ALL"
-        ).fetchall()
-        features = connection.execute(
-            "SELECT endpoint, feature, count(*) FROM "
-            "(SELECT endpoint, unnest(features) AS feature FROM classifications) GROUP BY ALL"
-        ).fetchall()
-    finally:
-        connection.close()
-    return EarlierCounts(dict(by_endpoint), dict(by_class), {(e, f): n for e, f, n in features})
+class ScenarioCount(NamedTuple):
+    """Per scenario and target: exchanges checked, and those whose every checked line passed."""
+
+    scenario: str
+    target: str
+    exchanges: int
+    passed: int
 
 
+_EARLIER = """
+SELECT d.exchange_id, d.endpoint, d.location, d.kind, d.legacy_value, d.candidate_value,
+       c.classification, c.features
+FROM differences d
+JOIN classifications c USING (exchange_id, candidate)
+WHERE d.noise IS NULL AND d.accepted IS NULL
+  AND (list_contains(?, c.classification) OR list_contains(?, d.kind))
+ORDER BY d.exchange_id
+"""
 _SCENARIOS = """
 SELECT scenario, target, count(*) AS exchanges, count(*) FILTER (passed) AS passed
 FROM (SELECT exchange_id, candidate, scenario, target, bool_and(passed) AS passed
@@ -192,13 +90,131 @@ GROUP BY ALL ORDER BY ALL
 """
 
 
-def scenario_counts(target: Path) -> list[tuple[str, str, int, int]]:
-    """Per scenario and target: (scenario, target, exchanges checked, exchanges whose every
-    checked line passed), over the `checks` recorded at `target`."""
-    connection = _reading(target, "checks")
-    if connection is None:
-        return []
-    try:
-        return [tuple(row) for row in connection.execute(_SCENARIOS).fetchall()]
-    finally:
+@dataclass(frozen=True)
+class Derived:
+    """The derived tables of one store, at `location` (see `derived_location`)."""
+
+    location: Path
+
+    @classmethod
+    def of(cls, path: Path | None, segments: Path | None) -> Derived:
+        """The derived tables of the store in `path`, `segments`, or both."""
+        return cls(derived_location(path, segments))
+
+    def state(self) -> AnalysisRun | None:
+        """The last analysis run recorded, if any (and its tables are all there)."""
+        connection = self._reading(ANALYSIS_RUNS.name, "classifications", "differences")
+        if connection is None:
+            return None
+        try:
+            row = connection.execute(
+                f"SELECT fingerprint, analysed_at, exchanges FROM {ANALYSIS_RUNS.name} "
+                "ORDER BY analysed_at DESC LIMIT 1"
+            ).fetchone()
+        finally:
+            connection.close()
+        return AnalysisRun(*row) if row else None
+
+    def differences(
+        self, *, classifications: Collection[str], kinds: Collection[str]
+    ) -> Iterator[EarlierDifference]:
+        """Real differences (neither noise nor accepted) recorded so far, of an exchange
+        classified as one of `classifications` or of one of `kinds`."""
+        connection = self._reading("classifications", "differences")
+        if connection is None:
+            return
+        try:
+            cursor = connection.execute(_EARLIER, [list(classifications), list(kinds)])
+            while rows := cursor.fetchmany(10_000):
+                yield from (EarlierDifference(*row) for row in rows)
+        finally:
+            connection.close()
+
+    def counts(self) -> EarlierCounts:
+        """What the classifications recorded so far add up to."""
+        connection = self._reading("classifications")
+        if connection is None:
+            return EarlierCounts({}, {}, {})
+        try:
+            by_endpoint = connection.execute(
+                "SELECT endpoint, count(*) FROM classifications GROUP BY ALL"
+            ).fetchall()
+            by_class = connection.execute(
+                "SELECT classification, count(*) FROM classifications GROUP BY ALL"
+            ).fetchall()
+            features = connection.execute(
+                "SELECT endpoint, feature, count(*) FROM "
+                "(SELECT endpoint, unnest(features) AS feature FROM classifications) GROUP BY ALL"
+            ).fetchall()
+        finally:
+            connection.close()
+        found = {(e, f): n for e, f, n in features}
+        return EarlierCounts(dict(by_endpoint), dict(by_class), found)
+
+    def scenario_counts(self) -> list[ScenarioCount]:
+        """Per scenario and target, over the `checks` recorded so far."""
+        connection = self._reading("checks")
+        if connection is None:
+            return []
+        try:
+            return [ScenarioCount(*row) for row in connection.execute(_SCENARIOS).fetchall()]
+        finally:
+            connection.close()
+
+    def write(
+        self,
+        tables: Sequence[Columns],
+        *,
+        append: Collection[str] = frozenset(),
+        state: AnalysisRun | None = None,
+    ) -> None:
+        """Replace each table (or add to those named in `append`) and record `state`, all in
+        one transaction."""
+        connection = connect(self.location, read_only=False)
+        connection.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
+        try:
+            connection.execute("BEGIN")
+            for rows in tables:
+                _write_table(connection, rows, append=rows.name in append)
+            if state is not None:
+                connection.execute(ANALYSIS_RUNS.create_sql())
+                runs = ANALYSIS_RUNS.name
+                connection.execute(f"INSERT INTO {runs} VALUES (?, ?, ?)", list(state))
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    def _reading(self, *tables: str) -> duckdb.DuckDBPyConnection | None:
+        """A read-only connection if the file holds every table of `tables`."""
+        if not self.location.exists():
+            return None
+        connection = connect(self.location, read_only=True)
+        if all(_exists(connection, t) for t in tables):
+            return connection
         connection.close()
+        return None
+
+
+def _write_table(connection: duckdb.DuckDBPyConnection, rows: Columns, *, append: bool) -> None:
+    """One table's rows (Arrow in memory, or a spilled Parquet file) into the database."""
+    table = rows.source()
+    if isinstance(table, Path):
+        source = "read_parquet('{}')".format(str(table).replace("'", "''"))
+    else:
+        connection.register("twinsight_derived", table)
+        source = "twinsight_derived"
+    if append and _exists(connection, rows.name):
+        connection.execute(f"INSERT INTO {rows.name} BY NAME SELECT * FROM {source}")
+    else:
+        connection.execute(f"CREATE OR REPLACE TABLE {rows.name} AS SELECT * FROM {source}")
+    if not isinstance(table, Path):
+        connection.unregister("twinsight_derived")
+
+
+def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name = ?",
+        [table],
+    ).fetchone()
+    return bool(found and found[0])

@@ -9,9 +9,8 @@ import duckdb
 
 from twinsight.store.counters import lost
 from twinsight.store.files import bodies_folder
-from twinsight.store.reader import unanswered
 
-__all__ = ["StoreInfo", "UncleanWriter", "store_info"]
+__all__ = ["StoreInfo", "UncleanWriter", "store_info", "unanswered"]
 
 # Rough endpoints for an overview: numeric, uuid, hex and long-token segments become {id}
 # (the shapes of twinsight.spec.looks_like_id, as far as RE2 without lookahead can say).
@@ -104,6 +103,14 @@ def _completeness(connection: duckdb.DuckDBPyConnection, info: StoreInfo) -> Non
         if "closed" not in counts:
             info.unclean.append(UncleanWriter(writer, last_flush[writer], missing))
     info.counters = dict(sorted(totals.items()))
+
+
+def unanswered(connection: duckdb.DuckDBPyConnection) -> int:
+    """Exchanges no target answered: stored, but with nothing to compare."""
+    row = connection.execute(
+        "SELECT count(*) FROM exchanges WHERE id NOT IN (SELECT exchange_id FROM responses)"
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _pairs(connection: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:

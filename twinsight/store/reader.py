@@ -10,9 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -21,16 +19,7 @@ from twinsight.store.files import StoreError, bodies_folder, connect
 from twinsight.store.schema import SCHEMA_VERSION, TABLES, Table
 from twinsight.store.sinks import BODY_COLUMNS
 
-__all__ = [
-    "READER_MEMORY_LIMIT",
-    "earlier_verdicts",
-    "exchange_rows",
-    "open_store",
-    "request_lines",
-    "segment_sources",
-    "targets",
-    "unanswered",
-]
+__all__ = ["READER_MEMORY_LIMIT", "open_store", "segment_sources"]
 
 READER_MEMORY_LIMIT = "512MB"
 """DuckDB's own memory for reading: by default it takes up to 80 % of RAM for sorts and
@@ -162,29 +151,6 @@ def _earlier_analysis(
             connection.execute(f"CREATE VIEW earlier_{table} AS SELECT * FROM {database}.{table}")
 
 
-_EARLIER_VERDICTS = """
-SELECT c.exchange_id, e.method, e.path, e.query, c.endpoint, c.candidate, c.classification,
-       c.reason,
-       list(struct_pack(location := d.location, kind := d.kind, legacy := d.legacy_value,
-                        candidate := d.candidate_value, noise := d.noise,
-                        accepted := d.accepted) ORDER BY d.location, d.kind)
-       FILTER (d.location IS NOT NULL)
-FROM earlier_classifications c
-JOIN exchanges e ON e.id = c.exchange_id
-LEFT JOIN earlier_differences d USING (exchange_id, candidate)
-GROUP BY ALL ORDER BY c.exchange_id, c.candidate
-"""
-
-
-def earlier_verdicts(connection: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
-    """What an earlier analysis decided, per exchange and candidate: (id, method, path,
-    query, endpoint, candidate, classification, reason, [difference struct]); difference
-    values are JSON text. Only on a store an analysis has written to."""
-    cursor = connection.execute(_EARLIER_VERDICTS)
-    while rows := cursor.fetchmany(1000):
-        yield from rows
-
-
 def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
     """Attach the file read-only as `stored`; the names of its keyed tables."""
     if not path.exists():
@@ -211,72 +177,3 @@ def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
 
 def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-_REQUESTS = """
-SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body
-FROM exchanges e {where} ORDER BY e.id
-"""
-_ANSWERS = """
-SELECT r.exchange_id,
-       struct_pack(target := r.target, status := r.status, headers := r.headers,
-                   body := r.body, truncated := r.truncated, sha256 := r.body_sha256,
-                   size := r.body_size, error := r.error, latency_ms := r.latency_ms)
-FROM responses r {where} ORDER BY r.exchange_id, r.target
-"""
-_NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
-
-
-def exchange_rows(
-    connection: duckdb.DuckDBPyConnection, *, batch: int = 1000, only_new: bool = False
-) -> Iterator[tuple[Any, ...]]:
-    """Each exchange with at least one response, in id order: (id, method, path, query,
-    request headers, request body, [response struct per target]); headers are lists of
-    {name, value}. `only_new`: those no earlier analysis classified.
-
-    Requests and responses are read as two sorted streams and merged here: grouping them
-    in SQL would hold every body in one aggregate at once."""
-    requests = connection.cursor().execute(
-        _REQUESTS.format(where=_NEW_ONLY.format(column="e.id") if only_new else "")
-    )
-    answers = connection.cursor().execute(
-        _ANSWERS.format(where=_NEW_ONLY.format(column="r.exchange_id") if only_new else "")
-    )
-    pending = _rows(answers, batch)
-    answer = next(pending, None)
-    for request in _rows(requests, batch):
-        while answer is not None and answer[0] < request[0]:
-            answer = next(pending, None)  # a response whose exchange was never written
-        found = []
-        while answer is not None and answer[0] == request[0]:
-            found.append(answer[1])
-            answer = next(pending, None)
-        if found:
-            yield (*request, found)
-
-
-def _rows(cursor: duckdb.DuckDBPyConnection, batch: int) -> Iterator[tuple[Any, ...]]:
-    while rows := cursor.fetchmany(batch):
-        yield from rows
-
-
-def request_lines(connection: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str]]:
-    """(method, path) of every exchange, for learning endpoints before the real pass."""
-    cursor = connection.execute("SELECT method, path FROM exchanges")
-    while rows := cursor.fetchmany(10_000):
-        yield from rows
-
-
-def unanswered(connection: duckdb.DuckDBPyConnection) -> int:
-    """Exchanges no target answered: stored, but with nothing to compare."""
-    row = connection.execute(
-        "SELECT count(*) FROM exchanges WHERE id NOT IN (SELECT exchange_id FROM responses)"
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def targets(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    """The targets that answered at least once."""
-    return {
-        row[0] for row in connection.execute("SELECT DISTINCT target FROM responses").fetchall()
-    }

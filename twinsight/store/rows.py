@@ -2,99 +2,99 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any
-
 import pyarrow as pa
 
 from twinsight.records import Body, Exchange, Headers, Response
+from twinsight.store.columns import Columns
 from twinsight.store.decode import decode_stream
 from twinsight.store.redaction import WITHHELD, Redactor
-from twinsight.store.schema import CORRELATIONS, EXCHANGES, RESPONSES, Table
+from twinsight.store.schema import (
+    CORRELATIONS,
+    EXCHANGES,
+    RESPONSES,
+    CorrelationRow,
+    ExchangeRow,
+    HeaderList,
+    ResponseRow,
+)
 
 __all__ = ["WITHHELD", "Batch"]
 
+_BodyColumns = tuple[bytes, str | None, str | None, int, str, bool]
+"""A body as the tables hold it, in their column order: (stored bytes, content type,
+original encoding, size, sha256, truncated)."""
+
 
 class Batch:
-    """Columns of rows for each table, built one exchange at a time, then turned into Arrow."""
+    """Rows for each table, built one exchange at a time, then turned into Arrow."""
 
     def __init__(self, redactor: Redactor, writer: str, max_body: int) -> None:
         self.redactor, self.writer, self.max_body = redactor, writer, max_body
-        self.columns: dict[str, dict[str, list[Any]]] = {
-            t.name: defaultdict(list) for t in (EXCHANGES, RESPONSES, CORRELATIONS)
+        # Sealed once, when the batch is written: a batch is already bounded in size.
+        self.columns = {
+            t.name: Columns(t, batch=1 << 62) for t in (EXCHANGES, RESPONSES, CORRELATIONS)
         }
         self.count = 0
 
     def add(self, exchange: Exchange) -> None:
         """Append one exchange's rows."""
         self.count += 1
-        body, content_type, encoding, truncated = self._body(exchange.headers, exchange.body)
-        self._row(
-            EXCHANGES,
-            id=exchange.id,
-            ts=exchange.ts,
-            source=exchange.source,
-            session=self.redactor.fingerprint(exchange.session) if exchange.session else None,
-            method=exchange.method,
-            scheme=exchange.scheme,
-            host=storable(exchange.host),
-            path=storable(exchange.path),
-            query=storable(self.redactor.redact_query(exchange.query)),
-            request_headers=self._headers(exchange.headers),
-            request_body=body,
-            request_content_type=content_type,
-            request_encoding=encoding,
-            request_size=exchange.body.size,
-            request_sha256=exchange.body.sha256,
-            request_truncated=truncated,
-            origin=exchange.origin,
-            writer=self.writer,
-            replay_run=exchange.run,
+        session = self.redactor.fingerprint(exchange.session) if exchange.session else None
+        query = storable(self.redactor.redact_query(exchange.query))
+        self.columns[EXCHANGES.name].add(
+            ExchangeRow(
+                exchange.id,
+                exchange.ts,
+                exchange.source,
+                session,
+                exchange.method,
+                exchange.scheme,
+                storable(exchange.host),
+                storable(exchange.path),
+                query,
+                self._headers(exchange.headers),
+                *self._body(exchange.headers, exchange.body),
+                exchange.origin,
+                self.writer,
+                exchange.run,
+            )
         )
         for response in exchange.responses:
             self._response(exchange.id, response)
         for pair in exchange.correlations:
-            self._row(
-                CORRELATIONS,
-                exchange_id=exchange.id,
-                target=pair.target,
-                location=pair.location,
-                # An id-like field can be a credential too (`session_id` in a login answer).
-                legacy_value=self.redactor.redact_identifier(pair.location, pair.legacy_value),
-                target_value=self.redactor.redact_identifier(pair.location, pair.target_value),
+            # An id-like field can be a credential too (`session_id` in a login answer).
+            redact = self.redactor.redact_identifier
+            self.columns[CORRELATIONS.name].add(
+                CorrelationRow(
+                    exchange.id,
+                    pair.target,
+                    pair.location,
+                    legacy_value=redact(pair.location, pair.legacy_value),
+                    target_value=redact(pair.location, pair.target_value),
+                )
             )
 
     def _response(self, exchange_id: str, response: Response) -> None:
-        body, content_type, encoding, truncated = self._body(response.headers, response.body)
-        self._row(
-            RESPONSES,
-            exchange_id=exchange_id,
-            target=response.target,
-            status=response.status,
-            headers=self._headers(response.headers),
-            body=body,
-            content_type=content_type,
-            encoding=encoding,
-            body_size=response.body.size,
-            body_sha256=response.body.sha256,
-            truncated=truncated,
-            latency_ms=response.latency_ms,
-            error=response.error,
+        self.columns[RESPONSES.name].add(
+            ResponseRow(
+                exchange_id,
+                response.target,
+                response.status,
+                self._headers(response.headers),
+                *self._body(response.headers, response.body),
+                response.latency_ms,
+                response.error,
+            )
         )
 
-    def _row(self, table: Table, **values: Any) -> None:
-        columns = self.columns[table.name]
-        for name, value in values.items():
-            columns[name].append(value)
-
-    def _headers(self, headers: Headers) -> list[dict[str, str]]:
+    def _headers(self, headers: Headers) -> HeaderList:
         return [
             {"name": storable(n), "value": storable(v)}
             for n, v in self.redactor.redact_headers(headers)
         ]
 
-    def _body(self, headers: Headers, body: Body) -> tuple[bytes, str | None, str | None, bool]:
-        """(stored bytes, content type, original encoding, truncated) for one body."""
+    def _body(self, headers: Headers, body: Body) -> _BodyColumns:
+        """One body's columns: decoded and redacted as stored."""
         content_type, encodings = None, []
         for name, value in headers:
             lowered = name.lower()
@@ -108,7 +108,7 @@ class Batch:
         if encoding:
             data, truncated = self._decoded(data, encoding, truncated)
         data = self.redactor.redact_body(data, content_type, truncated=truncated)
-        return data, content_type, encoding, truncated
+        return data, content_type, encoding, body.size, body.sha256, truncated
 
     def _decoded(self, data: bytes, encoding: str, truncated: bool) -> tuple[bytes, bool]:
         """(body without its Content-Encoding, truncated); withheld when that cannot be undone."""
@@ -123,16 +123,7 @@ class Batch:
 
     def tables(self) -> dict[str, pa.Table]:
         """The batch as one Arrow table per table name (empty tables left out)."""
-        result = {}
-        for table in (EXCHANGES, RESPONSES, CORRELATIONS):
-            columns = self.columns[table.name]
-            if columns:
-                schema = table.arrow_schema()
-                result[table.name] = pa.table(
-                    {c.name: pa.array(columns[c.name], c.arrow) for c in table.columns},
-                    schema=schema,
-                )
-        return result
+        return {name: rows.table() for name, rows in self.columns.items() if rows.rows}
 
 
 def storable(text: str) -> str:

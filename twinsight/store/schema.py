@@ -1,18 +1,38 @@
-"""The store's tables, declared once: DuckDB DDL, Arrow schemas and migrations come from here.
+"""The store's tables, declared once: each is a typed row, and its DuckDB DDL, Arrow schema
+and migrations come from that row's fields.
 
-Every column is described in `README.md` beside this file (a test keeps the two in step).
+Capture tables (`TABLES`) are described column by column in `README.md` beside this file
+(a test keeps the two in step); the tables analysis derives from them are `DERIVED`.
 """
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, NamedTuple, Union, get_args, get_origin, get_type_hints
 
 import pyarrow as pa
 
-__all__ = ["KEYED", "MIGRATIONS", "SCHEMA_VERSION", "TABLES", "Column", "Table"]
-
-_HEADERS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
-_HEADERS_SQL = "STRUCT(name VARCHAR, value VARCHAR)[]"
+__all__ = [
+    "DERIVED",
+    "KEYED",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "AnalysisRun",
+    "CheckRow",
+    "ClassificationRow",
+    "ClusterRow",
+    "Column",
+    "CorrelationRow",
+    "CounterRow",
+    "DifferenceRow",
+    "ExchangeRow",
+    "HeaderList",
+    "ResponseRow",
+    "Table",
+]
 
 
 @dataclass(frozen=True)
@@ -27,6 +47,14 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # what makes a row itself: the store keeps one row per key
+    row: type[Any]  # the NamedTuple whose fields are the columns, in order
+
+    @classmethod
+    def of(cls, name: str, row: type[Any], key: tuple[str, ...] = ()) -> Table:
+        """The table whose columns are the fields of the NamedTuple `row`."""
+        hints = get_type_hints(row, include_extras=True)
+        columns = tuple(Column(field, *_column_type(hints[field])) for field in row._fields)
+        return cls(name, columns, key, row)
 
     def arrow_schema(self) -> pa.Schema:
         """The Arrow schema of a batch or Parquet segment of this table."""
@@ -38,7 +66,8 @@ class Table:
     def create_sql(self) -> str:
         """`CREATE TABLE` for DuckDB."""
         body = ", ".join(f"{c.name} {c.sql}" for c in self.columns)
-        return f"CREATE TABLE IF NOT EXISTS {self.name} ({body}, PRIMARY KEY ({self.key_sql}))"
+        keyed = f", PRIMARY KEY ({self.key_sql})" if self.key else ""
+        return f"CREATE TABLE IF NOT EXISTS {self.name} ({body}{keyed})"
 
     @property
     def key_sql(self) -> str:
@@ -46,76 +75,175 @@ class Table:
         return ", ".join(self.key)
 
 
-def _c(name: str, sql: str, arrow: pa.DataType) -> Column:
-    return Column(name, sql, arrow)
+_HEADERS = (
+    "STRUCT(name VARCHAR, value VARCHAR)[]",
+    pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())])),
+)
+_INT32 = ("INTEGER", pa.int32())
+HeaderList = Annotated[list[dict[str, str]], _HEADERS]
+"""Header lines in order, each {name, value}."""
+
+_PLAIN: dict[Any, tuple[str, pa.DataType]] = {
+    str: ("VARCHAR", pa.string()),
+    bytes: ("BLOB", pa.binary()),
+    bool: ("BOOLEAN", pa.bool_()),
+    int: ("BIGINT", pa.int64()),
+    float: ("DOUBLE", pa.float64()),
+    datetime: ("TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
+    list[str]: ("VARCHAR[]", pa.list_(pa.string())),
+}
 
 
-_TS = pa.timestamp("us", tz="UTC")
-EXCHANGES = Table(
-    "exchanges",
-    (
-        _c("id", "VARCHAR", pa.string()),
-        _c("ts", "TIMESTAMPTZ", _TS),
-        _c("source", "VARCHAR", pa.string()),
-        _c("session", "VARCHAR", pa.string()),
-        _c("method", "VARCHAR", pa.string()),
-        _c("scheme", "VARCHAR", pa.string()),
-        _c("host", "VARCHAR", pa.string()),
-        _c("path", "VARCHAR", pa.string()),
-        _c("query", "VARCHAR", pa.string()),
-        _c("request_headers", _HEADERS_SQL, _HEADERS),
-        _c("request_body", "BLOB", pa.binary()),
-        _c("request_content_type", "VARCHAR", pa.string()),
-        _c("request_encoding", "VARCHAR", pa.string()),
-        _c("request_size", "BIGINT", pa.int64()),
-        _c("request_sha256", "VARCHAR", pa.string()),
-        _c("request_truncated", "BOOLEAN", pa.bool_()),
-        _c("origin", "VARCHAR", pa.string()),
-        _c("writer", "VARCHAR", pa.string()),
-        _c("replay_run", "VARCHAR", pa.string()),
-    ),
-    ("id",),
+def _column_type(hint: Any) -> tuple[str, pa.DataType]:
+    """(DuckDB type, Arrow type) of a row field's annotation; None allowed everywhere."""
+    if get_origin(hint) is Annotated:
+        _, declared = get_args(hint)
+        return declared  # type: ignore[no-any-return]
+    if get_origin(hint) in (Union, types.UnionType):
+        (hint,) = (arg for arg in get_args(hint) if arg is not type(None))
+        return _column_type(hint)
+    return _PLAIN[hint]
+
+
+class ExchangeRow(NamedTuple):
+    """One request as stored."""
+
+    id: str
+    ts: datetime | None
+    source: str | None
+    session: str | None
+    method: str
+    scheme: str | None
+    host: str | None
+    path: str
+    query: str | None
+    request_headers: HeaderList | None
+    request_body: bytes | None
+    request_content_type: str | None
+    request_encoding: str | None
+    request_size: int | None
+    request_sha256: str | None
+    request_truncated: bool | None
+    origin: str | None
+    writer: str | None
+    replay_run: str | None
+
+
+class ResponseRow(NamedTuple):
+    """One target's answer to one exchange."""
+
+    exchange_id: str
+    target: str
+    status: Annotated[int | None, _INT32]
+    headers: HeaderList | None
+    body: bytes | None
+    content_type: str | None
+    encoding: str | None
+    body_size: int | None
+    body_sha256: str | None
+    truncated: bool | None
+    latency_ms: float | None
+    error: str | None
+
+
+class CorrelationRow(NamedTuple):
+    """An identifier the legacy issued and what a target issued in its place."""
+
+    exchange_id: str
+    target: str
+    location: str
+    legacy_value: str | None
+    target_value: str | None
+
+
+class CounterRow(NamedTuple):
+    """One capture counter of one writer at one flush."""
+
+    ts: datetime
+    writer: str
+    name: str
+    value: int
+
+
+EXCHANGES = Table.of("exchanges", ExchangeRow, ("id",))
+RESPONSES = Table.of("responses", ResponseRow, ("exchange_id", "target"))
+CORRELATIONS = Table.of(
+    "correlations", CorrelationRow, ("exchange_id", "target", "location", "legacy_value")
 )
-RESPONSES = Table(
-    "responses",
-    (
-        _c("exchange_id", "VARCHAR", pa.string()),
-        _c("target", "VARCHAR", pa.string()),
-        _c("status", "INTEGER", pa.int32()),
-        _c("headers", _HEADERS_SQL, _HEADERS),
-        _c("body", "BLOB", pa.binary()),
-        _c("content_type", "VARCHAR", pa.string()),
-        _c("encoding", "VARCHAR", pa.string()),
-        _c("body_size", "BIGINT", pa.int64()),
-        _c("body_sha256", "VARCHAR", pa.string()),
-        _c("truncated", "BOOLEAN", pa.bool_()),
-        _c("latency_ms", "DOUBLE", pa.float64()),
-        _c("error", "VARCHAR", pa.string()),
-    ),
-    ("exchange_id", "target"),
-)
-CORRELATIONS = Table(
-    "correlations",
-    (
-        _c("exchange_id", "VARCHAR", pa.string()),
-        _c("target", "VARCHAR", pa.string()),
-        _c("location", "VARCHAR", pa.string()),
-        _c("legacy_value", "VARCHAR", pa.string()),
-        _c("target_value", "VARCHAR", pa.string()),
-    ),
-    ("exchange_id", "target", "location", "legacy_value"),
-)
-CAPTURE_COUNTERS = Table(
-    "capture_counters",
-    (
-        _c("ts", "TIMESTAMPTZ", _TS),
-        _c("writer", "VARCHAR", pa.string()),
-        _c("name", "VARCHAR", pa.string()),
-        _c("value", "BIGINT", pa.int64()),
-    ),
-    ("writer", "name", "ts"),
-)
+CAPTURE_COUNTERS = Table.of("capture_counters", CounterRow, ("writer", "name", "ts"))
 TABLES = {t.name: t for t in (EXCHANGES, RESPONSES, CORRELATIONS, CAPTURE_COUNTERS)}
+
+
+class ClassificationRow(NamedTuple):
+    """One exchange's verdict for one candidate."""
+
+    exchange_id: str
+    candidate: str
+    endpoint: str
+    classification: str
+    reason: str
+    analysed_at: datetime
+    features: list[str]
+
+
+class CheckRow(NamedTuple):
+    """One spec line checked against one target's answer."""
+
+    exchange_id: str
+    candidate: str
+    endpoint: str
+    scenario: str
+    line: str
+    target: str
+    passed: bool
+    reason: str | None
+
+
+class DifferenceRow(NamedTuple):
+    """One atomic difference; values are JSON text."""
+
+    exchange_id: str
+    candidate: str
+    endpoint: str
+    location: str
+    location_group: str
+    kind: str
+    legacy_value: str | None
+    candidate_value: str | None
+    noise: str | None
+    accepted: str | None
+
+
+class ClusterRow(NamedTuple):
+    """Differences of one kind at one location of one endpoint, grouped."""
+
+    endpoint: str
+    location: str
+    kind: str
+    pattern: str
+    exchanges: int
+    share: float
+    description: str
+    hypotheses: list[str]
+    followers: list[str]
+    examples: str  # JSON: a few {legacy, candidate} pairs
+    exchange_ids: list[str]
+
+
+class AnalysisRun(NamedTuple):
+    """What an analysis run was computed with (see `analysis_runs`)."""
+
+    fingerprint: str
+    analysed_at: datetime
+    exchanges: int
+
+
+CLASSIFICATIONS = Table.of("classifications", ClassificationRow)
+CHECKS = Table.of("checks", CheckRow)
+DIFFERENCES = Table.of("differences", DifferenceRow)
+CLUSTERS = Table.of("clusters", ClusterRow)
+ANALYSIS_RUNS = Table.of("analysis_runs", AnalysisRun)
+DERIVED = {t.name: t for t in (CLASSIFICATIONS, CHECKS, DIFFERENCES, CLUSTERS, ANALYSIS_RUNS)}
 
 KEYED = "keyed"
 """The migration that gives every table its key; `sinks.migrate` runs it in Python, since it

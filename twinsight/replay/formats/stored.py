@@ -13,31 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from twinsight.records import PRIMARY_TARGET, Body, Exchange, Response
-from twinsight.store import open_store, unreadable_store
+from twinsight.store import Store, snapshot_rows, unreadable_store
 
 from .common import Entry, FormatError
 
 __all__ = ["read_snapshot", "read_store", "snapshot_store"]
-
-_SNAPSHOT = """
-COPY (
-  SELECT e.id, e.ts, e.session, e.method, e.scheme, e.host, e.path, e.query,
-         e.request_headers AS request_headers, e.request_body AS request_body,
-         e.request_size AS request_size, e.request_sha256 AS request_sha256,
-         e.request_truncated AS request_truncated, e.request_encoding AS request_encoding,
-         r.status, r.latency_ms, r.error,
-         r.headers AS response_headers, r.body AS response_body,
-         r.body_size AS response_size, r.body_sha256 AS response_sha256,
-         r.truncated AS response_truncated, r.encoding AS response_encoding
-  FROM exchanges e
-  LEFT JOIN responses r ON r.exchange_id = e.id AND r.target = '{legacy}'
-  WHERE e.source IS DISTINCT FROM 'replay'
-  ORDER BY e.ts, e.id
-) TO '{out}' (FORMAT parquet, COMPRESSION zstd)
-"""
 
 
 def snapshot_store(path: Path, folder: Path) -> Path:
@@ -45,13 +26,8 @@ def snapshot_store(path: Path, folder: Path) -> Path:
     Parquet file in `folder`, and close the store again."""
     out = folder / "recorded.parquet"
     try:
-        connection = open_store(None, path) if path.is_dir() else open_store(path)
-        try:
-            connection.execute(
-                _SNAPSHOT.format(legacy=PRIMARY_TARGET, out=str(out).replace("'", "''"))
-            )
-        finally:
-            connection.close()
+        with Store.open(None, path) if path.is_dir() else Store.open(path) as store:
+            store.snapshot(out, target=PRIMARY_TARGET, leave_out_source="replay")
     except Exception as exc:
         if unreadable_store(exc) is None:
             raise
@@ -66,9 +42,8 @@ def _first_line(exc: BaseException) -> str:
 
 def read_snapshot(snapshot: Path, *, batch: int = 2000) -> Iterator[Entry]:
     """The exchanges of a snapshot, in recorded order, each with its legacy answer."""
-    for chunk in pq.ParquetFile(snapshot).iter_batches(batch_size=batch):
-        for row in chunk.to_pylist():
-            yield _exchange(row)
+    for row in snapshot_rows(snapshot, batch=batch):
+        yield _exchange(row)
 
 
 def read_store(path: Path) -> Iterator[Entry]:

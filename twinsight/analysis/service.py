@@ -1,0 +1,135 @@
+"""`twinsight analyze`: every stored exchange judged for every candidate, into tables.
+
+The shell around the pure pipeline: read exchanges from the store, judge each, tell
+`on_judged` about every verdict, collect rows, hand them back to the store. Counting
+and grouping afterwards is the store's.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from twinsight.config import Config
+from twinsight.events import ExchangeJudged
+from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
+from twinsight.spec import Spec, spec_coverage
+from twinsight.store import AnalysisRun, Derived, ScenarioCount, Store
+
+from .collect import Analysis, Collector, ScenarioRun
+from .endpoints import Endpoints
+from .incremental import analysis_fingerprint, earlier_events, seed_earlier
+from .judge import Judge
+from .load import read_exchanges, rules_from
+from .noise import NoiseThresholds
+from .origins import origins_of
+from .pipeline import judge_stream, judged_event, statistical_noise
+
+__all__ = ["OnJudged", "analyze_store", "scenario_runs"]
+
+OnJudged = Callable[[ExchangeJudged], None]
+"""Told each verdict as it is reached (or read back from an earlier run)."""
+
+
+def analyze_store(
+    path: Path | None,
+    segments: Path | None,
+    *,
+    config: Config,
+    spec: Spec | None,
+    on_judged: OnJudged | None = None,
+    full: bool = False,
+) -> Analysis:
+    """Judge the exchanges of a store, write the derived tables, return what was decided.
+
+    Incremental: when the last run was computed with the same spec, rules, targets and
+    replica noise, only exchanges it has not classified are judged and added (`full`
+    judges everything again). Counts and clusters always cover every exchange.
+    """
+    judge = Judge(
+        spec=spec,
+        rules=rules_from(config.normalize, spec),
+        origins={name: origins_of(str(url)) for name, url in config.targets.items()},
+    )
+    derived = Derived.of(path, segments)
+    earlier = None if full else derived.state()
+    with tempfile.TemporaryDirectory(prefix="twinsight-analyze-") as scratch:
+        collector = Collector(spill=Path(scratch))
+        with Store.open(path, segments) as store:
+            fingerprint, incremental, noisy = _judge_store(
+                store, judge, config, earlier, collector, on_judged
+            )
+            left_out = store.unanswered()
+        if incremental:
+            seed_earlier(collector, derived)
+        analysis = collector.finish(propose_volatile=not noisy)
+        analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
+        analysis.unanswered = left_out
+        derived.write(
+            analysis.tables(),
+            append=("classifications", "differences", "checks") if incremental else (),
+            state=AnalysisRun(fingerprint, collector.now, sum(analysis.counts.values())),
+        )
+    if spec is not None:
+        analysis.coverage = scenario_runs(spec, derived.scenario_counts())
+    return analysis
+
+
+def _judge_store(
+    store: Store,
+    judge: Judge,
+    config: Config,
+    earlier: AnalysisRun | None,
+    collector: Collector,
+    on_judged: OnJudged | None,
+) -> tuple[str, bool, frozenset[tuple[str, str]]]:
+    """Judge `store` into `collector`; (fingerprint, whether only new exchanges were judged,
+    the replica's noisy locations)."""
+    spec = judge.spec
+    endpoints = Endpoints(
+        [
+            (s.when.request.method, s.when.request.template)
+            for s in (spec.scenarios if spec else ())
+            if s.when.request is not None
+        ]
+    )
+    endpoints.learn(store.request_lines())
+    noisy: frozenset[tuple[str, str]] = frozenset()
+    if REPLICA_TARGET in store.targets():
+        first = judge_stream(read_exchanges(store), judge, endpoints)
+        noisy = statistical_noise(first, NoiseThresholds())
+    fingerprint = analysis_fingerprint(config, spec, noisy)
+    incremental = earlier is not None and earlier.fingerprint == fingerprint
+    if on_judged is not None and incremental:
+        for event in earlier_events(store):
+            on_judged(event)
+    exchanges = read_exchanges(store, only_new=incremental)
+    left_out = collector.analysis.left_out
+    for result in judge_stream(exchanges, replace(judge, noisy=noisy), endpoints, left_out):
+        collector.add(result)
+        if on_judged is not None:
+            on_judged(judged_event(result))
+    return fingerprint, incremental, noisy
+
+
+def scenario_runs(spec: Spec, counts: Sequence[ScenarioCount]) -> list[ScenarioRun]:
+    """Every scenario of `spec` with the counts that name it, in spec order."""
+    exchanges: Counter[str] = Counter()
+    passed: dict[str, dict[str, int]] = {}
+    for count in counts:
+        if count.target == PRIMARY_TARGET:
+            exchanges[count.scenario] = count.exchanges
+        passed.setdefault(count.scenario, {})[count.target] = count.passed
+    return [
+        ScenarioRun(
+            c.name,
+            exchanges[c.name],
+            passed.get(c.name, {}),
+            len(c.bound_lines),
+            len(c.unbound_lines),
+        )
+        for c in spec_coverage(spec).scenarios
+    ]

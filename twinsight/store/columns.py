@@ -1,0 +1,74 @@
+"""Rows of one table gathered column by column and turned into Arrow as they grow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from twinsight.store.schema import Table
+
+__all__ = ["Columns"]
+
+
+class Columns:
+    """Rows of `table` (its typed rows), sealed into compact Arrow batches every `batch` rows.
+
+    With `spill`, sealed batches go to that Parquet file instead of memory: the
+    differences of a million exchanges need not all be held at once.
+    """
+
+    def __init__(self, table: Table, *, batch: int = 50_000, spill: Path | None = None):
+        self.name, self.batch, self.spill = table.name, batch, spill
+        self.schema = table.arrow_schema()
+        self.pending: list[list[Any]] = [[] for _ in table.columns]
+        self.batches: list[pa.RecordBatch] = []
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        """Append one row (the table's row type: its fields are the columns, in order)."""
+        for values, value in zip(self.pending, row, strict=True):
+            values.append(value)
+        self.rows += 1
+        if self.rows % self.batch == 0:
+            self._seal()
+
+    def _seal(self) -> None:
+        if self.pending[0]:
+            arrays = [
+                pa.array(values, field.type)
+                for values, field in zip(self.pending, self.schema, strict=True)
+            ]
+            sealed = pa.record_batch(arrays, schema=self.schema)
+            self.pending = [[] for _ in self.pending]
+            if self.spill is None:
+                self.batches.append(sealed)
+            else:
+                self._spill_writer().write_batch(sealed)
+
+    def _spill_writer(self) -> pq.ParquetWriter:
+        assert self.spill is not None
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.spill, self.schema)
+        return self._writer
+
+    def table(self) -> pa.Table:
+        """Everything added, as one table (read back from the spill file if there is one)."""
+        source = self.source()
+        return pq.read_table(source) if isinstance(source, Path) else source
+
+    def source(self) -> pa.Table | Path:
+        """Everything added: the table, or the finished spill file."""
+        self._seal()
+        if self.spill is None:
+            return pa.Table.from_batches(self.batches, schema=self.schema)
+        self._spill_writer().close()
+        return self.spill
+
+    def column(self, name: str) -> list[Any]:
+        """One column as Python values (for small results)."""
+        values: list[Any] = self.table().column(name).to_pylist()
+        return values

@@ -1,0 +1,257 @@
+"""`Store`: what the rest of twinsight reads from a store, as typed rows.
+
+A DuckDB file, a folder of Parquet segments, or both, opened read-only as one set
+of views (see `reader.open_store`); the tables analysis derived live beside them
+(`Store.derived`). Nothing outside this package sees a connection or SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple
+
+import pyarrow.parquet as pq
+
+from twinsight.store.derived import Derived
+from twinsight.store.info import StoreInfo, store_info, unanswered
+from twinsight.store.reader import open_store
+from twinsight.store.schema import HeaderList
+
+__all__ = [
+    "EarlierVerdict",
+    "RequestOutcome",
+    "Store",
+    "StoredAnswer",
+    "StoredExchange",
+    "snapshot_rows",
+]
+
+
+class StoredAnswer(NamedTuple):
+    """One target's answer to a stored exchange."""
+
+    target: str
+    status: int | None
+    headers: HeaderList | None
+    body: bytes | None
+    truncated: bool | None
+    sha256: str | None
+    size: int | None
+    error: str | None
+    latency_ms: float | None
+
+
+class StoredExchange(NamedTuple):
+    """A stored request with every target's answer."""
+
+    id: str
+    method: str
+    path: str
+    query: str | None
+    headers: HeaderList | None
+    body: bytes | None
+    answers: list[StoredAnswer]
+
+
+class EarlierVerdict(NamedTuple):
+    """What an earlier analysis decided for one exchange and candidate; each difference is
+    {location, kind, legacy, candidate, noise, accepted}, its values JSON text."""
+
+    id: str
+    method: str
+    path: str
+    query: str | None
+    endpoint: str
+    candidate: str
+    classification: str
+    reason: str
+    differences: list[dict[str, Any]]
+
+
+class RequestOutcome(NamedTuple):
+    """A request as the client sent it, and each target's status (or error)."""
+
+    id: str
+    method: str
+    request: str  # path, and `?query` when there is one
+    statuses: dict[str, int | None]
+    errors: dict[str, str | None]
+
+
+_REQUESTS = """
+SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body
+FROM exchanges e {where} ORDER BY e.id
+"""
+_ANSWERS = """
+SELECT r.exchange_id, r.target, r.status, r.headers, r.body, r.truncated, r.body_sha256,
+       r.body_size, r.error, r.latency_ms
+FROM responses r {where} ORDER BY r.exchange_id, r.target
+"""
+_NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
+_EARLIER_VERDICTS = """
+SELECT c.exchange_id, e.method, e.path, e.query, c.endpoint, c.candidate, c.classification,
+       c.reason,
+       list(struct_pack(location := d.location, kind := d.kind, legacy := d.legacy_value,
+                        candidate := d.candidate_value, noise := d.noise,
+                        accepted := d.accepted) ORDER BY d.location, d.kind)
+       FILTER (d.location IS NOT NULL)
+FROM earlier_classifications c
+JOIN exchanges e ON e.id = c.exchange_id
+LEFT JOIN earlier_differences d USING (exchange_id, candidate)
+GROUP BY ALL ORDER BY c.exchange_id, c.candidate
+"""
+_OUTCOMES = """
+SELECT e.id, e.method, e.path || CASE WHEN e.query = '' THEN '' ELSE '?' || e.query END,
+       list(struct_pack(target := r.target, status := r.status, error := r.error))
+FROM exchanges e JOIN responses r ON r.exchange_id = e.id
+GROUP BY ALL ORDER BY e.id
+"""
+_SNAPSHOT = """
+COPY (
+  SELECT e.id, e.ts, e.session, e.method, e.scheme, e.host, e.path, e.query,
+         e.request_headers AS request_headers, e.request_body AS request_body,
+         e.request_size AS request_size, e.request_sha256 AS request_sha256,
+         e.request_truncated AS request_truncated, e.request_encoding AS request_encoding,
+         r.status, r.latency_ms, r.error,
+         r.headers AS response_headers, r.body AS response_body,
+         r.body_size AS response_size, r.body_sha256 AS response_sha256,
+         r.truncated AS response_truncated, r.encoding AS response_encoding
+  FROM exchanges e
+  LEFT JOIN responses r ON r.exchange_id = e.id AND r.target = '{target}'
+  WHERE e.source IS DISTINCT FROM '{source}'
+  ORDER BY e.ts, e.id
+) TO '{out}' (FORMAT parquet, COMPRESSION zstd)
+"""
+
+
+class Store:
+    """A store open for reading; close it (or use `with`) when done."""
+
+    def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
+        self._connection = open_store(path, segments)
+        self.derived = Derived.of(path, segments)
+        """The tables analysis derived from this store (open them once this one is closed)."""
+
+    @classmethod
+    def open(cls, path: Path | None = None, segments: Path | None = None) -> Store:
+        """The store in the DuckDB file `path`, the segment folder `segments`, or both."""
+        return cls(path, segments)
+
+    @classmethod
+    def open_existing(cls, path: Path | None, segments: Path | None) -> Store | None:
+        """As `open`, for whichever of the two exists; None when neither does yet."""
+        path = path if path is not None and path.exists() else None
+        segments = segments if segments is not None and segments.is_dir() else None
+        if path is None and segments is None:
+            return None
+        return cls(path, segments)
+
+    def close(self) -> None:
+        """Let the store go (a writer may open the file afterwards)."""
+        self._connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def exchanges(self, *, only_new: bool = False, batch: int = 1000) -> Iterator[StoredExchange]:
+        """Each exchange with at least one response, in id order. `only_new`: those no
+        earlier analysis classified.
+
+        Requests and responses are read as two sorted streams and merged here: grouping them
+        in SQL would hold every body in one aggregate at once."""
+        where = _NEW_ONLY if only_new else ""
+        requests = self._rows(_REQUESTS.format(where=where.format(column="e.id")), batch)
+        pending = self._rows(_ANSWERS.format(where=where.format(column="r.exchange_id")), batch)
+        answer = next(pending, None)
+        for request in requests:
+            while answer is not None and answer[0] < request[0]:
+                answer = next(pending, None)  # a response whose exchange was never written
+            found = []
+            while answer is not None and answer[0] == request[0]:
+                found.append(StoredAnswer(*answer[1:]))
+                answer = next(pending, None)
+            if found:
+                yield StoredExchange._make((*request, found))
+
+    def request_lines(self) -> Iterator[tuple[str, str]]:
+        """(method, path) of every exchange, for learning endpoints before the real pass."""
+        yield from self._rows("SELECT method, path FROM exchanges", 10_000)
+
+    def targets(self) -> set[str]:
+        """The targets that answered at least once."""
+        return {row[0] for row in self._rows("SELECT DISTINCT target FROM responses")}
+
+    def unanswered(self) -> int:
+        """Exchanges no target answered: stored, but with nothing to compare."""
+        return unanswered(self._connection)
+
+    def ids(self, *, source: str) -> frozenset[str]:
+        """The ids of the exchanges stored from `source` (proxy, import, replay ...)."""
+        query = "SELECT id FROM exchanges WHERE source = ?"
+        return frozenset(row[0] for row in self._rows(query, params=[source]))
+
+    def origins(self, *, replay_run: str) -> frozenset[str]:
+        """The recorded exchanges replay run `replay_run` has replayed."""
+        query = "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL"
+        return frozenset(row[0] for row in self._rows(query, params=[replay_run]))
+
+    def earlier_verdicts(self) -> Iterator[EarlierVerdict]:
+        """What an earlier analysis decided, per exchange and candidate, in that order.
+        Only on a store an analysis has written to."""
+        for *verdict, differences in self._rows(_EARLIER_VERDICTS):
+            yield EarlierVerdict._make((*verdict, differences or []))
+
+    def outcomes(self) -> list[RequestOutcome]:
+        """Every answered exchange in id order, with each target's status or error."""
+        return [
+            RequestOutcome(
+                id_,
+                method,
+                request,
+                {a["target"]: a["status"] for a in answers},
+                {a["target"]: a["error"] for a in answers},
+            )
+            for id_, method, request, answers in self._rows(_OUTCOMES)
+        ]
+
+    def info(self, paths: Sequence[Path], *, endpoints: int = 20) -> StoreInfo:
+        """Counts and extent; `paths` (the file, the folder) give its size on disk."""
+        return store_info(self._connection, list(paths), endpoints=endpoints)
+
+    def snapshot(self, out: Path, *, target: str, leave_out_source: str) -> None:
+        """Write the exchanges (but those from `leave_out_source`) with the answer of
+        `target` to the Parquet file `out`, in recorded order."""
+        self._connection.execute(
+            _SNAPSHOT.format(
+                target=_quoted(target), source=_quoted(leave_out_source), out=_quoted(str(out))
+            )
+        )
+
+    def _rows(
+        self, query: str, batch: int = 1000, params: list[Any] | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        # A cursor of its own: `exchanges` reads two result sets side by side.
+        cursor = self._connection.cursor().execute(query, params)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+
+
+def snapshot_rows(snapshot: Path, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """The rows of a file `Store.snapshot` wrote, in order, by column name."""
+    for chunk in pq.ParquetFile(snapshot).iter_batches(batch_size=batch):
+        yield from chunk.to_pylist()
+
+
+def _quoted(text: str) -> str:
+    """`text` inside a SQL string literal."""
+    return text.replace("'", "''")
