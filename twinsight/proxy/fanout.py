@@ -11,7 +11,6 @@ proxy only starts a flight and later hands it the legacy answer.
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,28 +19,21 @@ from multidict import CIMultiDict
 from twinsight.records import PRIMARY_TARGET, Body, Correlation, Exchange, Headers, Response, Source
 from twinsight.store import CaptureCounters, StoreWriter
 from twinsight.traffic import Target, TaskSet
-from twinsight.traffic.correlation import CREATING_METHODS, CorrelationBook, id_values
+from twinsight.traffic.send import Books, Outgoing, Round
 
 from .metrics import CaptureMetrics
 
 __all__ = ["Fanout", "Flight", "MirrorOptions", "Request"]
 
-log = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
-class Request:
+class Request(Outgoing):
     """A request as read from the client, with the body read once for every target."""
 
-    id: str
     ts: datetime
-    method: str
-    path: str
-    query: str
     scheme: str
     host: str
     headers: Headers
-    body: bytes
     session: str | None
     forward_headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
 
@@ -58,16 +50,13 @@ class MirrorOptions:
     legacy_timeout: float = 60.0
 
 
-class Flight:
+class Flight(Round):
     """One mirrored request in progress: the legacy answer and each mirror's, as they arrive."""
 
-    def __init__(self, request: Request, targets: list[str]) -> None:
-        self.request = request
-        self.legacy: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        self.learns = request.method in CREATING_METHODS
+    def __init__(self, request: Request, books: Books, targets: list[str]) -> None:
+        super().__init__(request, books)
+        self.request: Request = request
         self.targets = targets
-        self.answers: dict[str, Response] = {}
-        self.pairs: list[Correlation] = []
         self.handed_over = False
 
 
@@ -86,11 +75,7 @@ class Fanout:
     ) -> None:
         self.mirrors, self.writer, self.source = mirrors, writer, source
         self.options, self.counters, self.metrics = options, counters, metrics
-        self.books = {
-            t.name: CorrelationBook(t.name)
-            for t in mirrors
-            if options.correlate and t.name != PRIMARY_TARGET
-        }
+        self.books = Books((t.name for t in mirrors), correlate=options.correlate)
         self._calls = TaskSet()
         self.in_flight = 0  # flights not yet handed to the store
 
@@ -101,7 +86,7 @@ class Fanout:
             return None
         self.in_flight += 1
         self.counters.add("mirrored")
-        flight = Flight(request, [t.name for t in self.mirrors])
+        flight = Flight(request, self.books, [t.name for t in self.mirrors])
         for target in self.mirrors:
             self._calls.start(self._call(target, flight), name=f"mirror {target.name}")
         return flight
@@ -116,41 +101,22 @@ class Fanout:
         The proxy calls this before the client has the last byte of the answer, so a
         client's next request cannot name an id the books have not heard of.
         """
-        if flight.legacy.done():
-            return
-        if self.books and flight.learns:
-            ids = id_values(legacy)
-            for book in self.books.values():
-                book.announce(flight.request.id, ids)
-        flight.legacy.set_result(legacy)
+        flight.legacy_answered(legacy)
 
     async def _call(self, target: Target, flight: Flight) -> None:
-        request, book = flight.request, self.books.get(target.name)
-        response = Response(target.name, error="cancelled")
         try:
-            path, query, body = request.path, request.query, request.body
-            if book is not None:
-                rewritten = await book.rewrite(path, query, body, wait=target.timeout)
-                path, query, body = rewritten.path, rewritten.query, rewritten.body
-                flight.pairs.extend(rewritten.correlations)
-            headers = self._headers(request, target, len(body))
-            response = await target.call(
-                request.method, path, query, headers, body, max_body=self.options.max_body
+            response = await flight.send(
+                target,
+                lambda target, length: self._headers(flight.request, target, length),
+                max_body=self.options.max_body,
+                legacy_wait=self.options.legacy_timeout,
             )
             self.metrics.observe(response)
-        except Exception:
-            log.exception("mirror to %s failed", target.name)
-            response = Response(target.name, error="protocol")
         finally:
             # Runs when cancelled at shutdown too: the flight is stored with `cancelled`.
-            if target.name == PRIMARY_TARGET:
-                self.legacy_answered(flight, response)
-            flight.answers[target.name] = response
-            if book is not None and flight.learns:
-                legacy = await self._legacy_of(flight) if response.error is None else None
-                book.settle(request.id, legacy, response)  # also releases requests waiting
-            # Checked after the awaits above: every mirror may have waited there, and only
-            # the first to see all answers in hands the flight over (once, not per mirror).
+            flight.answers.setdefault(target.name, Response(target.name, error="cancelled"))
+            # Checked after the awaits of the call: every mirror may have waited there, and
+            # only the first to see all answers in hands the flight over (once, not per mirror).
             if len(flight.answers) == len(flight.targets) and not flight.handed_over:
                 flight.handed_over = True
                 await self._complete(flight)
@@ -168,16 +134,10 @@ class Fanout:
     async def _complete(self, flight: Flight) -> None:
         responses = [flight.answers[name] for name in flight.targets]
         if PRIMARY_TARGET not in flight.answers:
-            legacy = await self._legacy_of(flight)
+            legacy = await flight.legacy_answer(self.options.legacy_timeout)
             responses.insert(0, legacy or Response(PRIMARY_TARGET, error="cancelled"))
         self.in_flight -= 1
-        self._submit(flight.request, responses, tuple(flight.pairs))
-
-    async def _legacy_of(self, flight: Flight) -> Response | None:
-        """The legacy answer, once there is one; None if it never came."""
-        if not flight.legacy.done():
-            await asyncio.wait({flight.legacy}, timeout=self.options.legacy_timeout)
-        return flight.legacy.result() if flight.legacy.done() else None
+        self._submit(flight.request, responses, tuple(flight.correlations))
 
     def _submit(
         self, request: Request, responses: list[Response], pairs: tuple[Correlation, ...]

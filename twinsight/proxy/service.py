@@ -18,14 +18,12 @@ import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
-from yarl import URL
 
 from twinsight.config import CaptureSettings, Config
 from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
-from twinsight.records import PRIMARY_TARGET
 from twinsight.store import CaptureCounters, StoreWriter, open_writer
-from twinsight.traffic import Target
+from twinsight.traffic import Target, configured_targets
 
 from .fanout import Fanout, MirrorOptions
 from .intake import Intake, request_form_guard
@@ -49,18 +47,15 @@ def parse_address(text: str, flag: str) -> Address:
 
 
 def _targets(config: Config, mode: Mode) -> tuple[Target, list[Target]]:
-    if PRIMARY_TARGET not in config.targets:
-        raise UserError("no legacy target: pass --legacy URL (or set [targets] legacy)")
+    """(the legacy, the targets mirrored to): the proxy calls the legacy for the client, the
+    sink mirrors to it like to any other (so it may run with the legacy alone)."""
     capture = config.capture
-    made = {
-        name: Target(name, URL(str(url)), capture.mirror_timeout_s)
-        for name, url in config.targets.items()
-    }
-    legacy = made[PRIMARY_TARGET]
+    targets = configured_targets(config.targets, capture.mirror_timeout_s, compared=mode == "proxy")
+    legacy = targets[0]
     if mode == "proxy":
         legacy.timeout = capture.legacy_timeout_s
-        return legacy, [t for n, t in made.items() if n != PRIMARY_TARGET]
-    return legacy, list(made.values())
+        return legacy, targets[1:]
+    return legacy, targets
 
 
 async def run_capture(
@@ -75,8 +70,6 @@ async def run_capture(
     """Capture until `stop` is set; `ready` gets a line naming the bound addresses."""
     counters, capture = CaptureCounters(), config.capture
     legacy, mirrors = _targets(config, mode)
-    if not mirrors:
-        raise UserError("nothing to mirror to: pass --candidate URL (or set [targets])")
     metrics = CaptureMetrics(counters)
     writer, fanout = _fanout(mode, config, mirrors, counters, metrics)
     intake = _intake(capture, counters)

@@ -13,27 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from multidict import CIMultiDict
+
 from twinsight.events import ReplaySummary
-from twinsight.records import PRIMARY_TARGET, Correlation, Exchange, Response
+from twinsight.records import Correlation, Exchange, Response
 from twinsight.store import StoreWriter, new_id
 from twinsight.traffic import Target, TaskSet
-from twinsight.traffic.correlation import CREATING_METHODS, CorrelationBook, id_values
+from twinsight.traffic.send import Books, Outgoing, send
 
 from .outgoing import HeaderOverrides, outgoing_headers
 from .pacing import Pacing
 from .sessions import partition_of, session_of
 
 __all__ = ["ReplayOptions", "Replayer"]
-
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,11 +62,7 @@ class Replayer:
     ) -> None:
         self.targets, self.writer, self.options = targets, writer, options
         self.done, self.accepts = done, accepts
-        self.books = {
-            t.name: CorrelationBook(t.name)
-            for t in targets
-            if options.correlate and t.name != PRIMARY_TARGET
-        }
+        self.books = Books((t.name for t in targets), correlate=options.correlate)
         self.summary = ReplaySummary(options.run, options.pacing.describe())
         self._slots = asyncio.Semaphore(options.concurrency)
         self._queues: dict[str, deque[Exchange]] = {}
@@ -165,19 +159,29 @@ class Replayer:
 
     async def replay_one(self, recorded: Exchange) -> Exchange:
         """Send one recorded request to every target; store and return the new exchange."""
-        legacy: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        pairs: list[Correlation] = []
         redacted: list[bool] = []
+
+        def headers(target: Target, length: int) -> CIMultiDict[str]:
+            chosen, left_out = outgoing_headers(
+                recorded.headers, target.name, self.options.headers, run=self.options.run
+            )
+            redacted.append(left_out)
+            return chosen
+
+        request = Outgoing(
+            recorded.id, recorded.method, recorded.path, recorded.query, recorded.body.data
+        )
         sent_at = datetime.now(UTC)
-        calls = [self._call(t, recorded, legacy, pairs, redacted) for t in self.targets]
-        responses = tuple(await asyncio.gather(*calls))
+        responses, pairs = await send(
+            request, self.targets, self.books, headers, max_body=self.options.max_body
+        )
         exchange = replace(  # the recorded request as it was, with this run's answers
             recorded,
             id=new_id(),
             source="replay",
             responses=responses,
             ts=sent_at,
-            correlations=tuple(pairs),
+            correlations=pairs,
             origin=recorded.id,
             run=self.options.run,
         )
@@ -188,48 +192,8 @@ class Replayer:
         self.writer.submit(exchange)
         return exchange
 
-    async def _call(
-        self,
-        target: Target,
-        recorded: Exchange,
-        legacy: asyncio.Future[Response],
-        pairs: list[Correlation],
-        redacted: list[bool],
-    ) -> Response:
-        book = self.books.get(target.name)
-        learns = recorded.method in CREATING_METHODS
-        path, query, body = recorded.path, recorded.query, recorded.body.data
-        response = Response(target.name, error="cancelled")
-        try:
-            if book is not None:
-                rewritten = await book.rewrite(path, query, body, wait=target.timeout)
-                path, query, body = rewritten.path, rewritten.query, rewritten.body
-                pairs.extend(rewritten.correlations)
-            headers, left_out = outgoing_headers(
-                recorded.headers, target.name, self.options.headers, run=self.options.run
-            )
-            redacted.append(left_out)
-            response = await target.call(
-                recorded.method, path, query, headers, body, max_body=self.options.max_body
-            )
-        except Exception:  # a bug of ours must not lose the exchange: it is stored as an error
-            log.exception("replay to %s failed", target.name)
-            response = Response(target.name, error="protocol")
-        finally:
-            if target.name == PRIMARY_TARGET and not legacy.done():
-                if learns and self.books and response.error is None:
-                    for other in self.books.values():
-                        other.announce(recorded.id, id_values(response))
-                legacy.set_result(response)
-            if book is not None and learns:
-                answer = await legacy if response.error is None else None
-                book.settle(
-                    recorded.id, answer if answer and answer.error is None else None, response
-                )
-        return response
-
     def _count(
-        self, responses: tuple[Response, ...], pairs: list[Correlation], redacted: bool
+        self, responses: tuple[Response, ...], pairs: tuple[Correlation, ...], redacted: bool
     ) -> None:
         summary = self.summary
         summary.sent += 1

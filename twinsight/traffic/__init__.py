@@ -18,7 +18,14 @@ from twinsight.traffic.headers import (
     trusts,
 )
 from twinsight.traffic.sessions import is_sampled, session_key
-from twinsight.traffic.target import READ_WHOLE_MAX, Target, error_kind, payload, upstream_url
+from twinsight.traffic.target import (
+    READ_WHOLE_MAX,
+    Target,
+    configured_targets,
+    error_kind,
+    payload,
+    upstream_url,
+)
 from twinsight.traffic.tasks import TaskSet
 
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "Networks",
     "Target",
     "TaskSet",
+    "configured_targets",
     "end_to_end",
     "error_kind",
     "forwarded",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +13,18 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from twinsight.records import BodyAccumulator, ErrorKind, Response
+from twinsight.errors import UserError
+from twinsight.records import PRIMARY_TARGET, BodyAccumulator, ErrorKind, Response
 
-__all__ = ["READ_WHOLE_MAX", "SAFE", "Target", "error_kind", "payload", "upstream_url"]
+__all__ = [
+    "READ_WHOLE_MAX",
+    "SAFE",
+    "Target",
+    "configured_targets",
+    "error_kind",
+    "payload",
+    "upstream_url",
+]
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods without side effects (RFC 9110 9.2.1): the only ones twinsight sends again."""
@@ -58,6 +68,19 @@ def upstream_url(origin: URL, path: str, query: str) -> URL:
         query_string=query,
         encoded=True,  # the exact bytes the client sent, never re-quoted
     )
+
+
+def configured_targets(
+    urls: Mapping[str, object], timeout: float, *, compared: bool = True
+) -> list[Target]:
+    """The configured targets, the legacy first, each with `timeout`; a one-line error when
+    the legacy is missing or (`compared`) nothing else is there to compare it with."""
+    if PRIMARY_TARGET not in urls:
+        raise UserError("no legacy target: pass --legacy URL (or set [targets] legacy)")
+    if compared and len(urls) < 2:
+        raise UserError("nothing to compare with: pass --candidate URL (or set [targets])")
+    names = [PRIMARY_TARGET, *(name for name in urls if name != PRIMARY_TARGET)]
+    return [Target(name, URL(str(urls[name])), timeout) for name in names]
 
 
 def error_kind(error: BaseException) -> ErrorKind:

@@ -1,0 +1,84 @@
+"""One request to several targets: ids carried over, answers kept whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import pytest
+from multidict import CIMultiDict
+from yarl import URL
+
+from twinsight.errors import UserError
+from twinsight.records import Body, Response
+from twinsight.traffic import Target, configured_targets
+from twinsight.traffic.send import Books, Outgoing, Round, send
+
+
+class Scripted(Target):
+    """A target answering from a function of the request, without a network."""
+
+    def __init__(self, name: str, answer: object) -> None:
+        super().__init__(name, URL("http://127.0.0.1:1"), timeout=1)
+        self.answer, self.seen = answer, list[tuple[str, CIMultiDict[str]]]()
+
+    async def call(
+        self, method: str, path: str, query: str, headers: CIMultiDict[str], body: bytes, **_: int
+    ) -> Response:
+        self.seen.append((path, headers))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        if self.answer is None:
+            await asyncio.Event().wait()  # never answers
+        return Response(self.name, 201, (), Body(orjson.dumps(self.answer)))
+
+
+def named(target: Target, length: int) -> CIMultiDict[str]:
+    return CIMultiDict({"X-Target": target.name, "X-Length": str(length)})
+
+
+async def test_ids_the_legacy_hands_out_reach_the_other_target() -> None:
+    legacy, candidate = Scripted("legacy", {"id": "17"}), Scripted("candidate", {"id": "a0"})
+    books = Books(["legacy", "candidate"], correlate=True)
+    created = Outgoing("x1", "POST", "/tasks", "", b"{}")
+    await send(created, [legacy, candidate], books, named, max_body=100)
+    responses, pairs = await send(
+        Outgoing("x2", "GET", "/tasks/17", "", b""), [legacy, candidate], books, named, max_body=9
+    )
+    assert [path for path, _ in candidate.seen] == ["/tasks", "/tasks/a0"]
+    assert [path for path, _ in legacy.seen] == ["/tasks", "/tasks/17"]
+    assert [(p.target, p.legacy_value, p.target_value) for p in pairs] == [
+        ("candidate", "17", "a0")
+    ]
+    assert candidate.seen[1][1]["X-Target"] == "candidate"
+    assert [r.target for r in responses] == ["legacy", "candidate"]
+
+
+async def test_a_failing_call_is_kept_as_a_protocol_error() -> None:
+    broken = Scripted("candidate", RuntimeError("a bug of ours"))
+    responses, _ = await send(
+        Outgoing("x", "GET", "/", "", b""), [broken], Books([], correlate=True), named, max_body=1
+    )
+    assert responses == (Response("candidate", error="protocol"),)
+
+
+async def test_a_cancelled_call_is_kept_as_cancelled() -> None:
+    trip = Round(Outgoing("x", "GET", "/", "", b""), Books(["candidate"], correlate=True))
+    call = asyncio.ensure_future(trip.send(Scripted("candidate", None), named, max_body=1))
+    await asyncio.sleep(0.01)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert trip.answers == {"candidate": Response("candidate", error="cancelled")}
+
+
+def test_configured_targets_put_the_legacy_first() -> None:
+    urls = {"candidate": "http://c", "legacy": "http://l"}
+    assert [t.name for t in configured_targets(urls, 3)] == ["legacy", "candidate"]
+    assert [t.name for t in configured_targets({"legacy": "http://l"}, 3, compared=False)] == [
+        "legacy"
+    ]
+    with pytest.raises(UserError, match="no legacy target"):
+        configured_targets({"candidate": "http://c"}, 3)
+    with pytest.raises(UserError, match="nothing to compare with"):
+        configured_targets({"legacy": "http://l"}, 3)

@@ -1,0 +1,140 @@
+"""One request to several targets at once, with each target's own ids put in.
+
+Shared by the proxy's fan-out and the replayer: a `Round` is one request on its
+way. Each target's call waits for the id pairs its request needs (`Books`),
+is sent with that target's headers, and always ends in a `Response` (a bug of
+ours becomes the `protocol` error kind, never a lost exchange). The legacy's
+answer announces the ids it handed out to every book, and each other target's
+answer settles them, which releases requests that wait for those pairs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from multidict import CIMultiDict
+
+from twinsight.records import PRIMARY_TARGET, Correlation, Response
+
+from .correlation import CREATING_METHODS, CorrelationBook, id_values
+from .target import Target
+
+__all__ = ["Books", "HeadersFor", "Outgoing", "Round", "send"]
+
+log = logging.getLogger(__name__)
+
+HeadersFor = Callable[[Target, int], CIMultiDict[str]]
+"""The headers of the request to one target, given the length of the body it is sent."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A request as it goes to every target, before each target's own ids are put in."""
+
+    id: str
+    method: str
+    path: str
+    query: str
+    body: bytes
+
+
+class Books:
+    """The correlation books of one capture or run: one per target other than the legacy."""
+
+    def __init__(self, targets: Iterable[str], *, correlate: bool) -> None:
+        self.by_target = {
+            name: CorrelationBook(name) for name in targets if correlate and name != PRIMARY_TARGET
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.by_target)
+
+    def __iter__(self) -> Iterator[CorrelationBook]:
+        return iter(self.by_target.values())
+
+    def get(self, target: str) -> CorrelationBook | None:
+        """The book of `target`; None for the legacy or when ids are not correlated."""
+        return self.by_target.get(target)
+
+
+class Round:
+    """One request on its way to several targets: the legacy's answer once there is one,
+    and the ids rewritten so far."""
+
+    def __init__(self, request: Outgoing, books: Books) -> None:
+        self.request, self.books = request, books
+        self.legacy: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.learns = request.method in CREATING_METHODS  # only they hand out new ids
+        self.correlations: list[Correlation] = []
+        self.answers: dict[str, Response] = {}  # by target, as they come
+
+    def legacy_answered(self, legacy: Response) -> None:
+        """The legacy's answer: the ids it hands out are pending in every book until the
+        other target answers too (the first answer counts, later ones are ignored)."""
+        if self.legacy.done():
+            return
+        if self.books and self.learns:
+            ids = id_values(legacy)
+            for book in self.books:
+                book.announce(self.request.id, ids)
+        self.legacy.set_result(legacy)
+
+    async def legacy_answer(self, wait: float | None = None) -> Response | None:
+        """The legacy's answer once there is one (waiting at most `wait` s); None if none came."""
+        if not self.legacy.done():
+            await asyncio.wait({self.legacy}, timeout=wait)
+        return self.legacy.result() if self.legacy.done() else None
+
+    async def send(
+        self,
+        target: Target,
+        headers: HeadersFor,
+        *,
+        max_body: int,
+        legacy_wait: float | None = None,
+    ) -> Response:
+        """Call `target` with its own ids and headers; its answer, or the error kind it came
+        to (also in `answers`, where a cancelled call leaves `cancelled`)."""
+        request, book = self.request, self.books.get(target.name)
+        response = Response(target.name, error="cancelled")
+        try:
+            path, query, body = request.path, request.query, request.body
+            if book is not None:
+                rewritten = await book.rewrite(path, query, body, wait=target.timeout)
+                path, query, body = rewritten.path, rewritten.query, rewritten.body
+                self.correlations.extend(rewritten.correlations)
+            response = await target.call(
+                request.method, path, query, headers(target, len(body)), body, max_body=max_body
+            )
+        except Exception:  # a bug of ours must not lose the exchange: it is stored as an error
+            log.exception("call to %s failed", target.name)
+            response = Response(target.name, error="protocol")
+        finally:
+            # Runs when cancelled too: the answer is kept, and (unless cancelled while
+            # waiting for the legacy below) no request waits for this answer's pairs.
+            self.answers[target.name] = response
+            if target.name == PRIMARY_TARGET:
+                self.legacy_answered(response)
+            if book is not None and self.learns:
+                legacy = await self.legacy_answer(legacy_wait) if response.error is None else None
+                book.settle(request.id, legacy, response)  # also releases requests waiting
+        return response
+
+
+async def send(
+    request: Outgoing,
+    targets: Sequence[Target],
+    books: Books,
+    headers: HeadersFor,
+    *,
+    max_body: int,
+) -> tuple[tuple[Response, ...], tuple[Correlation, ...]]:
+    """`request` to every target at once: their answers in `targets`' order, and the ids
+    rewritten on the way."""
+    trip = Round(request, books)
+    calls = [trip.send(target, headers, max_body=max_body) for target in targets]
+    responses = tuple(await asyncio.gather(*calls))
+    return responses, tuple(trip.correlations)
