@@ -2,34 +2,28 @@
 
 import random
 from pathlib import Path
+from typing import Any
 
 import orjson
 
+from twinsight.analysis.collect import Analysis
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
 from twinsight.records import Body, Exchange, Response
-from twinsight.store import DuckDBSink, Redactor, StoreWriter, new_id
-
-JSON = (("Content-Type", "application/json"),)
-
-
-def answer(target: str, body: dict[str, object]) -> Response:
-    return Response(target, 200, JSON, Body.of(orjson.dumps(body), 1 << 20))
+from twinsight.store import Redactor, StoreWriter, new_id
+from twinsight.testing import JSON, get_item
+from twinsight.testing import write_store as write
 
 
-def get_item(i: int, bodies: dict[str, dict[str, object]]) -> Exchange:
-    """GET /items/i answered by each target (name -> JSON body)."""
-    responses = tuple(answer(t, b) for t, b in bodies.items())
-    return Exchange(
-        id=new_id(), source="proxy", method="GET", path=f"/items/{i}", responses=responses
-    )
+def written(folder: Path, exchanges: list[Exchange]) -> Path:
+    """A store file in `folder` holding `exchanges`."""
+    write(folder / "s.duckdb", exchanges)
+    return folder / "s.duckdb"
 
 
-def write(path: Path, exchanges: list[Exchange]) -> None:
-    writer = StoreWriter(DuckDBSink(path), redactor=Redactor()).start()
-    for exchange in exchanges:
-        writer.submit(exchange)
-    writer.close()
+def analyze(store: Path, **options: Any) -> Analysis:
+    """`analyze_store` on a store file with the default config and no spec."""
+    return analyze_store(store, None, config=Config(), spec=None, **options)
 
 
 def test_a_location_noisy_on_the_replica_is_noise_even_where_they_agree_by_chance(
@@ -47,7 +41,7 @@ def test_a_location_noisy_on_the_replica_is_noise_even_where_they_agree_by_chanc
             bodies["candidate"]["item"] = -1  # a real difference, 4 times
         exchanges.append(get_item(i, bodies))
     write(tmp_path / "s.duckdb", exchanges)
-    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze(tmp_path / "s.duckdb")
     assert analysis.counts["unexplained"] == 4
     assert analysis.counts["noise"] + analysis.counts["match"] == 196
     assert [(c.endpoint, c.location, c.kind, c.count) for c in analysis.clusters] == [
@@ -67,7 +61,7 @@ def test_without_a_replica_volatile_locations_are_proposed(tmp_path: Path) -> No
         for i in range(30)
     ]
     write(tmp_path / "s.duckdb", exchanges)
-    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze(tmp_path / "s.duckdb")
     assert [(v.endpoint, v.location) for v in analysis.volatile] == [
         ("GET /items/{id}", "body.request_id")
     ]
@@ -103,22 +97,21 @@ def _derived(store: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, 
 def test_a_second_run_judges_only_new_exchanges_and_ends_as_a_full_run_would(
     tmp_path: Path,
 ) -> None:
-    store = tmp_path / "s.duckdb"
-    write(store, _mixed(0, 40))
-    first = analyze_store(store, None, config=Config(), spec=None)
+    store = written(tmp_path, _mixed(0, 40))
+    first = analyze(store)
     assert first.analysed == 40
-    again = analyze_store(store, None, config=Config(), spec=None)
+    again = analyze(store)
     assert again.analysed == 0
     assert again.counts == first.counts
 
     write(store, _mixed(40, 30))
-    later = analyze_store(store, None, config=Config(), spec=None)
+    later = analyze(store)
     assert later.analysed == 30
     assert sum(later.counts.values()) == 70
     incremental = _derived(store)
     assert len({row[0] for row in incremental[0]}) == 70  # each exchange classified once
 
-    full = analyze_store(store, None, config=Config(), spec=None, full=True)
+    full = analyze(store, full=True)
     assert full.analysed == 70
     assert full.counts == later.counts
     assert [(v.endpoint, v.location) for v in full.volatile] == [
@@ -128,9 +121,8 @@ def test_a_second_run_judges_only_new_exchanges_and_ends_as_a_full_run_would(
 
 
 def test_changed_rules_judge_every_exchange_again(tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
-    write(store, _mixed(0, 20))
-    first = analyze_store(store, None, config=Config(), spec=None)
+    store = written(tmp_path, _mixed(0, 20))
+    first = analyze(store)
     assert first.counts["unexplained"] == 20  # the token differs everywhere
     ruled = Config.model_validate({"normalize": [{"where": "body.token", "compare": "ignore"}]})
     second = analyze_store(store, None, config=ruled, spec=None)
@@ -177,11 +169,10 @@ def _posts(start: int, count: int) -> list[Exchange]:
 def test_a_difference_only_long_inputs_show_is_explained_so_across_incremental_runs(
     tmp_path: Path,
 ) -> None:
-    store = tmp_path / "s.duckdb"
-    write(store, _posts(0, 30))
-    first = analyze_store(store, None, config=Config(), spec=None)
+    store = written(tmp_path, _posts(0, 30))
+    first = analyze(store)
     write(store, _posts(30, 20))
-    second = analyze_store(store, None, config=Config(), spec=None)
+    second = analyze(store)
     assert second.analysed == 20
     for analysis, clustered, others in ((first, 3, 27), (second, 5, 45)):
         (found,) = analysis.clusters
@@ -206,18 +197,15 @@ def test_analyze_prints_proposed_rules_ready_to_paste(tmp_path: Path) -> None:
 def test_json_lines_of_an_incremental_run_equal_those_of_a_full_one(tmp_path: Path) -> None:
     import io
 
-    store = tmp_path / "s.duckdb"
-    write(store, _mixed(0, 30))
-    analyze_store(store, None, config=Config(), spec=None)
+    store = written(tmp_path, _mixed(0, 30))
+    analyze(store)
     write(store, _mixed(30, 12))
     from twinsight.report.jsonlines import JsonLines
 
     incremental, full = io.BytesIO(), io.BytesIO()
-    later = analyze_store(
-        store, None, config=Config(), spec=None, on_judged=JsonLines(incremental)
-    )
+    later = analyze(store, on_judged=JsonLines(incremental))
     assert later.analysed == 12
-    analyze_store(store, None, config=Config(), spec=None, on_judged=JsonLines(full), full=True)
+    analyze(store, on_judged=JsonLines(full), full=True)
     lines = incremental.getvalue().splitlines()
     assert len(lines) == 42
     assert sorted(lines) == sorted(full.getvalue().splitlines())
@@ -234,7 +222,7 @@ def test_analysis_and_store_info_count_the_same_exchanges(tmp_path: Path) -> Non
     unanswered = replace(get_item(9, same), responses=())
     write(tmp_path / "s.duckdb", [*items, items[0], unanswered])  # one sent twice
     info = store_info(open_store(tmp_path / "s.duckdb"), [])
-    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze(tmp_path / "s.duckdb")
     assert (info.exchanges, info.unanswered) == (4, 1)
     assert (sum(analysis.counts.values()), analysis.unanswered) == (3, 1)
 
@@ -250,7 +238,7 @@ def test_mirrors_never_sent_are_left_out_and_counted_not_blamed_on_the_candidate
         legacy, _ = items[index].responses
         items[index] = replace(items[index], responses=(legacy, Response("candidate", error=kind)))
     write(tmp_path / "s.duckdb", items)
-    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze(tmp_path / "s.duckdb")
     counted = {name: count for name, count in analysis.counts.items() if count}
     assert counted == {"match": 1, "candidate_error": 1}  # the timeout is the candidate's
     assert sorted(analysis.left_out.values()) == [1, 1]
@@ -265,6 +253,6 @@ def test_an_exchange_whose_legacy_answer_was_cut_short_is_left_out(tmp_path: Pat
     legacy, candidate = cut.responses
     cut = replace(cut, responses=(replace(legacy, error="cancelled"), candidate))
     write(tmp_path / "s.duckdb", [get_item(0, same), cut])
-    analysis = analyze_store(tmp_path / "s.duckdb", None, config=Config(), spec=None)
+    analysis = analyze(tmp_path / "s.duckdb")
     assert sum(analysis.counts.values()) == 1
     assert list(analysis.left_out.values()) == [1]

@@ -25,6 +25,7 @@ from twinsight.store import (
     DifferenceRow,
     EarlierCounts,
     EarlierDifference,
+    json_value,
 )
 
 from .classify import CLASSIFICATIONS as VERDICTS
@@ -35,7 +36,7 @@ from .jsondiff import Kind
 from .noise import Volatile, volatile_locations
 from .pipeline import JudgedExchange
 
-__all__ = ["CLUSTERED", "SAMPLED_KINDS", "Analysis", "Collector", "ScenarioRun", "loads"]
+__all__ = ["CLUSTERED", "SAMPLED_KINDS", "Analysis", "Collector", "ScenarioRun"]
 
 CLUSTERED = frozenset({"unexplained", "regression"})
 """The verdicts whose real differences are clustered and explained."""
@@ -73,18 +74,10 @@ class Analysis:
 
 def _cluster_row(c: Cluster) -> ClusterRow:
     examples = [{"legacy": d.legacy, "candidate": d.candidate} for d in c.examples]
+    shown = orjson.dumps(examples, default=str).decode()
     return ClusterRow(
-        endpoint=c.endpoint,
-        location=c.location,
-        kind=c.kind,
-        pattern=c.pattern,
-        exchanges=c.count,
-        share=c.share,
-        description=c.description,
-        hypotheses=c.hypotheses,
-        followers=c.followers,
-        examples=orjson.dumps(examples, default=str).decode(),
-        exchange_ids=c.exchange_ids[:20],
+        *(c.endpoint, c.location, c.kind, c.pattern, c.count, c.share, c.description),
+        *(c.hypotheses, c.followers, shown, c.exchange_ids[:20]),
     )
 
 
@@ -106,7 +99,7 @@ class Collector:
 
     def add(self, result: JudgedExchange) -> None:
         """Record one exchange's judgement for one candidate."""
-        stored, endpoint, name, judgement = result
+        stored, endpoint, _, judgement = result
         verdict, analysis, request = judgement.verdict, self.analysis, stored.request
         features = request_features(request.path, dict(request.query), request.body)
         self.endpoints[endpoint] += 1
@@ -114,11 +107,9 @@ class Collector:
         analysis.counts[verdict.classification] += 1
         analysis.classifications.add(
             ClassificationRow(
-                exchange_id=stored.id,
-                candidate=name,
-                endpoint=endpoint,
-                classification=verdict.classification,
-                reason=verdict.reason,
+                *_key(result),
+                verdict.classification,
+                verdict.reason,
                 analysed_at=self.now,
                 features=sorted(features),
             )
@@ -134,9 +125,7 @@ class Collector:
             ):
                 self.analysis.checks.add(
                     CheckRow(
-                        exchange_id=result.stored.id,
-                        candidate=result.candidate,
-                        endpoint=result.endpoint,
+                        *_key(result),
                         scenario=line.scenario,
                         line=line.line,
                         target=target,
@@ -146,14 +135,12 @@ class Collector:
                 )
 
     def _add_differences(self, result: JudgedExchange, features: frozenset[str]) -> None:
-        stored, endpoint, name, judgement = result
+        stored, endpoint, _, judgement = result
         for judged in judgement.differences:
             d = judged.difference
             self.analysis.differences.add(
                 DifferenceRow(
-                    exchange_id=stored.id,
-                    candidate=name,
-                    endpoint=endpoint,
+                    *_key(result),
                     location=d.location,
                     location_group=d.group,
                     kind=d.kind,
@@ -186,7 +173,9 @@ class Collector:
             self.features.setdefault(endpoint, Counter())[feature] += count
         for row in differences:
             kind = cast(Kind, row.kind)
-            d = Difference(row.location, kind, loads(row.legacy_value), loads(row.candidate_value))
+            d = Difference(
+                row.location, kind, json_value(row.legacy_value), json_value(row.candidate_value)
+            )
             found = frozenset(row.features or ())
             self._remember(row.exchange_id, row.endpoint, d, row.classification, found)
 
@@ -227,10 +216,10 @@ class ScenarioRun:
         return f"{self.name}: {self.exchanges} exchange(s), passed {rates} ({checks})"
 
 
+def _key(result: JudgedExchange) -> tuple[str, str, str]:
+    """What every analysis row starts with: (exchange id, candidate, endpoint)."""
+    return result.stored.id, result.candidate, result.endpoint
+
+
 def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, default=str).decode()
-
-
-def loads(value: str | None) -> Any:
-    """A JSON value stored as text (None stays None)."""
-    return None if value is None else orjson.loads(value)

@@ -1,22 +1,21 @@
-"""Judging only what is new: what a run's verdicts depend on (its fingerprint), and what
-earlier runs with the same fingerprint decided."""
+"""Judging only what is new: what a run's verdicts depend on (its fingerprint), and
+starting from what earlier runs with the same fingerprint recorded (their verdicts are
+read back by `twinsight.store.Store.earlier_verdicts`)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import orjson
 
 from twinsight import __version__
 from twinsight.config import Config
-from twinsight.events import ExchangeJudged
 from twinsight.spec import Spec
-from twinsight.store import Derived, EarlierVerdict, Store
+from twinsight.store import Derived
 
-from .collect import CLUSTERED, SAMPLED_KINDS, Collector, loads
+from .collect import CLUSTERED, SAMPLED_KINDS, Collector
 
-__all__ = ["DERIVED_FORMAT", "analysis_fingerprint", "earlier_events", "seed_earlier"]
+__all__ = ["DERIVED_FORMAT", "analysis_fingerprint", "seed_earlier"]
 
 DERIVED_FORMAT = 3
 """The layout of the derived tables: a change judges every exchange again (and rewrites them)."""
@@ -36,30 +35,6 @@ def analysis_fingerprint(
         "noisy": sorted(noisy),
     }
     return hashlib.sha256(orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
-
-
-def earlier_events(store: Store) -> Iterator[ExchangeJudged]:
-    """The verdicts earlier runs stored, told as if judged now."""
-    for verdict in store.earlier_verdicts():
-        yield _event(verdict)
-
-
-def _event(verdict: EarlierVerdict) -> ExchangeJudged:
-    differences = tuple(
-        {**d, "legacy": loads(d["legacy"]), "candidate": loads(d["candidate"])}
-        for d in verdict.differences
-    )
-    return ExchangeJudged(
-        id=verdict.id,
-        method=verdict.method,
-        path=verdict.path,
-        query=verdict.query,
-        endpoint=verdict.endpoint,
-        candidate=verdict.candidate,
-        classification=verdict.classification,
-        reason=verdict.reason,
-        differences=differences,
-    )
 
 
 def seed_earlier(collector: Collector, derived: Derived) -> None:

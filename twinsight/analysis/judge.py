@@ -6,6 +6,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.spec import CheckMemo, Reads, Spec, spec_reads
 from twinsight.spec.inputs import RequestView
 
@@ -58,13 +59,13 @@ class Judge:
         endpoint: str = "",
     ) -> Judgement:
         """Classify one exchange for `candidate_name`."""
-        legacy = neutral_origin(legacy, self.origins.get("legacy", ()))
+        legacy = neutral_origin(legacy, self.origins.get(PRIMARY_TARGET, ()))
         candidate = neutral_origin(candidate, self.origins.get(candidate_name, ()))
         found = diff_responses(legacy, candidate, self.options)
         from_replica = [False] * len(found)
         replica_groups: frozenset[str] = frozenset()
         if replica is not None:
-            replica = neutral_origin(replica, self.origins.get("replica", ()))
+            replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
             against_replica = diff_responses(legacy, replica, self.options)
             replica_groups = frozenset(d.group for d in against_replica)
             from_replica = noise_in_exchange(found, against_replica)
@@ -89,7 +90,7 @@ class Judge:
         if rule is not None:
             return Judged(difference, noise=rule.where)
         if noisy:
-            return Judged(difference, noise="replica")
+            return Judged(difference, noise=REPLICA_TARGET)
         if (endpoint, difference.group) in self.noisy and _same_shape(difference):
             return Judged(difference, noise="replica, over all exchanges")
         return Judged(difference)

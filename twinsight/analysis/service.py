@@ -21,7 +21,7 @@ from twinsight.store import AnalysisRun, Derived, ScenarioCount, Store
 
 from .collect import Analysis, Collector, ScenarioRun
 from .endpoints import Endpoints
-from .incremental import analysis_fingerprint, earlier_events, seed_earlier
+from .incremental import analysis_fingerprint, seed_earlier
 from .judge import Judge
 from .load import read_exchanges, rules_from
 from .noise import NoiseThresholds
@@ -104,7 +104,7 @@ def _judge_store(
     fingerprint = analysis_fingerprint(config, spec, noisy)
     incremental = earlier is not None and earlier.fingerprint == fingerprint
     if on_judged is not None and incremental:
-        for event in earlier_events(store):
+        for event in store.earlier_verdicts():
             on_judged(event)
     exchanges = read_exchanges(store, only_new=incremental)
     left_out = collector.analysis.left_out

@@ -18,11 +18,11 @@ from twinsight.store.derived import (
     derived_location,
 )
 from twinsight.store.facade import (
-    EarlierVerdict,
     RequestOutcome,
     Store,
     StoredAnswer,
     StoredExchange,
+    json_value,
     snapshot_rows,
 )
 from twinsight.store.files import StoreError, unreadable_store
@@ -61,7 +61,6 @@ __all__ = [
     "DuckDBSink",
     "EarlierCounts",
     "EarlierDifference",
-    "EarlierVerdict",
     "Redactor",
     "RequestOutcome",
     "ScenarioCount",
@@ -79,6 +78,7 @@ __all__ = [
     "absorb_segments",
     "check_store",
     "derived_location",
+    "json_value",
     "new_id",
     "open_store",
     "open_writer",

@@ -12,19 +12,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 
+import orjson
 import pyarrow.parquet as pq
 
+from twinsight.events import ExchangeJudged
 from twinsight.store.derived import Derived
 from twinsight.store.info import StoreInfo, store_info, unanswered
 from twinsight.store.reader import open_store
 from twinsight.store.schema import HeaderList
 
 __all__ = [
-    "EarlierVerdict",
     "RequestOutcome",
     "Store",
     "StoredAnswer",
     "StoredExchange",
+    "json_value",
     "snapshot_rows",
 ]
 
@@ -53,21 +55,6 @@ class StoredExchange(NamedTuple):
     headers: HeaderList | None
     body: bytes | None
     answers: list[StoredAnswer]
-
-
-class EarlierVerdict(NamedTuple):
-    """What an earlier analysis decided for one exchange and candidate; each difference is
-    {location, kind, legacy, candidate, noise, accepted}, its values JSON text."""
-
-    id: str
-    method: str
-    path: str
-    query: str | None
-    endpoint: str
-    candidate: str
-    classification: str
-    reason: str
-    differences: list[dict[str, Any]]
 
 
 class RequestOutcome(NamedTuple):
@@ -205,11 +192,18 @@ class Store:
         query = "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL"
         return frozenset(row[0] for row in self._rows(query, params=[replay_run]))
 
-    def earlier_verdicts(self) -> Iterator[EarlierVerdict]:
-        """What an earlier analysis decided, per exchange and candidate, in that order.
-        Only on a store an analysis has written to."""
-        for *verdict, differences in self._rows(_EARLIER_VERDICTS):
-            yield EarlierVerdict._make((*verdict, differences or []))
+    def earlier_verdicts(self) -> Iterator[ExchangeJudged]:
+        """What an earlier analysis decided, per exchange and candidate, in that order, told
+        as if judged now. Only on a store an analysis has written to."""
+        for row in self._rows(_EARLIER_VERDICTS):
+            id_, method, path, query, endpoint, candidate, classification, reason, differences = row
+            found = tuple(
+                {**d, "legacy": json_value(d["legacy"]), "candidate": json_value(d["candidate"])}
+                for d in differences or ()
+            )
+            yield ExchangeJudged(
+                id_, method, path, query, endpoint, candidate, classification, reason, found
+            )
 
     def outcomes(self) -> list[RequestOutcome]:
         """Every answered exchange in id order, with each target's status or error."""
@@ -244,6 +238,11 @@ class Store:
         cursor = self._connection.cursor().execute(query, params)
         while rows := cursor.fetchmany(batch):
             yield from rows
+
+
+def json_value(text: str | None) -> Any:
+    """A value the analysis tables hold as JSON text, decoded (None stays None)."""
+    return None if text is None else orjson.loads(text)
 
 
 def snapshot_rows(snapshot: Path, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
