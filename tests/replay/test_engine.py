@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -22,9 +22,8 @@ from twinsight.replay.pacing import Pacing
 from twinsight.replay.selection import RequestFilter
 from twinsight.report.terminal import replay_lines
 from twinsight.store import DuckDBSink, Redactor, StoreWriter, open_store
+from twinsight.testing import T0, recorded, store_writer
 from twinsight.traffic import Target
-
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -74,21 +73,6 @@ async def servers() -> AsyncIterator[tuple[list[Target], Seen, Seen]]:
         await runner.cleanup()
 
 
-def recorded(
-    session: str | None, step: int, *, at: float = 0.0, headers: tuple[tuple[str, str], ...] = ()
-) -> Exchange:
-    return Exchange(
-        id=f"rec-{session}-{step}",
-        source="import",
-        method="GET",
-        path="/work",
-        query=f"s={session or ''}&i={step}",
-        headers=headers,
-        session=session,
-        ts=T0 + timedelta(seconds=at),
-    )
-
-
 async def replay(
     targets: list[Target],
     exchanges: list[Exchange],
@@ -98,7 +82,7 @@ async def replay(
     done: frozenset[str] = frozenset(),
     **options: object,
 ) -> ReplaySummary:
-    writer = StoreWriter(DuckDBSink(store), redactor=Redactor(), flush_interval=0.05).start()
+    writer = store_writer(store, flush_interval=0.05)
     try:
         replayer = Replayer(
             targets,

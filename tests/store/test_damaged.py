@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from twinsight.store import DuckDBSink, Redactor, SegmentSink, StoreWriter
-
-from .helpers import exchange
+from twinsight.testing import exchange
 
 
 def twinsight(*args: str) -> subprocess.CompletedProcess[str]:

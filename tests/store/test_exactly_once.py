@@ -29,8 +29,9 @@ from twinsight.store import (
 from twinsight.store import sinks as sinks_module
 from twinsight.store.schema import TABLES
 from twinsight.store.sinks import CounterRows, Written
+from twinsight.testing import exchange
 
-from .helpers import exchange, unkeyed_tables
+from .helpers import unkeyed_tables
 
 PROPERTY = settings(
     max_examples=40,

@@ -24,8 +24,9 @@ from twinsight.store import (
 )
 from twinsight.store.files import bodies_folder
 from twinsight.store.sinks import CounterRows, Written
+from twinsight.testing import exchange
 
-from .helpers import exchange, unkeyed_tables
+from .helpers import unkeyed_tables
 from .test_exactly_once import raw_counts
 
 

@@ -23,8 +23,7 @@ from twinsight.store import (
     store_info,
 )
 from twinsight.store.schema import SCHEMA_VERSION, TABLES
-
-from .helpers import SECRET, exchange
+from twinsight.testing import SECRET, exchange
 
 README = Path(__file__).parents[2] / "twinsight" / "store" / "README.md"
 
@@ -227,7 +226,7 @@ KILLED_WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from twinsight.store import DuckDBSink, Redactor, StoreWriter
-    from tests.store.helpers import exchange
+    from twinsight.testing import exchange
     sink = DuckDBSink(Path(sys.argv[1]))
     writer = StoreWriter(sink, redactor=Redactor(), flush_interval=0.05).start()
     while True:
@@ -240,19 +239,29 @@ KILLED_WRITER = textwrap.dedent(
 )
 
 
-def test_kill_9_leaves_a_readable_store(tmp_path: Path) -> None:
-    path = tmp_path / "s.duckdb"
+def started(script: str, argument: Path, said: str) -> subprocess.Popen[str]:
+    """A child process running `script` with `argument`, once it has printed `said`."""
     child = subprocess.Popen(
-        [sys.executable, "-c", KILLED_WRITER, str(path)],
+        [sys.executable, "-c", script, str(argument)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parents[2],
     )
     assert child.stdout is not None
-    assert child.stdout.readline().strip() == "stored"
-    time.sleep(0.2)
+    assert child.stdout.readline().strip() == said
+    return child
+
+
+def kill_9(child: subprocess.Popen[str]) -> None:
     os.kill(child.pid, signal.SIGKILL)
     child.communicate()
+
+
+def test_kill_9_leaves_a_readable_store(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    child = started(KILLED_WRITER, path, "stored")
+    time.sleep(0.2)
+    kill_9(child)
     db = open_store(path)
     exchanges = db.execute("SELECT count(*) FROM exchanges").fetchone()
     responses = db.execute("SELECT count(*) FROM responses").fetchone()
@@ -367,7 +376,7 @@ EARLY_KILL = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from twinsight.store import Redactor, SegmentSink, StoreWriter
-    from tests.store.helpers import exchange
+    from twinsight.testing import exchange
     writer = StoreWriter(SegmentSink(Path(sys.argv[1]), "w"), redactor=Redactor(), name="w",
                          flush_interval=60).start()
     for _ in range(50):
@@ -381,19 +390,11 @@ EARLY_KILL = textwrap.dedent(
 
 def test_a_writer_killed_before_its_first_flush_still_shows(tmp_path: Path) -> None:
     folder = tmp_path / "segments"
-    child = subprocess.Popen(
-        [sys.executable, "-c", EARLY_KILL, str(folder)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).parents[2],
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "submitted"
+    child = started(EARLY_KILL, folder, "submitted")
     deadline = time.monotonic() + 10
     while not list(folder.glob("capture_counters-*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.02)
-    os.kill(child.pid, signal.SIGKILL)
-    child.communicate()
+    kill_9(child)
     info = store_info(open_store(segments=folder), [folder])
     assert info.exchanges == 0
     assert [u.writer for u in info.unclean] == ["w"]  # not silence: a writer that never closed
