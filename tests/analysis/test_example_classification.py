@@ -12,6 +12,7 @@ from twinsight.config import load_config
 from twinsight.demo import capture_example_session
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.traffic import SESSION
+from twinsight.report.analysis import scenario_line
 from twinsight.spec import load_spec
 from twinsight.store import Store
 
@@ -80,7 +81,7 @@ def test_scenario_coverage_and_checks_are_stored(tmp_path_factory: pytest.TempPa
     asyncio.run(capture_example_session(store))
     spec = load_spec(files() / "spec.yaml")
     analysis = analyze_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
-    lines = {run.name: run.line() for run in analysis.coverage}
+    lines = {run.name: scenario_line(run) for run in analysis.coverage}
     assert len(lines) == len(spec.scenarios)
     assert lines["Read a task"] == (
         "Read a task: 10 exchange(s), passed legacy 10/10, candidate 9/10 "

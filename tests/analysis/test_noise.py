@@ -8,6 +8,7 @@ from twinsight.analysis.noise import (
     volatile_locations,
 )
 from twinsight.config import Config
+from twinsight.report.analysis import volatile_rule
 
 UUID = "0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b"
 
@@ -64,7 +65,7 @@ def test_volatile_locations_are_proposed_with_a_rule_that_loads() -> None:
         ("body.created_at", "timestamp"),
         ("body.id", "id"),
     ]
-    config = Config.model_validate(tomllib.loads(found[0].rule_text()))
+    config = Config.model_validate(tomllib.loads(volatile_rule(found[0])))
     assert config.normalize[0].where == "GET /tasks/{id} body.created_at"
     assert config.normalize[0].compare == "shape"
 

@@ -11,19 +11,9 @@ from pathlib import Path
 import jwt
 import pytest
 
+from tests.cli.run import twinsight
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.auth import secret
-
-
-def twinsight(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "twinsight", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def test_version_and_help() -> None:
@@ -107,6 +97,13 @@ def test_user_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     assert missing.stderr.strip() == f"error: {tmp_path / 'nope.yaml'}: no such file"
     assert twinsight("spec", "check").returncode == 2
     assert twinsight("no-such-command").returncode == 2
+
+
+def test_spec_check_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    checked = twinsight("spec", "check", str(files() / "spec.yaml"), str(missing))
+    assert checked.returncode == 2
+    assert checked.stderr.strip() == f"error: {missing}: no such file"
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import aiohttp
 import orjson
 import pytest
 
+from tests.cli.run import twinsight
 from twinsight.examples.tasks.auth import make_token
 from twinsight.examples.tasks.candidate.app import make_app as make_candidate
 from twinsight.examples.tasks.legacy.app import make_app as make_legacy
@@ -116,14 +117,7 @@ async def test_a_stateful_session_through_the_proxy_reaches_the_candidates_own_i
 
 def test_bad_flags_are_one_line_errors(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "twinsight", *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=tmp_path,
-            env={**os.environ, "COLUMNS": "200"},
-        )
+        return twinsight(*args, cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
 
     missing = run("proxy", "--candidate", "http://127.0.0.1:1")
     assert missing.returncode == 2

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 
-from tests.cli.test_cli import twinsight
+from tests.cli.run import twinsight
 from twinsight.replay.formats.goreplay import SEPARATOR
 from twinsight.store import open_store
 

@@ -188,7 +188,7 @@ async def test_a_store_is_replayed_into_itself_and_replays_are_never_replayed(
 
 
 def test_another_store_is_imported_with_its_legacy_answers(captured: Path, tmp_path: Path) -> None:
-    from tests.cli.test_cli import twinsight as twinsight_sync
+    from tests.cli.run import twinsight as twinsight_sync
 
     out = tmp_path / "imported.duckdb"
     result = twinsight_sync("import", str(captured), "--store", str(out))

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.cli.test_cli import twinsight
+from tests.cli.run import twinsight
 from twinsight.errors import UserError
 from twinsight.records import Body, Exchange
 from twinsight.replay.formats import FormatError, Skipped, hartext, read_capture

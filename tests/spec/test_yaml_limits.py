@@ -1,13 +1,13 @@
 """Hostile YAML: alias bombs, huge files and merge keys give located problems, quickly."""
 
 import subprocess
-import sys
 import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from tests.cli.run import twinsight
 from twinsight.errors import SpecError
 from twinsight.spec import load_spec, parse_spec
 from twinsight.spec.yamlsource import MAX_ALIAS_VALUES, MAX_BYTES, MAX_NODES
@@ -123,13 +123,7 @@ def test_a_reused_anchor_is_legal_yaml_and_the_later_one_wins() -> None:
 
 
 def _twinsight(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "twinsight", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return twinsight(*args, timeout=30)
 
 
 def test_spec_check_on_an_alias_bomb_exits_1_with_one_located_line(tmp_path: Path) -> None:

@@ -204,17 +204,6 @@ class ScenarioRun:
     bound_lines: int
     unbound_lines: int
 
-    def line(self) -> str:
-        """One line for the terminal."""
-        checks = f"{self.bound_lines} line(s) checked, {self.unbound_lines} not machine-checked"
-        if not self.exchanges:
-            return f"{self.name}: not exercised ({checks})"
-        rates = ", ".join(
-            f"{target} {count}/{self.exchanges}"
-            for target, count in sorted(self.passed.items(), key=lambda i: i[0] != "legacy")
-        )
-        return f"{self.name}: {self.exchanges} exchange(s), passed {rates} ({checks})"
-
 
 def _key(result: JudgedExchange) -> tuple[str, str, str]:
     """What every analysis row starts with: (exchange id, candidate, endpoint)."""

@@ -95,13 +95,6 @@ class Volatile:
     samples: int
     unique_share: float = field(default=1.0)
 
-    def rule_text(self) -> str:
-        """The `twinsight.toml` lines that make it noise, ready to paste."""
-        return (
-            f'[[normalize]]\nwhere = "{self.endpoint} {self.location}"\ncompare = "shape"\n'
-            f'why = "values differ in every exchange on both sides ({self.shape})"\n'
-        )
-
 
 def volatile_locations(
     observations: Iterable[tuple[str, Difference]],

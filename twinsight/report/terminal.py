@@ -1,12 +1,26 @@
-"""Stage summaries as lines for a terminal."""
+"""Stage summaries as plain-text lines for a terminal (escape them before rich prints them)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
 
 from twinsight.events import CaptureSummary, ReplaySummary
 
-__all__ = ["capture_line", "replay_lines"]
+__all__ = ["Skips", "capture_line", "import_lines", "replay_lines", "skipped_lines"]
+
+
+class Skips(Protocol):
+    """What a reader of recorded traffic counts (the replay package's `Tally` is one)."""
+
+    @property
+    def read(self) -> int: ...
+    @property
+    def skipped(self) -> int: ...
+    @property
+    def reasons(self) -> Sequence[str]: ...
 
 
 def capture_line(summary: CaptureSummary) -> str:
@@ -51,3 +65,22 @@ def _target_counts(summary: ReplaySummary, target: str) -> str:
     answered = ", ".join(f"{family} {n}" for family, n in sorted(families.items()))
     failed = ", ".join(f"{kind} {n}" for kind, n in sorted(errors.items()))
     return f"answered {summary.answered[target]} ({answered or '-'}), errors {failed or '0'}"
+
+
+def import_lines(tallies: Mapping[Path, Skips], stored: int, already_stored: int) -> list[str]:
+    """Per file read and skipped (with the first reasons), then what was stored."""
+    lines = []
+    for file, tally in tallies.items():
+        lines.append(f"{file}: read {tally.read}, skipped {tally.skipped}")
+        lines += [f"   skipped {reason}" for reason in tally.reasons]
+    lines.append(f"stored {stored}, already in the store {already_stored}")
+    return lines
+
+
+def skipped_lines(tally: Skips) -> list[str]:
+    """Recorded entries a replay could not send, with the first reasons; none: no lines."""
+    if not tally.skipped:
+        return []
+    return [f"recorded entries skipped: {tally.skipped}"] + [
+        f"   skipped {reason}" for reason in tally.reasons
+    ]

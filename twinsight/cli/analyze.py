@@ -1,0 +1,72 @@
+"""`twinsight analyze`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from twinsight.cli.console import err, out, show
+from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, read_locations
+from twinsight.config import load_config
+from twinsight.report.analysis import finding_lines, verdict_lines
+from twinsight.report.jsonlines import JsonLines
+from twinsight.spec import load_spec
+
+__all__ = ["analyze"]
+
+SpecOption = Annotated[
+    Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
+]
+JsonOption = Annotated[
+    Path | None,
+    typer.Option("--json", help="Also write one JSON line per exchange to FILE ('-': stdout)."),
+]
+FullOption = Annotated[
+    bool, typer.Option("--full", help="Judge every exchange again, not only new ones.")
+]
+
+
+def analyze(
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    spec: SpecOption = None,
+    json_out: JsonOption = None,
+    full: FullOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Classify captured exchanges and write the differences and classifications tables.
+
+    Only exchanges an earlier run did not classify are judged, unless the spec, the rules or
+    the targets changed since (or --full). Example:
+    twinsight analyze --store run.duckdb --spec spec.yaml --config twinsight.toml
+    """
+    from twinsight.analysis.service import analyze_store
+
+    settings = load_config(config)
+    store, segments = read_locations(settings, store, segments)
+    spec_file = spec or settings.spec
+    loaded = load_spec(spec_file) if spec_file else None
+    with _json_lines(json_out) as on_judged:
+        analysis = analyze_store(
+            store, segments, config=settings, spec=loaded, on_judged=on_judged, full=full
+        )
+    report = err if str(json_out) == "-" else out  # stdout carries the JSON lines
+    show(report, verdict_lines(analysis))
+    show(report, finding_lines(analysis))
+
+
+@contextmanager
+def _json_lines(target: Path | None) -> Iterator[JsonLines | None]:
+    """`analyze --json`: no JSON lines, or a writer of them to standard output ('-') or a file."""
+    if target is None:
+        yield None
+    elif str(target) == "-":
+        yield JsonLines(sys.stdout.buffer)
+    else:
+        with target.open("wb") as lines:
+            yield JsonLines(lines)

@@ -1,0 +1,71 @@
+"""Options several commands share, declared once, and the settings they build."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from twinsight.config import Config, load_config
+
+__all__ = [
+    "CandidateOption",
+    "ConfigOption",
+    "FormatOption",
+    "ReplicaOption",
+    "SegmentsOption",
+    "StoreOption",
+    "TargetOption",
+    "read_locations",
+    "write_settings",
+]
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Config file \\[default: ./twinsight.toml if present]"),
+]
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="DuckDB store file \\[default: from the config].")
+]
+SegmentsOption = Annotated[
+    Path | None,
+    typer.Option("--segments", help="Folder of Parquet segments \\[default: from the config]."),
+]
+CandidateOption = Annotated[str | None, typer.Option("--candidate", help="The candidate's URL.")]
+ReplicaOption = Annotated[str | None, typer.Option("--replica", help="A second legacy (noise).")]
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target", help="Another target to mirror to, NAME=URL (repeatable).", show_default=False
+    ),
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="har, mitm, goreplay or store \\[default: from the file]."),
+]
+
+
+def read_locations(
+    settings: Config, store: Path | None, segments: Path | None
+) -> tuple[Path | None, Path | None]:
+    """The store read: the one the flags name, else the config's."""
+    if store is None and segments is None:
+        return settings.store.locations()
+    return store, segments
+
+
+def write_settings(
+    config: Path | None,
+    targets: Mapping[str, str | None],
+    extra: list[str] | None,
+    store: Path | None,
+    segments: Path | None,
+    capture: Mapping[str, object] | None = None,
+) -> Config:
+    """The config file's settings with the target, store and capture flags applied."""
+    from twinsight.replay.plan import with_store, with_targets
+
+    settings = with_targets(load_config(config), targets, extra, capture)
+    return with_store(settings, store, segments)

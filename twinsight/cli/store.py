@@ -1,0 +1,57 @@
+"""`twinsight store info` and `twinsight store check`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from twinsight.cli.console import out, show
+from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, read_locations
+from twinsight.config import load_config
+from twinsight.errors import CheckFailed
+from twinsight.report.store import store_check_lines, store_info_lines
+
+__all__ = ["store_app"]
+
+store_app = typer.Typer(help="Inspect the exchange store.", no_args_is_help=True)
+
+
+@store_app.command("info")
+def store_info_command(
+    store: StoreOption = None, segments: SegmentsOption = None, config: ConfigOption = None
+) -> None:
+    """Count what a store holds: per source, target and endpoint, time span, size.
+
+    Example: twinsight store info --store twinsight.duckdb --segments segments/
+    """
+    from twinsight.store import Store
+
+    store, segments = read_locations(load_config(config), store, segments)
+    paths = [p for p in (store, segments) if p is not None]
+    with Store.open(store, segments) as opened:
+        show(out, store_info_lines(opened.info(paths)))
+
+
+@store_app.command("check")
+def store_check_command(
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Remove extra copies and key the tables (a DuckDB file)."),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Find duplicates, orphans and unkeyed tables; exit 1 when any is left.
+
+    Example: twinsight store check --store run.duckdb --repair
+    """
+    from twinsight.store import check_store
+
+    store, segments = read_locations(load_config(config), store, segments)
+    report = check_store(store, None if store else segments, repair=repair)
+    show(out, store_check_lines(report))
+    if report.problems:
+        hint = "" if repair else " (--repair removes duplicates)"
+        raise CheckFailed(f"{report.where}: {len(report.problems)} problem(s){hint}")

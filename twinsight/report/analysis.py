@@ -1,0 +1,83 @@
+"""What `analyze` says about a run: verdict counts, scenarios, clusters, proposed rules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from twinsight.analysis.collect import Analysis, ScenarioRun
+    from twinsight.analysis.noise import Volatile
+
+__all__ = ["finding_lines", "scenario_line", "verdict_lines", "volatile_rule"]
+
+CLUSTERS_SHOWN = 10
+
+
+def verdict_lines(analysis: Analysis) -> list[str]:
+    """Rich markup: counts per classification, and what was left out and why."""
+    total = sum(analysis.counts.values())
+    if analysis.analysed == total:
+        lines = [f"[bold]{total}[/] exchange(s) analysed"]
+    else:
+        lines = [
+            f"[bold]{total}[/] exchange(s) in all: {analysis.analysed} analysed now, "
+            f"{total - analysis.analysed} kept from the last run (same spec, rules and "
+            "targets; --full to judge all again)"
+        ]
+    lines += [f"  {name:<16} {count}" for name, count in analysis.counts.items()]
+    lines += [
+        f"[yellow]{count} not compared[/]: {escape(reason)}"
+        for reason, count in analysis.left_out.most_common()
+    ]
+    if analysis.unanswered:
+        lines.append(
+            f"[yellow]{analysis.unanswered} exchange(s) not compared[/]: no target answered "
+            "them (twinsight store info counts them too)"
+        )
+    return lines
+
+
+def finding_lines(analysis: Analysis) -> list[str]:
+    """Rich markup: scenario coverage, the first clusters, and proposed volatile rules."""
+    lines = []
+    if analysis.coverage:
+        lines.append("scenarios (exchanges, and how many passed every checked line):")
+        lines += [f"  {escape(scenario_line(run))}" for run in analysis.coverage]
+    for found in analysis.clusters[:CLUSTERS_SHOWN]:
+        lines.append(f"- {escape(found.description)}")
+        lines += [f"    likely: {escape(guess)}" for guess in found.hypotheses[:2]]
+    if len(analysis.clusters) > CLUSTERS_SHOWN:
+        lines.append(
+            f"... and {len(analysis.clusters) - CLUSTERS_SHOWN} more cluster(s) "
+            "(table clusters in the store)"
+        )
+    if analysis.volatile:
+        lines.append(
+            "values that differ in every exchange on both sides (ids, times, tokens): "
+            "once checked, paste into twinsight.toml to compare them by shape:"
+        )
+        lines += [escape(volatile_rule(volatile)) for volatile in analysis.volatile]
+    return lines
+
+
+def scenario_line(run: ScenarioRun) -> str:
+    """Plain text: how traffic exercised one scenario, in one line."""
+    checks = f"{run.bound_lines} line(s) checked, {run.unbound_lines} not machine-checked"
+    if not run.exchanges:
+        return f"{run.name}: not exercised ({checks})"
+    rates = ", ".join(
+        f"{target} {count}/{run.exchanges}"
+        for target, count in sorted(run.passed.items(), key=lambda i: i[0] != "legacy")
+    )
+    return f"{run.name}: {run.exchanges} exchange(s), passed {rates} ({checks})"
+
+
+def volatile_rule(volatile: Volatile) -> str:
+    """Plain text: the `twinsight.toml` lines that make a volatile location noise, to paste."""
+    return (
+        f'[[normalize]]\nwhere = "{volatile.endpoint} {volatile.location}"\n'
+        'compare = "shape"\n'
+        f'why = "values differ in every exchange on both sides ({volatile.shape})"\n'
+    )
