@@ -17,12 +17,5 @@ def twinsight(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m twinsight ARGS`, its output captured as text; a failing exit does not raise."""
-    return subprocess.run(
-        [sys.executable, "-m", "twinsight", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        env=env,
-        check=False,
-    )
+    argv = [sys.executable, "-m", "twinsight", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
