@@ -184,7 +184,7 @@ def test_a_difference_only_long_inputs_show_is_explained_so_across_incremental_r
 
 
 def test_analyze_prints_proposed_rules_ready_to_paste(tmp_path: Path) -> None:
-    from tests.cli.test_cli import twinsight
+    from tests.cli.run import twinsight
 
     write(tmp_path / "s.duckdb", _mixed(0, 30))
     shown = twinsight("analyze", "--store", str(tmp_path / "s.duckdb"))
