@@ -7,15 +7,18 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import aiohttp
 import orjson
 
-from twinsight.examples.tasks.serve import start
+from twinsight.proxy.mitm import addon_config
 from twinsight.store import open_store
 
-from .upstream import SEEN, make_upstream
+from .upstream import SEEN, make_upstream, process, serving
 
 MITMDUMP = Path(sys.executable).parent / "mitmdump"
 ADDON = Path(__file__).parents[2] / "twinsight" / "proxy" / "mitm.py"
@@ -27,32 +30,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_mitmdump_records_and_mirrors_flows(tmp_path: Path) -> None:
-    legacy_app, candidate_app = make_upstream("legacy"), make_upstream("candidate")
-    legacy, legacy_port = await start(legacy_app)
-    candidate, candidate_port = await start(candidate_app)
-    port, store = free_port(), tmp_path / "mitm.duckdb"
-    process = await asyncio.create_subprocess_exec(
-        str(MITMDUMP),
-        "--mode",
-        f"reverse:http://127.0.0.1:{legacy_port}",
-        "--listen-host",
-        "127.0.0.1",
-        "--listen-port",
-        str(port),
-        "--set",
-        f"confdir={tmp_path / 'conf'}",
-        "-q",
-        "-s",
-        str(ADDON),
-        "--set",
-        f"twinsight_candidate=http://127.0.0.1:{candidate_port}",
-        "--set",
-        f"twinsight_store={store}",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+@asynccontextmanager
+async def mitmdump(
+    tmp_path: Path, legacy: int, candidate: int, *settings: str
+) -> AsyncIterator[aiohttp.ClientSession]:
+    """mitmdump with the addon in front of `legacy`, mirroring to `candidate`, and a client of
+    it; stopped with SIGINT at the end, with no traceback on its stderr."""
+    port = free_port()
+    command = [str(MITMDUMP), "--mode", f"reverse:http://127.0.0.1:{legacy}"]
+    command += ["--listen-host", "127.0.0.1", "--listen-port", str(port), "-q", "-s", str(ADDON)]
+    for setting in (f"confdir={tmp_path / 'conf'}", *settings):
+        command += ["--set", setting]
+    command += ["--set", f"twinsight_candidate=http://127.0.0.1:{candidate}"]
+    async with process(
+        *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    ) as running:
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
             for _ in range(200):  # until mitmdump listens
                 try:
@@ -60,23 +52,27 @@ async def test_mitmdump_records_and_mirrors_flows(tmp_path: Path) -> None:
                         break
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.05)
-            for i in range(5):
-                async with client.get(f"/echo/{i}?q={i}") as answer:
-                    assert (await answer.json())["served_by"] == "legacy"
-            async with client.post("/items", data=b"{}") as answer:
-                assert answer.status == 201
+            yield client
         await asyncio.sleep(0.3)
-        process.send_signal(signal.SIGINT)
-        assert process.stderr is not None
-        errors = (await asyncio.wait_for(process.stderr.read(), 30)).decode()
-        await asyncio.wait_for(process.wait(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await legacy.cleanup()
-        await candidate.cleanup()
+        running.send_signal(signal.SIGINT)
+        assert running.stderr is not None
+        errors = (await asyncio.wait_for(running.stderr.read(), 30)).decode()
+        await asyncio.wait_for(running.wait(), 30)
     assert "Traceback" not in errors, errors
+
+
+async def test_mitmdump_records_and_mirrors_flows(tmp_path: Path) -> None:
+    legacy_app, candidate_app = make_upstream("legacy"), make_upstream("candidate")
+    store = tmp_path / "mitm.duckdb"
+    async with (
+        serving(legacy_app, candidate_app) as (legacy, candidate),
+        mitmdump(tmp_path, legacy, candidate, f"twinsight_store={store}") as client,
+    ):
+        for i in range(5):
+            async with client.get(f"/echo/{i}?q={i}") as answer:
+                assert (await answer.json())["served_by"] == "legacy"
+        async with client.post("/items", data=b"{}") as answer:
+            assert answer.status == 201
     db = open_store(store)
     rows = db.execute(
         "SELECT e.method, e.path, e.query, r.target, r.status, r.body FROM exchanges e "
@@ -94,3 +90,57 @@ async def test_mitmdump_records_and_mirrors_flows(tmp_path: Path) -> None:
     ).fetchall() == [("legacy", 201)]
     assert [s["path"] for s in candidate_app[SEEN] if s["method"] == "POST"] == []
     assert os.path.getsize(store) > 0
+
+
+async def test_mitmdump_redacts_as_the_config_file_says(tmp_path: Path) -> None:
+    store, config = tmp_path / "mitm.duckdb", tmp_path / "twinsight.toml"
+    config.write_text(
+        f'[store]\npath = "{store}"\n\n'
+        '[redaction]\nheaders = ["X-Tenant"]\nquery_params = ["tenant"]\n',
+        encoding="utf-8",
+    )
+    candidate_app = make_upstream("candidate")
+    async with (
+        serving(make_upstream("legacy"), candidate_app) as (legacy, candidate),
+        mitmdump(tmp_path, legacy, candidate, f"twinsight_config={config}") as client,
+    ):
+        headers = {"X-Tenant": "zz-tenant-acme"}
+        async with client.get("/echo/1?tenant=zz-tenant-query", headers=headers) as answer:
+            assert answer.status == 200
+    # forwarded traffic is never altered: the candidate got the values themselves
+    assert candidate_app[SEEN][-1]["headers"]["X-Tenant"] == "zz-tenant-acme"
+    assert b"zz-tenant-acme" not in store.read_bytes()  # (the echoed path holds the query)
+    db = open_store(store)
+    [(query, headers)] = db.execute(
+        "SELECT query, request_headers FROM exchanges WHERE path = '/echo/1'"
+    ).fetchall()
+    assert query.startswith("tenant=%3Credacted%3A")
+    assert [h["value"][:10] for h in headers if h["name"] == "X-Tenant"] == ["<redacted:"]
+
+
+def test_options_left_at_their_defaults_leave_the_config_file_alone(tmp_path: Path) -> None:
+    config = tmp_path / "twinsight.toml"
+    config.write_text(
+        '[targets]\ncandidate = "http://127.0.0.1:1"\n\n'
+        "[capture]\nmirror_writes = true\nmirror_timeout_s = 2.0\nsample = 0.5\n",
+        encoding="utf-8",
+    )
+    options = SimpleNamespace(
+        twinsight_config=str(config),
+        twinsight_candidate="",
+        twinsight_replica="http://127.0.0.1:2",
+        twinsight_store="",
+        twinsight_segments=str(tmp_path / "segments"),
+        twinsight_mirror_writes=False,
+        twinsight_mirror_timeout=5.0,
+        twinsight_max_body=100,
+    )
+    settings = addon_config(options)
+    assert {name: str(url) for name, url in settings.targets.items()} == {
+        "candidate": "http://127.0.0.1:1/",
+        "replica": "http://127.0.0.1:2/",
+    }
+    capture = settings.capture
+    assert (capture.mirror_writes, capture.mirror_timeout_s, capture.sample) == (True, 2.0, 0.5)
+    assert capture.max_body == 100
+    assert settings.store.locations() == (None, tmp_path / "segments")

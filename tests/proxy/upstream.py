@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import itertools
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from twinsight.examples.tasks.serve import start
+
 BIG = bytes(range(256)) * (12 * 4096)  # 12 MiB
 GZIPPED = gzip.compress(orjson.dumps({"hello": "world", "n": list(range(50))}))
 SEEN = web.AppKey("seen", list)
+
+
+@contextlib.asynccontextmanager
+async def serving(*apps: web.Application) -> AsyncIterator[list[int]]:
+    """Each app listening on an ephemeral port of 127.0.0.1 (their ports, in order)."""
+    runners: list[web.AppRunner] = []
+    try:
+        for app in apps:
+            runners.append((await start(app))[0])
+        yield [int(runner.addresses[0][1]) for runner in runners]
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def process(*command: str, **options: Any) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`command` running for the block, killed at its end if it has not exited by then."""
+    started = await asyncio.create_subprocess_exec(*command, **options)
+    try:
+        yield started
+    finally:
+        if started.returncode is None:
+            started.kill()
+            await started.wait()
 
 
 def make_upstream(name: str, *, delay: float = 0.0, reset: bool = False) -> web.Application:
@@ -76,13 +106,8 @@ async def cookies(
 async def chunked(
     request: web.Request, body: bytes, name: str, ids: itertools.count[int]
 ) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "text/plain"})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    for i in range(50):
-        await response.write(f"chunk {i}\n".encode() * 100)
-    await response.write_eof()
-    return response
+    chunks = (f"chunk {i}\n".encode() * 100 for i in range(50))
+    return await _chunked(request, "text/plain", chunks)
 
 
 async def big(
@@ -151,13 +176,22 @@ async def slowbig(
 async def endless(
     request: web.Request, body: bytes, name: str, ids: itertools.count[int]
 ) -> web.StreamResponse:
-    """Chunked, 64 KiB at a time for up to 16 MiB; stops quietly when its reader leaves."""
-    response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+    """Chunked, 64 KiB at a time for up to 16 MiB."""
+    return await _chunked(
+        request, "application/octet-stream", (BIG[: 64 << 10] for _ in range(256))
+    )
+
+
+async def _chunked(
+    request: web.Request, content_type: str, chunks: Iterable[bytes]
+) -> web.StreamResponse:
+    """A chunked answer of `chunks`; stops quietly when its reader leaves."""
+    response = web.StreamResponse(headers={"Content-Type": content_type})
     response.enable_chunked_encoding()
     await response.prepare(request)
     try:
-        for _ in range(256):
-            await response.write(BIG[: 64 << 10])
+        for chunk in chunks:
+            await response.write(chunk)
         await response.write_eof()
     except ConnectionError:
         pass  # the proxy stopped reading: a test's point, not the upstream's error

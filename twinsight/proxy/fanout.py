@@ -16,6 +16,7 @@ from datetime import datetime
 
 from multidict import CIMultiDict
 
+from twinsight.config import CaptureSettings
 from twinsight.records import PRIMARY_TARGET, Body, Correlation, Exchange, Headers, Response, Source
 from twinsight.store import CaptureCounters, StoreWriter
 from twinsight.traffic import Target, TaskSet
@@ -48,6 +49,18 @@ class MirrorOptions:
     shadow_host_suffix: bool = False
     correlate: bool = True
     legacy_timeout: float = 60.0
+
+    @classmethod
+    def of(cls, capture: CaptureSettings) -> MirrorOptions:
+        """The options the capture settings describe."""
+        return cls(
+            max_body=capture.max_body,
+            queue=capture.mirror_queue,
+            shadow_header=capture.shadow_header,
+            shadow_host_suffix=capture.shadow_host_suffix,
+            correlate=capture.correlate,
+            legacy_timeout=capture.legacy_timeout_s,
+        )
 
 
 class Flight(Round):
@@ -90,6 +103,21 @@ class Fanout:
         for target in self.mirrors:
             self._calls.start(self._call(target, flight), name=f"mirror {target.name}")
         return flight
+
+    def take(self, captured: Request | None, *, mirrored: bool) -> Flight | Request | None:
+        """A captured request's flight, started now; or, not `mirrored` (a write without
+        --mirror-writes), the request itself, stored once the legacy answers (`answered`).
+        None when nothing was captured or the flight was dropped."""
+        if captured is None or not mirrored:
+            return captured
+        return self.start(captured)
+
+    def answered(self, taken: Flight | Request | None, legacy: Response) -> None:
+        """The legacy's answer to what `take` gave: to its flight, or stored with the request."""
+        if isinstance(taken, Flight):
+            taken.legacy_answered(legacy)
+        elif taken is not None:
+            self.record(taken, legacy)
 
     def record(self, request: Request, legacy: Response) -> None:
         """Store a request that is not mirrored (a write without --mirror-writes)."""

@@ -13,16 +13,15 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from twinsight.config import CaptureSettings
 from twinsight.store import CaptureCounters, new_id
-from twinsight.traffic import Networks, is_sampled, session_key, to_tuple, trusts
+from twinsight.traffic import SAFE, Networks, is_sampled, session_key, to_tuple, trusts
 
 from .fanout import Request
 
-__all__ = ["SAFE_METHODS", "Intake", "refusal", "request_form_guard", "stalled"]
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+__all__ = ["Intake", "Received", "refusal", "request_form_guard", "stalled"]
 
 
 def refusal(method: str, target: str) -> str | None:
@@ -60,6 +59,32 @@ def request_form_guard(counters: CaptureCounters, serve: Handler) -> Middleware:
 
 
 @dataclass(frozen=True)
+class Received:
+    """A request as a server received it, whichever server that is (aiohttp's or mitmproxy's)."""
+
+    method: str
+    target: str  # the raw path and query of the request line
+    headers: CIMultiDictProxy[str] | CIMultiDict[str]
+    client: str | None
+    scheme: str
+    host: str
+    body: bytes
+
+    @classmethod
+    def of(cls, request: web.Request, body: bytes) -> Received:
+        """What aiohttp received."""
+        return cls(
+            request.method,
+            request.raw_path,
+            request.headers,
+            request.remote,
+            request.scheme,
+            request.host,
+            body,
+        )
+
+
+@dataclass(frozen=True)
 class Intake:
     """Sampling, mirroring and trust policy, shared by the proxy and the sink."""
 
@@ -70,9 +95,21 @@ class Intake:
     trust_forwarded: Networks = ()
     client_timeout: float = 60.0
 
+    @classmethod
+    def of(cls, capture: CaptureSettings, counters: CaptureCounters) -> Intake:
+        """The intake the capture settings describe."""
+        return cls(
+            counters,
+            capture.sample,
+            capture.session_by,
+            capture.mirror_writes,
+            trust_forwarded=tuple(capture.trust_forwarded),
+            client_timeout=capture.client_timeout_s,
+        )
+
     def mirrors(self, method: str) -> bool:
         """Whether requests with `method` are mirrored (writes only with --mirror-writes)."""
-        return method in SAFE_METHODS or self.mirror_writes
+        return method in SAFE or self.mirror_writes
 
     def trusts(self, peer: str | None) -> bool:
         """Whether `peer`'s X-Forwarded-* headers are believed (it is named in trust_forwarded)."""
@@ -103,31 +140,23 @@ class Intake:
             return _gone()
         return b"".join(chunks)
 
-    def capture(
-        self,
-        request: web.Request,
-        body: bytes,
-        forward: CIMultiDict[str],
-        *,
-        host: str,
-        scheme: str,
-    ) -> Request | None:
+    def capture(self, received: Received, forward: CIMultiDict[str]) -> Request | None:
         """The request as captured (counted as sampled), or None when its session is not."""
-        key = session_key(self.session_by, request.headers, request.remote)
+        key = session_key(self.session_by, received.headers, received.client)
         if not is_sampled(key, self.sample):
             return None
         self.counters.add("sampled")
-        path, _, query = request.raw_path.partition("?")
+        path, _, query = received.target.partition("?")
         return Request(
             id=new_id(),
             ts=datetime.now(UTC),
-            method=request.method,
+            method=received.method,
             path=path,
             query=query,
-            scheme=scheme,
-            host=host,
-            headers=to_tuple(request.headers),
-            body=body,
+            scheme=received.scheme,
+            host=received.host,
+            headers=to_tuple(received.headers),
+            body=received.body,
             session=key,  # the store keeps only its keyed hash
             forward_headers=forward,
         )

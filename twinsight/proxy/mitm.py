@@ -14,25 +14,69 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from mitmproxy import ctx, http
+from multidict import CIMultiDict
 from yarl import URL
 
-from twinsight.proxy.fanout import Fanout, Flight, MirrorOptions, Request
-from twinsight.proxy.intake import SAFE_METHODS, refusal
+from twinsight.config import Config, load_config
+from twinsight.errors import UserError
+from twinsight.proxy.fanout import Fanout
+from twinsight.proxy.intake import Intake, Received, refusal
 from twinsight.proxy.metrics import CaptureMetrics
+from twinsight.proxy.service import open_fanout
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET, Body, ErrorKind, Headers, Response
-from twinsight.store import CaptureCounters, Redactor, StoreWriter, new_id, open_writer
+from twinsight.store import CaptureCounters, StoreWriter
 from twinsight.traffic import Target, proxied
 
-__all__ = ["TwinsightAddon", "addons"]
+__all__ = ["TwinsightAddon", "addon_config", "addons"]
 
 log = logging.getLogger(__name__)
 _FLIGHT = "twinsight_flight"
 _STARTED = "twinsight_started"
+
+# name, type, default, help; the capture ones map onto [capture] (`_CAPTURE`).
+_OPTIONS: tuple[tuple[str, type, object, str], ...] = (
+    ("twinsight_config", str, "", "twinsight.toml to read (default: ./twinsight.toml if present)."),
+    ("twinsight_candidate", str, "", "Candidate base URL."),
+    ("twinsight_replica", str, "", "A second legacy (noise), base URL."),
+    ("twinsight_store", str, "", "DuckDB store file."),
+    ("twinsight_segments", str, "", "Folder of Parquet segments."),
+    ("twinsight_mirror_writes", bool, False, "Also mirror writes."),
+    ("twinsight_mirror_timeout", float, 5.0, "Per-target timeout (s)."),
+    ("twinsight_max_body", int, 1 << 20, "Body bytes stored per message."),
+)
+_CAPTURE = {
+    "twinsight_mirror_writes": "mirror_writes",
+    "twinsight_mirror_timeout": "mirror_timeout_s",
+    "twinsight_max_body": "max_body",
+}
+
+
+def addon_config(options: Any) -> Config:
+    """The settings of the config file (`twinsight_config`, else ./twinsight.toml if present)
+    with the options that were set over them: an option left at its default changes nothing."""
+    settings = load_config(options.twinsight_config or None)
+    defaults = {name: default for name, _, default, _ in _OPTIONS}
+    targets = {name: str(url) for name, url in settings.targets.items()}
+    for name in (REPLICA_TARGET, "candidate"):
+        if getattr(options, f"twinsight_{name}"):
+            targets[name] = getattr(options, f"twinsight_{name}")
+    capture = {
+        field: getattr(options, option)
+        for option, field in _CAPTURE.items()
+        if getattr(options, option) != defaults[option]
+    }
+    settings = settings.with_overrides(targets=targets, capture=capture)
+    if options.twinsight_store or options.twinsight_segments:  # they replace the file's store
+        store = {
+            "path": Path(options.twinsight_store) if options.twinsight_store else None,
+            "segments": Path(options.twinsight_segments) if options.twinsight_segments else None,
+        }
+        settings = settings.model_copy(update={"store": settings.store.model_copy(update=store)})
+    return settings
 
 
 def _headers(fields: Any) -> Headers:
@@ -44,47 +88,34 @@ class TwinsightAddon:
 
     def __init__(self) -> None:
         self.counters = CaptureCounters()
+        self.config = Config()
         self.writer: StoreWriter | None = None
         self.fanout: Fanout | None = None
+        self.intake = Intake(self.counters)
         self.targets: list[Target] = []
 
     def load(self, loader: Any) -> None:
         """Declare the options."""
-        loader.add_option("twinsight_candidate", str, "", "Candidate base URL.")
-        loader.add_option("twinsight_replica", str, "", "A second legacy (noise), base URL.")
-        loader.add_option("twinsight_store", str, "", "DuckDB store file.")
-        loader.add_option("twinsight_segments", str, "", "Folder of Parquet segments.")
-        loader.add_option("twinsight_mirror_writes", bool, False, "Also mirror writes.")
-        loader.add_option("twinsight_mirror_timeout", float, 5.0, "Per-target timeout (s).")
-        loader.add_option("twinsight_max_body", int, 1 << 20, "Body bytes stored per message.")
+        for name, kind, default, text in _OPTIONS:
+            loader.add_option(name, kind, default, text)
 
     async def running(self) -> None:
-        """Open the store and the mirror targets once the proxy runs."""
-        options = ctx.options
-        store = Path(options.twinsight_store) if options.twinsight_store else None
-        segments = Path(options.twinsight_segments) if options.twinsight_segments else None
-        if store is None and segments is None:
-            store = Path("twinsight.duckdb")
-        self.writer = open_writer(
-            store,
-            segments,
-            redactor=Redactor(),
-            counters=self.counters,
-            max_body=options.twinsight_max_body,
-        )
-        for name in (REPLICA_TARGET, "candidate"):
-            url = getattr(options, f"twinsight_{name}")
-            if url:
-                target = Target(name, URL(url), options.twinsight_mirror_timeout)
-                await target.open()
-                self.targets.append(target)
-        self.fanout = Fanout(
-            self.targets,
-            self.writer,
-            source="proxy",
-            options=MirrorOptions(max_body=options.twinsight_max_body),
-            counters=self.counters,
-            metrics=CaptureMetrics(self.counters),
+        """Read the settings, open the store and the mirror targets once the proxy runs."""
+        self.config = config = addon_config(ctx.options)
+        capture = config.capture
+        self.intake = Intake.of(capture, self.counters)
+        # Whatever mitmproxy sends a flow to is the legacy: only the other targets are called.
+        self.targets = [
+            Target(name, URL(str(url)), capture.mirror_timeout_s)
+            for name, url in config.targets.items()
+            if name != PRIMARY_TARGET
+        ]
+        if not self.targets:
+            raise UserError("nothing to compare with: --set twinsight_candidate=URL")
+        for target in self.targets:
+            await target.open()
+        self.writer, self.fanout = open_fanout(
+            "proxy", config, self.targets, self.counters, CaptureMetrics(self.counters)
         )
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
@@ -93,18 +124,23 @@ class TwinsightAddon:
 
     def request(self, flow: http.HTTPFlow) -> None:
         """The whole request is in: start its mirrors now, concurrently with the legacy."""
-        self.counters.add("served")
-        self.counters.add("sampled")
         if self.fanout is None or flow.response is not None:
             return
+        self.counters.add("served")
         if refusal(flow.request.method, flow.request.path) is not None:
             self.counters.add("refused.request_form")  # CONNECT or a target not under /
             return
-        captured = self._captured(flow)
-        if flow.request.method in SAFE_METHODS or ctx.options.twinsight_mirror_writes:
-            flow.metadata[_FLIGHT] = self.fanout.start(captured)
-        else:
-            flow.metadata[_FLIGHT] = captured
+        received = self._received(flow)
+        forward = proxied(
+            received.headers,
+            client=received.client,
+            scheme=received.scheme,
+            host=received.host,
+            trusted=self.intake.trusts(received.client),
+        )
+        captured = self.intake.capture(received, forward)
+        mirrored = self.intake.mirrors(received.method)
+        flow.metadata[_FLIGHT] = self.fanout.take(captured, mirrored=mirrored)
 
     def response(self, flow: http.HTTPFlow) -> None:
         """The legacy answered: hand the answer to the flight (never waits for mirrors)."""
@@ -114,7 +150,7 @@ class TwinsightAddon:
             PRIMARY_TARGET,
             flow.response.status_code,
             _headers(flow.response.headers.fields),
-            Body.of(body, ctx.options.twinsight_max_body),
+            Body.of(body, self.config.capture.max_body),
             self._latency(flow),
         )
         self._settle(flow, legacy)
@@ -130,7 +166,7 @@ class TwinsightAddon:
     async def done(self) -> None:
         """Shutdown: wait for mirrors a little, store everything, close."""
         if self.fanout is not None:
-            await self.fanout.drain(5.0)
+            await self.fanout.drain(self.config.capture.shutdown_grace_s)
         for target in self.targets:
             await target.close()
         if self.writer is not None:
@@ -138,37 +174,21 @@ class TwinsightAddon:
         log.info("twinsight: %s", self.counters.snapshot())
 
     def _settle(self, flow: http.HTTPFlow, legacy: Response) -> None:
-        pending = flow.metadata.pop(_FLIGHT, None)
-        if self.fanout is None or pending is None:
-            return
-        if isinstance(pending, Flight):
-            self.fanout.legacy_answered(pending, legacy)
-        else:
-            self.fanout.record(pending, legacy)
+        taken = flow.metadata.pop(_FLIGHT, None)
+        if self.fanout is not None:
+            self.fanout.answered(taken, legacy)
 
-    def _captured(self, flow: http.HTTPFlow) -> Request:
+    @staticmethod
+    def _received(flow: http.HTTPFlow) -> Received:
         request = flow.request
-        path, _, query = request.path.partition("?")
-        client = flow.client_conn.peername[0] if flow.client_conn.peername else None
-        forward = proxied(
-            _headers(request.headers.fields),
-            client=client,
-            scheme=request.scheme,
-            host=request.host_header or request.host,
-            trusted=False,
-        )
-        return Request(
-            id=new_id(),
-            ts=datetime.now(UTC),
+        return Received(
             method=request.method,
-            path=path,
-            query=query,
+            target=request.path,
+            headers=CIMultiDict(_headers(request.headers.fields)),
+            client=flow.client_conn.peername[0] if flow.client_conn.peername else None,
             scheme=request.scheme,
             host=request.host_header or request.host,
-            headers=_headers(request.headers.fields),
             body=request.raw_content or b"",
-            session=None,
-            forward_headers=forward,
         )
 
     @staticmethod

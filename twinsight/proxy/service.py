@@ -22,6 +22,7 @@ from aiohttp.typedefs import Handler
 from twinsight.config import CaptureSettings, Config
 from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
+from twinsight.records import Source
 from twinsight.store import CaptureCounters, StoreWriter, open_writer
 from twinsight.traffic import Target, configured_targets
 
@@ -31,7 +32,7 @@ from .metrics import CaptureMetrics
 from .shadow import ShadowProxy
 from .sink import MirrorSink
 
-__all__ = ["Address", "admin_app", "parse_address", "run_capture", "serve"]
+__all__ = ["Address", "admin_app", "open_fanout", "parse_address", "run_capture", "serve"]
 
 Mode = Literal["proxy", "sink"]
 _LINGER_MAX_S = 10.0  # aiohttp's default
@@ -71,8 +72,8 @@ async def run_capture(
     counters, capture = CaptureCounters(), config.capture
     legacy, mirrors = _targets(config, mode)
     metrics = CaptureMetrics(counters)
-    writer, fanout = _fanout(mode, config, mirrors, counters, metrics)
-    intake = _intake(capture, counters)
+    writer, fanout = open_fanout(mode, config, mirrors, counters, metrics)
+    intake = Intake.of(capture, counters)
     handler = (
         ShadowProxy(legacy, fanout, intake).handle
         if mode == "proxy"
@@ -100,14 +101,14 @@ async def run_capture(
     return CaptureSummary(mode, counters.snapshot(), cancelled)
 
 
-def _fanout(
-    mode: Mode,
+def open_fanout(
+    source: Source,
     config: Config,
     mirrors: list[Target],
     counters: CaptureCounters,
     metrics: CaptureMetrics,
 ) -> tuple[StoreWriter, Fanout]:
-    """The store writer and the fan-out to the mirrors that feeds it."""
+    """The store writer (redacting as `[redaction]` says) and the fan-out that feeds it."""
     capture, store = config.capture, config.store
     writer = open_writer(
         *store.locations(),
@@ -117,16 +118,13 @@ def _fanout(
         flush_interval=store.flush_interval_s,
         max_backlog=store.max_backlog,
     )
-    options = MirrorOptions(
-        max_body=capture.max_body,
-        queue=capture.mirror_queue,
-        shadow_header=capture.shadow_header,
-        shadow_host_suffix=capture.shadow_host_suffix,
-        correlate=capture.correlate,
-        legacy_timeout=capture.legacy_timeout_s,
-    )
     fanout = Fanout(
-        mirrors, writer, source=mode, options=options, counters=counters, metrics=metrics
+        mirrors,
+        writer,
+        source=source,
+        options=MirrorOptions.of(capture),
+        counters=counters,
+        metrics=metrics,
     )
     metrics.watch(writer, lambda: fanout.in_flight)
     return writer, fanout
@@ -145,17 +143,6 @@ async def _listen_for_clients(
         # How long a refused client may go on sending a body nobody reads.
         lingering_time=min(capture.client_timeout_s, _LINGER_MAX_S),
         logger=_ClientErrors(logging.getLogger("aiohttp.server")),
-    )
-
-
-def _intake(capture: CaptureSettings, counters: CaptureCounters) -> Intake:
-    return Intake(
-        counters,
-        capture.sample,
-        capture.session_by,
-        capture.mirror_writes,
-        trust_forwarded=tuple(capture.trust_forwarded),
-        client_timeout=capture.client_timeout_s,
     )
 
 

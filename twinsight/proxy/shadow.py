@@ -26,7 +26,7 @@ from twinsight.traffic import (
 )
 
 from .fanout import Fanout, Flight
-from .intake import Intake
+from .intake import Intake, Received
 
 __all__ = ["ShadowProxy"]
 
@@ -52,14 +52,9 @@ class ShadowProxy:
             host=request.host,
             trusted=self.intake.trusts(request.remote),
         )
-        captured = self.intake.capture(
-            request, body, headers, host=request.host, scheme=request.scheme
-        )
-        flight, unmirrored = None, None
-        if captured is not None and self.intake.mirrors(request.method):
-            flight = self.fanout.start(captured)  # None when too many are in flight: dropped
-        elif captured is not None:
-            unmirrored = captured  # a write, kept with the legacy answer only
+        captured = self.intake.capture(Received.of(request, body), headers)
+        taken = self.fanout.take(captured, mirrored=self.intake.mirrors(request.method))
+        flight = taken if isinstance(taken, Flight) else None
         legacy: Response | None = None
         try:
             legacy, answer = await self._forward(request, headers, body, flight)
@@ -67,10 +62,7 @@ class ShadowProxy:
         finally:
             legacy = legacy or Response(PRIMARY_TARGET, error="cancelled")
             self.fanout.metrics.observe(legacy)
-            if flight is not None:
-                self.fanout.legacy_answered(flight, legacy)
-            elif unmirrored is not None:
-                self.fanout.record(unmirrored, legacy)
+            self.fanout.answered(taken, legacy)
 
     async def _forward(
         self,

@@ -15,13 +15,15 @@ as in the proxy.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 from multidict import CIMultiDict
 
 from twinsight.traffic import relayed
 
 from .fanout import Fanout
-from .intake import Intake
+from .intake import Intake, Received
 
 __all__ = ["MirrorSink", "strip_shadow_suffix"]
 
@@ -48,13 +50,12 @@ class MirrorSink:
             self.intake.counters.add("dropped.write_not_mirrored")
             return web.Response(status=202)
         headers, believed = self._headers(request)
-        captured = self.intake.capture(
-            request,
-            body,
-            headers,
+        received = replace(
+            Received.of(request, body),
             host=strip_shadow_suffix(request.host),
             scheme=headers.get("X-Forwarded-Proto", request.scheme) if believed else request.scheme,
         )
+        captured = self.intake.capture(received, headers)
         if captured is not None:
             self.fanout.start(captured)
         return web.Response(status=202)

@@ -20,6 +20,7 @@ from twinsight.traffic.headers import (
 from twinsight.traffic.sessions import is_sampled, session_key
 from twinsight.traffic.target import (
     READ_WHOLE_MAX,
+    SAFE,
     Target,
     configured_targets,
     error_kind,
@@ -32,6 +33,7 @@ __all__ = [
     "FORWARDING",
     "HOP_BY_HOP",
     "READ_WHOLE_MAX",
+    "SAFE",
     "Networks",
     "Target",
     "TaskSet",
