@@ -6,7 +6,7 @@
 Exchanges have the example service's shapes (a task, a task list, an error),
 answered by a legacy and a candidate whose ids and times are shaped alike
 (noise by the example's rules) and ~5 % of which differ for real. Reported:
-the time to write the store (not part of analysis), `analyse_store` time and
+the time to write the store (not part of analysis), `analyze_store` time and
 exchanges/s, peak RSS, and on a sample the pairs/s of twinsight's diff against
 deepdiff's DeepDiff on the same parsed bodies.
 """
@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from twinsight.analysis.diff import Message, diff_responses
-from twinsight.analysis.run import analyse_store
+from twinsight.analysis.service import analyze_store
 from twinsight.config import load_config
 from twinsight.examples.tasks import files
 from twinsight.records import Body, Exchange, Response
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace, rng: random.Random, folder: Path) -> None:
     config = load_config(files() / "twinsight.toml")
     print("analysing ...", file=sys.stderr)
     started = time.perf_counter()
-    analysis = analyse_store(store, None, config=config, spec=spec)
+    analysis = analyze_store(store, None, config=config, spec=spec)
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ours, theirs = per_pair(args.sample, rng)
