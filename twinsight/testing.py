@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Unpack
 
 import orjson
 
 from twinsight.records import Body, Exchange, Headers, Response, Source
-from twinsight.store import CaptureCounters, DuckDBSink, Redactor, Sink, StoreWriter, new_id
+from twinsight.store import DuckDBSink, Redactor, Sink, StoreWriter, new_id
+from twinsight.store.writer import WriterOptions
 
 __all__ = [
     "JSON",
@@ -101,21 +103,11 @@ def recorded(session: str | None, step: int, *, at: float = 0.0, headers: Header
 
 
 def store_writer(
-    sink: Sink | Path,
-    *,
-    redactor: Redactor | None = None,
-    counters: CaptureCounters | None = None,
-    max_body: int = MAX_BODY,
-    flush_interval: float = 1.0,
+    sink: Sink | Path, *, redactor: Redactor | None = None, **options: Unpack[WriterOptions]
 ) -> StoreWriter:
     """A started writer to `sink` (a path: a DuckDB file), redacting by default rules."""
-    return StoreWriter(
-        DuckDBSink(sink) if isinstance(sink, Path) else sink,
-        redactor=redactor or Redactor(),
-        counters=counters,
-        max_body=max_body,
-        flush_interval=flush_interval,
-    ).start()
+    opened = DuckDBSink(sink) if isinstance(sink, Path) else sink
+    return StoreWriter(opened, redactor=redactor or Redactor(), **options).start()
 
 
 def write_store(sink: Sink | Path, exchanges: Iterable[Exchange]) -> None:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import duckdb
 import pyarrow as pa
@@ -43,6 +44,7 @@ __all__ = [
     "POISON_ATTEMPTS",
     "STUCK_AFTER_S",
     "StoreWriter",
+    "WriterOptions",
     "open_writer",
     "writer_name",
 ]
@@ -56,6 +58,16 @@ POISON_ATTEMPTS = 3
 """Flushes at which an exchange the store refuses on its own is tried before it is dropped."""
 STUCK_AFTER_S = 10.0
 """How long an importer or a replay waits for a store that refuses every write."""
+
+
+class WriterOptions(TypedDict, total=False):
+    """A writer's settings besides its sink and redactor; StoreWriter's defaults fill the rest."""
+
+    counters: CaptureCounters | None
+    max_body: int
+    flush_interval: float
+    max_backlog: int
+    max_backlog_bytes: int
 
 
 def writer_name() -> str:
@@ -342,10 +354,7 @@ def open_writer(
     segments: Path | None,
     *,
     redactor: Redactor,
-    counters: CaptureCounters | None = None,
-    max_body: int = 1 << 20,
-    flush_interval: float = 1.0,
-    max_backlog: int = 100_000,
+    **options: Unpack[WriterOptions],
 ) -> StoreWriter:
     """A started writer to the DuckDB file at `path` or, when given, the segment folder."""
     name = writer_name()
@@ -358,13 +367,4 @@ def open_writer(
             log.warning("%s: %s", path, note)
     else:
         raise StoreError("no store given: pass --store FILE or --segments DIR (or set [store])")
-    writer = StoreWriter(
-        sink,
-        redactor=redactor,
-        counters=counters,
-        max_body=max_body,
-        flush_interval=flush_interval,
-        max_backlog=max_backlog,
-        name=name,
-    )
-    return writer.start()
+    return StoreWriter(sink, redactor=redactor, name=name, **options).start()

@@ -10,7 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from twinsight.errors import FormatError
-from twinsight.records import Exchange
+from twinsight.records import Body, Exchange, Headers, Response
+from twinsight.store import stable_id
 
 __all__ = [
     "Entry",
@@ -18,8 +19,10 @@ __all__ = [
     "OnBytes",
     "Skipped",
     "Tally",
+    "imported",
     "open_tracked",
     "split_target",
+    "split_url",
     "utc",
 ]
 
@@ -57,6 +60,36 @@ class Tally:
         self.skipped += 1
         if len(self.reasons) < SHOWN_REASONS:
             self.reasons.append(str(skipped))
+
+
+def imported(
+    key: str,
+    ts: datetime,
+    method: str,
+    url: tuple[str, str, str, str],
+    headers: Headers,
+    body: Body,
+    responses: tuple[Response, ...] = (),
+    *,
+    session: str | None = None,
+) -> Exchange:
+    """A request read from a recording, `url` as (scheme, host, path, query). Its id derives
+    from `key` (format, file, place in it) and `ts`: a file read again gives the same ids."""
+    scheme, host, path, query = url
+    return Exchange(
+        id=stable_id(ts, key),
+        source="import",
+        method=method,
+        path=path,
+        query=query,
+        scheme=scheme,
+        host=host,
+        headers=headers,
+        body=body,
+        responses=responses,
+        session=session,
+        ts=ts,
+    )
 
 
 def utc(seconds: float) -> datetime:

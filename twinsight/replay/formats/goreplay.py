@@ -16,10 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
+from twinsight.errors import FormatError
 from twinsight.records import PRIMARY_TARGET, Exchange, Response
-from twinsight.store import stable_id
 
-from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_target, utc
+from .common import Entry, OnBytes, Skipped, imported, open_tracked, split_target, utc
 from .gormessage import HTTP_VERSIONS, Payload, PayloadReader
 
 __all__ = ["SEPARATOR", "payloads", "read_goreplay"]
@@ -109,17 +109,8 @@ def _request(payload: Payload, path: Path, index: int, ts_ns: int) -> Exchange:
     target_path, query = split_target(target)
     ts = utc(ts_ns / 1e9)
     host = next((v for n, v in headers if n.lower() == "host"), "")
-    return Exchange(
-        id=stable_id(ts, f"goreplay:{path.name}:{index}"),
-        source="import",
-        method=method,
-        path=target_path,
-        query=query,
-        host=host,
-        headers=headers,
-        body=body,
-        ts=ts,
-    )
+    url = ("http", host, target_path, query)
+    return imported(f"goreplay:{path.name}:{index}", ts, method, url, headers, body)
 
 
 def _with_response(exchange: Exchange, payload: Payload) -> Exchange:

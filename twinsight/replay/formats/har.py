@@ -21,9 +21,8 @@ from typing import Any
 import ijson
 
 from twinsight.records import PRIMARY_TARGET, Exchange, Headers, Response
-from twinsight.store import stable_id
 
-from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_url
+from .common import Entry, FormatError, OnBytes, Skipped, imported, open_tracked, split_url
 from .hartext import har_body
 from .jsonstream import JsonLimit, LongStrings
 
@@ -101,31 +100,19 @@ def _exchange(
     method = _field(request["method"], "request.method", strings)
     if not isinstance(method, str) or not method.isalpha():
         raise ValueError(f"request.method is {method!r}")
-    scheme, host, target_path, query = split_url(_field(request["url"], "request.url", strings))
+    url = split_url(_field(request["url"], "request.url", strings))
     ts = _time(_field(entry.get("startedDateTime"), "startedDateTime", strings), last)
     headers = _headers(request.get("headers"), "request", strings)
-    post = request.get("postData") or {}
-    body = har_body(
-        post.get("text"),
-        post.get("encoding"),
-        post.get("mimeType"),
-        max_body=max_body,
-        strings=strings,
-    )
-    responses = _response(entry.get("response"), entry.get("time"), max_body, strings)
-    return Exchange(
-        id=stable_id(ts, f"har:{path.name}:{index}"),
-        source="import",
-        method=method.upper(),
-        path=target_path,
-        query=query,
-        scheme=scheme,
-        host=host,
-        headers=headers,
-        body=body,
-        responses=responses,
+    body = har_body(request.get("postData") or {}, max_body=max_body, strings=strings)
+    return imported(
+        f"har:{path.name}:{index}",
+        ts,
+        method.upper(),
+        url,
+        headers,
+        body,
+        _response(entry.get("response"), entry.get("time"), max_body, strings),
         session=f"har:{path.name}",  # one recording is one user's session
-        ts=ts,
     )
 
 
@@ -137,14 +124,7 @@ def _response(
     status = int(_field(response["status"], "response.status", strings))
     if not 100 <= status <= 999:
         raise ValueError(f"response.status is {status}")
-    content = response.get("content") or {}
-    body = har_body(
-        content.get("text"),
-        content.get("encoding"),
-        content.get("mimeType"),
-        max_body=max_body,
-        strings=strings,
-    )
+    body = har_body(response.get("content") or {}, max_body=max_body, strings=strings)
     return (
         Response(
             PRIMARY_TARGET,

@@ -25,10 +25,10 @@ _CHARSET = re.compile(r"charset=\"?([\w.:-]+)", re.I)
 _BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 
 
-def har_body(
-    text: Any, encoding: Any, mime_type: Any, *, max_body: int, strings: LongStrings
-) -> Body:
-    """The body a HAR text stands for (ValueError if its base64 is invalid)."""
+def har_body(part: Any, *, max_body: int, strings: LongStrings) -> Body:
+    """The body a HAR `postData` or `content` object stands for (ValueError if its base64 is
+    invalid)."""
+    text, encoding, mime_type = part.get("text"), part.get("encoding"), part.get("mimeType")
     if not text:
         return Body()
     found = _CHARSET.search(mime_type) if isinstance(mime_type, str) else None

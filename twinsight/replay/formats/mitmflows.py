@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from twinsight.errors import FormatError
 from twinsight.extras import require
 from twinsight.records import PRIMARY_TARGET, Body, Exchange, Response
-from twinsight.store import stable_id
 
-from .common import Entry, FormatError, OnBytes, Skipped, open_tracked, split_target, utc
+from .common import Entry, OnBytes, Skipped, imported, open_tracked, split_target, utc
 
 __all__ = ["read_mitm_flows"]
 
@@ -78,18 +78,14 @@ def _exchange(flow: Any, path: Path, index: int, max_body: int) -> Exchange:
         raise ValueError("not an HTTP flow")
     target_path, query = split_target(request.data.path.decode("latin-1"))
     ts = utc(request.timestamp_start)
-    return Exchange(
-        id=stable_id(ts, f"mitm:{path.name}:{index}:{flow.id}"),
-        source="import",
-        method=request.method.upper(),
-        path=target_path,
-        query=query,
-        scheme=request.scheme,
-        host=request.host_header or request.pretty_host,
-        headers=_headers(request.headers.fields),
-        body=Body.of(request.raw_content or b"", max_body),
-        responses=_responses(flow, max_body),
-        ts=ts,
+    return imported(
+        f"mitm:{path.name}:{index}:{flow.id}",
+        ts,
+        request.method.upper(),
+        (request.scheme, request.host_header or request.pretty_host, target_path, query),
+        _headers(request.headers.fields),
+        Body.of(request.raw_content or b"", max_body),
+        _responses(flow, max_body),
     )
 
 
