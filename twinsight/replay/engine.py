@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from multidict import CIMultiDict
 
@@ -27,11 +28,12 @@ from twinsight.store import StoreWriter, new_id
 from twinsight.traffic import Target, TaskSet
 from twinsight.traffic.send import Books, Outgoing, send
 
+from .formats import Format
 from .outgoing import HeaderOverrides, outgoing_headers
 from .pacing import Pacing
 from .sessions import partition_of, session_of
 
-__all__ = ["ReplayOptions", "Replayer"]
+__all__ = ["ReplayOptions", "ReplayPlan", "Replayer"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,17 @@ class ReplayOptions:
     max_body: int = 1 << 20
     sessions_by: str | None = None  # header:NAME or cookie:NAME; None: the recorded session
     partition: tuple[int, int] = (0, 1)  # (this worker, workers): sessions split by hash
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """What to replay, from where, and how."""
+
+    options: ReplayOptions
+    sources: tuple[Path, ...] = ()  # capture files or other stores; none: the output store
+    format: Format | None = None
+    filter: str | None = None
+    timeout_s: float = 30.0
 
 
 class Replayer:

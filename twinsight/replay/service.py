@@ -15,16 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from yarl import URL
-
 from twinsight.config import Config
-from twinsight.errors import UserError
 from twinsight.events import ReplaySummary
-from twinsight.records import PRIMARY_TARGET, Exchange
+from twinsight.records import Exchange
 from twinsight.store import Store, StoreError, StoreWriter, open_writer
-from twinsight.traffic import Target
+from twinsight.traffic import Target, configured_targets
 
-from .engine import Replayer, ReplayOptions
+from .engine import Replayer, ReplayPlan
 from .formats import (
     Entry,
     Format,
@@ -37,6 +34,7 @@ from .formats import (
     snapshot_store,
 )
 from .selection import RequestFilter
+from .workers import run_workers
 
 __all__ = [
     "ImportResult",
@@ -48,17 +46,6 @@ __all__ = [
     "snapshot_output",
     "targets_of",
 ]
-
-
-@dataclass(frozen=True)
-class ReplayPlan:
-    """What to replay, from where, and how."""
-
-    options: ReplayOptions
-    sources: tuple[Path, ...] = ()  # capture files or other stores; none: the output store
-    format: Format | None = None
-    filter: str | None = None
-    timeout_s: float = 30.0
 
 
 @dataclass
@@ -126,11 +113,18 @@ def run_replay(
 ) -> tuple[ReplaySummary, Tally]:
     """Replay the plan's traffic to the configured targets into the configured store
     (with `workers` processes, sessions split among them: see `twinsight.replay.workers`)."""
-    if workers > 1:
-        from .workers import run_workers  # it imports this module
+    if workers <= 1:
+        return asyncio.run(replay_traffic(config, plan, on_bytes=on_bytes, signals=True))
+    # Bad settings fail here, once, in one line, rather than in every worker.
+    targets_of(config, plan.timeout_s)
+    if plan.filter:
+        RequestFilter(plan.filter)
+    done = replayed_in_run(config, plan.options.run)
 
-        return run_workers(config, plan, workers)
-    return asyncio.run(replay_traffic(config, plan, on_bytes=on_bytes, signals=True))
+    def snapshot(scratch: Path) -> Path | None:
+        return None if plan.sources else snapshot_output(config, scratch)
+
+    return run_workers(config, plan, workers, done=done, snapshot=snapshot, replay=replay_traffic)
 
 
 async def replay_traffic(
@@ -177,12 +171,7 @@ def _everything(exchange: Exchange) -> bool:
 
 def targets_of(config: Config, timeout: float) -> list[Target]:
     """The configured targets, the legacy first; a one-line error when one is missing."""
-    if PRIMARY_TARGET not in config.targets:
-        raise UserError("no legacy target: pass --legacy URL (or set [targets] legacy)")
-    if len(config.targets) < 2:
-        raise UserError("nothing to compare with: pass --candidate URL (or set [targets])")
-    names = [PRIMARY_TARGET, *(n for n in config.targets if n != PRIMARY_TARGET)]
-    return [Target(name, URL(str(config.targets[name])), timeout) for name in names]
+    return configured_targets(config.targets, timeout)
 
 
 def snapshot_output(config: Config, scratch: Path) -> Path:

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -26,31 +27,40 @@ from twinsight.errors import TwinsightError
 from twinsight.events import ReplaySummary
 from twinsight.store import absorb_segments
 
+from .engine import ReplayPlan
 from .formats import Tally
 from .pacing import Pacing
-from .selection import RequestFilter
-from .service import ReplayPlan, replay_traffic, replayed_in_run, snapshot_output, targets_of
 
 __all__ = ["merge_summaries", "run_workers"]
 
 
-def run_workers(config: Config, plan: ReplayPlan, workers: int) -> tuple[ReplaySummary, Tally]:
-    """Replay `plan` with `workers` processes into the configured store."""
-    # Bad settings fail here, once, in one line, rather than in every worker.
-    targets_of(config, plan.timeout_s)
-    if plan.filter:
-        RequestFilter(plan.filter)
+Replay = Callable[..., Coroutine[Any, Any, tuple[ReplaySummary, Tally]]]
+"""`service.replay_traffic`: what each worker process runs (passed in, so that this module
+does not import the one that calls it)."""
+
+
+def run_workers(
+    config: Config,
+    plan: ReplayPlan,
+    workers: int,
+    *,
+    done: frozenset[str],
+    snapshot: Callable[[Path], Path | None],
+    replay: Replay,
+) -> tuple[ReplaySummary, Tally]:
+    """Replay `plan` with `workers` processes into the configured store; `done`: the origins
+    the run has replayed, `snapshot`: the recorded exchanges to replay, written in a scratch
+    folder (None: the plan's sources)."""
     path, segments = config.store.locations()
-    done = replayed_in_run(config, plan.options.run)
     with tempfile.TemporaryDirectory(prefix="twinsight-workers-") as scratch:
         folder = Path(scratch)
-        snapshot = None if plan.sources else snapshot_output(config, folder)
+        recorded = snapshot(folder)
         out = segments if segments is not None else folder / "segments"
         worker_config = config.model_copy(
             update={"store": config.store.model_copy(update={"path": None, "segments": out})}
         )
         try:
-            results = _run(worker_config, plan, workers, done, snapshot)
+            results = _run(worker_config, plan, workers, (done, recorded, replay))
         finally:
             if segments is None and path is not None and out.exists():
                 absorb_segments(out, path)  # whatever the workers stored, even if one failed
@@ -59,12 +69,12 @@ def run_workers(config: Config, plan: ReplayPlan, workers: int) -> tuple[ReplayS
     return merged, results[0][1]  # every worker read every entry: one tally tells
 
 
+_Given = tuple[frozenset[str], Path | None, Replay]
+"""What every worker is handed besides its plan: done origins, the snapshot, the replay."""
+
+
 def _run(
-    config: Config,
-    plan: ReplayPlan,
-    workers: int,
-    done: frozenset[str],
-    snapshot: Path | None,
+    config: Config, plan: ReplayPlan, workers: int, given: _Given
 ) -> list[tuple[ReplaySummary, Tally]]:
     context = multiprocessing.get_context("spawn")
     pacing = plan.options.pacing
@@ -76,7 +86,7 @@ def _run(
         mine, theirs = context.Pipe(duplex=False)
         process = context.Process(
             target=_worker,
-            args=(theirs, config, replace(plan, options=options), done, snapshot),
+            args=(theirs, config, replace(plan, options=options), given),
             name=f"twinsight-replay-{worker}",
         )
         process.start()
@@ -109,19 +119,12 @@ def _result(process: Any, pipe: Connection) -> tuple[ReplaySummary, Tally]:
     raise TwinsightError(f"replay worker {process.name} failed: {detail}")
 
 
-def _worker(
-    pipe: Connection,
-    config: Config,
-    plan: ReplayPlan,
-    done: frozenset[str],
-    snapshot: Path | None,
-) -> None:
+def _worker(pipe: Connection, config: Config, plan: ReplayPlan, given: _Given) -> None:
     # The parent forwards SIGINT and SIGTERM; a terminal's Ctrl-C reaches us directly as
     # well: either way the replay's own handlers stop it gracefully.
+    done, snapshot, replay = given
     try:
-        result = asyncio.run(
-            replay_traffic(config, plan, signals=True, done=done, snapshot=snapshot)
-        )
+        result = asyncio.run(replay(config, plan, signals=True, done=done, snapshot=snapshot))
     except Exception as exc:  # sent to the parent, which reports it in one line
         pipe.send(f"{type(exc).__name__}: {exc}")
     else:
