@@ -13,6 +13,8 @@ from ruamel.yaml import YAML
 from twinsight.errors import Problem, SpecError
 from twinsight.spec import Evaluation, Spec, parse_spec
 
+from .keys import SPEC_KEYS
+
 # Per input, far above what a small document takes, far below a hang.
 SECONDS_PER_INPUT = 2.0
 BUDGET = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -83,21 +85,7 @@ _YAML_TOKENS = [
     "0x1f",
     "9" * 5000,
     "2025-01-01T00:00:00Z",
-    "feature",
-    "scenarios",
-    "name",
-    "when",
-    "then",
-    "given",
-    "request",
-    "method",
-    "path",
-    "match",
-    "text",
-    "accepted",
-    "where",
-    "why",
-    "inputs",
+    *SPEC_KEYS,
     "GET",
     "/tasks/{id}",
     "/x/{",
@@ -128,24 +116,7 @@ def test_any_text_reads_as_a_spec_or_located_problems(text: str) -> None:
     read(text)
 
 
-_KEYS = [
-    "feature",
-    "scenarios",
-    "name",
-    "when",
-    "then",
-    "given",
-    "text",
-    "request",
-    "method",
-    "path",
-    "match",
-    "accepted",
-    "where",
-    "why",
-    "x",
-    "<<",
-]
+_KEYS = [*SPEC_KEYS, "x", "<<"]
 _scalars = st.one_of(
     st.none(),
     st.booleans(),

@@ -8,6 +8,8 @@ from twinsight.errors import Problem, SpecError
 from twinsight.examples.tasks import files
 from twinsight.spec import load_spec, parse_spec, spec_coverage
 
+from .keys import SPEC_KEYS
+
 VALID = """\
 feature: Tasks
 scenarios:
@@ -167,27 +169,7 @@ def test_unquoted_timestamps_stay_text() -> None:
 
 def _yaml_values() -> st.SearchStrategy[object]:
     scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20))
-    keys = st.sampled_from(
-        [
-            "feature",
-            "scenarios",
-            "name",
-            "when",
-            "then",
-            "given",
-            "request",
-            "method",
-            "path",
-            "match",
-            "accepted",
-            "where",
-            "why",
-            "constraints",
-            "inputs",
-            "type",
-            "x",
-        ]
-    )
+    keys = st.sampled_from([*SPEC_KEYS, "x"])
     return st.recursive(
         scalars,
         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=5),

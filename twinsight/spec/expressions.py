@@ -19,6 +19,7 @@ import cel
 
 from twinsight.spec import celbudget
 from twinsight.spec.celbudget import OVER_BUDGET, Budget
+from twinsight.spec.chains import STRING_LITERAL, blank_strings, field_chains
 
 # The library logs a warning each time a Python function it calls raises; our `size`
 # raises for a value that has no size, which the check already reports as its reason.
@@ -41,9 +42,6 @@ _CEL_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*)")
 # ANTLR lists every token it could accept; past a handful that hides the point.
 _EXPECTING = re.compile(r" expecting \{(?:[^,}]*,){4,}[^}]*\}")
 _MACRO_VARIABLE = re.compile(r"\.(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_]\w*)\s*,")
-_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"")
-_FIELD_CHAIN = re.compile(r"\b([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\s*\"[^\"]*\"\s*\])+)")
-_CHAIN_PART = re.compile(r"\.([A-Za-z_]\w*)|\[\s*\"([^\"]*)\"\s*\]")
 # The CEL spec counts a string's size in code points; the library counts UTF-8 bytes, and
 # lets no one replace `size`. Calls are renamed to a function of the same length (so error
 # columns stay right) that counts as the spec says.
@@ -117,13 +115,10 @@ def _check_nesting(source: str, found: list[celbudget.Comprehension]) -> None:
     if not deep:
         return
     first = min(deep, key=lambda c: c.at)
-    line = source.count("\n", 0, first.at) + 1
-    column = first.at - source.rfind("\n", 0, first.at)
     deepest = max(c.depth for c in deep)
     raise CelSyntaxError(
         f"comprehensions nested {deepest} deep (at most {celbudget.MAX_NESTING})",
-        line,
-        column,
+        *_at(source, first.at),
         "each level multiplies the work by a list's size; split the check into lines",
     )
 
@@ -133,34 +128,32 @@ def _at(source: str, index: int) -> tuple[int, int]:
     return source.count("\n", 0, index) + 1, index - source.rfind("\n", 0, index)
 
 
+def _check_count(source: str, found: Sequence[int], limit: int, what: str, hint: str) -> None:
+    """Refuse `source` when it holds more than `limit` of `what` (`found`: where each is)."""
+    if len(found) > limit:
+        raise CelSyntaxError(
+            f"{len(found)} {what} (at most {limit})", *_at(source, found[limit]), hint
+        )
+
+
 def _check_joins(source: str) -> None:
     found = celbudget.joins(source)
-    if len(found) > celbudget.MAX_JOINS:
-        raise CelSyntaxError(
-            f"{len(found)} '+' between values (at most {celbudget.MAX_JOINS})",
-            *_at(source, found[celbudget.MAX_JOINS]),
-            "each '+' of two lists copies both; split the check into lines",
-        )
+    hint = "each '+' of two lists copies both; split the check into lines"
+    _check_count(source, found, celbudget.MAX_JOINS, "'+' between values", hint)
 
 
 def _check_reads(source: str) -> None:
     found = celbudget.reads(source, _VARIABLES)
-    if len(found) > celbudget.MAX_READS:
-        raise CelSyntaxError(
-            f"{len(found)} reads of request, response or legacy (at most {celbudget.MAX_READS})",
-            *_at(source, found[celbudget.MAX_READS]),
-            "each copies the value read; split the check into lines",
-        )
+    what = "reads of request, response or legacy"
+    hint = "each copies the value read; split the check into lines"
+    _check_count(source, found, celbudget.MAX_READS, what, hint)
 
 
 def _check_patterns(source: str) -> None:
     calls = celbudget.matches_calls(source)
-    if len(calls) > celbudget.MAX_MATCHES:
-        raise CelSyntaxError(
-            f"{len(calls)} calls of matches() (at most {celbudget.MAX_MATCHES})",
-            *_at(source, calls[celbudget.MAX_MATCHES][0]),
-            "each compiles its pattern at every evaluation; split the check into lines",
-        )
+    hint = "each compiles its pattern at every evaluation; split the check into lines"
+    found = [index for index, _ in calls]
+    _check_count(source, found, celbudget.MAX_MATCHES, "calls of matches()", hint)
     for index, pattern in calls:
         problem = "its pattern is not a string literal" if pattern is None else _try(pattern)
         if problem:
@@ -195,7 +188,7 @@ def unknown_variables(source: str, allowed: Sequence[str]) -> list[str]:
     """Messages for each variable `source` uses that is not in `allowed`."""
     messages = []
     # Macros (all, exists, map, filter) bind their own iteration variables.
-    bound = set(_MACRO_VARIABLE.findall(_STRING_LITERAL.sub('""', source)))
+    bound = set(_MACRO_VARIABLE.findall(STRING_LITERAL.sub('""', source)))
     for name in expression_variables(source):
         if name not in allowed and name not in bound:
             close = difflib.get_close_matches(name, allowed, n=1)
@@ -281,33 +274,14 @@ def _size(value: Any) -> int:
 
 def missing_field(source: str, variables: Mapping[str, Any]) -> str:
     """Name the first field `source` reads that `variables` lacks, as "no field a.b.c"."""
-    for chain in _field_chains(source):
+    for found in field_chains(source, blank_strings(source)):
+        chain = found.parts
         current: Any = variables
         for depth, name in enumerate(chain):
             if not isinstance(current, Mapping) or name not in current:
                 return "no field " + ".".join(chain[: depth + 1])
             current = current[name]
     return "no such field or key"
-
-
-def _field_chains(source: str) -> list[list[str]]:
-    without_strings = _STRING_LITERAL.sub(lambda m: _blank_outside_brackets(source, m), source)
-    chains = []
-    for found in _FIELD_CHAIN.finditer(without_strings):
-        start, end = found.span(2)
-        parts = [found.group(1)]
-        parts += [a or b for a, b in _CHAIN_PART.findall(source[start:end])]
-        chains.append(parts)
-    return chains
-
-
-def _blank_outside_brackets(source: str, found: re.Match[str]) -> str:
-    # A string inside [...] is a key in a field chain (headers["x-id"]): keep it.
-    before = source[: found.start()].rstrip()
-    if before.endswith("[") and found.group(0).startswith('"'):
-        return found.group(0)
-    # Same length, so spans found in the blanked text index the source too.
-    return '"' + " " * (len(found.group(0)) - 2) + '"'
 
 
 def _first_sentence(exc: BaseException) -> str:

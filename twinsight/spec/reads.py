@@ -19,14 +19,8 @@ from typing import Any
 
 import orjson
 
-from twinsight.spec.expressions import (
-    _CHAIN_PART,
-    _FIELD_CHAIN,
-    _STRING_LITERAL,
-    CheckResult,
-    Evaluation,
-    _blank_outside_brackets,
-)
+from twinsight.spec.chains import blank_strings, field_chains
+from twinsight.spec.expressions import CheckResult, Evaluation
 
 __all__ = ["CheckMemo", "Reads", "spec_reads"]
 
@@ -77,18 +71,17 @@ class Reads:
 
 
 def _reads(source: str) -> tuple[set[Chain], set[str]]:
-    blanked = _STRING_LITERAL.sub(lambda m: _blank_outside_brackets(source, m), source)
+    blanked = blank_strings(source)
     chains: set[Chain] = set()
     starts = set()
-    for found in _FIELD_CHAIN.finditer(blanked):
-        start, end = found.span(2)
-        parts = [found.group(1)] + [a or b for a, b in _CHAIN_PART.findall(source[start:end])]
-        if blanked[end:].lstrip().startswith("("):
+    for found in field_chains(source, blanked):
+        parts = found.parts
+        if blanked[found.end :].lstrip().startswith("("):
             parts = parts[:-1]  # `.all(`, `.contains(`: a call on the value before it
         if any(not part.strip() for part in parts):
             parts = parts[: next(i for i, p in enumerate(parts) if not p.strip())]
         chains.add(tuple(parts))
-        starts.add(found.start(1))
+        starts.add(found.start)
     whole = {
         m.group()
         for m in _IDENTIFIER.finditer(blanked)

@@ -39,6 +39,7 @@ class Outcome:
 
 
 LONG_UNICODE_TITLE = "é" * 200  # 200 characters, 400 UTF-8 bytes
+INJECTION_TITLE = "'; DROP TABLE tasks; --"  # both services store it verbatim
 
 SESSION: tuple[Step, ...] = (
     Step("GET", "/health", auth=False, expect="explained", note="candidate adds 'version'"),
@@ -55,13 +56,7 @@ SESSION: tuple[Step, ...] = (
         note="legacy counts bytes: 400; candidate 201",
     ),
     Step("POST", "/tasks", {"title": "x" * 256}, note="400 on both"),
-    Step(
-        "POST",
-        "/tasks",
-        {"title": "'; DROP TABLE tasks; --"},
-        save_as="injection",
-        expect="noise",
-    ),
+    Step("POST", "/tasks", {"title": INJECTION_TITLE}, save_as="injection", expect="noise"),
     Step("PATCH", "/tasks/{injection}", {"status": "in_progress"}, expect="noise"),
     Step(
         "GET",
