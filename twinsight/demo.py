@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -27,7 +28,7 @@ from twinsight.examples.tasks.candidate.app import make_app as make_candidate
 from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.examples.tasks.serve import start
 from twinsight.examples.tasks.traffic import SESSION, run_session
-from twinsight.proxy.service import run_capture
+from twinsight.proxy.service import Address, run_capture, url_of
 from twinsight.records import PRIMARY_TARGET
 from twinsight.replay.engine import ReplayOptions
 from twinsight.replay.outgoing import ALL_TARGETS
@@ -115,24 +116,21 @@ async def capture_example_session(store: Path) -> CaptureSummary:
 
 
 async def _through_proxy(config: Config) -> CaptureSummary:
-    stop, ready = asyncio.Event(), asyncio.Event()
-    lines: list[str] = []
+    stop = asyncio.Event()
+    bound: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
 
-    def listening(line: str) -> None:
-        lines.append(line)
-        ready.set()
+    def listening(address: Address, admin: Address | None) -> None:
+        bound.set_result(address)
 
     capture = asyncio.ensure_future(
         run_capture("proxy", config, ("127.0.0.1", 0), stop=stop, ready=listening)
     )
     try:
-        await asyncio.wait(
-            {capture, asyncio.ensure_future(ready.wait())}, return_when=asyncio.FIRST_COMPLETED
-        )
+        first: set[asyncio.Future[Any]] = {capture, bound}
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if capture.done():
             return capture.result()
-        proxy_url = lines[0].split()[4].rstrip(",")
-        await run_session(proxy_url, make_token("demo"))
+        await run_session(url_of(bound.result()), make_token("demo"))
     finally:
         stop.set()
         summary = await capture

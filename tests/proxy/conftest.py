@@ -12,7 +12,7 @@ from aiohttp import web
 from twinsight.config import Config
 from twinsight.events import CaptureSummary
 from twinsight.examples.tasks.serve import start
-from twinsight.proxy.service import run_capture
+from twinsight.proxy.service import Address, run_capture, url_of
 from twinsight.store import open_store
 
 from .upstream import SEEN, make_upstream
@@ -54,11 +54,13 @@ async def capture(tmp_path: Path) -> AsyncIterator[Start]:
         mode: str = "proxy",
         *,
         upstreams: dict[str, web.Application | str] | None = None,
+        candidate: web.Application | str | None = None,
         **capture_settings: Any,
     ) -> Running:
+        """`candidate` (default: an echoing upstream) behind a legacy, unless `upstreams`."""
         upstreams = upstreams or {
             "legacy": make_upstream("legacy"),
-            "candidate": make_upstream("candidate"),
+            "candidate": candidate or make_upstream("candidate"),
         }
         targets, apps = {}, {}
         for name, app in upstreams.items():
@@ -76,24 +78,26 @@ async def capture(tmp_path: Path) -> AsyncIterator[Start]:
                 "capture": {"shutdown_grace_s": 2, **capture_settings},
             }
         )
-        lines: list[str] = []
+        bound: list[tuple[Address, Address | None]] = []
         stop = asyncio.Event()
         task = asyncio.ensure_future(
             run_capture(
-                mode,
+                mode,  # type: ignore[arg-type]
                 config,
                 ("127.0.0.1", 0),
                 admin=("127.0.0.1", 0),
-                stop=stop,  # type: ignore[arg-type]
-                ready=lines.append,
+                stop=stop,
+                ready=lambda listening, admin: bound.append((listening, admin)),
             )
         )
-        while not lines:
+        while not bound:
             if task.done():
                 task.result()
             await asyncio.sleep(0.01)
-        words = lines[0].split()
-        running = Running(words[4].rstrip(","), words[-1], store, stop, task, apps, targets)
+        [(listening, admin)] = bound
+        assert admin is not None
+        url, admin_url = url_of(listening), url_of(admin)
+        running = Running(url, admin_url, store, stop, task, apps, targets)
         started.append(running)
         return running
 

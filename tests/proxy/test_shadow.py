@@ -144,9 +144,7 @@ async def test_a_failing_candidate_never_touches_the_client(capture: Start, fail
         "dead": "http://127.0.0.1:9",  # discard port: nothing listens
         "reset": make_upstream("candidate", reset=True),
     }[failure]
-    running = await capture(
-        upstreams={"legacy": make_upstream("legacy"), "candidate": candidate}, mirror_timeout_s=0.5
-    )
+    running = await capture(candidate=candidate, mirror_timeout_s=0.5)
     started = time.perf_counter()
     answers = await asyncio.gather(*(fetch(f"{running.url}/echo/{i}") for i in range(10)))
     elapsed = time.perf_counter() - started
@@ -160,10 +158,7 @@ async def test_a_failing_candidate_never_touches_the_client(capture: Start, fail
 
 async def test_a_full_mirror_queue_drops_and_counts(capture: Start) -> None:
     running = await capture(
-        upstreams={
-            "legacy": make_upstream("legacy"),
-            "candidate": make_upstream("candidate", delay=1.0),
-        },
+        candidate=make_upstream("candidate", delay=1.0),
         mirror_queue=3,
     )
     answers = await asyncio.gather(*(fetch(f"{running.url}/echo/{i}") for i in range(12)))
@@ -223,10 +218,7 @@ async def test_metrics_and_health(capture: Start) -> None:
 
 async def test_mirrors_still_in_flight_at_shutdown_are_stored_as_cancelled(capture: Start) -> None:
     running = await capture(
-        upstreams={
-            "legacy": make_upstream("legacy"),
-            "candidate": make_upstream("candidate", delay=3.0),
-        },
+        candidate=make_upstream("candidate", delay=3.0),
         shutdown_grace_s=0.2,
         mirror_timeout_s=10,
     )
