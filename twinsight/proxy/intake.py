@@ -17,7 +17,15 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from twinsight.config import CaptureSettings
 from twinsight.store import CaptureCounters, new_id
-from twinsight.traffic import SAFE, Networks, is_sampled, session_key, to_tuple, trusts
+from twinsight.traffic import (
+    SAFE,
+    Networks,
+    is_sampled,
+    proxied,
+    session_key,
+    to_tuple,
+    trusts,
+)
 
 from .fanout import Request
 
@@ -114,6 +122,16 @@ class Intake:
     def trusts(self, peer: str | None) -> bool:
         """Whether `peer`'s X-Forwarded-* headers are believed (it is named in trust_forwarded)."""
         return trusts(peer, self.trust_forwarded)
+
+    def proxied(self, received: Received) -> CIMultiDict[str]:
+        """The headers a proxy sends on for `received` (`traffic.proxied`, trusting as set)."""
+        return proxied(
+            received.headers,
+            client=received.client,
+            scheme=received.scheme,
+            host=received.host,
+            trusted=self.trusts(received.client),
+        )
 
     async def read_body(self, request: web.Request) -> bytes | web.Response:
         """The whole request body, or the answer ending a request that never arrived whole.

@@ -29,7 +29,7 @@ from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.proxy.service import open_fanout
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET, Body, ErrorKind, Headers, Response
 from twinsight.store import CaptureCounters, StoreWriter
-from twinsight.traffic import Target, proxied
+from twinsight.traffic import Target
 
 __all__ = ["TwinsightAddon", "addon_config", "addons"]
 
@@ -131,14 +131,7 @@ class TwinsightAddon:
             self.counters.add("refused.request_form")  # CONNECT or a target not under /
             return
         received = self._received(flow)
-        forward = proxied(
-            received.headers,
-            client=received.client,
-            scheme=received.scheme,
-            host=received.host,
-            trusted=self.intake.trusts(received.client),
-        )
-        captured = self.intake.capture(received, forward)
+        captured = self.intake.capture(received, self.intake.proxied(received))
         mirrored = self.intake.mirrors(received.method)
         flow.metadata[_FLIGHT] = self.fanout.take(captured, mirrored=mirrored)
 

@@ -21,7 +21,6 @@ from twinsight.traffic import (
     Target,
     end_to_end,
     error_kind,
-    proxied,
     to_tuple,
 )
 
@@ -45,14 +44,9 @@ class ShadowProxy:
         if isinstance(body, web.Response):
             return body  # refused: stalled, or the client is gone
         self.intake.counters.add("served")
-        headers = proxied(
-            request.headers,
-            client=request.remote,
-            scheme=request.scheme,
-            host=request.host,
-            trusted=self.intake.trusts(request.remote),
-        )
-        captured = self.intake.capture(Received.of(request, body), headers)
+        received = Received.of(request, body)
+        headers = self.intake.proxied(received)
+        captured = self.intake.capture(received, headers)
         taken = self.fanout.take(captured, mirrored=self.intake.mirrors(request.method))
         flight = taken if isinstance(taken, Flight) else None
         legacy: Response | None = None
