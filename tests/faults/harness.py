@@ -13,8 +13,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,10 @@ import aiohttp
 from twinsight.store import open_store
 
 __all__ = [
+    "FLUSH_INTERVAL_S",
     "Capture",
     "ProxyProcess",
+    "configured_proxy",
     "idle",
     "parse_metrics",
     "proxy_process",
@@ -33,6 +35,8 @@ __all__ = [
     "toml_value",
 ]
 
+FLUSH_INTERVAL_S = 0.05
+"""The proxies' store flush interval: a kill loses at most this much of capture."""
 _READY_S = 30.0
 _STOP_S = 30.0
 
@@ -103,17 +107,32 @@ class ProxyProcess:
         return self.log.read_text(errors="replace")
 
 
-@asynccontextmanager
-async def proxy_process(
+def proxy_process(
     folder: Path, legacy: str, candidate: str, **capture: Any
+) -> AbstractAsyncContextManager[ProxyProcess]:
+    """`twinsight proxy` between `legacy` and `candidate`, [capture] settings from `capture`,
+    storing to a DuckDB file in `folder`."""
+    store = {"path": str(folder / "capture.duckdb")}
+    return configured_proxy(folder, legacy, candidate, store, capture)
+
+
+@asynccontextmanager
+async def configured_proxy(
+    folder: Path,
+    legacy: str,
+    candidate: str,
+    store: Mapping[str, object],
+    capture: Mapping[str, object],
+    in_child: Callable[[], None] | None = None,
 ) -> AsyncIterator[ProxyProcess]:
-    """`twinsight proxy` between `legacy` and `candidate`, [capture] settings from `capture`."""
-    store, log, config = folder / "capture.duckdb", folder / "proxy.log", folder / "twinsight.toml"
+    """`twinsight proxy` with [store] and [capture] settings as given; `in_child` runs in the
+    proxy's process before it starts (to set resource limits)."""
+    log, config = folder / "proxy.log", folder / "twinsight.toml"
+    stores = "".join(f"{key} = {toml_value(value)}\n" for key, value in store.items())
     settings = "".join(f"{key} = {toml_value(value)}\n" for key, value in capture.items())
     config.write_text(
         f"[targets]\nlegacy = {toml_value(legacy)}\ncandidate = {toml_value(candidate)}\n\n"
-        f"[store]\npath = {toml_value(str(store))}\nflush_interval_s = 0.05\n\n"
-        f"[capture]\n{settings}"
+        f"[store]\n{stores}flush_interval_s = {FLUSH_INTERVAL_S}\n\n[capture]\n{settings}"
     )
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
@@ -128,10 +147,12 @@ async def proxy_process(
             stdout=sink,
             stderr=sink,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            preexec_fn=in_child,
         )
     try:
         url, admin = await _ready(process, log)
-        yield ProxyProcess(process, url, admin, store, log)
+        where = Path(str(store.get("path") or store.get("segments")))
+        yield ProxyProcess(process, url, admin, where, log)
     finally:
         if process.returncode is None:
             process.kill()

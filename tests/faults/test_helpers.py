@@ -54,26 +54,22 @@ def test_a_row_counts_what_was_lost_and_compares_with_the_baseline() -> None:
 
 
 def test_the_table_renders_as_aligned_text_and_markdown() -> None:
+    cases = (  # fault, p99, success, baseline p99, dropped, served, note
+        ("a", 1.0, 100.0, 2.0, 0, 1, ""),
+        ("a | longer fault", 3.0, 50.0, 1.0, 1, 3, "attempt 2 of 3"),
+    )
     rows = [
         row(
-            "a",
-            latencies_ms=[1.0],
-            success_pct=100.0,
-            baseline_ms=[2.0],
+            fault,
+            latencies_ms=[ms],
+            success_pct=pct,
+            baseline_ms=[base],
             captured=1,
-            dropped=0,
-            served=1,
-        ),
-        row(
-            "a | longer fault",
-            latencies_ms=[3.0],
-            success_pct=50.0,
-            baseline_ms=[1.0],
-            captured=1,
-            dropped=1,
-            served=3,
-            note="attempt 2 of 3",
-        ),
+            dropped=dropped,
+            served=served,
+            note=note,
+        )
+        for fault, ms, pct, base, dropped, served, note in cases
     ]
     lines = text(rows).splitlines()
     assert len(lines) == 4

@@ -239,14 +239,14 @@ def files_under(store: Path) -> list[Path]:
 
 
 def flatten(value: Any) -> Iterator[bytes]:
-    if isinstance(value, bytes):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from flatten(item)
-    elif isinstance(value, list | tuple):
+    """Every leaf of `value` (through dicts' values, lists and tuples) as bytes."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
         for item in value:
             yield from flatten(item)
+    elif isinstance(value, bytes):
+        yield value
     elif value is not None:
         yield str(value).encode()
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
 from pathlib import Path
 
 import aiohttp
@@ -27,14 +27,13 @@ from aiohttp import web
 from twinsight.store import open_store, store_info
 
 from .faulty import FaultyServer, faulty_server
-from .harness import ProxyProcess, proxy_process, toml_value
+from .harness import ProxyProcess, configured_proxy, proxy_process
 from .load import Load, drive
 from .phases import first_traceback
-from .table import FaultTable, row
+from .table import FaultTable, Row, row
 
 REQUESTS, CONCURRENCY = 500, 20
 SIGNAL_AFTER = 200  # legacy requests read before the signal: the load is still going
-FLUSH_INTERVAL_S = 0.05  # what the harness configures
 MIB = 1 << 20
 LARGE = 50 * MIB
 MID = 24 << 10  # under the 32 KiB kept inside the DuckDB file
@@ -142,8 +141,7 @@ def _limit_file_size(limit: int) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-@asynccontextmanager
-async def launch(
+def launch(
     folder: Path,
     legacy: str,
     candidate: str,
@@ -151,46 +149,10 @@ async def launch(
     *,
     file_limit: int | None = None,
     **capture: object,
-) -> AsyncIterator[ProxyProcess]:
+) -> AbstractAsyncContextManager[ProxyProcess]:
     """`twinsight proxy` as `proxy_process` runs it, with any [store] and a file-size limit."""
-    log, config = folder / "proxy.log", folder / "twinsight.toml"
-    stores = "".join(f"{k} = {toml_value(v)}\n" for k, v in store.items())
-    settings = "".join(f"{k} = {toml_value(v)}\n" for k, v in capture.items())
-    config.write_text(
-        f"[targets]\nlegacy = {toml_value(legacy)}\ncandidate = {toml_value(candidate)}\n\n"
-        f"[store]\n{stores}flush_interval_s = {FLUSH_INTERVAL_S}\n\n[capture]\n{settings}"
-    )
     limit = None if file_limit is None else (lambda: _limit_file_size(file_limit))
-    with log.open("wb") as sink:
-        process = await asyncio.create_subprocess_exec(
-            *[sys.executable, "-m", "twinsight", "proxy", "--config", str(config)],
-            *["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
-            stdout=sink,
-            stderr=sink,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            preexec_fn=limit,
-        )
-    try:
-        url, admin = await _ready(process, log)
-        where = Path(str(store.get("path") or store.get("segments")))
-        yield ProxyProcess(process, url, admin, where, log)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
-async def _ready(process: asyncio.subprocess.Process, log: Path) -> tuple[str, str]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for line in log.read_text(errors="replace").splitlines():
-            if "listening on" in line:
-                words = line.split()
-                return words[4].rstrip(","), words[-1]
-        if process.returncode is not None:
-            break
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"the proxy did not start:\n{log.read_text(errors='replace')}")
+    return configured_proxy(folder, legacy, candidate, store, capture, limit)
 
 
 async def signalled_under_load(
@@ -219,6 +181,24 @@ async def signalled_under_load(
     return client, elapsed, code, proxy.output(), proxy.store
 
 
+def load_row(
+    fault: str, client: Load, baseline: Load | None, counts: tuple[int, int, int], note: str
+) -> Row:
+    """The fault table's row for `client`'s load, beside `baseline` (the same load before the
+    fault, if any); `counts`: exchanges captured, dropped and served."""
+    captured, dropped, served = counts
+    return row(
+        fault,
+        latencies_ms=client.latencies_ms,
+        success_pct=client.success(),
+        baseline_ms=baseline.latencies_ms if baseline else None,
+        captured=captured,
+        dropped=dropped,
+        served=served,
+        note=note,
+    )
+
+
 # -- 1, 2: stop and kill mid-load ------------------------------------------------------------
 
 
@@ -228,18 +208,9 @@ async def test_sigterm_under_load_stores_every_served_exchange(
     client, _, code, log, store = await signalled_under_load(tmp_path, signal.SIGTERM)
     (counts,) = writer_counts(store).values()
     stored = exchanges(store)
-    fault_table.add(
-        row(
-            "SIGTERM mid-load (store)",
-            latencies_ms=client.latencies_ms,
-            success_pct=client.success(),
-            baseline_ms=None,
-            captured=stored,
-            dropped=dropped_in(counts),
-            served=counts.get("served", 0),
-            note=f"{client.statuses.count(200)} of {REQUESTS} answered before the stop",
-        )
-    )
+    note = f"{client.statuses.count(200)} of {REQUESTS} answered before the stop"
+    counted = (stored, dropped_in(counts), counts.get("served", 0))
+    fault_table.add(load_row("SIGTERM mid-load (store)", client, None, counted, note))
     assert code == 0, log
     assert "Traceback" not in log, first_traceback(log)
     assert summary_line(log), log
@@ -258,18 +229,9 @@ async def test_sigkill_under_load_loses_at_most_one_flush(
     assert not others
     info = store_info(open_store(store), [store])
     stored, served = exchanges(store), counts.get("served", 0)
-    fault_table.add(
-        row(
-            "SIGKILL mid-load (store)",
-            latencies_ms=client.latencies_ms,
-            success_pct=client.success(),
-            baseline_ms=None,
-            captured=stored,
-            dropped=dropped_in(counts),
-            served=served,
-            note=f"store_info lost {info.lost}; counters at the last flush",
-        )
-    )
+    note = f"store_info lost {info.lost}; counters at the last flush"
+    counted = (stored, dropped_in(counts), served)
+    fault_table.add(load_row("SIGKILL mid-load (store)", client, None, counted, note))
     assert [u.writer for u in info.unclean] == [writer]
     own = (
         counts.get("sampled", 0)
@@ -320,18 +282,9 @@ async def test_a_full_disk_never_reaches_the_client_and_is_counted(
         log = proxy.output()
     line, captured = summary_line(log), exchanges(store)
     dropped = int(line.split("dropped ")[1].split(",")[0]) if line else 0
-    fault_table.add(
-        row(
-            "disk full (RLIMIT_FSIZE 3 MiB)",
-            latencies_ms=faulty.latencies_ms,
-            success_pct=faulty.success(),
-            baseline_ms=baseline.latencies_ms,
-            captured=captured,
-            dropped=dropped,
-            served=served,
-            note=f"/health {state[0]}; {log.count(REFUSED)} dropped as store_error",
-        )
-    )
+    note = f"/health {state[0]}; {log.count(REFUSED)} dropped as store_error"
+    counted = (captured, dropped, served)
+    fault_table.add(load_row("disk full (RLIMIT_FSIZE 3 MiB)", faulty, baseline, counted, note))
     assert full.success() == baseline.success() == faulty.success() == 100.0
     assert state[0] == 503, state
     assert state[1].get("status") == "failing", state
@@ -365,17 +318,9 @@ async def test_a_removed_segment_folder_is_recreated_and_capture_goes_on(
         code = await proxy.stop()
         log = proxy.output()
     after = exchanges(None, segments, "/after/")
+    note = f"dropped (all reasons) {sum(v for k, v in counts.items() if 'dropped' in k)}"
     fault_table.add(
-        row(
-            "segment folder removed mid-run",
-            latencies_ms=faulty.latencies_ms,
-            success_pct=faulty.success(),
-            baseline_ms=baseline.latencies_ms,
-            captured=after,
-            dropped=0,
-            served=100,
-            note=f"dropped (all reasons) {sum(v for k, v in counts.items() if 'dropped' in k)}",
-        )
+        load_row("segment folder removed mid-run", faulty, baseline, (after, 0, 100), note)
     )
     assert faulty.success() == 100.0
     assert segments.is_dir()
