@@ -20,6 +20,7 @@ from twinsight.cli.options import (
     SegmentsOption,
     StoreOption,
     TargetOption,
+    quiet,
     write_settings,
 )
 from twinsight.config import Config
@@ -31,7 +32,7 @@ Mode = Literal["proxy", "sink"]
 
 AdminOption = Annotated[
     str | None,
-    typer.Option("--admin", help="HOST:PORT for /health and /metrics.", show_default=False),
+    quiet("--admin", "HOST:PORT for /health and /metrics."),
 ]
 SampleOption = Annotated[
     float | None, typer.Option("--sample", min=0, max=1, help="Share of sessions mirrored.")
@@ -47,35 +48,24 @@ MirrorQueueOption = Annotated[
 ]
 WritesOption = Annotated[
     bool | None,
-    typer.Option(
-        "--mirror-writes/--no-mirror-writes",
-        help="Also mirror POST, PUT, PATCH, DELETE (see README).",
-        show_default=False,
+    quiet(
+        "--mirror-writes/--no-mirror-writes", "Also mirror POST, PUT, PATCH, DELETE (see README)."
     ),
 ]
 SuffixOption = Annotated[
     bool | None,
-    typer.Option(
-        "--shadow-host-suffix/--no-shadow-host-suffix",
-        help="Append -shadow to mirrored Hosts.",
-        show_default=False,
-    ),
+    quiet("--shadow-host-suffix/--no-shadow-host-suffix", "Append -shadow to mirrored Hosts."),
 ]
 CorrelateOption = Annotated[
     bool | None,
-    typer.Option(
-        "--correlate/--no-correlate",
-        help="Rewrite legacy ids into each target's own.",
-        show_default=False,
-    ),
+    quiet("--correlate/--no-correlate", "Rewrite legacy ids into each target's own."),
 ]
 TrustOption = Annotated[
     list[str] | None,
-    typer.Option(
+    quiet(
         "--trust-forwarded",
+        "A peer whose X-Forwarded-* are believed (repeatable); see README.",
         metavar="CIDR_OR_IP",
-        help="A peer whose X-Forwarded-* are believed (repeatable); see README.",
-        show_default=False,
     ),
 ]
 

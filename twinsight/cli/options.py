@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,9 +18,16 @@ __all__ = [
     "SegmentsOption",
     "StoreOption",
     "TargetOption",
+    "quiet",
     "read_locations",
     "write_settings",
 ]
+
+
+def quiet(name: str, help: str, **more: Any) -> Any:
+    """An option whose default says nothing worth showing (none, or empty): `--help` omits it."""
+    return typer.Option(name, help=help, show_default=False, **more)
+
 
 ConfigOption = Annotated[
     Path | None,
@@ -37,9 +44,7 @@ CandidateOption = Annotated[str | None, typer.Option("--candidate", help="The ca
 ReplicaOption = Annotated[str | None, typer.Option("--replica", help="A second legacy (noise).")]
 TargetOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--target", help="Another target to mirror to, NAME=URL (repeatable).", show_default=False
-    ),
+    quiet("--target", "Another target to mirror to, NAME=URL (repeatable)."),
 ]
 FormatOption = Annotated[
     str | None,

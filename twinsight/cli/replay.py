@@ -16,6 +16,7 @@ from twinsight.cli.options import (
     SegmentsOption,
     StoreOption,
     TargetOption,
+    quiet,
     write_settings,
 )
 from twinsight.records import PRIMARY_TARGET
@@ -26,9 +27,7 @@ __all__ = ["replay_command"]
 LegacyOption = Annotated[str | None, typer.Option("--legacy", help="The legacy's URL.")]
 FromOption = Annotated[
     list[Path] | None,
-    typer.Option(
-        "--from", help="Replay these files or stores instead of --store.", show_default=False
-    ),
+    quiet("--from", "Replay these files or stores instead of --store."),
 ]
 FilterOption = Annotated[
     str | None, typer.Option("--filter", help="CEL over `request`: which to replay.")
@@ -51,31 +50,19 @@ WorkersOption = Annotated[
 ]
 SessionsOption = Annotated[
     str | None,
-    typer.Option(
-        "--sessions-by",
-        help="header:NAME or cookie:NAME \\[default: the recorded session].",
-        show_default=False,
-    ),
+    quiet("--sessions-by", "header:NAME or cookie:NAME \\[default: the recorded session]."),
 ]
 HeaderOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--header",
-        help="'Name: value' replacing a recorded header, for every target.",
-        show_default=False,
-    ),
+    quiet("--header", "'Name: value' replacing a recorded header, for every target."),
 ]
 HeaderForOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--header-for",
-        help="'TARGET=Name: value': a header for one target (repeatable).",
-        show_default=False,
-    ),
+    quiet("--header-for", "'TARGET=Name: value': a header for one target (repeatable)."),
 ]
 RunIdOption = Annotated[
     str | None,
-    typer.Option("--run-id", help="Resume this run \\[default: a new one].", show_default=False),
+    quiet("--run-id", "Resume this run \\[default: a new one]."),
 ]
 CorrelateOption = Annotated[
     bool,
