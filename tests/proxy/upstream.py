@@ -147,14 +147,22 @@ async def redirect(
     return web.Response(status=302, headers={"Location": "/echo/elsewhere"})
 
 
+async def _announced(
+    request: web.Request, length: int, *, first: int, pause: float
+) -> web.StreamResponse:
+    """An answer announcing `length` bytes: the first `first` of them sent, then a pause."""
+    response = web.StreamResponse(headers={"Content-Length": str(length)})
+    await response.prepare(request)
+    await response.write(BIG[:first])
+    await asyncio.sleep(pause)
+    return response
+
+
 async def cut(
     request: web.Request, body: bytes, name: str, ids: itertools.count[int]
 ) -> web.StreamResponse:
     """Announces 3 MiB, sends half, then drops the connection."""
-    response = web.StreamResponse(headers={"Content-Length": str(3 << 20)})
-    await response.prepare(request)
-    await response.write(BIG[: 3 << 19])
-    await asyncio.sleep(0.05)
+    response = await _announced(request, 3 << 20, first=3 << 19, pause=0.05)
     assert request.transport is not None
     request.transport.abort()
     return response
@@ -164,10 +172,7 @@ async def slowbig(
     request: web.Request, body: bytes, name: str, ids: itertools.count[int]
 ) -> web.StreamResponse:
     """2 MiB with a Content-Length: the first half at once, the second a second later."""
-    response = web.StreamResponse(headers={"Content-Length": str(2 << 20)})
-    await response.prepare(request)
-    await response.write(BIG[: 1 << 20])
-    await asyncio.sleep(1.0)
+    response = await _announced(request, 2 << 20, first=1 << 20, pause=1.0)
     await response.write(BIG[1 << 20 : 2 << 20])
     await response.write_eof()
     return response

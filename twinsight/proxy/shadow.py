@@ -10,12 +10,13 @@ legacy's configured origin only (see `intake.refusal`).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from twinsight.records import PRIMARY_TARGET, BodyAccumulator, Response
+from twinsight.records import PRIMARY_TARGET, Body, BodyAccumulator, ErrorKind, Response
 from twinsight.traffic import (
     READ_WHOLE_MAX,
     Target,
@@ -30,6 +31,22 @@ from .intake import Intake, Received
 __all__ = ["ShadowProxy"]
 
 _UPSTREAM_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+
+
+@dataclass(frozen=True)
+class _Relay:
+    """One legacy answer on its way to the client, and the flight waiting to hear it."""
+
+    request: web.Request
+    upstream: aiohttp.ClientResponse
+    headers: CIMultiDict[str]  # the answer's end-to-end headers: what the client gets
+    started: float
+    flight: Flight | None
+
+    def legacy(self, body: Body, error: ErrorKind | None = None) -> Response:
+        """The legacy's answer as stored, its latency measured now."""
+        status, headers = self.upstream.status, to_tuple(self.headers)
+        return Response(PRIMARY_TARGET, status, headers, body, _ms(self.started), error=error)
 
 
 class ShadowProxy:
@@ -73,27 +90,22 @@ class ShadowProxy:
         except _UPSTREAM_ERRORS as error:
             return _gateway_error(_failed(error, started))
         async with upstream:
+            relay = _Relay(request, upstream, end_to_end(upstream.headers), started, flight)
             length = upstream.content_length
             if length is not None and length <= READ_WHOLE_MAX:
-                return await self._whole(request, upstream, started, flight)
-            return await self._stream(request, upstream, started, flight)
+                return await self._whole(relay)
+            return await self._stream(relay)
 
-    async def _whole(
-        self,
-        request: web.Request,
-        upstream: aiohttp.ClientResponse,
-        started: float,
-        flight: Flight | None,
-    ) -> tuple[Response, web.StreamResponse]:
+    async def _whole(self, relay: _Relay) -> tuple[Response, web.StreamResponse]:
         """A small answer, read whole: its ids reach the books before the client sees it."""
+        request, upstream, headers = relay.request, relay.upstream, relay.headers
         try:
             data = await upstream.read()
         except _UPSTREAM_ERRORS as error:
-            return _gateway_error(_failed(error, started))
-        headers = end_to_end(upstream.headers)
-        legacy = self._legacy(upstream, headers, data, started)
-        if flight is not None:
-            self.fanout.legacy_answered(flight, legacy)
+            return _gateway_error(_failed(error, relay.started))
+        kept = BodyAccumulator(self.fanout.options.max_body)
+        kept.add(data)
+        legacy = self._answered(relay, kept)
         if request.method != "HEAD" and len(data) == upstream.content_length:
             answer = web.Response(
                 status=upstream.status, reason=upstream.reason, headers=headers, body=data
@@ -110,13 +122,7 @@ class ShadowProxy:
             self.intake.counters.add("client_gone.mid_answer")
         return legacy, streamed
 
-    async def _stream(
-        self,
-        request: web.Request,
-        upstream: aiohttp.ClientResponse,
-        started: float,
-        flight: Flight | None,
-    ) -> tuple[Response, web.StreamResponse]:
+    async def _stream(self, relay: _Relay) -> tuple[Response, web.StreamResponse]:
         """A large or unsized answer, passed on as it arrives; only the stored prefix is kept.
 
         The books hear of the legacy's ids before the client can know the answer is
@@ -124,9 +130,9 @@ class ShadowProxy:
         of an unsized one. Every other chunk goes out the moment it arrives (a stream
         of events must not wait for the next one).
         """
-        headers = end_to_end(upstream.headers)
+        request, upstream = relay.request, relay.upstream
         streamed = web.StreamResponse(
-            status=upstream.status, reason=upstream.reason, headers=headers
+            status=upstream.status, reason=upstream.reason, headers=relay.headers
         )
         kept = BodyAccumulator(self.fanout.options.max_body)
         length, received, legacy = upstream.content_length, 0, None
@@ -140,72 +146,38 @@ class ShadowProxy:
                     # is incomplete; ending it normally would pass a cut body off as whole.
                     if request.transport is not None:
                         request.transport.abort()
-                    return _failed(error, started), streamed
+                    return _failed(error, relay.started), streamed
                 if not chunk:
                     break
                 kept.add(chunk)
                 received += len(chunk)
                 if legacy is None and length is not None and received >= length:
-                    legacy = self._answered(upstream, headers, kept, started, flight)
+                    legacy = self._answered(relay, kept)
                 await streamed.write(chunk)
             if legacy is None:
-                legacy = self._answered(upstream, headers, kept, started, flight)
+                legacy = self._answered(relay, kept)
             await streamed.write_eof()
         except ConnectionResetError:  # from the client's side: aiohttp's writes raise one
             self.intake.counters.add("client_gone.mid_answer")
-            return legacy or self._cut(upstream, headers, kept, started), streamed
+            return legacy or self._cut(relay, kept), streamed
         return legacy, streamed
 
-    def _cut(
-        self,
-        upstream: aiohttp.ClientResponse,
-        headers: CIMultiDict[str],
-        kept: BodyAccumulator,
-        started: float,
-    ) -> Response:
+    @staticmethod
+    def _cut(relay: _Relay, kept: BodyAccumulator) -> Response:
         """The legacy's answer as far as it came when the client left, marked `cancelled`.
 
         The legacy is not read on: an event stream may never end, and nobody waits
         for the rest. Its status, headers and the body so far are kept, and the
         `cancelled` error says the body is not whole (never compared as a whole body).
         """
-        return Response(
-            PRIMARY_TARGET,
-            upstream.status,
-            to_tuple(headers),
-            kept.body(),
-            _ms(started),
-            error="cancelled",
-        )
+        return relay.legacy(kept.body(), error="cancelled")
 
-    def _answered(
-        self,
-        upstream: aiohttp.ClientResponse,
-        headers: CIMultiDict[str],
-        kept: BodyAccumulator,
-        started: float,
-        flight: Flight | None,
-    ) -> Response:
+    def _answered(self, relay: _Relay, kept: BodyAccumulator) -> Response:
         """The legacy's whole answer, handed to the flight's mirrors."""
-        legacy = Response(
-            PRIMARY_TARGET, upstream.status, to_tuple(headers), kept.body(), _ms(started)
-        )
-        if flight is not None:
-            self.fanout.legacy_answered(flight, legacy)
+        legacy = relay.legacy(kept.body())
+        if relay.flight is not None:
+            self.fanout.legacy_answered(relay.flight, legacy)
         return legacy
-
-    def _legacy(
-        self,
-        upstream: aiohttp.ClientResponse,
-        headers: CIMultiDict[str],
-        data: bytes,
-        started: float,
-    ) -> Response:
-        kept = BodyAccumulator(self.fanout.options.max_body)
-        kept.add(data)
-        return Response(
-            PRIMARY_TARGET, upstream.status, to_tuple(headers), kept.body(), _ms(started)
-        )
 
 
 def _failed(error: BaseException, started: float) -> Response:
