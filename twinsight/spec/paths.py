@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from twinsight.identifiers import looks_like_id
+
 __all__ = ["PathTemplate", "PathTemplateError", "looks_like_id"]
 
 _PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -80,16 +82,3 @@ def validate_template(text: str) -> None:
             raise PathTemplateError(
                 f"path template {text!r}: segment {segment!r} has characters a path cannot hold"
             )
-
-
-_ID_SHAPES = re.compile(
-    r"^(?:\d+"
-    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{12,}"
-    r"|(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,})$"
-)
-
-
-def looks_like_id(segment: str) -> bool:
-    """A number, a uuid, a long hex string or a long token with digits: an identifier."""
-    return bool(_ID_SHAPES.match(segment))

@@ -7,27 +7,20 @@ from pathlib import Path
 
 import duckdb
 
+from twinsight.identifiers import id_segment_sql
 from twinsight.store.counters import lost
 from twinsight.store.files import bodies_folder
 
 __all__ = ["StoreInfo", "UncleanWriter", "store_info", "unanswered"]
 
-# Rough endpoints for an overview: numeric, uuid, hex and long-token segments become {id}
-# (the shapes of twinsight.spec.looks_like_id, as far as RE2 without lookahead can say).
-# Analysis assigns the real endpoints (spec templates first). RE2 has no lookahead, so
-# segments are matched with both slashes, twice, to catch neighbours like /1/2.
-_ID_SEGMENT = (
-    "'/([0-9]+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    "|[0-9a-fA-F]{16,}|[A-Za-z0-9_-]{32,})/'"
+# Endpoints for an overview: segments shaped like identifiers become {id}, as analysis
+# folds them (analysis also reads spec templates and folds high-cardinality literals).
+_SEGMENTS = "list_filter(string_split(path, '/'), lambda s: s <> '')"
+_FOLDED = (
+    f"list_transform({_SEGMENTS}, lambda s: CASE WHEN {id_segment_sql('s')} "
+    "THEN '{id}' ELSE s END)"
 )
-
-
-def _fold(sql: str) -> str:
-    return f"regexp_replace({sql}, {_ID_SEGMENT}, '/{{id}}/', 'g')"
-
-
-_FOLDED = _fold(_fold("path || '/'"))
-_ENDPOINT_SQL = f"method || ' ' || coalesce(nullif(rtrim({_FOLDED}, '/'), ''), '/')"
+_ENDPOINT_SQL = f"method || ' /' || array_to_string({_FOLDED}, '/')"
 
 
 @dataclass(frozen=True)
