@@ -10,9 +10,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["CaptureSummary", "Event", "ExchangeJudged", "ReplaySummary"]
+__all__ = [
+    "CaptureSummary",
+    "EndpointEvidence",
+    "Event",
+    "ExchangeJudged",
+    "Interval",
+    "ReadinessVerdict",
+    "ReplaySummary",
+    "RuleOutcome",
+    "RuleStatus",
+    "VerdictStatus",
+]
 
 
 @dataclass(frozen=True)
@@ -65,4 +76,70 @@ class ExchangeJudged:
     differences: tuple[dict[str, Any], ...] = ()
 
 
-Event = CaptureSummary | ReplaySummary | ExchangeJudged
+RuleStatus = Literal["pass", "fail", "inconclusive", "not_measured"]
+VerdictStatus = Literal["READY", "NOT READY", "INCONCLUSIVE"]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A rate with its confidence interval: `events` out of `n`, bounded by [low, high]."""
+
+    events: int
+    n: int
+    low: float
+    high: float
+    confidence: float
+    method: str  # "wilson", or "rule of three" when no event was seen
+
+    @property
+    def rate(self) -> float:
+        """The observed rate (0 when nothing was observed)."""
+        return self.events / self.n if self.n else 0.0
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """One readiness rule on one scope: what it wants, what was seen, and what that means."""
+
+    rule: str  # agreement, regressions, spec_conflicts, unexplained, errors, evidence, ...
+    scope: str  # "overall", an endpoint ("GET /tasks/{id}"), a scenario, or a constraint
+    status: RuleStatus
+    reason: str  # one line a person reads: why this status
+    threshold: float | None = None  # in the rule's unit
+    observed: float | None = None
+    unit: str = ""  # "rate", "count", "ms", "share"
+    interval: Interval | None = None
+    more_needed: int | None = None  # about how many more exchanges would settle it
+
+
+@dataclass(frozen=True)
+class EndpointEvidence:
+    """What one endpoint's exchanges say: counts by classification, agreement, latency."""
+
+    endpoint: str
+    exchanges: int
+    counts: dict[str, int]  # classification -> exchanges
+    disagreement: Interval
+    latency_ms: dict[str, dict[str, float]]  # target -> {"p50", "p95", "p99"}
+    latency_status: str  # "same", "higher", "lower", "not measured"
+    status: RuleStatus
+
+
+@dataclass(frozen=True)
+class ReadinessVerdict:
+    """The cutover verdict: every rule's outcome, the evidence behind them, what was left out."""
+
+    status: VerdictStatus
+    reason: str  # one line: the deciding rule(s)
+    rules: tuple[RuleOutcome, ...]
+    endpoints: tuple[EndpointEvidence, ...]
+    policy: dict[str, Any]  # the readiness settings used
+    policy_hash: str
+    candidate: str
+    exchanges: int  # judged for this candidate
+    window: tuple[str | None, str | None]  # first and last exchange time
+    coverage: dict[str, int]  # capture counters: served, sampled, mirrored, stored, dropped
+    not_compared: dict[str, int]  # why exchanges were not compared -> how many
+
+
+Event = CaptureSummary | ReplaySummary | ExchangeJudged | ReadinessVerdict
