@@ -145,14 +145,61 @@ class NormalizeRule(_Section):
 
 
 class ReadinessSettings(_Section):
-    """The cutover policy."""
+    """The cutover policy `twinsight ready` judges by (README, "Is it ready?")."""
 
     min_samples: int = Field(
-        default=300, ge=1, description="exchanges per endpoint before a verdict"
+        default=300, ge=1, description="exchanges per endpoint before a verdict (default 300)"
     )
-    min_match_rate: float = Field(default=0.999, gt=0, le=1)
-    confidence: float = Field(default=0.95, gt=0, lt=1)
-    max_regressions: int = Field(default=0, ge=0)
+    min_match_rate: float = Field(
+        default=0.999,
+        gt=0,
+        le=1,
+        description="agreement wanted: the disagreement rate's upper bound must be at most "
+        "1 - min_match_rate, per endpoint and overall (default 0.999)",
+    )
+    confidence: float = Field(
+        default=0.95, gt=0, lt=1, description="confidence of every interval and test (default 0.95)"
+    )
+    max_regressions: int = Field(default=0, ge=0, description="regressions tolerated (default 0)")
+    max_unexplained_share: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="an unexplained cluster above this share of its endpoint fails; below it "
+        "is listed (default 0.01)",
+    )
+    error_slack: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="the candidate's error rate may exceed the legacy's by this much "
+        "(default 0.01)",
+    )
+    min_coverage: float = Field(
+        default=0.99,
+        ge=0,
+        le=1,
+        description="share of served traffic a capture must have mirrored (default 0.99)",
+    )
+    min_scenario_samples: int = Field(
+        default=30, ge=0, description="exchanges per scenario the spec binds (default 30)"
+    )
+    latency_increase: float = Field(
+        default=0.1,
+        ge=0,
+        description="relative latency increase allowed before an endpoint is slower "
+        "(default 0.1: 10 %)",
+    )
+    min_latency_samples: int = Field(
+        default=30,
+        ge=1,
+        description="answers per target before latency is compared (default 30)",
+    )
+
+    @property
+    def max_disagreement(self) -> float:
+        """The highest disagreement rate allowed: 1 - min_match_rate."""
+        return round(1 - self.min_match_rate, 12)
 
 
 class Config(_Section):

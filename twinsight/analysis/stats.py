@@ -105,12 +105,14 @@ def more_needed(events: int, n: int, threshold: float, confidence: float = 0.95)
     return max(high_n - n, 1)
 
 
-def percentiles(samples: Sequence[float], points: Sequence[int] = (50, 95, 99)) -> dict[str, float]:
+def percentiles(
+    samples: Sequence[float], points: Sequence[float] = (50, 95, 99)
+) -> dict[str, float]:
     """{"p50": ..., "p95": ..., "p99": ...} of `samples` (linear interpolation); {} if empty."""
     if not samples:
         return {}
     values = np.percentile(np.asarray(samples, dtype=float), list(points))
-    return {f"p{point}": float(value) for point, value in zip(points, values, strict=True)}
+    return {f"p{point:g}": float(value) for point, value in zip(points, values, strict=True)}
 
 
 @dataclass(frozen=True)

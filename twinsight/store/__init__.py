@@ -1,6 +1,7 @@
 """Exchanges at rest: the DuckDB schema, Parquet segments, redaction before writing.
 
-A leaf package: it imports nothing from twinsight but `twinsight.errors`.
+Below analysis and the producers: it imports only the leaves (`errors`, `records`, `events`,
+`identifiers`).
 Producers build `twinsight.records.Exchange` records and hand them to a `StoreWriter`; readers
 open a `Store` (a DuckDB file, a segment folder, or both) and get typed rows back. This is
 the only package that imports DuckDB or pyarrow, and the only one with SQL.
@@ -17,6 +18,7 @@ from twinsight.store.derived import (
     ScenarioCount,
     derived_location,
 )
+from twinsight.store.evidence import StoredEvidence
 from twinsight.store.facade import (
     RequestOutcome,
     Store,
@@ -72,6 +74,7 @@ __all__ = [
     "StoreInfo",
     "StoreWriter",
     "StoredAnswer",
+    "StoredEvidence",
     "StoredExchange",
     "UncleanWriter",
     "Written",

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from twinsight.events import ExchangeJudged
 from twinsight.store.derived import Derived
+from twinsight.store.evidence import StoredEvidence, candidates, stored_evidence
 from twinsight.store.info import StoreInfo, store_info, unanswered
 from twinsight.store.reader import open_store
 from twinsight.store.schema import HeaderList
@@ -217,6 +218,16 @@ class Store:
             )
             for id_, method, request, answers in self._rows(_OUTCOMES)
         ]
+
+    def candidates(self) -> list[str]:
+        """The candidates analysed (or, before any analysis, that answered), by name."""
+        return candidates(self._connection)
+
+    def evidence(self, candidate: str, paths: Sequence[Path] = ()) -> StoredEvidence:
+        """What the readiness verdict weighs about `candidate`: classification counts,
+        answers and latencies per endpoint, clusters, capture counters, what was not
+        compared; `paths` as for `info`."""
+        return stored_evidence(self._connection, candidate, list(paths))
 
     def info(self, paths: Sequence[Path], *, endpoints: int = 20) -> StoreInfo:
         """Counts and extent; `paths` (the file, the folder) give its size on disk."""

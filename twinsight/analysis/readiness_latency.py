@@ -1,0 +1,156 @@
+"""The readiness rules on time: latency parity per endpoint (Mann-Whitney U, as Kayenta
+judges canaries) and the spec's latency constraints measured from stored traffic."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from twinsight.config import ReadinessSettings
+from twinsight.events import RuleOutcome, RuleStatus
+from twinsight.records import PRIMARY_TARGET
+
+from .readiness_rules import Evidence
+from .stats import latency_parity, percentiles
+
+__all__ = ["Measurable", "constraints", "latencies", "latency", "measurable"]
+
+_PERCENTILE = re.compile(
+    r"\bp(?P<point>\d{1,2}(?:\.\d+)?)\s+latency\s*(?:<=?|under|below|less than)\s*"
+    r"(?P<bound>\d+(?:\.\d+)?)\s*(?P<unit>ms|s)\b(?:\s+for\s+(?P<scope>.+))?",
+    re.IGNORECASE,
+)
+_OPERATIONS = {
+    "read": ("GET", "HEAD"),
+    "create": ("POST",),
+    "update": ("PUT", "PATCH"),
+    "delete": ("DELETE",),
+    "write": ("POST", "PUT", "PATCH", "DELETE"),
+}
+_ALL = re.compile(r"^all\s+(?:endpoints|operations|requests)\b", re.IGNORECASE)
+
+
+def latencies(evidence: Evidence) -> dict[str, dict[str, list[float]]]:
+    """endpoint -> target -> latencies (ms) of its answered exchanges."""
+    found: dict[str, dict[str, list[float]]] = {}
+    for sample in evidence.stored.answers:
+        found.setdefault(sample.endpoint, {})[sample.target] = sample.latencies_ms
+    return found
+
+
+def latency(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """Per endpoint: the candidate's latencies against the legacy's, with the allowed rise."""
+    found = []
+    candidate = evidence.stored.candidate
+    for endpoint, samples in sorted(latencies(evidence).items()):
+        legacy, theirs = samples.get(PRIMARY_TARGET, []), samples.get(candidate, [])
+        found.append(_parity(endpoint, legacy, theirs, policy))
+    return found
+
+
+def _parity(
+    endpoint: str, legacy: list[float], candidate: list[float], policy: ReadinessSettings
+) -> RuleOutcome:
+    parity = latency_parity(
+        legacy,
+        candidate,
+        allowed_increase=policy.latency_increase,
+        confidence=policy.confidence,
+        min_samples=policy.min_latency_samples,
+    )
+    ours, theirs = percentiles(legacy), percentiles(candidate)
+    shown = _shown(ours, theirs)
+    limit = policy.latency_increase
+    if parity.verdict == "not measured":
+        more = policy.min_latency_samples - min(len(legacy), len(candidate))
+        reason = f"{min(len(legacy), len(candidate))} answer(s) per target; about {more} more"
+        return RuleOutcome("latency", endpoint, "inconclusive", f"{reason}; {shown}", limit,
+                           None, "ms", None, more)  # fmt: skip
+    ratio = theirs["p50"] / ours["p50"] - 1 if ours.get("p50") else None
+    if parity.verdict == "higher":
+        reason = f"candidate slower beyond +{limit:.0%} (Mann-Whitney p={parity.p_higher:.2g})"
+        return RuleOutcome("latency", endpoint, "fail", f"{reason}; {shown}", limit, ratio, "ratio")
+    word = "faster" if parity.verdict == "lower" else "within the allowed increase"
+    return RuleOutcome("latency", endpoint, "pass", f"{word}; {shown}", limit, ratio, "ratio")
+
+
+def _shown(legacy: dict[str, float], candidate: dict[str, float]) -> str:
+    def line(values: dict[str, float]) -> str:
+        return "/".join(f"{values[p]:.1f}" for p in ("p50", "p95", "p99")) if values else "-"
+
+    return f"p50/p95/p99 ms legacy {line(legacy)}, candidate {line(candidate)}"
+
+
+@dataclass(frozen=True)
+class Measurable:
+    """A latency constraint read from its wording: which percentile, bound and methods."""
+
+    point: float
+    bound_ms: float
+    methods: tuple[str, ...] | None  # None: every method
+
+
+def measurable(requirement: str) -> Measurable | None:
+    """The latency bound a requirement states ("p95 latency < 100ms for all read
+    operations"), or None when its wording names nothing traffic can measure."""
+    found = _PERCENTILE.search(requirement)
+    if found is None:
+        return None
+    bound = float(found["bound"]) * (1000 if found["unit"].lower() == "s" else 1)
+    scope = (found["scope"] or "").strip()
+    if not scope or _ALL.match(scope):
+        return Measurable(float(found["point"]), bound, None)
+    words = re.findall(r"[a-z]+", scope.lower())
+    methods = sorted(
+        {m for w in words for k, ms in _OPERATIONS.items() if w.startswith(k) for m in ms}
+    )
+    return Measurable(float(found["point"]), bound, tuple(methods)) if methods else None
+
+
+def constraints(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """Each spec constraint: measured from the candidate's latencies where its wording
+    allows, else listed as not measured."""
+    return [
+        _constraint(group, name, requirement, load, evidence, policy)
+        for group, name, requirement, load in evidence.constraints
+    ]
+
+
+def _constraint(
+    group: str,
+    name: str,
+    requirement: str,
+    load: str,
+    evidence: Evidence,
+    policy: ReadinessSettings,
+) -> RuleOutcome:
+    scope = f"{group}: {name}"
+    wanted = measurable(requirement)
+    if wanted is None:
+        reason = f"{requirement!r}: not measurable from stored traffic"
+        return RuleOutcome("constraint", scope, "not_measured", reason)
+    samples = _pooled(evidence, wanted.methods)
+    if len(samples) < policy.min_latency_samples:
+        more = policy.min_latency_samples - len(samples)
+        reason = f"{requirement!r}: {len(samples)} answer(s) to measure; about {more} more"
+        return RuleOutcome("constraint", scope, "inconclusive", reason, wanted.bound_ms,
+                           None, "ms", None, more)  # fmt: skip
+    observed = percentiles(samples, (wanted.point,))[f"p{wanted.point:g}"]
+    status: RuleStatus = "pass" if observed < wanted.bound_ms else "fail"
+    reason = f"{requirement!r}: candidate p{wanted.point:g} {observed:.1f} ms over {len(samples)}"
+    if load:
+        reason += f" answer(s), at the stored load (the spec says: {load})"
+    return RuleOutcome("constraint", scope, status, reason, wanted.bound_ms, observed, "ms")
+
+
+def _pooled(evidence: Evidence, methods: Sequence[str] | None) -> list[float]:
+    """The candidate's latencies over the endpoints of `methods` (every endpoint if None)."""
+    candidate = evidence.stored.candidate
+    return [
+        value
+        for sample in evidence.stored.answers
+        if sample.target == candidate
+        and (methods is None or sample.endpoint.split(" ", 1)[0] in methods)
+        for value in sample.latencies_ms
+    ]

@@ -1,0 +1,229 @@
+"""The readiness rules that count: agreement, regressions, spec conflicts, unexplained
+clusters, candidate errors, evidence minima and capture coverage. Pure: evidence in,
+`RuleOutcome`s out (see `readiness.evaluate`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from twinsight.config import ReadinessSettings
+from twinsight.events import Interval, RuleOutcome, RuleStatus
+from twinsight.records import PRIMARY_TARGET
+from twinsight.store import StoredEvidence
+
+from .collect import ScenarioRun
+from .stats import more_needed, rate_interval, settled
+
+__all__ = [
+    "AGREEING",
+    "DISAGREEING",
+    "Evidence",
+    "agreement",
+    "conflicts",
+    "coverage",
+    "errors",
+    "evidence_minima",
+    "regressions",
+    "unexplained",
+]
+
+AGREEING = ("match", "noise", "explained")
+DISAGREEING = ("regression", "spec_conflict", "candidate_error", "unexplained")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the verdict weighs: the store's evidence, the spec's scenarios and constraints."""
+
+    stored: StoredEvidence
+    scenarios: Sequence[ScenarioRun] = ()
+    constraints: Sequence[tuple[str, str, str, str]] = ()  # (group, name, requirement, load)
+    by_endpoint: dict[str, dict[str, int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts: dict[str, dict[str, int]] = {}
+        for row in self.stored.counts:
+            counts.setdefault(row.endpoint, {})[row.classification] = row.exchanges
+        object.__setattr__(self, "by_endpoint", counts)
+
+    def total(self, classifications: Sequence[str] | None = None) -> int:
+        """Exchanges classified as one of `classifications` (every one when None)."""
+        return sum(_count(c, classifications) for c in self.by_endpoint.values())
+
+
+def _count(counts: Mapping[str, int], classifications: Sequence[str] | None) -> int:
+    if classifications is None:
+        return sum(counts.values())
+    return sum(counts.get(c, 0) for c in classifications)
+
+
+def _rate_rule(
+    rule: str, scope: str, events: int, n: int, threshold: float, policy: ReadinessSettings
+) -> RuleOutcome:
+    """A rate judged by its interval against `threshold`, with how many more would settle it."""
+    interval = rate_interval(events, n, policy.confidence)
+    status = settled(interval, threshold) if n else "inconclusive"
+    more = (
+        more_needed(events, n, threshold, policy.confidence) if status == "inconclusive" else None
+    )
+    return RuleOutcome(
+        rule,
+        scope,
+        status,
+        _rate_reason(interval, threshold, status, more),
+        threshold=threshold,
+        observed=interval.rate,
+        unit="rate",
+        interval=interval,
+        more_needed=more,
+    )
+
+
+def _rate_reason(interval: Interval, threshold: float, status: str, more: int | None) -> str:
+    seen = f"{interval.events}/{interval.n}"
+    bound = f"{interval.confidence:.0%} {interval.method} [{interval.low:.2%}, {interval.high:.2%}]"
+    if status == "pass":
+        return f"{seen}; upper bound {interval.high:.2%} <= {threshold:.2%} ({bound})"
+    if status == "fail":
+        return f"{seen}; lower bound {interval.low:.2%} > {threshold:.2%} ({bound})"
+    if not interval.n:
+        return "nothing compared yet"
+    tail = f"; about {more} more exchange(s) would settle it" if more else ""
+    return f"{seen}; {threshold:.2%} lies inside {bound}{tail}"
+
+
+def agreement(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """The disagreement rate overall and per endpoint against `max_disagreement`."""
+    threshold = policy.max_disagreement
+    found = [
+        _rate_rule(
+            "agreement",
+            "overall",
+            evidence.total(DISAGREEING),
+            evidence.total(),
+            threshold,
+            policy,
+        )
+    ]
+    for endpoint, counts in sorted(evidence.by_endpoint.items()):
+        events, n = _count(counts, DISAGREEING), _count(counts, None)
+        found.append(_rate_rule("agreement", endpoint, events, n, threshold, policy))
+    return found
+
+
+def _listed(evidence: Evidence, classification: str, limit: int = 2) -> str:
+    reasons = [r for r in evidence.stored.reasons if r.classification == classification]
+    shown = [f"{r.endpoint}: {r.reason} (x{r.exchanges})" for r in reasons[:limit]]
+    if len(reasons) > limit:
+        shown.append(f"+{len(reasons) - limit} more")
+    return "; ".join(shown)
+
+
+def regressions(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """Exchanges where the candidate fails a scenario check the legacy passes."""
+    found = evidence.total(("regression",))
+    limit = policy.max_regressions
+    status: RuleStatus = "fail" if found > limit else "pass"
+    reason = (
+        f"{found} regression(s): {_listed(evidence, 'regression')}"
+        if found
+        else "no scenario check the legacy passes fails on the candidate"
+    )
+    return [RuleOutcome("regressions", "overall", status, reason, limit, found, "count")]
+
+
+def conflicts(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """Scenario checks both targets fail: the spec or both services need a decision."""
+    found = evidence.total(("spec_conflict",))
+    reason = (
+        f"{found} unresolved spec conflict(s): {_listed(evidence, 'spec_conflict')}"
+        if found
+        else "no scenario check fails on both targets"
+    )
+    status: RuleStatus = "fail" if found else "pass"
+    return [RuleOutcome("spec_conflicts", "overall", status, reason, 0, found, "count")]
+
+
+def unexplained(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """Clusters of unexplained differences: above their share threshold fail, below listed."""
+    limit = policy.max_unexplained_share
+    found = []
+    for c in evidence.stored.clusters:
+        if "unexplained" not in c.classifications:
+            continue
+        status: RuleStatus = "fail" if c.share > limit else "pass"
+        side = "above" if status == "fail" else "at or below"
+        reason = f"{c.description} ({side} {limit:.1%} of the endpoint)"
+        scope = f"{c.endpoint} {c.location}"
+        found.append(RuleOutcome("unexplained", scope, status, reason, limit, c.share, "share"))
+    if not found and evidence.total(("unexplained",)) == 0:
+        found.append(
+            RuleOutcome("unexplained", "overall", "pass", "no unexplained difference", limit, 0.0)
+        )
+    return found
+
+
+def errors(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """The candidate's error rate against the legacy's error rate plus a slack."""
+    legacy = [a for a in evidence.stored.answers if a.target == PRIMARY_TARGET]
+    answered = sum(a.answered + a.errors for a in legacy)
+    legacy_errors = sum(a.errors for a in legacy)
+    legacy_rate = legacy_errors / answered if answered else 0.0
+    threshold = min(1.0, legacy_rate + policy.error_slack)
+    outcome = _rate_rule(
+        "errors",
+        "overall",
+        evidence.total(("candidate_error",)),
+        evidence.total(),
+        threshold,
+        policy,
+    )
+    reason = f"candidate errors {outcome.reason}; legacy's own error rate {legacy_rate:.2%}"
+    return [_with_reason(outcome, reason)]
+
+
+def _with_reason(outcome: RuleOutcome, reason: str) -> RuleOutcome:
+    return RuleOutcome(**{**outcome.__dict__, "reason": reason})
+
+
+def evidence_minima(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """Enough exchanges per endpoint and per scenario the spec binds to traffic."""
+    found = []
+    if not evidence.by_endpoint:
+        found.append(
+            RuleOutcome("evidence", "overall", "inconclusive", "no exchange analysed yet", 1, 0)
+        )
+    for endpoint, counts in sorted(evidence.by_endpoint.items()):
+        found.append(_minimum(endpoint, _count(counts, None), policy.min_samples))
+    for run in evidence.scenarios:
+        if run.bound_lines and policy.min_scenario_samples:
+            scope = f"scenario: {run.name}"
+            found.append(_minimum(scope, run.exchanges, policy.min_scenario_samples))
+    return found
+
+
+def _minimum(scope: str, n: int, minimum: int) -> RuleOutcome:
+    if n >= minimum:
+        return RuleOutcome("evidence", scope, "pass", f"{n} exchange(s)", minimum, n, "count")
+    more = minimum - n
+    reason = f"{n} exchange(s) of {minimum} wanted: about {more} more"
+    return RuleOutcome("evidence", scope, "inconclusive", reason, minimum, n, "count", None, more)
+
+
+def coverage(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """The share of served traffic the capture mirrored, from its completeness counters."""
+    counters = evidence.stored.counters
+    served = counters.get("served", 0)
+    if not served:
+        reason = "no capture counters: replayed or imported traffic has no served total"
+        return [RuleOutcome("coverage", "capture", "not_measured", reason, policy.min_coverage)]
+    mirrored = counters.get("mirrored", counters.get("stored", 0))
+    share = mirrored / served
+    status: RuleStatus = "pass" if share >= policy.min_coverage else "inconclusive"
+    skipped = {k: v for k, v in counters.items() if k.startswith("dropped.") and v}
+    why = ", ".join(f"{k.removeprefix('dropped.')} {v}" for k, v in sorted(skipped.items()))
+    reason = f"{mirrored} of {served} served request(s) mirrored ({share:.1%})" + (
+        f"; dropped: {why}" if why else ""
+    )
+    return [RuleOutcome("coverage", "capture", status, reason, policy.min_coverage, share, "share")]

@@ -1,0 +1,67 @@
+"""`twinsight ready`'s shell: analyse what is new, read the evidence, evaluate the rules.
+
+The rules themselves are pure (`readiness.evaluate`); this module only reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twinsight.config import Config
+from twinsight.errors import UserError
+from twinsight.events import ReadinessVerdict
+from twinsight.spec import Spec
+from twinsight.store import Store
+
+from .readiness import Evidence, evaluate
+from .service import analyze_store
+
+__all__ = ["assess_store", "read_evidence"]
+
+
+def assess_store(
+    path: Path | None,
+    segments: Path | None,
+    *,
+    config: Config,
+    spec: Spec | None,
+    candidate: str | None = None,
+) -> ReadinessVerdict:
+    """The readiness verdict on the store at `path` / `segments` for `candidate` (the only
+    one, when not named). Runs the incremental analysis first: cheap when nothing is new."""
+    analysis = analyze_store(path, segments, config=config, spec=spec)
+    evidence = read_evidence(path, segments, spec=spec, candidate=candidate)
+    evidence = Evidence(evidence.stored, analysis.coverage, evidence.constraints)
+    return evaluate(evidence, config.readiness)
+
+
+def read_evidence(
+    path: Path | None,
+    segments: Path | None,
+    *,
+    spec: Spec | None,
+    candidate: str | None = None,
+) -> Evidence:
+    """What a store (already analysed) says about `candidate`, with the spec's constraints."""
+    with Store.open(path, segments) as store:
+        name = _candidate(store.candidates(), candidate)
+        stored = store.evidence(name, [p for p in (path, segments) if p is not None])
+    constraints = [
+        (group, c.name, c.requirement, c.measurement or "")
+        for group, items in (spec.constraints.items() if spec else ())
+        for c in items
+    ]
+    return Evidence(stored, (), constraints)
+
+
+def _candidate(found: list[str], wanted: str | None) -> str:
+    """The candidate judged: `wanted` if the store knows it, else the only one there is."""
+    if wanted is not None:
+        if found and wanted not in found:
+            raise UserError(f"no candidate {wanted!r} in the store (found: {', '.join(found)})")
+        return wanted
+    if len(found) > 1:
+        raise UserError(f"the store has several candidates ({', '.join(found)}): name one")
+    if not found:
+        raise UserError("the store has no candidate's answers to judge")
+    return found[0]
