@@ -35,6 +35,15 @@ def make(location: str, kind: str, *pairs: tuple[object, object]) -> Cluster:
             make("body.t", "changed", ("2026-01-01T10:00:00Z", "2026-01-01T10:00:00.123+00:00")),
             "precision",
         ),
+        (
+            timestamp_format,
+            make(
+                "body.t",
+                "changed",
+                ("2026-01-01 10:00:00 +0000 UTC", "2026-01-01 10:00:00.5 +0000 UTC"),
+            ),
+            "precision",
+        ),
         (case_or_whitespace, make("body.s", "changed", ("Done ", "done")), "case or whitespace"),
         (order_only, make("body.l", "order", ([1, 2], [2, 1])), "array order"),
         (numeric_offset, make("body.n", "changed", (1, 4), (10, 13)), "+3"),

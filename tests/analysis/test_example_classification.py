@@ -28,16 +28,17 @@ def classified(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str,
     config = load_config(files() / "twinsight.toml")
     judge = Judge(spec=spec, rules=rules_from(config.normalize, spec))
     result = []
-    for stored in read_exchanges(Store.open(store)):
-        answers = stored.answers
-        verdict = judge.judge(stored.request, answers["legacy"], answers["candidate"]).verdict
-        result.append(
-            (
-                f"{stored.request.method} {stored.request.path}",
-                verdict.classification,
-                verdict.reason,
+    with Store.open(store) as opened:
+        for stored in read_exchanges(opened):
+            answers = stored.answers
+            verdict = judge.judge(stored.request, answers["legacy"], answers["candidate"]).verdict
+            result.append(
+                (
+                    f"{stored.request.method} {stored.request.path}",
+                    verdict.classification,
+                    verdict.reason,
+                )
             )
-        )
     return result
 
 

@@ -4,7 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.analysis.shapes import json_type, looks_like_timestamp, shape_of
+from twinsight.analysis.shapes import (
+    json_type,
+    looks_like_timestamp,
+    shape_of,
+    starts_as_timestamp,
+)
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -54,3 +59,17 @@ def test_json_types() -> None:
         "array",
         "object",
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-20 10:00:00.123456 +0000 UTC",  # Go's default time format
+        "2026-11-20T10:00:00+05:30[Asia/Kolkata]",
+        "2026-11-20 10:00:00 GMT",
+    ],
+)
+def test_timestamps_with_zone_names_start_as_timestamps(value: str) -> None:
+    # Clusters tell timestamp formats apart with this looser reading; shape rules do not.
+    assert starts_as_timestamp(value)
+    assert not looks_like_timestamp(value)

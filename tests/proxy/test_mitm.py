@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -144,3 +145,16 @@ def test_options_left_at_their_defaults_leave_the_config_file_alone(tmp_path: Pa
     assert (capture.mirror_writes, capture.mirror_timeout_s, capture.sample) == (True, 2.0, 0.5)
     assert capture.max_body == 100
     assert settings.store.locations() == (None, tmp_path / "segments")
+
+
+def test_a_setting_error_stops_mitmdump_with_one_line(tmp_path: Path) -> None:
+    # No candidate to mirror to: a user error, said on one line, not a traceback.
+    command = [str(MITMDUMP), "--mode", "reverse:http://127.0.0.1:9", "--listen-host"]
+    command += ["127.0.0.1", "--listen-port", str(free_port()), "-s", str(ADDON)]
+    command += ["--set", f"confdir={tmp_path / 'conf'}"]
+    command += ["--set", f"twinsight_store={tmp_path / 's.duckdb'}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "twinsight: nothing to compare with: --set twinsight_candidate=URL" in said
+    assert "Traceback" not in said, said

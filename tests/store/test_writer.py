@@ -80,6 +80,14 @@ def test_endpoints_in_the_overview_fold_ids(tmp_path: Path) -> None:
     assert info.by_endpoint == {"GET /tasks/{id}": 2, "GET /tasks/{id}/complete": 1}
 
 
+def test_endpoints_in_the_overview_fold_as_analysis_does(tmp_path: Path) -> None:
+    # 12 hex characters and 20-character tokens are ids to analysis: store info agrees.
+    paths = ["/a/deadbeef1234", "/a/aB3_aB3_aB3_aB3_aB3_", "/", "*"]
+    write_all(SegmentSink(tmp_path, "w"), [exchange(p) for p in paths])
+    info = store_info(open_store(segments=tmp_path), [tmp_path])
+    assert info.by_endpoint == {"GET /a/{id}": 2, "GET /": 1, "GET *": 1}
+
+
 @pytest.mark.parametrize("kind", ["duckdb", "segments"])
 def test_no_secret_reaches_the_bytes_on_disk(tmp_path: Path, kind: str) -> None:
     password = "hunter2-correct-horse"

@@ -16,7 +16,7 @@ from typing import Any
 
 from .diff import Difference
 from .features import FEATURES
-from .shapes import json_type, looks_like_timestamp
+from .shapes import json_type, starts_as_timestamp
 
 __all__ = ["DETECTORS", "Cluster", "Observation", "cluster", "value_pattern"]
 
@@ -171,8 +171,7 @@ def timestamp_format(c: Cluster) -> str | None:
         c.kind == "changed"
         and pairs
         and all(
-            looks_like_timestamp(a) and looks_like_timestamp(b) and a[:16] == b[:16]
-            for a, b in pairs
+            starts_as_timestamp(a) and starts_as_timestamp(b) and a[:16] == b[:16] for a, b in pairs
         )
     ):
         return "timestamp precision or format differs (same minute)"

@@ -35,7 +35,9 @@ def read_exchanges(store: Store, *, only_new: bool = False) -> Iterator[Stored]:
 def _stored(row: StoredExchange) -> Stored:
     query = row.query or ""
     pairs = tuple((h["name"], h["value"]) for h in row.headers or ())
-    request = RequestView.of(row.method, row.path, query, pairs, bytes(row.body or b""))
+    # Scenario bindings name methods in upper case; the stored method keeps its case.
+    method = row.method.upper()
+    request = RequestView.of(method, row.path, query, pairs, bytes(row.body or b""))
     return Stored(row.id, request, query, {a.target: _message(a) for a in row.answers})
 
 

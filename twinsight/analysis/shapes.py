@@ -7,11 +7,11 @@ from typing import Any
 
 from twinsight.spec import looks_like_id
 
-__all__ = ["json_type", "looks_like_timestamp", "shape_of"]
+__all__ = ["json_type", "looks_like_timestamp", "shape_of", "starts_as_timestamp"]
 
-_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
-)
+_DATE, _TIME = r"\d{4}-\d{2}-\d{2}", r"[T ]\d{2}:\d{2}"
+_TIMESTAMP = re.compile(rf"^{_DATE}({_TIME}(:\d{{2}}(\.\d+)?)?(Z|[+-]\d{{2}}:?\d{{2}})?)?$")
+_STARTS_AS_TIMESTAMP = re.compile(_DATE + _TIME)
 
 
 def json_type(value: Any) -> str:
@@ -32,6 +32,12 @@ def json_type(value: Any) -> str:
 def looks_like_timestamp(value: Any) -> bool:
     """An ISO 8601 date or date-time string (what `shape` rules call a timestamp)."""
     return isinstance(value, str) and _TIMESTAMP.match(value) is not None
+
+
+def starts_as_timestamp(value: Any) -> bool:
+    """A string that begins with a date and a time of day, whatever follows (zone names,
+    Go's `+0000 UTC`): looser than `looks_like_timestamp`, for telling formats apart."""
+    return isinstance(value, str) and _STARTS_AS_TIMESTAMP.match(value) is not None
 
 
 def shape_of(value: Any) -> str:

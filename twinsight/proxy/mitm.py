@@ -22,7 +22,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from twinsight.config import Config, load_config
-from twinsight.errors import UserError
+from twinsight.errors import TwinsightError, UserError
 from twinsight.proxy.fanout import Fanout
 from twinsight.proxy.intake import Intake, Received, refusal
 from twinsight.proxy.metrics import CaptureMetrics
@@ -101,6 +101,14 @@ class TwinsightAddon:
 
     async def running(self) -> None:
         """Read the settings, open the store and the mirror targets once the proxy runs."""
+        try:
+            await self._start()
+        except TwinsightError as error:
+            # One line, not a traceback (which reads as a bug in twinsight): mitmdump
+            # exits when an error is logged during start-up.
+            log.error("twinsight: %s", error)
+
+    async def _start(self) -> None:
         self.config = config = addon_config(ctx.options)
         capture = config.capture
         self.intake = Intake.of(capture, self.counters)

@@ -60,9 +60,7 @@ class RequestView:
         cls, method: str, path: str, query: str, headers: Sequence[tuple[str, str]], body: bytes
     ) -> RequestView:
         """From the stored form: raw query string, header pairs, body bytes."""
-        return cls(
-            method.upper(), path, query_values(query), first_headers(headers), parse_body(body)
-        )
+        return cls(method, path, query_values(query), first_headers(headers), parse_body(body))
 
     def variables(self, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The `request` map CEL sees; `params` (path parameters) when a binding matched."""

@@ -20,7 +20,11 @@ _FOLDED = (
     f"list_transform({_SEGMENTS}, lambda s: CASE WHEN {id_segment_sql('s')} "
     "THEN '{id}' ELSE s END)"
 )
-_ENDPOINT_SQL = f"method || ' /' || array_to_string({_FOLDED}, '/')"
+# A path not starting with `/` (`OPTIONS *`, an absolute URI) is shown as it is.
+_ENDPOINT_SQL = (
+    f"method || ' ' || CASE WHEN starts_with(path, '/') "
+    f"THEN '/' || array_to_string({_FOLDED}, '/') ELSE path END"
+)
 
 
 @dataclass(frozen=True)
