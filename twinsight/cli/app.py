@@ -18,6 +18,7 @@ from twinsight.cli.demo import demo
 from twinsight.cli.example import example_app
 from twinsight.cli.imports import import_command
 from twinsight.cli.replay import replay_command
+from twinsight.cli.report import report_command
 from twinsight.cli.spec import spec_app
 from twinsight.cli.store import store_app
 from twinsight.errors import TwinsightError
@@ -71,6 +72,7 @@ app.command("analyze")(analyze)
 app.command("import")(import_command)
 app.command("replay")(replay_command)
 app.command("demo")(demo)
+app.command("report")(report_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,171 @@
+"""The report as Markdown, short enough for a pull request or a CI job summary.
+
+The same sections as the HTML page, cut to what needs a person: rules that did not pass,
+endpoints that did not pass, the largest clusters. Text from traffic is escaped
+(`text`): it can neither break a table nor become markup or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from .document import ReportData
+from .figures import interval_text, measure, percent
+
+__all__ = ["render_markdown", "text"]
+
+RULES_SHOWN = 20
+ENDPOINTS_SHOWN = 15
+CLUSTERS_SHOWN = 10
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # what could open markup inside a line
+
+
+def text(value: object) -> str:
+    """`value` as Markdown text: one line, markup characters and HTML escaped."""
+    plain = " ".join(str(value).split())
+    plain = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", plain)
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(text(cell) for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def render_markdown(report: ReportData) -> str:
+    """The whole Markdown document."""
+    parts = [_verdict(report), _rules(report), _endpoints(report), _clusters(report)]
+    parts += [_scenarios(report), _ledger(report), _latency(report), _uncovered(report)]
+    return "\n".join(line for part in parts for line in part)
+
+
+def _verdict(report: ReportData) -> list[str]:
+    v = report.verdict
+    window = f"{v.window[0] or '-'} to {v.window[1] or '-'}"
+    lines = [f"# {text(v.status)}: {text(v.reason)}", ""]
+    lines += _table(
+        ["candidate", "against", "capture window", "policy"],
+        [[v.candidate, report.legacy, window, v.policy_hash]],
+    )
+    lines += [f"Command: `{report.command.replace('`', '')}`", "", "## Evidence", ""]
+    lines += [
+        f"- **{text(f.value)}** {text(f.label)}" + (f" ({text(f.note)})" if f.note else "")
+        for f in report.figures
+    ]
+    return [*lines, ""]
+
+
+def _rules(report: ReportData) -> list[str]:
+    open_rules = [r for r in report.verdict.rules if r.status != "pass"]
+    passed = len(report.verdict.rules) - len(open_rules)
+    rows = [
+        [
+            r.status,
+            r.rule,
+            r.scope,
+            measure(r.threshold, r.unit),
+            measure(r.observed, r.unit),
+            interval_text(r.interval),
+            "-" if r.more_needed is None else f"about {r.more_needed}",
+            r.reason,
+        ]
+        for r in open_rules[:RULES_SHOWN]
+    ]
+    head = ["status", "rule", "scope", "threshold", "observed", "bound", "more needed", "why"]
+    lines = ["## Rules", "", *(_table(head, rows) if rows else [])]
+    more = len(open_rules) - len(rows)
+    tail = f"{passed} rule(s) pass" + (
+        f"; {more} more not passing, in the HTML report" if more > 0 else ""
+    )
+    return [*lines, tail + ".", ""]
+
+
+def _endpoints(report: ReportData) -> list[str]:
+    open_ones = [e for e in report.endpoints if e.status != "pass"]
+    rows = [
+        [
+            e.status,
+            e.endpoint,
+            e.exchanges,
+            percent(e.disagreement.rate, 2),
+            f"[{percent(e.disagreement.low, 2)}, {percent(e.disagreement.high, 2)}]",
+            e.latency_status,
+        ]
+        for e in open_ones[:ENDPOINTS_SHOWN]
+    ]
+    head = ["status", "endpoint", "exchanges", "disagreement", "interval", "latency"]
+    passing = len(report.endpoints) - len(open_ones)
+    body = _table(head, rows) if rows else ["No endpoint fails or lacks evidence.", ""]
+    return ["## Endpoints", "", *body, f"{passing} endpoint(s) pass.", ""]
+
+
+def _clusters(report: ReportData) -> list[str]:
+    count, exchanges = report.clusters_total
+    lines = ["## Clusters", "", f"{count} cluster(s) over {exchanges} exchange(s).", ""]
+    for c in report.clusters[:CLUSTERS_SHOWN]:
+        causes = "; ".join(c.hypotheses)
+        lines.append(
+            f"{c.rank}. {text(c.description)} ({c.exchanges} exchange(s), {percent(c.share)})"
+            + (f" Likely: {text(causes)}." if causes else "")
+        )
+    return [*lines, ""]
+
+
+def _scenarios(report: ReportData) -> list[str]:
+    legacy, candidate = report.legacy, report.verdict.candidate
+    rows = [
+        [
+            s.name,
+            s.exchanges,
+            percent(s.pass_rate(legacy)),
+            percent(s.pass_rate(candidate)),
+            f"{s.checked_lines} checked, {len(s.unchecked)} not",
+        ]
+        for s in report.scenarios
+    ]
+    if not rows:
+        return ["## Scenario coverage", "", "No spec given.", ""]
+    head = ["scenario", "exercised", f"pass {legacy}", f"pass {candidate}", "lines"]
+    return ["## Scenario coverage", "", *_table(head, rows)]
+
+
+def _ledger(report: ReportData) -> list[str]:
+    rows = [[r.origin, r.where, r.compare, r.why, r.differences] for r in report.ledger]
+    if not rows:
+        return ["## Suppression ledger", "", "No rule suppressed anything.", ""]
+    head = ["origin", "where", "compared", "why", "differences hidden"]
+    return ["## Suppression ledger", "", *_table(head, rows)]
+
+
+def _latency(report: ReportData) -> list[str]:
+    legacy, candidate = report.legacy, report.verdict.candidate
+    busiest = sorted(report.latency, key=lambda v: -sum(v.samples.values()))[:ENDPOINTS_SHOWN]
+    rows = [
+        [view.endpoint]
+        + [_ms(view.percentile(t, p)) for t in (legacy, candidate) for p in (50, 95)]
+        for view in busiest
+    ]
+    head = ["endpoint", f"{legacy} p50", f"{legacy} p95", f"{candidate} p50", f"{candidate} p95"]
+    return ["## Latency (ms)", "", *(_table(head, rows) if rows else ["Not measured.", ""])]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _uncovered(report: ReportData) -> list[str]:
+    u = report.uncovered
+    lines = ["## Not covered", ""]
+    lines.append(f"- mirrored: {percent(u.mirrored_share)} of served traffic")
+    lines.append(f"- writes not mirrored (not compared): {u.writes_not_mirrored}")
+    lines += [f"- not compared, {text(k)}: {n}" for k, n in u.not_compared.items()]
+    lines += [f"- {text(k)}: {n}" for k, n in u.dropped.items()]
+    lines.append(f"- lost: {u.lost}")
+    lines += [
+        f"- seen only on one side: {text(o.endpoint)} (served by {text(', '.join(o.served_by))},"
+        f" not by {text(', '.join(o.not_by))})"
+        for o in u.one_sided
+    ]
+    return [*lines, ""]
