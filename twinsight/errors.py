@@ -8,6 +8,7 @@
      |    +-- FormatError     a capture file is not of the format it was read as
      |    +-- MissingExtra    a command needs an optional dependency not installed
      +-- CheckFailed          the input is fine but a check says no (exit 1)
+     +-- Inconclusive         the input is fine but too thin to say yes or no (exit 4)
 
 Anything else escaping to the CLI is a bug in twinsight, reported as such.
 """
@@ -20,6 +21,7 @@ __all__ = [
     "CheckFailed",
     "ConfigError",
     "FormatError",
+    "Inconclusive",
     "Location",
     "MissingExtra",
     "Problem",
@@ -58,6 +60,12 @@ class CheckFailed(TwinsightError):
     """A check ran on valid input and failed (spec invalid, not ready)."""
 
     exit_code = 1
+
+
+class Inconclusive(TwinsightError):
+    """A check ran on valid input and could not decide: more evidence is needed (`ready`)."""
+
+    exit_code = 4
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def _parity(
         more = policy.min_latency_samples - min(len(legacy), len(candidate))
         reason = f"{min(len(legacy), len(candidate))} answer(s) per target; about {more} more"
         return RuleOutcome("latency", endpoint, "inconclusive", f"{reason}; {shown}", limit,
-                           None, "ms", None, more)  # fmt: skip
+                           None, "ratio", None, more)  # fmt: skip
     ratio = theirs["p50"] / ours["p50"] - 1 if ours.get("p50") else None
     if parity.verdict == "higher":
         reason = f"candidate slower beyond +{limit:.0%} (Mann-Whitney p={parity.p_higher:.2g})"

@@ -17,6 +17,7 @@ from twinsight.cli.console import err, out
 from twinsight.cli.demo import demo
 from twinsight.cli.example import example_app
 from twinsight.cli.imports import import_command
+from twinsight.cli.ready import ready
 from twinsight.cli.replay import replay_command
 from twinsight.cli.report import report_command
 from twinsight.cli.spec import spec_app
@@ -72,6 +73,7 @@ app.command("analyze")(analyze)
 app.command("import")(import_command)
 app.command("replay")(replay_command)
 app.command("demo")(demo)
+app.command("ready")(ready)
 app.command("report")(report_command)
 
 

@@ -37,9 +37,22 @@ def example_legacy(
     serve(lambda: make_app(str(db) if db else ":memory:"), "legacy", host, port)
 
 
+FaithfulOption = Annotated[
+    bool,
+    typer.Option(
+        "--faithful",
+        help="Leave out the planted regression, unexplained difference and failing reads "
+        "(DIVERGENCES.md rows 6-8): a candidate ready for cutover.",
+    ),
+]
+
+
 @example_app.command("candidate")
 def example_candidate(
-    port: PortOption = 8082, db: DbOption = None, host: HostOption = "127.0.0.1"
+    port: PortOption = 8082,
+    db: DbOption = None,
+    host: HostOption = "127.0.0.1",
+    faithful: FaithfulOption = False,
 ) -> None:
     """Run the candidate rewrite (JSON storage, UUID ids, deliberate divergences).
 
@@ -48,7 +61,8 @@ def example_candidate(
     from twinsight.examples.tasks.candidate.app import make_app
     from twinsight.examples.tasks.serve import serve
 
-    serve(lambda: make_app(str(db) if db else None), "candidate", host, port)
+    path = str(db) if db else None
+    serve(lambda: make_app(path, faithful=faithful), "candidate", host, port)
 
 
 @example_app.command("token")

@@ -108,11 +108,15 @@ class Counter:
 
 
 READS_KEY = web.AppKey("reads", Counter)
+PLANTED_KEY = web.AppKey("planted", bool)
+"""Whether the planted divergences 6-8 of DIVERGENCES.md are on (off: `--faithful`)."""
 
 
-def make_app(db_path: str | None = None) -> web.Application:
-    """The candidate service, persisting to the JSON file `db_path` when given."""
+def make_app(db_path: str | None = None, *, faithful: bool = False) -> web.Application:
+    """The candidate service, persisting to the JSON file `db_path` when given; `faithful`
+    leaves out the planted regression, unexplained difference and failing reads."""
     app = web.Application(middlewares=[errors_middleware, auth_middleware])
+    app[PLANTED_KEY] = not faithful
     app[STORE_KEY] = TaskStore(Path(db_path) if db_path else None)
     app[READS_KEY] = Counter()
     app.add_routes(
@@ -202,7 +206,7 @@ async def show(request: web.Request) -> web.Response:
     reads = request.app[READS_KEY]
     reads.count += 1
     every = int(os.environ.get(FAIL_EVERY_ENV, "10"))
-    if every > 0 and reads.count % every == 0:
+    if request.app[PLANTED_KEY] and every > 0 and reads.count % every == 0:
         raise Invalid(503, "Service temporarily unavailable")
     return web.json_response(wanted(request).public())
 
@@ -212,7 +216,8 @@ async def list_all(request: web.Request) -> web.Response:
     if status is not None and status not in ALLOWED_MOVES:
         raise Invalid(400, "Invalid status filter")
     # Divergence (regression): "pending" is read as "not started or under way".
-    accepted = {"pending", "in_progress"} if status == "pending" else {status}
+    widened = request.app[PLANTED_KEY] and status == "pending"
+    accepted = {"pending", "in_progress"} if widened else {status}
     mine = sorted(
         (t for t in request.app[STORE_KEY].tasks.values() if t.owner == user_of(request)),
         key=lambda t: t.seq,
@@ -260,4 +265,6 @@ async def remove(request: web.Request) -> web.Response:
     if task is not None and task.owner == user_of(request):
         del store.tasks[task.id]
         store.save()
+    elif not request.app[PLANTED_KEY]:
+        raise Invalid(404, "Task not found")
     return web.Response(status=204)

@@ -1,0 +1,193 @@
+"""`twinsight ready` on the bundled example, through a real proxy and a real DuckDB file:
+NOT READY with its planted divergences, READY without them and enough traffic,
+INCONCLUSIVE with a handful of exchanges."""
+
+import asyncio
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.run import twinsight
+from twinsight.config import Config
+from twinsight.demo import capture_example_session
+from twinsight.examples.tasks import files
+from twinsight.examples.tasks.auth import make_token
+from twinsight.examples.tasks.candidate.app import make_app as make_candidate
+from twinsight.examples.tasks.legacy.app import make_app as make_legacy
+from twinsight.examples.tasks.serve import start
+from twinsight.examples.tasks.traffic import Step, run_session
+from twinsight.proxy.service import Address, run_capture, url_of
+
+SPEC = str(files() / "spec.yaml")
+# A policy a test can satisfy with a hundred exchanges: 15 % disagreement at most (the rule
+# of three needs 20 exchanges per endpoint for it), latency compared from 20 answers, and
+# scenario minima off (the example's spec binds scenarios this traffic does not play).
+RELAXED = """
+[[normalize]]
+where = "body.id"
+compare = "shape"
+why = "each service makes its own ids"
+
+[[normalize]]
+where = "body.tasks[*].id"
+compare = "shape"
+why = "each service makes its own ids"
+
+[[normalize]]
+where = "body.*_at"
+compare = "shape"
+why = "each service stamps its own times"
+
+[[normalize]]
+where = "headers.location"
+compare = "shape"
+why = "the new task's address holds the service's own id"
+
+[readiness]
+min_samples = 20
+min_match_rate = 0.85
+error_slack = 0.05
+min_scenario_samples = 0
+min_latency_samples = 20
+latency_increase = 1.0
+"""
+
+
+def rounds(count: int) -> tuple[Step, ...]:
+    """`count` times: create a task, read it, list tasks, check health (4 endpoints)."""
+    steps: list[Step] = []
+    for i in range(count):
+        steps += [
+            Step("POST", "/tasks", {"title": f"Task {i}"}, save_as=f"t{i}"),
+            Step("GET", f"/tasks/{{t{i}}}"),
+            Step("GET", "/tasks"),
+            Step("GET", "/health", auth=False),
+        ]
+    return tuple(steps)
+
+
+async def capture(store: Path, steps: tuple[Step, ...], *, faithful: bool) -> None:
+    """Play `steps` through `twinsight proxy` in front of the legacy and a candidate."""
+    legacy, legacy_port = await start(make_legacy())
+    candidate, candidate_port = await start(make_candidate(faithful=faithful))
+    config = Config.model_validate(
+        {
+            "targets": {
+                "legacy": f"http://127.0.0.1:{legacy_port}",
+                "candidate": f"http://127.0.0.1:{candidate_port}",
+            },
+            "store": {"path": store, "flush_interval_s": 0.2},
+            "capture": {"mirror_writes": True},
+        }
+    )
+    stop = asyncio.Event()
+    bound: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
+    running = asyncio.ensure_future(
+        run_capture(
+            "proxy", config, ("127.0.0.1", 0), stop=stop, ready=lambda a, _: bound.set_result(a)
+        )
+    )
+    try:
+        await run_session(url_of(await bound), make_token("ready"), steps)
+    finally:
+        stop.set()
+        await running
+        await candidate.cleanup()
+        await legacy.cleanup()
+
+
+def ready(store: Path, config: Path, *more: str) -> Any:
+    return twinsight("ready", "--store", str(store), "--spec", SPEC, "--config", str(config), *more)
+
+
+@pytest.fixture(scope="module")
+def relaxed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = tmp_path_factory.mktemp("policy") / "twinsight.toml"
+    config.write_text(RELAXED)
+    return config
+
+
+def test_the_bundled_example_is_not_ready(tmp_path: Path) -> None:
+    store = tmp_path / "run.duckdb"
+    asyncio.run(capture_example_session(store))
+    junit, verdict = tmp_path / "ready.xml", tmp_path / "ready.json"
+    found = ready(store, files() / "twinsight.toml", "--junit", str(junit), "--json", str(verdict))
+    assert found.returncode == 1, found.stderr
+    head = found.stdout.split("\n", 2)
+    assert "NOT READY" in found.stdout
+    reason = next(line for line in found.stdout.splitlines() if line.startswith("NOT READY"))
+    assert "regressions: 1 regression(s): GET /tasks: List tasks filtered by status" in reason
+    assert "unexplained cluster [DELETE /tasks/{id} status]" in reason
+    assert "policy " in found.stdout
+    assert head
+    assert found.stderr.startswith("error: not ready: regressions")
+    document = json.loads(verdict.read_text())
+    assert document["schema"] == "twinsight.readiness/1"
+    assert document["status"] == "NOT READY"
+    failed = {(r["rule"], r["scope"]) for r in document["rules"] if r["status"] == "fail"}
+    assert {("regressions", "overall"), ("unexplained", "DELETE /tasks/{id} status")} <= failed
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert int(suite.get("failures", "0")) == len(failed)
+    dry = ready(store, files() / "twinsight.toml", "--dry-run")
+    assert dry.returncode == 0
+    assert "NOT READY" in dry.stdout
+
+
+def test_a_faithful_candidate_with_enough_traffic_is_ready(tmp_path: Path, relaxed: Path) -> None:
+    store = tmp_path / "run.duckdb"
+    asyncio.run(capture(store, rounds(25), faithful=True))
+    found = ready(store, relaxed, "--json", str(tmp_path / "ready.json"))
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert found.stdout.count("READY") >= 1
+    assert "READY: every rule passes" in found.stdout
+    document = json.loads((tmp_path / "ready.json").read_text())
+    statuses = {(r["rule"], r["status"]) for r in document["rules"]}
+    assert ("constraint", "pass") in statuses  # p95 of reads, measured from traffic
+    assert ("constraint", "not_measured") in statuses  # security lines are listed, not passed
+    assert document["exchanges"] == 100
+    assert {e["endpoint"] for e in document["endpoints"]} == {
+        "POST /tasks",
+        "GET /tasks/{id}",
+        "GET /tasks",
+        "GET /health",
+    }
+
+
+def test_a_handful_of_exchanges_is_inconclusive_and_says_how_many_more(
+    tmp_path: Path, relaxed: Path
+) -> None:
+    store = tmp_path / "run.duckdb"
+    asyncio.run(capture(store, rounds(2), faithful=True))
+    found = ready(store, relaxed)
+    assert found.returncode == 4, found.stdout + found.stderr
+    reason = next(line for line in found.stdout.splitlines() if line.startswith("INCONCLUSIVE"))
+    # 0 errors in 8: the rule of three puts the bound under 5 % from 60 exchanges on.
+    assert reason.startswith("INCONCLUSIVE: about 52 more exchange(s) needed; errors")
+    assert "agreement [GET /health] (about 18 more)" in reason
+    assert "evidence       │ GET /tasks" in found.stdout
+    assert found.stderr.startswith("error: inconclusive:")
+
+
+def test_a_few_failing_reads_want_more_evidence_before_failing(
+    tmp_path: Path, relaxed: Path
+) -> None:
+    store = tmp_path / "run.duckdb"
+    asyncio.run(capture(store, rounds(25), faithful=False))
+    found = ready(store, relaxed)
+    # Every 10th read of a task fails on the planted candidate: 2 of 100 exchanges, 2 %
+    # against the 5 % slack, whose interval still holds it: more traffic decides.
+    assert found.returncode == 4, found.stdout
+    assert "errors (about 103 more)" in found.stdout
+
+
+def test_wait_gives_up_when_the_time_is_up(tmp_path: Path, relaxed: Path) -> None:
+    store = tmp_path / "run.duckdb"
+    asyncio.run(capture(store, rounds(1), faithful=True))
+    found = ready(store, relaxed, "--wait", "1s")
+    assert found.returncode == 4
+    assert "looking again in 1s" in found.stderr
+    assert ready(store, relaxed, "--wait", "soon").returncode == 2
