@@ -1,0 +1,204 @@
+"""The readiness rules on hand-made evidence: each verdict, its reason, and what is left
+not measured."""
+
+from twinsight.analysis.collect import ScenarioRun
+from twinsight.analysis.readiness import Evidence, evaluate, policy_hash
+from twinsight.analysis.readiness_latency import measurable
+from twinsight.config import ReadinessSettings
+from twinsight.store import StoredEvidence
+from twinsight.store.evidence import AnswerSample, ClassificationCount, ClusterShare, ReasonCount
+
+POLICY = ReadinessSettings(
+    min_samples=50,
+    min_match_rate=0.9,
+    min_latency_samples=20,
+    min_scenario_samples=0,
+    error_slack=0.05,
+)
+SERVED = {"served": 400, "sampled": 400, "mirrored": 400, "stored": 400}
+
+
+def answers(endpoint: str, n: int, legacy_ms: float = 10.0, candidate_ms: float = 10.0) -> list:
+    spread = [i % 7 * 0.1 for i in range(n)]
+    return [
+        AnswerSample(endpoint, "legacy", n, 0, [legacy_ms + s for s in spread]),
+        AnswerSample(endpoint, "candidate", n, 0, [candidate_ms + s for s in spread]),
+    ]
+
+
+def evidence(*counts: tuple[str, str, int], **more: object) -> Evidence:
+    endpoints = {e for e, _, _ in counts}
+    stored = StoredEvidence(
+        "candidate",
+        counts=[ClassificationCount(*c) for c in counts],
+        answers=[a for e in sorted(endpoints) for a in answers(e, 100)],
+        counters=SERVED,
+        **more,  # type: ignore[arg-type]
+    )
+    return Evidence(stored)
+
+
+def test_enough_agreeing_traffic_is_ready() -> None:
+    verdict = evaluate(
+        evidence(("GET /a", "match", 80), ("GET /a", "noise", 20), ("GET /b", "explained", 100)),
+        POLICY,
+    )
+    assert verdict.status == "READY", verdict.reason
+    assert verdict.reason.startswith("every rule passes")
+    assert verdict.exchanges == 200
+    assert [e.endpoint for e in verdict.endpoints] == ["GET /a", "GET /b"]
+    assert verdict.endpoints[0].latency_status == "same"
+    assert verdict.coverage == SERVED
+
+
+def test_a_regression_fails_and_names_itself() -> None:
+    why = "List tasks: I should see only tasks with that status (candidate: expression is false)"
+    verdict = evaluate(
+        evidence(
+            ("GET /a", "match", 99),
+            ("GET /a", "regression", 1),
+            reasons=[ReasonCount("GET /a", "regression", why, 1)],
+        ),
+        POLICY,
+    )
+    assert verdict.status == "NOT READY"
+    assert verdict.reason.startswith("regressions: 1 regression(s): GET /a: List tasks")
+
+
+def test_an_unexplained_cluster_fails_above_its_share_and_is_listed_below() -> None:
+    def cluster(share: float) -> ClusterShare:
+        return ClusterShare(
+            "DELETE /a", "status", "changed", "status differs", 1, share, ["unexplained"]
+        )
+
+    above = evaluate(
+        evidence(
+            ("DELETE /a", "match", 99), ("DELETE /a", "unexplained", 1), clusters=[cluster(0.5)]
+        ),
+        POLICY,
+    )
+    assert above.status == "NOT READY"
+    assert "unexplained cluster [DELETE /a status] (50% > 1%)" in above.reason
+    below = evaluate(
+        evidence(
+            ("DELETE /a", "match", 999), ("DELETE /a", "unexplained", 1), clusters=[cluster(0.001)]
+        ),
+        POLICY,
+    )
+    listed = [r for r in below.rules if r.rule == "unexplained"]
+    assert [(r.scope, r.status) for r in listed] == [("DELETE /a status", "pass")]
+
+
+def test_thin_evidence_is_inconclusive_with_how_many_more() -> None:
+    verdict = evaluate(evidence(("GET /a", "match", 10)), POLICY)
+    assert verdict.status == "INCONCLUSIVE"
+    minimum = next(r for r in verdict.rules if r.rule == "evidence")
+    assert (minimum.status, minimum.more_needed) == ("inconclusive", 40)
+    agreement = next(r for r in verdict.rules if r.rule == "agreement" and r.scope == "GET /a")
+    assert agreement.interval is not None
+    assert agreement.interval.method == "rule of three"
+    assert agreement.more_needed == 20  # 3/n <= 10 % from n = 30
+    assert "more exchange(s) needed" in verdict.reason
+
+
+def test_nothing_analysed_is_inconclusive() -> None:
+    verdict = evaluate(Evidence(StoredEvidence("candidate")), POLICY)
+    assert verdict.status == "INCONCLUSIVE"
+    assert verdict.exchanges == 0
+
+
+def test_candidate_errors_are_judged_against_the_legacy_rate_plus_slack() -> None:
+    verdict = evaluate(
+        evidence(("GET /a", "match", 300), ("GET /a", "candidate_error", 60)), POLICY
+    )
+    errors = next(r for r in verdict.rules if r.rule == "errors")
+    assert errors.status == "fail"
+    assert errors.threshold == POLICY.error_slack
+
+
+def test_short_capture_coverage_is_inconclusive_and_writes_not_mirrored_not_compared() -> None:
+    counters = {"served": 100, "mirrored": 80, "dropped.write_not_mirrored": 20}
+    stored = StoredEvidence(
+        "candidate",
+        counts=[ClassificationCount("GET /a", "match", 100)],
+        answers=answers("GET /a", 100),
+        counters=counters,
+    )
+    verdict = evaluate(Evidence(stored), POLICY)
+    assert verdict.status == "INCONCLUSIVE"
+    coverage = next(r for r in verdict.rules if r.rule == "coverage")
+    assert (coverage.status, coverage.observed) == ("inconclusive", 0.8)
+    assert verdict.not_compared == {"writes not mirrored": 20}
+
+
+def test_replayed_traffic_has_no_coverage_to_measure() -> None:
+    stored = StoredEvidence("candidate", counts=[ClassificationCount("GET /a", "match", 100)])
+    verdict = evaluate(Evidence(stored), POLICY.model_copy(update={"min_latency_samples": 1}))
+    coverage = next(r for r in verdict.rules if r.rule == "coverage")
+    assert coverage.status == "not_measured"
+
+
+def test_a_slower_candidate_fails_latency_parity() -> None:
+    stored = StoredEvidence(
+        "candidate",
+        counts=[ClassificationCount("GET /a", "match", 100)],
+        answers=answers("GET /a", 100, legacy_ms=10, candidate_ms=20),
+        counters=SERVED,
+    )
+    verdict = evaluate(Evidence(stored), POLICY)
+    assert verdict.status == "NOT READY"
+    assert verdict.endpoints[0].latency_status == "higher"
+    assert verdict.endpoints[0].latency_ms["candidate"]["p50"] > 20
+
+
+def test_spec_constraints_measured_or_listed_as_not_measured() -> None:
+    stored = StoredEvidence(
+        "candidate",
+        counts=[ClassificationCount("GET /a", "match", 100)],
+        answers=answers("GET /a", 100, candidate_ms=150),
+        counters=SERVED,
+    )
+    constraints = [
+        ("performance", "reads", "p95 latency < 100ms for all read operations", ""),
+        ("performance", "writes", "p99 latency < 200ms for create/update operations", ""),
+        ("security", "auth", "All endpoints require valid JWT token", ""),
+    ]
+    relaxed = POLICY.model_copy(update={"latency_increase": 100.0})
+    verdict = evaluate(Evidence(stored, (), constraints), relaxed)
+    found = {r.scope: r.status for r in verdict.rules if r.rule == "constraint"}
+    assert found == {
+        "performance: reads": "fail",  # the candidate's p95 of GETs is 150 ms
+        "performance: writes": "inconclusive",  # no create or update seen
+        "security: auth": "not_measured",
+    }
+
+
+def test_constraint_wording_read() -> None:
+    read = measurable("p95 latency < 100ms for all read operations")
+    assert read is not None
+    assert (read.point, read.bound_ms, read.methods) == (95.0, 100.0, ("GET", "HEAD"))
+    write = measurable("p99 latency < 0.2s for create/update operations")
+    assert write is not None
+    assert (write.bound_ms, write.methods) == (200.0, ("PATCH", "POST", "PUT"))
+    every = measurable("P50 latency under 30 ms")
+    assert every is not None
+    assert every.methods is None
+    assert measurable("Read operations continue during write failures") is None
+    assert measurable("p95 latency < 100ms for the nightly batch") is None
+
+
+def test_scenarios_bound_to_traffic_want_their_minimum() -> None:
+    runs = [ScenarioRun("Read a task", 5, {"legacy": 5, "candidate": 5}, 1, 0)]
+    runs.append(ScenarioRun("Prose only", 0, {}, 0, 3))
+    stored = evidence(("GET /a", "match", 100)).stored
+    policy = POLICY.model_copy(update={"min_scenario_samples": 30})
+    verdict = evaluate(Evidence(stored, runs), policy)
+    scenario = [r for r in verdict.rules if r.scope.startswith("scenario:")]
+    assert [(r.scope, r.more_needed) for r in scenario] == [("scenario: Read a task", 25)]
+
+
+def test_the_policy_hash_follows_the_policy() -> None:
+    assert policy_hash(ReadinessSettings()) == policy_hash(ReadinessSettings())
+    assert policy_hash(ReadinessSettings()) != policy_hash(ReadinessSettings(min_samples=10))
+    assert len(policy_hash(ReadinessSettings())) == 12
+    assert ReadinessSettings().max_disagreement == 0.001

@@ -1,0 +1,54 @@
+"""What the readiness verdict reads from a store: counts, answers, what was not compared."""
+
+from dataclasses import replace
+from pathlib import Path
+
+from twinsight.analysis.service import analyze_store
+from twinsight.config import Config
+from twinsight.store import SegmentSink, Store
+from twinsight.testing import answer, exchange, get_item, write_store
+
+
+def stored(sink: Path | SegmentSink) -> None:
+    unsent = replace(answer("candidate", b""), status=None, error="unsent")
+    write_store(
+        sink,
+        [
+            *(get_item(i, {"legacy": {"n": i}, "candidate": {"n": i}}) for i in range(3)),
+            get_item(9, {"legacy": {"n": 9}, "candidate": {"n": 0}}),
+            get_item(10, {"legacy": {"n": 1}}),  # the candidate's answer never stored
+            replace(exchange(), responses=(answer("legacy", {"id": 1}), unsent)),
+        ],
+    )
+
+
+def test_before_and_after_an_analysis(tmp_path: Path) -> None:
+    path = tmp_path / "run.duckdb"
+    stored(path)
+    with Store.open(path) as store:
+        assert store.candidates() == ["candidate"]
+        before = store.evidence("candidate")
+    assert before.counts == []
+    assert before.not_compared == {
+        "never sent to the candidate": 1,
+        "no candidate answer stored": 1,
+    }
+    analyze_store(path, None, config=Config(), spec=None)
+    with Store.open(path) as store:
+        after = store.evidence("candidate", [path])
+    counts = {(c.endpoint, c.classification): c.exchanges for c in after.counts}
+    assert counts == {("GET /items/{id}", "match"): 3, ("GET /items/{id}", "unexplained"): 1}
+    assert [r.classification for r in after.reasons] == ["unexplained"]
+    by_target = {a.target: a for a in after.answers}
+    assert by_target["legacy"].answered == 4
+    assert len(by_target["candidate"].latencies_ms) == 0  # the builder sets no latency
+    assert [c.classifications for c in after.clusters] == [["unexplained"]]
+
+
+def test_a_segment_store_reads_its_derived_tables(tmp_path: Path) -> None:
+    folder = tmp_path / "segments"
+    stored(SegmentSink(folder, "w1"))
+    analyze_store(None, folder, config=Config(), spec=None)
+    with Store.open(None, folder) as store:
+        found = store.evidence("candidate", [folder])
+    assert sum(c.exchanges for c in found.counts) == 4
