@@ -100,6 +100,7 @@ def assemble_report(
         targets=dict(targets),
         legacy=legacy,
         figures=evidence_figures(verdict, facts.info, facts.clusters_total),
+        rules=tuple(sorted(verdict.rules, key=lambda r: _ORDER.get(r.status, 9))),
         endpoints=ordered_endpoints(verdict.endpoints),
         clusters=clusters,
         clusters_total=facts.clusters_total,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from twinsight.events import EndpointEvidence, ReadinessVerdict
+from twinsight.events import EndpointEvidence, ReadinessVerdict, RuleOutcome
 
 __all__ = [
     "Answer",
@@ -169,6 +169,7 @@ class ReportData:
     targets: dict[str, str]  # name -> URL (or "" when the config does not name it)
     legacy: str
     figures: tuple[Figure, ...]
+    rules: tuple[RuleOutcome, ...]  # failing first
     endpoints: tuple[EndpointEvidence, ...]  # failing first
     clusters: tuple[ClusterView, ...]
     clusters_total: tuple[int, int]  # (clusters, exchanges in them) over every cluster

@@ -58,7 +58,7 @@ def _verdict(report: ReportData) -> list[str]:
 
 
 def _rules(report: ReportData) -> list[str]:
-    open_rules = [r for r in report.verdict.rules if r.status != "pass"]
+    open_rules = [r for r in report.rules if r.status != "pass"]
     passed = len(report.verdict.rules) - len(open_rules)
     rows = [
         [

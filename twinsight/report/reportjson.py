@@ -18,6 +18,7 @@ SCHEMA = "twinsight.report/1"
 def report_dict(report: ReportData) -> dict[str, Any]:
     """The report as plain JSON values, with its schema name first."""
     body = dataclasses.asdict(report)
+    del body["rules"]  # the verdict's own rules, reordered: they are under "verdict"
     verdict = body["verdict"]
     # Properties are not fields: the observed rates are added beside their intervals.
     for rule, outcome in zip(verdict["rules"], report.verdict.rules, strict=True):
