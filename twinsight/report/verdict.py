@@ -102,7 +102,7 @@ def verdict_lines(verdict: ReadinessVerdict) -> list[str]:
     first, last = verdict.window
     lines = [
         f"[{style}]{verdict.status}[/]: {escape(verdict.reason)}",
-        f"  candidate {escape(verdict.candidate)}: {verdict.exchanges} exchange(s) judged"
+        f"  {verdict.exchanges} exchange(s) judged for target {escape(verdict.candidate)}"
         + (f", {first} .. {last}" if first else ""),
     ]
     coverage = verdict.coverage
