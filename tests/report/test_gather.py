@@ -56,3 +56,17 @@ def test_gather_names_the_targets_from_the_config(hostile_store: Path) -> None:
     assert report.targets == {"legacy": "http://old.test/", "candidate": "http://new.test/"}
     example = report.clusters[1].examples[0]
     assert example.answers[1].curl.startswith("curl -X GET http://new.test/notes/")
+
+
+def test_a_segment_folder_reads_its_derived_tables_beside_it(tmp_path: Path) -> None:
+    from twinsight.analysis.service import analyze_store
+    from twinsight.store import SegmentSink
+    from twinsight.testing import exchange, write_store
+
+    folder = tmp_path / "segments"
+    write_store(SegmentSink(folder, "w1"), [exchange(f"/t/{i}") for i in range(4)])
+    analyze_store(None, folder, config=Config(), spec=None)
+    facts = read_facts(None, folder, candidate="candidate", spec=None)
+    assert facts.info.exchanges == 4
+    assert [c.location for c in facts.clusters][:1] == ["body.id"]
+    assert len(facts.examples) == 3
