@@ -5,7 +5,8 @@ puts `twinsight proxy` in front of the legacy (writes mirrored, ids correlated),
 plays the scripted session through it, classifies every stored exchange, and
 shows what each service answered beside twinsight's verdict and the expected
 one. It replays the captured session to fresh services with `twinsight
-replay`'s engine. Then it says which stages are not built yet.
+replay`'s engine. It ends with the cutover verdict and the report: what
+`twinsight ready` and `twinsight report` say of the captured run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from twinsight.analysis.readiness_service import assess_store
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
 from twinsight.events import CaptureSummary
@@ -33,20 +35,23 @@ from twinsight.records import PRIMARY_TARGET
 from twinsight.replay.engine import ReplayOptions
 from twinsight.replay.outgoing import ALL_TARGETS
 from twinsight.replay.service import ReplayPlan, replay_traffic
+from twinsight.report.files import write_report
+from twinsight.report.gather import gather_report
 from twinsight.report.terminal import capture_line, replay_lines
-from twinsight.spec import load_spec, spec_coverage
+from twinsight.report.verdict import verdict_lines
+from twinsight.spec import Spec, load_spec, spec_coverage
 from twinsight.store import Store
 
 __all__ = [
+    "DEMO_REPORT",
     "DEMO_STORE",
-    "NOT_BUILT",
     "capture_example_session",
     "replay_example_session",
     "run_demo",
 ]
 
 DEMO_STORE = Path("reports") / "demo.duckdb"
-NOT_BUILT = ("report: readiness verdict and HTML/Markdown reports",)
+DEMO_REPORT = Path("reports") / "demo"
 
 
 def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
@@ -80,9 +85,24 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
         f"[bold]store[/] {store}: {info.exchanges} exchanges; "
         f"try: twinsight store info --store {store}"
     )
-    console.print("[bold]not built yet[/]:")
-    for stage in NOT_BUILT:
-        console.print(f"  - {stage}")
+    _verdict_and_report(console, store, spec)
+
+
+def _verdict_and_report(console: Console, store: Path, spec: Spec) -> None:
+    """What `twinsight ready` and `twinsight report` say of the demo's store."""
+    config = load_config(files() / "twinsight.toml")
+    verdict = assess_store(store, None, config=config, spec=spec)
+    for line in verdict_lines(verdict)[:2]:
+        console.print(f"[bold]ready[/] {line}")
+    command = f"twinsight report --store {store} --out {DEMO_REPORT}"
+    report = gather_report(store, None, verdict=verdict, config=config, spec=spec, command=command)
+    for path in write_report(report, DEMO_REPORT, ["html", "md"]):
+        console.print(f"[bold]report[/] {path}")
+    example = files()
+    console.print(
+        f"  try: twinsight ready --store {store} --spec {example / 'spec.yaml'} "
+        f"--config {example / 'twinsight.toml'} (exit 1: not ready)"
+    )
 
 
 @asynccontextmanager

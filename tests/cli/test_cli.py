@@ -156,12 +156,15 @@ def test_example_service_runs_and_stops_on_sigterm(service: str, tmp_path: Path)
     assert returncode == 0
 
 
-def test_demo_captures_the_session_and_says_what_is_not_built(tmp_path: Path) -> None:
+def test_demo_captures_the_session_and_ends_with_the_verdict_and_report(tmp_path: Path) -> None:
     shown = twinsight("demo", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "stored 27, dropped 0" in shown.stdout
     assert "candidate_error" in shown.stdout
-    assert "not built yet" in shown.stdout
+    assert "ready NOT READY: regressions: 1 regression(s)" in shown.stdout
+    assert "report reports/demo.html" in shown.stdout
+    assert (tmp_path / "reports" / "demo.html").stat().st_size > 10_000
+    assert (tmp_path / "reports" / "demo.md").read_text().startswith("#")
     assert "replay demo: sent 27 in" in shown.stdout
     assert "candidate: answered 27 (2xx 21, 4xx 5, 5xx 1), errors 0" in shown.stdout
     assert "with ids rewritten for a target" in shown.stdout
