@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple
 
 import orjson
@@ -19,7 +18,7 @@ from twinsight.events import ExchangeJudged
 from twinsight.store.derived import Derived
 from twinsight.store.evidence import StoredEvidence, candidates, stored_evidence
 from twinsight.store.info import StoreInfo, store_info, unanswered
-from twinsight.store.reader import open_store
+from twinsight.store.reader import OpenStore
 from twinsight.store.schema import HeaderList
 
 __all__ = [
@@ -114,11 +113,11 @@ COPY (
 """
 
 
-class Store:
+class Store(OpenStore):
     """A store open for reading; close it (or use `with`) when done."""
 
     def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
-        self._connection = open_store(path, segments)
+        super().__init__(path, segments)
         self.derived = Derived.of(path, segments)
         """The tables analysis derived from this store (open them once this one is closed)."""
 
@@ -135,21 +134,6 @@ class Store:
         if path is None and segments is None:
             return None
         return cls(path, segments)
-
-    def close(self) -> None:
-        """Let the store go (a writer may open the file afterwards)."""
-        self._connection.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def exchanges(self, *, only_new: bool = False, batch: int = 1000) -> Iterator[StoredExchange]:
         """Each exchange with at least one response, in id order. `only_new`: those no

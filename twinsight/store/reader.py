@@ -11,6 +11,8 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 import duckdb
 
@@ -25,6 +27,28 @@ READER_MEMORY_LIMIT = "512MB"
 """DuckDB's own memory for reading: by default it takes up to 80 % of RAM for sorts and
 joins; past this it spills to a temporary folder. Analysis sorts requests and responses
 side by side: 256 MB ran out of room for both on a million exchanges, 512 MB did not."""
+
+
+class OpenStore:
+    """A store's views open on one connection of its own: close it, or use `with`."""
+
+    def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
+        self._connection = open_store(path, segments)
+
+    def close(self) -> None:
+        """Let the store go (a writer may open the file afterwards)."""
+        self._connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb.DuckDBPyConnection:

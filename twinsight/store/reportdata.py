@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple
 
 import duckdb
 
 from twinsight.identifiers import id_segment_sql
 from twinsight.store.info import StoreInfo, store_info
-from twinsight.store.reader import open_store
+from twinsight.store.reader import OpenStore
 from twinsight.store.schema import ClusterRow, HeaderList
 
 __all__ = [
@@ -160,28 +159,13 @@ JOIN exchanges e ON e.id = c.exchange_id WHERE c.candidate = ?
 """
 
 
-class ReportReader:
+class ReportReader(OpenStore):
     """A store and its derived tables open for a report; close it (or use `with`)."""
 
     def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
-        self._connection = open_store(path, segments)
+        super().__init__(path, segments)
         self._paths = [p for p in (path, segments) if p is not None]
         self._db = _derived_database(self._connection)
-
-    def close(self) -> None:
-        """Let the store go."""
-        self._connection.close()
-
-    def __enter__(self) -> ReportReader:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def analysed(self) -> bool:
