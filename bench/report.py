@@ -8,7 +8,8 @@ legacy and a candidate with random latencies; ~2 % differ for real (a status, a
 field), so there are clusters, examples and a NOT READY verdict to render.
 Reported per store: the first `twinsight report` (it analyses every exchange
 first), then the median of `--rounds` more (nothing new to analyse: the verdict,
-the store reads and the rendering), and the size of each file written.
+the store reads and the rendering), `twinsight ready --dry-run` alone (median),
+and the size of each file written.
 """
 
 from __future__ import annotations
@@ -74,23 +75,24 @@ def example_store(path: Path) -> None:
     asyncio.run(capture_example_session(path))
 
 
-def report(store: Path, out: Path, *example_flags: str) -> float:
-    """Seconds one `twinsight report` takes, as a process."""
-    argv = [sys.executable, "-m", "twinsight", "report", "--store", str(store)]
-    argv += ["--out", str(out), *example_flags]
+def run(command: str, store: Path, *flags: str) -> float:
+    """Seconds one `twinsight COMMAND --store STORE FLAGS...` takes, as a process."""
+    argv = [sys.executable, "-m", "twinsight", command, "--store", str(store), *flags]
     started = time.perf_counter()
     subprocess.run(argv, check=True, capture_output=True)
     return time.perf_counter() - started
 
 
 def measure(name: str, store: Path, rounds: int, flags: list[str]) -> str:
-    """A table row: first report, median of the next rounds, sizes."""
+    """A table row: first report, median of the next rounds, `ready` alone, sizes."""
     out = store.parent / "report"
-    first = report(store, out, *flags)
-    again = statistics.median(report(store, out, *flags) for _ in range(rounds))
+    report = ["--out", str(out), *flags]
+    first = run("report", store, *report)
+    again = statistics.median(run("report", store, *report) for _ in range(rounds))
+    ready = statistics.median(run("ready", store, "--dry-run", *flags) for _ in range(rounds))
     sizes = [out.with_name(out.name + s).stat().st_size / 1024 for s in (".html", ".md", ".json")]
     return (
-        f"| {name} | {first:.1f} | {again:.1f} | "
+        f"| {name} | {first:.1f} | {again:.1f} | {ready:.1f} | "
         + " | ".join(f"{size:,.0f}" for size in sizes)
         + " |"
     )
@@ -118,9 +120,9 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     print(
         f"| store | first report s (analysis included) | report s (median of {args.rounds}) "
-        "| HTML KiB | Markdown KiB | JSON KiB |"
+        "| ready s (median) | HTML KiB | Markdown KiB | JSON KiB |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
 
 
