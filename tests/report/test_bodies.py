@@ -2,7 +2,15 @@
 
 import shlex
 
-from twinsight.report.bodies import body_lines, curl_command, differs_at, header_lines
+from twinsight.report.bodies import (
+    CURL_BODY_BYTES,
+    MAX_BODY_BYTES,
+    MAX_LINE_BYTES,
+    body_lines,
+    curl_command,
+    differs_at,
+    header_lines,
+)
 
 
 def test_a_location_flags_itself_and_what_lies_inside_it() -> None:
@@ -49,3 +57,37 @@ def test_curl_quotes_every_word_and_leaves_out_what_curl_sets_itself() -> None:
         "curl", "-X", "POST", "http://c.test/a b?q=1&r=2", "-H", "X-Note: it's $HOME",
         "--data-binary", "{'x': 1}",
     ]  # fmt: skip
+
+
+def test_a_long_line_is_cut_by_bytes_with_a_visible_mark_and_a_note() -> None:
+    body = b'{"blob": "' + b"x" * (1024 * 1024) + b'"}'
+    lines, note = body_lines(body, {"body.blob"})
+    shown = "\n".join(text for text, _ in lines)
+    assert len(shown.encode()) < MAX_LINE_BYTES + 200
+    assert [flagged for _, flagged in lines] == [False, True, False]
+    cut = 1024 * 1024 + len('  "blob": ""') - MAX_LINE_BYTES
+    assert f"[... {cut} more bytes cut]" in lines[1][0]
+    assert f"{cut} bytes left out (1 line(s) cut at {MAX_LINE_BYTES} bytes" in note
+
+
+def test_a_body_is_cut_by_bytes_over_all_its_lines() -> None:
+    body = b"\n".join(b"y" * 1000 for _ in range(150))  # 150 lines, 150 kB, none too long
+    lines, note = body_lines(body, set())
+    assert sum(len(text) + 1 for text, _ in lines) <= MAX_BODY_BYTES + 50
+    assert len(lines) < 150
+    assert f"at most {MAX_BODY_BYTES} bytes shown" in note
+
+
+def test_a_long_header_value_is_cut() -> None:
+    ((_, value, _),) = header_lines([{"name": "X", "value": "v" * 100_000}], set())
+    assert len(value) < MAX_LINE_BYTES + 50
+    assert value.endswith(f"[... {100_000 - MAX_LINE_BYTES} more bytes cut]")
+
+
+def test_curl_reads_a_long_body_from_a_file_and_says_so() -> None:
+    command = curl_command("http://c.test", "POST", "/a", None, [], b"z" * (CURL_BODY_BYTES + 1))
+    note, line = command.split("\n")
+    size = CURL_BODY_BYTES + 1
+    assert note == f"# the request body ({size} bytes) is not shown: save it as body.json"
+    assert shlex.split(line)[-2:] == ["--data-binary", "@body.json"]
+    assert "zzz" not in command

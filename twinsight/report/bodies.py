@@ -14,10 +14,26 @@ import orjson
 
 from twinsight.analysis.jsondiff import Path, render_path
 
-__all__ = ["MAX_LINES", "body_lines", "curl_command", "differs_at", "header_lines"]
+__all__ = [
+    "CURL_BODY_BYTES",
+    "MAX_BODY_BYTES",
+    "MAX_LINES",
+    "MAX_LINE_BYTES",
+    "body_lines",
+    "curl_command",
+    "cut_line",
+    "differs_at",
+    "header_lines",
+]
 
 MAX_LINES = 200
 """Lines of a body shown per side; the rest is cut, and said to be."""
+MAX_LINE_BYTES = 4 * 1024
+"""Bytes of one shown line (a body line, a header value); the rest is cut, and said to be."""
+MAX_BODY_BYTES = 64 * 1024
+"""Bytes of one body shown per side, over all its lines: a report stays a readable size."""
+CURL_BODY_BYTES = 4 * 1024
+"""A longer request body is not written into the curl command but read from a file."""
 _NOT_RESENT = frozenset({"host", "content-length", "connection", "transfer-encoding"})
 
 
@@ -43,8 +59,44 @@ def body_lines(
         lines = [(line, whole) for line in text]
     else:
         lines = [(line, whole or differs_at(path, locations)) for line, path in _json(value)]
-    note = f"cut at {max_lines} of {len(lines)} lines" if len(lines) > max_lines else ""
-    return tuple(lines[:max_lines]), note
+    return _capped(lines, max_lines)
+
+
+def _capped(
+    lines: Sequence[tuple[str, bool]], max_lines: int
+) -> tuple[tuple[tuple[str, bool], ...], str]:
+    """At most `max_lines` lines of at most MAX_LINE_BYTES, MAX_BODY_BYTES in all; a note."""
+    shown: list[tuple[str, bool]] = []
+    budget, long_lines, left_out = MAX_BODY_BYTES, 0, 0
+    for line, flagged in lines[:max_lines]:
+        size = len(line.encode("utf-8"))
+        if budget <= 0:
+            left_out += size + 1
+            continue
+        kept, cut = cut_line(line, min(MAX_LINE_BYTES, budget))
+        long_lines += cut > 0
+        left_out += cut
+        budget -= size - cut + 1
+        shown.append((kept, flagged))
+    notes = []
+    if len(lines) > max_lines:
+        notes.append(f"cut at {max_lines} of {len(lines)} lines")
+    if left_out:
+        notes.append(
+            f"{left_out} bytes left out ({long_lines} line(s) cut at {MAX_LINE_BYTES} bytes,"
+            f" at most {MAX_BODY_BYTES} bytes shown)"
+        )
+    return tuple(shown), "; ".join(notes)
+
+
+def cut_line(line: str, limit: int = MAX_LINE_BYTES) -> tuple[str, int]:
+    """`line` cut to `limit` UTF-8 bytes with a visible mark; and how many bytes were cut."""
+    data = line.encode("utf-8")
+    if len(data) <= limit:
+        return line, 0
+    kept = data[:limit].decode("utf-8", errors="ignore")
+    cut = len(data) - len(kept.encode("utf-8"))
+    return f"{kept} [... {cut} more bytes cut]", cut
 
 
 def header_lines(
@@ -52,7 +104,8 @@ def header_lines(
 ) -> tuple[tuple[str, str, bool], ...]:
     """(name, value, differs) of each header line, in order."""
     return tuple(
-        (h["name"], h["value"], f"headers.{h['name'].lower()}" in locations) for h in headers or ()
+        (h["name"], cut_line(h["value"])[0], f"headers.{h['name'].lower()}" in locations)
+        for h in headers or ()
     )
 
 
@@ -64,14 +117,23 @@ def curl_command(
     headers: Sequence[dict[str, str]] | None,
     body: bytes | None,
 ) -> str:
-    """The request as a curl command aimed at `base` (redacted values stay redacted)."""
+    """The request as a curl command aimed at `base` (redacted values stay redacted).
+
+    A body over CURL_BODY_BYTES is read from `body.json` instead, said in a comment line
+    above the command: a report carries no copy of a large request per target.
+    """
     url = base.rstrip("/") + path + (f"?{query}" if query else "")
     words = ["curl", "-X", method, shlex.quote(url)]
     for h in headers or ():
         if h["name"].lower() not in _NOT_RESENT:
             words += ["-H", shlex.quote(f"{h['name']}: {h['value']}")]
-    if body:
-        words += ["--data-binary", shlex.quote(bytes(body).decode("utf-8", errors="replace"))]
+    data = bytes(body or b"")
+    if len(data) > CURL_BODY_BYTES:
+        words += ["--data-binary", "@body.json"]
+        note = f"# the request body ({len(data)} bytes) is not shown: save it as body.json\n"
+        return note + " ".join(words)
+    if data:
+        words += ["--data-binary", shlex.quote(data.decode("utf-8", errors="replace"))]
     return " ".join(words)
 
 
