@@ -1,5 +1,6 @@
 """Rate intervals against published values, their properties, and latency parity."""
 
+import math
 import random
 
 import pytest
@@ -73,13 +74,13 @@ def test_more_needed_at_zero_events_follows_the_rule_of_three() -> None:
 
 
 def test_more_needed_at_an_observed_rate() -> None:
-    # 1 in 100 against 5 %: the upper bound falls under 0.05 at some n, and there it does.
-    more = more_needed(1, 100, 0.05)
+    # 2 in 100 against 5 %: the upper bound falls under 0.05 at some n, and there it does.
+    more = more_needed(2, 100, 0.05)
     assert more is not None
     assert more > 0
     total = 100 + more
-    assert wilson(total / 100, total)[1] <= 0.05
-    assert wilson((total - 1) / 100, total - 1)[1] > 0.05
+    assert wilson(2 * total / 100, total, one_sided=True)[1] <= 0.05
+    assert wilson(2 * (total - 1) / 100, total - 1, one_sided=True)[1] > 0.05
     # A rate above the threshold settles as a failure with enough exchanges.
     assert more_needed(8, 100, 0.05) is not None
     # Exactly on the threshold: no number of exchanges decides it.
@@ -131,3 +132,22 @@ def test_more_needed_at_zero_events_is_just_enough(n: int, threshold: float) -> 
     assert more is not None
     if more:
         assert rule_of_three(n + more) <= threshold < rule_of_three(n + more - 1)
+
+
+def test_decision_bounds_are_one_sided_at_the_confidence() -> None:
+    # A pass/fail bound at 95 % is one-sided: the 90 % two-sided Wilson interval's ends,
+    # the same level as the rule of three's -ln(0.05)/n.
+    interval = rate_interval(5, 100, 0.95)
+    assert (interval.low, interval.high) == pytest.approx(wilson(5, 100, 0.90))
+    assert (interval.low, interval.high) == pytest.approx(wilson(5, 100, 0.95, one_sided=True))
+    assert rate_interval(0, 100, 0.95).high == pytest.approx(-math.log(0.05) / 100)
+
+
+def test_more_needed_to_fail_is_just_enough() -> None:
+    # 8 in 100 against 5 %: at the observed rate the lower bound passes 5 % after `more`.
+    more = more_needed(8, 100, 0.05)
+    assert more is not None
+    assert more > 0
+    total = 100 + more
+    assert wilson(0.08 * total, total, one_sided=True)[0] > 0.05
+    assert wilson(0.08 * (total - 1), total - 1, one_sided=True)[0] <= 0.05

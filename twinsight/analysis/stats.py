@@ -33,11 +33,17 @@ def z_score(confidence: float) -> float:
     return float(norm.ppf(1 - (1 - confidence) / 2))
 
 
-def wilson(events: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval of `events` out of `n`; (0, 1) when nothing was observed."""
+def wilson(
+    events: float, n: float, confidence: float = 0.95, *, one_sided: bool = False
+) -> tuple[float, float]:
+    """The Wilson score interval of `events` out of `n`; (0, 1) when nothing was observed.
+
+    `one_sided`: each end is a one-sided bound at `confidence` (the rate lies under the
+    upper end with that confidence), the level the rule of three states too.
+    """
     if n <= 0:
         return 0.0, 1.0
-    z = z_score(confidence)
+    z = float(norm.ppf(confidence)) if one_sided else z_score(confidence)
     p = events / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
@@ -54,17 +60,18 @@ def rule_of_three(n: float, confidence: float = 0.95) -> float:
 
 
 def rate_interval(events: int, n: int, confidence: float = 0.95) -> Interval:
-    """The rate `events`/`n` with its interval: Wilson, or the rule of three at zero events."""
+    """The rate `events`/`n` with its one-sided bounds at `confidence`: Wilson, or the rule of
+    three at zero events (a verdict reads one end at a time, so each holds on its own)."""
     if events == 0:
         return Interval(0, n, 0.0, rule_of_three(n, confidence), confidence, "rule of three")
-    low, high = wilson(events, n, confidence)
+    low, high = wilson(events, n, confidence, one_sided=True)
     return Interval(events, n, low, high, confidence, "wilson")
 
 
 def _bounds(events: float, n: float, confidence: float) -> tuple[float, float]:
     if events == 0:
         return 0.0, rule_of_three(n, confidence)
-    return wilson(events, n, confidence)
+    return wilson(events, n, confidence, one_sided=True)
 
 
 def settled(interval: Interval, threshold: float) -> Literal["pass", "fail", "inconclusive"]:
