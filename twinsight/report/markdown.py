@@ -2,7 +2,9 @@
 
 The same sections as the HTML page, cut to what needs a person: rules that did not pass,
 endpoints that did not pass, the largest clusters. Text from traffic is escaped
-(`text`): it can neither break a table nor become markup or HTML.
+(`text`): it can neither break a table nor become markup or HTML, and pasted into a pull
+request or a job summary it pings nobody and links nothing (`@name`, `#123`, `GH-1`,
+bare URLs and e-mail addresses are broken by a zero-width space).
 """
 
 from __future__ import annotations
@@ -19,17 +21,24 @@ RULES_SHOWN = 20
 ENDPOINTS_SHOWN = 15
 CLUSTERS_SHOWN = 10
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # what could open markup inside a line
+# What GitHub turns into a mention, an issue or commit reference, or a link; the
+# zero-width space after the first character keeps it plain text wherever it is pasted.
+_AUTOLINKED = re.compile(
+    r"(@)|(#)(?=\d)|(GH)(?=-\d)|(https?|ftp|mailto|xmpp)(?=:)|(www)(?=\.)", re.IGNORECASE
+)
+_ZWSP = "\u200b"
 
 
 def text(value: object) -> str:
     """`value` as Markdown text: one line, markup characters and HTML escaped."""
     plain = " ".join(str(value).split())
     plain = plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    plain = _AUTOLINKED.sub(lambda m: m.group(0) + _ZWSP, plain)
     return _SPECIAL.sub(r"\\\1", plain)
 
 
 def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = ["| " + " | ".join(text(cell) for cell in head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(text(cell) for cell in row) + " |" for row in rows]
     return [*lines, ""]
 
@@ -49,7 +58,8 @@ def _verdict(report: ReportData) -> list[str]:
         ["candidate", "against", "capture window", "policy"],
         [[v.candidate, report.legacy, window, v.policy_hash]],
     )
-    lines += [f"Command: `{report.command.replace('`', '')}`", "", "## Evidence", ""]
+    command = " ".join(report.command.replace("`", "").split())  # one code span, one line
+    lines += [f"Command: `{command}`", "", "## Evidence", ""]
     lines += [
         f"- **{text(f.value)}** {text(f.label)}" + (f" ({text(f.note)})" if f.note else "")
         for f in report.figures
