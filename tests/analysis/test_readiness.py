@@ -1,6 +1,8 @@
 """The readiness rules on hand-made evidence: each verdict, its reason, and what is left
 not measured."""
 
+import pytest
+
 from twinsight.analysis.collect import ScenarioRun
 from twinsight.analysis.readiness import Evidence, evaluate, policy_hash
 from twinsight.analysis.readiness_latency import measurable
@@ -202,3 +204,99 @@ def test_the_policy_hash_follows_the_policy() -> None:
     assert policy_hash(ReadinessSettings()) != policy_hash(ReadinessSettings(min_samples=10))
     assert len(policy_hash(ReadinessSettings())) == 12
     assert ReadinessSettings().max_disagreement == 0.001
+
+
+BOUND = (ScenarioRun("Read a task", 300, {"legacy": 300, "candidate": 300}, 1, 0),)
+
+
+def test_exchanges_never_compared_keep_it_from_ready() -> None:
+    # 200 matches, 8,000 exchanges never compared: the capture counters (mirrored before
+    # a mirror can end unsent) say 100 %, the share compared says 2.4 %.
+    stored = evidence(
+        ("GET /a", "match", 100),
+        ("GET /b", "match", 100),
+        not_compared={"never sent to the candidate": 5000, "no candidate answer stored": 3000},
+    ).stored
+    verdict = evaluate(Evidence(stored, BOUND), POLICY)
+    assert verdict.status == "INCONCLUSIVE", verdict.reason
+    compared = next(r for r in verdict.rules if r.rule == "coverage" and r.scope == "compared")
+    assert compared.status == "inconclusive"
+    assert compared.observed == pytest.approx(200 / 8200)
+    assert "8000 not compared" in compared.reason
+
+
+def test_the_compared_share_is_judged_without_capture_counters() -> None:
+    stored = StoredEvidence(
+        "candidate",
+        counts=[ClassificationCount("GET /a", "match", 100)],
+        answers=answers("GET /a", 100),
+        not_compared={"no legacy answer": 100},
+    )
+    verdict = evaluate(Evidence(stored, BOUND), POLICY)
+    assert verdict.status == "INCONCLUSIVE", verdict.reason
+    assert any(r.scope == "compared" and r.status == "inconclusive" for r in verdict.rules)
+
+
+def test_candidate_errors_get_the_slack_alone_not_the_legacy_rate_again() -> None:
+    # candidate_error counts only exchanges where the legacy did not fail: the legacy's
+    # own 30 % must not be granted a second time.
+    stored = evidence(("GET /a", "match", 700), ("GET /a", "candidate_error", 300)).stored
+    legacy = AnswerSample("GET /a", "legacy", 1000, 300, [10.0] * 100)
+    stored = StoredEvidence(
+        "candidate",
+        counts=stored.counts,
+        answers=[legacy, answers("GET /a", 100)[1]],
+        counters=SERVED,
+    )
+    verdict = evaluate(Evidence(stored, BOUND), POLICY.model_copy(update={"min_match_rate": 0.5}))
+    errors = next(r for r in verdict.rules if r.rule == "errors")
+    assert (errors.status, errors.threshold) == ("fail", POLICY.error_slack)
+
+
+def test_the_legacy_error_rate_counts_each_exchange_once() -> None:
+    # 100 legacy exchanges: 90 answered 2xx, 10 answered 5xx: 10 %, not 10/110.
+    legacy = AnswerSample("GET /a", "legacy", 100, 10, [10.0] * 100)
+    stored = StoredEvidence(
+        "candidate",
+        counts=[ClassificationCount("GET /a", "match", 100)],
+        answers=[legacy, answers("GET /a", 100)[1]],
+        counters=SERVED,
+    )
+    errors = next(r for r in evaluate(Evidence(stored), POLICY).rules if r.rule == "errors")
+    assert "legacy's own error rate 10.00%" in errors.reason
+
+
+def test_without_a_bound_scenario_regressions_are_not_measured() -> None:
+    verdict = evaluate(evidence(("GET /a", "match", 100)), POLICY)
+    found = {r.rule: r.status for r in verdict.rules if r.scope == "overall"}
+    assert found["regressions"] == "not_measured"
+    assert found["spec_conflicts"] == "not_measured"
+    assert "regressions" in verdict.reason
+    bound = evaluate(Evidence(evidence(("GET /a", "match", 100)).stored, BOUND), POLICY)
+    assert {r.rule: r.status for r in bound.rules}["regressions"] == "pass"
+
+
+def test_a_zero_threshold_fails_on_any_event_and_passes_on_enough_evidence() -> None:
+    strict = POLICY.model_copy(update={"min_match_rate": 1.0, "error_slack": 0.0})
+    clean = evaluate(Evidence(evidence(("GET /a", "match", 100)).stored, BOUND), strict)
+    assert clean.status == "READY", clean.reason
+    one = evaluate(
+        Evidence(evidence(("GET /a", "match", 99), ("GET /a", "candidate_error", 1)).stored, BOUND),
+        strict,
+    )
+    assert one.status == "NOT READY", one.reason
+    thin = evaluate(Evidence(evidence(("GET /a", "match", 10)).stored, BOUND), strict)
+    agreement = next(r for r in thin.rules if r.rule == "agreement" and r.scope == "GET /a")
+    assert (agreement.status, agreement.more_needed) == ("inconclusive", 40)
+
+
+def test_unexplained_exchanges_no_cluster_lists_do_not_vanish() -> None:
+    found = evidence(("GET /a", "match", 195), ("GET /a", "unexplained", 5)).stored
+    verdict = evaluate(Evidence(found, BOUND), POLICY)
+    rule = [r for r in verdict.rules if r.rule == "unexplained"]
+    assert [(r.scope, r.status) for r in rule] == [("GET /a", "fail")]
+    assert "in no cluster" in rule[0].reason
+    assert verdict.status == "NOT READY"
+    few = evidence(("GET /a", "match", 999), ("GET /a", "unexplained", 1)).stored
+    listed = [r for r in evaluate(Evidence(few, BOUND), POLICY).rules if r.rule == "unexplained"]
+    assert [(r.scope, r.status) for r in listed] == [("GET /a", "pass")]

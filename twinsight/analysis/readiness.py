@@ -93,9 +93,10 @@ def verdict_status(outcomes: Sequence[RuleOutcome]) -> VerdictStatus:
 def _reason(status: VerdictStatus, outcomes: Sequence[RuleOutcome]) -> str:
     """One line naming the deciding rules."""
     if status == "READY":
-        unmeasured = sum(o.status == "not_measured" for o in outcomes)
-        tail = f"; {unmeasured} not measured (listed)" if unmeasured else ""
-        return f"every rule passes ({len(outcomes) - unmeasured} checked){tail}"
+        unmeasured = [o.rule for o in outcomes if o.status == "not_measured"]
+        names = ", ".join(dict.fromkeys(unmeasured))
+        tail = f"; {len(unmeasured)} not measured: {names} (listed)" if unmeasured else ""
+        return f"every rule passes ({len(outcomes) - len(unmeasured)} checked){tail}"
     wanted = "fail" if status == "NOT READY" else "inconclusive"
     deciding = [o for o in outcomes if o.status == wanted]
     shown = [_named(o) for o in deciding[:_SHOWN_REASONS]]

@@ -63,6 +63,8 @@ def _rate_rule(
 ) -> RuleOutcome:
     """A rate judged by its interval against `threshold`, with how many more would settle it."""
     interval = rate_interval(events, n, policy.confidence)
+    if threshold <= 0:
+        return _zero_tolerance(rule, scope, interval, policy.min_samples)
     status = settled(interval, threshold) if n else "inconclusive"
     more = (
         more_needed(events, n, threshold, policy.confidence) if status == "inconclusive" else None
@@ -80,6 +82,22 @@ def _rate_rule(
     )
 
 
+def _zero_tolerance(rule: str, scope: str, interval: Interval, minimum: int) -> RuleOutcome:
+    """Threshold 0: no bound is ever at or under it, so any event fails, and none passes
+    once `minimum` exchanges were seen (the evidence minimum)."""
+    seen = f"{interval.events}/{interval.n}"
+    status: RuleStatus = "fail" if interval.events else "pass"
+    more = None
+    if interval.events:
+        reason = f"{seen}; none tolerated (threshold 0)"
+    elif interval.n >= minimum:
+        reason = f"{seen}; none in {interval.n} exchange(s), at least the {minimum} wanted"
+    else:
+        status, more = "inconclusive", minimum - interval.n
+        reason = f"{seen}; none yet in {interval.n} of the {minimum} wanted: about {more} more"
+    return RuleOutcome(rule, scope, status, reason, 0.0, interval.rate, "rate", interval, more)
+
+
 def _rate_reason(interval: Interval, threshold: float, status: str, more: int | None) -> str:
     seen = f"{interval.events}/{interval.n}"
     bound = f"{interval.confidence:.0%} {interval.method} [{interval.low:.2%}, {interval.high:.2%}]"
@@ -89,7 +107,8 @@ def _rate_reason(interval: Interval, threshold: float, status: str, more: int | 
         return f"{seen}; lower bound {interval.low:.2%} > {threshold:.2%} ({bound})"
     if not interval.n:
         return "nothing compared yet"
-    tail = f"; about {more} more exchange(s) would settle it" if more else ""
+    way = "fail" if interval.rate > threshold else "pass"
+    tail = f"; about {more} more exchange(s) at this rate would make it {way}" if more else ""
     return f"{seen}; {threshold:.2%} lies inside {bound}{tail}"
 
 
@@ -120,6 +139,14 @@ def _listed(evidence: Evidence, classification: str, limit: int = 2) -> str:
     return "; ".join(shown)
 
 
+def _checked(evidence: Evidence) -> bool:
+    """Whether any scenario of the spec bound a checked line to stored traffic."""
+    return any(run.bound_lines and run.exchanges for run in evidence.scenarios)
+
+
+_UNCHECKED = "no scenario of a spec bound to the stored traffic: nothing was checked"
+
+
 def regressions(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
     """Exchanges where the candidate fails a scenario check the legacy passes."""
     found = evidence.total(("regression",))
@@ -130,6 +157,8 @@ def regressions(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutco
         if found
         else "no scenario check the legacy passes fails on the candidate"
     )
+    if status == "pass" and not _checked(evidence):
+        status, reason = "not_measured", _UNCHECKED
     return [RuleOutcome("regressions", "overall", status, reason, limit, found, "count")]
 
 
@@ -142,21 +171,29 @@ def conflicts(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome
         else "no scenario check fails on both targets"
     )
     status: RuleStatus = "fail" if found else "pass"
+    if not found and not _checked(evidence):
+        status, reason = "not_measured", _UNCHECKED
     return [RuleOutcome("spec_conflicts", "overall", status, reason, 0, found, "count")]
 
 
 def unexplained(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
-    """Clusters of unexplained differences: above their share threshold fail, below listed."""
+    """Clusters of unexplained differences: above their share threshold fail, below listed;
+    unexplained exchanges of an endpoint no cluster lists are judged by their own share."""
     limit = policy.max_unexplained_share
     found = []
+    clustered = set()
     for c in evidence.stored.clusters:
         if "unexplained" not in c.classifications:
             continue
+        clustered.add(c.endpoint)
         status: RuleStatus = "fail" if c.share > limit else "pass"
         side = "above" if status == "fail" else "at or below"
         reason = f"{c.description} ({side} {limit:.1%} of the endpoint)"
         scope = f"{c.endpoint} {c.location}"
         found.append(RuleOutcome("unexplained", scope, status, reason, limit, c.share, "share"))
+    for endpoint, counts in sorted(evidence.by_endpoint.items()):
+        if counts.get("unexplained") and endpoint not in clustered:
+            found.append(_unclustered(endpoint, counts["unexplained"], _count(counts, None), limit))
     if not found and evidence.total(("unexplained",)) == 0:
         found.append(
             RuleOutcome("unexplained", "overall", "pass", "no unexplained difference", limit, 0.0)
@@ -164,19 +201,28 @@ def unexplained(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutco
     return found
 
 
+def _unclustered(endpoint: str, events: int, n: int, limit: float) -> RuleOutcome:
+    """Unexplained exchanges in no cluster: their share bounds any cluster they could form,
+    so at or below the limit they pass; above it they fail (no cluster says otherwise)."""
+    share = events / n
+    status: RuleStatus = "fail" if share > limit else "pass"
+    side = "above" if status == "fail" else "at or below"
+    reason = f"{events} unexplained exchange(s) in no cluster ({side} {limit:.1%} of the endpoint)"
+    return RuleOutcome("unexplained", endpoint, status, reason, limit, share, "share")
+
+
 def errors(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
-    """The candidate's error rate against the legacy's error rate plus a slack."""
+    """The rate of the candidate's own errors (where the legacy did not fail) against the
+    slack; the legacy's error rate is shown, not granted again."""
     legacy = [a for a in evidence.stored.answers if a.target == PRIMARY_TARGET]
-    answered = sum(a.answered + a.errors for a in legacy)
-    legacy_errors = sum(a.errors for a in legacy)
-    legacy_rate = legacy_errors / answered if answered else 0.0
-    threshold = min(1.0, legacy_rate + policy.error_slack)
+    total = sum(a.answered + a.unanswered for a in legacy)
+    legacy_rate = sum(a.errors for a in legacy) / total if total else 0.0
     outcome = _rate_rule(
         "errors",
         "overall",
         evidence.total(("candidate_error",)),
         evidence.total(),
-        threshold,
+        policy.error_slack,
         policy,
     )
     reason = f"candidate errors {outcome.reason}; legacy's own error rate {legacy_rate:.2%}"
@@ -212,12 +258,34 @@ def _minimum(scope: str, n: int, minimum: int) -> RuleOutcome:
 
 
 def coverage(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
+    """The share of stored exchanges compared, and of served traffic the capture mirrored."""
+    return [_captured(evidence, policy), _compared(evidence, policy)]
+
+
+def _compared(evidence: Evidence, policy: ReadinessSettings) -> RuleOutcome:
+    """Compared exchanges over every stored one: never sent, unanswered or cut short count
+    against it (the capture's `mirrored` counter is taken before a mirror can end unsent)."""
+    compared = evidence.total()
+    skipped = sum(evidence.stored.not_compared.values())
+    if not compared + skipped:
+        reason = "no exchange stored yet"
+        return RuleOutcome("coverage", "compared", "inconclusive", reason, policy.min_coverage)
+    share = compared / (compared + skipped)
+    status: RuleStatus = "pass" if share >= policy.min_coverage else "inconclusive"
+    why = ", ".join(f"{k} {v}" for k, v in sorted(evidence.stored.not_compared.items()) if v)
+    reason = f"{compared} of {compared + skipped} stored exchange(s) compared ({share:.1%})" + (
+        f"; {skipped} not compared: {why}" if skipped else ""
+    )
+    return RuleOutcome("coverage", "compared", status, reason, policy.min_coverage, share, "share")
+
+
+def _captured(evidence: Evidence, policy: ReadinessSettings) -> RuleOutcome:
     """The share of served traffic the capture mirrored, from its completeness counters."""
     counters = evidence.stored.counters
     served = counters.get("served", 0)
     if not served:
         reason = "no capture counters: replayed or imported traffic has no served total"
-        return [RuleOutcome("coverage", "capture", "not_measured", reason, policy.min_coverage)]
+        return RuleOutcome("coverage", "capture", "not_measured", reason, policy.min_coverage)
     mirrored = counters.get("mirrored", counters.get("stored", 0))
     share = mirrored / served
     status: RuleStatus = "pass" if share >= policy.min_coverage else "inconclusive"
@@ -226,4 +294,4 @@ def coverage(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]
     reason = f"{mirrored} of {served} served request(s) mirrored ({share:.1%})" + (
         f"; dropped: {why}" if why else ""
     )
-    return [RuleOutcome("coverage", "capture", status, reason, policy.min_coverage, share, "share")]
+    return RuleOutcome("coverage", "capture", status, reason, policy.min_coverage, share, "share")

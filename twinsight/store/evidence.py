@@ -52,6 +52,7 @@ class AnswerSample(NamedTuple):
     answered: int  # with a status
     errors: int  # a 5xx status, or no answer (an error kind)
     latencies_ms: list[float]
+    unanswered: int = 0  # no status (an error kind): with `answered`, every exchange once
 
 
 class ClusterShare(NamedTuple):
@@ -96,7 +97,8 @@ _ANSWERS = """
 SELECT c.endpoint, r.target, count(r.status),
        count(*) FILTER (r.error IS NOT NULL OR r.status >= 500),
        coalesce(list(r.latency_ms ORDER BY r.latency_ms)
-                FILTER (r.latency_ms IS NOT NULL AND r.error IS NULL), [])
+                FILTER (r.latency_ms IS NOT NULL AND r.error IS NULL), []),
+       count(*) FILTER (r.status IS NULL)
 FROM {db}.classifications c
 JOIN responses r ON r.exchange_id = c.exchange_id AND r.target IN (?, c.candidate)
 WHERE c.candidate = ?
@@ -176,8 +178,8 @@ def stored_evidence(
             )
         ],
         answers=[
-            AnswerSample(e, t, int(a), int(x), [float(v) for v in ms])
-            for e, t, a, x, ms in _rows(
+            AnswerSample(e, t, int(a), int(x), [float(v) for v in ms], int(u))
+            for e, t, a, x, ms, u in _rows(
                 connection, _ANSWERS.format(db=db), [PRIMARY_TARGET, candidate]
             )
         ],
