@@ -300,3 +300,20 @@ def test_unexplained_exchanges_no_cluster_lists_do_not_vanish() -> None:
     few = evidence(("GET /a", "match", 999), ("GET /a", "unexplained", 1)).stored
     listed = [r for r in evaluate(Evidence(few, BOUND), POLICY).rules if r.rule == "unexplained"]
     assert [(r.scope, r.status) for r in listed] == [("GET /a", "pass")]
+
+
+def test_the_headline_adds_up_what_each_endpoint_still_needs() -> None:
+    thin = evidence(("GET /a", "match", 10), ("GET /b", "match", 10), ("GET /c", "match", 10))
+    verdict = evaluate(Evidence(thin.stored, BOUND), POLICY)
+    # 40 more on each of three endpoints to reach 50: 120, not the 40 of one.
+    assert verdict.reason.startswith("about 120 more exchange(s) needed"), verdict.reason
+
+
+def test_a_rate_above_its_threshold_says_more_traffic_would_fail_it() -> None:
+    policy = POLICY.model_copy(update={"min_match_rate": 0.5})
+    found = evidence(("GET /a", "match", 94), ("GET /a", "candidate_error", 6)).stored
+    verdict = evaluate(Evidence(found, BOUND), policy)
+    errors = next(r for r in verdict.rules if r.rule == "errors")
+    assert errors.status == "inconclusive"
+    assert "would make it fail" in errors.reason
+    assert f"errors (about {errors.more_needed} more would fail it)" in verdict.reason

@@ -103,21 +103,46 @@ def _reason(status: VerdictStatus, outcomes: Sequence[RuleOutcome]) -> str:
     if len(deciding) > _SHOWN_REASONS:
         shown.append(f"and {len(deciding) - _SHOWN_REASONS} more")
     if status == "INCONCLUSIVE":
-        most = max((o.more_needed or 0 for o in deciding), default=0)
+        most = _most_needed(deciding)
         if most:
             shown.insert(0, f"about {most} more exchange(s) needed")
     return "; ".join(shown)
 
 
+def _most_needed(outcomes: Sequence[RuleOutcome]) -> int:
+    """The largest need of one rule, its endpoints' (or scenarios') shortfalls added up:
+    traffic to one endpoint does not settle another's."""
+    needs: dict[tuple[str, str], int] = {}
+    for o in outcomes:
+        key = (o.rule, _kind(o))
+        needs[key] = needs.get(key, 0) + (o.more_needed or 0)
+    return max(needs.values(), default=0)
+
+
 def _named(outcome: RuleOutcome) -> str:
     scope = "" if outcome.scope == "overall" else f" [{outcome.scope}]"
-    more = f" (about {outcome.more_needed} more)" if outcome.more_needed else ""
+    more = f" (about {outcome.more_needed} more{_way(outcome)})" if outcome.more_needed else ""
     if outcome.rule == "unexplained" and outcome.observed is not None:
         limit = outcome.threshold or 0.0
         return f"unexplained cluster{scope} ({outcome.observed:.0%} > {limit:.0%})"
     if outcome.rule in ("regressions", "spec_conflicts"):
         return f"{outcome.rule}: {_short(outcome.reason)}"
     return f"{outcome.rule}{scope}{more}"
+
+
+def _kind(outcome: RuleOutcome) -> str:
+    """What a rule's shortfalls add up over: endpoints, scenarios, or none (one scope)."""
+    if outcome.scope.startswith("scenario: "):
+        return "scenarios"
+    if outcome.rule in ("agreement", "evidence", "latency") and outcome.scope != "overall":
+        return "endpoints"
+    return outcome.scope
+
+
+def _way(outcome: RuleOutcome) -> str:
+    """would fail it" when more traffic at the observed rate settles the rule as failing."""
+    above = outcome.unit == "rate" and (outcome.observed or 0.0) > (outcome.threshold or 0.0)
+    return " would fail it" if above else ""
 
 
 def _short(text: str, width: int = 90) -> str:
