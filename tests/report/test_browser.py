@@ -11,7 +11,7 @@ from twinsight.report.gather import gather_report
 from twinsight.report.html import SECTIONS, render_html
 
 from .browser import browser_page
-from .builders import ATTACK, verdict
+from .builders import ATTACK, HOSTILE, hostile_report, verdict
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,9 @@ def test_the_report_opens_offline_without_errors_and_shows_traffic_as_text(
         assert page.locator("section#clusters svg, section#endpoints svg").count() >= 2
         body = page.locator("section#clusters").inner_text()
         assert ATTACK in body  # shown as text ...
+        for text in ("</textarea><img src=x onerror=alert(1)>", "javascript:alert(1)"):
+            assert text in body
+        assert page.evaluate(_INJECTED) == []
         assert page.locator("section#clusters script").count() == 0  # ... never as a script
         endpoint_cell = page.locator("section#endpoints").inner_text()
         assert ATTACK in endpoint_cell
@@ -68,3 +71,57 @@ def test_tables_sort_and_filter(page_file: Path, tmp_path: Path) -> None:
         page.click("#rules-table th:nth-child(2)")
         last = page.locator("#rules-table tbody tr").first.locator("td").nth(1).inner_text()
         assert (first, last) == ("agreement", "evidence")
+
+
+_INJECTED = """() => {
+  const found = [];
+  for (const e of document.querySelectorAll("*")) {
+    for (const a of e.attributes) {
+      const value = a.value.toLowerCase();
+      if (a.name.startsWith("on") || a.name === "autofocus" || a.name === "src"
+          || value.startsWith("javascript:")) { found.push(e.tagName + " " + a.name); }
+    }
+    if (["TEXTAREA", "IMG", "IFRAME", "OBJECT", "EMBED", "FORM"].includes(e.tagName)) {
+      found.push(e.tagName);
+    }
+  }
+  return found;
+}"""
+_PROVOKE = """() => {
+  for (const e of document.querySelectorAll("*")) {
+    for (const kind of ["mouseover", "focus", "click", "load", "error"]) {
+      if (e.tagName !== "BUTTON" && e.tagName !== "A") { e.dispatchEvent(new Event(kind)); }
+    }
+  }
+  return document.querySelectorAll("script").length;
+}"""
+
+
+def test_attribute_breakout_textarea_javascript_urls_and_script_in_json_stay_text(
+    tmp_path: Path,
+) -> None:
+    page_file = tmp_path / "hostile.html"
+    page_file.write_text(render_html(hostile_report()), encoding="utf-8")
+    with browser_page(tmp_path / "profile") as page:
+        problems: list[str] = []
+        dialogs: list[str] = []
+        requested: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: requested.append(r.url))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(page_file.as_uri(), wait_until="load")
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        assert page.evaluate(_INJECTED) == []
+        assert page.evaluate(_PROVOKE) == 1  # ours, and only ours
+        page.hover("section#clusters table.headers td")
+        page.wait_for_timeout(200)
+        shown = " ".join(
+            page.locator("section#clusters table.headers td").first.inner_text().split()
+        )
+        assert shown == " ".join(HOSTILE.split())  # every payload, as text
+        assert HOSTILE.split()[0] in page.locator("#verdict .reason").inner_text()
+        assert page.locator("section#endpoints svg").count() >= 1  # names drawn in a chart
+        assert dialogs == []
+        assert problems == []
+        assert requested == [page_file.as_uri()]
