@@ -192,3 +192,20 @@ def test_wait_gives_up_when_the_time_is_up(tmp_path: Path, relaxed: Path) -> Non
     assert found.returncode == 4
     assert "looking again in 1s" in found.stderr
     assert ready(store, relaxed, "--wait", "soon").returncode == 2
+
+
+def test_wait_treats_a_store_with_nothing_yet_as_inconclusive(
+    tmp_path: Path, relaxed: Path
+) -> None:
+    # A CI gate started beside a parallel run: no folder yet, then an empty one.
+    folder = tmp_path / "segments"
+    command = ("ready", "--segments", str(folder), "--config", str(relaxed))
+    assert twinsight(*command).returncode == 2  # without --wait the input error stands
+    missing = twinsight(*command, "--wait", "1s")
+    assert missing.returncode == 4, missing.stderr
+    assert "no such segment folder" in missing.stderr
+    assert "looking again in 1s" in missing.stderr
+    folder.mkdir()
+    empty = twinsight(*command, "--wait", "1s")
+    assert empty.returncode == 4, empty.stderr
+    assert "no candidate" in empty.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -37,7 +38,8 @@ WaitOption = Annotated[
     quiet(
         "--wait",
         "Re-evaluate as new traffic is stored until the verdict is not INCONCLUSIVE, for "
-        "at most DURATION (90s, 10m, 1h).",
+        "at most DURATION (90s, 10m, 1h); a store not there yet or locked counts as "
+        "INCONCLUSIVE meanwhile (a live capture: read its --segments).",
     ),
 ]
 CandidateNameOption = Annotated[
@@ -79,17 +81,37 @@ def ready(
     path, folder = read_locations(settings, store, segments)
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
-    deadline = time.monotonic() + (parse_duration(wait) if wait else 0.0)
-    while True:
-        verdict = assess_store(path, folder, config=settings, spec=loaded, candidate=candidate)
-        left = deadline - time.monotonic()
-        if verdict.status != "INCONCLUSIVE" or left <= 0:
-            break
-        err.print(f"INCONCLUSIVE: {verdict.reason}; looking again in {min(POLL_S, left):.0f}s")
-        time.sleep(min(POLL_S, left))
+
+    def judge() -> ReadinessVerdict:
+        return assess_store(path, folder, config=settings, spec=loaded, candidate=candidate)
+
+    verdict = _waiting(judge, parse_duration(wait)) if wait else judge()
     _show(verdict, junit, json_out)
     if not dry_run:
         _exit(verdict)
+
+
+def _waiting(judge: Callable[[], ReadinessVerdict], seconds: float) -> ReadinessVerdict:
+    """`judge` again every POLL_S while INCONCLUSIVE, for at most `seconds`.
+
+    A parallel run may not have stored anything yet (no folder, no candidate), or hold its
+    DuckDB file locked: meanwhile that is no evidence yet, INCONCLUSIVE at the deadline.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        verdict: ReadinessVerdict | None = None
+        try:
+            verdict = judge()
+            why = verdict.reason
+        except UserError as error:
+            why = f"no verdict yet: {error}"
+        left = deadline - time.monotonic()
+        if verdict is not None and (verdict.status != "INCONCLUSIVE" or left <= 0):
+            return verdict
+        if left <= 0:
+            raise Inconclusive(why)
+        err.print(f"INCONCLUSIVE: {why}; looking again in {min(POLL_S, left):.0f}s")
+        time.sleep(min(POLL_S, left))
 
 
 def _show(verdict: ReadinessVerdict, junit: Path | None, json_out: Path | None) -> None:
