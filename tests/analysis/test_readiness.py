@@ -317,3 +317,43 @@ def test_a_rate_above_its_threshold_says_more_traffic_would_fail_it() -> None:
     assert errors.status == "inconclusive"
     assert "would make it fail" in errors.reason
     assert f"errors (about {errors.more_needed} more would fail it)" in verdict.reason
+
+
+def reads(*latencies: float) -> StoredEvidence:
+    return StoredEvidence(
+        "candidate",
+        counts=[ClassificationCount("GET /a", "match", len(latencies))],
+        answers=[AnswerSample("GET /a", "candidate", len(latencies), 0, list(latencies))],
+        counters=SERVED,
+    )
+
+
+def constraint(stored: StoredEvidence, requirement: str) -> tuple[str, float | None]:
+    wanted = [("performance", "reads", requirement, "")]
+    verdict = evaluate(Evidence(stored, BOUND, wanted), POLICY)
+    found = next(r for r in verdict.rules if r.rule == "constraint")
+    return found.status, found.more_needed
+
+
+def test_a_constraint_reads_its_operator() -> None:
+    at_bound = reads(*[100.0] * 200)
+    assert constraint(at_bound, "p95 latency <= 100ms for all read operations")[0] == "pass"
+    assert constraint(at_bound, "p95 latency < 100ms for all read operations")[0] == "fail"
+
+
+def test_a_constraint_judges_a_bound_on_the_percentile_not_its_estimate() -> None:
+    # 29 answers of 50 ms and one of 150 ms: the point p95 is 50 ms, but 30 answers cannot
+    # bound a p95 from above at 95 % (that takes 59: 0.95^59 < 0.05).
+    status, more = constraint(reads(*[50.0] * 29, 150.0), "p95 latency < 100ms")
+    assert (status, more) == ("inconclusive", 29)
+    assert constraint(reads(*[50.0] * 59, 150.0), "p95 latency < 100ms")[0] == "inconclusive"
+    assert constraint(reads(*[50.0] * 200), "p95 latency < 100ms")[0] == "pass"
+    assert constraint(reads(*[150.0] * 200), "p95 latency < 100ms")[0] == "fail"
+
+
+def test_the_policy_hash_covers_the_rules_that_decide_agreement() -> None:
+    stored = evidence(("GET /a", "match", 100)).stored
+    plain = evaluate(Evidence(stored), POLICY).policy_hash
+    ignoring = ({"where": "body.id", "compare": "ignore"},)
+    hidden = evaluate(Evidence(stored, comparison=ignoring), POLICY).policy_hash
+    assert plain != hidden

@@ -99,8 +99,21 @@ async def capture(store: Path, steps: tuple[Step, ...], *, faithful: bool) -> No
         await legacy.cleanup()
 
 
-def ready(store: Path, config: Path, *more: str) -> Any:
-    return twinsight("ready", "--store", str(store), "--spec", SPEC, "--config", str(config), *more)
+def ready(store: Path, config: Path, *more: str, spec: str = SPEC) -> Any:
+    return twinsight("ready", "--store", str(store), "--spec", spec, "--config", str(config), *more)
+
+
+@pytest.fixture(scope="module")
+def reachable(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The example spec without its p99 write-latency line: bounding a p99 from above at
+    95 % takes 299 answers, more writes than these tests play (the unit tests cover it)."""
+    text = (files() / "spec.yaml").read_text()
+    line = "      requirement: p99 latency < 200ms for create/update operations\n"
+    assert line in text
+    trimmed = text.replace(line, "      requirement: Writes are journaled\n")
+    spec = tmp_path_factory.mktemp("spec") / "spec.yaml"
+    spec.write_text(trimmed)
+    return str(spec)
 
 
 @pytest.fixture(scope="module")
@@ -137,10 +150,12 @@ def test_the_bundled_example_is_not_ready(tmp_path: Path) -> None:
     assert "NOT READY" in dry.stdout
 
 
-def test_a_faithful_candidate_with_enough_traffic_is_ready(tmp_path: Path, relaxed: Path) -> None:
+def test_a_faithful_candidate_with_enough_traffic_is_ready(
+    tmp_path: Path, relaxed: Path, reachable: str
+) -> None:
     store = tmp_path / "run.duckdb"
     asyncio.run(capture(store, rounds(25), faithful=True))
-    found = ready(store, relaxed, "--json", str(tmp_path / "ready.json"))
+    found = ready(store, relaxed, "--json", str(tmp_path / "ready.json"), spec=reachable)
     assert found.returncode == 0, found.stdout + found.stderr
     assert found.stdout.count("READY") >= 1
     assert "READY: every rule passes" in found.stdout
@@ -158,11 +173,11 @@ def test_a_faithful_candidate_with_enough_traffic_is_ready(tmp_path: Path, relax
 
 
 def test_a_handful_of_exchanges_is_inconclusive_and_says_how_many_more(
-    tmp_path: Path, relaxed: Path
+    tmp_path: Path, relaxed: Path, reachable: str
 ) -> None:
     store = tmp_path / "run.duckdb"
     asyncio.run(capture(store, rounds(2), faithful=True))
-    found = ready(store, relaxed)
+    found = ready(store, relaxed, spec=reachable)
     assert found.returncode == 4, found.stdout + found.stderr
     reason = next(line for line in found.stdout.splitlines() if line.startswith("INCONCLUSIVE"))
     # Each of the 4 endpoints wants 18 more to reach 20: 72 in all (the errors rule alone,

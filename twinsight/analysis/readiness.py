@@ -9,7 +9,7 @@ measured is listed as `not_measured`, never counted as passed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import orjson
 
@@ -50,9 +50,11 @@ _SEVERITY = {"fail": 0, "inconclusive": 1, "not_measured": 2, "pass": 3}
 _SHOWN_REASONS = 3
 
 
-def policy_hash(policy: ReadinessSettings) -> str:
-    """A short, stable hash of the policy's settings: the same hash, the same rules."""
-    text = orjson.dumps(policy.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+def policy_hash(policy: ReadinessSettings, comparison: Sequence[Mapping[str, object]] = ()) -> str:
+    """A short, stable hash of the policy's settings and the normalize / accepted rules that
+    decided agreement (`comparison`): the same hash, the same rules."""
+    document = {"readiness": policy.model_dump(mode="json"), "comparison": list(comparison)}
+    text = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(text).hexdigest()[:12]
 
 
@@ -71,7 +73,7 @@ def evaluate(evidence: Evidence, policy: ReadinessSettings) -> ReadinessVerdict:
         rules=outcomes,
         endpoints=_endpoints(evidence, outcomes, policy),
         policy={**policy.model_dump(mode="json"), "max_disagreement": policy.max_disagreement},
-        policy_hash=policy_hash(policy),
+        policy_hash=policy_hash(policy, evidence.comparison),
         candidate=stored.candidate,
         exchanges=evidence.total(),
         window=stored.window,

@@ -12,12 +12,13 @@ from twinsight.events import RuleOutcome, RuleStatus
 from twinsight.records import PRIMARY_TARGET
 
 from .readiness_rules import Evidence
-from .stats import latency_parity, percentiles
+from .stats import latency_parity, percentile_bounds, percentile_samples_needed, percentiles
 
 __all__ = ["Measurable", "constraints", "latencies", "latency", "measurable"]
 
 _PERCENTILE = re.compile(
-    r"\bp(?P<point>\d{1,2}(?:\.\d+)?)\s+latency\s*(?:<=?|under|below|less than)\s*"
+    r"\bp(?P<point>\d{1,2}(?:\.\d+)?)\s+latency\s*"
+    r"(?P<op><=|=<|<|≤|at most|no more than|under|below|less than)\s*"
     r"(?P<bound>\d+(?:\.\d+)?)\s*(?P<unit>ms|s)\b(?:\s+for\s+(?P<scope>.+))?",
     re.IGNORECASE,
 )
@@ -89,6 +90,7 @@ class Measurable:
     point: float
     bound_ms: float
     methods: tuple[str, ...] | None  # None: every method
+    inclusive: bool = False  # "<=", "at most": the bound itself passes
 
 
 def measurable(requirement: str) -> Measurable | None:
@@ -98,14 +100,17 @@ def measurable(requirement: str) -> Measurable | None:
     if found is None:
         return None
     bound = float(found["bound"]) * (1000 if found["unit"].lower() == "s" else 1)
+    inclusive = found["op"].lower() in ("<=", "=<", "≤", "at most", "no more than")
     scope = (found["scope"] or "").strip()
     if not scope or _ALL.match(scope):
-        return Measurable(float(found["point"]), bound, None)
+        return Measurable(float(found["point"]), bound, None, inclusive)
     words = re.findall(r"[a-z]+", scope.lower())
     methods = sorted(
         {m for w in words for k, ms in _OPERATIONS.items() if w.startswith(k) for m in ms}
     )
-    return Measurable(float(found["point"]), bound, tuple(methods)) if methods else None
+    if not methods:
+        return None
+    return Measurable(float(found["point"]), bound, tuple(methods), inclusive)
 
 
 def constraints(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
@@ -131,17 +136,37 @@ def _constraint(
         reason = f"{requirement!r}: not measurable from stored traffic"
         return RuleOutcome("constraint", scope, "not_measured", reason)
     samples = _pooled(evidence, wanted.methods)
-    if len(samples) < policy.min_latency_samples:
-        more = policy.min_latency_samples - len(samples)
+    enough = max(
+        policy.min_latency_samples, percentile_samples_needed(wanted.point, policy.confidence)
+    )
+    if len(samples) < enough:
+        more = enough - len(samples)
         reason = f"{requirement!r}: {len(samples)} answer(s) to measure; about {more} more"
         return RuleOutcome("constraint", scope, "inconclusive", reason, wanted.bound_ms,
                            None, "ms", None, more)  # fmt: skip
-    observed = percentiles(samples, (wanted.point,))[f"p{wanted.point:g}"]
-    status: RuleStatus = "pass" if observed < wanted.bound_ms else "fail"
-    reason = f"{requirement!r}: candidate p{wanted.point:g} {observed:.1f} ms over {len(samples)}"
+    point = f"p{wanted.point:g}"
+    observed = percentiles(samples, (wanted.point,))[point]
+    low, high = percentile_bounds(samples, wanted.point, policy.confidence)
+    status = _against(low, high, wanted)
+    shown = "-" if low is None else f"{low:.1f}"
+    shown = f"[{shown}, {'-' if high is None else f'{high:.1f}'}]"
+    reason = (
+        f"{requirement!r}: candidate {point} {observed:.1f} ms, {policy.confidence:.0%} "
+        f"one-sided bounds {shown} ms over {len(samples)} answer(s)"
+    )
     if load:
-        reason += f" answer(s), at the stored load (the spec says: {load})"
+        reason += f", at the stored load (the spec says: {load})"
     return RuleOutcome("constraint", scope, status, reason, wanted.bound_ms, observed, "ms")
+
+
+def _against(low: float | None, high: float | None, wanted: Measurable) -> RuleStatus:
+    """pass: the percentile's upper bound meets the bound; fail: its lower bound misses it."""
+    limit = wanted.bound_ms
+    if high is not None and (high <= limit if wanted.inclusive else high < limit):
+        return "pass"
+    if low is not None and (low > limit if wanted.inclusive else low >= limit):
+        return "fail"
+    return "inconclusive"
 
 
 def _pooled(evidence: Evidence, methods: Sequence[str] | None) -> list[float]:

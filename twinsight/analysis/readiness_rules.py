@@ -39,6 +39,8 @@ class Evidence:
     stored: StoredEvidence
     scenarios: Sequence[ScenarioRun] = ()
     constraints: Sequence[tuple[str, str, str, str]] = ()  # (group, name, requirement, load)
+    # The normalize and accepted-difference rules that decided agreement (for the policy hash).
+    comparison: Sequence[Mapping[str, object]] = ()
     by_endpoint: dict[str, dict[str, int]] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -31,7 +31,9 @@ def assess_store(
     one, when not named). Runs the incremental analysis first: cheap when nothing is new."""
     analysis = analyze_store(path, segments, config=config, spec=spec)
     evidence = read_evidence(path, segments, spec=spec, candidate=candidate)
-    evidence = Evidence(evidence.stored, analysis.coverage, evidence.constraints)
+    comparison = [rule.model_dump(mode="json") for rule in config.normalize]
+    comparison += [{"accepted": a.where, "why": a.why} for a in (spec.accepted if spec else ())]
+    evidence = Evidence(evidence.stored, analysis.coverage, evidence.constraints, comparison)
     return evaluate(evidence, config.readiness)
 
 

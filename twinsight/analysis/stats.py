@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.stats import mannwhitneyu, norm
+from scipy.stats import binom, mannwhitneyu, norm
 
 from twinsight.events import Interval
 
@@ -17,6 +17,8 @@ __all__ = [
     "Parity",
     "latency_parity",
     "more_needed",
+    "percentile_bounds",
+    "percentile_samples_needed",
     "percentiles",
     "rate_interval",
     "rule_of_three",
@@ -120,6 +122,37 @@ def percentiles(
         return {}
     values = np.percentile(np.asarray(samples, dtype=float), list(points))
     return {f"p{point:g}": float(value) for point, value in zip(points, values, strict=True)}
+
+
+def percentile_bounds(
+    samples: Sequence[float], point: float, confidence: float = 0.95
+) -> tuple[float | None, float | None]:
+    """One-sided distribution-free bounds at `confidence` on the `point`-th percentile: order
+    statistics chosen by the binomial count of samples under it; None where `samples` are
+    too few to bound that side."""
+    values = sorted(samples)
+    n, q = len(values), point / 100
+    if not n:
+        return None, None
+    # Upper: X(u) with P(Binomial(n, q) <= u - 1) >= confidence; lower: X(l) with
+    # P(Binomial(n, q) >= l) >= confidence (1-based order statistics).
+    upper = int(binom.ppf(confidence, n, q)) + 1
+    lower = int(binom.isf(confidence, n, q))
+    while lower >= 1 and binom.sf(lower - 1, n, q) < confidence:
+        lower -= 1
+    high = values[upper - 1] if upper <= n else None
+    low = values[lower - 1] if lower >= 1 else None
+    return low, high
+
+
+def percentile_samples_needed(point: float, confidence: float = 0.95) -> int:
+    """The fewest samples that bound the `point`-th percentile from above: q^n <= 1 - c."""
+    q = point / 100
+    if q <= 0:
+        return 1
+    if q >= 1:
+        return _MAX_N
+    return math.ceil(math.log(1 - confidence) / math.log(q) - 1e-9)
 
 
 @dataclass(frozen=True)
