@@ -155,10 +155,14 @@ class ReadinessSettings(_Section):
         gt=0,
         le=1,
         description="agreement wanted: the disagreement rate's upper bound must be at most "
-        "1 - min_match_rate, per endpoint and overall (default 0.999)",
+        "1 - min_match_rate, per endpoint and overall (default 0.999; 1: any disagreement "
+        "fails, none passes once min_samples are seen)",
     )
     confidence: float = Field(
-        default=0.95, gt=0, lt=1, description="confidence of every interval and test (default 0.95)"
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="confidence of every bound (one-sided) and test (default 0.95)",
     )
     max_regressions: int = Field(default=0, ge=0, description="regressions tolerated (default 0)")
     max_unexplained_share: float = Field(
@@ -172,14 +176,15 @@ class ReadinessSettings(_Section):
         default=0.01,
         ge=0,
         le=1,
-        description="the candidate's error rate may exceed the legacy's by this much "
-        "(default 0.01)",
+        description="rate of the candidate's own errors (where the legacy did not fail) "
+        "allowed (default 0.01; 0: any fails)",
     )
     min_coverage: float = Field(
         default=0.99,
         ge=0,
         le=1,
-        description="share of served traffic a capture must have mirrored (default 0.99)",
+        description="share of stored exchanges compared, and of served traffic a capture "
+        "mirrored, wanted (default 0.99)",
     )
     min_scenario_samples: int = Field(
         default=30, ge=0, description="exchanges per scenario the spec binds (default 30)"
