@@ -105,12 +105,16 @@ def ready(store: Path, config: Path, *more: str, spec: str = SPEC) -> Any:
 
 @pytest.fixture(scope="module")
 def reachable(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The example spec without its p99 write-latency line: bounding a p99 from above at
-    95 % takes 299 answers, more writes than these tests play (the unit tests cover it)."""
+    """The example spec without its p99 write-latency line (bounding a p99 from above at
+    95 % takes 299 answers, more writes than these tests play; the unit tests cover it)."""
     text = (files() / "spec.yaml").read_text()
     line = "      requirement: p99 latency < 200ms for create/update operations\n"
     assert line in text
     trimmed = text.replace(line, "      requirement: Writes are journaled\n")
+    # The p95 of reads is bounded by one of the slowest few answers: a shared machine's
+    # stall must not decide a test of the rule, so its bound is generous here.
+    trimmed = trimmed.replace("p95 latency < 100ms for all", "p95 latency < 2s for all")
+    assert "p95 latency < 2s" in trimmed
     spec = tmp_path_factory.mktemp("spec") / "spec.yaml"
     spec.write_text(trimmed)
     return str(spec)
