@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +56,22 @@ def browser_page(profile: Path, *, width: int = 1280, height: int = 900) -> Iter
             yield context.new_page()
         finally:
             context.close()
+
+
+@dataclass
+class Watched:
+    """What a page did that a report must never do: errors, requests, dialogs."""
+
+    problems: list[str] = field(default_factory=list)  # console errors, uncaught exceptions
+    requested: list[str] = field(default_factory=list)  # every URL the page asked for
+    dialogs: list[str] = field(default_factory=list)  # alert(), confirm(), prompt()
+
+
+def watch(page: Any) -> Watched:
+    """Start recording what `page` does (before it loads anything)."""
+    seen = Watched()
+    page.on("console", lambda m: seen.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen.problems.append(str(e)))
+    page.on("request", lambda r: seen.requested.append(r.url))
+    page.on("dialog", lambda d: (seen.dialogs.append(d.message), d.dismiss()))
+    return seen

@@ -10,7 +10,7 @@ from twinsight.config import Config
 from twinsight.report.gather import gather_report
 from twinsight.report.html import SECTIONS, render_html
 
-from .browser import browser_page
+from .browser import browser_page, watch
 from .builders import ATTACK, HOSTILE, hostile_report, verdict
 
 
@@ -31,13 +31,7 @@ def test_the_report_opens_offline_without_errors_and_shows_traffic_as_text(
     page_file: Path, tmp_path: Path
 ) -> None:
     with browser_page(tmp_path / "profile") as page:
-        problems: list[str] = []
-        requested: list[str] = []
-        dialogs: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("request", lambda r: requested.append(r.url))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        seen = watch(page)
         page.goto(page_file.as_uri(), wait_until="load")
         page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
         page.wait_for_timeout(200)
@@ -53,9 +47,9 @@ def test_the_report_opens_offline_without_errors_and_shows_traffic_as_text(
         assert page.locator("section#clusters script").count() == 0  # ... never as a script
         endpoint_cell = page.locator("section#endpoints").inner_text()
         assert ATTACK in endpoint_cell
-        assert dialogs == []
-        assert problems == []
-        assert requested == [page_file.as_uri()]
+        assert seen.dialogs == []
+        assert seen.problems == []
+        assert seen.requested == [page_file.as_uri()]
 
 
 def test_tables_sort_and_filter(page_file: Path, tmp_path: Path) -> None:
@@ -103,13 +97,7 @@ def test_attribute_breakout_textarea_javascript_urls_and_script_in_json_stay_tex
     page_file = tmp_path / "hostile.html"
     page_file.write_text(render_html(hostile_report()), encoding="utf-8")
     with browser_page(tmp_path / "profile") as page:
-        problems: list[str] = []
-        dialogs: list[str] = []
-        requested: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("request", lambda r: requested.append(r.url))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        seen = watch(page)
         page.goto(page_file.as_uri(), wait_until="load")
         page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
         assert page.evaluate(_INJECTED) == []
@@ -122,6 +110,6 @@ def test_attribute_breakout_textarea_javascript_urls_and_script_in_json_stay_tex
         assert shown == " ".join(HOSTILE.split())  # every payload, as text
         assert HOSTILE.split()[0] in page.locator("#verdict .reason").inner_text()
         assert page.locator("section#endpoints svg").count() >= 1  # names drawn in a chart
-        assert dialogs == []
-        assert problems == []
-        assert requested == [page_file.as_uri()]
+        assert seen.dialogs == []
+        assert seen.problems == []
+        assert seen.requested == [page_file.as_uri()]

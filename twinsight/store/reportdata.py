@@ -13,9 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import duckdb
-
 from twinsight.identifiers import id_segment_sql
+from twinsight.store.evidence import derived_database
 from twinsight.store.info import StoreInfo, store_info
 from twinsight.store.reader import OpenStore
 from twinsight.store.schema import ClusterRow, HeaderList
@@ -165,7 +164,7 @@ class ReportReader(OpenStore):
     def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
         super().__init__(path, segments)
         self._paths = [p for p in (path, segments) if p is not None]
-        self._db = _derived_database(self._connection)
+        self._db = derived_database(self._connection)
 
     @property
     def analysed(self) -> bool:
@@ -257,12 +256,3 @@ class ReportReader(OpenStore):
 
     def _all(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._connection.cursor().execute(sql, params).fetchall()
-
-
-def _derived_database(connection: duckdb.DuckDBPyConnection) -> str | None:
-    """The attached database holding the derived tables (`stored` or `derived`), if any."""
-    row = connection.execute(
-        "SELECT database_name FROM duckdb_tables() WHERE table_name = 'classifications' "
-        "AND database_name IN ('stored', 'derived') LIMIT 1"
-    ).fetchone()
-    return str(row[0]) if row else None
