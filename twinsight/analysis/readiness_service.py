@@ -1,4 +1,4 @@
-"""`twinsight ready`'s shell: analyse what is new, read the evidence, evaluate the rules.
+"""`twinsight ready`'s shell: analyze what is new, read the evidence, evaluate the rules.
 
 The rules themselves are pure (`readiness.evaluate`); this module only reads.
 """

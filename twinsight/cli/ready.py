@@ -69,7 +69,7 @@ def ready(
     wait: WaitOption = None,
     candidate: CandidateNameOption = None,
 ) -> None:
-    """Is the candidate ready for cutover? Analyse what is new, judge every readiness rule.
+    """Is the candidate ready for cutover? Analyze what is new, judge every readiness rule.
 
     Exit 0 READY, 1 NOT READY, 4 INCONCLUSIVE (not enough evidence yet: each rule says
     about how many more exchanges would settle it). Example:
