@@ -21,11 +21,23 @@ HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="Database file \\[default: a fresh one in memory].")
 ]
+NoisyOption = Annotated[
+    bool,
+    typer.Option(
+        "--noisy",
+        help="Stamp every answer like a real service: millisecond updated_at, ETag and "
+        "Last-Modified, a request_id UUID, a salted token_hash, tags in random order "
+        "(DIVERGENCES.md, the noisy variant).",
+    ),
+]
 
 
 @example_app.command("legacy")
 def example_legacy(
-    port: PortOption = 8081, db: DbOption = None, host: HostOption = "127.0.0.1"
+    port: PortOption = 8081,
+    db: DbOption = None,
+    host: HostOption = "127.0.0.1",
+    noisy: NoisyOption = False,
 ) -> None:
     """Run the legacy Task Management service (aiohttp + SQLite, integer ids).
 
@@ -34,7 +46,7 @@ def example_legacy(
     from twinsight.examples.tasks.legacy.app import make_app
     from twinsight.examples.tasks.serve import serve
 
-    serve(lambda: make_app(str(db) if db else ":memory:"), "legacy", host, port)
+    serve(lambda: make_app(str(db) if db else ":memory:", noisy=noisy), "legacy", host, port)
 
 
 FaithfulOption = Annotated[
@@ -42,7 +54,7 @@ FaithfulOption = Annotated[
     typer.Option(
         "--faithful",
         help="Leave out the planted regression, unexplained difference and failing reads "
-        "(DIVERGENCES.md rows 6-8): a candidate ready for cutover.",
+        "(DIVERGENCES.md rows 6-8, and 10-12 with --noisy): a candidate ready for cutover.",
     ),
 ]
 
@@ -53,6 +65,7 @@ def example_candidate(
     db: DbOption = None,
     host: HostOption = "127.0.0.1",
     faithful: FaithfulOption = False,
+    noisy: NoisyOption = False,
 ) -> None:
     """Run the candidate rewrite (JSON storage, UUID ids, deliberate divergences).
 
@@ -62,7 +75,7 @@ def example_candidate(
     from twinsight.examples.tasks.serve import serve
 
     path = str(db) if db else None
-    serve(lambda: make_app(path, faithful=faithful), "candidate", host, port)
+    serve(lambda: make_app(path, faithful=faithful, noisy=noisy), "candidate", host, port)
 
 
 @example_app.command("token")

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-__all__ = ["SESSION", "Outcome", "Step", "run_session"]
+__all__ = ["NOISY_SESSION", "SESSION", "Outcome", "Step", "run_session"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,88 @@ SESSION: tuple[Step, ...] = (
     Step("DELETE", "/tasks/{old}", note="204 on both"),
     Step("DELETE", "/tasks/{old}", expect="unexplained", note="legacy 404, candidate 204"),
     Step("GET", "/tasks", auth=False, note="401 on both"),
+    *(Step("GET", "/tasks/{groceries}", expect="noise") for _ in range(8)),
+    Step(
+        "GET",
+        "/tasks/{groceries}",
+        expect="candidate_error",
+        note="the candidate's 10th read of a task answers 503",
+    ),
+)
+
+# The same session against the `--noisy` services (DIVERGENCES.md, the noisy variant):
+# some tasks carry tags, every JSON answer carries noise, so answers that were equal
+# are `noise` now, and rows 10-12 plant three more divergences among the noise.
+NOISY_SESSION: tuple[Step, ...] = (
+    Step("GET", "/health", auth=False, expect="explained", note="candidate adds 'version'"),
+    Step(
+        "POST",
+        "/tasks",
+        {"title": "Buy groceries", "tags": ["home", "errand", "weekly"]},
+        save_as="groceries",
+        expect="noise",
+    ),
+    Step("GET", "/tasks/{groceries}", expect="noise"),
+    Step(
+        "POST",
+        "/tasks/{groceries}/complete",
+        expect="unexplained",
+        note="row 11: the candidate's answer has no Last-Modified header",
+    ),
+    Step("POST", "/tasks/{groceries}/complete", expect="noise", note="409 on both"),
+    Step(
+        "POST",
+        "/tasks",
+        {"title": "完成项目 🎯", "tags": ["Work", "urgent"]},
+        expect="unexplained",
+        note="row 12: the candidate lowercases tags: 'work'",
+    ),
+    Step(
+        "POST",
+        "/tasks",
+        {"title": LONG_UNICODE_TITLE},
+        expect="explained",
+        note="legacy counts bytes: 400; candidate 201",
+    ),
+    Step("POST", "/tasks", {"title": "x" * 256}, expect="noise", note="400 on both"),
+    Step(
+        "POST",
+        "/tasks",
+        {"title": INJECTION_TITLE, "tags": ["sql", "test"]},
+        save_as="injection",
+        expect="noise",
+    ),
+    Step(
+        "PATCH",
+        "/tasks/{injection}",
+        {"status": "in_progress"},
+        expect="unexplained",
+        note="row 10: the candidate's updated_at is epoch milliseconds",
+    ),
+    Step(
+        "GET",
+        "/tasks?status=pending",
+        expect="regression",
+        note="candidate also lists the in_progress task",
+    ),
+    Step("POST", "/tasks", {"title": "Old idea"}, save_as="old", expect="noise"),
+    Step(
+        "PATCH",
+        "/tasks/{old}",
+        {"status": "cancelled"},
+        expect="unexplained",
+        note="row 10: the candidate's updated_at is epoch milliseconds",
+    ),
+    Step(
+        "POST",
+        "/tasks/{old}/complete",
+        expect="spec_conflict",
+        note="both answer 'Cannot complete a cancelled task'; the spec expects other words",
+    ),
+    Step("PATCH", "/tasks/{groceries}", {"status": "pending"}, expect="noise", note="409"),
+    Step("DELETE", "/tasks/{old}", note="204 on both, no body"),
+    Step("DELETE", "/tasks/{old}", expect="unexplained", note="legacy 404, candidate 204"),
+    Step("GET", "/tasks", auth=False, expect="noise", note="401 on both"),
     *(Step("GET", "/tasks/{groceries}", expect="noise") for _ in range(8)),
     Step(
         "GET",

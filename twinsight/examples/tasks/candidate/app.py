@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from twinsight.examples.tasks.auth import auth_middleware, user_of
+from twinsight.examples.tasks.noise import Quirks, noise_middleware
 
 __all__ = ["FAIL_EVERY_ENV", "TaskStore", "make_app"]
 
@@ -112,10 +114,24 @@ PLANTED_KEY = web.AppKey("planted", bool)
 """Whether the planted divergences 6-8 of DIVERGENCES.md are on (off: `--faithful`)."""
 
 
-def make_app(db_path: str | None = None, *, faithful: bool = False) -> web.Application:
+# The noisy variant's planted divergences (DIVERGENCES.md rows 10-12).
+PLANTED_QUIRKS = Quirks(
+    epoch_updated_at=frozenset({"PATCH /tasks/{id}"}),
+    no_last_modified=frozenset({"POST /tasks/{id}/complete"}),
+    lowercase_tags=True,
+)
+
+
+def make_app(
+    db_path: str | None = None, *, faithful: bool = False, noisy: bool = False
+) -> web.Application:
     """The candidate service, persisting to the JSON file `db_path` when given; `faithful`
-    leaves out the planted regression, unexplained difference and failing reads."""
-    app = web.Application(middlewares=[errors_middleware, auth_middleware])
+    leaves out the planted regression, unexplained difference and failing reads (and the
+    noisy variant's planted divergences); `noisy` stamps per-answer noise (`noise.py`)."""
+    middlewares: list[Middleware] = [errors_middleware, auth_middleware]
+    if noisy:
+        middlewares.insert(0, noise_middleware(Quirks() if faithful else PLANTED_QUIRKS))
+    app = web.Application(middlewares=middlewares)
     app[PLANTED_KEY] = not faithful
     app[STORE_KEY] = TaskStore(Path(db_path) if db_path else None)
     app[READS_KEY] = Counter()

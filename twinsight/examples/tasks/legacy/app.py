@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from twinsight.examples.tasks.auth import auth_middleware, user_of
+from twinsight.examples.tasks.noise import noise_middleware
 
 __all__ = ["make_app"]
 
@@ -43,12 +45,16 @@ CREATE TABLE IF NOT EXISTS tasks (
 """
 
 
-def make_app(db_path: str = ":memory:") -> web.Application:
-    """The legacy service over the SQLite database at `db_path` (in memory by default)."""
+def make_app(db_path: str = ":memory:", *, noisy: bool = False) -> web.Application:
+    """The legacy service over the SQLite database at `db_path` (in memory by default);
+    `noisy` stamps per-answer times, ids, hashes and tag sets (`noise.py`)."""
     db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
     db.row_factory = sqlite3.Row
     db.execute(SCHEMA)
-    app = web.Application(middlewares=[request_id_middleware, auth_middleware])
+    middlewares: list[Middleware] = [request_id_middleware, auth_middleware]
+    if noisy:
+        middlewares.insert(0, noise_middleware())
+    app = web.Application(middlewares=middlewares)
     app[DB_KEY] = db
     app.on_cleanup.append(_close)
     app.router.add_get("/health", health)
