@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
@@ -74,6 +75,9 @@ class ExchangeJudged:
     reason: str
     # each: location, kind, legacy, candidate (decoded values), noise, accepted
     differences: tuple[dict[str, Any], ...] = ()
+    source: str | None = None  # where the exchange came from: proxy, import, replay ...
+    session: str | None = None
+    started_at: datetime | None = None  # when the request was received
 
 
 RuleStatus = Literal["pass", "fail", "inconclusive", "not_measured"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from twinsight.config import NormalizeRule
 from twinsight.spec import Spec
@@ -24,6 +25,9 @@ class Stored:
     request: RequestView
     query: str
     answers: dict[str, Message]
+    source: str | None = None
+    session: str | None = None
+    started_at: datetime | None = None
 
 
 def read_exchanges(store: Store, *, only_new: bool = False) -> Iterator[Stored]:
@@ -38,10 +42,12 @@ def _stored(row: StoredExchange) -> Stored:
     # Scenario bindings name methods in upper case; the stored method keeps its case.
     method = row.method.upper()
     request = RequestView.of(method, row.path, query, pairs, bytes(row.body or b""))
-    return Stored(row.id, request, query, {a.target: _message(a) for a in row.answers})
+    sent_at = row.ts.timestamp() if row.ts is not None else None
+    answers = {a.target: _message(a, sent_at) for a in row.answers}
+    return Stored(row.id, request, query, answers, row.source, row.session, row.ts)
 
 
-def _message(answer: StoredAnswer) -> Message:
+def _message(answer: StoredAnswer, sent_at: float | None = None) -> Message:
     return Message(
         status=answer.status,
         headers=tuple((h["name"], h["value"]) for h in answer.headers or ()),
@@ -51,6 +57,7 @@ def _message(answer: StoredAnswer) -> Message:
         size=int(answer.size or 0),
         error=answer.error,
         latency_ms=answer.latency_ms,
+        sent_at=sent_at,
     )
 
 

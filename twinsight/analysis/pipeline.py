@@ -122,4 +122,7 @@ def judged_event(result: JudgedExchange) -> ExchangeJudged:
         classification=judgement.verdict.classification,
         reason=judgement.verdict.reason,
         differences=differences,
+        source=stored.source,
+        session=stored.session,
+        started_at=stored.started_at,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 import orjson
@@ -24,8 +25,20 @@ def json_line(event: ExchangeJudged) -> bytes:
         "reason": event.reason,
         # By location, so a line reads the same whether judged now or read back.
         "differences": sorted(event.differences, key=lambda d: (d["location"], d["kind"])),
+        "source": event.source,
+        "session": event.session,
+        "started_at": _iso(event.started_at),
     }
     return orjson.dumps(document, default=str) + b"\n"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC, to the microsecond: one spelling whatever the reader's time zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # stored times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class JsonLines:

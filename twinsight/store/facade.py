@@ -8,6 +8,7 @@ of views (see `reader.open_store`); the tables analysis derived live beside them
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -55,6 +56,9 @@ class StoredExchange(NamedTuple):
     headers: HeaderList | None
     body: bytes | None
     answers: list[StoredAnswer]
+    source: str | None = None
+    session: str | None = None
+    ts: datetime | None = None
 
 
 class RequestOutcome(NamedTuple):
@@ -68,7 +72,8 @@ class RequestOutcome(NamedTuple):
 
 
 _REQUESTS = """
-SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body
+SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body,
+       e.source, e.session, e.ts
 FROM exchanges e {where} ORDER BY e.id
 """
 _ANSWERS = """
@@ -83,7 +88,8 @@ SELECT c.exchange_id, e.method, e.path, e.query, c.endpoint, c.candidate, c.clas
        list(struct_pack(location := d.location, kind := d.kind, legacy := d.legacy_value,
                         candidate := d.candidate_value, noise := d.noise,
                         accepted := d.accepted) ORDER BY d.location, d.kind)
-       FILTER (d.location IS NOT NULL)
+       FILTER (d.location IS NOT NULL),
+       e.source, e.session, e.ts
 FROM earlier_classifications c
 JOIN exchanges e ON e.id = c.exchange_id
 LEFT JOIN earlier_differences d USING (exchange_id, candidate)
@@ -153,11 +159,23 @@ class Store(OpenStore):
                 found.append(StoredAnswer(*answer[1:]))
                 answer = next(pending, None)
             if found:
-                yield StoredExchange._make((*request, found))
+                id_, method, path, query, headers, body, source, session, ts = request
+                yield StoredExchange(
+                    id_, method, path, query, headers, body, found, source, session, ts
+                )
 
     def request_lines(self) -> Iterator[tuple[str, str]]:
         """(method, path) of every exchange, for learning endpoints before the real pass."""
         yield from self._rows("SELECT method, path FROM exchanges", 10_000)
+
+    def correlations(self) -> dict[str, frozenset[tuple[str, str]]]:
+        """target -> every (legacy id, that target's id) pair a request was rewritten with."""
+        query = """SELECT DISTINCT target, legacy_value, target_value FROM correlations
+                   WHERE legacy_value IS NOT NULL AND target_value IS NOT NULL"""
+        found: dict[str, set[tuple[str, str]]] = {}
+        for target, legacy, other in self._rows(query, 10_000):
+            found.setdefault(target, set()).add((legacy, other))
+        return {target: frozenset(pairs) for target, pairs in found.items()}
 
     def targets(self) -> set[str]:
         """The targets that answered at least once."""
@@ -181,13 +199,25 @@ class Store(OpenStore):
         """What an earlier analysis decided, per exchange and candidate, in that order, told
         as if judged now. Only on a store an analysis has written to."""
         for row in self._rows(_EARLIER_VERDICTS):
-            id_, method, path, query, endpoint, candidate, classification, reason, differences = row
+            id_, method, path, query, endpoint, candidate, classification, reason = row[:8]
+            differences, source, session, started_at = row[8:]
             found = tuple(
                 {**d, "legacy": json_value(d["legacy"]), "candidate": json_value(d["candidate"])}
                 for d in differences or ()
             )
             yield ExchangeJudged(
-                id_, method, path, query, endpoint, candidate, classification, reason, found
+                id_,
+                method,
+                path,
+                query,
+                endpoint,
+                candidate,
+                classification,
+                reason,
+                found,
+                source=source,
+                session=session,
+                started_at=started_at,
             )
 
     def outcomes(self) -> list[RequestOutcome]:
