@@ -9,7 +9,8 @@ In order of precedence:
 4. `explained`: the candidate passes a line the legacy fails (the spec intends
    the change), or every real difference is an accepted one;
 5. `unexplained`: real differences nothing covers;
-6. `noise`: only noise differences (normalization rules, the replica);
+6. `noise`: only noise differences (normalization rules, the replica, or, without a
+   replica, inferred from the exchange itself: `inferred: time|opaque|correlated id`);
 7. `match`: no difference at all.
 """
 
@@ -22,7 +23,7 @@ from typing import Literal
 from .diff import Difference, Message
 from .scenarios import LineResult
 
-__all__ = ["CLASSIFICATIONS", "Classification", "Judged", "Verdict", "classify"]
+__all__ = ["CLASSIFICATIONS", "INFERRED_PREFIX", "Classification", "Judged", "Verdict", "classify"]
 
 Classification = Literal[
     "match", "noise", "explained", "regression", "spec_conflict", "candidate_error", "unexplained"
@@ -36,6 +37,8 @@ CLASSIFICATIONS: tuple[Classification, ...] = (
     "candidate_error",
     "unexplained",
 )
+INFERRED_PREFIX = "inferred: "
+"""How a noise reason assumed without a replica begins: `inferred: time|opaque|correlated id`."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,18 @@ class Judged:
     """A difference and what, if anything, discounts it."""
 
     difference: Difference
-    noise: str | None = None  # why it is noise: a rule's where, or "replica"
+    noise: str | None = None  # why: a rule's where, "replica", or "inferred: <what>"
     accepted: str | None = None  # the spec's accepted rule that covers it, with its why
 
     @property
     def real(self) -> bool:
         """Neither noise nor accepted."""
         return self.noise is None and self.accepted is None
+
+    @property
+    def inferred(self) -> bool:
+        """Noise assumed from the exchange itself (no replica), counted apart from the rest."""
+        return self.noise is not None and self.noise.startswith(INFERRED_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,11 @@ def classify(
     if accepted is not None:
         return Verdict("explained", f"accepted: {accepted.accepted}")
     if judged:
-        return Verdict("noise", f"{len(judged)} noise difference(s), e.g. {judged[0].noise}")
+        inferred = sum(1 for j in judged if j.inferred)
+        assumed = f" ({inferred} inferred)" if inferred else ""
+        return Verdict(
+            "noise", f"{len(judged)} noise difference(s){assumed}, e.g. {judged[0].noise}"
+        )
     return Verdict("match", "no difference")
 
 

@@ -65,6 +65,7 @@ class Message:
     size: int = 0
     error: str | None = None
     latency_ms: float | None = None
+    sent_at: float | None = None  # when the request was sent (epoch seconds), if recorded
 
     def header(self, name: str) -> str | None:
         """First value of header `name`, case-insensitive."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
@@ -12,6 +12,7 @@ from twinsight.spec.inputs import RequestView
 
 from .classify import Judged, Verdict, classify
 from .diff import Difference, DiffOptions, Message, diff_responses
+from .inference import Evidence, Window, inferred_noise
 from .noise import noise_in_exchange
 from .origins import neutral_origin
 from .rules import Rule, covering_rule
@@ -43,6 +44,8 @@ class Judge:
     """(endpoint, location group) pairs the replica shows to be noise statistically."""
     memo: CheckMemo = field(default_factory=CheckMemo, compare=False, repr=False)
     """Scenario check results by the variables they read, shared by every exchange."""
+    correlated: Mapping[str, Set[tuple[str, str]]] = field(default_factory=dict)
+    """target -> the (legacy id, its id) pairs the traffic learned, for inferred noise."""
 
     @functools.cached_property
     def _reads(self) -> Reads | None:
@@ -64,13 +67,16 @@ class Judge:
         found = diff_responses(legacy, candidate, self.options)
         from_replica = [False] * len(found)
         replica_groups: frozenset[str] = frozenset()
-        if replica is not None:
+        evidence = None
+        if replica is None:
+            evidence = self._evidence(legacy, candidate, candidate_name)
+        else:
             replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
             against_replica = diff_responses(legacy, replica, self.options)
             replica_groups = frozenset(d.group for d in against_replica)
             from_replica = noise_in_exchange(found, against_replica)
         judged = tuple(
-            self._discount(d, noisy, request, endpoint)
+            self._discount(d, noisy, request, endpoint, evidence)
             for d, noisy in zip(found, from_replica, strict=True)
         )
         lines = (
@@ -81,8 +87,21 @@ class Judge:
         verdict = classify(legacy, candidate, judged, lines)
         return Judgement(verdict, judged, lines, replica_groups)
 
+    def _evidence(self, legacy: Message, candidate: Message, name: str) -> Evidence:
+        # Without a replica, the exchange's own times and the learned ids are the evidence.
+        return Evidence(
+            Window.of(legacy.sent_at, legacy.latency_ms),
+            Window.of(candidate.sent_at, candidate.latency_ms),
+            self.correlated.get(name, frozenset()),
+        )
+
     def _discount(
-        self, difference: Difference, noisy: bool, request: RequestView, endpoint: str
+        self,
+        difference: Difference,
+        noisy: bool,
+        request: RequestView,
+        endpoint: str,
+        evidence: Evidence | None,
     ) -> Judged:
         rule = covering_rule(difference, self.rules, request.method, request.path)
         if rule is not None and rule.origin == "accepted":
@@ -93,6 +112,8 @@ class Judge:
             return Judged(difference, noise=REPLICA_TARGET)
         if (endpoint, difference.group) in self.noisy and _same_shape(difference):
             return Judged(difference, noise="replica, over all exchanges")
+        if evidence is not None:
+            return Judged(difference, noise=inferred_noise(difference, evidence))
         return Judged(difference)
 
 

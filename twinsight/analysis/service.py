@@ -108,7 +108,8 @@ def _judge_store(
             on_judged(event)
     exchanges = read_exchanges(store, only_new=incremental)
     left_out = collector.analysis.left_out
-    for result in judge_stream(exchanges, replace(judge, noisy=noisy), endpoints, left_out):
+    judge = replace(judge, noisy=noisy, correlated=store.correlations())
+    for result in judge_stream(exchanges, judge, endpoints, left_out):
         collector.add(result)
         if on_judged is not None:
             on_judged(judged_event(result))

@@ -1,0 +1,208 @@
+"""Inferred noise on one difference: times in their window, opaque tokens, correlated ids, and the
+safeguards that keep a real divergence at a volatile location real."""
+
+import secrets
+import uuid
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from twinsight.analysis.diff import Difference
+from twinsight.analysis.inference import Evidence, Window, infer, inferred_noise
+from twinsight.analysis.inference_values import entropy, opaque_shape, time_of
+
+NOW = 1_796_032_800.0  # 2026-11-30T10:00:00Z
+WINDOWS = Evidence(Window(NOW, NOW + 0.2), Window(NOW + 0.01, NOW + 0.3))
+
+
+def changed(legacy: Any, candidate: Any, location: str = "body.value") -> Difference:
+    kind = "changed" if type(legacy) is type(candidate) else "type"
+    return Difference(location, kind, legacy, candidate)
+
+
+# times
+
+
+def test_iso_times_inside_each_window_are_inferred() -> None:
+    difference = changed("2026-11-30T10:00:00.050Z", "2026-11-30T10:00:00.250Z")
+    assert infer(difference, WINDOWS) == "time"
+    assert inferred_noise(difference, WINDOWS) == "inferred: time"
+
+
+def test_times_to_the_second_are_inferred_though_truncated() -> None:
+    assert infer(changed("2026-11-30T10:00:00Z", "2026-11-30T10:00:01Z"), WINDOWS) == "time"
+
+
+def test_http_dates_and_epochs_are_inferred() -> None:
+    http = "Mon, 30 Nov 2026 10:00:00 GMT"
+    assert infer(changed(http, "Mon, 30 Nov 2026 10:00:01 GMT", "headers.date"), WINDOWS) == "time"
+    assert infer(changed(int(NOW * 1000) + 5, int(NOW * 1000) + 250), WINDOWS) == "time"
+    assert infer(changed(int(NOW), int(NOW) + 1), WINDOWS) == "time"
+    assert infer(changed(str(int(NOW)), str(int(NOW) + 1)), WINDOWS) == "time"
+
+
+def test_a_time_outside_its_window_is_real() -> None:
+    # The candidate answers with a stored date a day old: a real divergence at a time field.
+    assert infer(changed("2026-11-30T10:00:00Z", "2026-11-29T10:00:00Z"), WINDOWS) is None
+    assert infer(changed(int(NOW * 1000), int(NOW * 1000) - 60_000), WINDOWS) is None
+
+
+def test_a_time_of_another_format_is_real() -> None:
+    assert infer(changed("2026-11-30T10:00:00Z", int(NOW)), WINDOWS) is None  # ISO vs epoch
+    assert infer(changed("2026-11-30T10:00:00Z", "2026-11-30T10:00:00+00:00"), WINDOWS) is None
+    assert infer(changed(int(NOW), int(NOW * 1000)), WINDOWS) is None  # seconds vs millis
+    assert infer(changed(int(NOW), str(int(NOW))), WINDOWS) is None  # number vs digits
+    assert infer(changed("Mon, 30 Nov 2026 10:00:00 GMT", "2026-11-30T10:00:00Z"), WINDOWS) is None
+
+
+def test_times_without_a_window_are_not_inferred() -> None:
+    difference = changed("2026-11-30T10:00:00Z", "2026-11-30T10:00:01Z")
+    assert infer(difference, Evidence()) is None
+
+
+def test_small_numbers_are_not_times() -> None:
+    assert time_of(17) is None
+    assert time_of(True) is None
+    assert time_of("2026-11-30") is None  # a date alone is not stamped per exchange
+    assert time_of("not a time") is None
+
+
+# opaque values
+
+
+def test_opaque_tokens_of_one_shape_are_inferred() -> None:
+    pairs = [
+        (str(uuid.uuid4()), str(uuid.uuid4())),
+        (secrets.token_hex(32), secrets.token_hex(32)),
+        ("Zk3pQ9xV2mTb7LwR1nYc8a==", "Hq5Rt2Ws9Xv4Bm7Nk1Pz3c=="),
+        (
+            "$2b$12$" + "R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "$2b$12$" + "EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
+        ),
+        ('W/"4f2c9a1be07d3e55"', 'W/"a90b3c7e51f2d846"'),
+    ]
+    for legacy, candidate in pairs:
+        assert infer(changed(legacy, candidate), Evidence()) == "opaque", legacy
+
+
+def test_opaque_tokens_of_another_shape_are_real() -> None:
+    pairs = [
+        (secrets.token_hex(32), secrets.token_hex(20)),  # a hash of another length
+        (secrets.token_hex(16), secrets.token_hex(16).upper()),
+        (str(uuid.uuid4()), secrets.token_hex(16)),
+        (
+            "$2b$12$" + "R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "$2b$10$" + "EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
+        ),  # another cost
+        ('W/"4f2c9a1be07d3e55"', '"a90b3c7e51f2d846"'),  # a weak validator became strong
+        (str(uuid.uuid4()), None),
+    ]
+    for legacy, candidate in pairs:
+        assert infer(changed(legacy, candidate), Evidence()) is None, (legacy, candidate)
+
+
+def test_words_and_slugs_are_not_opaque() -> None:
+    for value in (
+        "pending",
+        "kinto-tips-and-tricks",
+        "aaaaaaaaaaaaaaaaaaaa",
+        "1234567890123456789",
+    ):
+        assert opaque_shape(value) is None, value
+    assert infer(changed("in_progress", "completed"), Evidence()) is None
+    assert entropy("") == 0.0
+
+
+# correlated ids
+
+
+PAIRS = frozenset({("17", "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d")})
+CORRELATED = Evidence(correlated=PAIRS)
+
+
+def test_a_correlated_pair_is_inferred_whatever_its_types() -> None:
+    difference = changed(17, "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d", "body.id")
+    assert difference.kind == "type"
+    assert inferred_noise(difference, CORRELATED) == "inferred: correlated id"
+
+
+def test_an_address_naming_a_correlated_id_is_inferred() -> None:
+    difference = changed(
+        "/tasks/17", "/tasks/0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d", "headers.location"
+    )
+    assert infer(difference, CORRELATED) == "correlated id"
+
+
+def test_an_id_not_correlated_is_real() -> None:
+    # The candidate names another entity, or changes the id's type without a learned pair.
+    assert infer(changed(18, "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d"), CORRELATED) is None
+    assert infer(changed(17, "17"), CORRELATED) is None
+    assert (
+        infer(changed("/tasks/17", "/tasks/0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d/x"), CORRELATED)
+        is None
+    )
+    assert (
+        infer(changed("/users/17", "/people/0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d"), CORRELATED)
+        is None
+    )
+    assert infer(changed(True, "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d"), CORRELATED) is None
+
+
+# presence
+
+
+def test_a_location_left_out_or_added_is_never_inferred() -> None:
+    evidence = Evidence(WINDOWS.legacy, WINDOWS.candidate, PAIRS)
+    for kind, legacy, candidate in [
+        ("missing", "2026-11-30T10:00:00Z", None),
+        ("extra", None, "2026-11-30T10:00:00Z"),
+        ("missing", secrets.token_hex(32), None),
+        ("extra", None, "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d"),
+    ]:
+        assert infer(Difference("body.x", kind, legacy, candidate), evidence) is None  # type: ignore[arg-type]
+
+
+def test_window_of_an_unknown_start_is_none() -> None:
+    assert Window.of(None, 10) is None
+    assert Window.of(NOW, None) == Window(NOW, NOW)
+    assert Window.of(NOW, 250) == Window(NOW, NOW + 0.25)
+
+
+# properties
+
+_TIMES = st.one_of(
+    st.integers(int(NOW) - 2, int(NOW) + 2),
+    st.integers(int(NOW * 1000) - 2000, int(NOW * 1000) + 2000),
+    st.integers(int(NOW) - 2, int(NOW) + 2).map(str),
+    st.sampled_from(["2026-11-30T10:00:00Z", "2026-11-30T10:00:00.1+00:00", "2026-11-30 10:00:01"]),
+    st.sampled_from(["Mon, 30 Nov 2026 10:00:00 GMT"]),
+)
+_TOKENS = st.one_of(
+    st.uuids().map(str),
+    st.integers(8, 40).map(secrets.token_hex),
+    st.integers(12, 40).map(secrets.token_urlsafe),
+    st.text(min_size=0, max_size=40),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+)
+_VALUES = st.one_of(_TIMES, _TOKENS)
+
+
+@given(_VALUES, _VALUES)
+def test_a_type_or_format_change_is_never_inferred(legacy: Any, candidate: Any) -> None:
+    evidence = Evidence(WINDOWS.legacy, WINDOWS.candidate)
+    found = infer(changed(legacy, candidate), evidence)
+    if type(legacy) is not type(candidate):
+        assert found is None
+    elif found == "time":
+        ours, theirs = time_of(legacy), time_of(candidate)
+        assert ours is not None
+        assert theirs is not None
+        assert ours.format == theirs.format
+    elif found == "opaque":
+        assert opaque_shape(legacy) == opaque_shape(candidate) is not None
+    else:
+        assert found is None

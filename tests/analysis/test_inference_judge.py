@@ -1,0 +1,116 @@
+"""Inferred noise in judging: only when no replica answered, labelled `inferred: ...`; and the
+bundled example judged with no `twinsight.toml` (no normalization rules)."""
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+
+from twinsight.analysis.diff import Message
+from twinsight.analysis.judge import Judge
+from twinsight.analysis.load import read_exchanges, rules_from
+from twinsight.demo import capture_example_session
+from twinsight.examples.tasks import files
+from twinsight.examples.tasks.traffic import SESSION
+from twinsight.spec import load_spec
+from twinsight.spec.inputs import RequestView
+from twinsight.store import Store
+
+NOW = 1_796_032_800.0
+UUID = "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d"
+REQUEST = RequestView.of("GET", "/tasks/17", "", (), b"")
+
+
+def answer(body: dict[str, object], sent_at: float | None = NOW) -> Message:
+    return Message(200, body=orjson.dumps(body), latency_ms=40, sent_at=sent_at)
+
+
+def test_without_a_replica_ids_times_and_tokens_are_inferred_noise() -> None:
+    judge = Judge(correlated={"candidate": frozenset({("17", UUID)})})
+    legacy = answer({"id": 17, "at": "2026-11-30T10:00:00Z", "etag": "9f86d081884c7d65"})
+    candidate = answer({"id": UUID, "at": "2026-11-30T10:00:01Z", "etag": "2c26b46b68ffc68f"})
+    judgement = judge.judge(REQUEST, legacy, candidate)
+    assert {j.difference.location: j.noise for j in judgement.differences} == {
+        "body.id": "inferred: correlated id",
+        "body.at": "inferred: time",
+        "body.etag": "inferred: opaque",
+    }
+    assert all(j.inferred for j in judgement.differences)
+    assert judgement.verdict.classification == "noise"
+    assert judgement.verdict.reason.startswith("3 noise difference(s) (3 inferred), e.g. inferred:")
+
+
+def test_a_real_difference_beside_inferred_noise_stays_unexplained() -> None:
+    judge = Judge(correlated={"candidate": frozenset({("17", UUID)})})
+    legacy = answer({"id": 17, "at": "2026-11-30T10:00:00Z", "status": "pending"})
+    candidate = answer({"id": UUID, "at": 1_796_032_800, "status": "pending"})
+    judgement = judge.judge(REQUEST, legacy, candidate)
+    noise = {j.difference.location: j.noise for j in judgement.differences}
+    assert noise == {"body.id": "inferred: correlated id", "body.at": None}  # ISO became epoch
+    assert judgement.verdict.classification == "unexplained"
+
+
+def test_correlations_of_another_candidate_do_not_count() -> None:
+    judge = Judge(correlated={"other": frozenset({("17", UUID)})})
+    judgement = judge.judge(REQUEST, answer({"id": 17}), answer({"id": UUID}))
+    assert judgement.verdict.classification == "unexplained"
+
+
+def test_with_a_replica_nothing_is_inferred() -> None:
+    judge = Judge(correlated={"candidate": frozenset({("17", UUID)})})
+    legacy = answer({"id": 17, "at": "2026-11-30T10:00:00Z"})
+    candidate = answer({"id": UUID, "at": "2026-11-30T10:00:01Z"})
+    judgement = judge.judge(REQUEST, legacy, candidate, replica=legacy)
+    assert [j.noise for j in judgement.differences] == [None, None]
+    assert judgement.verdict.classification == "unexplained"
+
+
+def test_rules_come_before_inference() -> None:
+    rules = rules_from([], None)
+    judge = Judge(rules=rules, correlated={"candidate": frozenset({("17", UUID)})})
+    judgement = judge.judge(REQUEST, answer({"id": 17}), answer({"id": UUID}))
+    assert judgement.differences[0].noise == "inferred: correlated id"
+
+
+def test_times_without_a_recorded_start_are_real() -> None:
+    legacy = answer({"at": "2026-11-30T10:00:00Z"}, sent_at=None)
+    candidate = answer({"at": "2026-11-30T10:00:01Z"}, sent_at=None)
+    assert Judge().judge(REQUEST, legacy, candidate).verdict.classification == "unexplained"
+
+
+@pytest.fixture(scope="module")
+def example_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("example") / "run.duckdb"
+    asyncio.run(capture_example_session(store))
+    return store
+
+
+def _classifications(store: Path, *, infer: bool) -> list[str]:
+    spec = load_spec(files() / "spec.yaml")
+    with Store.open(store) as opened:
+        correlated = opened.correlations() if infer else {}
+        judge = Judge(spec=spec, rules=rules_from([], spec), correlated=correlated)
+        return [
+            judge.judge(
+                s.request, s.answers["legacy"], s.answers["candidate"]
+            ).verdict.classification
+            for s in read_exchanges(opened)
+        ]
+
+
+def test_the_example_without_its_config(example_store: Path) -> None:
+    with Store.open(example_store) as opened:
+        pairs = opened.correlations()
+    assert set(pairs) == {"candidate"}
+    assert pairs["candidate"]
+    assert all(a.isdigit() and len(b) == 36 for a, b in pairs["candidate"])
+    before = Counter(_classifications(example_store, infer=False))
+    after = _classifications(example_store, infer=True)
+    assert before["unexplained"] == 17
+    # What is left: the planted idempotent delete, and the task created but never named again
+    # (no request was rewritten with its id, so nothing shows its pair).
+    assert Counter(after)["unexplained"] == 2
+    planted = {i for i, step in enumerate(SESSION) if step.expect != "noise"}
+    assert [after[i] for i in sorted(planted)] == [SESSION[i].expect for i in sorted(planted)]

@@ -1,0 +1,120 @@
+"""Inferred noise: without a replica, evidence in one exchange that a difference is no one's doing.
+
+Pure functions. Each judges one difference on its two values and the exchange's own
+evidence (`Evidence`):
+
+- `time`: both values read as times of one format (ISO 8601, HTTP-date, epoch seconds
+  or milliseconds) and each falls inside the time its side took to answer;
+- `opaque`: both values are high-entropy strings of one shape (UUIDs, hex digests of one
+  length, base64 nonces, salted hashes such as `$2b$12$...`), made fresh per exchange;
+- `correlated id`: the pair (legacy value, candidate value) is one the traffic learned
+  (`correlations`: the proxy or replay rewrote later requests with it), whole or as the
+  path segments of a string such as a `Location`.
+
+Safeguards: only a changed value is ever inferred (a location one side leaves out or adds
+is not); a value whose format or shape differs between the sides (ISO vs epoch, a number
+vs a string, a hash of another length, a time outside its window) is not, unless the pair
+itself was correlated. What is inferred stays labelled as such (`inferred: ...`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+from typing import Any
+
+from .classify import INFERRED_PREFIX
+from .diff import Difference
+from .inference_values import opaque_shape, time_of
+
+__all__ = ["Evidence", "Window", "infer", "inferred_noise"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """When one side answered: from the request's start to its answer, in epoch seconds."""
+
+    start: float
+    end: float
+
+    @classmethod
+    def of(cls, start: float | None, latency_ms: float | None) -> Window | None:
+        """The window of an answer started at `start` taking `latency_ms` (None: unknown)."""
+        if start is None:
+            return None
+        return cls(start, start + max(latency_ms or 0.0, 0.0) / 1000)
+
+    def holds(self, moment: float, tolerance: float) -> bool:
+        """Whether `moment` falls inside the window widened by `tolerance` seconds."""
+        # Times written to the second are truncated: a whole second more before the start.
+        return self.start - tolerance - 1 <= moment <= self.end + tolerance
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one exchange shows about its own values, for one candidate."""
+
+    legacy: Window | None = None
+    candidate: Window | None = None
+    correlated: Set[tuple[str, str]] = frozenset()
+    """(legacy value, candidate value) pairs learned from the traffic."""
+    tolerance: float = 5.0
+    """Seconds of clock skew allowed between a target and the recorder."""
+
+
+def inferred_noise(difference: Difference, evidence: Evidence) -> str | None:
+    """The noise reason inferred for `difference` (`inferred: ...`), or None: it is real."""
+    kind = infer(difference, evidence)
+    return None if kind is None else INFERRED_PREFIX + kind
+
+
+def infer(difference: Difference, evidence: Evidence) -> str | None:
+    """`time`, `opaque` or `correlated id` when the exchange shows `difference` is noise."""
+    if difference.kind not in ("changed", "type"):
+        return None  # a location left out or added is never noise
+    legacy, candidate = difference.legacy, difference.candidate
+    if _correlated(legacy, candidate, evidence.correlated):
+        return "correlated id"
+    if difference.kind != "changed":
+        return None
+    if _both_times(legacy, candidate, evidence):
+        return "time"
+    if _both_opaque(legacy, candidate):
+        return "opaque"
+    return None
+
+
+def _correlated(legacy: Any, candidate: Any, pairs: Set[tuple[str, str]]) -> bool:
+    if not pairs or not _scalar(legacy) or not _scalar(candidate):
+        return False
+    a, b = str(legacy), str(candidate)
+    if (a, b) in pairs:
+        return True
+    if not (isinstance(legacy, str) and isinstance(candidate, str)) or "/" not in a:
+        return False
+    # An address naming the id (`/tasks/17` vs `/tasks/0b5e...`): every differing segment.
+    ours, theirs = a.split("/"), b.split("/")
+    if len(ours) != len(theirs):
+        return False
+    differing = [(x, y) for x, y in zip(ours, theirs, strict=True) if x != y]
+    return bool(differing) and all(pair in pairs for pair in differing)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _both_times(legacy: Any, candidate: Any, evidence: Evidence) -> bool:
+    if evidence.legacy is None or evidence.candidate is None:
+        return False
+    ours, theirs = time_of(legacy), time_of(candidate)
+    if ours is None or theirs is None or ours.format != theirs.format:
+        return False
+    return evidence.legacy.holds(ours.moment, evidence.tolerance) and evidence.candidate.holds(
+        theirs.moment, evidence.tolerance
+    )
+
+
+def _both_opaque(legacy: Any, candidate: Any) -> bool:
+    shape = opaque_shape(legacy)
+    return shape is not None and shape == opaque_shape(candidate)

@@ -1,0 +1,129 @@
+"""What a single value is, for inferring noise: a time (and in which format), or an opaque token
+(and of which shape). Pure functions over one JSON or header value."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, NamedTuple
+
+__all__ = ["Moment", "entropy", "opaque_shape", "time_of"]
+
+# Plausible epochs only (2001-09-09 .. 2286-11-20): small numbers are counts, not times.
+_SECONDS = (1e9, 1e10)
+_MILLIS = (1e12, 1e13)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$")
+_HTTP_DATE = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$")
+_DIGITS = re.compile(r"^\d{10,13}(\.\d+)?$")
+_UUID = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-([0-9a-f])[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I
+)
+_HEX = re.compile(r"^[0-9a-f]+$|^[0-9A-F]+$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
+_CRYPT = re.compile(r"^\$[A-Za-z0-9-]+\$")
+_VALIDATOR = re.compile(r'^(W/)?"(.*)"$')  # an ETag: W/"..." or "..."
+_MIN_OPAQUE = 16  # shorter strings are words, codes and slugs more often than tokens
+
+
+class Moment(NamedTuple):
+    """A value read as a time: when (epoch seconds) and its format, which both sides must share."""
+
+    moment: float
+    format: str
+
+
+def time_of(value: Any) -> Moment | None:
+    """`value` read as a time, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _epoch(float(value), "number" if isinstance(value, int) else "decimal")
+    if not isinstance(value, str):
+        return None
+    if _DIGITS.match(value):
+        return _epoch(float(value), "digits" if "." not in value else "decimal digits")
+    if _ISO.match(value):
+        return _iso(value)
+    if _HTTP_DATE.match(value):
+        return Moment(parsedate_to_datetime(value).timestamp(), "http-date")
+    return None
+
+
+def _epoch(number: float, written: str) -> Moment | None:
+    if _SECONDS[0] <= number < _SECONDS[1]:
+        return Moment(number, f"epoch seconds as {written}")
+    if _MILLIS[0] <= number < _MILLIS[1]:
+        return Moment(number / 1000, f"epoch milliseconds as {written}")
+    return None
+
+
+def _iso(value: str) -> Moment | None:
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)  # a local time lands outside the window
+    # The skeleton, fractions folded: `.1` and `.123` are one format, `Z` and `+00:00` two.
+    skeleton = re.sub(r"\d", "d", re.sub(r"\.\d+", ".f", value))
+    return Moment(parsed.timestamp(), f"iso {skeleton}")
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy of `text`'s characters, in bits per character."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def opaque_shape(value: Any) -> str | None:
+    """The shape of a high-entropy token (`uuid v4`, `hex 64`, `base64 24`, `crypt $2b$12$ 53`),
+    or None when `value` does not look made at random."""
+    if not isinstance(value, str):
+        return None
+    wrapper = _VALIDATOR.match(value)
+    if wrapper is not None:
+        inner = opaque_shape(wrapper.group(2))
+        return None if inner is None else f'{wrapper.group(1) or ""}"{inner}"'
+    uuid = _UUID.match(value)
+    if uuid is not None:
+        return f"uuid v{uuid.group(1)} {'upper' if value.isupper() else 'lower'}"
+    if _CRYPT.match(value):
+        return _crypt_shape(value)
+    if len(value) < _MIN_OPAQUE or value.isdigit():
+        return None  # short, or a number written as text: a count or an id, not a token
+    if _HEX.match(value):
+        case = "upper" if value.isupper() else "lower"
+        return f"hex {len(value)} {case}" if _random(value, 0.6, 3.0) else None
+    if _BASE64.match(value) and _mixed(value) and _random(value, 0.75, 3.5):
+        return f"base64 {len(value)}"
+    return None
+
+
+def _crypt_shape(value: str) -> str | None:
+    # `$2b$12$<53>`, `$argon2id$v=19$m=65536,t=3,p=4$<salt>$<hash>`: parameters kept,
+    # the long random parts by their length only.
+    parts = value.split("$")
+    tokens = [p for p in parts if len(p) >= _MIN_OPAQUE]
+    if not tokens or not all(_random(p, 0.75, 3.5) for p in tokens):
+        return None
+    return "crypt " + "$".join(str(len(p)) if len(p) >= _MIN_OPAQUE else p for p in parts)
+
+
+def _mixed(value: str) -> bool:
+    # Random base64 mixes cases and digits; a long word or a slug does not.
+    return (
+        any(c.isdigit() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isupper() for c in value)
+    )
+
+
+def _random(value: str, share: float, bits: float) -> bool:
+    # Shorter strings cannot reach the alphabet's full entropy: the bar grows with the length
+    # up to `bits`, low enough that about one random token in a thousand falls under it.
+    return entropy(value) >= min(bits, share * math.log2(len(value)))
