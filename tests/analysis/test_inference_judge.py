@@ -114,3 +114,18 @@ def test_the_example_without_its_config(example_store: Path) -> None:
     assert Counter(after)["unexplained"] == 2
     planted = {i for i, step in enumerate(SESSION) if step.expect != "noise"}
     assert [after[i] for i in sorted(planted)] == [SESSION[i].expect for i in sorted(planted)]
+
+
+def test_analyze_without_config_passes_the_learned_pairs(
+    example_store: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from twinsight.analysis.service import analyze_store
+    from twinsight.config import Config
+
+    store = tmp_path / "run.duckdb"
+    shutil.copy(example_store, store)
+    analysis = analyze_store(store, None, config=Config(), spec=load_spec(files() / "spec.yaml"))
+    assert analysis.counts["unexplained"] == 2
+    assert analysis.counts["noise"] == Counter(s.expect for s in SESSION)["noise"] - 1
