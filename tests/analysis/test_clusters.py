@@ -104,3 +104,92 @@ def test_signatures_group_and_followers_link_to_a_root() -> None:
     assert "status family changes (404 -> 204)" in first.hypotheses
     assert (second.location, second.count) == ("body.items[*].id", 2)
     assert second.description.startswith("On GET /a, the candidate leaves out body.items[*].id")
+
+
+def _dropped(endpoints: int, per: int = 2) -> list[Observation]:
+    header = Difference("headers.x-request-id", "missing", "abc", None)
+    return [
+        Observation(f"e{e}-{i}", f"GET /r{e}", header) for e in range(endpoints) for i in range(per)
+    ]
+
+
+def test_a_header_dropped_on_every_endpoint_is_one_cluster_listing_them() -> None:
+    totals = {f"GET /r{e}": 4 for e in range(30)}
+    (found,) = cluster(_dropped(30), totals)
+    assert found.endpoint == "*"
+    assert (found.count, found.share) == (60, 0.5)
+    assert found.description.startswith(
+        "On 30 of 30 endpoints, the candidate leaves out headers.x-request-id in 60 exchange(s)"
+    )
+    assert len(found.endpoints) == 30
+    assert found.endpoints[0] == ("GET /r0", 2, 0.5)
+    # a few exchanges of every endpoint are kept, so each endpoint can be judged on its own
+    assert {i.split("-")[0] for i in found.sample_ids()} == {f"e{e}" for e in range(30)}
+
+
+def test_a_cause_on_some_endpoints_names_how_many_of_all() -> None:
+    totals = {f"GET /r{e}": 2 for e in range(35)}
+    (found,) = cluster(_dropped(34), totals)
+    assert found.description.startswith("On 34 of 35 endpoints,")
+
+
+def test_two_causes_on_one_endpoint_stay_two_clusters() -> None:
+    observations = [
+        Observation(f"a{i}", "GET /a", Difference("headers.server", "changed", "nginx", "caddy"))
+        for i in range(3)
+    ] + [Observation(f"b{i}", "GET /a", Difference("body.n", "type", 1, "1")) for i in range(2)]
+    found = cluster(observations, {"GET /a": 10})
+    assert [(c.endpoint, c.location, c.count) for c in found] == [
+        ("GET /a", "headers.server", 3),
+        ("GET /a", "body.n", 2),
+    ]
+
+
+def test_real_differences_rank_above_low_severity_and_inferred_noise() -> None:
+    stamp = Difference("body.at", "changed", "2026-01-01T10:00:00Z", "2026-01-01T10:00:01Z")
+    observations = [
+        *(Observation(f"t{i}", "GET /a", stamp, noise="inferred: time") for i in range(50)),
+        *(
+            Observation(f"o{i}", "GET /a", Difference("body.l", "order", [1, 2], [2, 1]))
+            for i in range(20)
+        ),
+        Observation("r", "GET /a", Difference("body.total", "changed", 3, 4)),
+    ]
+    found = cluster(observations, {"GET /a": 100})
+    assert [(c.location, c.count, c.noise) for c in found] == [
+        ("body.total", 1, ""),
+        ("body.l", 20, ""),
+        ("body.at", 50, "inferred: time"),
+    ]
+    assert found[-1].description.endswith("Taken as noise (inferred: time).")
+
+
+def test_a_real_and_a_noise_difference_at_one_location_stay_apart() -> None:
+    d = Difference("body.at", "changed", "a", "b")
+    observations = [
+        Observation("x", "GET /a", d, noise="inferred: opaque"),
+        Observation("y", "GET /a", d),
+    ]
+    found = cluster(observations, {"GET /a": 2})
+    assert [(c.exchange_ids, c.noise) for c in found] == [(["y"], ""), (["x"], "inferred: opaque")]
+
+
+def test_inferred_noise_recorded_by_an_earlier_run_is_clustered_again_apart() -> None:
+    from twinsight.analysis.collect import Collector
+    from twinsight.store import EarlierCounts, EarlierDifference
+
+    earlier = [
+        EarlierDifference(f"x{i}", "GET /a", "body.at", "changed", '"1"', '"2"', "noise", None,
+                          "inferred: time")
+        for i in range(3)
+    ]  # fmt: skip
+    earlier.append(
+        EarlierDifference("y", "GET /a", "body.n", "changed", "1", "2", "unexplained", None)
+    )
+    collector = Collector()
+    collector.seed(earlier, EarlierCounts({"GET /a": 4}, {"noise": 3, "unexplained": 1}, {}))
+    found = collector.finish(propose_volatile=False).clusters
+    assert [(c.location, c.count, c.noise) for c in found] == [
+        ("body.n", 1, ""),
+        ("body.at", 3, "inferred: time"),
+    ]

@@ -146,3 +146,30 @@ def test_latency_timeline_and_coverage_are_carried_over() -> None:
     assert u.dropped == {"dropped.queue_full": 2, "dropped.write_not_mirrored": 3}
     assert u.not_compared == {"write not mirrored": 2, "unanswered": 1}
     assert report.thresholds == {"overall": 0.001}
+
+
+def test_a_cause_on_several_endpoints_renders_once_with_its_endpoints() -> None:
+    from twinsight.report.html import render_html
+    from twinsight.report.markdown import render_markdown
+
+    row = _cluster(["x1"])._replace(
+        endpoint="*",
+        description="On 2 of 5 endpoints, the candidate leaves out headers.x-id",
+        endpoints=["GET /a", "GET /b"],
+        endpoint_exchanges=[3, 2],
+        endpoint_shares=[0.3, 0.1],
+        of_endpoints=5,
+    )
+    report = _assemble(StoreFacts(StoreInfo(), clusters=[row], clusters_total=(1, 5)))
+    (cluster,) = report.clusters
+    assert cluster.where == "2 of 5 endpoints"
+    assert cluster.endpoints == (("GET /a", 3, 0.3), ("GET /b", 2, 0.1))
+    assert "On 2 of 5 endpoints: GET /a (3, 30.0 %), GET /b (2, 10.0 %)." in render_markdown(report)
+    page = render_html(report, charts=False)
+    assert "#1 2 of 5 endpoints" in page
+    assert "<code>GET /a</code> 3 (30.0 %)" in page
+
+
+def test_a_cluster_of_one_endpoint_is_shown_under_that_endpoint() -> None:
+    (cluster,) = _assemble(StoreFacts(StoreInfo(), clusters=[_cluster(["x1"])])).clusters
+    assert (cluster.where, cluster.endpoints) == ("GET /notes/{id}", ())

@@ -52,3 +52,47 @@ def test_a_segment_store_reads_its_derived_tables(tmp_path: Path) -> None:
     with Store.open(None, folder) as store:
         found = store.evidence("candidate", [folder])
     assert sum(c.exchanges for c in found.counts) == 4
+
+
+def test_a_cause_on_several_endpoints_is_judged_on_each_by_its_share_there(
+    tmp_path: Path,
+) -> None:
+    from twinsight.analysis.readiness import Evidence, evaluate
+    from twinsight.config import ReadinessSettings
+    from twinsight.records import Exchange
+    from twinsight.store import new_id
+
+    def item(prefix: str, i: int, dropped: bool) -> Exchange:
+        legacy = {"n": i, "note": "x"}
+        candidate = {"n": i} if dropped else legacy
+        return Exchange(
+            id=new_id(),
+            source="proxy",
+            method="GET",
+            path=f"/{prefix}/{i}",
+            responses=(answer("legacy", legacy), answer("candidate", candidate)),
+        )
+
+    path = tmp_path / "run.duckdb"
+    write_store(
+        path,
+        [
+            item(p, i, i < dropped)
+            for p, dropped in (("a", 5), ("b", 1), ("c", 0))
+            for i in range(10)
+        ],
+    )
+    analysis = analyze_store(path, None, config=Config(), spec=None)
+    (found,) = analysis.clusters
+    assert found.description.startswith("On 2 of 3 endpoints, the candidate leaves out body.note")
+    with Store.open(path) as store:
+        after = store.evidence("candidate", [path])
+    assert [
+        (c.endpoint, c.exchanges, c.share, c.classifications, c.spans) for c in after.clusters
+    ] == [
+        ("GET /a/{id}", 5, 0.5, ["unexplained"], 2),
+        ("GET /b/{id}", 1, 0.1, ["unexplained"], 2),
+    ]
+    verdict = evaluate(Evidence(after), ReadinessSettings(max_unexplained_share=0.2))
+    judged = {r.scope: r.status for r in verdict.rules if r.rule == "unexplained"}
+    assert judged == {"GET /a/{id} body.note": "fail", "GET /b/{id} body.note": "pass"}

@@ -1,10 +1,13 @@
-"""Clusters: real differences grouped by signature, described in words, with likely causes.
+"""Clusters: differences grouped by cause, described in words, with likely causes.
 
-A signature is (endpoint, location group, kind, value pattern). Locations of one
-endpoint that always differ in the same exchanges are linked: the most frequent
-is the root, the others its followers, so one cause shows as one cluster.
-Detectors are small pure functions from a cluster's examples to a hypothesis;
-adding one is adding a function to `DETECTORS`.
+A cause's fingerprint is (location group, kind, value pattern), whatever the endpoint:
+a header dropped on every endpoint is one cluster ("on 30 of 30 endpoints"), which keeps
+its exchanges per endpoint. Locations that always differ in the same exchanges are
+linked: the most frequent is the root, the others its followers, so one cause shows as
+one cluster. Inferred noise (a reason starting `inferred:`) is clustered apart, so a
+reviewer sees what was assumed, and ranked below every real difference. Detectors are
+small pure functions from a cluster's examples to a hypothesis; adding one is adding a
+function to `DETECTORS`.
 """
 
 from __future__ import annotations
@@ -18,41 +21,81 @@ from .diff import Difference
 from .features import FEATURES
 from .shapes import json_type, starts_as_timestamp
 
-__all__ = ["DETECTORS", "Cluster", "Observation", "cluster", "value_pattern"]
+__all__ = [
+    "DETECTORS",
+    "INFERRED",
+    "SEVERAL",
+    "Cluster",
+    "Observation",
+    "cluster",
+    "ranking",
+    "value_pattern",
+]
+
+INFERRED = "inferred:"
+"""How the reason of inferred noise starts: such differences are clustered, apart."""
+SEVERAL = "*"
+"""A cluster's `endpoint` when it spans several endpoints (its `endpoints` list them)."""
+LOW_SEVERITY = frozenset({"order"})
+"""Kinds ranked below the other real differences: the same items, in another order."""
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One real difference of one exchange."""
+    """One difference of one exchange: real, or inferred noise (`noise` says why)."""
 
     exchange_id: str
     endpoint: str
     difference: Difference
     features: frozenset[str] = frozenset()  # of the request: `features.request_features`
+    noise: str = ""
 
 
 @dataclass
 class Cluster:
-    """Differences with one signature, and what they probably mean."""
+    """Differences with one cause, on one or more endpoints, and what they probably mean."""
 
-    endpoint: str
+    endpoint: str  # the one endpoint, or SEVERAL
     location: str
     kind: str
     pattern: str
     exchange_ids: list[str] = field(default_factory=list)
     examples: list[Difference] = field(default_factory=list)
-    share: float = 0.0
+    share: float = 0.0  # of the exchanges of the endpoints it is on
     followers: list[str] = field(default_factory=list)
     description: str = ""
     hypotheses: list[str] = field(default_factory=list)
     features: Counter[str] = field(default_factory=Counter)  # clustered requests per feature
-    endpoint_features: Counter[str] = field(default_factory=Counter)  # all of the endpoint's
-    endpoint_total: int = 0
+    endpoint_features: Counter[str] = field(default_factory=Counter)  # all of its endpoints'
+    endpoint_total: int = 0  # exchanges of the endpoints it is on
+    by_endpoint: dict[str, list[str]] = field(default_factory=dict)  # endpoint -> exchange ids
+    endpoint_totals: dict[str, int] = field(default_factory=dict)  # of the endpoints it is on
+    of_endpoints: int = 0  # endpoints analysed
+    noise: str = ""  # the inferred-noise reason; empty for a real difference
 
     @property
     def count(self) -> int:
         """Exchanges in the cluster."""
         return len(self.exchange_ids)
+
+    @property
+    def endpoints(self) -> list[tuple[str, int, float]]:
+        """(endpoint, exchanges, share of the endpoint), most affected first."""
+        found = [
+            (e, len(ids), len(ids) / max(self.endpoint_totals.get(e, len(ids)), 1))
+            for e, ids in self.by_endpoint.items()
+        ]
+        return sorted(found, key=lambda t: (-t[1], t[0]))
+
+    def sample_ids(self, per_endpoint: int = 5, least: int = 20) -> list[str]:
+        """A few exchange ids of every endpoint (at least `least` in all, when there are)."""
+        each = max(per_endpoint, -(-least // max(len(self.by_endpoint), 1)))
+        return [i for e, _, _ in self.endpoints for i in self.by_endpoint[e][:each]]
+
+
+def ranking(c: Cluster) -> tuple[bool, bool, int, str, str]:
+    """Real differences first, low severity next, inferred noise last; larger first."""
+    return bool(c.noise), c.kind in LOW_SEVERITY, -c.count, c.endpoint, c.location
 
 
 def value_pattern(d: Difference) -> str:
@@ -77,35 +120,52 @@ def cluster(
     endpoint_features: Mapping[str, Counter[str]] | None = None,
     examples: int = 3,
 ) -> list[Cluster]:
-    """Group observations by signature; link followers to roots; describe; rank by count.
+    """Group observations by cause; link followers to roots; describe; rank (`ranking`).
 
     `endpoint_features`: per endpoint, how many requests show each input feature."""
-    groups: dict[tuple[str, str, str, str], Cluster] = {}
+    groups: dict[tuple[str, str, str, bool], Cluster] = {}
     for o in observations:
         d = o.difference
-        key = (o.endpoint, d.group, d.kind, value_pattern(d))
-        found = groups.setdefault(key, Cluster(*key))
-        if not found.exchange_ids or found.exchange_ids[-1] != o.exchange_id:
+        key = (d.group, d.kind, value_pattern(d), bool(o.noise))
+        found = groups.setdefault(key, Cluster(o.endpoint, *key[:3], noise=o.noise))
+        ids = found.by_endpoint.setdefault(o.endpoint, [])
+        if not ids or ids[-1] != o.exchange_id:
+            ids.append(o.exchange_id)
             found.exchange_ids.append(o.exchange_id)
             found.features.update(o.features)
         found.examples.append(d)
     clusters = _link(list(groups.values()))
+    analysed = len({*endpoint_totals, *(e for c in clusters for e in c.by_endpoint)})
     for c in clusters:
-        c.endpoint_total = endpoint_totals.get(c.endpoint, c.count)
-        c.endpoint_features = (endpoint_features or {}).get(c.endpoint, Counter())
-        c.share = c.count / max(c.endpoint_total, 1)
-        c.examples = sorted(c.examples, key=lambda d: len(repr((d.legacy, d.candidate))))
-        c.hypotheses = [h for detect in DETECTORS if (h := detect(c))]
-        c.description = _describe(c)
-        c.examples = c.examples[:examples]
-    return sorted(clusters, key=lambda c: (-c.count, c.endpoint, c.location))
+        c.of_endpoints = analysed
+        _complete(c, endpoint_totals, endpoint_features or {}, examples)
+    return sorted(clusters, key=ranking)
+
+
+def _complete(
+    c: Cluster,
+    totals: Mapping[str, int],
+    features: Mapping[str, Counter[str]],
+    examples: int,
+) -> None:
+    """Totals, shares, hypotheses and the description, once every observation is in."""
+    c.endpoint = next(iter(c.by_endpoint)) if len(c.by_endpoint) == 1 else SEVERAL
+    c.endpoint_totals = {e: totals.get(e, len(ids)) for e, ids in c.by_endpoint.items()}
+    c.endpoint_total = sum(c.endpoint_totals.values())
+    c.endpoint_features = sum((features.get(e, Counter()) for e in c.by_endpoint), Counter())
+    c.share = c.count / max(c.endpoint_total, 1)
+    c.examples = sorted(c.examples, key=lambda d: len(repr((d.legacy, d.candidate))))
+    c.hypotheses = [h for detect in DETECTORS if (h := detect(c))]
+    c.description = _describe(c)
+    c.examples = c.examples[:examples]
 
 
 def _link(clusters: list[Cluster]) -> list[Cluster]:
-    """Clusters of one endpoint with exactly the same exchanges: keep the first as root."""
-    by_exchanges: dict[tuple[str, frozenset[str]], list[Cluster]] = defaultdict(list)
+    """Clusters of exactly the same exchanges (and both real, or both noise): keep the
+    first as root."""
+    by_exchanges: dict[tuple[bool, frozenset[str]], list[Cluster]] = defaultdict(list)
     for c in clusters:
-        by_exchanges[(c.endpoint, frozenset(c.exchange_ids))].append(c)
+        by_exchanges[(bool(c.noise), frozenset(c.exchange_ids))].append(c)
     roots = []
     for members in by_exchanges.values():
         root, *rest = sorted(members, key=_root_first)
@@ -129,7 +189,13 @@ def _describe(c: Cluster) -> str:
         "order": f"{where} lists the same items in another order",
     }.get(c.kind, f"{where} differs ({c.pattern})")
     also = f", with {len(c.followers)} location(s) differing alongside" if c.followers else ""
-    return f"On {c.endpoint}, {what} in {c.count} exchange(s) ({c.share:.0%}){also}."
+    on = (
+        c.endpoint
+        if c.endpoint != SEVERAL
+        else f"{len(c.by_endpoint)} of {c.of_endpoints} endpoints"
+    )
+    said = f"On {on}, {what} in {c.count} exchange(s) ({c.share:.0%}){also}."
+    return f"{said} Taken as noise ({c.noise})." if c.noise else said
 
 
 # ---------------------------------------------------------------- detectors

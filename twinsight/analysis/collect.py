@@ -29,7 +29,7 @@ from twinsight.store import (
 )
 
 from .classify import CLASSIFICATIONS as VERDICTS
-from .clusters import Cluster, Observation, cluster
+from .clusters import INFERRED, Cluster, Observation, cluster
 from .diff import Difference
 from .features import request_features
 from .jsondiff import Kind
@@ -75,9 +75,15 @@ class Analysis:
 def _cluster_row(c: Cluster) -> ClusterRow:
     examples = [{"legacy": d.legacy, "candidate": d.candidate} for d in c.examples]
     shown = orjson.dumps(examples, default=str).decode()
+    endpoints = c.endpoints
     return ClusterRow(
         *(c.endpoint, c.location, c.kind, c.pattern, c.count, c.share, c.description),
-        *(c.hypotheses, c.followers, shown, c.exchange_ids[:20]),
+        *(c.hypotheses, c.followers, shown, c.sample_ids()),
+        endpoints=[e for e, _, _ in endpoints],
+        endpoint_exchanges=[n for _, n, _ in endpoints],
+        endpoint_shares=[share for _, _, share in endpoints],
+        of_endpoints=c.of_endpoints,
+        noise=c.noise or None,
     )
 
 
@@ -152,6 +158,8 @@ class Collector:
             )
             if judged.real:
                 self._remember(stored.id, endpoint, d, judgement.verdict.classification, features)
+            elif judged.noise and judged.noise.startswith(INFERRED):
+                self._inferred(stored.id, endpoint, d, features, judged.noise)
 
     def _remember(
         self, id_: str, endpoint: str, d: Difference, classification: str, features: frozenset[str]
@@ -163,6 +171,12 @@ class Collector:
             samples = self.changes.setdefault((endpoint, d.group), [])
             if len(samples) < self.volatile_samples:
                 samples.append(d)
+
+    def _inferred(
+        self, id_: str, endpoint: str, d: Difference, features: frozenset[str], noise: str
+    ) -> None:
+        """Keep a difference taken as inferred noise: clustered apart, so it shows."""
+        self.observations.append(Observation(id_, endpoint, d, features, noise))
 
     def seed(self, differences: Iterable[EarlierDifference], counts: EarlierCounts) -> None:
         """Start from what earlier runs recorded, so counts, clusters and proposals cover
@@ -177,7 +191,10 @@ class Collector:
                 row.location, kind, json_value(row.legacy_value), json_value(row.candidate_value)
             )
             found = frozenset(row.features or ())
-            self._remember(row.exchange_id, row.endpoint, d, row.classification, found)
+            if row.noise:
+                self._inferred(row.exchange_id, row.endpoint, d, found, row.noise)
+            else:
+                self._remember(row.exchange_id, row.endpoint, d, row.classification, found)
 
     def finish(self, *, propose_volatile: bool) -> Analysis:
         """Counts completed, clusters formed, volatile locations proposed if asked."""

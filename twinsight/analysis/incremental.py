@@ -17,7 +17,7 @@ from .collect import CLUSTERED, SAMPLED_KINDS, Collector
 
 __all__ = ["DERIVED_FORMAT", "analysis_fingerprint", "seed_earlier"]
 
-DERIVED_FORMAT = 3
+DERIVED_FORMAT = 4
 """The layout of the derived tables: a change judges every exchange again (and rewrites them)."""
 
 

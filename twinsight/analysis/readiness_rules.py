@@ -179,8 +179,9 @@ def conflicts(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome
 
 
 def unexplained(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
-    """Clusters of unexplained differences: above their share threshold fail, below listed;
-    unexplained exchanges of an endpoint no cluster lists are judged by their own share."""
+    """Clusters of unexplained differences, on each endpoint they are on: above their share
+    threshold there fail, below listed; unexplained exchanges of an endpoint no cluster
+    lists are judged by their own share."""
     limit = policy.max_unexplained_share
     found = []
     clustered = set()
@@ -190,7 +191,9 @@ def unexplained(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutco
         clustered.add(c.endpoint)
         status: RuleStatus = "fail" if c.share > limit else "pass"
         side = "above" if status == "fail" else "at or below"
-        reason = f"{c.description} ({side} {limit:.1%} of the endpoint)"
+        # A cause on several endpoints is judged on each by its share there.
+        here = f" On {c.endpoint}: {c.exchanges} exchange(s), {c.share:.1%}" if c.spans > 1 else ""
+        reason = f"{c.description}{here} ({side} {limit:.1%} of the endpoint)"
         scope = f"{c.endpoint} {c.location}"
         found.append(RuleOutcome("unexplained", scope, status, reason, limit, c.share, "share"))
     for endpoint, counts in sorted(evidence.by_endpoint.items()):

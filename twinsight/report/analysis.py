@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    from twinsight.analysis.clusters import Cluster
     from twinsight.analysis.collect import Analysis, ScenarioRun
     from twinsight.analysis.noise import Volatile
 
-__all__ = ["finding_lines", "scenario_line", "verdict_lines", "volatile_rule"]
+__all__ = [
+    "cluster_lines",
+    "endpoint_list",
+    "finding_lines",
+    "scenario_line",
+    "verdict_lines",
+    "volatile_rule",
+]
 
 CLUSTERS_SHOWN = 10
+ENDPOINTS_SHOWN = 5
 
 
 def verdict_lines(analysis: Analysis) -> list[str]:
@@ -45,14 +55,7 @@ def finding_lines(analysis: Analysis) -> list[str]:
     if analysis.coverage:
         lines.append("scenarios (exchanges, and how many passed every checked line):")
         lines += [f"  {escape(scenario_line(run))}" for run in analysis.coverage]
-    for found in analysis.clusters[:CLUSTERS_SHOWN]:
-        lines.append(f"- {escape(found.description)}")
-        lines += [f"    likely: {escape(guess)}" for guess in found.hypotheses[:2]]
-    if len(analysis.clusters) > CLUSTERS_SHOWN:
-        lines.append(
-            f"... and {len(analysis.clusters) - CLUSTERS_SHOWN} more cluster(s) "
-            "(table clusters in the store)"
-        )
+    lines += cluster_lines(analysis.clusters)
     if analysis.volatile:
         lines.append(
             "values that differ in every exchange on both sides (ids, times, tokens): "
@@ -60,6 +63,32 @@ def finding_lines(analysis: Analysis) -> list[str]:
         )
         lines += [escape(volatile_rule(volatile)) for volatile in analysis.volatile]
     return lines
+
+
+def cluster_lines(clusters: Sequence[Cluster], shown: int = CLUSTERS_SHOWN) -> list[str]:
+    """Rich markup: the first clusters (real differences before inferred noise), the
+    endpoints of each, and how many more there are and where to see them."""
+    lines = []
+    for found in clusters[:shown]:
+        label = "[dim]inferred noise:[/] " if found.noise else ""
+        lines.append(f"- {label}{escape(found.description)}")
+        lines += [f"    likely: {escape(guess)}" for guess in found.hypotheses[:2]]
+        if len(found.by_endpoint) > 1:
+            lines.append(f"    on: {escape(endpoint_list(found))}")
+    if len(clusters) > shown:
+        lines.append(
+            f"{len(clusters) - shown} more cluster(s) not shown: "
+            "see twinsight report or the clusters table"
+        )
+    return lines
+
+
+def endpoint_list(found: Cluster, shown: int = ENDPOINTS_SHOWN) -> str:
+    """Plain text: the endpoints of a cluster with their exchanges, most affected first."""
+    endpoints = found.endpoints
+    said = ", ".join(f"{endpoint} ({count})" for endpoint, count, _ in endpoints[:shown])
+    rest = len(endpoints) - shown
+    return f"{said} and {rest} more" if rest > 0 else said
 
 
 def scenario_line(run: ScenarioRun) -> str:

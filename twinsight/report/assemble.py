@@ -138,6 +138,15 @@ def _cluster(
         hypotheses=tuple(row.hypotheses or ()),
         followers=tuple(row.followers or ()),
         examples=tuple(_example(e, targets) for e in found),
+        endpoints=tuple(
+            zip(
+                row.endpoints or (),
+                row.endpoint_exchanges or (),
+                row.endpoint_shares or (),
+                strict=True,
+            )
+        ),
+        of_endpoints=row.of_endpoints or 0,
     )
 
 

@@ -68,11 +68,20 @@ class ClusterView:
     kind: str
     pattern: str
     exchanges: int
-    share: float  # of the endpoint's exchanges
+    share: float  # of the exchanges of the endpoint(s) it is on
     description: str
     hypotheses: tuple[str, ...]
     followers: tuple[str, ...]
     examples: tuple[Example, ...] = ()
+    endpoints: tuple[tuple[str, int, float], ...] = ()  # (endpoint, exchanges, share), several
+    of_endpoints: int = 0  # endpoints analysed
+
+    @property
+    def where(self) -> str:
+        """The endpoint, or "N of M endpoints" for a cause on several."""
+        if len(self.endpoints) <= 1:
+            return self.endpoint
+        return f"{len(self.endpoints)} of {self.of_endpoints} endpoints"
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,9 @@ def _clusters(report: ReportData) -> list[str]:
             f"{c.rank}. {text(c.description)} ({c.exchanges} exchange(s), {percent(c.share)})"
             + (f" Likely: {text(causes)}." if causes else "")
         )
+        if len(c.endpoints) > 1:
+            on = ", ".join(f"{e} ({n}, {percent(share)})" for e, n, share in c.endpoints)
+            lines.append(f"   On {c.where}: {text(on)}.")
     return [*lines, ""]
 
 

@@ -53,6 +53,7 @@ class EarlierDifference(NamedTuple):
     candidate_value: str | None
     classification: str
     features: list[str] | None
+    noise: str | None = None  # inferred noise (its reason starts `inferred:`), else real
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,12 @@ class ScenarioCount(NamedTuple):
 
 _EARLIER = """
 SELECT d.exchange_id, d.endpoint, d.location, d.kind, d.legacy_value, d.candidate_value,
-       c.classification, c.features
+       c.classification, c.features, d.noise
 FROM differences d
 JOIN classifications c USING (exchange_id, candidate)
-WHERE d.noise IS NULL AND d.accepted IS NULL
-  AND (list_contains(?, c.classification) OR list_contains(?, d.kind))
+WHERE d.accepted IS NULL
+  AND (d.noise IS NULL AND (list_contains(?, c.classification) OR list_contains(?, d.kind))
+       OR starts_with(d.noise, 'inferred:'))
 ORDER BY d.exchange_id
 """
 _SCENARIOS = """
@@ -119,7 +121,8 @@ class Derived:
         self, *, classifications: Collection[str], kinds: Collection[str]
     ) -> Iterator[EarlierDifference]:
         """Real differences (neither noise nor accepted) recorded so far, of an exchange
-        classified as one of `classifications` or of one of `kinds`."""
+        classified as one of `classifications` or of one of `kinds`; and every difference
+        taken as inferred noise (clustered apart)."""
         connection = self._reading("classifications", "differences")
         if connection is None:
             return

@@ -56,8 +56,9 @@ class AnswerSample(NamedTuple):
 
 
 class ClusterShare(NamedTuple):
-    """A cluster of real differences, its share of its endpoint, and the classifications of
-    the exchanges it lists for the candidate."""
+    """A cluster of real differences on one endpoint: its exchanges there, its share of the
+    endpoint, and the classifications of the exchanges it lists there for the candidate. A
+    cause on several endpoints gives one per endpoint (`spans` says on how many)."""
 
     endpoint: str
     location: str
@@ -66,6 +67,7 @@ class ClusterShare(NamedTuple):
     exchanges: int
     share: float
     classifications: list[str]
+    spans: int = 1
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,31 @@ JOIN responses r ON r.exchange_id = c.exchange_id AND r.target IN (?, c.candidat
 WHERE c.candidate = ?
 GROUP BY ALL ORDER BY ALL
 """
+# A cluster per endpoint it is on (real differences only: inferred noise is no finding);
+# `{spread}` reads a store whose clusters predate `endpoints` as one endpoint each.
 _CLUSTERS = """
-SELECT k.endpoint, k.location, k.kind, k.description, k.exchanges, k.share,
+WITH k AS (
+  SELECT row_number() OVER () AS position, location, kind, description, exchange_ids, {spread}
+  FROM {db}.clusters {where}
+), each AS (
+  SELECT position, location, kind, description, exchange_ids, len(eps) AS spans,
+         unnest(eps) AS endpoint, unnest(ns) AS n, unnest(shares) AS share,
+         unnest(range(len(eps))) AS place
+  FROM k
+)
+SELECT e.endpoint, e.location, e.kind, e.description, e.n, e.share,
        coalesce(list(DISTINCT c.classification ORDER BY c.classification)
-                FILTER (c.classification IS NOT NULL), [])
-FROM (SELECT *, row_number() OVER () AS position FROM {db}.clusters) k
+                FILTER (c.classification IS NOT NULL), []), e.spans
+FROM each e
 LEFT JOIN {db}.classifications c
-  ON list_contains(k.exchange_ids, c.exchange_id) AND c.candidate = ?
-GROUP BY k.position, 1, 2, 3, 4, 5, 6 ORDER BY k.position
+  ON list_contains(e.exchange_ids, c.exchange_id) AND c.candidate = ? AND c.endpoint = e.endpoint
+GROUP BY e.position, e.place, 1, 2, 3, 4, 5, 6, 8 ORDER BY e.position, e.place
 """
+_SPREAD = (
+    "endpoints AS eps, endpoint_exchanges AS ns, endpoint_shares AS shares",
+    "WHERE noise IS NULL",
+)
+_ONE_ENDPOINT = ("[endpoint] AS eps, [exchanges] AS ns, [share] AS shares", "")
 # Why an exchange was not compared for the candidate, as the analysis pipeline skips them.
 _NOT_COMPARED = """
 SELECT CASE
@@ -183,16 +201,30 @@ def stored_evidence(
                 connection, _ANSWERS.format(db=db), [PRIMARY_TARGET, candidate]
             )
         ],
-        clusters=[
-            ClusterShare(e, loc, kind, what, int(n), float(share), list(found))
-            for e, loc, kind, what, n, share, found in _rows(
-                connection, _CLUSTERS.format(db=db), [candidate]
-            )
-        ],
+        clusters=_clusters(connection, db, candidate),
         not_compared=base.not_compared,
         counters=base.counters,
         window=base.window,
     )
+
+
+def _clusters(connection: duckdb.DuckDBPyConnection, db: str, candidate: str) -> list[ClusterShare]:
+    """Every cluster of real differences, once per endpoint it is on."""
+    spread, where = _SPREAD if _has_column(connection, db, "clusters", "noise") else _ONE_ENDPOINT
+    sql = _CLUSTERS.format(db=db, spread=spread, where=where)
+    return [
+        ClusterShare(e, loc, kind, what, int(n), float(share), list(found), int(spans))
+        for e, loc, kind, what, n, share, found, spans in _rows(connection, sql, [candidate])
+    ]
+
+
+def _has_column(connection: duckdb.DuckDBPyConnection, db: str, table: str, column: str) -> bool:
+    found = connection.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
+        "AND column_name = ?",
+        [db, table, column],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def _has(connection: duckdb.DuckDBPyConnection, db: str, table: str) -> bool:

@@ -176,20 +176,34 @@ class ReportReader(OpenStore):
         return store_info(self._connection, self._paths, endpoints=1000)
 
     def clusters(self, *, limit: int = 50) -> list[ClusterRow]:
-        """The largest clusters analysis recorded, largest first."""
+        """The largest clusters of real differences analysis recorded, largest first (an
+        order-only change after the others); inferred noise is left out."""
         if not self._has("clusters"):
             return []
         sql = (
-            f"SELECT * FROM {self._db}.clusters ORDER BY exchanges DESC, endpoint, location LIMIT ?"
+            f"SELECT * FROM {self._db}.clusters {self._real_clusters()} "
+            "ORDER BY kind = 'order', exchanges DESC, endpoint, location LIMIT ?"
         )
         return [ClusterRow(*row) for row in self._all(sql, [limit])]
 
     def cluster_total(self) -> tuple[int, int]:
-        """(clusters, exchanges in them) over every cluster recorded."""
+        """(clusters, exchanges in them) over every cluster of real differences recorded."""
         if not self._has("clusters"):
             return 0, 0
-        row = self._all(f"SELECT count(*), coalesce(sum(exchanges), 0) FROM {self._db}.clusters")
+        row = self._all(
+            f"SELECT count(*), coalesce(sum(exchanges), 0) FROM {self._db}.clusters "
+            + self._real_clusters()
+        )
         return int(row[0][0]), int(row[0][1])
+
+    def _real_clusters(self) -> str:
+        """The filter leaving out inferred noise, where the clusters table records it."""
+        found = self._all(
+            "SELECT 1 FROM duckdb_columns() WHERE database_name = ? AND table_name = 'clusters' "
+            "AND column_name = 'noise'",
+            [self._db],
+        )
+        return "WHERE noise IS NULL" if found else ""
 
     def examples(self, ids: Sequence[str], *, candidate: str) -> list[ExampleExchange]:
         """The exchanges `ids`, each with every answer and its real differences for

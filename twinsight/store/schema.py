@@ -91,6 +91,8 @@ _PLAIN: dict[Any, tuple[str, pa.DataType]] = {
     float: ("DOUBLE", pa.float64()),
     datetime: ("TIMESTAMPTZ", pa.timestamp("us", tz="UTC")),
     list[str]: ("VARCHAR[]", pa.list_(pa.string())),
+    list[int]: ("BIGINT[]", pa.list_(pa.int64())),
+    list[float]: ("DOUBLE[]", pa.list_(pa.float64())),
 }
 
 
@@ -215,7 +217,9 @@ class DifferenceRow(NamedTuple):
 
 
 class ClusterRow(NamedTuple):
-    """Differences of one kind at one location of one endpoint, grouped."""
+    """Differences of one cause (kind, location, pattern), grouped over every endpoint it is
+    on: `endpoint` is that endpoint, or `*` for several, listed in `endpoints` with their
+    exchanges and shares (most affected first). `noise`: the reason, for inferred noise."""
 
     endpoint: str
     location: str
@@ -227,7 +231,13 @@ class ClusterRow(NamedTuple):
     hypotheses: list[str]
     followers: list[str]
     examples: str  # JSON: a few {legacy, candidate} pairs
-    exchange_ids: list[str]
+    exchange_ids: list[str]  # a few of every endpoint
+    # Defaults: rows of a store analysed before clusters spanned endpoints still read.
+    endpoints: list[str] | None = None
+    endpoint_exchanges: list[int] | None = None
+    endpoint_shares: list[float] | None = None
+    of_endpoints: int = 0  # endpoints analysed
+    noise: str | None = None
 
 
 class AnalysisRun(NamedTuple):

@@ -1,0 +1,31 @@
+"""What `analyze` prints about clusters: real differences first, endpoints listed, the rest
+counted with where to see them."""
+
+from twinsight.analysis.clusters import Observation, cluster
+from twinsight.analysis.diff import Difference
+from twinsight.report.analysis import CLUSTERS_SHOWN, cluster_lines
+
+
+def test_the_summary_says_how_many_clusters_it_did_not_print_and_where_to_see_them() -> None:
+    observations = [
+        Observation(f"x{i}", "GET /a", Difference(f"body.f{i}", "missing", 1, None))
+        for i in range(CLUSTERS_SHOWN + 4)
+    ]
+    lines = cluster_lines(cluster(observations, {"GET /a": 100}))
+    assert lines[-1] == "4 more cluster(s) not shown: see twinsight report or the clusters table"
+
+
+def test_a_cause_on_several_endpoints_lists_them_and_noise_comes_last_labelled() -> None:
+    header = Difference("headers.server", "changed", "nginx", "caddy")
+    stamp = Difference("body.at", "changed", "2026-01-01T10:00:00Z", "2026-01-01T10:00:01Z")
+    observations = [
+        *(Observation(f"t{i}", "GET /t", stamp, noise="inferred: time") for i in range(40)),
+        *(Observation(f"s{e}", f"GET /e{e}", header) for e in range(7)),
+    ]
+    lines = cluster_lines(cluster(observations, {f"GET /e{e}": 1 for e in range(8)}))
+    assert lines[0].startswith("- On 7 of 9 endpoints, headers.server differs")
+    assert (
+        lines[1]
+        == "    on: GET /e0 (1), GET /e1 (1), GET /e2 (1), GET /e3 (1), GET /e4 (1) and 2 more"
+    )
+    assert lines[-2].startswith("- [dim]inferred noise:[/] On GET /t, body.at differs")
