@@ -42,3 +42,101 @@ def test_shapes() -> None:
 def test_any_path_gets_a_valid_template(path: str, method: str) -> None:
     endpoint = Endpoints().of(method, path)
     assert endpoint.startswith(method.upper() + " /")
+
+
+SLUGS = ["intro", "kinto-tips", "release-notes", "faq", "getting-started", "roadmap", "about"]
+
+
+def test_slugs_under_one_parent_fold_once_enough_distinct_ones_are_seen() -> None:
+    endpoints = Endpoints()
+    endpoints.learn([("GET", f"/records/{slug}") for slug in SLUGS[:4]])
+    assert endpoints.of("GET", "/records/intro") == "GET /records/intro"  # too few to tell
+    endpoints = Endpoints()
+    endpoints.learn(
+        [
+            *(("GET", f"/records/{slug}") for slug in SLUGS),
+            ("PUT", "/records/intro"),
+            *(("GET", "/tasks") for _ in range(20)),
+            ("GET", "/health"),
+        ]
+    )
+    assert endpoints.of("GET", "/records/kinto-tips") == "GET /records/{id}"
+    assert endpoints.of("PUT", "/records/intro") == "PUT /records/{id}"
+    assert endpoints.of("GET", "/records/never-seen") == "GET /records/{id}"
+    assert endpoints.of("GET", "/tasks") == "GET /tasks"
+    assert endpoints.of("GET", "/health") == "GET /health"
+
+
+def test_slugs_read_again_and_again_fold_when_there_are_many_of_them() -> None:
+    endpoints = Endpoints()
+    endpoints.learn([("GET", f"/pages/page-{chr(97 + i)}x") for i in range(12) for _ in range(3)])
+    assert endpoints.of("GET", "/pages/page-ax") == "GET /pages/{id}"
+    few = Endpoints()
+    few.learn([("GET", f"/pages/page-{chr(97 + i)}x") for i in range(6) for _ in range(3)])
+    assert few.of("GET", "/pages/page-ax") == "GET /pages/page-ax"
+
+
+def test_a_very_long_segment_is_a_parameter_whatever_its_shape() -> None:
+    long_id = "record-" + "x" * 193
+    assert Endpoints().of("GET", f"/records/{long_id}/attachments") == (
+        "GET /records/{id}/attachments"
+    )
+    assert Endpoints().of("GET", "/records/" + "y" * 64) == "GET /records/" + "y" * 64
+
+
+def test_children_of_folded_slugs_are_judged_together() -> None:
+    endpoints = Endpoints()
+    endpoints.learn(
+        [("GET", f"/buckets/{slug}/collections/{slug}-c/records") for slug in SLUGS]
+        + [("GET", f"/buckets/{slug}/groups") for slug in SLUGS[:2]]
+    )
+    assert endpoints.of("GET", "/buckets/faq/collections/faq-c/records") == (
+        "GET /buckets/{id}/collections/{id2}/records"
+    )
+    assert endpoints.of("GET", "/buckets/faq/groups") == "GET /buckets/{id}/groups"
+
+
+def test_a_few_versions_stay_literal_however_much_traffic() -> None:
+    endpoints = Endpoints()
+    endpoints.learn(
+        [("GET", f"/api/{version}/tasks") for version in ("v1", "v2") for _ in range(100)]
+        + [("GET", f"/api/{word}") for word in ("health", "status", "login", "logout")]
+    )
+    assert endpoints.of("GET", "/api/v1/tasks") == "GET /api/v1/tasks"
+    assert endpoints.of("GET", "/api/v2/tasks") == "GET /api/v2/tasks"
+    assert endpoints.of("GET", "/api/login") == "GET /api/login"
+
+
+def test_the_first_segment_names_a_resource_unless_there_are_very_many() -> None:
+    endpoints = Endpoints()
+    endpoints.learn([("GET", f"/{slug}") for slug in SLUGS])
+    assert endpoints.of("GET", "/faq") == "GET /faq"
+
+
+def test_spec_templates_win_over_folded_positions() -> None:
+    endpoints = Endpoints([("GET", PathTemplate("/records/summary"))])
+    endpoints.learn([("GET", f"/records/{slug}") for slug in [*SLUGS, "summary"]])
+    assert endpoints.of("GET", "/records/summary") == "GET /records/summary"
+    assert endpoints.of("GET", "/records/faq") == "GET /records/{id}"
+
+
+_SLUG = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
+_PATHS = st.tuples(
+    st.sampled_from(["api", "svc"]),
+    st.sampled_from(["v1", "v2", "beta", "internal"]),
+    _SLUG,
+    st.sampled_from(["tasks", "complete", "items", ""]),
+)
+
+
+@given(st.lists(_PATHS, min_size=1, max_size=80), st.sampled_from(["GET", "POST"]))
+def test_folding_never_merges_paths_differing_at_a_low_cardinality_position(
+    parts: list[tuple[str, str, str, str]], method: str
+) -> None:
+    paths = ["/" + "/".join(p for p in part if p) for part in parts]
+    endpoints = Endpoints()
+    endpoints.learn((method, path) for path in paths)
+    for one, path in zip(parts, paths, strict=True):
+        for other, other_path in zip(parts, paths, strict=True):
+            if (one[0], one[1], one[3]) != (other[0], other[1], other[3]):
+                assert endpoints.of(method, path) != endpoints.of(method, other_path)

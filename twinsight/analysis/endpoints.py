@@ -2,50 +2,73 @@
 
 `POST /tasks/17/complete` and `POST /tasks/0b5e.../complete` are both
 `POST /tasks/{id}/complete`. A segment becomes a parameter when it is shaped
-like an identifier (number, uuid, hex, long token) or, once traffic has been
-seen, when too many different literals follow the same prefix (user names,
-slugs); low-cardinality literals (`/tasks`, `/complete`) stay.
+like an identifier (number, uuid, hex, long token), when it is very long, or,
+once traffic has been seen, when the values at its position under the same
+parent vary with high cardinality whatever their shape (`/records/intro`,
+`/records/kinto-tips`, user names); low-cardinality literals (`/tasks`,
+`/complete`, `/v1`, `/health`) stay.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from twinsight.spec import PathTemplate, looks_like_id
 
 __all__ = ["Endpoints"]
 
-_WIDE = object()
+PARAM = "{id}"
+LONG_SEGMENT = 64
+"""Longer segments are parameters whatever their shape: no route literal is this long."""
+
+
+@dataclass
+class _Node:
+    """A position in the tree of paths seen: how many requests reached it, what follows."""
+
+    seen: int = 0
+    children: dict[str, _Node] = field(default_factory=dict)
+    wide: bool = False  # its children's segment is a parameter
 
 
 class Endpoints:
-    """Assigns endpoints; `templates` are the spec's (method, path template) pairs."""
+    """Assigns endpoints; `templates` are the spec's (method, path template) pairs.
+
+    A position under one parent is folded into a parameter when more than `max_literals`
+    literals follow that parent, or (below the first segment, which names a resource) when
+    at least `min_distinct` do and they were seen about twice each or less, or at least
+    twice that many do and they were seen about four times each or less."""
 
     def __init__(
-        self, templates: Sequence[tuple[str, PathTemplate]] = (), *, max_literals: int = 50
+        self,
+        templates: Sequence[tuple[str, PathTemplate]] = (),
+        *,
+        max_literals: int = 50,
+        min_distinct: int = 5,
     ) -> None:
         # Most specific first: more literal segments win over parameters.
         self.templates = sorted(
             templates, key=lambda t: -sum(not s.startswith("{") for s in t[1].text.split("/"))
         )
         self.max_literals = max_literals
-        self._seen: dict[tuple[str, ...], set[str] | object] = defaultdict(set)
+        self.min_distinct = min_distinct
+        self._seen = _Node()
+        self._folded = _Node()
 
     def learn(self, requests: Iterable[tuple[str, str]]) -> None:
-        """Count which literals follow which prefix, to find high-cardinality positions."""
-        for method, path in requests:
-            folded = self._shape_folded(path)
-            for index, segment in enumerate(folded):
-                if segment.startswith("{"):
-                    continue
-                key = (method, *folded[:index])
-                seen = self._seen[key]
-                if isinstance(seen, set):
-                    seen.add(segment)
-                    if len(seen) > self.max_literals:
-                        self._seen[key] = _WIDE
+        """Count the paths of `requests` (method, path), to find high-cardinality positions.
+
+        Positions are counted over every method: `GET` and `PUT /records/intro` are
+        evidence about the same segment."""
+        for _, path in requests:
+            node = self._seen
+            node.seen += 1
+            for segment in _shape_folded(path.split("?", 1)[0]):
+                node = node.children.setdefault(segment, _Node())
+                node.seen += 1
+        self._folded = self._fold(self._seen, 0)
 
     def of(self, method: str, path: str) -> str:
         """The endpoint of a request: `METHOD /path/{param}`."""
@@ -54,17 +77,51 @@ class Endpoints:
         for wanted, template in self.templates:
             if wanted == method and template.match(bare) is not None:
                 return f"{method} {template.text}"
-        shaped = self._shape_folded(bare)
-        folded = list(shaped)
-        for index in range(len(shaped)):
-            if self._seen.get((method, *shaped[:index])) is _WIDE:
-                folded[index] = "{id}"
+        folded = []
+        node: _Node | None = self._folded
+        for segment in _shape_folded(bare):
+            if node is not None and node.wide:
+                segment = PARAM
+            folded.append(segment)
+            node = node.children.get(segment) if node is not None else None
         return f"{method} /" + "/".join(_numbered(folded))
 
-    @staticmethod
-    def _shape_folded(path: str) -> list[str]:
-        segments = [unquote(s) for s in path.strip("/").split("/") if s]
-        return ["{id}" if looks_like_id(s) else s for s in segments]
+    def _fold(self, node: _Node, depth: int) -> _Node:
+        """A copy of `node`'s tree with each high-cardinality position merged into `{id}`."""
+        wide = self._wide([c for k, c in node.children.items() if k != PARAM], depth)
+        children = node.children
+        if wide:
+            children = {PARAM: _merged(list(children.values()))}
+        folded = {k: self._fold(child, depth + 1) for k, child in children.items()}
+        return _Node(node.seen, folded, wide)
+
+    def _wide(self, literals: list[_Node], depth: int) -> bool:
+        """Whether the literals following one parent are too many to be route names."""
+        distinct = len(literals)
+        if distinct > self.max_literals:
+            return True
+        if depth == 0 or distinct < self.min_distinct:
+            return False
+        # Relative to the parent's visits: a few route names that are rarely used beside
+        # busy ones (`/api/login` beside `/api/v1/...`) are not a spread of values.
+        seen = sum(n.seen for n in literals)
+        return 2 * distinct >= seen or (distinct >= 2 * self.min_distinct and 4 * distinct >= seen)
+
+
+def _merged(nodes: list[_Node]) -> _Node:
+    """One node counting what `nodes` counted, their children merged by segment."""
+    grouped: dict[str, list[_Node]] = {}
+    for node in nodes:
+        for segment, child in node.children.items():
+            grouped.setdefault(segment, []).append(child)
+    children = {k: _merged(group) for k, group in grouped.items()}
+    return _Node(sum(n.seen for n in nodes), children)
+
+
+def _shape_folded(path: str) -> list[str]:
+    """The segments of `path`, those shaped like identifiers (or very long) as `{id}`."""
+    segments = [unquote(s) for s in path.strip("/").split("/") if s]
+    return [PARAM if len(s) > LONG_SEGMENT or looks_like_id(s) else s for s in segments]
 
 
 def _numbered(segments: list[str]) -> list[str]:
@@ -72,8 +129,8 @@ def _numbered(segments: list[str]) -> list[str]:
     count = 0
     named = []
     for segment in segments:
-        if segment == "{id}":
+        if segment == PARAM:
             count += 1
-            segment = "{id}" if count == 1 else f"{{id{count}}}"
+            segment = PARAM if count == 1 else f"{{id{count}}}"
         named.append(segment)
     return named
