@@ -1,0 +1,269 @@
+"""Benchmark: how right twinsight's zero-configuration verdicts are on labelled traffic.
+
+    .venv/bin/python bench/accuracy.py [--rounds N]
+
+Each case starts the example's legacy and candidate on ephemeral ports, plays its
+scripted session through a real `twinsight proxy` (writes mirrored, ids correlated)
+into a fresh store, and runs `analyze_store` on it. Every step of the session carries
+the classification it should end in (`traffic.py`, ground truth in DIVERGENCES.md):
+
+- recall: divergent requests (label not match/noise) that twinsight flagged (its
+  classification not match/noise);
+- false alarms: agreeing requests (label match/noise) that twinsight flagged;
+- clusters per cause: real (not inferred-noise) clusters over the distinct planted
+  divergences the session exercised (steps with one label and note are one cause).
+  Only `unexplained` and `regression` verdicts are clustered, so a perfect run sits
+  below 1: what pushes it up is noise left unexplained, or one cause split in several.
+
+Cases: the bundled example and its `--noisy` variant, each with zero config (no
+`twinsight.toml`, no replica), with and without the spec; the example with its
+`twinsight.toml` is the configured baseline. A real open-source HTTP service with two
+published versions (labelled by sending every request to each version several times)
+is not here yet: it is left for a later change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twinsight.analysis.service import analyze_store
+from twinsight.config import Config, load_config
+from twinsight.examples.tasks import files
+from twinsight.examples.tasks.auth import make_token
+from twinsight.examples.tasks.candidate.app import make_app as make_candidate
+from twinsight.examples.tasks.legacy.app import make_app as make_legacy
+from twinsight.examples.tasks.serve import start
+from twinsight.examples.tasks.traffic import NOISY_SESSION, SESSION, Step, run_session
+from twinsight.proxy.service import Address, run_capture, url_of
+from twinsight.spec import Spec, load_spec
+from twinsight.store import Store
+
+AGREE = frozenset({"match", "noise"})
+"""Labels (and verdicts) of requests on which the two versions agree in meaning."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One step of a session: its label and twinsight's verdict."""
+
+    number: int  # from 1, as DIVERGENCES.md counts steps
+    request: str
+    expected: str
+    cause: str  # the planted divergence it exercises; empty when the versions agree
+    got: str
+    reason: str
+
+
+@dataclass
+class Score:
+    """What one configuration scored over one or more runs of a labelled session."""
+
+    divergent: int = 0
+    caught: int = 0
+    agreeing: int = 0
+    alarms: int = 0
+    clusters: int = 0
+    causes: int = 0
+    wrong: Counter[tuple[int, str, str, str, str]] = field(default_factory=Counter)
+
+    @property
+    def recall(self) -> float:
+        """Divergent requests flagged, of all divergent requests."""
+        return self.caught / self.divergent if self.divergent else 1.0
+
+    @property
+    def false_alarms(self) -> float:
+        """Agreeing requests flagged, of all agreeing requests."""
+        return self.alarms / self.agreeing if self.agreeing else 0.0
+
+    @property
+    def clusters_per_cause(self) -> float:
+        """Real clusters per planted divergence exercised."""
+        return self.clusters / self.causes if self.causes else 0.0
+
+
+def cause_of(step: Step) -> str:
+    """The planted divergence a step exercises (its label and note), or '' if none."""
+    return "" if step.expect in AGREE else f"{step.expect}: {step.note}"
+
+
+def score(judged: Sequence[Judged], real_clusters: int, into: Score | None = None) -> Score:
+    """Add one run's verdicts and its count of real clusters to `into` (a new Score)."""
+    total = into if into is not None else Score()
+    for one in judged:
+        flagged = one.got not in AGREE
+        if one.expected in AGREE:
+            total.agreeing += 1
+            total.alarms += flagged
+        else:
+            total.divergent += 1
+            total.caught += flagged
+        if one.got != one.expected:
+            total.wrong[(one.number, one.request, one.expected, one.got, one.reason)] += 1
+    total.causes += len({one.cause for one in judged if one.cause})
+    total.clusters += real_clusters
+    return total
+
+
+@dataclass(frozen=True)
+class Case:
+    """A labelled session against one pair of example services."""
+
+    name: str
+    steps: tuple[Step, ...]
+    noisy: bool
+
+
+CASES = (Case("example", SESSION, noisy=False), Case("example --noisy", NOISY_SESSION, True))
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How analysis is configured for one row of the table."""
+
+    name: str
+    config: Config
+    spec: Spec | None
+    cases: tuple[str, ...]  # the case names it runs on
+
+
+def setups() -> list[Setup]:
+    """The configured baseline, then zero config with and without the spec."""
+    spec = load_spec(files() / "spec.yaml")
+    configured = load_config(files() / "twinsight.toml")
+    return [
+        Setup("twinsight.toml + spec", configured, spec, ("example",)),
+        Setup("zero config + spec", Config(), spec, tuple(c.name for c in CASES)),
+        Setup("zero config, no spec", Config(), None, tuple(c.name for c in CASES)),
+    ]
+
+
+async def capture(case: Case, store: Path) -> None:
+    """Play the case's session through `twinsight proxy` in front of fresh services."""
+    legacy, legacy_port = await start(make_legacy(noisy=case.noisy))
+    candidate, candidate_port = await start(make_candidate(noisy=case.noisy))
+    config = Config.model_validate(
+        {
+            "targets": {
+                "legacy": f"http://127.0.0.1:{legacy_port}",
+                "candidate": f"http://127.0.0.1:{candidate_port}",
+            },
+            "store": {"path": store, "flush_interval_s": 0.2},
+            "capture": {"mirror_writes": True},
+        }
+    )
+    try:
+        await _through_proxy(config, case.steps)
+    finally:
+        await candidate.cleanup()
+        await legacy.cleanup()
+
+
+async def _through_proxy(config: Config, steps: tuple[Step, ...]) -> None:
+    stop = asyncio.Event()
+    bound: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
+
+    def listening(address: Address, admin: Address | None) -> None:
+        bound.set_result(address)
+
+    proxy = asyncio.ensure_future(
+        run_capture("proxy", config, ("127.0.0.1", 0), stop=stop, ready=listening)
+    )
+    try:
+        first: set[asyncio.Future[Any]] = {proxy, bound}
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+        if proxy.done():
+            raise RuntimeError(f"the proxy stopped early: {proxy.result()}")
+        await run_session(url_of(bound.result()), make_token("bench"), steps)
+    finally:
+        stop.set()
+        await proxy
+
+
+def judge(store: Path, case: Case, setup: Setup) -> tuple[list[Judged], int]:
+    """Analyse `store` as `setup` says: each step's verdict, and the real clusters."""
+    analysis = analyze_store(store, None, config=setup.config, spec=setup.spec, full=True)
+    with Store.open(store) as stored:
+        verdicts = list(stored.earlier_verdicts())
+    if len(verdicts) != len(case.steps):
+        raise RuntimeError(f"{case.name}: {len(verdicts)} verdicts for {len(case.steps)} steps")
+    judged = [
+        Judged(
+            number,
+            f"{v.method} {v.path}" + (f"?{v.query}" if v.query else ""),
+            step.expect,
+            cause_of(step),
+            v.classification,
+            v.reason,
+        )
+        for number, (step, v) in enumerate(zip(case.steps, verdicts, strict=True), start=1)
+    ]
+    return judged, sum(1 for c in analysis.clusters if not c.noise)
+
+
+def measure(rounds: int) -> dict[tuple[str, str], Score]:
+    """Every case captured `rounds` times, each capture analysed by every setup."""
+    scores: dict[tuple[str, str], Score] = {}
+    with tempfile.TemporaryDirectory(prefix="twinsight-accuracy-") as scratch:
+        for number in range(rounds):
+            for case in CASES:
+                store = Path(scratch) / f"{case.name.replace(' ', '')}-{number}.duckdb"
+                asyncio.run(capture(case, store))
+                for setup in setups():
+                    if case.name in setup.cases:
+                        judged, clusters = judge(store, case, setup)
+                        key = (case.name, setup.name)
+                        scores[key] = score(judged, clusters, scores.get(key))
+    return scores
+
+
+def table(scores: dict[tuple[str, str], Score], rounds: int) -> list[str]:
+    """The figures as a markdown table."""
+    lines = [
+        f"| case | analysis | recall | false alarms | clusters / cause | mislabelled "
+        f"(of {rounds} run(s)) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for (case, setup), s in scores.items():
+        lines.append(
+            f"| {case} | {setup} | {s.recall:.2f} ({s.caught}/{s.divergent}) "
+            f"| {s.false_alarms:.1%} ({s.alarms}/{s.agreeing}) "
+            f"| {s.clusters_per_cause:.2f} ({s.clusters}/{s.causes}) "
+            f"| {sum(s.wrong.values())} |"
+        )
+    return lines
+
+
+def mislabelled(scores: dict[tuple[str, str], Score]) -> Iterable[str]:
+    """Per row, every step that did not end in its label: what a developer fixes next."""
+    for (case, setup), s in scores.items():
+        if not s.wrong:
+            continue
+        yield f"\n#### {case}, {setup}: steps not classified as labelled\n"
+        yield "| step | request | expected | got | reason | runs |"
+        yield "|---:|---|---|---|---|---:|"
+        for (number, request, expected, got, reason), runs in sorted(s.wrong.items()):
+            shown = reason.replace("|", "\\|")[:160]
+            yield f"| {number} | `{request}` | {expected} | {got} | {shown} | {runs} |"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Measure and print the table, then the mislabelled steps."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=1, help="captures per case (default 1)")
+    args: Any = parser.parse_args(argv)
+    scores = measure(args.rounds)
+    print("\n".join(table(scores, args.rounds)))
+    print("\n".join(mislabelled(scores)))
+    print("\ndone when (zero config): recall >= 0.95, false alarms <= 2 %, <= 1.2 clusters/cause")
+
+
+if __name__ == "__main__":
+    main()
