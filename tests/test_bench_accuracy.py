@@ -45,19 +45,22 @@ def test_recall_false_alarms_and_clusters_per_cause(bench: ModuleType) -> None:
     assert (s.clusters, s.causes) == (4, 3)
     assert s.clusters_per_cause == pytest.approx(4 / 3)
     assert sorted(number for number, *_ in s.wrong) == [2, 4, 6, 7]
-    assert (2, "GET /r/2", "noise", "unexplained", "why 2") in s.wrong
+    assert (2, "GET /r/2", "noise", "unexplained") in s.wrong
+    assert s.reasons[(2, "GET /r/2", "noise", "unexplained")] == "why 2"
 
 
 def test_runs_add_up(bench: ModuleType) -> None:
     first = bench.score([judged(bench, 1, "noise", "unexplained")], real_clusters=1)
+    again = bench.Judged(1, "GET /r/1", "noise", "", "unexplained", "other values")
     both = bench.score(
-        [judged(bench, 1, "noise", "unexplained"), judged(bench, 2, "regression", "match", "x")],
+        [again, judged(bench, 2, "regression", "match", "x")],
         real_clusters=2,
         into=first,
     )
     assert both is first
     assert (both.agreeing, both.alarms, both.divergent, both.caught) == (2, 2, 1, 0)
-    assert both.wrong[(1, "GET /r/1", "noise", "unexplained", "why 1")] == 2
+    assert both.wrong[(1, "GET /r/1", "noise", "unexplained")] == 2
+    assert both.reasons[(1, "GET /r/1", "noise", "unexplained")] == "why 1"  # the first
     assert (both.clusters, both.causes) == (3, 1)
 
 
