@@ -22,7 +22,10 @@ DERIVED_FORMAT = 4
 
 
 def analysis_fingerprint(
-    config: Config, spec: Spec | None, noisy: frozenset[tuple[str, str]]
+    config: Config,
+    spec: Spec | None,
+    noisy: frozenset[tuple[str, str]],
+    unstable: frozenset[tuple[str, str]] = frozenset(),
 ) -> str:
     """What a run's verdicts depend on besides the exchanges: equal fingerprints, equal
     verdicts for the same exchange (the twinsight version included)."""
@@ -34,6 +37,8 @@ def analysis_fingerprint(
         "targets": {name: str(url) for name, url in config.targets.items()},
         "noisy": sorted(noisy),
     }
+    if unstable:  # where the legacy shuffles sets: new evidence judges everything again
+        inputs["unstable order"] = sorted(unstable)
     return hashlib.sha256(orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 

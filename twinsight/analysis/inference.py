@@ -9,7 +9,10 @@ evidence (`Evidence`):
   length, base64 nonces, salted hashes such as `$2b$12$...`), made fresh per exchange;
 - `correlated id`: the pair (legacy value, candidate value) is one the traffic learned
   (`correlations`: the proxy or replay rewrote later requests with it), whole or as the
-  path segments of a string such as a `Location`.
+  path segments of a string such as a `Location`;
+- `unstable order`: an array holding the same items in another order (an `order`
+  difference), at a location where the legacy itself served one set in several orders
+  (`order.UnstableOrder`, found over all exchanges).
 
 Safeguards: only a changed value is ever inferred (a location one side leaves out or adds
 is not); a value whose format or shape differs between the sides (ISO vs epoch, a number
@@ -60,6 +63,8 @@ class Evidence:
     """(legacy value, candidate value) pairs learned from the traffic."""
     tolerance: float = 5.0
     """Seconds of clock skew allowed between a target and the recorder."""
+    unstable: frozenset[str] = frozenset()
+    """Location groups of this exchange's endpoint whose order the legacy does not keep."""
 
 
 def inferred_noise(difference: Difference, evidence: Evidence) -> str | None:
@@ -69,7 +74,10 @@ def inferred_noise(difference: Difference, evidence: Evidence) -> str | None:
 
 
 def infer(difference: Difference, evidence: Evidence) -> str | None:
-    """`time`, `opaque` or `correlated id` when the exchange shows `difference` is noise."""
+    """`time`, `opaque`, `correlated id` or `unstable order` when the evidence shows
+    `difference` is noise."""
+    if difference.kind == "order":
+        return "unstable order" if difference.group in evidence.unstable else None
     if difference.kind not in ("changed", "type"):
         return None  # a location left out or added is never noise
     legacy, candidate = difference.legacy, difference.candidate

@@ -25,7 +25,7 @@ import orjson
 
 from .shapes import json_type
 
-__all__ = ["JsonDifference", "Kind", "Path", "apply", "diff", "render_path"]
+__all__ = ["JsonDifference", "Kind", "Path", "apply", "canonical", "diff", "render_path"]
 
 Kind = Literal["changed", "type", "missing", "extra", "order"]
 Path = tuple[str | int, ...]
@@ -84,6 +84,8 @@ def _walk_object(
 
 
 def _walk_array(a: list[Any], b: list[Any], path: Path, strict: bool) -> Iterator[JsonDifference]:
+    # The same items in another order (objects alike, keys sorted) are one `order` difference
+    # at the array, never a cascade of changed elements.
     if len(a) == len(b) and len(a) > 1 and _same_elements(a, b, strict):
         yield JsonDifference(path, "order", a, b)
         return
@@ -97,11 +99,12 @@ def _walk_array(a: list[Any], b: list[Any], path: Path, strict: bool) -> Iterato
 
 def _same_elements(a: list[Any], b: list[Any], strict: bool) -> bool:
     """Same multiset of elements (compared canonically), but not the same sequence."""
-    keys_a, keys_b = [_canonical(x, strict) for x in a], [_canonical(x, strict) for x in b]
+    keys_a, keys_b = [canonical(x, strict) for x in a], [canonical(x, strict) for x in b]
     return keys_a != keys_b and Counter(keys_a) == Counter(keys_b)
 
 
-def _canonical(value: Any, strict: bool) -> bytes:
+def canonical(value: Any, strict: bool = False) -> bytes:
+    """`value` as bytes, equal for equal JSON values: keys sorted, 1.0 as 1 unless `strict`."""
     if not strict:
         value = _loosen(value)
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)

@@ -14,6 +14,7 @@ from .classify import Judged, Verdict, classify
 from .diff import Difference, DiffOptions, Message, diff_responses
 from .inference import Evidence, Window, inferred_noise
 from .noise import noise_in_exchange
+from .order import UnstableOrder
 from .origins import neutral_origin
 from .rules import Rule, covering_rule
 from .scenarios import LineResult, check_scenarios
@@ -46,6 +47,8 @@ class Judge:
     """Scenario check results by the variables they read, shared by every exchange."""
     correlated: Mapping[str, Set[tuple[str, str]]] = field(default_factory=dict)
     """target -> the (legacy id, its id) pairs the traffic learned, for inferred noise."""
+    unstable: UnstableOrder = field(default_factory=UnstableOrder)
+    """Where the legacy itself serves sets in random order, for inferred noise."""
 
     @functools.cached_property
     def _reads(self) -> Reads | None:
@@ -69,7 +72,7 @@ class Judge:
         replica_groups: frozenset[str] = frozenset()
         evidence = None
         if replica is None:
-            evidence = self._evidence(legacy, candidate, candidate_name)
+            evidence = self._evidence(legacy, candidate, candidate_name, endpoint)
         else:
             replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
             against_replica = diff_responses(legacy, replica, self.options)
@@ -87,12 +90,14 @@ class Judge:
         verdict = classify(legacy, candidate, judged, lines)
         return Judgement(verdict, judged, lines, replica_groups)
 
-    def _evidence(self, legacy: Message, candidate: Message, name: str) -> Evidence:
-        # Without a replica, the exchange's own times and the learned ids are the evidence.
+    def _evidence(self, legacy: Message, candidate: Message, name: str, endpoint: str) -> Evidence:
+        # Without a replica, the exchange's own times, the learned ids and where the legacy
+        # shuffles its sets are the evidence.
         return Evidence(
             Window.of(legacy.sent_at, legacy.latency_ms),
             Window.of(candidate.sent_at, candidate.latency_ms),
             self.correlated.get(name, frozenset()),
+            unstable=self.unstable.groups(endpoint),
         )
 
     def _discount(

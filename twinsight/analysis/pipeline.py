@@ -1,19 +1,22 @@
-"""Judging a stream of stored exchanges: every candidate against the legacy, and the
-replica's statistical noise found beforehand."""
+"""Judging a stream of stored exchanges: every candidate against the legacy, and what is
+found over all exchanges beforehand: the replica's statistical noise, where the legacy
+serves sets in random order."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 
+from .diff import NOT_JSON
 from .endpoints import Endpoints
 from .judge import Judge, Judgement
 from .load import Stored
 from .noise import NoiseThresholds, real_locations
+from .order import UnstableOrder, request_identity, unstable_order
 
 __all__ = [
     "NOT_CANDIDATES",
@@ -21,6 +24,7 @@ __all__ = [
     "JudgedExchange",
     "judge_stream",
     "judged_event",
+    "legacy_order",
     "statistical_noise",
 ]
 
@@ -96,6 +100,24 @@ def statistical_noise(
         return frozenset()
     observed = {k for k in raw if k[0] in totals}
     return frozenset(observed - real_locations(raw, noise, totals, thresholds))
+
+
+def legacy_order(exchanges: Iterable[Stored], endpoints: Endpoints) -> UnstableOrder:
+    """Where the legacy answered a request and its repeat with one set in several orders."""
+
+    def answers() -> Iterator[tuple[str, bytes, Any]]:
+        for stored in exchanges:
+            legacy = stored.answers.get(PRIMARY_TARGET)
+            # Without an array in the bytes there is nothing to parse for.
+            if legacy is None or legacy.error is not None or b"[" not in legacy.body:
+                continue
+            document, request = legacy.document, stored.request
+            if document is not NOT_JSON:
+                method, path = request.method, request.path
+                identity = request_identity(method, path, stored.query, request.body)
+                yield endpoints.of(method, path), identity, document
+
+    return unstable_order(answers())
 
 
 def judged_event(result: JudgedExchange) -> ExchangeJudged:

@@ -1,0 +1,108 @@
+"""Unstable order: where the traffic shows the legacy itself serving a set in random order.
+
+An `order` difference (see `jsondiff`: an array holding the same items in another order)
+is noise, `inferred: unstable order`, only at a location where the legacy's own answers
+show its order means nothing: the same request, sent again, was answered with the same
+items in another order (a set served from a hash table, a repeated read of one task
+listing its tags differently). Elsewhere it stays a real, low-severity difference.
+
+The evidence is a request and its own repeat, not any two answers at one endpoint: two
+different requests may list the same items in other orders on purpose (`?sort=asc` and
+`?sort=desc`). Where it is found, it holds for the whole (endpoint, location group).
+
+Safeguard: only an `order` difference is ever judged this way; an item added, removed or
+changed is never an `order` difference, so it is never noise here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .diff import Difference
+from .jsondiff import Path, canonical, render_path
+from .shapes import json_type
+
+__all__ = [
+    "OrderEvidence",
+    "UnstableOrder",
+    "arrays_in",
+    "request_identity",
+    "unstable_order",
+]
+
+Key = tuple[str, str]  # (endpoint, location group)
+
+
+@dataclass(frozen=True)
+class UnstableOrder:
+    """The (endpoint, location group) pairs where the legacy served one set in several orders."""
+
+    locations: frozenset[Key] = frozenset()
+
+    def groups(self, endpoint: str) -> frozenset[str]:
+        """The location groups of `endpoint` whose order the legacy does not keep."""
+        return frozenset(group for where, group in self.locations if where == endpoint)
+
+
+@dataclass
+class OrderEvidence:
+    """Reads the legacy's answers one by one; `unstable()` says where its order wandered."""
+
+    _first: dict[bytes, bytes] = field(default_factory=dict)
+    """digest(endpoint, request, group, items as a multiset) -> digest of the first order seen"""
+    _unstable: set[Key] = field(default_factory=set)
+
+    def observe(self, endpoint: str, request: bytes, document: Any) -> None:
+        """One legacy answer (`document`, parsed JSON) to `request` (see `request_identity`)."""
+        for group, items in arrays_in(document):
+            key = (endpoint, group)
+            if key in self._unstable:
+                continue
+            keys = [canonical(item) for item in items]
+            where = _digest(endpoint.encode(), request, group.encode(), *sorted(keys))
+            order = _digest(*keys)
+            if self._first.setdefault(where, order) != order:
+                self._unstable.add(key)
+
+    def unstable(self) -> UnstableOrder:
+        """Where the evidence so far shows the legacy's order unstable."""
+        return UnstableOrder(frozenset(self._unstable))
+
+
+def unstable_order(answers: Iterable[tuple[str, bytes, Any]]) -> UnstableOrder:
+    """Where the legacy's answers, as (endpoint, request identity, document), wander in order."""
+    evidence = OrderEvidence()
+    for endpoint, request, document in answers:
+        evidence.observe(endpoint, request, document)
+    return evidence.unstable()
+
+
+def request_identity(method: str, path: str, query: str, body: Any) -> bytes:
+    """What makes two requests the same request sent again."""
+    return orjson.dumps([method, path, query, body], default=repr, option=orjson.OPT_SORT_KEYS)
+
+
+def arrays_in(document: Any, path: Path = ()) -> Iterator[tuple[str, list[Any]]]:
+    """Every array of two items or more in `document`, with its location group (`body.a[*].b`)."""
+    kind = json_type(document)
+    if kind == "object":
+        for key, value in document.items():
+            yield from arrays_in(value, (*path, key))
+    elif kind == "array":
+        if len(document) > 1:
+            yield Difference(render_path(path), "order").group, document
+        for item in document:
+            yield from arrays_in(item, (*path, 0))
+
+
+def _digest(*parts: bytes) -> bytes:
+    hashed = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        hashed.update(len(part).to_bytes(8, "little"))
+        hashed.update(part)
+    return hashed.digest()
