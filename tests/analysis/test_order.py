@@ -80,6 +80,15 @@ def test_a_repeat_answered_in_another_order_shows_the_legacy_unstable() -> None:
     assert found.locations == {(ENDPOINT, "body.tags")}
     assert found.groups(ENDPOINT) == {"body.tags"}
     assert found.groups("GET /other") == frozenset()
+    # one field of one resource: the other endpoints of /tasks share it, others do not
+    assert found.groups("POST /tasks") == {"body.tags"}
+    assert found.groups("GET /lists/{id}") == frozenset()
+
+
+def test_a_whole_body_array_is_not_carried_to_other_endpoints() -> None:
+    found = observed(("/tasks/1", ["a", "b"]), ("/tasks/1", ["b", "a"]))
+    assert found.groups(ENDPOINT) == {"body"}
+    assert found.groups("GET /tasks") == frozenset()
 
 
 def test_a_stable_legacy_or_other_requests_show_nothing() -> None:

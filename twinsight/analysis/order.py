@@ -8,7 +8,10 @@ listing its tags differently). Elsewhere it stays a real, low-severity differenc
 
 The evidence is a request and its own repeat, not any two answers at one endpoint: two
 different requests may list the same items in other orders on purpose (`?sort=asc` and
-`?sort=desc`). Where it is found, it holds for the whole (endpoint, location group).
+`?sort=desc`). Where it is found, it holds for the whole (endpoint, location group), and
+for that location group on the other endpoints of the same resource (`POST /tasks` answers
+with the `body.tags` that `GET /tasks/{id}` shuffles): one field of one representation.
+An array that is the whole body is not carried over, as it names no field.
 
 Safeguard: only an `order` difference is ever judged this way; an item added, removed or
 changed is never an `order` difference, so it is never noise here.
@@ -45,8 +48,21 @@ class UnstableOrder:
     locations: frozenset[Key] = frozenset()
 
     def groups(self, endpoint: str) -> frozenset[str]:
-        """The location groups of `endpoint` whose order the legacy does not keep."""
-        return frozenset(group for where, group in self.locations if where == endpoint)
+        """The location groups of `endpoint` whose order the legacy does not keep: seen there,
+        or (but for the whole body) on another endpoint of its resource."""
+        resource = _resource(endpoint)
+        return frozenset(
+            group
+            for where, group in self.locations
+            if where == endpoint
+            or (group != "body" and resource is not None and _resource(where) == resource)
+        )
+
+
+def _resource(endpoint: str) -> str | None:
+    # `GET /tasks/{id}` -> `tasks`; an endpoint that starts with a parameter names none.
+    first = endpoint.partition(" ")[2].strip("/").split("/")[0]
+    return None if not first or first.startswith("{") else first
 
 
 @dataclass
