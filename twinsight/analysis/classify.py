@@ -10,7 +10,8 @@ In order of precedence:
    the change), or every real difference is an accepted one;
 5. `unexplained`: real differences nothing covers;
 6. `noise`: only noise differences (normalization rules, the replica, or, without a
-   replica, inferred from the exchange itself: `inferred: time|opaque|correlated id`);
+   replica, inferred from the traffic itself: `inferred: time`, `opaque`,
+   `correlated id` or `unstable order`);
 7. `match`: no difference at all.
 """
 
@@ -38,7 +39,8 @@ CLASSIFICATIONS: tuple[Classification, ...] = (
     "unexplained",
 )
 INFERRED_PREFIX = "inferred: "
-"""How a noise reason assumed without a replica begins: `inferred: time|opaque|correlated id`."""
+"""How a noise reason assumed without a replica begins (`inferred: time`, `inferred: opaque`,
+`inferred: correlated id`, `inferred: unstable order`)."""
 
 
 @dataclass(frozen=True)
