@@ -35,13 +35,9 @@ from typing import Any
 
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
+from twinsight.demo import capture_example_session
 from twinsight.examples.tasks import files
-from twinsight.examples.tasks.auth import make_token
-from twinsight.examples.tasks.candidate.app import make_app as make_candidate
-from twinsight.examples.tasks.legacy.app import make_app as make_legacy
-from twinsight.examples.tasks.serve import start
-from twinsight.examples.tasks.traffic import NOISY_SESSION, SESSION, Step, run_session
-from twinsight.proxy.service import Address, run_capture, url_of
+from twinsight.examples.tasks.traffic import NOISY_SESSION, SESSION, Step
 from twinsight.spec import Spec, load_spec
 from twinsight.store import Store
 
@@ -152,44 +148,7 @@ def setups() -> list[Setup]:
 
 async def capture(case: Case, store: Path) -> None:
     """Play the case's session through `twinsight proxy` in front of fresh services."""
-    legacy, legacy_port = await start(make_legacy(noisy=case.noisy))
-    candidate, candidate_port = await start(make_candidate(noisy=case.noisy))
-    config = Config.model_validate(
-        {
-            "targets": {
-                "legacy": f"http://127.0.0.1:{legacy_port}",
-                "candidate": f"http://127.0.0.1:{candidate_port}",
-            },
-            "store": {"path": store, "flush_interval_s": 0.2},
-            "capture": {"mirror_writes": True},
-        }
-    )
-    try:
-        await _through_proxy(config, case.steps)
-    finally:
-        await candidate.cleanup()
-        await legacy.cleanup()
-
-
-async def _through_proxy(config: Config, steps: tuple[Step, ...]) -> None:
-    stop = asyncio.Event()
-    bound: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
-
-    def listening(address: Address, admin: Address | None) -> None:
-        bound.set_result(address)
-
-    proxy = asyncio.ensure_future(
-        run_capture("proxy", config, ("127.0.0.1", 0), stop=stop, ready=listening)
-    )
-    try:
-        first: set[asyncio.Future[Any]] = {proxy, bound}
-        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
-        if proxy.done():
-            raise RuntimeError(f"the proxy stopped early: {proxy.result()}")
-        await run_session(url_of(bound.result()), make_token("bench"), steps)
-    finally:
-        stop.set()
-        await proxy
+    await capture_example_session(store, case.steps, noisy=case.noisy)
 
 
 def judge(store: Path, case: Case, setup: Setup) -> tuple[list[Judged], int]:

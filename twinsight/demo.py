@@ -29,7 +29,7 @@ from twinsight.examples.tasks.auth import make_token
 from twinsight.examples.tasks.candidate.app import make_app as make_candidate
 from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.examples.tasks.serve import start
-from twinsight.examples.tasks.traffic import SESSION, run_session
+from twinsight.examples.tasks.traffic import SESSION, Step, run_session
 from twinsight.proxy.service import Address, run_capture, url_of
 from twinsight.records import PRIMARY_TARGET
 from twinsight.replay.engine import ReplayOptions
@@ -106,11 +106,15 @@ def _verdict_and_report(console: Console, store: Path, spec: Spec) -> None:
 
 
 @asynccontextmanager
-async def _example_services() -> AsyncIterator[dict[str, str]]:
+async def _example_services(
+    *, noisy: bool = False, faithful: bool = False
+) -> AsyncIterator[dict[str, str]]:
     """Fresh legacy and candidate example services on ephemeral ports: name -> URL."""
-    legacy_runner, legacy_port = await start(make_legacy())
+    legacy_runner, legacy_port = await start(make_legacy(noisy=noisy))
     try:
-        candidate_runner, candidate_port = await start(make_candidate())
+        candidate_runner, candidate_port = await start(
+            make_candidate(noisy=noisy, faithful=faithful)
+        )
         try:
             yield {
                 "legacy": f"http://127.0.0.1:{legacy_port}",
@@ -122,9 +126,16 @@ async def _example_services() -> AsyncIterator[dict[str, str]]:
         await legacy_runner.cleanup()
 
 
-async def capture_example_session(store: Path) -> CaptureSummary:
-    """Play the scripted session through `twinsight proxy` in front of both example services."""
-    async with _example_services() as targets:
+async def capture_example_session(
+    store: Path,
+    steps: tuple[Step, ...] = SESSION,
+    *,
+    noisy: bool = False,
+    faithful: bool = False,
+) -> CaptureSummary:
+    """Play `steps` (the scripted session) through `twinsight proxy` (writes mirrored, ids
+    correlated) in front of both example services, started `noisy` / `faithful` or not."""
+    async with _example_services(noisy=noisy, faithful=faithful) as targets:
         config = Config.model_validate(
             {
                 "targets": targets,
@@ -132,10 +143,10 @@ async def capture_example_session(store: Path) -> CaptureSummary:
                 "capture": {"mirror_writes": True},
             }
         )
-        return await _through_proxy(config)
+        return await _through_proxy(config, steps)
 
 
-async def _through_proxy(config: Config) -> CaptureSummary:
+async def _through_proxy(config: Config, steps: tuple[Step, ...]) -> CaptureSummary:
     stop = asyncio.Event()
     bound: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
 
@@ -150,7 +161,7 @@ async def _through_proxy(config: Config) -> CaptureSummary:
         await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if capture.done():
             return capture.result()
-        await run_session(url_of(bound.result()), make_token("demo"))
+        await run_session(url_of(bound.result()), make_token("demo"), steps)
     finally:
         stop.set()
         summary = await capture

@@ -3,58 +3,22 @@ order, so every `body.tags` order difference is inferred noise, and the planted 
 tags themselves (row 12: lowercased) stays a real divergence."""
 
 import asyncio
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
+from twinsight.demo import capture_example_session
 from twinsight.events import ExchangeJudged
 from twinsight.examples.tasks import files
-from twinsight.examples.tasks.auth import make_token
-from twinsight.examples.tasks.candidate.app import make_app as make_candidate
-from twinsight.examples.tasks.legacy.app import make_app as make_legacy
-from twinsight.examples.tasks.serve import start
-from twinsight.examples.tasks.traffic import NOISY_SESSION, run_session
-from twinsight.proxy.service import Address, run_capture, url_of
+from twinsight.examples.tasks.traffic import NOISY_SESSION
 from twinsight.spec import load_spec
-
-
-async def capture_noisy(store: Path) -> None:
-    legacy, legacy_port = await start(make_legacy(noisy=True))
-    candidate, candidate_port = await start(make_candidate(noisy=True))
-    targets = {"legacy": legacy_port, "candidate": candidate_port}
-    config = Config.model_validate(
-        {
-            "targets": {name: f"http://127.0.0.1:{port}" for name, port in targets.items()},
-            "store": {"path": store, "flush_interval_s": 0.2},
-            "capture": {"mirror_writes": True},
-        }
-    )
-    stop = asyncio.Event()
-    bound: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
-
-    def listening(address: Address, admin: Any) -> None:
-        bound.set_result(address)
-
-    capture = asyncio.ensure_future(
-        run_capture("proxy", config, ("127.0.0.1", 0), stop=stop, ready=listening)
-    )
-    try:
-        await asyncio.wait({capture, bound}, return_when=asyncio.FIRST_COMPLETED)
-        await run_session(url_of(bound.result()), make_token("demo"), NOISY_SESSION)
-    finally:
-        stop.set()
-        await capture
-        await candidate.cleanup()
-        await legacy.cleanup()
 
 
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory: pytest.TempPathFactory) -> list[ExchangeJudged]:
     store = tmp_path_factory.mktemp("noisy") / "run.duckdb"
-    asyncio.run(capture_noisy(store))
+    asyncio.run(capture_example_session(store, NOISY_SESSION, noisy=True))
     seen: list[ExchangeJudged] = []
     spec = load_spec(files() / "spec.yaml")
     analyze_store(store, None, config=Config(), spec=spec, on_judged=seen.append)
@@ -63,7 +27,9 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> list[ExchangeJudged]:
 
 def test_tags_in_random_order_are_inferred_noise(verdicts: list[ExchangeJudged]) -> None:
     orders = [d for e in verdicts for d in e.differences if d["kind"] == "order"]
-    assert len(orders) >= 7  # nine reads of one task with three tags, and more
+    # Nine reads of a task with three tags: each read's two orders agree by chance one time
+    # in six, so expect about 7.5 order differences; 3 keeps the test from failing by chance.
+    assert len(orders) >= 3
     assert {d["location"] for d in orders} == {"body.tags"}
     assert {d["noise"] for d in orders} == {"inferred: unstable order"}
 

@@ -11,15 +11,9 @@ from typing import Any
 import pytest
 
 from tests.cli.run import twinsight
-from twinsight.config import Config
 from twinsight.demo import capture_example_session
 from twinsight.examples.tasks import files
-from twinsight.examples.tasks.auth import make_token
-from twinsight.examples.tasks.candidate.app import make_app as make_candidate
-from twinsight.examples.tasks.legacy.app import make_app as make_legacy
-from twinsight.examples.tasks.serve import start
-from twinsight.examples.tasks.traffic import Step, run_session
-from twinsight.proxy.service import Address, run_capture, url_of
+from twinsight.examples.tasks.traffic import Step
 
 SPEC = str(files() / "spec.yaml")
 # A policy a test can satisfy with a hundred exchanges: 15 % disagreement at most (the rule
@@ -67,36 +61,6 @@ def rounds(count: int) -> tuple[Step, ...]:
             Step("GET", "/health", auth=False),
         ]
     return tuple(steps)
-
-
-async def capture(store: Path, steps: tuple[Step, ...], *, faithful: bool) -> None:
-    """Play `steps` through `twinsight proxy` in front of the legacy and a candidate."""
-    legacy, legacy_port = await start(make_legacy())
-    candidate, candidate_port = await start(make_candidate(faithful=faithful))
-    config = Config.model_validate(
-        {
-            "targets": {
-                "legacy": f"http://127.0.0.1:{legacy_port}",
-                "candidate": f"http://127.0.0.1:{candidate_port}",
-            },
-            "store": {"path": store, "flush_interval_s": 0.2},
-            "capture": {"mirror_writes": True},
-        }
-    )
-    stop = asyncio.Event()
-    bound: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
-    running = asyncio.ensure_future(
-        run_capture(
-            "proxy", config, ("127.0.0.1", 0), stop=stop, ready=lambda a, _: bound.set_result(a)
-        )
-    )
-    try:
-        await run_session(url_of(await bound), make_token("ready"), steps)
-    finally:
-        stop.set()
-        await running
-        await candidate.cleanup()
-        await legacy.cleanup()
 
 
 def ready(store: Path, config: Path, *more: str, spec: str = SPEC) -> Any:
@@ -158,7 +122,7 @@ def test_a_faithful_candidate_with_enough_traffic_is_ready(
     tmp_path: Path, relaxed: Path, reachable: str
 ) -> None:
     store = tmp_path / "run.duckdb"
-    asyncio.run(capture(store, rounds(25), faithful=True))
+    asyncio.run(capture_example_session(store, rounds(25), faithful=True))
     found = ready(store, relaxed, "--json", str(tmp_path / "ready.json"), spec=reachable)
     assert found.returncode == 0, found.stdout + found.stderr
     assert found.stdout.count("READY") >= 1
@@ -180,7 +144,7 @@ def test_a_handful_of_exchanges_is_inconclusive_and_says_how_many_more(
     tmp_path: Path, relaxed: Path, reachable: str
 ) -> None:
     store = tmp_path / "run.duckdb"
-    asyncio.run(capture(store, rounds(2), faithful=True))
+    asyncio.run(capture_example_session(store, rounds(2), faithful=True))
     found = ready(store, relaxed, spec=reachable)
     assert found.returncode == 4, found.stdout + found.stderr
     reason = next(line for line in found.stdout.splitlines() if line.startswith("INCONCLUSIVE"))
@@ -196,7 +160,7 @@ def test_a_few_failing_reads_want_more_evidence_before_failing(
     tmp_path: Path, relaxed: Path
 ) -> None:
     store = tmp_path / "run.duckdb"
-    asyncio.run(capture(store, rounds(25), faithful=False))
+    asyncio.run(capture_example_session(store, rounds(25), faithful=False))
     found = ready(store, relaxed)
     # Every 10th read of a task fails on the planted candidate: 2 of 100 exchanges, 2 %
     # against the 5 % slack, whose interval still holds it: more traffic decides.
@@ -206,7 +170,7 @@ def test_a_few_failing_reads_want_more_evidence_before_failing(
 
 def test_wait_gives_up_when_the_time_is_up(tmp_path: Path, relaxed: Path) -> None:
     store = tmp_path / "run.duckdb"
-    asyncio.run(capture(store, rounds(1), faithful=True))
+    asyncio.run(capture_example_session(store, rounds(1), faithful=True))
     found = ready(store, relaxed, "--wait", "1s")
     assert found.returncode == 4
     assert "looking again in 1s" in found.stderr
