@@ -66,7 +66,7 @@ class MirrorOptions:
 class Flight(Round):
     """One mirrored request in progress: the legacy answer and each mirror's, as they arrive."""
 
-    def __init__(self, request: Request, books: Books, targets: list[str]) -> None:
+    def __init__(self, request: Request, books: Books, targets: tuple[str, ...]) -> None:
         super().__init__(request, books)
         self.request: Request = request
         self.targets = targets
@@ -88,7 +88,8 @@ class Fanout:
     ) -> None:
         self.mirrors, self.writer, self.source = mirrors, writer, source
         self.options, self.counters, self.metrics = options, counters, metrics
-        self.books = Books((t.name for t in mirrors), correlate=options.correlate)
+        self.names = tuple(t.name for t in mirrors)  # every flight's targets, in order
+        self.books = Books(self.names, correlate=options.correlate)
         self._calls = TaskSet()
         self.in_flight = 0  # flights not yet handed to the store
 
@@ -99,7 +100,7 @@ class Fanout:
             return None
         self.in_flight += 1
         self.counters.add("mirrored")
-        flight = Flight(request, self.books, [t.name for t in self.mirrors])
+        flight = Flight(request, self.books, self.names)
         for target in self.mirrors:
             self._calls.start(self._call(target, flight), name=f"mirror {target.name}")
         return flight
@@ -122,14 +123,6 @@ class Fanout:
     def record(self, request: Request, legacy: Response) -> None:
         """Store a request that is not mirrored (a write without --mirror-writes)."""
         self._submit(request, [legacy], ())
-
-    def legacy_answered(self, flight: Flight, legacy: Response) -> None:
-        """Hand over the legacy answer: its ids become pending for each target until it answers.
-
-        The proxy calls this before the client has the last byte of the answer, so a
-        client's next request cannot name an id the books have not heard of.
-        """
-        flight.legacy_answered(legacy)
 
     async def _call(self, target: Target, flight: Flight) -> None:
         try:

@@ -103,9 +103,7 @@ class ShadowProxy:
             data = await upstream.read()
         except _UPSTREAM_ERRORS as error:
             return _gateway_error(_failed(error, relay.started))
-        kept = BodyAccumulator(self.fanout.options.max_body)
-        kept.add(data)
-        legacy = self._answered(relay, kept)
+        legacy = self._answered(relay, Body.of(data, self.fanout.options.max_body))
         if request.method != "HEAD" and len(data) == upstream.content_length:
             answer = web.Response(
                 status=upstream.status, reason=upstream.reason, headers=headers, body=data
@@ -152,10 +150,10 @@ class ShadowProxy:
                 kept.add(chunk)
                 received += len(chunk)
                 if legacy is None and length is not None and received >= length:
-                    legacy = self._answered(relay, kept)
+                    legacy = self._answered(relay, kept.body())
                 await streamed.write(chunk)
             if legacy is None:
-                legacy = self._answered(relay, kept)
+                legacy = self._answered(relay, kept.body())
             await streamed.write_eof()
         except ConnectionResetError:  # from the client's side: aiohttp's writes raise one
             self.intake.counters.add("client_gone.mid_answer")
@@ -172,11 +170,14 @@ class ShadowProxy:
         """
         return relay.legacy(kept.body(), error="cancelled")
 
-    def _answered(self, relay: _Relay, kept: BodyAccumulator) -> Response:
-        """The legacy's whole answer, handed to the flight's mirrors."""
-        legacy = relay.legacy(kept.body())
+    @staticmethod
+    def _answered(relay: _Relay, body: Body) -> Response:
+        """The legacy's whole answer, handed to the flight's mirrors before the client has
+        its last byte, so that a client's next request cannot name an id the books have not
+        heard of (`handle` hands it over again once answered: a no-op then)."""
+        legacy = relay.legacy(body)
         if relay.flight is not None:
-            self.fanout.legacy_answered(relay.flight, legacy)
+            relay.flight.legacy_answered(legacy)
         return legacy
 
 
