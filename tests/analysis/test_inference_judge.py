@@ -9,14 +9,20 @@ import orjson
 import pytest
 
 from twinsight.analysis.diff import Message
+from twinsight.analysis.inference import TokenEvidence
 from twinsight.analysis.judge import Judge
 from twinsight.analysis.load import read_exchanges, rules_from
+from twinsight.analysis.service import analyze_store
+from twinsight.config import Config
 from twinsight.demo import capture_example_session
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.traffic import SESSION
+from twinsight.records import Exchange
 from twinsight.spec import load_spec
 from twinsight.spec.inputs import RequestView
-from twinsight.store import Store
+from twinsight.store import Store, new_id
+from twinsight.testing import answer as stored_answer
+from twinsight.testing import write_store
 
 NOW = 1_796_032_800.0
 UUID = "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d"
@@ -129,3 +135,53 @@ def test_analyze_without_config_passes_the_learned_pairs(
     analysis = analyze_store(store, None, config=Config(), spec=load_spec(files() / "spec.yaml"))
     assert analysis.counts["unexplained"] == 2
     assert analysis.counts["noise"] == Counter(s.expect for s in SESSION)["noise"] - 1
+
+
+# opaque tokens the legacy itself repeats: digests of the content, not nonces
+
+DIGEST = "9f86d081884c7d65"  # what the legacy serves for this task every time
+
+
+def test_a_token_the_legacy_repeated_is_not_opaque_noise() -> None:
+    judge = Judge(repeated={"GET /tasks/{id}": frozenset({"body.etag"})})
+    legacy, candidate = answer({"etag": DIGEST}), answer({"etag": "2c26b46b68ffc68f"})
+    judgement = judge.judge(REQUEST, legacy, candidate, endpoint="GET /tasks/{id}")
+    assert [j.noise for j in judgement.differences] == [None]
+    assert judgement.verdict.classification == "unexplained"
+    other = judge.judge(REQUEST, legacy, candidate, endpoint="GET /lists/{id}")
+    assert [j.noise for j in other.differences] == ["inferred: opaque"]
+
+
+def test_token_evidence_is_a_value_served_in_two_exchanges() -> None:
+    tokens = TokenEvidence()
+    headers = (("ETag", DIGEST), ("X-Request-Id", "3d4f5a6b7c8d9e0f"))
+    tokens.observe("GET /tasks/{id}", Message(200, headers, orjson.dumps({"etag": DIGEST})))
+    assert tokens.repeated() == {}  # once in one answer, body and header alike
+    headers = (("ETag", DIGEST), ("X-Request-Id", "0f9e8d7c6b5a4f3d"))
+    tokens.observe("GET /tasks/{id}", Message(200, headers, orjson.dumps({"etag": DIGEST})))
+    tokens.observe("GET /lists/{id}", Message(200, body=orjson.dumps({"etag": DIGEST})))
+    assert tokens.repeated() == {"GET /tasks/{id}": frozenset({"headers.etag", "body.etag"})}
+
+
+def read_task(legacy: str, candidate: str) -> Exchange:
+    responses = (
+        stored_answer("legacy", {"etag": legacy}),
+        stored_answer("candidate", {"etag": candidate}),
+    )
+    return Exchange(id=new_id(), source="proxy", method="GET", path="/tasks/1", responses=responses)
+
+
+def test_a_wrong_deterministic_digest_stays_a_divergence(tmp_path: Path) -> None:
+    store = tmp_path / "run.duckdb"
+    # The legacy answers the same digest for the same task; the candidate another one each time.
+    write_store(
+        store, [read_task(DIGEST, "2c26b46b68ffc68f"), read_task(DIGEST, "fcde2b2edba56bf4")]
+    )
+    analysis = analyze_store(store, None, config=Config(), spec=None)
+    assert analysis.counts["unexplained"] == 2
+    # Fresh tokens on the legacy's side are still inferred noise.
+    fresh = tmp_path / "fresh.duckdb"
+    write_store(
+        fresh, [read_task(DIGEST, "2c26b46b68ffc68f"), read_task("a4c9e1f07b3d5286", DIGEST)]
+    )
+    assert analyze_store(fresh, None, config=Config(), spec=None).counts["noise"] == 2

@@ -5,6 +5,7 @@ read back by `twinsight.store.Store.earlier_verdicts`)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 import orjson
 
@@ -26,6 +27,7 @@ def analysis_fingerprint(
     spec: Spec | None,
     noisy: frozenset[tuple[str, str]],
     unstable: frozenset[tuple[str, str]] = frozenset(),
+    repeated: Mapping[str, frozenset[str]] | None = None,
 ) -> str:
     """What a run's verdicts depend on besides the exchanges: equal fingerprints, equal
     verdicts for the same exchange (the twinsight version included)."""
@@ -39,6 +41,8 @@ def analysis_fingerprint(
     }
     if unstable:  # where the legacy shuffles sets: new evidence judges everything again
         inputs["unstable order"] = sorted(unstable)
+    if repeated:  # where the legacy's tokens repeat: likewise
+        inputs["repeated tokens"] = {e: sorted(groups) for e, groups in repeated.items()}
     return hashlib.sha256(orjson.dumps(inputs, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 

@@ -6,7 +6,9 @@ evidence (`Evidence`):
 - `time`: both values read as times of one format (ISO 8601, HTTP-date, epoch seconds
   or milliseconds) and each falls inside the time its side took to answer;
 - `opaque`: both values are high-entropy strings of one shape (UUIDs, hex digests of one
-  length, base64 nonces, salted hashes such as `$2b$12$...`), made fresh per exchange;
+  length, base64 nonces, salted hashes such as `$2b$12$...`), made fresh per exchange: not
+  at a location where the legacy served one token in two exchanges (`TokenEvidence`, found
+  over all exchanges), a digest of the content rather than a nonce;
 - `correlated id`: the pair (legacy value, candidate value) is one the traffic learned
   (`correlations`: the proxy or replay rewrote later requests with it), whole or as the
   path segments of a string such as a `Location`;
@@ -22,15 +24,18 @@ itself was correlated. What is inferred stays labelled as such (`inferred: ...`)
 
 from __future__ import annotations
 
-from collections.abc import Set
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Set
+from dataclasses import dataclass, field
 from typing import Any
 
 from .classify import INFERRED_PREFIX
-from .diff import Difference
+from .diff import NOT_JSON, Difference, Message
 from .inference_values import opaque_shape, time_of
+from .jsondiff import Path, render_path
+from .shapes import json_type
 
-__all__ = ["Evidence", "Window", "infer", "inferred_noise"]
+__all__ = ["Evidence", "TokenEvidence", "Window", "infer", "inferred_noise"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class Evidence:
     """Seconds of clock skew allowed between a target and the recorder."""
     unstable: frozenset[str] = frozenset()
     """Location groups of this exchange's endpoint whose order the legacy does not keep."""
+    repeated: frozenset[str] = frozenset()
+    """Location groups of this exchange's endpoint where the legacy served one token twice."""
 
 
 def inferred_noise(difference: Difference, evidence: Evidence) -> str | None:
@@ -87,7 +94,7 @@ def infer(difference: Difference, evidence: Evidence) -> str | None:
         return None
     if _both_times(legacy, candidate, evidence):
         return "time"
-    if _both_opaque(legacy, candidate):
+    if difference.group not in evidence.repeated and _both_opaque(legacy, candidate):
         return "opaque"
     return None
 
@@ -126,3 +133,49 @@ def _both_times(legacy: Any, candidate: Any, evidence: Evidence) -> bool:
 def _both_opaque(legacy: Any, candidate: Any) -> bool:
     shape = opaque_shape(legacy)
     return shape is not None and shape == opaque_shape(candidate)
+
+
+@dataclass
+class TokenEvidence:
+    """Reads the legacy's answers one by one; `repeated()` says where it served one opaque
+    token (see `opaque_shape`) in two exchanges: a deterministic digest, not a fresh nonce."""
+
+    _seen: defaultdict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+    _repeated: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def observe(self, endpoint: str, answer: Message) -> None:
+        """One legacy answer at `endpoint`; a token repeated within it counts once."""
+        done = self._repeated[endpoint]
+        tokens = {(g, hash(v)) for g, v in _strings(answer) if g not in done and opaque_shape(v)}
+        for group, token in tokens:
+            seen = self._seen[(endpoint, group)]
+            if token in seen:
+                done.add(group)
+                del self._seen[(endpoint, group)]
+            else:
+                seen.add(token)
+
+    def repeated(self) -> Mapping[str, frozenset[str]]:
+        """endpoint -> its location groups where the legacy served one token twice."""
+        return {e: frozenset(groups) for e, groups in self._repeated.items() if groups}
+
+
+def _strings(answer: Message) -> Iterator[tuple[str, str]]:
+    # Every header and body string with its location group, as `diff_responses` names them.
+    for name, value in answer.headers:
+        yield f"headers.{name.lower()}", value
+    document = answer.document
+    if document is not NOT_JSON:
+        yield from _body_strings(document, ())
+
+
+def _body_strings(value: Any, path: Path) -> Iterator[tuple[str, str]]:
+    kind = json_type(value)
+    if kind == "object":
+        for key, item in value.items():
+            yield from _body_strings(item, (*path, key))
+    elif kind == "array":
+        for item in value:
+            yield from _body_strings(item, (*path, 0))
+    elif kind == "string":
+        yield Difference(render_path(path), "changed").group, value

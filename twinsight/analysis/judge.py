@@ -49,6 +49,8 @@ class Judge:
     """target -> the (legacy id, its id) pairs the traffic learned, for inferred noise."""
     unstable: UnstableOrder = field(default_factory=UnstableOrder)
     """Where the legacy itself serves sets in random order, for inferred noise."""
+    repeated: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """endpoint -> location groups where the legacy served one token twice: never `opaque`."""
 
     @functools.cached_property
     def _reads(self) -> Reads | None:
@@ -98,6 +100,7 @@ class Judge:
             Window.of(candidate.sent_at, candidate.latency_ms),
             self.correlated.get(name, frozenset()),
             unstable=self.unstable.groups(endpoint),
+            repeated=self.repeated.get(endpoint, frozenset()),
         )
 
     def _discount(

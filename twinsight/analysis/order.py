@@ -20,7 +20,7 @@ changed is never an `order` difference, so it is never noise here.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,6 @@ __all__ = [
     "UnstableOrder",
     "arrays_in",
     "request_identity",
-    "unstable_order",
 ]
 
 Key = tuple[str, str]  # (endpoint, location group)
@@ -88,14 +87,6 @@ class OrderEvidence:
     def unstable(self) -> UnstableOrder:
         """Where the evidence so far shows the legacy's order unstable."""
         return UnstableOrder(frozenset(self._unstable))
-
-
-def unstable_order(answers: Iterable[tuple[str, bytes, Any]]) -> UnstableOrder:
-    """Where the legacy's answers, as (endpoint, request identity, document), wander in order."""
-    evidence = OrderEvidence()
-    for endpoint, request, document in answers:
-        evidence.observe(endpoint, request, document)
-    return evidence.unstable()
 
 
 def request_identity(method: str, path: str, query: str, body: Any) -> bytes:

@@ -6,25 +6,27 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 
 from .diff import NOT_JSON
 from .endpoints import Endpoints
+from .inference import TokenEvidence
 from .judge import Judge, Judgement
 from .load import Stored
 from .noise import NoiseThresholds, real_locations
-from .order import UnstableOrder, request_identity, unstable_order
+from .order import OrderEvidence, UnstableOrder, request_identity
 
 __all__ = [
     "NOT_CANDIDATES",
     "NOT_SENT",
     "JudgedExchange",
+    "LegacyEvidence",
     "judge_stream",
     "judged_event",
-    "legacy_order",
+    "legacy_evidence",
     "statistical_noise",
 ]
 
@@ -102,22 +104,30 @@ def statistical_noise(
     return frozenset(observed - real_locations(raw, noise, totals, thresholds))
 
 
-def legacy_order(exchanges: Iterable[Stored], endpoints: Endpoints) -> UnstableOrder:
-    """Where the legacy answered a request and its repeat with one set in several orders."""
+class LegacyEvidence(NamedTuple):
+    """What the legacy's own answers, over all exchanges, show for inferred noise."""
 
-    def answers() -> Iterator[tuple[str, bytes, Any]]:
-        for stored in exchanges:
-            legacy = stored.answers.get(PRIMARY_TARGET)
-            # Without an array in the bytes there is nothing to parse for.
-            if legacy is None or legacy.error is not None or b"[" not in legacy.body:
-                continue
-            document, request = legacy.document, stored.request
-            if document is not NOT_JSON:
-                method, path = request.method, request.path
-                identity = request_identity(method, path, stored.query, request.body)
-                yield endpoints.of(method, path), identity, document
+    unstable: UnstableOrder
+    """Where it answered a request and its repeat with one set in several orders."""
+    repeated: dict[str, frozenset[str]]
+    """endpoint -> location groups where it served one opaque token in two exchanges."""
 
-    return unstable_order(answers())
+
+def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> LegacyEvidence:
+    """One pass over the legacy's answers: where its order wanders, where its tokens repeat."""
+    order, tokens = OrderEvidence(), TokenEvidence()
+    for stored in exchanges:
+        legacy = stored.answers.get(PRIMARY_TARGET)
+        if legacy is None or legacy.error is not None:
+            continue
+        request = stored.request
+        endpoint = endpoints.of(request.method, request.path)
+        tokens.observe(endpoint, legacy)
+        # Without an array in the bytes there is nothing to look at for order.
+        if b"[" in legacy.body and legacy.document is not NOT_JSON:
+            identity = request_identity(request.method, request.path, stored.query, request.body)
+            order.observe(endpoint, identity, legacy.document)
+    return LegacyEvidence(order.unstable(), dict(tokens.repeated()))
 
 
 def judged_event(result: JudgedExchange) -> ExchangeJudged:

@@ -26,7 +26,7 @@ from .judge import Judge
 from .load import read_exchanges, rules_from
 from .noise import NoiseThresholds
 from .origins import origins_of
-from .pipeline import judge_stream, judged_event, legacy_order, statistical_noise
+from .pipeline import judge_stream, judged_event, legacy_evidence, statistical_noise
 
 __all__ = ["OnJudged", "analyze_store", "scenario_runs"]
 
@@ -101,15 +101,21 @@ def _judge_store(
     if REPLICA_TARGET in store.targets():
         first = judge_stream(read_exchanges(store), judge, endpoints)
         noisy = statistical_noise(first, NoiseThresholds())
-    unstable = legacy_order(read_exchanges(store), endpoints)
-    fingerprint = analysis_fingerprint(config, spec, noisy, unstable.locations)
+    unstable, repeated = legacy_evidence(read_exchanges(store), endpoints)
+    fingerprint = analysis_fingerprint(config, spec, noisy, unstable.locations, repeated)
     incremental = earlier is not None and earlier.fingerprint == fingerprint
     if on_judged is not None and incremental:
         for event in store.earlier_verdicts():
             on_judged(event)
     exchanges = read_exchanges(store, only_new=incremental)
     left_out = collector.analysis.left_out
-    judge = replace(judge, noisy=noisy, correlated=store.correlations(), unstable=unstable)
+    judge = replace(
+        judge,
+        noisy=noisy,
+        correlated=store.correlations(),
+        unstable=unstable,
+        repeated=repeated,
+    )
     for result in judge_stream(exchanges, judge, endpoints, left_out):
         collector.add(result)
         if on_judged is not None:
