@@ -17,7 +17,7 @@ from typing import NamedTuple
 import duckdb
 
 from twinsight.store.columns import Columns
-from twinsight.store.files import connect
+from twinsight.store.files import connect, has_table
 from twinsight.store.schema import ANALYSIS_RUNS, AnalysisRun
 from twinsight.store.sinks import WRITER_MEMORY_LIMIT
 
@@ -192,7 +192,7 @@ class Derived:
         if not self.location.exists():
             return None
         connection = connect(self.location, read_only=True)
-        if all(_exists(connection, t) for t in tables):
+        if all(has_table(connection, t) for t in tables):
             return connection
         connection.close()
         return None
@@ -206,18 +206,9 @@ def _write_table(connection: duckdb.DuckDBPyConnection, rows: Columns, *, append
     else:
         connection.register("twinsight_derived", table)
         source = "twinsight_derived"
-    if append and _exists(connection, rows.name):
+    if append and has_table(connection, rows.name):
         connection.execute(f"INSERT INTO {rows.name} BY NAME SELECT * FROM {source}")
     else:
         connection.execute(f"CREATE OR REPLACE TABLE {rows.name} AS SELECT * FROM {source}")
     if not isinstance(table, Path):
         connection.unregister("twinsight_derived")
-
-
-def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = connection.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(found and found[0])

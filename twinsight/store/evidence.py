@@ -1,6 +1,6 @@
 """What the readiness verdict reads from a store and its derived tables, as typed rows.
 
-Read over one connection (`reader.open_store`): the capture views, with the tables an
+Read over one connection (`reader.OpenStore`): the capture views, with the tables an
 analysis derived attached beside them. The SQL filters, joins and counts; deciding
 anything from these rows is `twinsight.analysis.readiness`'s.
 """
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import duckdb
 
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
+from twinsight.store.files import fetch_all, has_table
 from twinsight.store.info import store_info
 
 __all__ = [
@@ -147,57 +148,48 @@ GROUP BY ALL HAVING why IS NOT NULL ORDER BY ALL
 """
 
 
-def derived_database(connection: duckdb.DuckDBPyConnection) -> str | None:
-    """The attached database holding the derived tables (`stored` or `derived`), if any."""
-    row = connection.execute(
-        "SELECT database_name FROM duckdb_tables() WHERE table_name = 'classifications' "
-        "AND database_name IN ('stored', 'derived') LIMIT 1"
-    ).fetchone()
-    return str(row[0]) if row else None
-
-
-def candidates(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """The candidates an analysis classified exchanges for, else those that answered."""
-    db = derived_database(connection)
+def candidates(connection: duckdb.DuckDBPyConnection, db: str | None) -> list[str]:
+    """The candidates an analysis classified exchanges for, else those that answered;
+    `db` holds the derived tables (see `reader.OpenStore`)."""
     if db is not None:
         sql = f"SELECT DISTINCT candidate FROM {db}.classifications ORDER BY 1"
-        found = [str(row[0]) for row in connection.execute(sql).fetchall()]
+        found = [str(row[0]) for row in fetch_all(connection, sql)]
         if found:
             return found
-    rows = connection.execute("SELECT DISTINCT target FROM responses ORDER BY 1").fetchall()
+    rows = fetch_all(connection, "SELECT DISTINCT target FROM responses ORDER BY 1")
     return [str(r[0]) for r in rows if r[0] not in (PRIMARY_TARGET, REPLICA_TARGET)]
 
 
 def stored_evidence(
-    connection: duckdb.DuckDBPyConnection, candidate: str, paths: list[Path]
+    connection: duckdb.DuckDBPyConnection, db: str | None, candidate: str, paths: list[Path]
 ) -> StoredEvidence:
-    """What the store at `connection` holds about `candidate` (see `StoredEvidence`)."""
+    """What the store at `connection` (its derived tables in `db`) holds about `candidate`
+    (see `StoredEvidence`)."""
     info = store_info(connection, paths, endpoints=0)
-    not_compared = _rows(connection, _NOT_COMPARED, [PRIMARY_TARGET, candidate])
+    not_compared = fetch_all(connection, _NOT_COMPARED, [PRIMARY_TARGET, candidate])
     base = StoredEvidence(
         candidate,
         not_compared={str(why): int(n) for why, n in not_compared},
         counters=info.counters,
         window=(info.first, info.last),
     )
-    db = derived_database(connection)
-    if db is None or not _has(connection, db, "clusters"):
+    if db is None or not has_table(connection, "clusters", database=db):
         return base
     return StoredEvidence(
         candidate,
         counts=[
             ClassificationCount(e, k, int(n))
-            for e, k, n in _rows(connection, _COUNTS.format(db=db), [candidate])
+            for e, k, n in fetch_all(connection, _COUNTS.format(db=db), [candidate])
         ],
         reasons=[
             ReasonCount(str(e), str(k), str(why), int(n))
-            for e, k, why, n in _rows(
+            for e, k, why, n in fetch_all(
                 connection, _REASONS.format(db=db), [candidate, list(DISAGREEING)]
             )
         ],
         answers=[
             AnswerSample(e, t, int(a), int(x), [float(v) for v in ms], int(u))
-            for e, t, a, x, ms, u in _rows(
+            for e, t, a, x, ms, u in fetch_all(
                 connection, _ANSWERS.format(db=db), [PRIMARY_TARGET, candidate]
             )
         ],
@@ -210,32 +202,11 @@ def stored_evidence(
 
 def _clusters(connection: duckdb.DuckDBPyConnection, db: str, candidate: str) -> list[ClusterShare]:
     """Every cluster of real differences, once per endpoint it is on."""
-    spread, where = _SPREAD if _has_column(connection, db, "clusters", "noise") else _ONE_ENDPOINT
+    spread, where = (
+        _SPREAD if has_table(connection, "clusters", database=db, column="noise") else _ONE_ENDPOINT
+    )
     sql = _CLUSTERS.format(db=db, spread=spread, where=where)
     return [
         ClusterShare(e, loc, kind, what, int(n), float(share), list(found), int(spans))
-        for e, loc, kind, what, n, share, found, spans in _rows(connection, sql, [candidate])
+        for e, loc, kind, what, n, share, found, spans in fetch_all(connection, sql, [candidate])
     ]
-
-
-def _has_column(connection: duckdb.DuckDBPyConnection, db: str, table: str, column: str) -> bool:
-    found = connection.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
-        "AND column_name = ?",
-        [db, table, column],
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _has(connection: duckdb.DuckDBPyConnection, db: str, table: str) -> bool:
-    found = connection.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
-        [db, table],
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _rows(
-    connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any]
-) -> list[tuple[Any, ...]]:
-    return connection.cursor().execute(sql, params).fetchall()

@@ -1,8 +1,8 @@
 """`Store`: what the rest of twinsight reads from a store, as typed rows.
 
 A DuckDB file, a folder of Parquet segments, or both, opened read-only as one set
-of views (see `reader.open_store`); the tables analysis derived live beside them
-(`Store.derived`). Nothing outside this package sees a connection or SQL.
+of views (see `reader.open_store`), the tables analysis derived attached beside them
+(written through `derived.Derived`). Nothing outside this package sees a connection or SQL.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import orjson
 import pyarrow.parquet as pq
 
 from twinsight.events import ExchangeJudged
-from twinsight.store.derived import Derived
 from twinsight.store.evidence import StoredEvidence, candidates, stored_evidence
 from twinsight.store.info import StoreInfo, store_info, unanswered
 from twinsight.store.reader import OpenStore
@@ -121,11 +120,6 @@ COPY (
 
 class Store(OpenStore):
     """A store open for reading; close it (or use `with`) when done."""
-
-    def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
-        super().__init__(path, segments)
-        self.derived = Derived.of(path, segments)
-        """The tables analysis derived from this store (open them once this one is closed)."""
 
     @classmethod
     def open(cls, path: Path | None = None, segments: Path | None = None) -> Store:
@@ -235,13 +229,13 @@ class Store(OpenStore):
 
     def candidates(self) -> list[str]:
         """The candidates analysed (or, before any analysis, that answered), by name."""
-        return candidates(self._connection)
+        return candidates(self._connection, self._derived)
 
     def evidence(self, candidate: str, paths: Sequence[Path] = ()) -> StoredEvidence:
         """What the readiness verdict weighs about `candidate`: classification counts,
         answers and latencies per endpoint, clusters, capture counters, what was not
         compared; `paths` as for `info`."""
-        return stored_evidence(self._connection, candidate, list(paths))
+        return stored_evidence(self._connection, self._derived, candidate, list(paths))
 
     def info(self, paths: Sequence[Path], *, endpoints: int = 20) -> StoreInfo:
         """Counts and extent; `paths` (the file, the folder) give its size on disk."""
@@ -255,14 +249,6 @@ class Store(OpenStore):
                 target=_quoted(target), source=_quoted(leave_out_source), out=_quoted(str(out))
             )
         )
-
-    def _rows(
-        self, query: str, batch: int = 1000, params: list[Any] | None = None
-    ) -> Iterator[tuple[Any, ...]]:
-        # A cursor of its own: `exchanges` reads two result sets side by side.
-        cursor = self._connection.cursor().execute(query, params)
-        while rows := cursor.fetchmany(batch):
-            yield from rows
 
 
 def json_value(text: str | None) -> Any:

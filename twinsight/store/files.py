@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from twinsight.errors import StoreError
 
-__all__ = ["StoreError", "bodies_folder", "connect", "first_line", "unreadable_store"]
+__all__ = [
+    "StoreError",
+    "bodies_folder",
+    "connect",
+    "fetch_all",
+    "first_line",
+    "has_table",
+    "unreadable_store",
+]
 
 
 def bodies_folder(path: Path) -> Path:
@@ -30,6 +39,28 @@ def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"{path}: cannot open the store: {reason}") from None
     except duckdb.Error as exc:
         raise StoreError(f"{path}: not a twinsight store: {str(exc).splitlines()[0]}") from None
+
+
+def fetch_all(
+    connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Every row of `sql`, on a cursor of its own (another result may be open on `connection`)."""
+    return connection.cursor().execute(sql, params).fetchall()
+
+
+def has_table(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    database: str | None = None,
+    column: str | None = None,
+) -> bool:
+    """Whether `database` (the connection's own by default) holds `table` (with `column`)."""
+    sql = (
+        "SELECT 1 FROM duckdb_columns() WHERE database_name = coalesce(?, current_database()) "
+        "AND table_name = ? AND (? IS NULL OR column_name = ?) LIMIT 1"
+    )
+    return bool(fetch_all(connection, sql, [database, table, column, column]))
 
 
 _UNREADABLE = ("corrupt", "checksum", "magic bytes", "parquet", "invalid metadata", "truncated")

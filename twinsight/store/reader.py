@@ -10,18 +10,19 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import duckdb
 
 from twinsight.store.derived import DERIVED_FILE
-from twinsight.store.files import StoreError, bodies_folder, connect
+from twinsight.store.files import StoreError, bodies_folder, connect, fetch_all, has_table
 from twinsight.store.schema import SCHEMA_VERSION, TABLES, Table
 from twinsight.store.sinks import BODY_COLUMNS
 
-__all__ = ["READER_MEMORY_LIMIT", "open_store", "segment_sources"]
+__all__ = ["READER_MEMORY_LIMIT", "OpenStore", "open_store", "segment_sources"]
 
 READER_MEMORY_LIMIT = "512MB"
 """DuckDB's own memory for reading: by default it takes up to 80 % of RAM for sorts and
@@ -30,10 +31,32 @@ side by side: 256 MB ran out of room for both on a million exchanges, 512 MB did
 
 
 class OpenStore:
-    """A store's views open on one connection of its own: close it, or use `with`."""
+    """A store's views open on one connection of its own: close it, or use `with`.
+
+    `_derived` names the attached database holding the tables an analysis derived
+    (`stored` or `derived`), None before any analysis."""
 
     def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
         self._connection = open_store(path, segments)
+        self._derived = _derived_database(self._connection)
+
+    def _has(self, table: str, column: str | None = None) -> bool:
+        """Whether the derived tables hold `table` (with `column`)."""
+        if self._derived is None:
+            return False
+        return has_table(self._connection, table, database=self._derived, column=column)
+
+    def _all(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return fetch_all(self._connection, sql, params)
+
+    def _rows(
+        self, sql: str, batch: int = 1000, params: list[Any] | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """The rows of `sql` streamed `batch` at a time, on a cursor of their own (so two
+        results can be read side by side)."""
+        cursor = self._connection.cursor().execute(sql, params)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
 
     def close(self) -> None:
         """Let the store go (a writer may open the file afterwards)."""
@@ -173,6 +196,14 @@ def _earlier_analysis(
     for table in ("classifications", "differences"):
         if table in found:
             connection.execute(f"CREATE VIEW earlier_{table} AS SELECT * FROM {database}.{table}")
+
+
+def _derived_database(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """The attached database holding the derived tables (`stored` or `derived`), if any."""
+    for database in ("stored", "derived"):
+        if has_table(connection, "classifications", database=database):
+            return database
+    return None
 
 
 def _attach(connection: duckdb.DuckDBPyConnection, path: Path) -> set[str]:

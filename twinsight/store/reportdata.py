@@ -1,6 +1,6 @@
 """What a report reads from a store and its derived tables, as typed rows.
 
-One read-only connection over the capture views (`reader.open_store`) with the tables
+One read-only connection over the capture views (`reader.OpenStore`) with the tables
 analysis derived attached beside them, so clusters, differences and classifications join
 with the exchanges and answers they came from. Nothing is computed here that a report
 could compute from these rows; the SQL only filters, joins, counts and samples.
@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from twinsight.identifiers import id_segment_sql
-from twinsight.store.evidence import derived_database
 from twinsight.store.info import StoreInfo, store_info
 from twinsight.store.reader import OpenStore
 from twinsight.store.schema import ClusterRow, HeaderList
@@ -164,12 +163,11 @@ class ReportReader(OpenStore):
     def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
         super().__init__(path, segments)
         self._paths = [p for p in (path, segments) if p is not None]
-        self._db = derived_database(self._connection)
 
     @property
     def analysed(self) -> bool:
         """Whether an analysis has written its tables for this store."""
-        return self._db is not None
+        return self._derived is not None
 
     def info(self) -> StoreInfo:
         """Counts, extent and capture completeness counters (as `store info` shows them)."""
@@ -181,7 +179,7 @@ class ReportReader(OpenStore):
         if not self._has("clusters"):
             return []
         sql = (
-            f"SELECT * FROM {self._db}.clusters {self._real_clusters()} "
+            f"SELECT * FROM {self._derived}.clusters {self._real_clusters()} "
             "ORDER BY kind = 'order', exchanges DESC, endpoint, location LIMIT ?"
         )
         return [ClusterRow(*row) for row in self._all(sql, [limit])]
@@ -191,19 +189,14 @@ class ReportReader(OpenStore):
         if not self._has("clusters"):
             return 0, 0
         row = self._all(
-            f"SELECT count(*), coalesce(sum(exchanges), 0) FROM {self._db}.clusters "
+            f"SELECT count(*), coalesce(sum(exchanges), 0) FROM {self._derived}.clusters "
             + self._real_clusters()
         )
         return int(row[0][0]), int(row[0][1])
 
     def _real_clusters(self) -> str:
         """The filter leaving out inferred noise, where the clusters table records it."""
-        found = self._all(
-            "SELECT 1 FROM duckdb_columns() WHERE database_name = ? AND table_name = 'clusters' "
-            "AND column_name = 'noise'",
-            [self._db],
-        )
-        return "WHERE noise IS NULL" if found else ""
+        return "WHERE noise IS NULL" if self._has("clusters", "noise") else ""
 
     def examples(self, ids: Sequence[str], *, candidate: str) -> list[ExampleExchange]:
         """The exchanges `ids`, each with every answer and its real differences for
@@ -214,7 +207,7 @@ class ReportReader(OpenStore):
             answers.setdefault(exchange_id, []).append(ExampleAnswer(*answer))
         differences: dict[str, list[tuple[str, str]]] = {}
         if self._has("differences"):
-            sql = _EXAMPLE_DIFFERENCES.format(db=self._db)
+            sql = _EXAMPLE_DIFFERENCES.format(db=self._derived)
             for exchange_id, location, kind in self._all(sql, [wanted, candidate]):
                 differences.setdefault(exchange_id, []).append((location, kind))
         return [
@@ -226,7 +219,7 @@ class ReportReader(OpenStore):
         """Differences kept from counting, per rule (noise first matched, then accepted)."""
         if not self._has("differences"):
             return []
-        sql = _SUPPRESSED.format(db=self._db)
+        sql = _SUPPRESSED.format(db=self._derived)
         return [SuppressionCount(*row) for row in self._all(sql, [candidate, candidate])]
 
     def latencies(self, *, legacy: str, candidate: str) -> list[LatencyQuantiles]:
@@ -234,7 +227,7 @@ class ReportReader(OpenStore):
         if not self._has("classifications"):
             return []
         points = [i / (QUANTILES - 1) for i in range(QUANTILES)]
-        sql = _LATENCY.format(db=self._db)
+        sql = _LATENCY.format(db=self._derived)
         return [
             LatencyQuantiles(endpoint, target, int(n), [float(q) for q in quantiles])
             for endpoint, target, n, quantiles in self._all(sql, [points, candidate, legacy])
@@ -244,29 +237,16 @@ class ReportReader(OpenStore):
         """Classifications of `candidate` counted in `buckets` equal spans of capture time."""
         if not self._has("classifications"):
             return []
-        sql = _TIMELINE.format(db=self._db)
+        sql = _TIMELINE.format(db=self._derived)
         return [TimelineCount(*row) for row in self._all(sql, [candidate, buckets, buckets])]
 
     def extent(self, *, candidate: str) -> tuple[datetime | None, datetime | None]:
         """When the first and the last classified exchange arrived."""
         if not self._has("classifications"):
             return None, None
-        rows = self._all(_EXTENT.format(db=self._db), [candidate])
+        rows = self._all(_EXTENT.format(db=self._derived), [candidate])
         return (rows[0][0], rows[0][1]) if rows else (None, None)
 
     def sides(self) -> list[SideCount]:
         """Per endpoint (identifiers folded) and target: requests, answers, 404/405s."""
         return [SideCount(*row) for row in self._all(_SIDES)]
-
-    def _has(self, table: str) -> bool:
-        if self._db is None:
-            return False
-        return bool(
-            self._all(
-                "SELECT 1 FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
-                [self._db, table],
-            )
-        )
-
-    def _all(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._connection.cursor().execute(sql, params).fetchall()
