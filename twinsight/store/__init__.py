@@ -16,7 +16,6 @@ from twinsight.store.derived import (
     EarlierCounts,
     EarlierDifference,
     ScenarioCount,
-    derived_location,
 )
 from twinsight.store.evidence import StoredEvidence
 from twinsight.store.facade import (
@@ -31,7 +30,7 @@ from twinsight.store.files import StoreError, unreadable_store
 from twinsight.store.ids import new_id, stable_id
 from twinsight.store.info import StoreInfo, UncleanWriter, store_info
 from twinsight.store.reader import open_store
-from twinsight.store.redaction import KEY_ENV, Redactor
+from twinsight.store.redaction import Redactor
 from twinsight.store.schema import (
     CHECKS,
     CLASSIFICATIONS,
@@ -44,14 +43,13 @@ from twinsight.store.schema import (
     DifferenceRow,
 )
 from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, Written, absorb_segments
-from twinsight.store.writer import StoreWriter, open_writer, writer_name
+from twinsight.store.writer import StoreWriter, open_writer
 
 __all__ = [
     "CHECKS",
     "CLASSIFICATIONS",
     "CLUSTERS",
     "DIFFERENCES",
-    "KEY_ENV",
     "AnalysisRun",
     "CaptureCounters",
     "CheckRow",
@@ -80,7 +78,6 @@ __all__ = [
     "Written",
     "absorb_segments",
     "check_store",
-    "derived_location",
     "json_value",
     "new_id",
     "open_store",
@@ -89,5 +86,4 @@ __all__ = [
     "stable_id",
     "store_info",
     "unreadable_store",
-    "writer_name",
 ]

@@ -27,18 +27,9 @@ __all__ = [
     "EarlierCounts",
     "EarlierDifference",
     "ScenarioCount",
-    "derived_location",
 ]
 
 DERIVED_FILE = "analysis.duckdb"
-
-
-def derived_location(path: Path | None, segments: Path | None) -> Path:
-    """Where derived tables go for a store given as a file, a segment folder, or both."""
-    if path is not None:
-        return path
-    assert segments is not None, "a store is a file or a segment folder"
-    return segments / DERIVED_FILE
 
 
 class EarlierDifference(NamedTuple):
@@ -94,14 +85,18 @@ GROUP BY ALL ORDER BY ALL
 
 @dataclass(frozen=True)
 class Derived:
-    """The derived tables of one store, at `location` (see `derived_location`)."""
+    """The derived tables of one store, at `location`: the DuckDB file itself, or
+    DERIVED_FILE in a segment folder."""
 
     location: Path
 
     @classmethod
     def of(cls, path: Path | None, segments: Path | None) -> Derived:
         """The derived tables of the store in `path`, `segments`, or both."""
-        return cls(derived_location(path, segments))
+        if path is not None:
+            return cls(path)
+        assert segments is not None, "a store is a file or a segment folder"
+        return cls(segments / DERIVED_FILE)
 
     def state(self) -> AnalysisRun | None:
         """The last analysis run recorded, if any (and its tables are all there)."""
