@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from twinsight.report.figures import measure
 from twinsight.report.files import parse_formats, write_report
 from twinsight.report.html import SECTIONS, render_html
 from twinsight.report.markdown import render_markdown, text
@@ -71,3 +72,13 @@ def test_formats_are_written_side_by_side(tmp_path: Path) -> None:
 def test_an_unknown_format_is_named() -> None:
     with pytest.raises(ValueError, match="unknown format pdf"):
         parse_formats("html,pdf")
+
+
+def test_every_rendering_writes_a_rule_value_alike() -> None:
+    # One formatter for the terminal table, the Markdown and the HTML: a latency rule's
+    # ratio is a signed percentage everywhere, not "0.2 ratio".
+    assert [measure(v, u) for v, u in [(0.2, "ratio"), (0.0123, "rate"), (3, "count")]] == [
+        "+20 %",
+        "1.23 %",
+        "3",
+    ]

@@ -7,7 +7,16 @@ from twinsight.store import StoreInfo
 
 from .document import Figure
 
-__all__ = ["AGREEMENT", "evidence_figures", "interval_text", "measure", "percent", "thresholds_of"]
+__all__ = [
+    "AGREEMENT",
+    "bounds",
+    "evidence_figures",
+    "interval_text",
+    "measure",
+    "milliseconds",
+    "percent",
+    "thresholds_of",
+]
 
 AGREEMENT = "agreement"
 """The rule whose interval is the disagreement rate of a scope."""
@@ -18,15 +27,29 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value * 100:.{digits}f} %"
 
 
+def milliseconds(value: float | None) -> str:
+    """`12.345` as `12.3`; a dash for nothing."""
+    return "-" if value is None else f"{value:.1f}"
+
+
 def measure(value: float | None, unit: str) -> str:
     """A rule's threshold or observation in its unit: rates as percentages."""
     if value is None:
         return "-"
     if unit in ("rate", "share"):
         return percent(value, 2)
+    if unit == "ratio":  # a latency change: +0.2 is 20 % slower
+        return f"{value * 100:+.0f} %"
     if unit == "ms":
         return f"{value:.1f} ms"
     return f"{value:g}" + (f" {unit}" if unit and unit != "count" else "")
+
+
+def bounds(interval: Interval | None, digits: int = 2) -> str:
+    """An interval's ends: `[0.20 %, 2.40 %]`."""
+    if interval is None:
+        return "-"
+    return f"[{percent(interval.low, digits)}, {percent(interval.high, digits)}]"
 
 
 def interval_text(interval: Interval | None) -> str:
@@ -35,7 +58,7 @@ def interval_text(interval: Interval | None) -> str:
         return "-"
     return (
         f"{interval.events} / {interval.n} = {percent(interval.rate)} "
-        f"[{percent(interval.low)}, {percent(interval.high)}] "
+        f"{bounds(interval, 1)} "
         f"({interval.method}, {interval.confidence * 100:g} %)"
     )
 

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from .charts import Spec, interval_spec, latency_spec, pareto_spec, svg, timeline_spec
 from .document import ReportData
-from .figures import interval_text, measure, percent
+from .figures import bounds, interval_text, measure, milliseconds, percent
 
 __all__ = ["SECTIONS", "render_html"]
 
@@ -98,6 +98,7 @@ def _environment() -> Environment:
     )
     environment.filters["pct"] = percent
     environment.filters["interval"] = interval_text
-    environment.filters["ms"] = lambda v: "-" if v is None else f"{v:.1f}"
+    environment.filters["ms"] = milliseconds
+    environment.filters["bounds"] = bounds
     environment.filters["measure"] = measure
     return environment

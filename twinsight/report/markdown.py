@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from .document import ReportData
-from .figures import interval_text, measure, percent
+from .figures import bounds, interval_text, measure, milliseconds, percent
 
 __all__ = ["render_markdown", "text"]
 
@@ -100,7 +100,7 @@ def _endpoints(report: ReportData) -> list[str]:
             e.endpoint,
             e.exchanges,
             percent(e.disagreement.rate, 2),
-            f"[{percent(e.disagreement.low, 2)}, {percent(e.disagreement.high, 2)}]",
+            bounds(e.disagreement),
             e.latency_status,
         ]
         for e in open_ones[:ENDPOINTS_SHOWN]
@@ -157,15 +157,11 @@ def _latency(report: ReportData) -> list[str]:
     busiest = sorted(report.latency, key=lambda v: -sum(v.samples.values()))[:ENDPOINTS_SHOWN]
     rows = [
         [view.endpoint]
-        + [_ms(view.percentile(t, p)) for t in (legacy, candidate) for p in (50, 95)]
+        + [milliseconds(view.percentile(t, p)) for t in (legacy, candidate) for p in (50, 95)]
         for view in busiest
     ]
     head = ["endpoint", f"{legacy} p50", f"{legacy} p95", f"{candidate} p50", f"{candidate} p95"]
     return ["## Latency (ms)", "", *(_table(head, rows) if rows else ["Not measured.", ""])]
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
 
 
 def _uncovered(report: ReportData) -> list[str]:

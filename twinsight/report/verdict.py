@@ -13,6 +13,8 @@ from rich.table import Table
 
 from twinsight.events import Interval, ReadinessVerdict, RuleOutcome
 
+from .figures import bounds, measure, percent
+
 __all__ = ["STATUS_STYLE", "VerdictRow", "verdict_lines", "verdict_rows", "verdict_table"]
 
 STATUS_STYLE = {
@@ -38,25 +40,8 @@ class VerdictRow(NamedTuple):
     reason: str
 
 
-def _value(value: float | None, unit: str) -> str:
-    """A threshold or an observed value in its rule's unit."""
-    if value is None:
-        return "-"
-    if unit == "rate":
-        return f"{value:.2%}"
-    if unit == "share":
-        return f"{value:.1%}"
-    if unit == "ratio":
-        return f"{value:+.0%}"
-    if unit == "ms":
-        return f"{value:.1f} ms"
-    return f"{value:g}"
-
-
 def _bound(interval: Interval | None) -> str:
-    if interval is None:
-        return "-"
-    return f"[{interval.low:.2%}, {interval.high:.2%}] {interval.method}"
+    return f"{bounds(interval)} {interval.method}" if interval else "-"
 
 
 def _status(outcome: RuleOutcome) -> str:
@@ -71,8 +56,8 @@ def verdict_rows(verdict: ReadinessVerdict) -> list[VerdictRow]:
         VerdictRow(
             o.rule,
             o.scope,
-            _value(o.threshold, o.unit),
-            _value(o.observed, o.unit),
+            measure(o.threshold, o.unit),
+            measure(o.observed, o.unit),
             _bound(o.interval),
             _status(o),
             o.reason,
@@ -108,8 +93,8 @@ def verdict_lines(verdict: ReadinessVerdict) -> list[str]:
     coverage = verdict.coverage
     if coverage.get("served"):
         mirrored = coverage.get("mirrored", coverage.get("stored", 0))
-        share = mirrored / coverage["served"]
-        lines.append(f"  capture: {mirrored} of {coverage['served']} served mirrored ({share:.1%})")
+        share = percent(mirrored / coverage["served"])
+        lines.append(f"  capture: {mirrored} of {coverage['served']} served mirrored ({share})")
     for why, count in sorted(verdict.not_compared.items()):
         lines.append(f"  [yellow]{count} not compared[/]: {escape(why)}")
     unmeasured = [o for o in verdict.rules if o.status == "not_measured"]
