@@ -7,7 +7,7 @@ saved as `name`, so the script runs unchanged against either service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -88,84 +88,30 @@ SESSION: tuple[Step, ...] = (
 # The same session against the `--noisy` services (DIVERGENCES.md, the noisy variant):
 # some tasks carry tags, every JSON answer carries noise, so answers that were equal
 # are `noise` now, and rows 10-12 plant three more divergences among the noise.
-NOISY_SESSION: tuple[Step, ...] = (
-    Step("GET", "/health", auth=False, expect="explained", note="candidate adds 'version'"),
-    Step(
-        "POST",
-        "/tasks",
-        {"title": "Buy groceries", "tags": ["home", "errand", "weekly"]},
-        save_as="groceries",
-        expect="noise",
-    ),
-    Step("GET", "/tasks/{groceries}", expect="noise"),
-    Step(
-        "POST",
-        "/tasks/{groceries}/complete",
-        expect="unexplained",
-        note="row 11: the candidate's answer has no Last-Modified header",
-    ),
-    Step("POST", "/tasks/{groceries}/complete", expect="noise", note="409 on both"),
-    Step(
-        "POST",
-        "/tasks",
-        {"title": "完成项目 🎯", "tags": ["Work", "urgent"]},
-        expect="unexplained",
-        note="row 12: the candidate lowercases tags: 'work'",
-    ),
-    Step(
-        "POST",
-        "/tasks",
-        {"title": LONG_UNICODE_TITLE},
-        expect="explained",
-        note="legacy counts bytes: 400; candidate 201",
-    ),
-    Step("POST", "/tasks", {"title": "x" * 256}, expect="noise", note="400 on both"),
-    Step(
-        "POST",
-        "/tasks",
-        {"title": INJECTION_TITLE, "tags": ["sql", "test"]},
-        save_as="injection",
-        expect="noise",
-    ),
-    Step(
-        "PATCH",
-        "/tasks/{injection}",
-        {"status": "in_progress"},
-        expect="unexplained",
-        note="row 10: the candidate's updated_at is epoch milliseconds",
-    ),
-    Step(
-        "GET",
-        "/tasks?status=pending",
-        expect="regression",
-        note="candidate also lists the in_progress task",
-    ),
-    Step("POST", "/tasks", {"title": "Old idea"}, save_as="old", expect="noise"),
-    Step(
-        "PATCH",
-        "/tasks/{old}",
-        {"status": "cancelled"},
-        expect="unexplained",
-        note="row 10: the candidate's updated_at is epoch milliseconds",
-    ),
-    Step(
-        "POST",
-        "/tasks/{old}/complete",
-        expect="spec_conflict",
-        note="both answer 'Cannot complete a cancelled task'; the spec expects other words",
-    ),
-    Step("PATCH", "/tasks/{groceries}", {"status": "pending"}, expect="noise", note="409"),
-    Step("DELETE", "/tasks/{old}", note="204 on both, no body"),
-    Step("DELETE", "/tasks/{old}", expect="unexplained", note="legacy 404, candidate 204"),
-    Step("GET", "/tasks", auth=False, expect="noise", note="401 on both"),
-    *(Step("GET", "/tasks/{groceries}", expect="noise") for _ in range(8)),
-    Step(
-        "GET",
-        "/tasks/{groceries}",
-        expect="candidate_error",
-        note="the candidate's 10th read of a task answers 503",
-    ),
-)
+_TAGS = {
+    "Buy groceries": ["home", "errand", "weekly"],
+    "完成项目 🎯": ["Work", "urgent"],
+    INJECTION_TITLE: ["sql", "test"],
+}
+_PLANTED_IN_NOISE = {  # step number (from 1) -> (expect, note)
+    4: ("unexplained", "row 11: the candidate's answer has no Last-Modified header"),
+    6: ("unexplained", "row 12: the candidate lowercases tags: 'work'"),
+    10: ("unexplained", "row 10: the candidate's updated_at is epoch milliseconds"),
+    13: ("unexplained", "row 10: the candidate's updated_at is epoch milliseconds"),
+}
+
+
+def _noisy(number: int, step: Step) -> Step:
+    body = step.body
+    if isinstance(body, dict) and body.get("title") in _TAGS:
+        body = {**body, "tags": _TAGS[body["title"]]}
+    expect, note = _PLANTED_IN_NOISE.get(number, (step.expect, step.note))
+    if expect == "match" and step.method != "DELETE":  # only a DELETE's 204 has no JSON
+        expect = "noise"
+    return replace(step, body=body, expect=expect, note=note)
+
+
+NOISY_SESSION: tuple[Step, ...] = tuple(_noisy(n, step) for n, step in enumerate(SESSION, 1))
 
 
 async def run_session(
