@@ -38,8 +38,8 @@ WaitOption = Annotated[
     quiet(
         "--wait",
         "Re-evaluate as new traffic is stored until the verdict is not INCONCLUSIVE, for "
-        "at most DURATION (90s, 10m, 1h); a store not there yet or locked counts as "
-        "INCONCLUSIVE meanwhile (a live capture: read its --segments).",
+        "at most DURATION after the first look (90s, 10m, 1h); a store not there yet or "
+        "locked counts as INCONCLUSIVE meanwhile (a live capture: read its --segments).",
     ),
 ]
 CandidateNameOption = Annotated[
@@ -92,19 +92,17 @@ def ready(
 
 
 def _waiting(judge: Callable[[], ReadinessVerdict], seconds: float) -> ReadinessVerdict:
-    """`judge` again every POLL_S while INCONCLUSIVE, for at most `seconds`.
+    """`judge` again every POLL_S while INCONCLUSIVE, for at most `seconds` after the first look.
 
-    A parallel run may not have stored anything yet (no folder, no candidate), or hold its
-    DuckDB file locked: meanwhile that is no evidence yet, INCONCLUSIVE at the deadline.
+    The time counts from the first answer: an analysis slower than the wait must not use it up
+    before anything was waited for. A parallel run may not have stored anything yet (no
+    folder, no candidate), or hold its DuckDB file locked: meanwhile that is no evidence
+    yet, INCONCLUSIVE at the deadline.
     """
-    deadline = time.monotonic() + seconds
+    deadline: float | None = None
     while True:
-        verdict: ReadinessVerdict | None = None
-        try:
-            verdict = judge()
-            why = verdict.reason
-        except UserError as error:
-            why = f"no verdict yet: {error}"
+        verdict, why = _look(judge)
+        deadline = deadline or time.monotonic() + seconds
         left = deadline - time.monotonic()
         if verdict is not None and (verdict.status != "INCONCLUSIVE" or left <= 0):
             return verdict
@@ -112,6 +110,15 @@ def _waiting(judge: Callable[[], ReadinessVerdict], seconds: float) -> Readiness
             raise Inconclusive(why)
         err.print(f"INCONCLUSIVE: {why}; looking again in {min(POLL_S, left):.0f}s")
         time.sleep(min(POLL_S, left))
+
+
+def _look(judge: Callable[[], ReadinessVerdict]) -> tuple[ReadinessVerdict | None, str]:
+    """The verdict and its reason, or None and why there is none yet."""
+    try:
+        verdict = judge()
+    except UserError as error:
+        return None, f"no verdict yet: {error}"
+    return verdict, verdict.reason
 
 
 def _show(verdict: ReadinessVerdict, junit: Path | None, json_out: Path | None) -> None:
