@@ -2,7 +2,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinsight.analysis.endpoints import Endpoints
-from twinsight.spec import PathTemplate, looks_like_id
+from twinsight.identifiers import looks_like_id
+from twinsight.spec import PathTemplate
 
 UUID = "0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b"
 

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from twinsight.spec import PathTemplate, looks_like_id
+from twinsight.identifiers import looks_like_id
+from twinsight.spec import PathTemplate
 
 __all__ = ["Endpoints"]
 

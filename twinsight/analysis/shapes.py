@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from twinsight.spec import looks_like_id
+from twinsight.identifiers import looks_like_id
 
 __all__ = ["json_type", "looks_like_timestamp", "shape_of", "starts_as_timestamp"]
 

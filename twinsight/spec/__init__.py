@@ -26,7 +26,7 @@ from twinsight.spec.model import (
     When,
     parse_where,
 )
-from twinsight.spec.paths import PathTemplate, PathTemplateError, looks_like_id
+from twinsight.spec.paths import PathTemplate, PathTemplateError
 from twinsight.spec.reads import CheckMemo, Reads, spec_reads
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "compile_expression",
     "dump_spec",
     "load_spec",
-    "looks_like_id",
     "parse_spec",
     "parse_where",
     "spec_coverage",

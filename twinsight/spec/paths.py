@@ -6,9 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from twinsight.identifiers import looks_like_id
-
-__all__ = ["PathTemplate", "PathTemplateError", "looks_like_id"]
+__all__ = ["PathTemplate", "PathTemplateError"]
 
 _PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _LITERAL = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@%]+$")

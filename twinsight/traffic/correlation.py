@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import orjson
 
+from twinsight.identifiers import looks_like_id
 from twinsight.records import Correlation, Response
-from twinsight.spec import looks_like_id
 from twinsight.store.decode import decode_body
 
 __all__ = [
