@@ -2,7 +2,8 @@
 and migrations come from that row's fields.
 
 Capture tables (`TABLES`) are described column by column in `README.md` beside this file
-(a test keeps the two in step); the tables analysis derives from them are `DERIVED`.
+(a test keeps the two in step); the tables analysis derives from them (`CLASSIFICATIONS`,
+`CHECKS`, `DIFFERENCES`, `CLUSTERS`, `ANALYSIS_RUNS`) are declared below them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Annotated, Any, NamedTuple, Union, get_args, get_origin, get_
 import pyarrow as pa
 
 __all__ = [
-    "DERIVED",
     "KEYED",
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -253,7 +253,6 @@ CHECKS = Table.of("checks", CheckRow)
 DIFFERENCES = Table.of("differences", DifferenceRow)
 CLUSTERS = Table.of("clusters", ClusterRow)
 ANALYSIS_RUNS = Table.of("analysis_runs", AnalysisRun)
-DERIVED = {t.name: t for t in (CLASSIFICATIONS, CHECKS, DIFFERENCES, CLUSTERS, ANALYSIS_RUNS)}
 
 KEYED = "keyed"
 """The migration that gives every table its key; `sinks.migrate` runs it in Python, since it
