@@ -17,15 +17,18 @@ the classification it should end in (`traffic.py`, ground truth in DIVERGENCES.m
 
 Cases: the bundled example and its `--noisy` variant, each with zero config (no
 `twinsight.toml`, no replica), with and without the spec; the example with its
-`twinsight.toml` is the configured baseline. A real open-source HTTP service with two
-published versions (labelled by sending every request to each version several times)
-is not here yet: it is left for a later change.
+`twinsight.toml` is the configured baseline. The real-service case (`kinto_case.py`):
+Kinto 14.8.0 against 26.5.0 from PyPI, zero config, no spec; its labels come from
+playing the workload directly to several fresh instances of each version
+(`labels.py`), its causes are the divergent locations. It is skipped, with one line
+saying why, when the versions cannot be installed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -41,8 +44,16 @@ from twinsight.examples.tasks.traffic import NOISY_SESSION, SESSION, Step
 from twinsight.spec import Spec, load_spec
 from twinsight.store import Store
 
-AGREE = frozenset({"match", "noise"})
+sys.path.insert(0, str(Path(__file__).parent))
+
+import kinto_case
+from labels import Label
+
+AGREE = frozenset({"match", "noise", "agreeing"})
 """Labels (and verdicts) of requests on which the two versions agree in meaning."""
+COARSE = frozenset({"agreeing", "divergent"})
+"""Labels that say only whether a request should be flagged, not as what (real service)."""
+KINTO = "kinto 14.8.0 -> 26.5.0"
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,7 @@ class Judged:
     number: int  # from 1, as DIVERGENCES.md counts steps
     request: str
     expected: str
-    cause: str  # the planted divergence it exercises; empty when the versions agree
+    causes: frozenset[str]  # the real causes it exercises; none when the versions agree
     got: str
     reason: str
 
@@ -88,9 +99,15 @@ class Score:
         return self.clusters / self.causes if self.causes else 0.0
 
 
-def cause_of(step: Step) -> str:
-    """The planted divergence a step exercises (its label and note), or '' if none."""
-    return "" if step.expect in AGREE else f"{step.expect}: {step.note}"
+def cause_of(step: Step) -> frozenset[str]:
+    """The planted divergence a step exercises (its label and note), if any."""
+    return frozenset() if step.expect in AGREE else frozenset({f"{step.expect}: {step.note}"})
+
+
+def _wrong(one: Judged) -> bool:
+    if one.expected in COARSE:
+        return (one.got in AGREE) != (one.expected in AGREE)
+    return one.got != one.expected
 
 
 def score(judged: Sequence[Judged], real_clusters: int, into: Score | None = None) -> Score:
@@ -104,11 +121,11 @@ def score(judged: Sequence[Judged], real_clusters: int, into: Score | None = Non
         else:
             total.divergent += 1
             total.caught += flagged
-        if one.got != one.expected:
+        if _wrong(one):
             key = (one.number, one.request, one.expected, one.got)
             total.wrong[key] += 1
             total.reasons.setdefault(key, one.reason)
-    total.causes += len({one.cause for one in judged if one.cause})
+    total.causes += len(set().union(*(one.causes for one in judged)))
     total.clusters += real_clusters
     return total
 
@@ -172,6 +189,45 @@ def judge(store: Path, case: Case, setup: Setup) -> tuple[list[Judged], int]:
     return judged, sum(1 for c in analysis.clusters if not c.noise)
 
 
+def kinto_judged(labels: Sequence[Label], store: Path) -> tuple[list[Judged], int]:
+    """The real-service case captured into `store` and judged against its labels."""
+    kinto_case.capture(store)
+    verdicts, clusters = kinto_case.judge(store)
+    judged = [
+        Judged(
+            number,
+            verdict.request,
+            "divergent" if label.divergent else "agreeing",
+            label.causes,
+            verdict.classification,
+            verdict.reason,
+        )
+        for number, (label, verdict) in enumerate(zip(labels, verdicts, strict=True), start=1)
+    ]
+    return judged, clusters
+
+
+def measure_kinto(rounds: int, scratch: Path) -> dict[tuple[str, str], Score]:
+    """The real-service case `rounds` times (nothing when its versions cannot be installed)."""
+    missing = kinto_case.installed()
+    if missing:
+        print(f"skipping the {KINTO} case: {missing}")
+        return {}
+    labels = kinto_case.labels()
+    causes = set().union(*(label.causes for label in labels))
+    divergent = sum(label.divergent for label in labels)
+    print(
+        f"{KINTO}: {len(labels)} requests, {divergent} divergent, "
+        f"{len(labels) - divergent} agreeing, {len(causes)} causes "
+        f"(labelled from {kinto_case.LABEL_RUNS} fresh instances of each version)"
+    )
+    total = Score()
+    for number in range(rounds):
+        judged, clusters = kinto_judged(labels, scratch / f"kinto-{number}.duckdb")
+        total = score(judged, clusters, total)
+    return {(KINTO, "zero config, no spec"): total}
+
+
 def measure(rounds: int) -> dict[tuple[str, str], Score]:
     """Every case captured `rounds` times, each capture analysed by every setup."""
     scores: dict[tuple[str, str], Score] = {}
@@ -185,6 +241,7 @@ def measure(rounds: int) -> dict[tuple[str, str], Score]:
                         judged, clusters = judge(store, case, setup)
                         key = (case.name, setup.name)
                         scores[key] = score(judged, clusters, scores.get(key))
+        scores.update(measure_kinto(rounds, Path(scratch)))
     return scores
 
 
