@@ -48,11 +48,41 @@ def test_cookie_names_compare_not_values() -> None:
 def test_configured_headers_only() -> None:
     legacy = message(headers=(("X-Version", "1"), ("Date", "Mon")))
     candidate = message(headers=(("X-Version", "2"), ("Date", "Tue")))
-    assert diff_responses(legacy, candidate) == []
     options = DiffOptions(headers=frozenset({"x-version"}))
     assert diff_responses(legacy, candidate, options) == [
         Difference("headers.x-version", "changed", "1", "2")
     ]
+
+
+def test_every_header_is_compared_by_default() -> None:
+    legacy = message(
+        headers=(("X-More-Info", "a"), ("Server", "old"), ("Access-Control-Allow-Origin", "*"))
+    )
+    candidate = message(headers=(("x-more-info", "b"), ("Server", "old"), ("ETag", '"1"')))
+    assert diff_responses(legacy, candidate) == [
+        Difference("headers.access-control-allow-origin", "missing", "*", None),
+        Difference("headers.etag", "extra", None, '"1"'),
+        Difference("headers.x-more-info", "changed", "a", "b"),
+    ]
+
+
+def test_hop_by_hop_headers_and_content_length_are_not_compared() -> None:
+    legacy = message(
+        headers=(("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"), ("Content-Length", "3"))
+    )
+    candidate = message(headers=(("Transfer-Encoding", "chunked"), ("Keep-Alive", "timeout=5")))
+    assert diff_responses(legacy, candidate) == []
+
+
+def test_a_repeated_header_is_one_list() -> None:
+    legacy = message(headers=(("Vary", "Accept"), ("Vary", "Origin")))
+    assert diff_responses(legacy, message(headers=(("Vary", "Accept, Origin"),))) == []
+    (found,) = diff_responses(legacy, message(headers=(("Vary", "Accept"),)))
+    assert (found.location, found.legacy, found.candidate) == (
+        "headers.vary",
+        "Accept, Origin",
+        "Accept",
+    )
 
 
 def test_text_is_compared_line_by_line() -> None:

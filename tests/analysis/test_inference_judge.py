@@ -115,9 +115,9 @@ def test_the_example_without_its_config(example_store: Path) -> None:
     before = Counter(_classifications(example_store, infer=False))
     after = _classifications(example_store, infer=True)
     assert before["unexplained"] == 17
-    # What is left: the planted idempotent delete, and the task created but never named again
-    # (no request was rewritten with its id, so nothing shows its pair).
-    assert Counter(after)["unexplained"] == 2
+    # What is left: the planted idempotent delete. A task created but never named again is
+    # no longer unexplained: its pair is kept with the create that handed it out.
+    assert Counter(after)["unexplained"] == 1
     planted = {i for i, step in enumerate(SESSION) if step.expect != "noise"}
     assert [after[i] for i in sorted(planted)] == [SESSION[i].expect for i in sorted(planted)]
 
@@ -133,8 +133,8 @@ def test_analyze_without_config_passes_the_learned_pairs(
     store = tmp_path / "run.duckdb"
     shutil.copy(example_store, store)
     analysis = analyze_store(store, None, config=Config(), spec=load_spec(files() / "spec.yaml"))
-    assert analysis.counts["unexplained"] == 2
-    assert analysis.counts["noise"] == Counter(s.expect for s in SESSION)["noise"] - 1
+    assert analysis.counts["unexplained"] == 1
+    assert analysis.counts["noise"] == Counter(s.expect for s in SESSION)["noise"]
 
 
 # opaque tokens the legacy itself repeats: digests of the content, not nonces

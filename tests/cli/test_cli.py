@@ -169,7 +169,7 @@ def test_demo_captures_the_session_and_ends_with_the_verdict_and_report(tmp_path
     assert "candidate: answered 27 (2xx 21, 4xx 5, 5xx 1), errors 0" in shown.stdout
     assert "with ids rewritten for a target" in shown.stdout
     assert (
-        "analysis explained 2, noise 16, match 5, regression 1, spec_conflict 1, "
+        "analysis explained 2, noise 21, regression 1, spec_conflict 1, "
         "unexplained 1, candidate_error 1"
     ) in shown.stdout
     info = twinsight("store", "info", "--store", "reports/demo.duckdb", cwd=tmp_path)

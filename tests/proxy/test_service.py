@@ -112,7 +112,8 @@ async def test_a_stateful_session_through_the_proxy_reaches_the_candidates_own_i
     assert [status for _, _, status, _ in rows] == [201, 200, 200, 200]  # no 404: ids correlated
     final = orjson.loads(rows[-1][3])
     assert (final["status"], final["description"]) == ("completed", "milk")
-    assert running.rows("SELECT count(*) FROM correlations") == [(3,)]
+    # The pair learned from the create (once), and the three requests rewritten with it.
+    assert running.rows("SELECT count(*) FROM correlations") == [(4,)]
 
 
 def test_bad_flags_are_one_line_errors(tmp_path: Path) -> None:

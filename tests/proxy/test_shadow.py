@@ -132,6 +132,7 @@ async def test_live_ids_are_correlated_for_the_candidate(capture: Start) -> None
     assert running.rows(
         "SELECT location, legacy_value, target_value FROM correlations ORDER BY 1"
     ) == [
+        ("answer", "1", "candidate-1"),  # learned from the create, kept with it
         ("path", "1", "candidate-1"),
         ("query.item_id", "1", "candidate-1"),
     ]

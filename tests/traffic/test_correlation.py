@@ -71,9 +71,11 @@ async def test_a_request_waits_for_a_pair_still_in_flight() -> None:
     waiting = asyncio.ensure_future(book.rewrite("/tasks/17", "", b"", wait=5))
     await asyncio.sleep(0.05)
     assert not waiting.done()
-    book.settle("x1", legacy, answer("candidate", {"id": UUID}))
+    assert book.settle("x1", legacy, answer("candidate", {"id": UUID})) == {"17": UUID}
     out = await asyncio.wait_for(waiting, 1)
     assert out.path == f"/tasks/{UUID}"
+    # An answer naming a pair the book holds (a PATCH of the task) learns nothing new.
+    assert book.settle("x2", legacy, answer("candidate", {"id": UUID})) == {}
 
 
 async def test_the_wait_is_bounded_and_a_failed_mirror_releases_it() -> None:

@@ -1,4 +1,4 @@
-"""Comparing two responses into atomic differences: status, selected headers, body.
+"""Comparing two responses into atomic differences: status, headers, body.
 
 Pure functions. JSON bodies are compared structurally (see `jsondiff`); other
 text line by line with a short summary; binary and truncated bodies by hash
@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -19,16 +19,32 @@ import orjson
 from .jsondiff import Kind, diff, render_path
 
 __all__ = [
-    "DEFAULT_HEADERS",
     "NOT_JSON",
+    "UNCOMPARED_HEADERS",
     "DiffOptions",
     "Difference",
     "Message",
     "diff_responses",
 ]
 
-DEFAULT_HEADERS = frozenset({"content-type", "location", "cache-control", "set-cookie"})
-"""Compared unless configured otherwise; hop-by-hop and date-like headers never by default."""
+UNCOMPARED_HEADERS = frozenset(
+    {
+        # Hop-by-hop (RFC 9110 7.6.1): about one connection, not the answer, and rewritten
+        # by every proxy on the way.
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        # Follows from the body, which is compared itself (and from its transfer coding).
+        "content-length",
+    }
+)
+"""Never compared: every other response header is, volatile ones judged as noise by evidence."""
 
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -92,7 +108,9 @@ class Message:
 class DiffOptions:
     """What is compared and how."""
 
-    headers: frozenset[str] = field(default=DEFAULT_HEADERS)
+    headers: frozenset[str] | None = None
+    """Lower-case names compared; None: every header but `UNCOMPARED_HEADERS` and those the
+    answer's own `Connection` names."""
     strict_numbers: bool = False
 
 
@@ -107,16 +125,32 @@ def diff_responses(
     found = []
     if legacy.status != candidate.status:
         found.append(Difference("status", "changed", legacy.status, candidate.status))
-    for name in sorted(options.headers):
+    for name in _compared(legacy, candidate, options.headers):
         found.extend(_header(name, legacy, candidate))
     found.extend(_body(legacy, candidate, options))
     return found
 
 
+def _compared(legacy: Message, candidate: Message, chosen: frozenset[str] | None) -> list[str]:
+    if chosen is not None:
+        return sorted(chosen)
+    names = {k.lower() for k, _ in legacy.headers} | {k.lower() for k, _ in candidate.headers}
+    return sorted(names - UNCOMPARED_HEADERS - _hop_by_hop(legacy) - _hop_by_hop(candidate))
+
+
+def _hop_by_hop(message: Message) -> set[str]:
+    # `Connection: close, X-Trace` makes X-Trace hop-by-hop too.
+    return {
+        name.strip().lower()
+        for value in message.header_values("connection")
+        for name in value.split(",")
+    }
+
+
 def _header(name: str, legacy: Message, candidate: Message) -> list[Difference]:
     if name == "set-cookie":
         return _cookies(legacy, candidate)
-    a, b = legacy.header(name), candidate.header(name)
+    a, b = _joined(legacy, name), _joined(candidate, name)
     if name == "content-type":
         a, b = _media(a), _media(b)
     location = f"headers.{name}"
@@ -127,6 +161,12 @@ def _header(name: str, legacy: Message, candidate: Message) -> list[Difference]:
     if b is None:
         return [Difference(location, "missing", a, None)]
     return [Difference(location, "changed", a, b)]
+
+
+def _joined(message: Message, name: str) -> str | None:
+    # A repeated field is one list (RFC 9110 5.3): `Vary: a` + `Vary: b` is `Vary: a, b`.
+    values = message.header_values(name)
+    return ", ".join(values) if values else None
 
 
 def _media(value: str | None) -> str | None:

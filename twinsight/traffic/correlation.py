@@ -223,8 +223,10 @@ class CorrelationBook:
     def settle(
         self, exchange_id: str, legacy: Response | None, other: Response | None
     ) -> dict[str, Any]:
-        """Learn from the two answers to `exchange_id` (None: no answer) and release waiters."""
+        """Learn from the two answers to `exchange_id` (None: no answer) and release waiters;
+        the pairs the book did not hold yet (or held otherwise)."""
         learned = learn_pairs(legacy, other) if legacy is not None and other is not None else {}
+        fresh = {v: m for v, m in learned.items() if v not in self.pairs or self.pairs[v] != m}
         for value, mapped in learned.items():
             self.pairs[value] = mapped
             self.pairs.move_to_end(value)
@@ -234,7 +236,7 @@ class CorrelationBook:
             future = self._pending.pop(value, None)
             if future is not None and not future.done():
                 future.set_result(None)
-        return learned
+        return fresh
 
     async def rewrite(self, path: str, query: str, body: bytes, *, wait: float) -> Rewritten:
         """Wait (at most `wait` seconds) for pairs this request needs, then rewrite it."""

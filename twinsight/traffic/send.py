@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from multidict import CIMultiDict
 
-from twinsight.records import PRIMARY_TARGET, Correlation, Response
+from twinsight.records import LEARNED_FROM_ANSWER, PRIMARY_TARGET, Correlation, Response
 
 from .correlation import CREATING_METHODS, CorrelationBook, id_values
 from .target import Target
@@ -120,7 +120,13 @@ class Round:
                 self.legacy_answered(response)
             if book is not None and self.learns:
                 legacy = await self.legacy_answer(legacy_wait) if response.error is None else None
-                book.settle(request.id, legacy, response)  # also releases requests waiting
+                learned = book.settle(request.id, legacy, response)  # releases waiters too
+                # Kept with the exchange that handed the ids out, so analysis knows the pair
+                # even when no later request names it.
+                self.correlations.extend(
+                    Correlation(target.name, str(mine), str(theirs), LEARNED_FROM_ANSWER)
+                    for mine, theirs in learned.items()
+                )
         return response
 
 
