@@ -99,6 +99,7 @@ class Response:
     body: Body = Body()
     latency_ms: float | None = None
     error: ErrorKind | None = None
+    base_url: str | None = None  # where the target was reached: scheme://host[:port][/prefix]
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), if any."""

@@ -21,7 +21,7 @@ from twinsight.replay.outgoing import REPLAY_HEADER
 from twinsight.replay.pacing import Pacing
 from twinsight.replay.selection import RequestFilter
 from twinsight.report.terminal import replay_lines
-from twinsight.store import DuckDBSink, Redactor, StoreWriter, open_store
+from twinsight.store import DuckDBSink, Redactor, Store, StoreWriter, open_store
 from twinsight.testing import T0, recorded, store_writer
 from twinsight.traffic import Target
 
@@ -273,3 +273,12 @@ async def test_an_unexpected_failure_calling_a_target_is_stored_as_an_error(
     assert summary.sent == 3
     assert summary.errors == {("candidate", "protocol"): 3}
     assert summary.answered == {"legacy": 3}
+
+
+async def test_a_replay_records_where_each_target_was_reached(
+    servers: tuple[list[Target], Seen, Seen], tmp_path: Path
+) -> None:
+    targets, _, _ = servers
+    await replay(targets, [recorded(None, i) for i in range(3)], tmp_path / "s.duckdb")
+    with Store.open(tmp_path / "s.duckdb") as store:
+        assert store.base_urls() == {t.name: frozenset({str(t.url)}) for t in targets}

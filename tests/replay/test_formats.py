@@ -81,6 +81,8 @@ def test_a_har_file_is_read_entry_by_entry_and_bad_entries_are_counted(tmp_path:
     legacy = first.responses[0]
     assert (legacy.target, legacy.status, legacy.body.data) == ("legacy", 200, b'{"ok": true}')
     assert legacy.latency_ms == 12.5
+    assert legacy.base_url == "http://api.test:8080"  # the server the browser asked
+    assert posted_exchange.responses[0].base_url == "https://api.test"
     assert legacy.header("content-encoding") is None  # HAR text is decoded already
     assert posted_exchange.body.data == '{"title": "café"}'.encode()
     assert posted_exchange.headers == ()  # pseudo-headers are not headers to resend
@@ -88,6 +90,14 @@ def test_a_har_file_is_read_entry_by_entry_and_bad_entries_are_counted(tmp_path:
     assert bare.ts == posted_exchange.ts == blocked.ts  # no time: keeps its place
     assert {e.session for e in exchanges} == {"har:browser.har"}
     assert [e.id for e in exchanges] == [e.id for e in _split(path)[0]]  # stable ids
+
+
+def test_a_har_records_the_server_without_the_credentials_of_its_url(tmp_path: Path) -> None:
+    path = tmp_path / "creds.har"
+    entry = _har_entry("http://user:pw@api.test:8080/tasks")
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+    [recorded], _ = _split(path)
+    assert recorded.responses[0].base_url == "http://api.test:8080"
 
 
 def test_a_har_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
@@ -161,6 +171,8 @@ def test_a_mitmproxy_flow_file_written_by_mitmproxy_is_read_flow_by_flow(tmp_pat
     assert exchanges[0].responses[0].status == 200
     assert exchanges[1].responses[0].error == "protocol"
     assert exchanges[0].host == "address"
+    # The server mitmproxy sent the flow to answered it, or failed to.
+    assert {r.base_url for e in exchanges for r in e.responses} == {"http://address:22"}
 
 
 def _goreplay(*payloads: bytes) -> bytes:
@@ -202,6 +214,7 @@ def test_a_goreplay_file_pairs_requests_with_their_responses(tmp_path: Path) -> 
     assert exchanges[1].responses[0].status == 200
     assert exchanges[2].responses == ()
     assert exchanges[0].ts.timestamp() == 1763632800.0
+    assert created.base_url is None  # GoReplay records no scheme: no server URL either
 
 
 BINARY = bytes(range(32)) * 4 + bytes(range(256))
@@ -336,3 +349,19 @@ def test_a_har_with_bytes_that_are_not_utf8_is_read_up_to_them(tmp_path: Path, t
     assert len(exchanges) == 1
     assert [s.entry for s in skipped] == [1]
     assert skipped[0].reason.startswith("the file is cut or broken here")
+
+
+def test_an_imported_store_keeps_where_its_legacy_was_reached(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from twinsight.replay.formats.stored import read_store
+    from twinsight.testing import exchange, write_store
+
+    item = exchange()
+    legacy = replace(item.responses[0], base_url="http://legacy.internal:8081")
+    write_store(tmp_path / "s.duckdb", [replace(item, responses=(legacy, *item.responses[1:]))])
+    [imported] = list(read_store(tmp_path / "s.duckdb"))
+    assert isinstance(imported, Exchange)
+    assert [(r.target, r.base_url) for r in imported.responses] == [
+        ("legacy", "http://legacy.internal:8081")
+    ]

@@ -5,7 +5,7 @@ read back by `twinsight.store.Store.earlier_verdicts`)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import orjson
 
@@ -28,6 +28,8 @@ def analysis_fingerprint(
     noisy: frozenset[tuple[str, str]],
     unstable: frozenset[tuple[str, str]] = frozenset(),
     repeated: Mapping[str, frozenset[str]] | None = None,
+    *,
+    origins: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """What a run's verdicts depend on besides the exchanges: equal fingerprints, equal
     verdicts for the same exchange (the twinsight version included)."""
@@ -39,6 +41,8 @@ def analysis_fingerprint(
         "targets": {name: str(url) for name, url in config.targets.items()},
         "noisy": sorted(noisy),
     }
+    if origins:  # each target's own addresses, configured and recorded: a new one re-judges
+        inputs["origins"] = {name: sorted(names) for name, names in origins.items()}
     if unstable:  # where the legacy shuffles sets: new evidence judges everything again
         inputs["unstable order"] = sorted(unstable)
     if repeated:  # where the legacy's tokens repeat: likewise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from .noise import NoiseThresholds
 from .origins import origins_of
 from .pipeline import judge_stream, judged_event, legacy_evidence, statistical_noise
 
-__all__ = ["OnJudged", "analyze_store", "scenario_runs"]
+__all__ = ["OnJudged", "analyze_store", "scenario_runs", "target_origins"]
 
 OnJudged = Callable[[ExchangeJudged], None]
 """Told each verdict as it is reached (or read back from an earlier run)."""
@@ -49,11 +49,7 @@ def analyze_store(
     replica noise, only exchanges it has not classified are judged and added (`full`
     judges everything again). Counts and clusters always cover every exchange.
     """
-    judge = Judge(
-        spec=spec,
-        rules=rules_from(config.normalize, spec),
-        origins={name: origins_of(str(url)) for name, url in config.targets.items()},
-    )
+    judge = Judge(spec=spec, rules=rules_from(config.normalize, spec))
     derived = Derived.of(path, segments)
     earlier = None if full else derived.state()
     with tempfile.TemporaryDirectory(prefix="twinsight-analyze-") as scratch:
@@ -97,12 +93,16 @@ def _judge_store(
         ]
     )
     endpoints.learn(store.request_lines())
+    origins = target_origins(config, store.base_urls())
+    judge = replace(judge, origins=origins)
     noisy: frozenset[tuple[str, str]] = frozenset()
     if REPLICA_TARGET in store.targets():
         first = judge_stream(read_exchanges(store), judge, endpoints)
         noisy = statistical_noise(first, NoiseThresholds())
     unstable, repeated = legacy_evidence(read_exchanges(store), endpoints)
-    fingerprint = analysis_fingerprint(config, spec, noisy, unstable.locations, repeated)
+    fingerprint = analysis_fingerprint(
+        config, spec, noisy, unstable.locations, repeated, origins=origins
+    )
     incremental = earlier is not None and earlier.fingerprint == fingerprint
     if on_judged is not None and incremental:
         for event in store.earlier_verdicts():
@@ -121,6 +121,21 @@ def _judge_store(
         if on_judged is not None:
             on_judged(judged_event(result))
     return fingerprint, incremental, noisy
+
+
+def target_origins(
+    config: Config, recorded: Mapping[str, Iterable[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Each target's origins: from its configured URL and every base URL the store recorded
+    its answers were reached at (so no `[targets]` is needed to neutralize them)."""
+    found: dict[str, set[str]] = {}
+    for name, url in config.targets.items():
+        found.setdefault(name, set()).update(origins_of(str(url)))
+    for name, bases in recorded.items():
+        for base in bases:
+            found.setdefault(name, set()).update(origins_of(base))
+    # Longest first across every URL, as `origins_of` orders one URL's.
+    return {name: tuple(sorted(names, key=lambda n: (-len(n), n))) for name, names in found.items()}
 
 
 def scenario_runs(spec: Spec, counts: Sequence[ScenarioCount]) -> list[ScenarioRun]:

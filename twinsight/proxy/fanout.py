@@ -135,7 +135,8 @@ class Fanout:
             self.metrics.observe(response)
         finally:
             # Runs when cancelled at shutdown too: the flight is stored with `cancelled`.
-            flight.answers.setdefault(target.name, Response(target.name, error="cancelled"))
+            cancelled = Response(target.name, error="cancelled", base_url=target.base_url)
+            flight.answers.setdefault(target.name, cancelled)
             # Checked after the awaits of the call: every mirror may have waited there, and
             # only the first to see all answers in hands the flight over (once, not per mirror).
             if len(flight.answers) == len(flight.targets) and not flight.handed_over:

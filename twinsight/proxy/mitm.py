@@ -29,7 +29,7 @@ from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.proxy.service import open_fanout
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET, Body, ErrorKind, Headers, Response
 from twinsight.store import CaptureCounters, StoreWriter
-from twinsight.traffic import Target
+from twinsight.traffic import Target, base_url
 
 __all__ = ["TwinsightAddon", "addon_config", "addons"]
 
@@ -81,6 +81,15 @@ def addon_config(options: Any) -> Config:
 
 def _headers(fields: Any) -> Headers:
     return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in fields)
+
+
+def _server(flow: http.HTTPFlow) -> str | None:
+    """The base URL of the server mitmproxy sent the flow to: the legacy, in every mode."""
+    request = flow.request
+    try:
+        return base_url(URL.build(scheme=request.scheme, host=request.host, port=request.port))
+    except ValueError:
+        return None
 
 
 class TwinsightAddon:
@@ -153,6 +162,7 @@ class TwinsightAddon:
             _headers(flow.response.headers.fields),
             Body.of(body, self.config.capture.max_body),
             self._latency(flow),
+            base_url=_server(flow),
         )
         self._settle(flow, legacy)
 
@@ -162,7 +172,10 @@ class TwinsightAddon:
         kind: ErrorKind = (
             "timeout" if "timeout" in message else "refused" if "connect" in message else "reset"
         )
-        self._settle(flow, Response(PRIMARY_TARGET, latency_ms=self._latency(flow), error=kind))
+        failed = Response(
+            PRIMARY_TARGET, latency_ms=self._latency(flow), error=kind, base_url=_server(flow)
+        )
+        self._settle(flow, failed)
 
     async def done(self) -> None:
         """Shutdown: wait for mirrors a little, store everything, close."""

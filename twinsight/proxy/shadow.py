@@ -42,11 +42,13 @@ class _Relay:
     headers: CIMultiDict[str]  # the answer's end-to-end headers: what the client gets
     started: float
     flight: Flight | None
+    base_url: str  # where the legacy was reached
 
     def legacy(self, body: Body, error: ErrorKind | None = None) -> Response:
         """The legacy's answer as stored, its latency measured now."""
         status, headers = self.upstream.status, to_tuple(self.headers)
-        return Response(PRIMARY_TARGET, status, headers, body, _ms(self.started), error=error)
+        latency = _ms(self.started)
+        return Response(PRIMARY_TARGET, status, headers, body, latency, error, self.base_url)
 
 
 class ShadowProxy:
@@ -71,7 +73,9 @@ class ShadowProxy:
             legacy, answer = await self._forward(request, headers, body, flight)
             return answer
         finally:
-            legacy = legacy or Response(PRIMARY_TARGET, error="cancelled")
+            legacy = legacy or Response(
+                PRIMARY_TARGET, error="cancelled", base_url=self.legacy.base_url
+            )
             self.fanout.metrics.observe(legacy)
             self.fanout.answered(taken, legacy)
 
@@ -88,9 +92,16 @@ class ShadowProxy:
             url = self.legacy.url_for(path, query)
             upstream = await self.legacy.request(request.method, url, headers, body)
         except _UPSTREAM_ERRORS as error:
-            return _gateway_error(_failed(error, started))
+            return _gateway_error(_failed(error, started, self.legacy.base_url))
         async with upstream:
-            relay = _Relay(request, upstream, end_to_end(upstream.headers), started, flight)
+            relay = _Relay(
+                request,
+                upstream,
+                end_to_end(upstream.headers),
+                started,
+                flight,
+                self.legacy.base_url,
+            )
             length = upstream.content_length
             if length is not None and length <= READ_WHOLE_MAX:
                 return await self._whole(relay)
@@ -102,7 +113,7 @@ class ShadowProxy:
         try:
             data = await upstream.read()
         except _UPSTREAM_ERRORS as error:
-            return _gateway_error(_failed(error, relay.started))
+            return _gateway_error(_failed(error, relay.started, relay.base_url))
         legacy = self._answered(relay, Body.of(data, self.fanout.options.max_body))
         if request.method != "HEAD" and len(data) == upstream.content_length:
             answer = web.Response(
@@ -144,7 +155,7 @@ class ShadowProxy:
                     # is incomplete; ending it normally would pass a cut body off as whole.
                     if request.transport is not None:
                         request.transport.abort()
-                    return _failed(error, relay.started), streamed
+                    return _failed(error, relay.started, relay.base_url), streamed
                 if not chunk:
                     break
                 kept.add(chunk)
@@ -181,8 +192,9 @@ class ShadowProxy:
         return legacy
 
 
-def _failed(error: BaseException, started: float) -> Response:
-    return Response(PRIMARY_TARGET, latency_ms=_ms(started), error=error_kind(error))
+def _failed(error: BaseException, started: float, base_url: str) -> Response:
+    kind = error_kind(error)
+    return Response(PRIMARY_TARGET, latency_ms=_ms(started), error=kind, base_url=base_url)
 
 
 def _gateway_error(failed: Response) -> tuple[Response, web.Response]:

@@ -109,7 +109,8 @@ COPY (
          r.status, r.latency_ms, r.error,
          r.headers AS response_headers, r.body AS response_body,
          r.body_size AS response_size, r.body_sha256 AS response_sha256,
-         r.truncated AS response_truncated, r.encoding AS response_encoding
+         r.truncated AS response_truncated, r.encoding AS response_encoding,
+         r.base_url AS response_base_url
   FROM exchanges e
   LEFT JOIN responses r ON r.exchange_id = e.id AND r.target = '{target}'
   WHERE e.source IS DISTINCT FROM '{source}'
@@ -174,6 +175,15 @@ class Store(OpenStore):
     def targets(self) -> set[str]:
         """The targets that answered at least once."""
         return {row[0] for row in self._rows("SELECT DISTINCT target FROM responses")}
+
+    def base_urls(self) -> dict[str, frozenset[str]]:
+        """target -> every base URL its answers were recorded as reached at (none in stores
+        written before responses recorded it)."""
+        query = "SELECT DISTINCT target, base_url FROM responses WHERE base_url IS NOT NULL"
+        found: dict[str, set[str]] = {}
+        for target, base_url in self._rows(query):
+            found.setdefault(target, set()).add(base_url)
+        return {target: frozenset(urls) for target, urls in found.items()}
 
     def unanswered(self) -> int:
         """Exchanges no target answered: stored, but with nothing to compare."""

@@ -84,6 +84,7 @@ class Batch:
                 *self._body(response.headers, response.body),
                 response.latency_ms,
                 response.error,
+                response.base_url,
             )
         )
 

@@ -146,6 +146,7 @@ class ResponseRow(NamedTuple):
     truncated: bool | None
     latency_ms: float | None
     error: str | None
+    base_url: str | None = None  # NULL in stores older than schema version 4
 
 
 class CorrelationRow(NamedTuple):
@@ -265,5 +266,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(table.create_sql() for table in TABLES.values()),
     ("ALTER TABLE exchanges ADD COLUMN IF NOT EXISTS replay_run VARCHAR",),
     (KEYED,),
+    ("ALTER TABLE responses ADD COLUMN IF NOT EXISTS base_url VARCHAR",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,7 @@ import io
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,7 @@ __all__ = [
     "READ_WHOLE_MAX",
     "SAFE",
     "Target",
+    "base_url",
     "configured_targets",
     "error_kind",
     "payload",
@@ -70,6 +72,13 @@ def upstream_url(origin: URL, path: str, query: str) -> URL:
     )
 
 
+def base_url(url: URL) -> str:
+    """`url` as a target's answers record where it was reached: scheme, host, the port when
+    not the scheme's default (as a `Location` names it), base path; credentials, query and
+    fragment left out, and the trailing `/` (`http://h:1/` and `http://h:1` are one base)."""
+    return str(url.with_user(None).with_query(None).with_fragment(None)).rstrip("/")
+
+
 def configured_targets(
     urls: Mapping[str, object], timeout: float, *, compared: bool = True
 ) -> list[Target]:
@@ -112,6 +121,11 @@ class Target:
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
     # Connections never reused: for the one retry of a request a pooled connection lost.
     _fresh: aiohttp.ClientSession | None = field(default=None, repr=False)
+
+    @cached_property
+    def base_url(self) -> str:
+        """Where the target is reached, as recorded with each of its answers."""
+        return base_url(self.url)
 
     async def open(self, *, pool: int = 100) -> None:
         """Create the target's connection pool (call on the running loop)."""
@@ -203,7 +217,7 @@ class Target:
         assert self._slots is not None, "Target.open() first"
         url = self.url_for(path, query)
         if not await self._slot(self._slots):
-            return Response(self.name, error="unsent")
+            return Response(self.name, error="unsent", base_url=self.base_url)
         try:
             return await self._send(method, url, headers, body, max_body)
         finally:
@@ -235,9 +249,17 @@ class Target:
                     async for chunk in answer.content.iter_any():
                         kept.add(chunk)
                 received = tuple(answer.headers.items())  # as sent; analysis skips hop-by-hop
-                return Response(self.name, answer.status, received, kept.body(), _ms(started))
+                return Response(
+                    self.name,
+                    answer.status,
+                    received,
+                    kept.body(),
+                    _ms(started),
+                    base_url=self.base_url,
+                )
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
-            return Response(self.name, latency_ms=_ms(started), error=error_kind(error))
+            kind = error_kind(error)
+            return Response(self.name, latency_ms=_ms(started), error=kind, base_url=self.base_url)
 
 
 def _reuse_tracer() -> aiohttp.TraceConfig:

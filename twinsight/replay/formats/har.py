@@ -22,7 +22,16 @@ import ijson
 
 from twinsight.records import PRIMARY_TARGET, Exchange, Headers, Response
 
-from .common import Entry, FormatError, OnBytes, Skipped, imported, open_tracked, split_url
+from .common import (
+    Entry,
+    FormatError,
+    OnBytes,
+    Skipped,
+    imported,
+    open_tracked,
+    server_url,
+    split_url,
+)
 from .hartext import har_body
 from .jsonstream import JsonLimit, LongStrings
 
@@ -111,13 +120,15 @@ def _exchange(
         url,
         headers,
         body,
-        _response(entry.get("response"), entry.get("time"), max_body, strings),
+        _response(
+            entry.get("response"), entry.get("time"), max_body, strings, server_url(*url[:2])
+        ),
         session=f"har:{path.name}",  # one recording is one user's session
     )
 
 
 def _response(
-    response: Any, elapsed: Any, max_body: int, strings: LongStrings
+    response: Any, elapsed: Any, max_body: int, strings: LongStrings, server: str | None
 ) -> tuple[Response, ...]:
     if not isinstance(response, dict) or not response.get("status"):
         return ()  # status 0: the browser got no answer (blocked, aborted)
@@ -134,6 +145,7 @@ def _response(
             latency_ms=float(elapsed)
             if isinstance(elapsed, int | float) and elapsed >= 0
             else None,
+            base_url=server,  # the URL the browser asked: the server that answered
         ),
     )
 

@@ -17,7 +17,16 @@ from twinsight.errors import FormatError
 from twinsight.extras import require
 from twinsight.records import PRIMARY_TARGET, Body, Exchange, Response
 
-from .common import Entry, OnBytes, Skipped, imported, open_tracked, split_target, utc
+from .common import (
+    Entry,
+    OnBytes,
+    Skipped,
+    imported,
+    open_tracked,
+    server_url,
+    split_target,
+    utc,
+)
 
 __all__ = ["read_mitm_flows"]
 
@@ -90,9 +99,11 @@ def _exchange(flow: Any, path: Path, index: int, max_body: int) -> Exchange:
 
 
 def _responses(flow: Any, max_body: int) -> tuple[Response, ...]:
-    response = flow.response
+    request = flow.request
+    response, server = flow.response, server_url(request.scheme, request.host, request.port)
     if response is None:
-        return (Response(PRIMARY_TARGET, error="protocol"),) if flow.error else ()
+        failed = Response(PRIMARY_TARGET, error="protocol", base_url=server)
+        return (failed,) if flow.error else ()
     latency = None
     if response.timestamp_end and flow.request.timestamp_start:
         latency = (response.timestamp_end - flow.request.timestamp_start) * 1000
@@ -103,6 +114,7 @@ def _responses(flow: Any, max_body: int) -> tuple[Response, ...]:
             headers=_headers(response.headers.fields),
             body=Body.of(response.raw_content or b"", max_body),
             latency_ms=latency,
+            base_url=server,
         ),
     )
 

@@ -63,6 +63,7 @@ def _exchange(row: dict[str, Any]) -> Exchange:
                 body=_body(row, "response"),
                 latency_ms=row["latency_ms"],
                 error=row["error"],
+                base_url=row["response_base_url"],
             ),
         )
     return Exchange(
