@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 __all__ = [
+    "LEARNED_FROM_ANSWER",
     "PRIMARY_TARGET",
     "REPLICA_TARGET",
     "SOURCES",
@@ -106,6 +107,10 @@ class Response:
         return _first(self.headers, name)
 
 
+LEARNED_FROM_ANSWER = "answer"
+"""`Correlation.location` of a pair learned from the answers to a create, not yet used."""
+
+
 @dataclass(frozen=True, slots=True)
 class Correlation:
     """A legacy identifier and the one `target` gave the same thing, used to rewrite a request."""
@@ -113,7 +118,7 @@ class Correlation:
     target: str
     legacy_value: str
     target_value: str
-    location: str  # where the rewrite happened: path, query.NAME, body.PATH
+    location: str  # where the rewrite happened: path, query.NAME, body.PATH; or `answer`
 
 
 @dataclass(frozen=True, slots=True)
