@@ -59,7 +59,7 @@ async def test_a_failing_call_is_kept_as_a_protocol_error() -> None:
     responses, _ = await send(
         Outgoing("x", "GET", "/", "", b""), [broken], Books([], correlate=True), named, max_body=1
     )
-    assert responses == (Response("candidate", error="protocol"),)
+    assert responses == (Response("candidate", error="protocol", base_url="http://127.0.0.1:1"),)
 
 
 async def test_a_cancelled_call_is_kept_as_cancelled() -> None:
@@ -69,7 +69,8 @@ async def test_a_cancelled_call_is_kept_as_cancelled() -> None:
     call.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call
-    assert trip.answers == {"candidate": Response("candidate", error="cancelled")}
+    cancelled = Response("candidate", error="cancelled", base_url="http://127.0.0.1:1")
+    assert trip.answers == {"candidate": cancelled}
 
 
 def test_configured_targets_put_the_legacy_first() -> None:

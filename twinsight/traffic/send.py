@@ -99,7 +99,7 @@ class Round:
         """Call `target` with its own ids and headers; its answer, or the error kind it came
         to (also in `answers`, where a cancelled call leaves `cancelled`)."""
         request, book = self.request, self.books.get(target.name)
-        response = Response(target.name, error="cancelled")
+        response = Response(target.name, error="cancelled", base_url=target.base_url)
         try:
             path, query, body = request.path, request.query, request.body
             if book is not None:
@@ -111,7 +111,7 @@ class Round:
             )
         except Exception:  # a bug of ours must not lose the exchange: it is stored as an error
             log.exception("call to %s failed", target.name)
-            response = Response(target.name, error="protocol")
+            response = Response(target.name, error="protocol", base_url=target.base_url)
         finally:
             # Runs when cancelled too: the answer is kept, and (unless cancelled while
             # waiting for the legacy below) no request waits for this answer's pairs.
