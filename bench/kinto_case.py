@@ -11,7 +11,10 @@ exchanges are matched to requests by order (one exchange per request).
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from kinto_service import VERSIONS, NotInstalled, kinto_instance, kinto_program
 from kinto_workload import WORKLOAD, Answer, run_workload, send
 from labels import Label, label_workload
+from scoring import Judged, Score, score
 
+KINTO = f"kinto {VERSIONS[0]} -> {VERSIONS[1]}"
 LABEL_RUNS = 3
 CASE_TIMEOUT_S = 300.0
 """Longest one labelling or one capture may take: the case stops by itself."""
@@ -42,6 +47,7 @@ class Verdict:
     request: str
     classification: str
     reason: str
+    differences: frozenset[str]  # `location kind` of its real differences, indexes folded
 
 
 def installed() -> str:
@@ -67,7 +73,7 @@ async def _label_runs(runs: int) -> list[Label]:
     return label_workload(answers[:runs], answers[runs:])
 
 
-def labels(runs: int = LABEL_RUNS) -> list[Label]:
+def label_requests(runs: int = LABEL_RUNS) -> list[Label]:
     """Each workload request's label, from `runs` fresh instances of each version."""
     return asyncio.run(asyncio.wait_for(_label_runs(runs), CASE_TIMEOUT_S))
 
@@ -122,10 +128,78 @@ def judge(store: Path) -> tuple[list[Verdict], int]:
         found = list(stored.earlier_verdicts())
     if len(found) != len(WORKLOAD):
         raise RuntimeError(f"kinto: {len(found)} verdicts for {len(WORKLOAD)} requests")
+    if any(v.method != r.method for r, v in zip(WORKLOAD, found, strict=True)):
+        raise RuntimeError("kinto: stored exchanges are not in the workload's order")
+    # Named by the workload's template: the ids in stored paths change from run to run.
     verdicts = [
-        Verdict(
-            f"{v.method} {v.path}" + (f"?{v.query}" if v.query else ""), v.classification, v.reason
-        )
-        for v in found
+        Verdict(request.shown(), v.classification, v.reason, _real_differences(v.differences))
+        for request, v in zip(WORKLOAD, found, strict=True)
     ]
     return verdicts, sum(1 for c in analysis.clusters if not c.noise)
+
+
+def _real_differences(found: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """What twinsight neither called noise nor found accepted, array indexes folded."""
+    return frozenset(
+        re.sub(r"\[\d+\]", "[]", str(d["location"])) + f" {d['kind']}"
+        for d in found
+        if not d.get("noise") and not d.get("accepted")
+    )
+
+
+def alarm_groups(labels: Iterable[Label], verdicts: Iterable[Verdict]) -> dict[str, int]:
+    """False alarms grouped by the real differences twinsight saw: what to fix, by size."""
+    groups: dict[str, int] = {}
+    for label, verdict in zip(labels, verdicts, strict=True):
+        if not label.divergent and verdict.classification not in ("match", "noise"):
+            key = ", ".join(sorted(verdict.differences)) or verdict.reason
+            groups[key] = groups.get(key, 0) + 1
+    return dict(sorted(groups.items(), key=lambda item: -item[1]))
+
+
+def kinto_judged(labels: Sequence[Label], store: Path) -> tuple[list[Judged], int, list[Verdict]]:
+    """The real-service case captured into `store` and judged against its labels."""
+    capture(store)
+    verdicts, clusters = judge(store)
+    judged = [
+        Judged(
+            number,
+            verdict.request,
+            "divergent" if label.divergent else "agreeing",
+            label.causes,
+            verdict.classification,
+            verdict.reason,
+        )
+        for number, (label, verdict) in enumerate(zip(labels, verdicts, strict=True), start=1)
+    ]
+    return judged, clusters, verdicts
+
+
+def measure_kinto(rounds: int, scratch: Path, notes: list[str]) -> dict[tuple[str, str], Score]:
+    """The real-service case `rounds` times; what it says beside the table goes to `notes`.
+    Nothing (and one note) when its versions cannot be installed."""
+    missing = installed()
+    if missing:
+        notes.append(f"skipping the {KINTO} case: {missing}")
+        return {}
+    labels = label_requests()
+    causes = set().union(*(label.causes for label in labels))
+    divergent = sum(label.divergent for label in labels)
+    notes.append(
+        f"{KINTO}: {len(labels)} requests, {divergent} divergent, "
+        f"{len(labels) - divergent} agreeing, {len(causes)} causes "
+        f"(labelled from {LABEL_RUNS} fresh instances of each version)"
+    )
+    total, groups = Score(), Counter[str]()
+    for number in range(rounds):
+        judged, clusters, verdicts = kinto_judged(labels, scratch / f"kinto-{number}.duckdb")
+        total = score(judged, clusters, total)
+        groups.update(alarm_groups(labels, verdicts))
+    notes.append(f"\n#### {KINTO}: false alarms by the real differences twinsight saw\n")
+    notes.append("| requests (all runs) | differences (location kind) |\n|---:|---|")
+    notes.extend(f"| {n} | {_cell(g)} |" for g, n in groups.most_common())
+    return {(KINTO, "zero config, no spec"): total}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")[:300]
