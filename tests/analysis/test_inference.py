@@ -48,12 +48,32 @@ def test_a_time_outside_its_window_is_real() -> None:
     assert infer(changed(int(NOW * 1000), int(NOW * 1000) - 60_000), WINDOWS) is None
 
 
+def test_one_earlier_event_stamped_by_each_side_is_inferred() -> None:
+    # A mirrored write's `updated_at`, read back later: outside this answer's window on both
+    # sides, and apart by less than the clock tolerance.
+    before = int((NOW - 3600) * 1000)
+    assert infer(changed(before, before + 40), WINDOWS) == "time"
+    validator = f'"{before}"'  # an ETag that is the record's version stamp
+    assert infer(changed(validator, f'"{before + 40}"', "headers.etag"), WINDOWS) == "time"
+    http = "Mon, 30 Nov 2026 09:00:00 GMT"
+    found = infer(changed(http, "Mon, 30 Nov 2026 09:00:01 GMT", "headers.last-modified"), WINDOWS)
+    assert found == "time"
+
+
+def test_a_time_one_side_did_not_bump_is_real() -> None:
+    # The legacy stamps this answer; the candidate keeps the time of an earlier write.
+    assert infer(changed(int(NOW * 1000) + 50, int(NOW * 1000) - 60_000), WINDOWS) is None
+    # Two earlier events far apart are two events.
+    assert infer(changed(int(NOW) - 3600, int(NOW) - 7200), WINDOWS) is None
+
+
 def test_a_time_of_another_format_is_real() -> None:
     assert infer(changed("2026-11-30T10:00:00Z", int(NOW)), WINDOWS) is None  # ISO vs epoch
     assert infer(changed("2026-11-30T10:00:00Z", "2026-11-30T10:00:00+00:00"), WINDOWS) is None
     assert infer(changed(int(NOW), int(NOW * 1000)), WINDOWS) is None  # seconds vs millis
     assert infer(changed(int(NOW), str(int(NOW))), WINDOWS) is None  # number vs digits
     assert infer(changed("Mon, 30 Nov 2026 10:00:00 GMT", "2026-11-30T10:00:00Z"), WINDOWS) is None
+    assert infer(changed(f'"{int(NOW)}"', int(NOW)), WINDOWS) is None  # ETag vs number
 
 
 def test_times_without_a_window_are_not_inferred() -> None:
@@ -177,6 +197,7 @@ _TIMES = st.one_of(
     st.integers(int(NOW) - 2, int(NOW) + 2).map(str),
     st.sampled_from(["2026-11-30T10:00:00Z", "2026-11-30T10:00:00.1+00:00", "2026-11-30 10:00:01"]),
     st.sampled_from(["Mon, 30 Nov 2026 10:00:00 GMT"]),
+    st.integers(int(NOW * 1000) - 2000, int(NOW * 1000) + 2000).map(lambda n: f'"{n}"'),
 )
 _TOKENS = st.one_of(
     st.uuids().map(str),
@@ -206,3 +227,22 @@ def test_a_type_or_format_change_is_never_inferred(legacy: Any, candidate: Any) 
         assert opaque_shape(legacy) == opaque_shape(candidate) is not None
     else:
         assert found is None
+
+
+@given(st.integers(-10_000, 10_000), st.integers(-10_000, 10_000))
+def test_a_time_stamped_now_on_one_side_only_is_never_inferred(now: int, before: int) -> None:
+    # However close, a time inside one side's window against one outside the other's is real.
+    legacy = int(NOW * 1000) + now % 200  # inside the legacy's window
+    candidate = int((NOW - 7) * 1000) - before % 500  # before the candidate's, skew allowed
+    assert infer(changed(legacy, candidate), WINDOWS) is None
+
+
+def test_secrets_each_side_issued_are_opaque_once_redacted() -> None:
+    # A login answers a fresh token on each side; the store keeps keyed hashes of them.
+    legacy, candidate = "<redacted:0123456789abcdef>", "<redacted:fedcba9876543210>"
+    assert opaque_shape(legacy) == "redacted secret"
+    assert infer(changed(legacy, candidate, "body.token"), WINDOWS) == "opaque"
+    # The legacy served that secret before: a fixed credential, so a change is real.
+    repeated = Evidence(WINDOWS.legacy, WINDOWS.candidate, repeated=frozenset({"body.token"}))
+    assert infer(changed(legacy, candidate, "body.token"), repeated) is None
+    assert opaque_shape("<redacted:0123>") is None

@@ -69,11 +69,12 @@ def test_without_a_replica_volatile_locations_are_proposed(tmp_path: Path) -> No
 
 
 def _mixed(start: int, count: int) -> list[Exchange]:
-    """Items whose candidate differs now and then: a title (unexplained) and a volatile token."""
+    """Items whose candidate differs now and then: a title (unexplained), and a code on every
+    item (not a secret: redacted, it would be an opaque token each side issued)."""
     exchanges = []
     for i in range(start, start + count):
-        legacy = {"item": i, "title": "Buy", "token": f"tok-{i}-00000000000000a"}
-        candidate = {**legacy, "token": f"tok-{i}-00000000000000b"}
+        legacy = {"item": i, "title": "Buy", "code": f"tok-{i}-00000000000000a"}
+        candidate = {**legacy, "code": f"tok-{i}-00000000000000b"}
         if i % 7 == 0:
             candidate["title"] = "buy"
         exchanges.append(get_item(i, {"legacy": legacy, "candidate": candidate}))
@@ -123,8 +124,8 @@ def test_a_second_run_judges_only_new_exchanges_and_ends_as_a_full_run_would(
 def test_changed_rules_judge_every_exchange_again(tmp_path: Path) -> None:
     store = written(tmp_path, _mixed(0, 20))
     first = analyze(store)
-    assert first.counts["unexplained"] == 20  # the token differs everywhere
-    ruled = Config.model_validate({"normalize": [{"where": "body.token", "compare": "ignore"}]})
+    assert first.counts["unexplained"] == 20  # the code differs everywhere
+    ruled = Config.model_validate({"normalize": [{"where": "body.code", "compare": "ignore"}]})
     second = analyze_store(store, None, config=ruled, spec=None)
     assert second.analysed == 20
     assert second.counts["unexplained"] == 3  # items 0, 7 and 14: the title
@@ -190,7 +191,7 @@ def test_analyze_prints_proposed_rules_ready_to_paste(tmp_path: Path) -> None:
     shown = twinsight("analyze", "--store", str(tmp_path / "s.duckdb"))
     assert shown.returncode == 0, shown.stderr
     assert (
-        '[[normalize]]\nwhere = "GET /items/{id} body.token"\ncompare = "shape"\n' in shown.stdout
+        '[[normalize]]\nwhere = "GET /items/{id} body.code"\ncompare = "shape"\n' in shown.stdout
     )
 
 

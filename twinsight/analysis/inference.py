@@ -4,7 +4,9 @@ Pure functions. Each judges one difference on its two values and the exchange's 
 evidence (`Evidence`):
 
 - `time`: both values read as times of one format (ISO 8601, HTTP-date, epoch seconds
-  or milliseconds) and each falls inside the time its side took to answer;
+  or milliseconds, bare or as an ETag) and each falls inside the time its side took to
+  answer, or neither does and they lie within the clock tolerance of each other (one
+  earlier event, such as a mirrored write, stamped by each side);
 - `opaque`: both values are high-entropy strings of one shape (UUIDs, hex digests of one
   length, base64 nonces, salted hashes such as `$2b$12$...`), made fresh per exchange: not
   at a location where the legacy served one token in two exchanges (`TokenEvidence`, found
@@ -121,13 +123,21 @@ def _scalar(value: Any) -> bool:
 
 def _both_times(legacy: Any, candidate: Any, evidence: Evidence) -> bool:
     if evidence.legacy is None or evidence.candidate is None:
-        return False
+        return False  # without windows, "stamped now" and "stamped before" look alike
     ours, theirs = time_of(legacy), time_of(candidate)
     if ours is None or theirs is None or ours.format != theirs.format:
         return False
-    return evidence.legacy.holds(ours.moment, evidence.tolerance) and evidence.candidate.holds(
-        theirs.moment, evidence.tolerance
+    tolerance = evidence.tolerance
+    now = (
+        evidence.legacy.holds(ours.moment, tolerance),
+        evidence.candidate.holds(theirs.moment, tolerance),
     )
+    if all(now):
+        return True  # each side stamped its own answer
+    # Neither is this answer's time: one earlier event (a mirrored write, its `updated_at`
+    # or `Last-Modified`), stamped by each side as it reached it. One side's time now and
+    # the other's from before is a real difference (a time one side did not bump).
+    return not any(now) and abs(ours.moment - theirs.moment) <= tolerance
 
 
 def _both_opaque(legacy: Any, candidate: Any) -> bool:

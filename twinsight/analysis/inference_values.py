@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 
+from twinsight.store.redaction import MARKER
+
 __all__ = ["Moment", "entropy", "opaque_shape", "time_of"]
 
 # Plausible epochs only (2001-09-09 .. 2286-11-20): small numbers are counts, not times.
@@ -43,6 +45,10 @@ def time_of(value: Any) -> Moment | None:
         return _epoch(float(value), "number" if isinstance(value, int) else "decimal")
     if not isinstance(value, str):
         return None
+    validator = _VALIDATOR.match(value)
+    if validator is not None:  # an ETag that is a version stamp: `"1764496800123"`
+        inner = time_of(validator.group(2))
+        return None if inner is None else Moment(inner.moment, f"etag {inner.format}")
     if _DIGITS.match(value):
         return _epoch(float(value), "digits" if "." not in value else "decimal digits")
     if _ISO.match(value):
@@ -89,6 +95,10 @@ def opaque_shape(value: Any) -> str | None:
     if wrapper is not None:
         inner = opaque_shape(wrapper.group(2))
         return None if inner is None else f'{wrapper.group(1) or ""}"{inner}"'
+    if MARKER.fullmatch(value):
+        # A secret each side issued (a token, a session id), stored as its keyed hash: fresh
+        # per exchange unless the legacy repeats it (`TokenEvidence`).
+        return "redacted secret"
     uuid = _UUID.match(value)
     if uuid is not None:
         return f"uuid v{uuid.group(1)} {'upper' if value.isupper() else 'lower'}"

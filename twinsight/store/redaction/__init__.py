@@ -17,7 +17,7 @@ cannot locate is withheld (stored empty); binary bodies are left alone.
 """
 
 from twinsight.store.redaction.cards import luhn
-from twinsight.store.redaction.marks import KEY_ENV, WITHHELD
+from twinsight.store.redaction.marks import KEY_ENV, MARKER, WITHHELD
 from twinsight.store.redaction.names import (
     ALWAYS_REDACTED_HEADERS,
     DEFAULT_BODY_FIELDS,
@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_HEADERS",
     "DEFAULT_QUERY_PARAMS",
     "KEY_ENV",
+    "MARKER",
     "WITHHELD",
     "Redactor",
     "canonical",
