@@ -124,3 +124,33 @@ def test_groups_fold_indexes() -> None:
 def test_any_bodies_never_crash(a: bytes, b: bytes, status: int) -> None:
     found = diff_responses(message(a, status), message(b))
     assert (found == []) == (a == b and status == 200)
+
+
+def test_set_valued_headers_compare_as_sets_of_members() -> None:
+    legacy = message(headers=(("Access-Control-Expose-Headers", "Backoff, Next-Page, ETag"),))
+    shuffled = message(headers=(("access-control-expose-headers", "etag,Backoff, Next-Page"),))
+    assert diff_responses(legacy, shuffled) == []
+    fewer = message(headers=(("Access-Control-Expose-Headers", "Backoff, ETag"),))
+    (found,) = diff_responses(legacy, fewer)
+    assert (found.location, found.kind) == ("headers.access-control-expose-headers", "changed")
+
+
+def test_other_lists_in_another_order_are_an_order_difference() -> None:
+    legacy = message(headers=(("Link", "<a>; rel=next, <b>; rel=prev"),))
+    candidate = message(headers=(("Link", "<b>; rel=prev, <a>; rel=next"),))
+    (found,) = diff_responses(legacy, candidate)
+    assert (found.location, found.kind) == ("headers.link", "order")
+
+
+def test_set_valued_headers_echoed_in_a_body_compare_as_sets() -> None:
+    legacy = message({"responses": [{"headers": {"Vary": "Accept, Origin", "X": "1"}}]})
+    candidate = message({"responses": [{"headers": {"Vary": "Origin, Accept", "X": "2"}}]})
+    found = diff_responses(legacy, candidate)
+    assert [d.location for d in found] == ["body.responses[0].headers.X"]
+
+
+@given(st.lists(st.sampled_from(["Accept", "Origin", "ETag", "Backoff"]), min_size=1))
+def test_a_set_valued_header_equals_any_reordering_of_itself(members: list[str]) -> None:
+    legacy = message(headers=(("Vary", ", ".join(members)),))
+    candidate = message(headers=(("Vary", ",".join(reversed(members))),))
+    assert diff_responses(legacy, candidate) == []

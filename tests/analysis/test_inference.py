@@ -154,6 +154,30 @@ def test_an_address_naming_a_correlated_id_is_inferred() -> None:
     assert infer(difference, CORRELATED) == "correlated id"
 
 
+def test_an_address_whose_differing_parts_are_each_noise_is_inferred() -> None:
+    token_a, token_b = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    page = "{origin}/v1/records?_sort=name&_limit=3&_token="
+    assert infer(changed(page + token_a, page + token_b, "headers.next-page"), WINDOWS) == "opaque"
+    uid = "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d"
+    both = Evidence(WINDOWS.legacy, WINDOWS.candidate, correlated=PAIRS)
+    mixed = changed(f"/tasks/17?cursor={token_a}", f"/tasks/{uid}?cursor={token_b}", "body.next")
+    assert infer(mixed, both) == "opaque"
+    since = changed(f"/feed?since={int(NOW)}", f"/feed?since={int(NOW) + 1}", "body.next")
+    assert infer(since, WINDOWS) == "time"
+
+
+def test_an_address_that_changes_in_structure_or_meaning_is_real() -> None:
+    token_a, token_b = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    base = "{origin}/v1/records?_limit=3&_token="
+    other = "{origin}/v1/records?_limit=4&_token="
+    assert infer(changed(base + token_a, other + token_b), WINDOWS) is None  # a limit changed
+    renamed = "{origin}/v1/records?_limit=3&page_token="
+    assert infer(changed(base + token_a, renamed + token_b), WINDOWS) is None
+    moved = "{origin}/v2/records?_limit=3&_token="
+    assert infer(changed(base + token_a, moved + token_b), WINDOWS) is None
+    assert infer(changed(base + token_a, base + token_b + "&x=1"), WINDOWS) is None
+
+
 def test_an_id_not_correlated_is_real() -> None:
     # The candidate names another entity, or changes the id's type without a learned pair.
     assert infer(changed(18, "0b5e2c1a-8f7d-4c2b-9a1e-3d4f5a6b7c8d"), CORRELATED) is None

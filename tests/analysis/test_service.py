@@ -190,9 +190,7 @@ def test_analyze_prints_proposed_rules_ready_to_paste(tmp_path: Path) -> None:
     write(tmp_path / "s.duckdb", _mixed(0, 30))
     shown = twinsight("analyze", "--store", str(tmp_path / "s.duckdb"))
     assert shown.returncode == 0, shown.stderr
-    assert (
-        '[[normalize]]\nwhere = "GET /items/{id} body.code"\ncompare = "shape"\n' in shown.stdout
-    )
+    assert '[[normalize]]\nwhere = "GET /items/{id} body.code"\ncompare = "shape"\n' in shown.stdout
 
 
 def test_json_lines_of_an_incremental_run_equal_those_of_a_full_one(tmp_path: Path) -> None:

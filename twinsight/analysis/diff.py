@@ -46,6 +46,22 @@ UNCOMPARED_HEADERS = frozenset(
 )
 """Never compared: every other response header is, volatile ones judged as noise by evidence."""
 
+SET_VALUED_HEADERS = frozenset(
+    {
+        "access-control-allow-headers",
+        "access-control-allow-methods",
+        "access-control-expose-headers",
+        "accept-patch",
+        "allow",
+        "cache-control",
+        "content-language",
+        "vary",
+    }
+)
+"""Lists whose members' order means nothing (often built from a set, so it changes from one
+process to the next): compared as sets of members, without case. Wherever they appear:
+also echoed inside bodies, as batch APIs do."""
+
 _INDEX = re.compile(r"\[\d+\]")
 
 
@@ -154,13 +170,26 @@ def _header(name: str, legacy: Message, candidate: Message) -> list[Difference]:
     if name == "content-type":
         a, b = _media(a), _media(b)
     location = f"headers.{name}"
-    if a == b:
+    if a == b or same_set_list(name, a, b):
         return []
     if a is None:
         return [Difference(location, "extra", None, b)]
     if b is None:
         return [Difference(location, "missing", a, None)]
+    if _members(a) != _members(b) and sorted(_members(a)) == sorted(_members(b)):
+        return [Difference(location, "order", a, b)]  # `a, b` against `b, a`
     return [Difference(location, "changed", a, b)]
+
+
+def same_set_list(name: str, a: object, b: object) -> bool:
+    """Whether `a` and `b`, values of a set-valued header `name`, hold the same members."""
+    if name.lower() not in SET_VALUED_HEADERS or not (isinstance(a, str) and isinstance(b, str)):
+        return False
+    return set(_members(a.casefold())) == set(_members(b.casefold()))
+
+
+def _members(value: str) -> list[str]:
+    return [m.strip() for m in value.split(",") if m.strip()]
 
 
 def _joined(message: Message, name: str) -> str | None:
@@ -214,6 +243,7 @@ def _body(legacy: Message, candidate: Message, options: DiffOptions) -> list[Dif
         return [
             Difference(render_path(d.path), d.kind, d.legacy, d.candidate)
             for d in diff(a, b, strict_numbers=options.strict_numbers)
+            if not (d.path and same_set_list(str(d.path[-1]), d.legacy, d.candidate))
         ]
     if (a is NOT_JSON) != (b is NOT_JSON):
         kinds = ("json" if a is not NOT_JSON else "text", "json" if b is not NOT_JSON else "text")

@@ -12,8 +12,10 @@ evidence (`Evidence`):
   at a location where the legacy served one token in two exchanges (`TokenEvidence`, found
   over all exchanges), a digest of the content rather than a nonce;
 - `correlated id`: the pair (legacy value, candidate value) is one the traffic learned
-  (`correlations`: the proxy or replay rewrote later requests with it), whole or as the
-  path segments of a string such as a `Location`;
+  (`correlations`: the proxy or replay learned it from a create's answers or rewrote a
+  later request with it);
+- an address (`Location`, `Link`, a `next` URL) of one structure on both sides whose
+  differing parts (path segments, query values) are each one of the above;
 - `unstable order`: an array holding the same items in another order (an `order`
   difference), at a location where the legacy itself served one set in several orders
   (`order.UnstableOrder`, found over all exchanges).
@@ -33,7 +35,7 @@ from typing import Any
 
 from .classify import INFERRED_PREFIX
 from .diff import NOT_JSON, Difference, Message
-from .inference_values import opaque_shape, time_of
+from .inference_values import address_parts, opaque_shape, time_of
 from .jsondiff import Path, render_path
 from .shapes import json_type
 
@@ -94,27 +96,45 @@ def infer(difference: Difference, evidence: Evidence) -> str | None:
         return "correlated id"
     if difference.kind != "changed":
         return None
+    return _value(legacy, candidate, difference.group, evidence) or _address(
+        legacy, candidate, difference.group, evidence
+    )
+
+
+def _value(legacy: Any, candidate: Any, group: str, evidence: Evidence) -> str | None:
     if _both_times(legacy, candidate, evidence):
         return "time"
-    if difference.group not in evidence.repeated and _both_opaque(legacy, candidate):
+    if group not in evidence.repeated and _both_opaque(legacy, candidate):
         return "opaque"
     return None
+
+
+def _address(legacy: Any, candidate: Any, group: str, evidence: Evidence) -> str | None:
+    # An address (`Location`, `Link`, a `next` URL) differing only in parts that are noise
+    # each: `/tasks/17?page_token=Zm9v` against `/tasks/0b5e...?page_token=YmFy`.
+    ours, theirs = address_parts(legacy), address_parts(candidate)
+    if ours is None or theirs is None or len(ours) != len(theirs):
+        return None
+    found = set()
+    for (part, mine), (other_part, yours) in zip(ours, theirs, strict=True):
+        if part != other_part:
+            return None  # another parameter, or another number of segments
+        if mine == yours:
+            continue
+        if (mine, yours) in evidence.correlated:
+            found.add("correlated id")
+            continue
+        kind = _value(mine, yours, group, evidence)
+        if kind is None:
+            return None
+        found.add(kind)
+    return min(found - {"correlated id"}, default=None) or ("correlated id" if found else None)
 
 
 def _correlated(legacy: Any, candidate: Any, pairs: Set[tuple[str, str]]) -> bool:
     if not pairs or not _scalar(legacy) or not _scalar(candidate):
         return False
-    a, b = str(legacy), str(candidate)
-    if (a, b) in pairs:
-        return True
-    if not (isinstance(legacy, str) and isinstance(candidate, str)) or "/" not in a:
-        return False
-    # An address naming the id (`/tasks/17` vs `/tasks/0b5e...`): every differing segment.
-    ours, theirs = a.split("/"), b.split("/")
-    if len(ours) != len(theirs):
-        return False
-    differing = [(x, y) for x, y in zip(ours, theirs, strict=True) if x != y]
-    return bool(differing) and all(pair in pairs for pair in differing)
+    return (str(legacy), str(candidate)) in pairs
 
 
 def _scalar(value: Any) -> bool:

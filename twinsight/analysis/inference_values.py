@@ -9,10 +9,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
 
 from twinsight.store.redaction import MARKER
 
-__all__ = ["Moment", "entropy", "opaque_shape", "time_of"]
+__all__ = ["Moment", "address_parts", "entropy", "opaque_shape", "time_of"]
 
 # Plausible epochs only (2001-09-09 .. 2286-11-20): small numbers are counts, not times.
 _SECONDS = (1e9, 1e10)
@@ -137,3 +138,23 @@ def _random(value: str, share: float, bits: float) -> bool:
     # Shorter strings cannot reach the alphabet's full entropy: the bar grows with the length
     # up to `bits`, low enough that about one random token in a thousand falls under it.
     return entropy(value) >= min(bits, share * math.log2(len(value)))
+
+
+def address_parts(value: Any) -> list[tuple[str, str]] | None:
+    """An address (`/tasks/17?page=2`, `{origin}/tasks`, `https://h/a#x`) as its parts, each
+    (what it is, its value): the scheme and host, every path segment, every query parameter
+    by name, the fragment. None when `value` is no address."""
+    if not isinstance(value, str) or "/" not in value or any(c.isspace() for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        return None
+    return [
+        ("scheme", parts.scheme),
+        ("host", parts.netloc),
+        *(("segment", s) for s in parts.path.split("/")),
+        *((f"query {name}", v) for name, v in query),
+        ("fragment", parts.fragment),
+    ]
