@@ -12,18 +12,22 @@ waiting: a request naming an id whose pair is still in flight waits for it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import orjson
+from multidict import CIMultiDict
 
 from twinsight.identifiers import looks_like_id
 from twinsight.records import Correlation, Response
 from twinsight.store.decode import decode_body
+
+from .validators import learn_validators, needed_validators, rewrite_conditional
 
 __all__ = [
     "CREATING_METHODS",
@@ -37,6 +41,7 @@ __all__ = [
 # `id`, `uuid`, `task_id`, `taskId`, `task-id`, `ids`: names that hold identifiers.
 _ID_NAME = re.compile(r"^(id|uuid|guid|key|ids)$|[_-](id|uuid|guid|ids)$|[a-z](Id|Uuid|Ids)$", re.I)
 _MAX_BODY = 1 << 20
+log = logging.getLogger(__name__)
 CREATING_METHODS = frozenset({"POST", "PUT", "PATCH"})
 """Answers to these hand out new ids; only they are learned from (a listing's order may differ)."""
 
@@ -199,41 +204,59 @@ def _swap_body(
 
 
 class CorrelationBook:
-    """The pairs learned so far for one target, and ids whose pair is still on its way.
+    """The pairs learned so far for one target (ids, and validators apart), and values whose
+    pair is still on its way.
 
-    Bounded: the oldest pairs are forgotten past `max_pairs`. Runs on one event loop.
+    Bounded: the oldest pairs of each kind are forgotten past `max_pairs`. Runs on one
+    event loop.
     """
 
     def __init__(self, target: str, *, max_pairs: int = 100_000) -> None:
         self.target, self.max_pairs = target, max_pairs
         self.pairs: OrderedDict[str, Any] = OrderedDict()
+        self.validators: OrderedDict[str, str] = OrderedDict()  # see `validators`
         self._pending: dict[str, asyncio.Future[None]] = {}
-        self._announced: dict[str, set[str]] = {}
+        self._pending_validators: dict[str, asyncio.Future[None]] = {}
+        self._announced: dict[str, list[tuple[dict[str, asyncio.Future[None]], str]]] = {}
 
-    def announce(self, exchange_id: str, ids: set[str]) -> None:
-        """The legacy answered `exchange_id` with `ids` (`id_values`): pending until `settle`."""
-        fresh = {v for v in ids if v not in self.pairs and v not in self._pending}
-        if not fresh:
+    def announce(self, exchange_id: str, ids: set[str], validators: Set[str] = frozenset()) -> None:
+        """The legacy answered `exchange_id` with `ids` (`id_values`) and `validators`
+        (`validators.validator_keys`): pending until `settle`."""
+        held = [
+            (pending, value)
+            for values, known, pending in (
+                (ids, self.pairs, self._pending),
+                (validators, self.validators, self._pending_validators),
+            )
+            for value in values
+            if value not in known and value not in pending
+        ]
+        if not held:
             return
         loop = asyncio.get_running_loop()
-        for value in fresh:
-            self._pending[value] = loop.create_future()
-        self._announced[exchange_id] = fresh
+        for pending, value in held:
+            pending[value] = loop.create_future()
+        self._announced[exchange_id] = held
 
     def settle(
-        self, exchange_id: str, legacy: Response | None, other: Response | None
+        self,
+        exchange_id: str,
+        legacy: Response | None,
+        other: Response | None,
+        *,
+        learn_ids: bool = True,
     ) -> dict[str, Any]:
         """Learn from the two answers to `exchange_id` (None: no answer) and release waiters;
-        the pairs the book did not hold yet (or held otherwise)."""
-        learned = learn_pairs(legacy, other) if legacy is not None and other is not None else {}
+        the id pairs the book did not hold yet (or held otherwise). Ids are learned only
+        with `learn_ids` (answers to creates), validators from any two successful answers."""
+        learned: dict[str, Any] = {}
+        if legacy is not None and other is not None:
+            learned = learn_pairs(legacy, other) if learn_ids else {}
+            _remember(self.validators, learn_validators(legacy, other), self.max_pairs)
         fresh = {v: m for v, m in learned.items() if v not in self.pairs or self.pairs[v] != m}
-        for value, mapped in learned.items():
-            self.pairs[value] = mapped
-            self.pairs.move_to_end(value)
-        while len(self.pairs) > self.max_pairs:
-            self.pairs.popitem(last=False)
-        for value in self._announced.pop(exchange_id, set()):
-            future = self._pending.pop(value, None)
+        _remember(self.pairs, learned, self.max_pairs)
+        for pending, value in self._announced.pop(exchange_id, []):
+            future = pending.pop(value, None)
             if future is not None and not future.done():
                 future.set_result(None)
         return fresh
@@ -241,8 +264,37 @@ class CorrelationBook:
     async def rewrite(self, path: str, query: str, body: bytes, *, wait: float) -> Rewritten:
         """Wait (at most `wait` seconds) for pairs this request needs, then rewrite it."""
         if self._pending:  # else there is nothing to wait for: skip parsing the request
-            needed = referenced(path, query, body)
-            waiting = [self._pending[v] for v in needed if v in self._pending]
-            if waiting:
-                await asyncio.wait(waiting, timeout=wait)
+            await _wait_for(referenced(path, query, body), self._pending, wait)
         return rewrite_request(self.target, path, query, body, self.pairs)
+
+    async def rewrite_headers(
+        self, headers: CIMultiDict[str], *, wait: float
+    ) -> tuple[CIMultiDict[str], tuple[Correlation, ...]]:
+        """Wait (at most `wait` seconds) for validator pairs the conditional headers need,
+        then put this target's validators in (`validators.rewrite_conditional`)."""
+        needed = needed_validators(headers)
+        if self._pending_validators:
+            await _wait_for(needed, self._pending_validators, wait)
+        rewritten, found = rewrite_conditional(self.target, headers, self.validators)
+        if needed and not found:
+            # Sent as is: the legacy's validator was never seen with an answer of this
+            # target (an earlier capture, a failed answer), so the target will likely not
+            # match it; the exchange shows that difference, which is real.
+            log.debug("no %s validator for %s", self.target, sorted(needed))
+        return rewritten, found
+
+
+def _remember(book: OrderedDict[str, Any], learned: Mapping[str, Any], bound: int) -> None:
+    for value, mapped in learned.items():
+        book[value] = mapped
+        book.move_to_end(value)
+    while len(book) > bound:
+        book.popitem(last=False)
+
+
+async def _wait_for(
+    needed: Set[str], pending: Mapping[str, asyncio.Future[None]], wait: float
+) -> None:
+    waiting = [pending[v] for v in needed if v in pending]
+    if waiting:
+        await asyncio.wait(waiting, timeout=wait)

@@ -1,11 +1,13 @@
 """One request to several targets at once, with each target's own ids put in.
 
 Shared by the proxy's fan-out and the replayer: a `Round` is one request on its
-way. Each target's call waits for the id pairs its request needs (`Books`),
-is sent with that target's headers, and always ends in a `Response` (a bug of
-ours becomes the `protocol` error kind, never a lost exchange). The legacy's
-answer announces the ids it handed out to every book, and each other target's
-answer settles them, which releases requests that wait for those pairs.
+way. Each target's call waits for the id and validator pairs its request needs
+(`Books`), is sent with that target's headers (its own validators put in the
+conditional ones), and always ends in a `Response` (a bug of ours becomes the
+`protocol` error kind, never a lost exchange). The legacy's answer announces the
+ids (of a create) and validators (of any success) it handed out to every book,
+and each other target's answer settles them, which releases requests that wait
+for those pairs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from twinsight.records import LEARNED_FROM_ANSWER, PRIMARY_TARGET, Correlation, 
 
 from .correlation import CREATING_METHODS, CorrelationBook, id_values
 from .target import Target
+from .validators import validator_keys
 
 __all__ = ["Books", "HeadersFor", "Outgoing", "Round", "send"]
 
@@ -76,10 +79,11 @@ class Round:
         other target answers too (the first answer counts, later ones are ignored)."""
         if self.legacy.done():
             return
-        if self.books and self.learns:
-            ids = id_values(legacy)
+        if self.books:
+            ids = id_values(legacy) if self.learns else set()
+            validators = validator_keys(legacy)  # any method: a GET's ETag is sent back later
             for book in self.books:
-                book.announce(self.request.id, ids)
+                book.announce(self.request.id, ids, validators)
         self.legacy.set_result(legacy)
 
     async def legacy_answer(self, wait: float | None = None) -> Response | None:
@@ -101,13 +105,9 @@ class Round:
         request, book = self.request, self.books.get(target.name)
         response = Response(target.name, error="cancelled", base_url=target.base_url)
         try:
-            path, query, body = request.path, request.query, request.body
-            if book is not None:
-                rewritten = await book.rewrite(path, query, body, wait=target.timeout)
-                path, query, body = rewritten.path, rewritten.query, rewritten.body
-                self.correlations.extend(rewritten.correlations)
+            path, query, body, outgoing = await self._prepare(target, book, headers)
             response = await target.call(
-                request.method, path, query, headers(target, len(body)), body, max_body=max_body
+                request.method, path, query, outgoing, body, max_body=max_body
             )
         except Exception:  # a bug of ours must not lose the exchange: it is stored as an error
             log.exception("call to %s failed", target.name)
@@ -118,9 +118,10 @@ class Round:
             self.answers[target.name] = response
             if target.name == PRIMARY_TARGET:
                 self.legacy_answered(response)
-            if book is not None and self.learns:
+            if book is not None:
                 legacy = await self.legacy_answer(legacy_wait) if response.error is None else None
-                learned = book.settle(request.id, legacy, response)  # releases waiters too
+                # Releases waiters too; ids come from creates only, validators from any answer.
+                learned = book.settle(request.id, legacy, response, learn_ids=self.learns)
                 # Kept with the exchange that handed the ids out, so analysis knows the pair
                 # even when no later request names it.
                 self.correlations.extend(
@@ -128,6 +129,25 @@ class Round:
                     for mine, theirs in learned.items()
                 )
         return response
+
+    async def _prepare(
+        self, target: Target, book: CorrelationBook | None, headers: HeadersFor
+    ) -> tuple[str, str, bytes, CIMultiDict[str]]:
+        """The path, query, body and headers of the request to `target`, with its own ids and
+        validators put in once their pairs are known (waiting at most its timeout in all)."""
+        request = self.request
+        path, query, body = request.path, request.query, request.body
+        if book is None:
+            return path, query, body, headers(target, len(body))
+        deadline = asyncio.get_running_loop().time() + target.timeout
+        rewritten = await book.rewrite(path, query, body, wait=target.timeout)
+        self.correlations.extend(rewritten.correlations)
+        left = max(deadline - asyncio.get_running_loop().time(), 0.0)
+        outgoing, found = await book.rewrite_headers(
+            headers(target, len(rewritten.body)), wait=left
+        )
+        self.correlations.extend(found)
+        return rewritten.path, rewritten.query, rewritten.body, outgoing
 
 
 async def send(
