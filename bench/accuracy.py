@@ -16,7 +16,8 @@ the classification it should end in (`traffic.py`, ground truth in DIVERGENCES.m
   below 1: what pushes it up is noise left unexplained, or one cause split in several.
 
 Cases: the bundled example and its `--noisy` variant, each with zero config (no
-`twinsight.toml`, no replica), with and without the spec; the example with its
+`twinsight.toml`, no replica), with and without the spec, and each mirrored to a
+replica of the legacy too (no `twinsight.toml`, with the spec); the example with its
 `twinsight.toml` is the configured baseline. The real-service case (`kinto_case.py`):
 Kinto 14.8.0 against 26.5.0 from PyPI, zero config, no spec; its labels come from
 playing the workload directly to several fresh instances of each version
@@ -56,14 +57,23 @@ def cause_of(step: Step) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Case:
-    """A labelled session against one pair of example services."""
+    """A labelled session against one pair of example services (and a replica of the
+    legacy, if `replica`)."""
 
     name: str
     steps: tuple[Step, ...]
     noisy: bool
+    replica: bool = False
 
 
-CASES = (Case("example", SESSION, noisy=False), Case("example --noisy", NOISY_SESSION, True))
+CASES = (
+    Case("example", SESSION, noisy=False),
+    Case("example --noisy", NOISY_SESSION, True),
+    Case("example + replica", SESSION, noisy=False, replica=True),
+    Case("example --noisy + replica", NOISY_SESSION, True, replica=True),
+)
+ZERO_CONFIG = tuple(c.name for c in CASES if not c.replica)
+REPLICA = tuple(c.name for c in CASES if c.replica)
 
 
 @dataclass(frozen=True)
@@ -82,14 +92,15 @@ def setups() -> list[Setup]:
     configured = load_config(files() / "twinsight.toml")
     return [
         Setup("twinsight.toml + spec", configured, spec, ("example",)),
-        Setup("zero config + spec", Config(), spec, tuple(c.name for c in CASES)),
-        Setup("zero config, no spec", Config(), None, tuple(c.name for c in CASES)),
+        Setup("zero config + spec", Config(), spec, ZERO_CONFIG),
+        Setup("zero config, no spec", Config(), None, ZERO_CONFIG),
+        Setup("replica, no config + spec", Config(), spec, REPLICA),
     ]
 
 
 async def capture(case: Case, store: Path) -> None:
     """Play the case's session through `twinsight proxy` in front of fresh services."""
-    await capture_example_session(store, case.steps, noisy=case.noisy)
+    await capture_example_session(store, case.steps, noisy=case.noisy, replica=case.replica)
 
 
 def judge(store: Path, case: Case, setup: Setup) -> tuple[list[Judged], int]:

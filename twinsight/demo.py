@@ -12,6 +12,7 @@ replay`'s engine. It ends with the cutover verdict and the report: what
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.examples.tasks.serve import start
 from twinsight.examples.tasks.traffic import SESSION, Step, run_session
 from twinsight.proxy.service import Address, run_capture, url_of
-from twinsight.records import PRIMARY_TARGET
+from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.replay.engine import ReplayOptions
 from twinsight.replay.outgoing import ALL_TARGETS
 from twinsight.replay.service import ReplayPlan, replay_traffic
@@ -107,23 +108,21 @@ def _verdict_and_report(console: Console, store: Path, spec: Spec) -> None:
 
 @asynccontextmanager
 async def _example_services(
-    *, noisy: bool = False, faithful: bool = False
+    *, noisy: bool = False, faithful: bool = False, replica: bool = False
 ) -> AsyncIterator[dict[str, str]]:
-    """Fresh legacy and candidate example services on ephemeral ports: name -> URL."""
-    legacy_runner, legacy_port = await start(make_legacy(noisy=noisy))
-    try:
-        candidate_runner, candidate_port = await start(
-            make_candidate(noisy=noisy, faithful=faithful)
-        )
-        try:
-            yield {
-                "legacy": f"http://127.0.0.1:{legacy_port}",
-                "candidate": f"http://127.0.0.1:{candidate_port}",
-            }
-        finally:
-            await candidate_runner.cleanup()
-    finally:
-        await legacy_runner.cleanup()
+    """Fresh legacy and candidate example services on ephemeral ports (and a second legacy,
+    the replica, if asked): name -> URL."""
+    apps = {"legacy": make_legacy(noisy=noisy)}
+    if replica:
+        apps[REPLICA_TARGET] = make_legacy(noisy=noisy)
+    apps["candidate"] = make_candidate(noisy=noisy, faithful=faithful)
+    async with contextlib.AsyncExitStack() as running:
+        urls = {}
+        for name, app in apps.items():
+            runner, port = await start(app)
+            running.push_async_callback(runner.cleanup)
+            urls[name] = f"http://127.0.0.1:{port}"
+        yield urls
 
 
 async def capture_example_session(
@@ -132,10 +131,12 @@ async def capture_example_session(
     *,
     noisy: bool = False,
     faithful: bool = False,
+    replica: bool = False,
 ) -> CaptureSummary:
     """Play `steps` (the scripted session) through `twinsight proxy` (writes mirrored, ids
-    correlated) in front of both example services, started `noisy` / `faithful` or not."""
-    async with _example_services(noisy=noisy, faithful=faithful) as targets:
+    correlated) in front of both example services, started `noisy` / `faithful` or not,
+    and mirrored to a replica of the legacy too if `replica`."""
+    async with _example_services(noisy=noisy, faithful=faithful, replica=replica) as targets:
         config = Config.model_validate(
             {
                 "targets": targets,

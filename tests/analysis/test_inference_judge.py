@@ -64,12 +64,20 @@ def test_correlations_of_another_candidate_do_not_count() -> None:
     assert judgement.verdict.classification == "unexplained"
 
 
-def test_with_a_replica_nothing_is_inferred() -> None:
+def test_with_a_replica_only_learned_ids_are_inferred() -> None:
+    # The replica answered like the legacy: times and tokens are not assumed noise. Ids the
+    # traffic correlated are still equal: a replica makes the legacy's own ids, it cannot
+    # show them.
     judge = Judge(correlated={"candidate": frozenset({("17", UUID)})})
-    legacy = answer({"id": 17, "at": "2026-11-30T10:00:00Z"})
-    candidate = answer({"id": UUID, "at": "2026-11-30T10:00:01Z"})
+    legacy = answer({"id": 17, "at": "2026-11-30T10:00:00Z", "next": "/tasks/17?t=a1"})
+    candidate = answer({"id": UUID, "at": "2026-11-30T10:00:01Z", "next": f"/tasks/{UUID}?t=a1"})
     judgement = judge.judge(REQUEST, legacy, candidate, replica=legacy)
-    assert [j.noise for j in judgement.differences] == [None, None]
+    noise = {j.difference.location: j.noise for j in judgement.differences}
+    assert noise == {
+        "body.id": "inferred: correlated id",
+        "body.at": None,
+        "body.next": "inferred: correlated id",
+    }
     assert judgement.verdict.classification == "unexplained"
 
 

@@ -76,6 +76,8 @@ class Evidence:
     """Location groups of this exchange's endpoint whose order the legacy does not keep."""
     repeated: frozenset[str] = frozenset()
     """Location groups of this exchange's endpoint where the legacy served one token twice."""
+    learned_only: bool = False
+    """Only what the traffic learned counts (correlated ids): a replica judges the rest."""
 
 
 def inferred_noise(difference: Difference, evidence: Evidence) -> str | None:
@@ -94,6 +96,8 @@ def infer(difference: Difference, evidence: Evidence) -> str | None:
     legacy, candidate = difference.legacy, difference.candidate
     if _correlated(legacy, candidate, evidence.correlated):
         return "correlated id"
+    if evidence.learned_only:
+        return _address(legacy, candidate, difference.group, evidence)
     if difference.kind != "changed":
         return None
     return _value(legacy, candidate, difference.group, evidence) or _address(
@@ -124,7 +128,7 @@ def _address(legacy: Any, candidate: Any, group: str, evidence: Evidence) -> str
         if (mine, yours) in evidence.correlated:
             found.add("correlated id")
             continue
-        kind = _value(mine, yours, group, evidence)
+        kind = None if evidence.learned_only else _value(mine, yours, group, evidence)
         if kind is None:
             return None
         found.add(kind)

@@ -72,10 +72,13 @@ class Judge:
         found = diff_responses(legacy, candidate, self.options)
         from_replica = [False] * len(found)
         replica_groups: frozenset[str] = frozenset()
-        evidence = None
         if replica is None:
             evidence = self._evidence(legacy, candidate, candidate_name, endpoint)
         else:
+            # Ids the traffic correlated are known, not assumed: they count beside a replica,
+            # which cannot show them (the legacy and its replica make the same ids).
+            pairs = self.correlated.get(candidate_name, frozenset())
+            evidence = Evidence(correlated=pairs, learned_only=True)
             replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
             against_replica = diff_responses(legacy, replica, self.options)
             replica_groups = frozenset(d.group for d in against_replica)
@@ -109,7 +112,7 @@ class Judge:
         noisy: bool,
         request: RequestView,
         endpoint: str,
-        evidence: Evidence | None,
+        evidence: Evidence,
     ) -> Judged:
         rule = covering_rule(difference, self.rules, request.method, request.path)
         if rule is not None and rule.origin == "accepted":
@@ -120,9 +123,7 @@ class Judge:
             return Judged(difference, noise=REPLICA_TARGET)
         if (endpoint, difference.group) in self.noisy and _same_shape(difference):
             return Judged(difference, noise="replica, over all exchanges")
-        if evidence is not None:
-            return Judged(difference, noise=inferred_noise(difference, evidence))
-        return Judged(difference)
+        return Judged(difference, noise=inferred_noise(difference, evidence))
 
 
 def _same_shape(difference: Difference) -> bool:
