@@ -6,6 +6,10 @@ task that finishes last waits for the legacy answer if need be and submits the
 exchange. The number of flights is bounded; past the bound a request is not
 mirrored and the drop is counted. Nothing here is on the client's path: the
 proxy only starts a flight and later hands it the legacy answer.
+
+Within one session, a mirror call waits (at most its target's timeout) for the calls
+to its target of the requests the legacy had already answered when it was read, so
+each target sees them in the client's order (`ordering`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from twinsight.traffic import Target, TaskSet
 from twinsight.traffic.send import Books, Outgoing, Round
 
 from .metrics import CaptureMetrics
+from .ordering import SessionOrder, Turn, wait_for_turns
 
 __all__ = ["Fanout", "Flight", "MirrorOptions", "Request"]
 
@@ -71,6 +76,8 @@ class Flight(Round):
         self.request: Request = request
         self.targets = targets
         self.handed_over = False
+        self.calling = set(targets)  # mirror calls not over yet
+        self.turns: dict[str, Turn] = {}  # calls the client saw answered, while still running
 
 
 class Fanout:
@@ -92,6 +99,7 @@ class Fanout:
         self.books = Books(self.names, correlate=options.correlate)
         self._calls = TaskSet()
         self.in_flight = 0  # flights not yet handed to the store
+        self.order = SessionOrder()
 
     def start(self, request: Request) -> Flight | None:
         """Start mirroring `request` now; None (and a counted drop) when too many are in flight."""
@@ -101,9 +109,32 @@ class Fanout:
         self.in_flight += 1
         self.counters.add("mirrored")
         flight = Flight(request, self.books, self.names)
+        session = request.session
         for target in self.mirrors:
-            self._calls.start(self._call(target, flight), name=f"mirror {target.name}")
+            # Decided now, in the order requests are read, not when the task first runs.
+            before = self.order.before(session, target.name)
+            self._calls.start(self._call(target, flight, before), name=f"mirror {target.name}")
+        if session is not None:
+            flight.legacy.add_done_callback(lambda _: self._seen(flight, session))
         return flight
+
+    def _seen(self, flight: Flight, session: str) -> None:
+        """The legacy answered `flight` (the client may act on it): later requests of its
+        session wait for its mirror calls still running."""
+        for name in flight.calling - {PRIMARY_TARGET}:
+            flight.turns[name] = self.order.seen(session, name)
+
+    def _over(self, flight: Flight, name: str) -> None:
+        """`flight`'s call to `name` is over: release the calls waiting for it."""
+        flight.calling.discard(name)
+        turn = flight.turns.pop(name, None)
+        if turn is not None and flight.request.session is not None:
+            self.order.finished(flight.request.session, name, turn)
+
+    async def _wait_turn(self, target: Target, before: tuple[Turn, ...]) -> None:
+        """Wait for the session's earlier calls to `target`, at most its timeout."""
+        in_time = await wait_for_turns(before, target.timeout)
+        self.counters.add("order_wait.done" if in_time else "order_wait.expired")
 
     def take(self, captured: Request | None, *, mirrored: bool) -> Flight | Request | None:
         """A captured request's flight, started now; or, not `mirrored` (a write without
@@ -124,8 +155,11 @@ class Fanout:
         """Store a request that is not mirrored (a write without --mirror-writes)."""
         self._submit(request, [legacy], ())
 
-    async def _call(self, target: Target, flight: Flight) -> None:
+    async def _call(self, target: Target, flight: Flight, before: tuple[Turn, ...]) -> None:
         try:
+            if before:
+                # Before the call: its latency (and timeout) start when it is sent.
+                await self._wait_turn(target, before)
             response = await flight.send(
                 target,
                 lambda target, length: self._headers(flight.request, target, length),
@@ -134,6 +168,7 @@ class Fanout:
             )
             self.metrics.observe(response)
         finally:
+            self._over(flight, target.name)
             # Runs when cancelled at shutdown too: the flight is stored with `cancelled`.
             cancelled = Response(target.name, error="cancelled", base_url=target.base_url)
             flight.answers.setdefault(target.name, cancelled)

@@ -41,6 +41,14 @@ class _Counts(Collector):
                 if name.startswith(f"{family}."):
                     metric.add_metric([name.removeprefix(f"{family}.")], value)
             yield metric
+        waits = CounterMetricFamily(
+            "twinsight_order_wait",
+            "mirror calls that waited for their session's earlier calls to the target, by outcome",
+            labels=["outcome"],
+        )
+        for outcome in ("done", "expired"):  # expired: sent after the target's timeout anyway
+            waits.add_metric([outcome], counts.get(f"order_wait.{outcome}", 0))
+        yield waits
 
 
 class CaptureMetrics:

@@ -1,0 +1,171 @@
+"""Mirrors of one session reach each target in the client's order, never blocking anyone else."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import cast
+
+import aiohttp
+import pytest
+from aiohttp import web
+from yarl import URL
+
+from twinsight.proxy.fanout import Fanout, MirrorOptions, Request
+from twinsight.proxy.metrics import CaptureMetrics
+from twinsight.records import Exchange, Response
+from twinsight.store import CaptureCounters, StoreWriter
+from twinsight.traffic import Target
+
+from .conftest import Start
+from .upstream import serving
+
+Events = list[tuple[str, str]]
+LEGACY = Response("legacy", 200)
+
+
+def slow_candidate(slow: str, delay: float) -> tuple[web.Application, Events]:
+    """A candidate that takes `delay` s over requests of method `slow`; (event, method) in order."""
+    events: Events = []
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        events.append(("start", request.method))
+        if request.method == slow:
+            await asyncio.sleep(delay)
+        events.append(("end", request.method))
+        return web.json_response({"id": 1})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app, events
+
+
+async def status(url: str, method: str, user: str) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, headers={"Authorization": user}, data=b"{}") as answer,
+    ):
+        await answer.read()
+        return answer.status
+
+
+async def test_a_later_request_of_a_session_reaches_the_candidate_after_the_earlier(
+    capture: Start,
+) -> None:
+    candidate, events = slow_candidate("PATCH", 0.6)
+    running = await capture(candidate=candidate, mirror_writes=True)
+    assert await status(running.url + "/items/1", "PATCH", "Bearer a") == 200
+    assert await status(running.url + "/items/1", "GET", "Bearer a") == 200
+    summary = await running.finish()
+    assert events == [("start", "PATCH"), ("end", "PATCH"), ("start", "GET"), ("end", "GET")]
+    assert summary.counts["order_wait.done"] == 1
+    assert "order_wait.expired" not in summary.counts
+    # The GET waited about 0.5 s for the PATCH; its stored latency is its own call's only.
+    latencies = dict(
+        running.rows(
+            "SELECT e.method, r.latency_ms FROM responses r JOIN exchanges e "
+            "ON e.id = r.exchange_id WHERE r.target = 'candidate'"
+        )
+    )
+    assert latencies["PATCH"] >= 600
+    assert latencies["GET"] < 400
+
+
+async def test_sessions_are_not_put_in_one_line(capture: Start) -> None:
+    candidate, events = slow_candidate("PATCH", 0.6)
+    running = await capture(candidate=candidate, mirror_writes=True)
+    assert await status(running.url + "/items/1", "PATCH", "Bearer a") == 200
+    assert await status(running.url + "/items/2", "GET", "Bearer b") == 200
+    summary = await running.finish()
+    assert events.index(("start", "GET")) < events.index(("end", "PATCH"))
+    assert "order_wait.done" not in summary.counts
+
+
+async def test_requests_sent_together_are_not_put_in_one_line(capture: Start) -> None:
+    # Neither had an answer when the other was sent: the client set no order between them.
+    candidate, events = slow_candidate("PATCH", 0.6)
+    running = await capture(candidate=candidate, mirror_writes=True)
+    patch = asyncio.ensure_future(status(running.url + "/items/1", "PATCH", "Bearer a"))
+    await asyncio.sleep(0)  # the PATCH is on its way first
+    assert await status(running.url + "/items/2", "GET", "Bearer a") == 200
+    assert await patch == 200
+    await running.finish()
+    assert events.index(("start", "GET")) < events.index(("end", "PATCH"))
+
+
+class _Kept:
+    """A store writer that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+
+    def submit(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+
+
+def _request(n: int, session: str | None) -> Request:
+    return Request(
+        f"r{n}", "GET", f"/items/{n}", "", b"", datetime.now(UTC), "http", "h", (), session
+    )
+
+
+async def _fanout(port: int, timeout: float) -> tuple[Fanout, _Kept, CaptureCounters]:
+    target = Target("candidate", URL(f"http://127.0.0.1:{port}"), timeout)
+    await target.open()
+    kept, counters = _Kept(), CaptureCounters()
+    fanout = Fanout(
+        [target],
+        cast(StoreWriter, kept),
+        source="proxy",
+        options=MirrorOptions(legacy_timeout=1.0),
+        counters=counters,
+        metrics=CaptureMetrics(counters),
+    )
+    return fanout, kept, counters
+
+
+@pytest.mark.parametrize("session", ["s", None])
+async def test_a_wait_lasts_at_most_the_targets_timeout(session: str | None) -> None:
+    candidate, events = slow_candidate("PATCH", 0.0)
+    async with serving(candidate) as [port]:
+        fanout, kept, counters = await _fanout(port, timeout=0.3)
+        stuck = fanout.order.seen("s", "candidate")  # an earlier call that never ends
+        started = time.perf_counter()
+        flight = fanout.start(_request(1, session))
+        assert flight is not None
+        flight.legacy_answered(LEGACY)
+        assert await fanout.drain(5.0) == 0
+        waited = time.perf_counter() - started
+        if session is None:  # no session: never ordered
+            assert waited < 0.25
+            assert "order_wait.expired" not in counters.snapshot()
+        else:
+            assert 0.3 <= waited < 1.5
+            assert counters["order_wait.expired"] == 1
+        [exchange] = kept.exchanges
+        [_, answer] = exchange.responses
+        assert answer.status == 200
+        assert answer.latency_ms is not None
+        assert answer.latency_ms < 250  # the wait is not the target's latency
+        fanout.order.finished("s", "candidate", stuck)
+        assert len(fanout.order) == 0  # no session outlives its calls
+        await fanout.mirrors[0].close()
+    assert events == [("start", "GET"), ("end", "GET")]
+
+
+async def test_a_sessions_entry_is_dropped_once_its_calls_are_over() -> None:
+    candidate, _ = slow_candidate("GET", 0.2)
+    async with serving(candidate) as [port]:
+        fanout, kept, _ = await _fanout(port, timeout=2.0)
+        for n in range(3):
+            flight = fanout.start(_request(n, f"user{n}"))
+            assert flight is not None
+            flight.legacy_answered(LEGACY)
+        await asyncio.sleep(0.05)
+        assert len(fanout.order) == 3  # answered by the legacy, still running at the candidate
+        assert await fanout.drain(5.0) == 0
+        assert len(fanout.order) == 0
+        assert len(kept.exchanges) == 3
+        await fanout.mirrors[0].close()
