@@ -47,6 +47,13 @@ def make(location: str, kind: str, *pairs: tuple[object, object]) -> Cluster:
         (case_or_whitespace, make("body.s", "changed", ("Done ", "done")), "case or whitespace"),
         (order_only, make("body.l", "order", ([1, 2], [2, 1])), "array order"),
         (numeric_offset, make("body.n", "changed", (1, 4), (10, 13)), "+3"),
+        (
+            numeric_offset,
+            make(
+                "body.at", "changed", (1796032800000, 1796032800007), (1796032801000, 1796032801007)
+            ),
+            "epoch times +7 milliseconds apart",
+        ),
         (status_family, make("status", "changed", (201, 200)), "same status family"),
         (status_family, make("status", "changed", (404, 204)), "family changes (404 -> 204)"),
         (error_text, make("body.error", "changed", ("Not found", "Task not found")), "wording"),

@@ -19,6 +19,7 @@ from typing import Any
 
 from .diff import Difference
 from .features import FEATURES
+from .inference_values import time_of
 from .shapes import json_type, starts_as_timestamp
 
 __all__ = [
@@ -273,7 +274,13 @@ def numeric_offset(c: Cluster) -> str | None:
     if c.kind == "changed" and len(pairs) > 1 and numbers:
         offsets = {round(b - a, 9) for a, b in pairs}
         if len(offsets) == 1:
-            return f"constant numeric offset of {offsets.pop():+g}"
+            offset = offsets.pop()
+            moment = time_of(pairs[0][0])
+            if moment is not None and moment.format.startswith("epoch"):
+                # Millisecond stamps 7 apart are two clocks, not arithmetic.
+                unit = moment.format.split()[1]
+                return f"epoch times {offset:+g} {unit} apart: each side stamps its own clock"
+            return f"constant numeric offset of {offset:+g}"
     return None
 
 
