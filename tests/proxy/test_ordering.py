@@ -169,3 +169,24 @@ async def test_a_sessions_entry_is_dropped_once_its_calls_are_over() -> None:
         assert len(fanout.order) == 0
         assert len(kept.exchanges) == 3
         await fanout.mirrors[0].close()
+
+
+async def test_waiting_for_several_calls_ends_with_the_last_or_the_timeout() -> None:
+    from twinsight.proxy.ordering import SessionOrder, wait_for_turns
+
+    order = SessionOrder()
+    first, second = order.seen("s", "c"), order.seen("s", "c")
+    assert set(order.before("s", "c")) == {first, second}
+    assert order.before("t", "c") == ()
+    assert order.before(None, "c") == ()
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.05, order.finished, "s", "c", second)
+    loop.call_later(0.1, order.finished, "s", "c", first)
+    started = time.perf_counter()
+    assert await wait_for_turns((first, second), 1.0)
+    assert 0.09 <= time.perf_counter() - started < 0.5
+    assert len(order) == 0
+    stuck = order.seen("s", "c")
+    started = time.perf_counter()
+    assert not await wait_for_turns((first, stuck), 0.1)
+    assert 0.09 <= time.perf_counter() - started < 0.5
