@@ -7,7 +7,8 @@ Kinds, seen from the legacy (`a`) towards the candidate (`b`):
 - `type`: other JSON type (null, boolean, number, string, array, object)
 - `missing`: present in the legacy, absent from the candidate
 - `extra`: absent from the legacy, present in the candidate
-- `order`: an array with the same elements in another order
+- `order`: an array with the same elements in another order; also objects paired by a
+  natural key (`id`, `name`, ...) in another order, each then compared with its counterpart
 
 `diff(a, b)` mirrors `diff(b, a)` with `missing` and `extra` swapped, and
 `apply(a, diff(a, b))` rebuilds `b`.
@@ -89,12 +90,44 @@ def _walk_array(a: list[Any], b: list[Any], path: Path, strict: bool) -> Iterato
     if len(a) == len(b) and len(a) > 1 and _same_elements(a, b, strict):
         yield JsonDifference(path, "order", a, b)
         return
+    matched = _matched_by_key(a, b)
+    if matched is not None:
+        # Objects reordered *and* changed: each compared with its own counterpart (at the
+        # legacy's index), then the order once; not every field of every item.
+        for index, other in enumerate(matched):
+            yield from _walk(a[index], b[other], (*path, index), strict)
+        yield JsonDifference(path, "order", a, b)
+        return
     for index, (x, y) in enumerate(zip(a, b, strict=False)):
         yield from _walk(x, y, (*path, index), strict)
     for index in range(len(b), len(a)):
         yield JsonDifference((*path, index), "missing", a[index], None)
     for index in range(len(a), len(b)):
         yield JsonDifference((*path, index), "extra", None, b[index])
+
+
+_KEY_NAMES = ("id", "key", "uuid", "name", "code", "slug", "href")
+
+
+def _matched_by_key(a: list[Any], b: list[Any]) -> list[int] | None:
+    """For each item of `a`, the index of its counterpart in `b` by a natural key (a field
+    every object of both has, unique on each side, the same values on both); None when no
+    key pairs them up, or it pairs them in the same order."""
+    if len(a) != len(b) or len(a) < 2:
+        return None
+    if not all(isinstance(x, dict) for x in a) or not all(isinstance(y, dict) for y in b):
+        return None
+    shared = set.intersection(*(set(x) for x in a), *(set(y) for y in b))
+    preferred = [k for k in _KEY_NAMES if k in shared] + sorted(shared - set(_KEY_NAMES))
+    for key in preferred:
+        ours, theirs = [x[key] for x in a], [y[key] for y in b]
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in ours + theirs):
+            continue
+        where = {value: index for index, value in enumerate(theirs)}
+        if len(set(ours)) == len(ours) == len(where) and set(ours) == set(where):
+            matched = [where[value] for value in ours]
+            return None if matched == list(range(len(a))) else matched
+    return None
 
 
 def _same_elements(a: list[Any], b: list[Any], strict: bool) -> bool:
