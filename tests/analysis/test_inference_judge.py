@@ -81,6 +81,20 @@ def test_with_a_replica_only_learned_ids_are_inferred() -> None:
     assert judgement.verdict.classification == "unexplained"
 
 
+def test_with_a_replica_times_are_inferred_where_the_replica_showed_them_volatile() -> None:
+    # The replica stamped the same millisecond as the legacy this time, not the candidate;
+    # in other exchanges it differed there: a volatile location, this is its noise.
+    volatile = {"GET /tasks/{id}": frozenset({"body.at"})}
+    judge = Judge(replica_volatile=volatile)
+    legacy = answer({"at": "2026-11-30T10:00:00.001Z", "title": "a"})
+    candidate = answer({"at": "2026-11-30T10:00:00.002Z", "title": "b"})
+    judgement = judge.judge(REQUEST, legacy, candidate, replica=legacy, endpoint="GET /tasks/{id}")
+    noise = {j.difference.location: j.noise for j in judgement.differences}
+    assert noise == {"body.at": "inferred: time", "body.title": None}
+    elsewhere = judge.judge(REQUEST, legacy, candidate, replica=legacy, endpoint="GET /other")
+    assert [j.noise for j in elsewhere.differences] == [None, None]
+
+
 def test_rules_come_before_inference() -> None:
     rules = rules_from([], None)
     judge = Judge(rules=rules, correlated={"candidate": frozenset({("17", UUID)})})

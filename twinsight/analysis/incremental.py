@@ -30,6 +30,7 @@ def analysis_fingerprint(
     repeated: Mapping[str, frozenset[str]] | None = None,
     *,
     origins: Mapping[str, Sequence[str]] | None = None,
+    volatile: frozenset[tuple[str, str]] = frozenset(),
 ) -> str:
     """What a run's verdicts depend on besides the exchanges: equal fingerprints, equal
     verdicts for the same exchange (the twinsight version included)."""
@@ -43,6 +44,8 @@ def analysis_fingerprint(
     }
     if origins:  # each target's own addresses, configured and recorded: a new one re-judges
         inputs["origins"] = {name: sorted(names) for name, names in origins.items()}
+    if volatile:  # where the replica differed: times and tokens there are inferred
+        inputs["replica volatile"] = sorted(volatile)
     if unstable:  # where the legacy shuffles sets: new evidence judges everything again
         inputs["unstable order"] = sorted(unstable)
     if repeated:  # where the legacy's tokens repeat: likewise

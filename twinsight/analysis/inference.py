@@ -77,7 +77,15 @@ class Evidence:
     repeated: frozenset[str] = frozenset()
     """Location groups of this exchange's endpoint where the legacy served one token twice."""
     learned_only: bool = False
-    """Only what the traffic learned counts (correlated ids): a replica judges the rest."""
+    """Only what the traffic learned counts (correlated ids): a replica judges the rest, except
+    at `volatile` locations."""
+    volatile: frozenset[str] = frozenset()
+    """Location groups of this exchange's endpoint where the replica differed from the legacy
+    at least once: times and tokens there are inferred even beside a replica."""
+
+    def assumes(self, group: str) -> bool:
+        """Whether times and tokens at `group` may be inferred noise."""
+        return not self.learned_only or group in self.volatile
 
 
 def inferred_noise(difference: Difference, evidence: Evidence) -> str | None:
@@ -90,13 +98,14 @@ def infer(difference: Difference, evidence: Evidence) -> str | None:
     """`time`, `opaque`, `correlated id` or `unstable order` when the evidence shows
     `difference` is noise."""
     if difference.kind == "order":
-        return "unstable order" if difference.group in evidence.unstable else None
+        group = difference.group
+        return "unstable order" if group in evidence.unstable and evidence.assumes(group) else None
     if difference.kind not in ("changed", "type"):
         return None  # a location left out or added is never noise
     legacy, candidate = difference.legacy, difference.candidate
     if _correlated(legacy, candidate, evidence.correlated):
         return "correlated id"
-    if evidence.learned_only:
+    if not evidence.assumes(difference.group):
         return _address(legacy, candidate, difference.group, evidence)
     if difference.kind != "changed":
         return None
@@ -128,7 +137,7 @@ def _address(legacy: Any, candidate: Any, group: str, evidence: Evidence) -> str
         if (mine, yours) in evidence.correlated:
             found.add("correlated id")
             continue
-        kind = None if evidence.learned_only else _value(mine, yours, group, evidence)
+        kind = _value(mine, yours, group, evidence) if evidence.assumes(group) else None
         if kind is None:
             return None
         found.add(kind)

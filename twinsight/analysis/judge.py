@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.spec import CheckMemo, Reads, Spec, spec_reads
@@ -51,6 +51,8 @@ class Judge:
     """Where the legacy itself serves sets in random order, for inferred noise."""
     repeated: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """endpoint -> location groups where the legacy served one token twice: never `opaque`."""
+    replica_volatile: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """endpoint -> location groups where the replica ever differed from the legacy."""
 
     @functools.cached_property
     def _reads(self) -> Reads | None:
@@ -72,13 +74,13 @@ class Judge:
         found = diff_responses(legacy, candidate, self.options)
         from_replica = [False] * len(found)
         replica_groups: frozenset[str] = frozenset()
-        if replica is None:
-            evidence = self._evidence(legacy, candidate, candidate_name, endpoint)
-        else:
-            # Ids the traffic correlated are known, not assumed: they count beside a replica,
-            # which cannot show them (the legacy and its replica make the same ids).
-            pairs = self.correlated.get(candidate_name, frozenset())
-            evidence = Evidence(correlated=pairs, learned_only=True)
+        evidence = self._evidence(legacy, candidate, candidate_name, endpoint)
+        if replica is not None:
+            # Beside a replica only what the traffic learned counts (the legacy and its
+            # replica make the same ids: correlated ids it cannot show), and times or tokens
+            # where the replica showed that location volatile in some exchange.
+            volatile = self.replica_volatile.get(endpoint, frozenset())
+            evidence = replace(evidence, learned_only=True, volatile=volatile)
             replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
             against_replica = diff_responses(legacy, replica, self.options)
             replica_groups = frozenset(d.group for d in against_replica)

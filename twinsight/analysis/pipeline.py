@@ -24,6 +24,7 @@ __all__ = [
     "NOT_SENT",
     "JudgedExchange",
     "LegacyEvidence",
+    "ReplicaNoise",
     "judge_stream",
     "judged_event",
     "legacy_evidence",
@@ -83,10 +84,20 @@ def judge_stream(
                 yield JudgedExchange(stored, endpoint, name, judgement)
 
 
+class ReplicaNoise(NamedTuple):
+    """What the replica's answers, over all exchanges, show."""
+
+    noisy: frozenset[tuple[str, str]]
+    """(endpoint, location group) the replica differs at about as often as the candidate."""
+    volatile: frozenset[tuple[str, str]]
+    """(endpoint, location group) the replica differed at in at least one exchange."""
+
+
 def statistical_noise(
     results: Iterable[JudgedExchange], thresholds: NoiseThresholds
-) -> frozenset[tuple[str, str]]:
-    """Locations the replica differs at about as often as the candidate (Diffy's test)."""
+) -> ReplicaNoise:
+    """Locations the replica differs at about as often as the candidate (Diffy's test), and
+    every location it differed at."""
     raw: Counter[tuple[str, str]] = Counter()
     noise: Counter[tuple[str, str]] = Counter()
     totals: Counter[str] = Counter()
@@ -99,9 +110,10 @@ def statistical_noise(
             {(endpoint, j.difference.group) for j in judgement.differences if j.accepted is None}
         )
     if not totals:
-        return frozenset()
+        return ReplicaNoise(frozenset(), frozenset())
     observed = {k for k in raw if k[0] in totals}
-    return frozenset(observed - real_locations(raw, noise, totals, thresholds))
+    noisy = frozenset(observed - real_locations(raw, noise, totals, thresholds))
+    return ReplicaNoise(noisy, frozenset(noise))
 
 
 class LegacyEvidence(NamedTuple):

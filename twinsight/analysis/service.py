@@ -26,7 +26,13 @@ from .judge import Judge
 from .load import read_exchanges, rules_from
 from .noise import NoiseThresholds
 from .origins import origins_of
-from .pipeline import judge_stream, judged_event, legacy_evidence, statistical_noise
+from .pipeline import (
+    ReplicaNoise,
+    judge_stream,
+    judged_event,
+    legacy_evidence,
+    statistical_noise,
+)
 
 __all__ = ["OnJudged", "analyze_store", "scenario_runs", "target_origins"]
 
@@ -95,13 +101,20 @@ def _judge_store(
     endpoints.learn(store.request_lines())
     origins = target_origins(config, store.base_urls())
     judge = replace(judge, origins=origins)
-    noisy: frozenset[tuple[str, str]] = frozenset()
+    replica = ReplicaNoise(frozenset(), frozenset())
     if REPLICA_TARGET in store.targets():
         first = judge_stream(read_exchanges(store), judge, endpoints)
-        noisy = statistical_noise(first, NoiseThresholds())
+        replica = statistical_noise(first, NoiseThresholds())
+    noisy = replica.noisy
     unstable, repeated = legacy_evidence(read_exchanges(store), endpoints)
     fingerprint = analysis_fingerprint(
-        config, spec, noisy, unstable.locations, repeated, origins=origins
+        config,
+        spec,
+        noisy,
+        unstable.locations,
+        repeated,
+        origins=origins,
+        volatile=replica.volatile,
     )
     incremental = earlier is not None and earlier.fingerprint == fingerprint
     if on_judged is not None and incremental:
@@ -115,12 +128,20 @@ def _judge_store(
         correlated=store.correlations(),
         unstable=unstable,
         repeated=repeated,
+        replica_volatile=_by_endpoint(replica.volatile),
     )
     for result in judge_stream(exchanges, judge, endpoints, left_out):
         collector.add(result)
         if on_judged is not None:
             on_judged(judged_event(result))
     return fingerprint, incremental, noisy
+
+
+def _by_endpoint(locations: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for endpoint, group in locations:
+        found.setdefault(endpoint, set()).add(group)
+    return {endpoint: frozenset(groups) for endpoint, groups in found.items()}
 
 
 def target_origins(
