@@ -1,0 +1,1 @@
+"""The candidate rewrite of the orders service."""

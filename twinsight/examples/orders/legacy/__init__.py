@@ -1,0 +1,1 @@
+"""The legacy orders service."""
