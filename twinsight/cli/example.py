@@ -1,8 +1,9 @@
-"""`twinsight example legacy|candidate|token|files`: the bundled Task Management example."""
+"""`twinsight example ...`: the bundled examples, Task Management (JSON) and orders (SOAP/XML)."""
 
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,8 @@ import typer
 __all__ = ["example_app"]
 
 example_app = typer.Typer(
-    help="Run the bundled Task Management example services.", no_args_is_help=True
+    help="Run the bundled example services: Task Management (JSON) and orders (SOAP/XML).",
+    no_args_is_help=True,
 )
 
 PortOption = Annotated[
@@ -91,12 +93,64 @@ def example_token(
     sys.stdout.write(make_token(user) + "\n")
 
 
+XmlFaithfulOption = Annotated[
+    bool,
+    typer.Option(
+        "--faithful",
+        help="Leave out the planted divergences (the orders example's DIVERGENCES.md rows 6-10).",
+    ),
+]
+
+
+@example_app.command("xml-legacy")
+def example_xml_legacy(port: PortOption = 8083, host: HostOption = "127.0.0.1") -> None:
+    """Run the legacy orders service (SOAP 1.1 and bare XML, numbered ids, in memory).
+
+    Example: twinsight example xml-legacy --port 8083
+    """
+    from twinsight.examples.orders.legacy.app import make_app
+    from twinsight.examples.tasks.serve import serve
+
+    serve(make_app, "xml-legacy", host, port)
+
+
+@example_app.command("xml-candidate")
+def example_xml_candidate(
+    port: PortOption = 8084,
+    host: HostOption = "127.0.0.1",
+    faithful: XmlFaithfulOption = False,
+) -> None:
+    """Run the orders rewrite (UUID ids, default namespace, deliberate divergences).
+
+    Example: twinsight example xml-candidate --port 8084
+    """
+    from twinsight.examples.orders.candidate.app import make_app
+    from twinsight.examples.tasks.serve import serve
+
+    serve(lambda: make_app(faithful=faithful), "xml-candidate", host, port)
+
+
+class ExampleName(StrEnum):
+    """The bundled examples."""
+
+    tasks = "tasks"
+    xml = "xml"
+
+
+ExampleArgument = Annotated[
+    ExampleName,
+    typer.Argument(help="Which example: tasks (JSON) or xml (the SOAP/XML orders service)."),
+]
+
+
 @example_app.command("files")
-def example_files() -> None:
-    """Print the folder holding spec.yaml, spec-plain.yaml and DIVERGENCES.md.
+def example_files(example: ExampleArgument = ExampleName.tasks) -> None:
+    """Print the folder holding an example's files (tasks: spec.yaml, spec-plain.yaml,
+    DIVERGENCES.md; xml: DIVERGENCES.md, traffic.py).
 
     Example: twinsight spec check "$(twinsight example files)/spec.yaml"
     """
-    from twinsight.examples.tasks import files
+    from twinsight.examples import orders, tasks
 
-    sys.stdout.write(f"{files()}\n")
+    folder = orders.files() if example is ExampleName.xml else tasks.files()
+    sys.stdout.write(f"{folder}\n")
