@@ -3,7 +3,7 @@
 In order of precedence:
 
 1. `candidate_error`: the candidate timed out, was refused, reset, or answered
-   5xx where the legacy answered below 500;
+   5xx or a SOAP fault where the legacy answered below 500 and no fault;
 2. `regression`: the candidate fails a scenario line the legacy passes;
 3. `spec_conflict`: both fail a scenario line (the spec or its binding is wrong);
 4. `explained`: the candidate passes a line the legacy fails (the spec intends
@@ -23,6 +23,7 @@ from typing import Literal
 
 from .diff import Difference, Message
 from .scenarios import LineResult
+from .soap import body_fault
 
 __all__ = ["CLASSIFICATIONS", "INFERRED_PREFIX", "Classification", "Judged", "Verdict", "classify"]
 
@@ -78,11 +79,9 @@ def classify(
     lines = [x for x in lines if not (x.legacy.inconclusive or x.candidate.inconclusive)]
     if candidate.error is not None and legacy.error is None:
         return Verdict("candidate_error", f"the candidate gave no answer: {candidate.error}")
-    if _server_error(candidate) and not _server_error(legacy) and legacy.error is None:
-        return Verdict(
-            "candidate_error",
-            f"the candidate answered {candidate.status}, the legacy {legacy.status}",
-        )
+    failed = _candidate_failed(legacy, candidate)
+    if failed is not None:
+        return failed
     for line in lines:
         if line.legacy.passed and not line.candidate.passed:
             return Verdict(
@@ -116,6 +115,29 @@ def classify(
 
 def _server_error(message: Message) -> bool:
     return message.status is not None and message.status >= 500
+
+
+def _candidate_failed(legacy: Message, candidate: Message) -> Verdict | None:
+    """`candidate_error` when the candidate answered 5xx or a SOAP fault and the legacy did not."""
+    if legacy.error is not None:
+        return None
+    fault = body_fault(candidate.body, candidate.header("content-type"))
+    if fault is not None and not _server_error(legacy) and not _fault(legacy):
+        return Verdict(
+            "candidate_error",
+            f"the candidate answered a SOAP fault ({fault}) with {candidate.status}, "
+            f"the legacy {legacy.status}",
+        )
+    if _server_error(candidate) and not _server_error(legacy):
+        return Verdict(
+            "candidate_error",
+            f"the candidate answered {candidate.status}, the legacy {legacy.status}",
+        )
+    return None
+
+
+def _fault(message: Message) -> bool:
+    return body_fault(message.body, message.header("content-type")) is not None
 
 
 def _values(difference: Difference) -> str:

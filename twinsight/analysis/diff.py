@@ -1,8 +1,9 @@
 """Comparing two responses into atomic differences: status, headers, body.
 
-Pure functions. JSON bodies are compared structurally (see `jsondiff`); other
-text line by line with a short summary; binary and truncated bodies by hash
-and size. Equal bodies cost one byte comparison: most exchanges take that path.
+Pure functions. JSON bodies are compared structurally (see `jsondiff`), XML
+bodies too (see `xmlbody`); other text line by line with a short summary;
+binary and truncated bodies by hash and size. Equal bodies cost one byte
+comparison: most exchanges take that path.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import orjson
 
 from .jsondiff import Kind, diff, render_path
+from .xmlbody import claims_xml, diff_xml_bodies
 
 __all__ = [
     "NOT_JSON",
@@ -246,9 +248,26 @@ def _body(legacy: Message, candidate: Message, options: DiffOptions) -> list[Dif
             if not (d.path and same_set_list(str(d.path[-1]), d.legacy, d.candidate))
         ]
     if (a is NOT_JSON) != (b is NOT_JSON):
-        kinds = ("json" if a is not NOT_JSON else "text", "json" if b is not NOT_JSON else "text")
+        kinds = (_form(legacy, a), _form(candidate, b))
         return [Difference("body", "type", kinds[0], kinds[1], "one body is JSON, the other not")]
-    return [_text_or_binary(legacy, candidate)]
+    markup = _markup(legacy, candidate)
+    return [_text_or_binary(legacy, candidate)] if markup is None else markup
+
+
+def _form(message: Message, document: Any) -> str:
+    if document is not NOT_JSON:
+        return "json"
+    return "xml" if claims_xml(message.body, message.header("content-type")) else "text"
+
+
+def _markup(legacy: Message, candidate: Message) -> list[Difference] | None:
+    # XML (by Content-Type, or a body that begins with markup) compared structurally.
+    found = diff_xml_bodies(
+        legacy.body, legacy.header("content-type"), candidate.body, candidate.header("content-type")
+    )
+    if found is None:
+        return None
+    return [Difference(d.location, d.kind, d.legacy, d.candidate, d.summary) for d in found]
 
 
 def _text_or_binary(legacy: Message, candidate: Message) -> Difference:

@@ -1,0 +1,60 @@
+"""Which bodies are XML, and their differences: the XML walk, or one whole-body difference.
+
+Pure functions. A body is XML when its Content-Type says so (`application/xml`,
+`text/xml`, `*+xml`) or, without a Content-Type, when it begins with markup; once one
+side is, the other is read as XML too. A body that claims to be XML and does not parse
+(or declares entities) is one `body` difference with the parser's reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .xmldiff import XmlDifference, diff_xml
+from .xmlparse import Unparseable, is_xml_type, looks_like_xml, parse_xml, split_name
+
+__all__ = ["claims_xml", "diff_xml_bodies"]
+
+
+def claims_xml(body: bytes, content_type: str | None) -> bool:
+    """Whether a body is meant as XML: by its Content-Type, or without one by its first byte."""
+    if content_type:
+        return is_xml_type(content_type)
+    return bool(body) and looks_like_xml(body)
+
+
+def diff_xml_bodies(
+    legacy: bytes, legacy_type: str | None, candidate: bytes, candidate_type: str | None
+) -> list[XmlDifference] | None:
+    """The differences of two bodies of which one at least claims XML; None when neither
+    does (they are compared as text)."""
+    claims = (claims_xml(legacy, legacy_type), claims_xml(candidate, candidate_type))
+    if not any(claims):
+        return None
+    a, b = parse_xml(legacy), parse_xml(candidate)
+    bad_a, bad_b = isinstance(a, Unparseable), isinstance(b, Unparseable)
+    if not bad_a and not bad_b:
+        return diff_xml(a, b)
+    if bad_a and bad_b:
+        return [
+            XmlDifference("body", "changed", a.reason, b.reason, "neither body is well-formed XML")
+        ]
+    if not claims[1 if bad_b else 0]:
+        kinds = ("xml", "text") if bad_b else ("text", "xml")
+        return [XmlDifference("body", "type", *kinds, "one body is XML, the other not")]
+    side, reason = ("candidate", b.reason) if bad_b else ("legacy", a.reason)
+    legacy_value = f"unparseable: {a.reason}" if bad_a else _document(a)
+    candidate_value = f"unparseable: {b.reason}" if bad_b else _document(b)
+    return [
+        XmlDifference(
+            "body",
+            "changed",
+            legacy_value,
+            candidate_value,
+            f"the {side}'s body is not well-formed XML: {reason}",
+        )
+    ]
+
+
+def _document(root: Any) -> str:
+    return f"<{split_name(root.tag)[1]}> document"

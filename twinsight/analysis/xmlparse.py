@@ -1,0 +1,150 @@
+"""XML bodies parsed safely into a canonical tree, the view `xmldiff` compares.
+
+Pure functions. The parser resolves no entity, loads no DTD and fetches nothing; a
+document declaring its own DTD subset (where entity bombs and XXE live) is refused as
+unparseable. The canonical view: names in Clark notation (`{urn:x}order`, so the
+prefix a document chose does not matter), whitespace-only text between elements
+dropped, comments and processing instructions dropped, CDATA read as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from lxml import etree
+
+__all__ = [
+    "Node",
+    "Unparseable",
+    "canonical",
+    "children",
+    "is_xml_type",
+    "looks_like_xml",
+    "parse_xml",
+    "render",
+    "render_node",
+    "split_name",
+    "text_of",
+]
+
+
+class Node(NamedTuple):
+    """One element: equal nodes are equal XML, whatever the prefixes or indentation."""
+
+    tag: str  # `{namespace-uri}local`, or `local` without a namespace
+    attributes: tuple[tuple[str, str], ...]  # sorted by name
+    text: str  # a leaf's text; beside child elements, their non-blank text runs joined
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unparseable:
+    """Why a body is not well-formed (or not safe) XML."""
+
+    reason: str
+
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+    remove_blank_text=True,  # libxml2 drops indentation between elements, before any compare
+    strip_cdata=True,
+)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def is_xml_type(content_type: str | None) -> bool:
+    """Whether a Content-Type declares XML: `application/xml`, `text/xml`, `*+xml`."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("application/xml", "text/xml") or media.endswith("+xml")
+
+
+def looks_like_xml(body: bytes) -> bool:
+    """Whether `body` begins as markup does (after a byte-order mark and blanks)."""
+    if body.startswith(_BOMS[1:]):
+        return True  # UTF-16: the parser reads it
+    return body.removeprefix(_BOMS[0]).lstrip()[:1] == b"<"
+
+
+def parse_xml(body: bytes) -> Any:
+    """`body`'s root element (an lxml element), or `Unparseable` saying why; never raises."""
+    try:
+        tree = etree.fromstring(body, _PARSER).getroottree()
+    except (etree.LxmlError, ValueError, TypeError) as error:
+        return Unparseable(_first_line(str(error)) or "not well-formed XML")
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and (any(dtd.iterentities()) or any(dtd.iterelements())):
+        return Unparseable("declares its own DTD (entities are refused: XXE, entity expansion)")
+    root = tree.getroot()
+    if root is None or not isinstance(root.tag, str):
+        return Unparseable("no root element")
+    return root
+
+
+def children(element: Any) -> list[Any]:
+    """The child elements of `element` (entity references left aside)."""
+    return [c for c in element if isinstance(c.tag, str)]
+
+
+def text_of(element: Any, elements: list[Any]) -> str:
+    """A leaf's text; beside child `elements`, their non-blank text runs stripped and joined."""
+    if not elements:
+        return str(element.text or "")
+    runs = [element.text, *(c.tail for c in elements)]
+    return " ".join(r.strip() for r in runs if r and not r.isspace())
+
+
+def canonical(element: Any) -> Node:
+    """The canonical tree of `element`: equal for equal XML, whatever prefixes were used."""
+    elements = children(element)
+    attributes = tuple(sorted(element.items())) if len(element.attrib) else ()
+    return Node(
+        element.tag, attributes, text_of(element, elements), tuple(map(canonical, elements))
+    )
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def render(element: Any, limit: int = 200) -> str:
+    """`element` as short canonical XML (a default namespace per element), cut at `limit`."""
+    return render_node(canonical(element), limit)
+
+
+def render_node(node: Node, limit: int = 200) -> str:
+    """`node` as short canonical XML (a default namespace per element), cut at `limit`."""
+    text = _render(node, "")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _render(node: Node, inherited: str) -> str:
+    namespace, local = split_name(node.tag)
+    parts = [f"<{local}"]
+    if namespace != inherited:
+        parts.append(f' xmlns="{_escape(namespace)}"')
+    parts.extend(f' {name}="{_escape(value)}"' for name, value in node.attributes)
+    inner = "".join(_render(c, namespace) for c in node.children)
+    body = _escape(node.text) + inner
+    parts.append(f">{body}</{local}>" if body else "/>")
+    return "".join(parts)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """`{uri}local` as (`uri`, `local`); a name without namespace as (``, name)."""
+    if name.startswith("{"):
+        namespace, _, local = name[1:].partition("}")
+        return namespace, local
+    return "", name
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
