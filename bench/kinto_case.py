@@ -4,7 +4,8 @@ Labels come from `labels.py`: the workload (`kinto_workload.py`) played directly
 whole, against `LABEL_RUNS` fresh instances of each version. The measured run
 starts one fresh instance of each, puts `twinsight proxy` in front (writes
 mirrored, ids correlated, zero config: no `twinsight.toml`, no replica, no spec),
-plays the same workload through it into a store and analyses the store. Stored
+plays the same workload through it into a store and analyses the store; then the
+same with a second instance of the legacy version as the replica. Stored
 exchanges are matched to requests by order (one exchange per request).
 """
 
@@ -78,12 +79,12 @@ def label_requests(runs: int = LABEL_RUNS) -> list[Label]:
     return asyncio.run(asyncio.wait_for(_label_runs(runs), CASE_TIMEOUT_S))
 
 
-async def _through_proxy(store: Path) -> None:
+async def _through_proxy(store: Path, replica: bool) -> None:
     async with AsyncExitStack() as servers:
-        targets = {
-            "legacy": await servers.enter_async_context(kinto_instance(VERSIONS[0])),
-            "candidate": await servers.enter_async_context(kinto_instance(VERSIONS[1])),
-        }
+        targets = {"legacy": await servers.enter_async_context(kinto_instance(VERSIONS[0]))}
+        if replica:  # a second instance of the legacy version
+            targets["replica"] = await servers.enter_async_context(kinto_instance(VERSIONS[0]))
+        targets["candidate"] = await servers.enter_async_context(kinto_instance(VERSIONS[1]))
         config = Config.model_validate(
             {
                 "targets": targets,
@@ -116,9 +117,10 @@ async def _play(proxy: str) -> None:
             await send(client, proxy, request, saved)
 
 
-def capture(store: Path) -> None:
-    """The workload through `twinsight proxy` in front of fresh instances, into `store`."""
-    asyncio.run(asyncio.wait_for(_through_proxy(store), CASE_TIMEOUT_S))
+def capture(store: Path, replica: bool = False) -> None:
+    """The workload through `twinsight proxy` in front of fresh instances (and a replica of
+    the legacy if asked), into `store`."""
+    asyncio.run(asyncio.wait_for(_through_proxy(store, replica), CASE_TIMEOUT_S))
 
 
 def judge(store: Path) -> tuple[list[Verdict], int]:
@@ -157,9 +159,11 @@ def alarm_groups(labels: Iterable[Label], verdicts: Iterable[Verdict]) -> dict[s
     return dict(sorted(groups.items(), key=lambda item: -item[1]))
 
 
-def kinto_judged(labels: Sequence[Label], store: Path) -> tuple[list[Judged], int, list[Verdict]]:
+def kinto_judged(
+    labels: Sequence[Label], store: Path, replica: bool = False
+) -> tuple[list[Judged], int, list[Verdict]]:
     """The real-service case captured into `store` and judged against its labels."""
-    capture(store)
+    capture(store, replica)
     verdicts, clusters = judge(store)
     judged = [
         Judged(
@@ -190,15 +194,18 @@ def measure_kinto(rounds: int, scratch: Path, notes: list[str]) -> dict[tuple[st
         f"{len(labels) - divergent} agreeing, {len(causes)} causes "
         f"(labelled from {LABEL_RUNS} fresh instances of each version)"
     )
-    total, groups = Score(), Counter[str]()
+    total, beside, groups = Score(), Score(), Counter[str]()
     for number in range(rounds):
         judged, clusters, verdicts = kinto_judged(labels, scratch / f"kinto-{number}.duckdb")
         total = score(judged, clusters, total)
         groups.update(alarm_groups(labels, verdicts))
+        replicated = scratch / f"kinto-replica-{number}.duckdb"
+        judged, clusters, _ = kinto_judged(labels, replicated, replica=True)
+        beside = score(judged, clusters, beside)
     notes.append(f"\n#### {KINTO}: false alarms by the real differences twinsight saw\n")
     notes.append("| requests (all runs) | differences (location kind) |\n|---:|---|")
     notes.extend(f"| {n} | {_cell(g)} |" for g, n in groups.most_common())
-    return {(KINTO, "zero config, no spec"): total}
+    return {(KINTO, "zero config, no spec"): total, (KINTO, "replica, no config, no spec"): beside}
 
 
 def _cell(text: str) -> str:

@@ -91,14 +91,7 @@ def _judge_store(
     """Judge `store` into `collector`; (fingerprint, whether only new exchanges were judged,
     the replica's noisy locations)."""
     spec = judge.spec
-    endpoints = Endpoints(
-        [
-            (s.when.request.method, s.when.request.template)
-            for s in (spec.scenarios if spec else ())
-            if s.when.request is not None
-        ]
-    )
-    endpoints.learn(store.request_lines())
+    endpoints = _endpoints(store, spec)
     origins = target_origins(config, store.base_urls())
     judge = replace(judge, origins=origins)
     replica = ReplicaNoise(frozenset(), frozenset())
@@ -135,6 +128,19 @@ def _judge_store(
         if on_judged is not None:
             on_judged(judged_event(result))
     return fingerprint, incremental, noisy
+
+
+def _endpoints(store: Store, spec: Spec | None) -> Endpoints:
+    # The spec's templates first, then what the traffic shows.
+    endpoints = Endpoints(
+        [
+            (s.when.request.method, s.when.request.template)
+            for s in (spec.scenarios if spec else ())
+            if s.when.request is not None
+        ]
+    )
+    endpoints.learn(store.request_lines())
+    return endpoints
 
 
 def _by_endpoint(locations: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
