@@ -18,7 +18,8 @@ the classification it should end in (`traffic.py`, ground truth in DIVERGENCES.m
 Cases: the bundled example and its `--noisy` variant, each with zero config (no
 `twinsight.toml`, no replica), with and without the spec, and each mirrored to a
 replica of the legacy too (no `twinsight.toml`, with the spec); the example with its
-`twinsight.toml` is the configured baseline. The real-service case (`kinto_case.py`):
+`twinsight.toml` is the configured baseline. The XML example (`examples/orders`, SOAP
+1.1, ground truth in its DIVERGENCES.md) with zero config and no spec. The real-service case (`kinto_case.py`):
 Kinto 14.8.0 against 26.5.0 from PyPI, zero config, no spec; its labels come from
 playing the workload directly to several fresh instances of each version
 (`labels.py`), its causes are the divergent locations. It is skipped, with one line
@@ -38,7 +39,9 @@ from typing import Any
 
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
-from twinsight.demo import capture_example_session
+from twinsight.demo import capture_example_session, capture_orders_session
+from twinsight.examples.orders.traffic import SESSION as ORDERS_SESSION
+from twinsight.examples.orders.traffic import Step as OrdersStep
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.traffic import NOISY_SESSION, SESSION, Step
 from twinsight.spec import Spec, load_spec
@@ -50,7 +53,7 @@ from kinto_case import measure_kinto
 from scoring import AGREE, Judged, Score, mislabelled, score, table
 
 
-def cause_of(step: Step) -> frozenset[str]:
+def cause_of(step: Step | OrdersStep) -> frozenset[str]:
     """The planted divergence a step exercises (its label and note), if any."""
     return frozenset() if step.expect in AGREE else frozenset({f"{step.expect}: {step.note}"})
 
@@ -58,21 +61,23 @@ def cause_of(step: Step) -> frozenset[str]:
 @dataclass(frozen=True)
 class Case:
     """A labelled session against one pair of example services (and a replica of the
-    legacy, if `replica`)."""
+    legacy, if `replica`); `xml`: the orders example (SOAP), else the tasks one."""
 
     name: str
-    steps: tuple[Step, ...]
-    noisy: bool
+    steps: tuple[Step | OrdersStep, ...]
+    noisy: bool = False
     replica: bool = False
+    xml: bool = False
 
 
 CASES = (
-    Case("example", SESSION, noisy=False),
-    Case("example --noisy", NOISY_SESSION, True),
-    Case("example + replica", SESSION, noisy=False, replica=True),
-    Case("example --noisy + replica", NOISY_SESSION, True, replica=True),
+    Case("example", SESSION),
+    Case("example --noisy", NOISY_SESSION, noisy=True),
+    Case("example + replica", SESSION, replica=True),
+    Case("example --noisy + replica", NOISY_SESSION, noisy=True, replica=True),
+    Case("xml example", ORDERS_SESSION, xml=True),
 )
-ZERO_CONFIG = tuple(c.name for c in CASES if not c.replica)
+ZERO_CONFIG = tuple(c.name for c in CASES if not (c.replica or c.xml))
 REPLICA = tuple(c.name for c in CASES if c.replica)
 
 
@@ -93,14 +98,18 @@ def setups() -> list[Setup]:
     return [
         Setup("twinsight.toml + spec", configured, spec, ("example",)),
         Setup("zero config + spec", Config(), spec, ZERO_CONFIG),
-        Setup("zero config, no spec", Config(), None, ZERO_CONFIG),
+        Setup("zero config, no spec", Config(), None, (*ZERO_CONFIG, "xml example")),
         Setup("replica, no config + spec", Config(), spec, REPLICA),
     ]
 
 
 async def capture(case: Case, store: Path) -> None:
     """Play the case's session through `twinsight proxy` in front of fresh services."""
-    await capture_example_session(store, case.steps, noisy=case.noisy, replica=case.replica)
+    if case.xml:
+        await capture_orders_session(store, case.steps)  # type: ignore[arg-type]
+    else:
+        steps: Any = case.steps
+        await capture_example_session(store, steps, noisy=case.noisy, replica=case.replica)
 
 
 def judge(store: Path, case: Case, setup: Setup) -> tuple[list[Judged], int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,11 @@ from twinsight.analysis.readiness_service import assess_store
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
 from twinsight.events import CaptureSummary
+from twinsight.examples.orders.candidate.app import make_app as make_orders_candidate
+from twinsight.examples.orders.legacy.app import make_app as make_orders_legacy
+from twinsight.examples.orders.traffic import SESSION as ORDERS_SESSION
+from twinsight.examples.orders.traffic import Step as OrdersStep
+from twinsight.examples.orders.traffic import run_session as run_orders_session
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.auth import make_token
 from twinsight.examples.tasks.candidate.app import make_app as make_candidate
@@ -144,10 +149,34 @@ async def capture_example_session(
                 "capture": {"mirror_writes": True},
             }
         )
-        return await _through_proxy(config, steps)
+        token = make_token("demo")
+        return await _through_proxy(config, lambda url: run_session(url, token, steps))
 
 
-async def _through_proxy(config: Config, steps: tuple[Step, ...]) -> CaptureSummary:
+async def capture_orders_session(
+    store: Path, steps: tuple[OrdersStep, ...] = ORDERS_SESSION
+) -> CaptureSummary:
+    """Play the XML example's session (`examples/orders`) through `twinsight proxy` (writes
+    mirrored, ids correlated) in front of its legacy and candidate on ephemeral ports."""
+    async with contextlib.AsyncExitStack() as running:
+        targets = {}
+        for name, app in (("legacy", make_orders_legacy()), ("candidate", make_orders_candidate())):
+            runner, port = await start(app)
+            running.push_async_callback(runner.cleanup)
+            targets[name] = f"http://127.0.0.1:{port}"
+        config = Config.model_validate(
+            {
+                "targets": targets,
+                "store": {"path": store, "flush_interval_s": 0.2},
+                "capture": {"mirror_writes": True},
+            }
+        )
+        return await _through_proxy(config, lambda url: run_orders_session(url, steps))
+
+
+async def _through_proxy(
+    config: Config, play: Callable[[str], Awaitable[object]]
+) -> CaptureSummary:
     stop = asyncio.Event()
     bound: asyncio.Future[Address] = asyncio.get_running_loop().create_future()
 
@@ -162,7 +191,7 @@ async def _through_proxy(config: Config, steps: tuple[Step, ...]) -> CaptureSumm
         await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if capture.done():
             return capture.result()
-        await run_session(url_of(bound.result()), make_token("demo"), steps)
+        await play(url_of(bound.result()))
     finally:
         stop.set()
         summary = await capture
