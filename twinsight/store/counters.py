@@ -18,7 +18,9 @@ class CaptureCounters:
     exchange the store already held), `started` and `closed` (the writer began, and shut
     down cleanly), `dropped.REASON` (e.g. `dropped.queue_full`, `dropped.store_backlog`,
     `dropped.store_error`, `dropped.store_unavailable`), `refused.REASON` (requests turned
-    away before capture, e.g. `refused.request_form`, `refused.client_gone`).
+    away before capture, e.g. `refused.request_form`, `refused.client_gone`), and
+    `order_wait.done` / `order_wait.expired` (a mirror waited for its session's earlier
+    call to the same target, and whether that call ended within the target's timeout).
     """
 
     def __init__(self) -> None:
