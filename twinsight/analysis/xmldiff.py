@@ -33,6 +33,7 @@ __all__ = ["NATURAL_KEYS", "XmlDifference", "diff_xml"]
 
 NATURAL_KEYS = ("id", "key", "href", "code", "name")
 """Attribute or child names, in order of preference, that may key a list's items."""
+_TESTED_WHOLE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,32 +59,98 @@ def diff_xml(a: Any, b: Any, root: str = "body") -> list[XmlDifference]:
             XmlDifference(f"{root}.{a.tag}", "missing", render(a), None),
             XmlDifference(f"{root}.{b.tag}", "extra", None, render(b)),
         ]
-    return list(_element(a, b, f"{root}.{a.tag}"))
+    # Documents declaring their namespaces alike serialise equal subtrees alike: a cheap test
+    # that skips them. Others (another prefix, a default namespace) compare canonical trees.
+    walk = _Walk(fast=a.nsmap == b.nsmap)
+    return list(walk.element(a, b, f"{root}.{a.tag}", known=True))
 
 
-def _same(a: Any, b: Any) -> bool:
-    # One serialisation means one canonical tree (namespaces are declared in it); another
-    # serialisation may still be the same XML (other prefixes): the walk finds that out.
-    return bool(etree.tostring(a, with_tail=False) == etree.tostring(b, with_tail=False))
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    fast: bool
 
+    def same(self, a: Any, b: Any) -> bool:
+        # One serialisation means one canonical tree (namespaces are declared in it, and the
+        # tail is text of the parent's, an extra condition); another may still be the same
+        # XML: the walk finds that out.
+        if self.fast:
+            return bool(etree.tostring(a) == etree.tostring(b))
+        return canonical(a) == canonical(b)  # slower, but cheaper than walking equal elements
 
-def _element(a: Any, b: Any, location: str) -> Iterator[XmlDifference]:
-    if _same(a, b):
-        return
-    yield from _attributes(a, b, location)
-    ours, theirs = children(a), children(b)
-    text_a, text_b = text_of(a, ours), text_of(b, theirs)
-    if not ours and not theirs:
-        if text_a != text_b:
-            yield XmlDifference(location, "changed", text_a, text_b)
-    elif (ours and not theirs and text_b.strip()) or (theirs and not ours and text_a.strip()):
-        legacy = render(a) if ours else text_a
-        candidate = render(b) if theirs else text_b
-        yield XmlDifference(location, "type", legacy, candidate, "child elements against text")
-    else:
-        # One side has no child left: its blank leaf text is no text beside them.
-        yield from _presence(f"{location}.#text", text_a.strip() or None, text_b.strip() or None)
-        yield from _siblings(ours, theirs, location)
+    def element(self, a: Any, b: Any, location: str, known: bool) -> Iterator[XmlDifference]:
+        """The differences of two elements; `known`: already known not to serialise alike."""
+        if not known and self.same(a, b):
+            return
+        yield from _attributes(a, b, location)
+        ours, theirs = children(a), children(b)
+        text_a, text_b = text_of(a, ours), text_of(b, theirs)
+        if not ours and not theirs:
+            if text_a != text_b:
+                yield XmlDifference(location, "changed", text_a, text_b)
+        elif (ours and not theirs and text_b.strip()) or (theirs and not ours and text_a.strip()):
+            legacy = render(a) if ours else text_a
+            candidate = render(b) if theirs else text_b
+            yield XmlDifference(location, "type", legacy, candidate, "child elements against text")
+        else:
+            # One side has no child left: its blank leaf text is no text beside them.
+            text = (text_a.strip() or None, text_b.strip() or None)
+            yield from _presence(f"{location}.#text", *text)
+            yield from self.siblings(ours, theirs, location)
+
+    def siblings(
+        self, ours: list[Any], theirs: list[Any], location: str
+    ) -> Iterator[XmlDifference]:
+        """Children by name, whatever the order of differently named ones."""
+        by_tag_a, by_tag_b = _by_tag(ours), _by_tag(theirs)
+        for tag in {**by_tag_a, **by_tag_b}:
+            items_a, items_b = by_tag_a.get(tag, []), by_tag_b.get(tag, [])
+            base = f"{location}.{tag}"
+            if len(items_a) > 1 or len(items_b) > 1:
+                yield from self.repeated(items_a, items_b, base)
+            elif items_a and items_b:
+                # A container of many children is tested child by child: as cheap when
+                # equal, and its whole serialisation is spared when it is not.
+                known = len(items_a[0]) > _TESTED_WHOLE
+                yield from self.element(items_a[0], items_b[0], base, known=known)
+            elif items_a:
+                yield XmlDifference(base, "missing", render(items_a[0]), None)
+            else:
+                yield XmlDifference(base, "extra", None, render(items_b[0]))
+
+    def repeated(self, a: list[Any], b: list[Any], base: str) -> Iterator[XmlDifference]:
+        """Repeated siblings of one name: by natural key, as one reorder, or by index."""
+        pairs = zip(a, b, strict=False)
+        differing = [i for i, (x, y) in enumerate(pairs) if not self.same(x, y)]
+        if not differing and len(a) == len(b):
+            return
+        keyed = _keyed(a, b)
+        if keyed is not None:
+            yield from self.keyed(a, b, base, keyed, set(differing))
+        elif len(a) == len(b) and _same_items(a, b, differing):
+            yield XmlDifference(
+                base, "order", _items(a), _items(b), "the same elements in another order"
+            )
+        else:
+            for i in differing:
+                yield from self.element(a[i], b[i], f"{base}[{i}]", known=True)
+            for i in range(len(b), len(a)):
+                yield XmlDifference(f"{base}[{i}]", "missing", render(a[i]), None)
+            for i in range(len(a), len(b)):
+                yield XmlDifference(f"{base}[{i}]", "extra", None, render(b[i]))
+
+    def keyed(
+        self, a: list[Any], b: list[Any], base: str, keyed: _Keys, differing: set[int]
+    ) -> Iterator[XmlDifference]:
+        """Items matched by key, at the legacy's index; one `order` if the keys moved."""
+        name, keys_a, keys_b = keyed
+        if keys_a != keys_b:
+            summary = f"the same elements (by {name}) in another order"
+            yield XmlDifference(base, "order", _joined(keys_a), _joined(keys_b), summary)
+        position = {k: j for j, k in enumerate(keys_b)}
+        for i, k in enumerate(keys_a):
+            j = position[k]
+            if i != j or i in differing:
+                yield from self.element(a[i], b[j], f"{base}[{i}]", known=i == j)
 
 
 def _presence(location: str, a: str | None, b: str | None) -> Iterator[XmlDifference]:
@@ -105,46 +172,11 @@ def _attributes(a: Any, b: Any, location: str) -> Iterator[XmlDifference]:
         yield from _presence(f"{location}.@{name}", ours.get(name), theirs.get(name))
 
 
-def _siblings(ours: list[Any], theirs: list[Any], location: str) -> Iterator[XmlDifference]:
-    by_tag_a, by_tag_b = _by_tag(ours), _by_tag(theirs)
-    for tag in {**by_tag_a, **by_tag_b}:
-        items_a, items_b = by_tag_a.get(tag, []), by_tag_b.get(tag, [])
-        base = f"{location}.{tag}"
-        if len(items_a) > 1 or len(items_b) > 1:
-            yield from _list(items_a, items_b, base)
-        elif items_a and items_b:
-            yield from _element(items_a[0], items_b[0], base)
-        elif items_a:
-            yield XmlDifference(base, "missing", render(items_a[0]), None)
-        else:
-            yield XmlDifference(base, "extra", None, render(items_b[0]))
-
-
 def _by_tag(elements: list[Any]) -> dict[str, list[Any]]:
     groups: dict[str, list[Any]] = {}
     for element in elements:
         groups.setdefault(element.tag, []).append(element)
     return groups
-
-
-def _list(a: list[Any], b: list[Any], base: str) -> Iterator[XmlDifference]:
-    differing = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if not _same(x, y)]
-    if not differing and len(a) == len(b):
-        return
-    key = natural_key(a, b)
-    if key is not None:
-        yield from _keyed(a, b, base, key)
-    elif len(a) == len(b) and _same_items(a, b, differing):
-        yield XmlDifference(
-            base, "order", _items(a), _items(b), "the same elements in another order"
-        )
-    else:
-        for i in differing:
-            yield from _element(a[i], b[i], f"{base}[{i}]")
-        for i in range(len(b), len(a)):
-            yield XmlDifference(f"{base}[{i}]", "missing", render(a[i]), None)
-        for i in range(len(a), len(b)):
-            yield XmlDifference(f"{base}[{i}]", "extra", None, render(b[i]))
 
 
 def _same_items(a: list[Any], b: list[Any], differing: list[int]) -> bool:
@@ -159,36 +191,29 @@ def _items(elements: list[Any]) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _keyed(a: list[Any], b: list[Any], base: str, key: str) -> Iterator[XmlDifference]:
-    keys_a, keys_b = [key_value(x, key) for x in a], [key_value(y, key) for y in b]
-    if keys_a != keys_b:
-        yield XmlDifference(
-            base,
-            "order",
-            _joined(keys_a),
-            _joined(keys_b),
-            f"the same elements (by {key}) in another order",
-        )
-    position = {k: j for j, k in enumerate(keys_b)}
-    for i, k in enumerate(keys_a):
-        yield from _element(a[i], b[position[k]], f"{base}[{i}]")
-
-
-def _joined(keys: list[str | None]) -> str:
+def _joined(keys: list[str]) -> str:
     text = ", ".join(str(k) for k in keys)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+_Keys = tuple[str, list[str], list[str]]
 
 
 def natural_key(a: list[Any], b: list[Any]) -> str | None:
     """The first of `NATURAL_KEYS` every item of both lists carries, unique within each and
     the same set on both sides; None if there is none."""
+    keyed = _keyed(a, b)
+    return None if keyed is None else keyed[0]
+
+
+def _keyed(a: list[Any], b: list[Any]) -> _Keys | None:
     for name in NATURAL_KEYS:
         keys_a = [key_value(x, name) for x in a]
         if None in keys_a or len(set(keys_a)) != len(keys_a):
             continue
         keys_b = [key_value(y, name) for y in b]
         if None not in keys_b and len(set(keys_b)) == len(keys_b) and set(keys_a) == set(keys_b):
-            return name
+            return name, keys_a, keys_b  # type: ignore[return-value]  # no None in either
     return None
 
 
