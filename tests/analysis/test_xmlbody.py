@@ -8,6 +8,7 @@ from twinsight.analysis.diff import Difference, Message, diff_responses
 from twinsight.analysis.inference import Evidence, Window, infer
 from twinsight.analysis.rules import Rule, covering_rule
 from twinsight.analysis.soap import body_fault, soap_fault
+from twinsight.analysis.xmlbody import xml_strings
 from twinsight.analysis.xmlparse import parse_xml
 
 NS = "{urn:example:orders}"
@@ -77,6 +78,9 @@ def test_unparseable_xml_is_one_body_difference_with_the_reason() -> None:
     assert "the legacy's body is not well-formed XML: declares its own DTD" in refused.summary
     [neither] = body_differences("<a>", "<b>")
     assert neither.summary == "neither body is well-formed XML"
+    bare = (("X-Other", "1"),)
+    [html] = body_differences("<p>one<br>two", "<p>one<br>three", bare, bare)
+    assert (html.location, html.summary) == ("body", "1 of 1 lines differ, first at line 1")
 
 
 def test_json_against_xml_and_xml_against_text_are_type_differences() -> None:
@@ -150,3 +154,18 @@ def test_a_fault_where_the_legacy_answered_is_a_candidate_error_naming_the_fault
         assert "Order 7 not found" in verdict.reason
     both = classify(message(SOAP_11, soap, 500), message(SOAP_12, soap, 500), [], [])
     assert both.classification != "candidate_error"
+
+
+def test_strings_of_an_xml_answer_are_listed_at_their_location_groups() -> None:
+    strings = list(xml_strings(order(id="x1").encode(), "application/xml"))
+    line = f"body.{NS}order.{NS}lines.{NS}line[*]"
+    assert strings == [
+        (f"body.{NS}order.@{NS}ref", "r1"),
+        (f"body.{NS}order.@id", "x1"),
+        (f"body.{NS}order.{NS}placed", "2026-11-30T10:00:00Z"),
+        (f"{line}.@sku", "A"),
+        (f"{line}.{NS}price", "3.00"),
+        (f"{line}.@sku", "B"),
+        (f"{line}.{NS}price", "4.00"),
+    ]
+    assert list(xml_strings(b'{"a": 1}', "application/json")) == []

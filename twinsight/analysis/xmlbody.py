@@ -8,12 +8,22 @@ side is, the other is read as XML too. A body that claims to be XML and does not
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from .xmldiff import XmlDifference, diff_xml
-from .xmlparse import Unparseable, is_xml_type, looks_like_xml, parse_xml, split_name
+from .xmlparse import (
+    Unparseable,
+    children,
+    is_xml_type,
+    looks_like_xml,
+    parse_xml,
+    split_name,
+    text_of,
+)
 
-__all__ = ["claims_xml", "diff_xml_bodies"]
+__all__ = ["claims_xml", "diff_xml_bodies", "xml_strings"]
 
 
 def claims_xml(body: bytes, content_type: str | None) -> bool:
@@ -36,6 +46,8 @@ def diff_xml_bodies(
     if not bad_a and not bad_b:
         return diff_xml(a, b)
     if bad_a and bad_b:
+        if not (is_xml_type(legacy_type) or is_xml_type(candidate_type)):
+            return None  # markup that is not XML (HTML without a Content-Type): text
         return [
             XmlDifference("body", "changed", a.reason, b.reason, "neither body is well-formed XML")
         ]
@@ -58,3 +70,29 @@ def diff_xml_bodies(
 
 def _document(root: Any) -> str:
     return f"<{split_name(root.tag)[1]}> document"
+
+
+def xml_strings(body: bytes, content_type: str | None) -> Iterator[tuple[str, str]]:
+    """Every attribute value and leaf text of an XML body with its location group, as
+    `diff_xml` names them (`body.order.lines.line[*].@id`); nothing for other bodies."""
+    if not claims_xml(body, content_type):
+        return
+    root = parse_xml(body)
+    if not isinstance(root, Unparseable):
+        yield from _strings(root, f"body.{root.tag}")
+
+
+def _strings(element: Any, location: str) -> Iterator[tuple[str, str]]:
+    for name, value in element.items():
+        yield f"{location}.@{name}", value
+    elements = children(element)
+    if not elements:
+        text = text_of(element, elements)
+        if text:
+            yield location, text
+        return
+    repeated = {tag for tag, n in Counter(c.tag for c in elements).items() if n > 1}
+    for child in elements:
+        yield from _strings(
+            child, f"{location}.{child.tag}" + ("[*]" if child.tag in repeated else "")
+        )
