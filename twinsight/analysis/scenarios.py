@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from twinsight.spec import CheckMemo, CheckResult, Evaluation, Reads, Scenario, Spec, spec_reads
-from twinsight.spec.inputs import RequestView, parse_body
+from twinsight.spec.bodies import declares_structure, parse_body
+from twinsight.spec.inputs import RequestView
 
 from .diff import NOT_JSON, Message
 
@@ -32,9 +33,12 @@ class LineResult:
 
 
 def _body(message: Message) -> Any:
-    # The diff has parsed a JSON body already: reuse it, decode text only when it is not.
-    document = message.document
-    return parse_body(message.body) if document is NOT_JSON else document
+    # The diff has parsed a JSON body already: reuse it unless the body is not JSON or
+    # declares XML or a form (read as maps by `parse_body`).
+    content_type = message.header("content-type")
+    if message.document is NOT_JSON or declares_structure(content_type):
+        return parse_body(message.body, content_type)
+    return message.document
 
 
 def _response(message: Message) -> dict[str, Any]:

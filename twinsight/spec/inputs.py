@@ -1,4 +1,5 @@
-"""A request's parts as expressions read them: query values, headers by name, the body.
+"""A request's parts as expressions read them: query values, headers by name, the body
+(by its Content-Type: `bodies.parse_body`).
 
 Shared by every place that hands a request to CEL (scenario checks in analysis,
 `--filter` in replay), so an expression reads the same request the same way.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
+from twinsight.spec.bodies import parse_body
 
 __all__ = ["RequestView", "first_headers", "parse_body", "query_values"]
 
@@ -32,19 +33,6 @@ def first_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return lowered
 
 
-def parse_body(body: bytes) -> Any:
-    """A body as expressions see it: parsed JSON, else text, else None."""
-    if not body:
-        return None
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:
-            return body.decode()
-        except UnicodeDecodeError:
-            return None
-
-
 @dataclass(frozen=True)
 class RequestView:
     """A request as expressions read it."""
@@ -60,7 +48,10 @@ class RequestView:
         cls, method: str, path: str, query: str, headers: Sequence[tuple[str, str]], body: bytes
     ) -> RequestView:
         """From the stored form: raw query string, header pairs, body bytes."""
-        return cls(method, path, query_values(query), first_headers(headers), parse_body(body))
+        named = first_headers(headers)
+        return cls(
+            method, path, query_values(query), named, parse_body(body, named.get("content-type"))
+        )
 
     def variables(self, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The `request` map CEL sees; `params` (path parameters) when a binding matched."""

@@ -1,0 +1,95 @@
+"""Form bodies as the maps CEL reads: `application/x-www-form-urlencoded` and
+`multipart/form-data`, fields by name.
+
+A field's value is its text; a name sent more than once maps to the list of its
+values in order. A multipart file part (one with a filename) is a map of its
+`filename`, `content_type` and `size` in bytes, never its content. Parts after the
+last complete delimiter (a body cut short) and parts without a name are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from email.message import Message
+from email.parser import BytesHeaderParser
+from typing import Any
+from urllib.parse import parse_qsl
+
+__all__ = ["MAX_FIELDS", "multipart_map", "urlencoded_map"]
+
+# A bound on the map handed to CEL whatever the body: each field costs a copy per read.
+MAX_FIELDS = 10_000
+
+
+def urlencoded_map(body: bytes) -> dict[str, Any] | None:
+    """`name=value&...` as name -> value (a repeated name -> list); None if not UTF-8 text."""
+    try:
+        text = body.decode()
+        pairs = parse_qsl(text, keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return _by_name(pairs)
+
+
+def multipart_map(body: bytes, content_type: str) -> dict[str, Any] | None:
+    """A `multipart/form-data` body's fields by name; None without a boundary."""
+    boundary = _param(content_type, "boundary")
+    if not boundary:
+        return None
+    pieces = body.split(b"--" + boundary.encode("latin-1", "replace"))
+    if len(pieces) - 2 > MAX_FIELDS:
+        return None
+    # pieces[0] is the preamble; the last piece follows the last delimiter: the closing
+    # one (`--` and the epilogue) or one whose part was cut short.
+    fields = (_part(piece) for piece in pieces[1:-1])
+    return _by_name(field for field in fields if field is not None)
+
+
+def _part(piece: bytes) -> tuple[str, Any] | None:
+    piece = piece.removeprefix(b"\r\n").removeprefix(b"\n").removesuffix(b"\n")
+    piece = piece.removesuffix(b"\r")
+    head, separator, content = piece.partition(b"\r\n\r\n")
+    if not separator:
+        head, separator, content = piece.partition(b"\n\n")
+    # compat32 (the default policy) hands header values back as plain text, never raising.
+    headers = BytesHeaderParser().parsebytes(head + b"\r\n\r\n")
+    disposition = str(headers.get("content-disposition", ""))
+    name = _param(disposition, "name", "content-disposition")
+    if not name:
+        return None
+    filename = _param(disposition, "filename", "content-disposition")
+    if filename is not None:
+        kind = headers.get_content_type() if "content-type" in headers else ""
+        return name, {"filename": filename, "content_type": kind, "size": len(content)}
+    charset = _param(str(headers.get("content-type", "")), "charset") or "utf-8"
+    try:
+        return name, content.decode(charset, "replace")
+    except LookupError:
+        return name, content.decode("utf-8", "replace")
+
+
+def _param(value: str, name: str, header: str = "content-type") -> str | None:
+    """Parameter `name` of a header value (`multipart/form-data; boundary=x`)."""
+    message = Message()
+    try:
+        message[header] = str(value)
+        found = message.get_param(name, header=header)
+    except (ValueError, TypeError, IndexError):
+        return None
+    if isinstance(found, tuple):  # RFC 2231 (charset, language, value)
+        return str(found[2])
+    return None if found is None else str(found)
+
+
+def _by_name(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    repeated: set[str] = set()
+    for name, value in pairs:
+        if name not in found:
+            found[name] = value
+        elif name in repeated:
+            found[name].append(value)
+        else:
+            found[name] = [found[name], value]
+            repeated.add(name)
+    return found

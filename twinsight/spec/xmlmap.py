@@ -1,0 +1,133 @@
+"""XML bodies as the nested maps CEL reads: `body.Envelope.Body.GetOrderResponse.order.total`.
+
+The mapping: the root element is the single top key; an element with only text is
+that text (a string); an element with attributes or child elements is a map with its
+attributes under `@`, its child elements by local name, and its text under `#text`
+(a leaf's text even when empty; beside child elements only when not blank). Sibling
+elements sharing a name become a list in document order. Namespace prefixes are
+dropped, but two namespaces never share a key: among the child elements (or the
+attributes) of one element, a local name goes to the namespace it is written in
+without a prefix, else to the first one seen; the others are keyed as written,
+`prefix:local` (`{uri}local` when written without a prefix too).
+
+The parser resolves no entity, loads no DTD and fetches nothing; a document declaring
+entities or elements in its own DTD, or referring to an entity it cannot expand, is
+not parsed (None), and so is one nested deeper than `MAX_DEPTH`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+__all__ = ["MAX_DEPTH", "is_xml_type", "xml_map"]
+
+# CEL converts values recursively and JSON bodies are rarely deeper than a few dozen levels;
+# libxml2 refuses 256 levels itself, this stops well before Python's recursion limit.
+MAX_DEPTH = 100
+_XML = "http://www.w3.org/XML/1998/namespace"
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+    strip_cdata=True,
+)
+
+
+def is_xml_type(media: str) -> bool:
+    """Whether a media type (lower case, no parameters) is XML: `*/xml` or `*+xml`."""
+    return media in ("application/xml", "text/xml") or media.endswith("+xml")
+
+
+def xml_map(body: bytes) -> dict[str, Any] | None:
+    """`body` as a nested map with its root element as the single key; None if not safe XML."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except (etree.LxmlError, ValueError, TypeError):
+        return None
+    if root is None or not isinstance(root.tag, str) or not _safe(root):
+        return None
+    try:
+        return {etree.QName(root).localname: _value(root, 0)}
+    except _TooDeep:
+        return None
+
+
+class _TooDeep(Exception):
+    """A document nested deeper than `MAX_DEPTH`."""
+
+
+def _safe(root: Any) -> bool:
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and (any(dtd.iterentities()) or any(dtd.iterelements())):
+        return False  # entity bombs and XXE live in a document's own DTD
+    return next(root.iter(etree.Entity), None) is None
+
+
+def _value(element: Any, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise _TooDeep
+    elements = [c for c in element if isinstance(c.tag, str)]
+    if not elements and not len(element.attrib):
+        return str(element.text or "")
+    found: dict[str, Any] = {}
+    if len(element.attrib):
+        found["@"] = _attributes(element)
+    text = _text(element, elements)
+    if text is not None:
+        found["#text"] = text
+    for key, child in zip(_keys([(e.tag, e.prefix) for e in elements]), elements, strict=True):
+        value = _value(child, depth + 1)
+        if key not in found:
+            found[key] = value
+        elif isinstance(found[key], _Repeated):
+            found[key].append(value)
+        else:
+            found[key] = _Repeated([found[key], value])
+    return {k: list(v) if isinstance(v, _Repeated) else v for k, v in found.items()}
+
+
+class _Repeated(list[Any]):
+    """Values of repeated siblings, told apart from a value that is itself a list."""
+
+
+def _text(element: Any, elements: list[Any]) -> str | None:
+    if not elements:
+        return str(element.text or "")
+    runs = [element.text, *(c.tail for c in elements)]
+    joined = " ".join(r.strip() for r in runs if r and not r.isspace())
+    return joined or None
+
+
+def _attributes(element: Any) -> dict[str, str]:
+    names = list(element.attrib)
+    # An attribute takes no default namespace: without a namespace it was written bare.
+    prefixes = {uri: prefix for prefix, uri in element.nsmap.items() if prefix} | {_XML: "xml"}
+    spaces = [etree.QName(name).namespace for name in names]
+    named = [(n, prefixes.get(s, "") if s else None) for n, s in zip(names, spaces, strict=True)]
+    return {key: str(element.attrib[name]) for key, name in zip(_keys(named), names, strict=True)}
+
+
+def _keys(names: list[tuple[str, str | None]]) -> list[str]:
+    qnames = [(etree.QName(name), prefix) for name, prefix in names]
+    # The bare local name goes to the namespace written without a prefix, else the first.
+    owners: dict[str, str | None] = {}
+    for qname, prefix in qnames:
+        if prefix is None and qname.localname not in owners:
+            owners[qname.localname] = qname.namespace
+    for qname, _ in qnames:
+        owners.setdefault(qname.localname, qname.namespace)
+    keys = []
+    for qname, prefix in qnames:
+        local, namespace = qname.localname, qname.namespace
+        if owners[local] == namespace:
+            keys.append(local)
+        else:
+            keys.append(f"{prefix}:{local}" if prefix else f"{{{namespace or ''}}}{local}")
+    return keys
