@@ -3,8 +3,9 @@
 When each target creates its own identifiers, a later request that names the
 legacy's id must reach another target with that target's id. This module
 learns legacy-id -> target-id pairs from the answers both gave to the same
-request (JSON id fields, `Location` headers) and rewrites later requests (path
-segments, id-like query values and JSON body fields). Shared by the live proxy
+request (JSON id fields, XML id elements and attributes (`xmlids`), `Location`
+headers) and rewrites later requests (path segments, `17.xml` too, id-like query
+values, JSON body fields and XML id elements and attributes). Shared by the live proxy
 and the replayer; the pure functions take plain data, `CorrelationBook` adds the
 waiting: a request naming an id whose pair is still in flight waits for it.
 """
@@ -15,7 +16,7 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -28,6 +29,7 @@ from twinsight.records import Correlation, Response
 from twinsight.store.decode import decode_body
 
 from .validators import learn_validators, needed_validators, rewrite_conditional
+from .xmlids import parse_xml, rewrite_xml, xml_ids, xml_pairs
 
 __all__ = [
     "CREATING_METHODS",
@@ -54,7 +56,7 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool) and value != ""
 
 
-def _json(response: Response) -> Any:
+def _payload(response: Response) -> bytes | None:
     if response.body.truncated or not response.body.data:
         return None
     data = response.body.data
@@ -63,10 +65,25 @@ def _json(response: Response) -> Any:
         data, ok = decode_body(data, encoding, _MAX_BODY)
         if not ok:
             return None
+    return data
+
+
+def _json(response: Response) -> Any:
+    data = _payload(response)
+    if data is None or data.lstrip()[:1] == b"<":
+        return None
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
+
+
+def _xml(response: Response) -> Any:
+    """The root of an XML answer (by its bytes; an HTML page is not one), else None."""
+    if "html" in (response.header("content-type") or "").lower():
+        return None
+    data = _payload(response)
+    return parse_xml(data) if data else None
 
 
 def _location_segments(response: Response) -> list[str]:
@@ -75,8 +92,12 @@ def _location_segments(response: Response) -> list[str]:
 
 
 def id_values(response: Response) -> set[str]:
-    """Every identifier a response hands out (id-like JSON fields, `Location` segments)."""
+    """Every identifier a response hands out (id-like JSON fields, XML id elements and
+    attributes, `Location` segments)."""
     values = {str(v) for _, v in _id_fields(_json(response))}
+    root = _xml(response)
+    if root is not None:
+        values.update(i.value for i in xml_ids(root, _is_id_name))
     values.update(s for s in _location_segments(response) if looks_like_id(s))
     return values
 
@@ -92,12 +113,19 @@ def _id_fields(node: Any, where: str = "body") -> Iterator[tuple[str, Any]]:
             yield from _id_fields(item, f"{where}[*]")
 
 
-def learn_pairs(legacy: Response, other: Response) -> dict[str, Any]:
-    """legacy id -> the other target's id, from two successful answers to the same request."""
+def learn_pairs(legacy: Response, other: Response, sent: Set[str] = frozenset()) -> dict[str, Any]:
+    """legacy id -> the other target's id, from two successful answers to the same request.
+
+    `sent`: what the request named (`referenced`). In XML answers a value the client sent
+    is an echo, not a new id (every SOAP call is a POST, so the method cannot tell)."""
     if not (_ok(legacy) and _ok(other)):
         return {}
     pairs: dict[str, Any] = {}
     _walk_pairs(_json(legacy), _json(other), pairs)
+    mine, yours = _xml(legacy), _xml(other)
+    if mine is not None and yours is not None:
+        for value, mapped in xml_pairs(mine, yours, _is_id_name, sent).items():
+            pairs.setdefault(value, mapped)
     ours, theirs = _location_segments(legacy), _location_segments(other)
     if len(ours) == len(theirs):
         for mine, yours in zip(ours, theirs, strict=True):
@@ -135,11 +163,25 @@ class Rewritten:
 
 
 def referenced(path: str, query: str, body: bytes) -> set[str]:
-    """What in a request could be an identifier: path segments, id-like query and body values."""
+    """What in a request could be an identifier: path segments (and their stems before an
+    extension), id-like query values, id-like JSON fields and XML elements and attributes."""
     values = {unquote(s) for s in path.split("/") if s}
+    values.update(stem for stem, _ in map(_extension, list(values)) if stem)
     values.update(v for k, v in parse_qsl(query, keep_blank_values=True) if _is_id_name(k))
     values.update(str(v) for _, v in _id_fields(_body_json(body)))
+    root = parse_xml(body) if body[:1] not in b"{[" else None
+    if root is not None:
+        values.update(i.value for i in xml_ids(root, _is_id_name))
     return values
+
+
+_EXTENSION = re.compile(r"^(.+)(\.[A-Za-z][A-Za-z0-9]{0,7})$")
+
+
+def _extension(segment: str) -> tuple[str, str]:
+    """`17.xml` -> (`17`, `.xml`); ("", "") without an extension."""
+    found = _EXTENSION.match(segment)
+    return (found.group(1), found.group(2)) if found else ("", "")
 
 
 def _body_json(body: bytes) -> Any:
@@ -166,12 +208,7 @@ def rewrite_request(
             return new
         return value
 
-    new_path = "/".join(
-        quote(swap(unquote(s), "path"), safe="@:!$&'()*+,;=-._~")
-        if s in pairs or unquote(s) in pairs
-        else s
-        for s in path.split("/")
-    )
+    new_path = "/".join(_segment(s, pairs, swap) for s in path.split("/"))
     new_query = query
     items = parse_qsl(query, keep_blank_values=True)
     if any(_is_id_name(k) and v in pairs for k, v in items):
@@ -182,7 +219,22 @@ def rewrite_request(
     document = _body_json(body)
     if document is not None and _swap_body(document, pairs, target, "body", found):
         new_body = orjson.dumps(document)
+    elif document is None and body:
+        new_body = rewrite_xml(body, swap, _is_id_name)
     return Rewritten(new_path, new_query, new_body, tuple(found))
+
+
+def _segment(segment: str, pairs: Mapping[str, Any], swap: Callable[[str, str], str]) -> str:
+    """One path segment with a known id swapped: whole, or before its extension (`17.xml`)."""
+    if segment in pairs or unquote(segment) in pairs:
+        return quote(swap(unquote(segment), "path"), safe=_SAFE)
+    stem, extension = _extension(unquote(segment))
+    if stem in pairs:
+        return quote(swap(stem, "path") + extension, safe=_SAFE)
+    return segment
+
+
+_SAFE = "@:!$&'()*+,;=-._~"
 
 
 def _swap_body(
@@ -245,13 +297,15 @@ class CorrelationBook:
         other: Response | None,
         *,
         learn_ids: bool = True,
+        sent: Set[str] = frozenset(),
     ) -> dict[str, Any]:
         """Learn from the two answers to `exchange_id` (None: no answer) and release waiters;
         the id pairs the book did not hold yet (or held otherwise). Ids are learned only
-        with `learn_ids` (answers to creates), validators from any two successful answers."""
+        with `learn_ids` (answers to creates), and not from echoes of `sent` (`learn_pairs`);
+        validators from any two successful answers."""
         learned: dict[str, Any] = {}
         if legacy is not None and other is not None:
-            learned = learn_pairs(legacy, other) if learn_ids else {}
+            learned = learn_pairs(legacy, other, sent) if learn_ids else {}
             _remember(self.validators, learn_validators(legacy, other), self.max_pairs)
         fresh = {v: m for v, m in learned.items() if v not in self.pairs or self.pairs[v] != m}
         _remember(self.pairs, learned, self.max_pairs)

@@ -13,6 +13,7 @@ for those pairs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from multidict import CIMultiDict
 
 from twinsight.records import LEARNED_FROM_ANSWER, PRIMARY_TARGET, Correlation, Response
 
-from .correlation import CREATING_METHODS, CorrelationBook, id_values
+from .correlation import CREATING_METHODS, CorrelationBook, id_values, referenced
 from .target import Target
 from .validators import validator_keys
 
@@ -86,6 +87,12 @@ class Round:
                 book.announce(self.request.id, ids, validators)
         self.legacy.set_result(legacy)
 
+    @functools.cached_property
+    def sent(self) -> frozenset[str]:
+        """What the request named: an answer echoing it hands out no new id."""
+        request = self.request
+        return frozenset(referenced(request.path, request.query, request.body))
+
     async def legacy_answer(self, wait: float | None = None) -> Response | None:
         """The legacy's answer once there is one (waiting at most `wait` s); None if none came."""
         if not self.legacy.done():
@@ -121,7 +128,9 @@ class Round:
             if book is not None:
                 legacy = await self.legacy_answer(legacy_wait) if response.error is None else None
                 # Releases waiters too; ids come from creates only, validators from any answer.
-                learned = book.settle(request.id, legacy, response, learn_ids=self.learns)
+                learned = book.settle(
+                    request.id, legacy, response, learn_ids=self.learns, sent=self.sent
+                )
                 # Kept with the exchange that handed the ids out, so analysis knows the pair
                 # even when no later request names it.
                 self.correlations.extend(
