@@ -102,9 +102,9 @@ def folded(differences: list[Any]) -> Counter[tuple[str, str, Any, Any]]:
     )
 
 
-@given(trees, trees)
-def test_diff_is_symmetric_up_to_missing_and_extra(a: Tree, b: Tree) -> None:
-    ours, theirs = parsed(a), parsed(b, "default")
+@given(trees, trees, st.sampled_from(["prefixed", "default"]))
+def test_diff_is_symmetric_up_to_missing_and_extra(a: Tree, b: Tree, style: str) -> None:
+    ours, theirs = parsed(a), parsed(b, style)
     assert folded(diff_xml(theirs, ours)) == folded([d.swapped() for d in diff_xml(ours, theirs)])
 
 
