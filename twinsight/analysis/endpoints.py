@@ -6,7 +6,8 @@ like an identifier (number, uuid, hex, long token), when it is very long, or,
 once traffic has been seen, when the values at its position under the same
 parent vary with high cardinality whatever their shape (`/records/intro`,
 `/records/kinto-tips`, user names); low-cardinality literals (`/tasks`,
-`/complete`, `/v1`, `/health`) stay.
+`/complete`, `/v1`, `/health`) stay. A SOAP call's endpoint names its operation
+after the path (`POST /soap CreateOrder`, `soapop`): every call is `POST /soap`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from urllib.parse import unquote
 
 from twinsight.identifiers import looks_like_id
 from twinsight.spec import PathTemplate
+from twinsight.spec.inputs import RequestView
+
+from .soapop import soap_operation
 
 __all__ = ["Endpoints"]
 
@@ -71,9 +75,16 @@ class Endpoints:
                 node.seen += 1
         self._folded = self._fold(self._seen, 0)
 
-    def of(self, method: str, path: str) -> str:
-        """The endpoint of a request: `METHOD /path/{param}`."""
-        method = method.upper()
+    def of_request(self, request: RequestView) -> str:
+        """The endpoint of `request`, a SOAP call's operation included (`of`)."""
+        return self.of(request.method, request.path, soap_operation(request.headers, request.body))
+
+    def of(self, method: str, path: str, operation: str = "") -> str:
+        """The endpoint of a request: `METHOD /path/{param}`, then ` operation` if any."""
+        endpoint = self._of(method.upper(), path)
+        return f"{endpoint} {operation}" if operation else endpoint
+
+    def _of(self, method: str, path: str) -> str:
         bare = path.split("?", 1)[0]
         for wanted, template in self.templates:
             if wanted == method and template.match(bare) is not None:

@@ -67,7 +67,7 @@ def judge_stream(
             # The client left (or the capture stopped) before the legacy's answer was whole.
             left_out["the legacy's answer was cut short by the client or the shutdown"] += 1
             continue
-        endpoint = endpoints.of(stored.request.method, stored.request.path)
+        endpoint = endpoints.of_request(stored.request)
         replica = stored.answers.get(REPLICA_TARGET)
         for name, answer in stored.answers.items():
             if answer.error in NOT_SENT:
@@ -133,7 +133,7 @@ def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> Legacy
         if legacy is None or legacy.error is not None:
             continue
         request = stored.request
-        endpoint = endpoints.of(request.method, request.path)
+        endpoint = endpoints.of_request(request)
         tokens.observe(endpoint, legacy)
         # Without an array in the bytes there is nothing to look at for order.
         if b"[" in legacy.body and legacy.document is not NOT_JSON:
