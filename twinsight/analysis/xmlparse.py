@@ -1,10 +1,12 @@
-"""XML bodies parsed safely into a canonical tree, the view `xmldiff` compares.
+"""XML bodies parsed safely, and the canonical view of them `xmldiff` compares.
 
 Pure functions. The parser resolves no entity, loads no DTD and fetches nothing; a
 document declaring its own DTD subset (where entity bombs and XXE live) is refused as
-unparseable. The canonical view: names in Clark notation (`{urn:x}order`, so the
-prefix a document chose does not matter), whitespace-only text between elements
-dropped, comments and processing instructions dropped, CDATA read as text.
+unparseable. It hands back lxml's root element; `canonical` makes it a `Node` tree,
+built only where the walk needs one (whole-element values, reorders). The view: names
+in Clark notation (`{urn:x}order`, so the prefix a document chose does not matter),
+whitespace-only text between elements dropped, comments and processing instructions
+dropped, CDATA read as text.
 """
 
 from __future__ import annotations
