@@ -88,3 +88,14 @@ def test_any_request_gets_an_operation_without_crashing(
 ) -> None:
     found = soap_operation(headers, body)
     assert found == "" or " " not in found
+
+
+def test_an_id_before_an_extension_is_a_parameter() -> None:
+    endpoints = Endpoints()
+    assert endpoints.of("GET", "/orders/17.xml") == "GET /orders/{id}.xml"
+    assert endpoints.of("GET", "/orders/424242.xml") == "GET /orders/{id}.xml"
+    assert endpoints.of("GET", f"/a/1/b/{'0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b'}.json") == (
+        "GET /a/{id}/b/{id2}.json"
+    )
+    assert endpoints.of("GET", "/files/report.pdf") == "GET /files/report.pdf"
+    assert endpoints.of("GET", "/v/1.2") == "GET /v/1.2"

@@ -12,6 +12,7 @@ after the path (`POST /soap CreateOrder`, `soapop`): every call is `POST /soap`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -25,6 +26,7 @@ from .soapop import soap_operation
 __all__ = ["Endpoints"]
 
 PARAM = "{id}"
+_EXTENSION = re.compile(r"^(.+)(\.[A-Za-z][A-Za-z0-9]{0,7})$")
 LONG_SEGMENT = 64
 """Longer segments are parameters whatever their shape: no route literal is this long."""
 
@@ -131,9 +133,17 @@ def _merged(nodes: list[_Node]) -> _Node:
 
 
 def _shape_folded(path: str) -> list[str]:
-    """The segments of `path`, those shaped like identifiers (or very long) as `{id}`."""
+    """The segments of `path`, those shaped like identifiers (or very long) as `{id}`, an
+    identifier before an extension as `{id}.xml`."""
     segments = [unquote(s) for s in path.strip("/").split("/") if s]
-    return [PARAM if len(s) > LONG_SEGMENT or looks_like_id(s) else s for s in segments]
+    return [_shape(s) for s in segments]
+
+
+def _shape(segment: str) -> str:
+    if len(segment) > LONG_SEGMENT or looks_like_id(segment):
+        return PARAM
+    found = _EXTENSION.match(segment)
+    return PARAM + found.group(2) if found and looks_like_id(found.group(1)) else segment
 
 
 def _numbered(segments: list[str]) -> list[str]:
@@ -141,8 +151,9 @@ def _numbered(segments: list[str]) -> list[str]:
     count = 0
     named = []
     for segment in segments:
-        if segment == PARAM:
+        if segment.startswith(PARAM):
             count += 1
-            segment = PARAM if count == 1 else f"{{id{count}}}"
+            if count > 1:
+                segment = f"{{id{count}}}" + segment.removeprefix(PARAM)
         named.append(segment)
     return named
