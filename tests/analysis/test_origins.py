@@ -32,3 +32,11 @@ def test_origins_longest_first_and_escaped_slashes() -> None:
     assert names[0].startswith("http")
     message = Message(200, (), b'{"u": "http:\\/\\/h:1\\/x"}')
     assert neutral_origin(message, names).body == b'{"u": "{origin}\\/x"}'
+
+
+def test_a_default_port_is_one_origin_written_either_way() -> None:
+    names = set(origins_of("http://svc.internal:80"))
+    assert {"http://svc.internal", "http://svc.internal:80", "svc.internal:80"} <= names
+    assert "svc.internal:443" not in names
+    assert set(origins_of("https://svc.internal")) >= {"https://svc.internal:443"}
+    assert "h:80" not in set(origins_of("http://h:8080"))

@@ -18,6 +18,7 @@ from .diff import Message
 __all__ = ["PLACEHOLDER", "neutral_origin", "origins_of"]
 
 PLACEHOLDER = "{origin}"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def origins_of(base_url: str, *hosts: str) -> tuple[str, ...]:
@@ -27,6 +28,13 @@ def origins_of(base_url: str, *hosts: str) -> tuple[str, ...]:
     """
     parts = urlsplit(base_url)
     names = {f"{parts.scheme}://{parts.netloc}", parts.netloc, *hosts}
+    default = _DEFAULT_PORTS.get(parts.scheme)
+    if default is not None and parts.hostname and parts.port in (None, default):
+        # `http://h` and `http://h:80` name one server: a URL library drops the port, a
+        # Location may keep it.
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        for netloc in (host, f"{host}:{default}"):
+            names.update({f"{parts.scheme}://{netloc}", netloc})
     for host in hosts:
         names.update({f"http://{host}", f"https://{host}"})
     return tuple(sorted((n for n in names if n), key=len, reverse=True))
