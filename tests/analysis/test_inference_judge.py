@@ -185,6 +185,16 @@ def test_token_evidence_is_a_value_served_in_two_exchanges() -> None:
     assert tokens.repeated() == {"GET /tasks/{id}": frozenset({"headers.etag", "body.etag"})}
 
 
+def test_token_evidence_reads_xml_answers_too() -> None:
+    tokens = TokenEvidence()
+    xml = (("Content-Type", "application/xml"),)
+    for nonce in ("3d4f5a6b7c8d9e0f3d4f", "0f9e8d7c6b5a4f3d0f9e"):
+        body = f'<order nonce="{nonce}"><digest>{DIGEST}</digest></order>'.encode()
+        tokens.observe("GET /orders/{id}", Message(200, xml, body))
+    # The digest came twice: a digest of the content; the nonce did not repeat.
+    assert tokens.repeated() == {"GET /orders/{id}": frozenset({"body.order.digest"})}
+
+
 def read_task(legacy: str, candidate: str) -> Exchange:
     responses = (
         stored_answer("legacy", {"etag": legacy}),

@@ -38,6 +38,7 @@ from .diff import NOT_JSON, Difference, Message
 from .inference_values import address_parts, opaque_shape, time_of
 from .jsondiff import Path, render_path
 from .shapes import json_type
+from .xmlbody import xml_strings
 
 __all__ = ["Evidence", "TokenEvidence", "Window", "infer", "inferred_noise"]
 
@@ -210,6 +211,8 @@ def _strings(answer: Message) -> Iterator[tuple[str, str]]:
     document = answer.document
     if document is not NOT_JSON:
         yield from _body_strings(document, ())
+    else:
+        yield from xml_strings(answer.body, answer.header("content-type"))
 
 
 def _body_strings(value: Any, path: Path) -> Iterator[tuple[str, str]]:
