@@ -161,3 +161,21 @@ def test_request_view_reads_the_content_type() -> None:
     )
     assert view.variables()["body"] == {"q": "1"}
     assert RequestView.of("POST", "/o", "", (), b"q=1").body == "q=1"
+
+
+def test_multipart_parameters_quoted_escaped_and_extended() -> None:
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="a;b"\r\n\r\n1\r\n'
+        b'--b\r\ncontent-disposition: form-data; name="q"; filename="say \\"hi\\".txt"\r\n'
+        b"\r\nxyz\r\n"
+        b"--b\r\nContent-Disposition: form-data; name=u; filename*=UTF-8''b%C3%A9.txt\r\n"
+        b"Content-Type: Text/Plain; charset=utf-8\r\n\r\n\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="x"\r\n'
+        b"Content-Type: text/plain; charset=nope\r\n\r\n\xc3\xa9\r\n--b--"
+    )
+    assert parse_body(body, "multipart/form-data; boundary=b") == {
+        "a;b": "1",
+        "q": {"filename": 'say "hi".txt', "content_type": "", "size": 3},
+        "u": {"filename": "bé.txt", "content_type": "text/plain", "size": 0},
+        "x": "é",
+    }

@@ -39,6 +39,7 @@ FRAGMENTS = [
     b"\r\n\r\n",
     b'Content-Disposition: form-data; name="f"; filename="x"',
     b"Content-Type: text/plain; charset=nope",
+    b"Content-Disposition: form-data; name*=nope''%ff; filename=\"a\\\"",
     b"a=1",
     b"&",
     b"%",

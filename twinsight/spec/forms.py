@@ -9,16 +9,18 @@ last complete delimiter (a body cut short) and parts without a name are left out
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from email.message import Message
-from email.parser import BytesHeaderParser
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 __all__ = ["MAX_FIELDS", "multipart_map", "urlencoded_map"]
 
 # A bound on the map handed to CEL whatever the body: each field costs a copy per read.
 MAX_FIELDS = 10_000
+_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:\\.|[^"\\])*"|[^;]*)')
+_ESCAPED = re.compile(r"\\(.)")
 
 
 def urlencoded_map(body: bytes) -> dict[str, Any] | None:
@@ -51,21 +53,53 @@ def _part(piece: bytes) -> tuple[str, Any] | None:
     head, separator, content = piece.partition(b"\r\n\r\n")
     if not separator:
         head, separator, content = piece.partition(b"\n\n")
-    # compat32 (the default policy) hands header values back as plain text, never raising.
-    headers = BytesHeaderParser().parsebytes(head + b"\r\n\r\n")
-    disposition = str(headers.get("content-disposition", ""))
-    name = _param(disposition, "name", "content-disposition")
+    headers = _headers(head)
+    disposition = _params(headers.get("content-disposition", ""))
+    name = disposition.get("name")
     if not name:
         return None
-    filename = _param(disposition, "filename", "content-disposition")
+    filename = disposition.get("filename")
     if filename is not None:
-        kind = headers.get_content_type() if "content-type" in headers else ""
+        kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         return name, {"filename": filename, "content_type": kind, "size": len(content)}
-    charset = _param(str(headers.get("content-type", "")), "charset") or "utf-8"
+    charset = _params(headers.get("content-type", "")).get("charset") or "utf-8"
     try:
         return name, content.decode(charset, "replace")
     except LookupError:
         return name, content.decode("utf-8", "replace")
+
+
+def _headers(head: bytes) -> dict[str, str]:
+    """A part's header lines as lower-case name -> first value (browsers send raw UTF-8)."""
+    found: dict[str, str] = {}
+    for line in head.decode("utf-8", "replace").splitlines():
+        name, colon, value = line.partition(":")
+        if colon:
+            found.setdefault(name.strip().lower(), value.strip())
+    return found
+
+
+def _params(value: str) -> dict[str, str]:
+    """`form-data; name="a"; filename*=UTF-8''b%C3%A9` -> {name: a, filename: bé}."""
+    found: dict[str, str] = {}
+    for key, raw in _PARAM.findall(value):
+        raw = raw.strip()
+        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            raw = _ESCAPED.sub(r"\1", raw[1:-1])
+        key = key.lower()
+        if key.endswith("*"):  # RFC 5987: charset'language'percent-encoded
+            key, raw = key[:-1], _extended(raw)
+        found.setdefault(key, raw)
+    return found
+
+
+def _extended(value: str) -> str:
+    charset, _, rest = value.partition("'")
+    encoded = rest.partition("'")[2]
+    try:
+        return unquote(encoded, charset or "utf-8", "replace")
+    except LookupError:
+        return unquote(encoded, "utf-8", "replace")
 
 
 def _param(value: str, name: str, header: str = "content-type") -> str | None:

@@ -54,7 +54,7 @@ def xml_map(body: bytes) -> dict[str, Any] | None:
     if root is None or not isinstance(root.tag, str) or not _safe(root):
         return None
     try:
-        return {etree.QName(root).localname: _value(root, 0)}
+        return {_local(root.tag): _value(root, 0)}
     except _TooDeep:
         return None
 
@@ -74,27 +74,26 @@ def _value(element: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise _TooDeep
     elements = [c for c in element if isinstance(c.tag, str)]
-    if not elements and not len(element.attrib):
+    attrib = element.attrib
+    if not elements and not attrib:
         return str(element.text or "")
     found: dict[str, Any] = {}
-    if len(element.attrib):
-        found["@"] = _attributes(element)
+    if attrib:
+        found["@"] = _attributes(element, attrib)
     text = _text(element, elements)
     if text is not None:
         found["#text"] = text
-    for key, child in zip(_keys([(e.tag, e.prefix) for e in elements]), elements, strict=True):
+    repeated: set[str] = set()  # keys whose value is the list of repeated siblings
+    for key, child in zip(_child_keys(elements), elements, strict=True):
         value = _value(child, depth + 1)
         if key not in found:
             found[key] = value
-        elif isinstance(found[key], _Repeated):
+        elif key in repeated:
             found[key].append(value)
         else:
-            found[key] = _Repeated([found[key], value])
-    return {k: list(v) if isinstance(v, _Repeated) else v for k, v in found.items()}
-
-
-class _Repeated(list[Any]):
-    """Values of repeated siblings, told apart from a value that is itself a list."""
+            found[key] = [found[key], value]
+            repeated.add(key)
+    return found
 
 
 def _text(element: Any, elements: list[Any]) -> str | None:
@@ -105,27 +104,43 @@ def _text(element: Any, elements: list[Any]) -> str | None:
     return joined or None
 
 
-def _attributes(element: Any) -> dict[str, str]:
-    names = list(element.attrib)
+def _attributes(element: Any, attrib: Any) -> dict[str, str]:
+    names = list(attrib)
+    if not any(name.startswith("{") for name in names):
+        return {name: str(attrib[name]) for name in names}
     # An attribute takes no default namespace: without a namespace it was written bare.
     prefixes = {uri: prefix for prefix, uri in element.nsmap.items() if prefix} | {_XML: "xml"}
-    spaces = [etree.QName(name).namespace for name in names]
+    spaces = [_namespace(name) for name in names]
     named = [(n, prefixes.get(s, "") if s else None) for n, s in zip(names, spaces, strict=True)]
-    return {key: str(element.attrib[name]) for key, name in zip(_keys(named), names, strict=True)}
+    return {key: str(attrib[name]) for key, name in zip(_keys(named), names, strict=True)}
+
+
+def _child_keys(elements: list[Any]) -> list[str]:
+    tags = [e.tag for e in elements]
+    if len({_namespace(tag) for tag in tags}) <= 1:
+        return [_local(tag) for tag in tags]  # one namespace: no collision possible
+    return _keys([(e.tag, e.prefix) for e in elements])
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2]
+
+
+def _namespace(name: str) -> str | None:
+    return name[1 : name.index("}")] if name.startswith("{") else None
 
 
 def _keys(names: list[tuple[str, str | None]]) -> list[str]:
-    qnames = [(etree.QName(name), prefix) for name, prefix in names]
+    parts = [(_local(name), _namespace(name), prefix) for name, prefix in names]
     # The bare local name goes to the namespace written without a prefix, else the first.
     owners: dict[str, str | None] = {}
-    for qname, prefix in qnames:
-        if prefix is None and qname.localname not in owners:
-            owners[qname.localname] = qname.namespace
-    for qname, _ in qnames:
-        owners.setdefault(qname.localname, qname.namespace)
+    for local, namespace, prefix in parts:
+        if prefix is None and local not in owners:
+            owners[local] = namespace
+    for local, namespace, _ in parts:
+        owners.setdefault(local, namespace)
     keys = []
-    for qname, prefix in qnames:
-        local, namespace = qname.localname, qname.namespace
+    for local, namespace, prefix in parts:
         if owners[local] == namespace:
             keys.append(local)
         else:
