@@ -5,6 +5,7 @@ A field's value is its text; a name sent more than once maps to the list of its
 values in order. A multipart file part (one with a filename) is a map of its
 `filename`, `content_type` and `size` in bytes, never its content. Parts after the
 last complete delimiter (a body cut short) and parts without a name are left out.
+A form of more than `MAX_FIELDS` fields is not read as one (None).
 """
 
 from __future__ import annotations
