@@ -270,3 +270,10 @@ def test_secrets_each_side_issued_are_opaque_once_redacted() -> None:
     repeated = Evidence(WINDOWS.legacy, WINDOWS.candidate, repeated=frozenset({"body.token"}))
     assert infer(changed(legacy, candidate, "body.token"), repeated) is None
     assert opaque_shape("<redacted:0123>") is None
+
+
+def test_random_tokens_without_digits_are_opaque_words_are_not() -> None:
+    assert opaque_shape("OCxgSORgAFWLztfR") == "base64 16"
+    assert opaque_shape("TWt8mg65mIJ-Db5x") == "base64 16"
+    for word in ("PendingApproval", "AwaitingApproval", "InternalServerError", "applicationJson"):
+        assert opaque_shape(word) is None

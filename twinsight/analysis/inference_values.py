@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -127,11 +128,20 @@ def _crypt_shape(value: str) -> str | None:
 
 def _mixed(value: str) -> bool:
     # Random base64 mixes cases and digits; a long word or a slug does not.
-    return (
-        any(c.isdigit() for c in value)
-        and any(c.islower() for c in value)
-        and any(c.isupper() for c in value)
+    if not (any(c.islower() for c in value) and any(c.isupper() for c in value)):
+        return False
+    if any(c.isdigit() for c in value):
+        return True
+    # No digit (one 16-character token in 30 has none): still random if the case switches
+    # often and vowels are few, as in `OCxgSORgAFWLztfR`; CamelCase words (`PendingApproval`)
+    # switch seldom and hold a third vowels.
+    letters = [c for c in value if c.isalpha()]
+    vowels = sum(c in "aeiouAEIOU" for c in letters) / len(letters)
+    switches = sum(
+        a.isalpha() and b.isalpha() and a.isupper() != b.isupper()
+        for a, b in itertools.pairwise(value)
     )
+    return vowels < 0.25 and switches >= len(value) / 4
 
 
 def _random(value: str, share: float, bits: float) -> bool:
