@@ -19,8 +19,9 @@ Cases: the bundled example and its `--noisy` variant, each with zero config (no
 `twinsight.toml`, no replica), with and without the spec, and each mirrored to a
 replica of the legacy too (no `twinsight.toml`, with the spec); the example with its
 `twinsight.toml` is the configured baseline. The XML example (`examples/orders`, SOAP
-1.1, ground truth in its DIVERGENCES.md) with zero config and no spec. The real-service case (`kinto_case.py`):
-Kinto 14.8.0 against 26.5.0 from PyPI, zero config, no spec; its labels come from
+1.1, ground truth in its DIVERGENCES.md) with zero config and no spec. The real-service
+case (`kinto_case.py`): Kinto 14.8.0 against 26.5.0 from PyPI, with zero config and no
+spec, then with a second legacy instance as the replica; its labels come from
 playing the workload directly to several fresh instances of each version
 (`labels.py`), its causes are the divergent locations. It is skipped, with one line
 saying why, when the versions cannot be installed.
