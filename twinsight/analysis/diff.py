@@ -17,8 +17,9 @@ from typing import Any
 
 import orjson
 
+from .bodies import diff_structured
 from .jsondiff import Kind, diff, render_path
-from .xmlbody import claims_xml, diff_xml_bodies
+from .xmlbody import claims_xml
 
 __all__ = [
     "NOT_JSON",
@@ -261,8 +262,8 @@ def _form(message: Message, document: Any) -> str:
 
 
 def _markup(legacy: Message, candidate: Message) -> list[Difference] | None:
-    # XML (by Content-Type, or a body that begins with markup) compared structurally.
-    found = diff_xml_bodies(
+    # XML and the other structured kinds (see `bodies`), each at its own locations.
+    found = diff_structured(
         legacy.body, legacy.header("content-type"), candidate.body, candidate.header("content-type")
     )
     if found is None:

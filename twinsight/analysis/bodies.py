@@ -1,0 +1,49 @@
+"""Bodies beyond JSON: the structured comparers, tried in turn on a pair of bodies.
+
+Each comparer takes both bodies with their declared media types and returns the
+differences at its own locations (`body.{ns}order.@id`, `body.form.email`, ...), or None
+when the pair is not its kind; the first that speaks decides. A pair no comparer claims
+is compared as text, line by line. Adding a kind of body is one comparer in `COMPARERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from .jsondiff import Kind
+from .xmlbody import diff_xml_bodies
+
+__all__ = ["COMPARERS", "BodyDifference", "Comparer", "diff_structured"]
+
+
+class BodyDifference(Protocol):
+    """What a comparer reports: where, what kind, both values, a short summary."""
+
+    @property
+    def location(self) -> str: ...
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def legacy(self) -> Any: ...
+    @property
+    def candidate(self) -> Any: ...
+    @property
+    def summary(self) -> str: ...
+
+
+Comparer = Callable[[bytes, str | None, bytes, str | None], Sequence[BodyDifference] | None]
+"""(legacy body, its media type, candidate body, its media type) -> differences, or None."""
+
+COMPARERS: tuple[Comparer, ...] = (diff_xml_bodies,)
+
+
+def diff_structured(
+    legacy: bytes, legacy_type: str | None, candidate: bytes, candidate_type: str | None
+) -> Sequence[BodyDifference] | None:
+    """The first comparer's differences that claims this pair of bodies; None: none does."""
+    for comparer in COMPARERS:
+        found = comparer(legacy, legacy_type, candidate, candidate_type)
+        if found is not None:
+            return found
+    return None
