@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from .formdiff import diff_form_bodies
 from .jsondiff import Kind
+from .linediff import diff_line_bodies
 from .xmlbody import diff_xml_bodies
 
 __all__ = ["COMPARERS", "BodyDifference", "Comparer", "diff_structured"]
@@ -35,7 +37,7 @@ class BodyDifference(Protocol):
 Comparer = Callable[[bytes, str | None, bytes, str | None], Sequence[BodyDifference] | None]
 """(legacy body, its media type, candidate body, its media type) -> differences, or None."""
 
-COMPARERS: tuple[Comparer, ...] = (diff_xml_bodies,)
+COMPARERS: tuple[Comparer, ...] = (diff_xml_bodies, diff_form_bodies, diff_line_bodies)
 
 
 def diff_structured(
