@@ -20,6 +20,8 @@ __all__ = ["Moment", "address_parts", "entropy", "opaque_shape", "time_of"]
 _SECONDS = (1e9, 1e10)
 _MILLIS = (1e12, 1e13)
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$")
+# iCalendar and vCard write times in the basic format: `20261130T101500Z`.
+_BASIC = re.compile(r"^\d{8}T\d{6}Z?$")
 _HTTP_DATE = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$")
 _DIGITS = re.compile(r"^\d{10,13}(\.\d+)?$")
 _UUID = re.compile(
@@ -53,7 +55,7 @@ def time_of(value: Any) -> Moment | None:
         return None if inner is None else Moment(inner.moment, f"etag {inner.format}")
     if _DIGITS.match(value):
         return _epoch(float(value), "digits" if "." not in value else "decimal digits")
-    if _ISO.match(value):
+    if _ISO.match(value) or _BASIC.match(value):
         return _iso(value)
     if _HTTP_DATE.match(value):
         return Moment(parsedate_to_datetime(value).timestamp(), "http-date")
