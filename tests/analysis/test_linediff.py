@@ -133,6 +133,8 @@ def test_bodies_that_do_not_read_as_their_format_fall_back_to_text() -> None:
     assert diff_line_bodies(b"a: 1", None, b"a: 2", None) is None
     assert line_format("TEXT/CSV; header=present") == "csv"
     assert read_lines(b"\xff", "icalendar") is None
+    deep = b"BEGIN:X\n" * 5000 + b"END:X\n" * 5000
+    assert diff_line_bodies(deep, CALENDAR, deep + b"BEGIN:Y\nEND:Y\n", CALENDAR) is None
 
 
 def test_diff_responses_reaches_the_line_comparer() -> None:

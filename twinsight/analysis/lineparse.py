@@ -24,10 +24,20 @@ from dataclasses import dataclass
 
 from .fielddiff import Item, Leaf, Record
 
-__all__ = ["MAX_LINES", "Table", "key_values", "line_components", "table", "table_record"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LINES",
+    "Table",
+    "key_values",
+    "line_components",
+    "table",
+    "table_record",
+]
 
 MAX_LINES = 100_000
 """A body of more lines is not read as records (it is compared as text)."""
+MAX_DEPTH = 32
+"""Components nested deeper are not read (calendars nest two or three: the walk recurses)."""
 
 _FOLD = re.compile(r"\r?\n[ \t]")
 _NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)?$")
@@ -54,6 +64,8 @@ def line_components(body: bytes) -> Record | None:
         for _, _, shown in stack[1:]:
             shown.append(line)
         if name == "BEGIN":
+            if len(stack) > MAX_DEPTH:
+                return None
             stack.append((value.upper(), [], [line]))
         elif name == "END":
             if len(stack) < 2 or stack[-1][0] != value.upper():
