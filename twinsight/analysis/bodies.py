@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from .formdiff import diff_form_bodies
+from .htmldiff import diff_html_bodies
 from .jsondiff import Kind
 from .linediff import diff_line_bodies
 from .xmlbody import diff_xml_bodies
@@ -37,7 +38,13 @@ class BodyDifference(Protocol):
 Comparer = Callable[[bytes, str | None, bytes, str | None], Sequence[BodyDifference] | None]
 """(legacy body, its media type, candidate body, its media type) -> differences, or None."""
 
-COMPARERS: tuple[Comparer, ...] = (diff_xml_bodies, diff_form_bodies, diff_line_bodies)
+# Pages first: an XHTML page (`application/xhtml+xml`) is compared as a page, not as XML.
+COMPARERS: tuple[Comparer, ...] = (
+    diff_html_bodies,
+    diff_xml_bodies,
+    diff_form_bodies,
+    diff_line_bodies,
+)
 
 
 def diff_structured(

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from .htmlparse import is_html_type, looks_like_html
 from .xmldiff import XmlDifference, diff_xml
 from .xmlparse import (
     Unparseable,
@@ -30,10 +31,11 @@ _QUALIFIED = re.compile(r"\{([^}]*)\}")
 
 
 def claims_xml(body: bytes, content_type: str | None) -> bool:
-    """Whether a body is meant as XML: by its Content-Type, or without one by its first byte."""
+    """Whether a body is meant as XML: by its Content-Type, or without one by its first byte.
+    An HTML page (XHTML too, see `htmlparse`) is not: it is compared as a page."""
     if content_type:
-        return is_xml_type(content_type)
-    return bool(body) and looks_like_xml(body)
+        return is_xml_type(content_type) and not is_html_type(content_type)
+    return bool(body) and looks_like_xml(body) and not looks_like_html(body)
 
 
 def diff_xml_bodies(

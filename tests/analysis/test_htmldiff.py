@@ -1,0 +1,236 @@
+"""HTML pages compared on what they show: which bodies are pages, DOM locations, what is a
+match (re-indented, re-quoted, reordered markup) and what is not, noise inferred on tokens."""
+
+import secrets
+
+from twinsight.analysis.diff import Difference, Message, diff_responses
+from twinsight.analysis.htmldiff import diff_html_bodies, html_strings
+from twinsight.analysis.htmlparse import MAX_HTML_BYTES, claims_html
+from twinsight.analysis.inference import Evidence, infer
+from twinsight.analysis.rules import Rule, covering_rule
+from twinsight.analysis.xmlbody import claims_xml
+
+HTML = (("Content-Type", "text/html; charset=utf-8"),)
+Headers = tuple[tuple[str, str], ...]
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <title>Orders</title>
+  <meta name="description" content="Your orders">
+  <link rel="stylesheet" href="/site.css">
+  <script nonce="{nonce}">window.app = {{ready: true}};</script>
+  <style>body {{ margin: 0 }}</style>
+</head>
+<body>
+  <nav class="top bar"><ul><li><a href="/">Home</a></li><li><a href="/orders">Orders</a></li>
+  </ul></nav>
+  <main id="content">
+    <h1>Your orders</h1>
+    <p>Two orders, <b>one</b> open &amp; paid.<br>Thanks!</p>
+    <img src="/logo.png" alt="Logo">
+    <form id="login" action="/session" method="post">
+      <input type="hidden" name="csrf" value="{csrf}">
+      <input type="email" name="email" required>
+      <select name="plan"><option value="a" selected>A</option><option value="b">B</option></select>
+      <textarea name="note">hello</textarea>
+    </form>
+  </main>
+</body>
+</html>"""
+
+REFORMATTED = """<html lang=en><head><title>Orders</title>
+<meta content='Your orders' name=description>
+<link href=/site.css rel=stylesheet><script nonce='{nonce}'>
+    window.app = {{ready:   true}};
+</script><style>
+  body {{ margin: 0 }}
+</style></head><body>
+<nav class="bar top">
+  <ul>
+    <li><a href="/">Home</a></li>
+    <li><a href='/orders'>Orders</a></li>
+  </ul>
+</nav>
+<main id=content><h1>Your   orders</h1>
+<p>Two orders,
+   <b>one</b> open &#38; paid.<br/>Thanks!</p><img alt="Logo" src="/logo.png"/>
+<form method=post action=/session id=login>
+  <input value="{csrf}" name=csrf type=hidden><input name=email type=email required="required">
+  <select name=plan>
+    <option value=a selected=selected>A</option>
+    <option value=b>B</option>
+  </select>
+  <textarea name=note>hello</textarea>
+</form></main></body></html>"""
+
+NONCE, CSRF = "Q2hpY2tlbkZvb0Jhcg", "f3Kq9Lm2Xw7Pz4Rt8Vb1Nc6Hy"
+
+
+def page(template: str = PAGE, nonce: str = NONCE, csrf: str = CSRF) -> str:
+    return template.format(nonce=nonce, csrf=csrf)
+
+
+def body_differences(a: str, b: str, ha: Headers = HTML, hb: Headers = HTML) -> list[Difference]:
+    found = diff_responses(Message(200, ha, a.encode()), Message(200, hb, b.encode()))
+    return [d for d in found if d.location.startswith("body")]
+
+
+def where(differences: list[Difference]) -> set[tuple[str, str]]:
+    return {(d.location, d.kind) for d in differences}
+
+
+FORM = "body.html.body.main#content.form#login"
+
+
+def test_a_page_against_itself_and_against_its_reformatting_is_a_match() -> None:
+    assert body_differences(page(), page()) == []
+    # Indentation, attribute order, quotes, `<br>` / `<br/>`, entity / character, class order.
+    assert body_differences(page(), page(REFORMATTED)) == []
+
+
+def test_pages_are_known_by_content_type_or_without_one_by_their_start() -> None:
+    assert claims_html(b"<p>x", "text/html; charset=utf-8")
+    assert claims_html(b"<html/>", "application/xhtml+xml")
+    assert claims_html(b"\xef\xbb\xbf  <!DOCTYPE HTML><p>x", None)
+    assert claims_html(b"<html><p>x", None)
+    assert not claims_html(b"<p>x", None)
+    assert not claims_html(b"<html>", "text/plain")
+    # The XML comparer leaves pages (XHTML too) to the page comparer.
+    assert not claims_xml(b"<html/>", "application/xhtml+xml")
+    assert not claims_xml(b"<!doctype html><html/>", None)
+    assert claims_xml(b"<a/>", None)
+    bare = (("X-Other", "1"),)
+    [found] = body_differences("<!doctype html><h1>A</h1>", "<html><h1>B</h1>", bare, bare)
+    assert (found.location, found.legacy, found.candidate) == ("body.html.body.h1", "A", "B")
+    xhtml = (("Content-Type", "application/xhtml+xml"),)
+    a = '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+    [found] = body_differences(a + "<body><p>1</p></body></html>", "<p>2</p>", xhtml, HTML)
+    assert (found.location, found.kind) == ("body.html.body.p", "changed")
+
+
+def test_one_side_not_a_page_or_a_binary_or_oversized_page_is_compared_as_text() -> None:
+    text = (("Content-Type", "text/plain"),)
+    assert body_differences("<h1>A</h1>", "<h1>B</h1>", HTML, text)[0].location == "body"
+    assert diff_html_bodies(b"<p>a", "text/html", b"\x89PNG\x00\x01", "text/html") is None
+    assert diff_html_bodies(b"\xff\xfe<p>", "text/html", b"<p>b", "text/html") is None
+    assert diff_html_bodies(b"", "text/html", b"  ", "text/html") is None
+    big = b"<p>" + b"a" * MAX_HTML_BYTES
+    assert diff_html_bodies(big, "text/html", b"<p>b", "text/html") is None
+    latin = "<p>caf\u00e9</p>".encode("latin-1")
+    found = diff_html_bodies(latin, "text/html; charset=ISO-8859-1", b"<p>cafe", "text/html")
+    assert found is not None
+    assert found[0].legacy == "caf\u00e9"
+
+
+def test_text_headings_links_images_and_meta_are_compared_at_dom_paths() -> None:
+    other = (
+        page()
+        .replace("<h1>Your orders", "<h1>Orders")
+        .replace('href="/orders"', 'href="/my/orders"')
+        .replace('alt="Logo"', 'alt="Brand"')
+        .replace("<title>Orders", "<title>Shop")
+        .replace('content="Your orders"', 'content="Orders"')
+        .replace("<b>one</b> open", "<b>one</b> closed")
+    )
+    found = body_differences(page(), other)
+    assert where(found) == {
+        ("body.html.head.title", "changed"),
+        ("body.html.head.meta[name=description].@content", "changed"),
+        ("body.html.body.main#content.h1", "changed"),
+        ("body.html.body.main#content.p", "changed"),
+        ("body.html.body.nav.bar.ul.li[1].a.@href", "changed"),
+        ("body.html.body.main#content.img.@alt", "changed"),
+    }
+    text = next(d for d in found if d.location.endswith("content.p"))
+    assert (text.legacy, text.candidate) == (
+        "Two orders, open & paid. Thanks!",
+        "Two orders, closed & paid. Thanks!",
+    )
+    assert {d.group for d in found if "li" in d.location} == {
+        "body.html.body.nav.bar.ul.li[*].a.@href"
+    }
+
+
+def test_form_fields_renamed_removed_or_retyped_are_real_differences() -> None:
+    other = (
+        page()
+        .replace('name="email"', 'name="mail"')
+        .replace('<textarea name="note">hello</textarea>', "")
+        .replace('method="post"', 'method="get"')
+        .replace('value="b"', 'value="c"')
+    )
+    found = body_differences(page(), other)
+    assert where(found) == {
+        (f"{FORM}.@method", "changed"),
+        (f"{FORM}.input[name=email]", "missing"),
+        (f"{FORM}.input[name=mail]", "extra"),
+        (f"{FORM}.textarea[name=note]", "missing"),
+        (f"{FORM}.select[name=plan].option[1].@value", "changed"),
+    }
+    removed = next(d for d in found if d.location.endswith("note]"))
+    assert removed.legacy == '<textarea name="note">hello</textarea>'
+    assert removed.candidate is None
+
+
+def test_scripts_and_styles_are_compared_by_digest_or_by_their_address() -> None:
+    other = page().replace("ready: true", "ready: false").replace("margin: 0", "margin: 1px")
+    other = other.replace("/site.css", "/site.v2.css")
+    found = body_differences(page(), other)
+    assert where(found) == {
+        ("body.html.head.script", "changed"),
+        ("body.html.head.style", "changed"),
+        ("body.html.head.link[rel=stylesheet].@href", "changed"),
+    }
+    script = next(d for d in found if d.location.endswith("script"))
+    assert script.legacy.endswith("characters, sha256 " + script.legacy[-16:])
+    assert script.legacy != script.candidate
+    # A digest is no token: another script is never inferred noise.
+    assert infer(script, Evidence()) is None
+
+
+def test_a_csrf_token_and_a_nonce_fresh_per_exchange_are_inferred_opaque() -> None:
+    def token() -> str:
+        return secrets.token_urlsafe(18)
+
+    found = body_differences(page(nonce=token(), csrf=token()), page(nonce=token(), csrf=token()))
+    assert where(found) == {
+        (f"{FORM}.input[name=csrf].@value", "changed"),
+        ("body.html.head.script.@nonce", "changed"),
+    }
+    assert all(infer(d, Evidence()) == "opaque" for d in found)
+    # A rule's glob addresses a field by form and name.
+    csrf = next(d for d in found if "csrf" in d.location)
+    assert covering_rule(csrf, [Rule.parse("body.*form#login*csrf*")], "GET", "/orders")
+    assert covering_rule(csrf, [Rule.parse("body.*form#signup*")], "GET", "/orders") is None
+
+
+def test_labels_use_ids_classes_and_names_but_not_generated_ones() -> None:
+    a = '<html><div id="app-7f3a9c"><span class="css-1x2y3z msg">hi</span></div>'
+    b = '<html><div id="app-0b5e11"><span class="css-9q8w7e msg">ho</span></div>'
+    assert where(body_differences(a, b)) == {
+        ("body.html.body.div.span.msg", "changed"),
+        ("body.html.body.div.span.msg.@class", "changed"),
+        ("body.html.body.div.@id", "changed"),
+    }
+    # Siblings of one label are indexed when either side has more than one.
+    found = body_differences("<html><ul><li>a</li></ul>", "<html><ul><li>a</li><li>b</li></ul>")
+    assert where(found) == {("body.html.body.ul.li[1]", "extra")}
+
+
+def test_differences_are_symmetric() -> None:
+    other = page().replace('<input type="email" name="email" required>', "")
+    other = other.replace("<h1>Your orders</h1>", "<h1>Your orders</h1><h2>New</h2>")
+    ab = diff_html_bodies(page().encode(), "text/html", other.encode(), "text/html")
+    ba = diff_html_bodies(other.encode(), "text/html", page().encode(), "text/html")
+    assert ab is not None
+    assert ba is not None
+    assert len(ab) == 2
+    assert {d.swapped() for d in ab} == set(ba)
+
+
+def test_html_strings_name_every_fact_by_its_location_group() -> None:
+    strings = dict(html_strings(page().encode(), "text/html"))
+    assert strings[f"{FORM}.input[name=csrf].@value"] == CSRF
+    assert strings["body.html.body.nav.bar.ul.li[*].a"] in ("Home", "Orders")
+    assert list(html_strings(b"<p>x", "text/plain")) == []
