@@ -6,7 +6,7 @@ import secrets
 from twinsight.analysis.diff import Difference, Message, diff_responses
 from twinsight.analysis.htmldiff import diff_html_bodies, html_strings
 from twinsight.analysis.htmlparse import MAX_HTML_BYTES, claims_html
-from twinsight.analysis.inference import Evidence, infer
+from twinsight.analysis.inference import Evidence, TokenEvidence, infer
 from twinsight.analysis.rules import Rule, covering_rule
 from twinsight.analysis.xmlbody import claims_xml
 
@@ -234,3 +234,23 @@ def test_html_strings_name_every_fact_by_its_location_group() -> None:
     assert strings[f"{FORM}.input[name=csrf].@value"] == CSRF
     assert strings["body.html.body.nav.bar.ul.li[*].a"] in ("Home", "Orders")
     assert list(html_strings(b"<p>x", "text/plain")) == []
+
+
+def test_a_digest_the_legacy_serves_in_every_page_is_no_fresh_token() -> None:
+    sri = "sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC"
+    template = '<html><script src="/app.js" integrity="{}"></script><p nonce="{}">x</p>'
+    tokens = TokenEvidence()
+    for _ in range(2):
+        body = template.format(sri, secrets.token_urlsafe(18)).encode()
+        tokens.observe("GET /", Message(200, HTML, body))
+    repeated = tokens.repeated()["GET /"]
+    assert repeated == frozenset({"body.html.head.script.@integrity"})
+    other = template.format(sri.replace("oqVu", "Zm9v"), "n").replace("/app.js", "/app2.js")
+    found = body_differences(template.format(sri, "n"), other)
+    [changed, src] = sorted(found, key=lambda d: d.location)
+    assert (changed.location, infer(changed, Evidence())) == (
+        "body.html.head.script.@integrity",
+        "opaque",
+    )
+    assert infer(changed, Evidence(repeated=repeated)) is None
+    assert src.location == "body.html.head.script.@src"

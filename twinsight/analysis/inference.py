@@ -35,6 +35,7 @@ from typing import Any
 
 from .classify import INFERRED_PREFIX
 from .diff import NOT_JSON, Difference, Message
+from .htmldiff import html_strings
 from .inference_values import address_parts, opaque_shape, time_of
 from .jsondiff import Path, render_path
 from .shapes import json_type
@@ -213,6 +214,7 @@ def _strings(answer: Message) -> Iterator[tuple[str, str]]:
         yield from _body_strings(document, ())
     else:
         yield from xml_strings(answer.body, answer.header("content-type"))
+        yield from html_strings(answer.body, answer.header("content-type"))
 
 
 def _body_strings(value: Any, path: Path) -> Iterator[tuple[str, str]]:
