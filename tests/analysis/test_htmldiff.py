@@ -121,6 +121,14 @@ def test_one_side_not_a_page_or_a_binary_or_oversized_page_is_compared_as_text()
     found = diff_html_bodies(latin, "text/html; charset=ISO-8859-1", b"<p>cafe", "text/html")
     assert found is not None
     assert found[0].legacy == "caf\u00e9"
+    # Without a charset in the header, the page's own `<meta charset>` is read.
+    meta = '<html><head><meta charset="windows-1252"></head><p>caf\u00e9 \u20ac'
+    utf8 = "text/html; charset=utf-8"  # the header's charset comes first
+    assert diff_html_bodies(meta.encode("cp1252"), "text/html", meta.encode(), utf8) == []
+    # Deeper than the parser reads (it would drop the rest unseen): compared as text.
+    deep = "<html>" + "<div>" * 300 + "{}" + "</div>" * 300
+    deep_a, deep_b = deep.format("a").encode(), deep.format("b").encode()
+    assert diff_html_bodies(deep_a, "text/html", deep_b, "text/html") is None
 
 
 def test_text_headings_links_images_and_meta_are_compared_at_dom_paths() -> None:

@@ -12,8 +12,11 @@ has the same facts.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from typing import Any
+
+from lxml import etree
 
 from .inference_values import opaque_shape
 
@@ -34,7 +37,7 @@ _BOOLEAN = frozenset(
     {"checked", "selected", "disabled", "readonly", "required", "multiple", "hidden", "async"}
     | {"defer", "autofocus", "novalidate", "open", "nomodule", "formnovalidate"}
 )
-_VOID = frozenset({"area", "base", "col", "embed", "hr", "img", "input", "link", "meta", "source"})
+_BETWEEN_TAGS = re.compile(r">\s+<")
 _MAX_NAME = 40
 _SHOWN = 160
 
@@ -122,10 +125,11 @@ def _content(element: Any) -> Iterator[str]:
 
 
 def shown(element: Any) -> str:
-    """A short rendering of an element for a reader: `<a href="/x">Home</a>`."""
-    attributes = "".join(f' {n}="{v}"' for n, v in _attributes(element))
-    text = _digest(element) if element.tag in HASHED else " ".join(element.itertext())
-    text = " ".join(text.split())
-    end = "" if element.tag in _VOID and not text else f"</{element.tag}>"
-    rendered = f"<{element.tag}{attributes}>{text}{end}"
+    """A short rendering of an element for a reader: `<a href="/x">Home</a>`, children too."""
+    if element.tag in HASHED:
+        attributes = "".join(f' {n}="{v}"' for n, v in _attributes(element))
+        rendered = f"<{element.tag}{attributes}>{_digest(element)}</{element.tag}>"
+    else:
+        markup = etree.tostring(element, method="html", encoding="unicode", with_tail=False)
+        rendered = _BETWEEN_TAGS.sub("><", " ".join(markup.split()))
     return rendered if len(rendered) <= _SHOWN else rendered[: _SHOWN - 3] + "..."

@@ -5,7 +5,8 @@ Pure functions. A body is HTML when its Content-Type says `text/html` or
 XML), or without a Content-Type when it begins with `<!doctype html` or `<html`. The
 parser is lxml's HTML parser: tolerant, it runs no script, fetches nothing and drops
 comments and processing instructions. A body that is not text (a NUL byte, not
-decodable in its declared charset or UTF-8) or over `MAX_HTML_BYTES` is not read as a
+decodable in its declared charset, else its `<meta charset>`, else UTF-8), over
+`MAX_HTML_BYTES` or nested deeper than the parser reads (256 elements) is not read as a
 page: it is compared as text or bytes.
 """
 
@@ -27,8 +28,9 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SNIFFED = (b"<!doctype html", b"<html")
 _BOM = b"\xef\xbb\xbf"
 _CHARSET = re.compile(r"charset\s*=\s*\"?([\w.:-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_META_SCAN = 1024
 _DECLARATION = re.compile(r"\A\s*<\?xml[^>]*>")
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
 def is_html_type(content_type: str | None) -> bool:
@@ -57,20 +59,28 @@ def parse_html(body: bytes, content_type: str | None = None) -> Any:
     if len(body) > MAX_HTML_BYTES or b"\x00" in body:
         return None
     try:
-        text = body.decode(_charset(content_type)).removeprefix("\ufeff")
+        text = body.decode(_charset(content_type, body)).removeprefix("\ufeff")
         # A str may not carry an encoding declaration (XHTML's `<?xml ...?>`): it is decoded.
         text = _DECLARATION.sub("", text, count=1)
-        root = lxml.html.document_fromstring(text, parser=_PARSER)
+        # One parser per call: its error log is this document's alone.
+        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (UnicodeDecodeError, ValueError, etree.LxmlError):
         return None
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        return None  # nested too deep: libxml2 dropped what lies deeper, unseen it cannot differ
     return root if isinstance(root.tag, str) else None
 
 
-def _charset(content_type: str | None) -> str:
+def _charset(content_type: str | None, body: bytes) -> str:
+    # The header's charset, else a `<meta charset>` near the start (as browsers read), else UTF-8.
     found = _CHARSET.search(content_type or "")
     if found is None:
-        return "utf-8"
+        meta = _META_CHARSET.search(body[:_META_SCAN])
+        name = meta.group(1).decode("ascii") if meta is not None else "utf-8"
+    else:
+        name = found.group(1)
     try:
-        return codecs.lookup(found.group(1)).name
+        return codecs.lookup(name).name
     except LookupError:
         return "utf-8"
