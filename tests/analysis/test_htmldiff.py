@@ -262,3 +262,25 @@ def test_a_digest_the_legacy_serves_in_every_page_is_no_fresh_token() -> None:
     )
     assert infer(changed, Evidence(repeated=repeated)) is None
     assert src.location == "body.html.head.script.@src"
+
+
+def test_a_token_inside_an_inline_script_is_a_literal_judged_as_any_token() -> None:
+    script = '<html><script>window.app = {{csrf: "{}", user: "{}", n: 3}};</script>'
+    ours, theirs = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
+    [token] = body_differences(script.format(ours, "ann"), script.format(theirs, "ann"))
+    assert (token.location, token.legacy, token.candidate) == (
+        "body.html.head.script.#literal[0]",
+        ours,
+        theirs,
+    )
+    assert token.group == "body.html.head.script.#literal[*]"
+    assert infer(token, Evidence()) == "opaque"
+    # Another literal is a real difference at its place; other code is another script.
+    [user] = body_differences(script.format(ours, "ann"), script.format(ours, "bob"))
+    assert (user.location, infer(user, Evidence())) == ("body.html.head.script.#literal[1]", None)
+    other = script.format(ours, "ann").replace("n: 3", "n: 3, debug: true")
+    [whole] = body_differences(script.format(theirs, "ann"), other)
+    assert whole.location == "body.html.head.script"
+    assert "characters, sha256 " in whole.legacy
+    strings = list(html_strings(script.format(ours, "ann").encode(), "text/html"))
+    assert ("body.html.head.script.#literal[*]", ours) in strings

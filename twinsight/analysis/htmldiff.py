@@ -16,7 +16,9 @@ Locations extend the JSON paths with a DOM path, from `body.html`:
   random are not used;
 - siblings of one label are indexed from 0, `li[2]`, when either side has more than one
   (so groups fold them: `li[*]`);
-- `.@name` is an attribute; the element's own location holds its text (or digest).
+- `.@name` is an attribute; the element's own location holds its text (or digest);
+  `.#literal[i]` a literal of a script or style that differs from the other side's only
+  in literals (see `htmlscript`).
 
 `body.html.body.main#content.form#login.input[name=csrf].@value` is a CSRF field's
 token (a fresh token per exchange is inferred `opaque` as anywhere else),
@@ -36,6 +38,7 @@ from lxml import etree
 
 from .htmlpage import HASHED, children, facts, label, shown
 from .htmlparse import claims_html, parse_html
+from .htmlscript import CODE, changed_literals, literals
 from .jsondiff import Kind
 
 __all__ = ["HtmlDifference", "diff_html", "diff_html_bodies", "html_strings"]
@@ -82,7 +85,10 @@ def diff_html(a: Any, b: Any) -> list[HtmlDifference]:
         x, y, location = pending.pop()
         if etree.tostring(x, with_tail=False) == etree.tostring(y, with_tail=False):
             continue  # one markup, one meaning: most of a page takes this path
-        found.extend(_facts(facts(x, location), facts(y, location)))
+        differences = list(_facts(facts(x, location), facts(y, location)))
+        if x.tag in CODE:
+            differences = _in_literals(x, y, location, differences)
+        found.extend(differences)
         if x.tag in HASHED:
             continue
         pairs = list(_children(children(x), children(y), location, found))
@@ -106,6 +112,21 @@ def _children(
                 found.append(HtmlDifference(at, "extra", None, shown(items_b[i])))
             else:
                 yield items_a[i], items_b[i], at
+
+
+def _in_literals(
+    x: Any, y: Any, location: str, found: list[HtmlDifference]
+) -> list[HtmlDifference]:
+    """A script's digest difference as its differing literals, when only they differ."""
+    digest = next((d for d in found if d.location == location and d.kind == "changed"), None)
+    changed = None if digest is None else changed_literals(x.text or "", y.text or "")
+    if changed is None:
+        return found
+    summary = "the same script but for this literal"
+    literal = [
+        HtmlDifference(f"{location}.#literal[{i}]", "changed", a, b, summary) for i, a, b in changed
+    ]
+    return [d for d in found if d is not digest] + literal
 
 
 def _by_label(elements: list[Any]) -> dict[str, list[Any]]:
@@ -141,6 +162,9 @@ def html_strings(body: bytes, content_type: str | None) -> Iterator[tuple[str, s
         element, location = pending.pop()
         for at, value in facts(element, location).items():
             yield _INDEX.sub("[*]", at), value
+        if element.tag in CODE:
+            for value in literals(element.text or "")[1]:
+                yield _INDEX.sub("[*]", location) + ".#literal[*]", value
         if element.tag in HASHED:
             continue
         for name, items in _by_label(children(element)).items():
