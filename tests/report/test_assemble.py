@@ -173,3 +173,22 @@ def test_a_cause_on_several_endpoints_renders_once_with_its_endpoints() -> None:
 def test_a_cluster_of_one_endpoint_is_shown_under_that_endpoint() -> None:
     (cluster,) = _assemble(StoreFacts(StoreInfo(), clusters=[_cluster(["x1"])])).clusters
     assert (cluster.where, cluster.endpoints) == ("GET /notes/{id}", ())
+
+
+def test_xml_locations_are_shown_with_short_namespace_names_and_a_legend() -> None:
+    from twinsight.report.html import render_html
+    from twinsight.report.markdown import render_markdown
+
+    where = "body.{urn:example:orders}order.{urn:example:orders}total"
+    row = _cluster(["x1"])._replace(
+        location=where, description=f"On POST /soap GetOrder, {where} is missing"
+    )
+    report = _assemble(StoreFacts(StoreInfo(), clusters=[row], clusters_total=(1, 1)))
+    (cluster,) = report.clusters
+    assert cluster.location == "body.orders:order.orders:total"
+    assert (
+        cluster.description == "On POST /soap GetOrder, body.orders:order.orders:total is missing"
+    )
+    assert report.namespaces == (("orders", "urn:example:orders"),)
+    assert "XML namespaces: `orders:` urn:example:orders." in render_markdown(report)
+    assert "<code>orders:</code> urn:example:orders" in render_html(report, charts=False)

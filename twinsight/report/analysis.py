@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
+from .namespaces import Namespaces
+
 if TYPE_CHECKING:
     from twinsight.analysis.clusters import Cluster
     from twinsight.analysis.collect import Analysis, ScenarioRun
@@ -68,11 +70,11 @@ def finding_lines(analysis: Analysis) -> list[str]:
 def cluster_lines(clusters: Sequence[Cluster], shown: int = CLUSTERS_SHOWN) -> list[str]:
     """Rich markup: the first clusters (real differences before inferred noise), the
     endpoints of each, and how many more there are and where to see them."""
-    lines = []
+    lines, names = [], Namespaces()
     for found in clusters[:shown]:
         label = "[dim]inferred noise:[/] " if found.noise else ""
-        lines.append(f"- {label}{escape(found.description)}")
-        lines += [f"    likely: {escape(guess)}" for guess in found.hypotheses[:2]]
+        lines.append(f"- {label}{escape(names.short(found.description))}")
+        lines += [f"    likely: {escape(names.short(guess))}" for guess in found.hypotheses[:2]]
         if len(found.by_endpoint) > 1:
             lines.append(f"    on: {escape(endpoint_list(found))}")
     if len(clusters) > shown:
@@ -80,6 +82,9 @@ def cluster_lines(clusters: Sequence[Cluster], shown: int = CLUSTERS_SHOWN) -> l
             f"{len(clusters) - shown} more cluster(s) not shown: "
             "see twinsight report or the clusters table"
         )
+    if names.names:
+        legend = ", ".join(f"{name}: = {uri}" for name, uri in names.legend())
+        lines.append(f"  XML namespaces: {escape(legend)}")
     return lines
 
 

@@ -35,6 +35,7 @@ from .document import (
     Uncovered,
 )
 from .figures import evidence_figures, thresholds_of
+from .namespaces import Namespaces
 
 __all__ = ["ConfiguredRule", "StoreFacts", "assemble_report", "ordered_endpoints"]
 
@@ -88,8 +89,9 @@ def assemble_report(
     """The report of `verdict` over the store described by `facts`."""
     wanted = (legacy, verdict.candidate)
     shown = {name: targets.get(name, "") for name in wanted}
+    names = Namespaces()  # XML locations read `orders:total`, with a legend
     clusters = tuple(
-        _cluster(rank, row, facts.examples, shown, examples_per_cluster)
+        _cluster(rank, row, facts.examples, shown, examples_per_cluster, names)
         for rank, row in enumerate(facts.clusters, 1)
     )
     return ReportData(
@@ -110,6 +112,7 @@ def assemble_report(
         timeline=_timeline(facts.timeline, facts.extent, facts.buckets),
         uncovered=_uncovered(verdict, facts.info, facts.sides),
         thresholds=thresholds_of(verdict),
+        namespaces=tuple(names.legend()),
     )
 
 
@@ -124,20 +127,21 @@ def _cluster(
     examples: Mapping[str, ExampleExchange],
     targets: Mapping[str, str],
     count: int,
+    names: Namespaces,
 ) -> ClusterView:
     found = [examples[i] for i in row.exchange_ids if i in examples][:count]
     return ClusterView(
         rank=rank,
         endpoint=row.endpoint,
-        location=row.location,
+        location=names.short(row.location),
         kind=row.kind,
         pattern=row.pattern,
         exchanges=row.exchanges,
         share=row.share,
-        description=row.description,
-        hypotheses=tuple(row.hypotheses or ()),
-        followers=tuple(row.followers or ()),
-        examples=tuple(_example(e, targets) for e in found),
+        description=names.short(row.description),
+        hypotheses=tuple(names.short(h) for h in row.hypotheses or ()),
+        followers=tuple(names.short(f) for f in row.followers or ()),
+        examples=tuple(_example(e, targets, names) for e in found),
         endpoints=tuple(
             zip(
                 row.endpoints or (),
@@ -150,7 +154,7 @@ def _cluster(
     )
 
 
-def _example(exchange: ExampleExchange, targets: Mapping[str, str]) -> Example:
+def _example(exchange: ExampleExchange, targets: Mapping[str, str], names: Namespaces) -> Example:
     """An exchange with the answers of `targets` (in that order) flagged where they differ."""
     locations = {location for location, _ in exchange.differences}
     by_target = {a.target: a for a in exchange.answers}
@@ -186,7 +190,7 @@ def _example(exchange: ExampleExchange, targets: Mapping[str, str]) -> Example:
         id=exchange.id,
         request=f"{exchange.method} {exchange.path}{query}",
         ts=exchange.ts.isoformat() if exchange.ts else "",
-        differences=tuple(exchange.differences),
+        differences=tuple((names.short(where), kind) for where, kind in exchange.differences),
         answers=tuple(answers),
     )
 

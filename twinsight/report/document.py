@@ -188,3 +188,4 @@ class ReportData:
     timeline: tuple[TimelineBar, ...]
     uncovered: Uncovered
     thresholds: dict[str, float] = field(default_factory=dict)  # endpoint -> disagreement max
+    namespaces: tuple[tuple[str, str], ...] = ()  # (short name, URI) in XML locations shown

@@ -123,6 +123,9 @@ def _clusters(report: ReportData) -> list[str]:
         if len(c.endpoints) > 1:
             on = ", ".join(f"{e} ({n}, {percent(share)})" for e, n, share in c.endpoints)
             lines.append(f"   On {c.where}: {text(on)}.")
+    if report.namespaces:
+        legend = ", ".join(f"`{name}:` {text(uri)}" for name, uri in report.namespaces)
+        lines += ["", f"XML namespaces: {legend}."]
     return [*lines, ""]
 
 
