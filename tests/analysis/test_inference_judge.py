@@ -217,3 +217,20 @@ def test_a_wrong_deterministic_digest_stays_a_divergence(tmp_path: Path) -> None
         fresh, [read_task(DIGEST, "2c26b46b68ffc68f"), read_task("a4c9e1f07b3d5286", DIGEST)]
     )
     assert analyze_store(fresh, None, config=Config(), spec=None).counts["noise"] == 2
+
+
+def test_token_evidence_reads_form_and_calendar_answers_too() -> None:
+    tokens = TokenEvidence()
+    form = (("Content-Type", "application/x-www-form-urlencoded"),)
+    calendar = (("Content-Type", "text/calendar"),)
+    for nonce in ("3d4f5a6b7c8d9e0f3d4f", "0f9e8d7c6b5a4f3d0f9e"):
+        body = f"digest={DIGEST}&nonce={nonce}".encode()
+        tokens.observe("POST /sign", Message(200, form, body))
+        event = f"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:{nonce}\r\nX-HASH:{DIGEST}\r\n"
+        tokens.observe(
+            "GET /cal", Message(200, calendar, (event + "END:VEVENT\r\nEND:VCALENDAR\r\n").encode())
+        )
+    assert tokens.repeated() == {
+        "POST /sign": frozenset({"body.digest"}),
+        "GET /cal": frozenset({"body.VCALENDAR.VEVENT[*].X-HASH"}),
+    }

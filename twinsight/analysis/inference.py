@@ -35,6 +35,7 @@ from typing import Any
 
 from .classify import INFERRED_PREFIX
 from .diff import NOT_JSON, Difference, Message
+from .fieldstrings import field_strings
 from .htmldiff import html_strings
 from .inference_values import address_parts, opaque_shape, time_of
 from .jsondiff import Path, render_path
@@ -213,8 +214,10 @@ def _strings(answer: Message) -> Iterator[tuple[str, str]]:
     if document is not NOT_JSON:
         yield from _body_strings(document, ())
     else:
-        yield from xml_strings(answer.body, answer.header("content-type"))
-        yield from html_strings(answer.body, answer.header("content-type"))
+        content_type = answer.header("content-type")
+        yield from xml_strings(answer.body, content_type)
+        yield from field_strings(answer.body, content_type)
+        yield from html_strings(answer.body, content_type)
 
 
 def _body_strings(value: Any, path: Path) -> Iterator[tuple[str, str]]:
