@@ -20,7 +20,7 @@ changed is never an `order` difference, so it is never noise here.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,11 +74,21 @@ class OrderEvidence:
 
     def observe(self, endpoint: str, request: bytes, document: Any) -> None:
         """One legacy answer (`document`, parsed JSON) to `request` (see `request_identity`)."""
-        for group, items in arrays_in(document):
+        self.observe_lists(
+            endpoint,
+            request,
+            ((group, [canonical(item) for item in items]) for group, items in arrays_in(document)),
+        )
+
+    def observe_lists(
+        self, endpoint: str, request: bytes, lists: Iterable[tuple[str, list[bytes]]]
+    ) -> None:
+        """One legacy answer to `request` as its lists: (location group, each item's canonical
+        bytes), for bodies other than JSON (XML: `xmlorder.xml_lists`)."""
+        for group, keys in lists:
             key = (endpoint, group)
             if key in self._unstable:
                 continue
-            keys = [canonical(item) for item in items]
             where = _digest(endpoint.encode(), request, group.encode(), *sorted(keys))
             order = _digest(*keys)
             if self._first.setdefault(where, order) != order:

@@ -18,6 +18,7 @@ from .judge import Judge, Judgement
 from .load import Stored
 from .noise import NoiseThresholds, real_locations
 from .order import OrderEvidence, UnstableOrder, request_identity
+from .xmlorder import xml_lists
 
 __all__ = [
     "NOT_CANDIDATES",
@@ -139,6 +140,11 @@ def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> Legacy
         if b"[" in legacy.body and legacy.document is not NOT_JSON:
             identity = request_identity(request.method, request.path, stored.query, request.body)
             order.observe(endpoint, identity, legacy.document)
+        elif b"<" in legacy.body[:1024] and legacy.document is NOT_JSON:
+            identity = request_identity(request.method, request.path, stored.query, request.body)
+            order.observe_lists(
+                endpoint, identity, xml_lists(legacy.body, legacy.header("content-type"))
+            )
     return LegacyEvidence(order.unstable(), dict(tokens.repeated()))
 
 
