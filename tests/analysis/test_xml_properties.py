@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from twinsight.analysis.diff import Difference
 from twinsight.analysis.xmldiff import diff_xml
-from twinsight.analysis.xmlparse import Unparseable, canonical, parse_xml
+from twinsight.analysis.xmlparse import Unparseable, canonical, parse_xml, rebound
 
 
 @dataclass(frozen=True)
@@ -113,3 +113,12 @@ def test_canonically_equal_documents_do_not_differ(a: Tree, b: Tree) -> None:
     ours, theirs = parsed(a), parsed(b, "indented")
     if canonical(ours) == canonical(theirs):
         assert diff_xml(ours, theirs) == []
+
+
+@given(trees, trees, st.sampled_from(["prefixed", "default", "indented"]), st.booleans())
+def test_taking_the_other_documents_prefixes_changes_no_result(
+    a: Tree, b: Tree, style: str, swap: bool
+) -> None:
+    styles = (style, "prefixed") if swap else ("prefixed", style)
+    expected = diff_xml(parsed(a, styles[0]), parsed(b, styles[1]))
+    assert diff_xml(*rebound(parsed(a, styles[0]), parsed(b, styles[1]))) == expected

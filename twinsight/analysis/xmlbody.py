@@ -21,6 +21,7 @@ from .xmlparse import (
     is_xml_type,
     looks_like_xml,
     parse_xml,
+    rebound,
     split_name,
     text_of,
 )
@@ -49,7 +50,9 @@ def diff_xml_bodies(
     a, b = parse_xml(legacy), parse_xml(candidate)
     bad_a, bad_b = isinstance(a, Unparseable), isinstance(b, Unparseable)
     if not bad_a and not bad_b:
-        return diff_xml(a, b)
+        # Fresh trees of ours: one may take the other's prefixes, so that equal subtrees
+        # are found equal by their serialisation rather than element by element.
+        return diff_xml(*rebound(a, b))
     if bad_a and bad_b:
         if not (is_xml_type(legacy_type) or is_xml_type(candidate_type)):
             return None  # markup that is not XML (HTML without a Content-Type): text

@@ -70,12 +70,19 @@ class _Walk:
     fast: bool
 
     def same(self, a: Any, b: Any) -> bool:
-        # One serialisation means one canonical tree (namespaces are declared in it, and the
-        # tail is text of the parent's, an extra condition); another may still be the same
-        # XML: the walk finds that out.
+        # One serialisation means one canonical tree (namespaces are declared in it; the
+        # tail is the parent's text, left out); another may still be the same XML: the walk
+        # finds that out. Serialised as text: the cheapest whole-subtree read lxml offers.
         if self.fast:
-            return bool(etree.tostring(a) == etree.tostring(b))
+            return bool(_serialised(a) == _serialised(b))
         return canonical(a) == canonical(b)  # slower, but cheaper than walking equal elements
+
+    def differing(self, a: list[Any], b: list[Any]) -> list[int]:
+        """The indexes at which the two lists hold other elements (up to the shorter's end)."""
+        if self.fast:  # the lists' usual path: one C-level serialisation per item, no call more
+            pairs = zip(map(_serialised, a), map(_serialised, b), strict=False)
+            return [i for i, (x, y) in enumerate(pairs) if x != y]
+        return [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if not self.same(x, y)]
 
     def element(self, a: Any, b: Any, location: str, known: bool) -> Iterator[XmlDifference]:
         """The differences of two elements; `known`: already known not to serialise alike."""
@@ -119,8 +126,7 @@ class _Walk:
 
     def repeated(self, a: list[Any], b: list[Any], base: str) -> Iterator[XmlDifference]:
         """Repeated siblings of one name: by natural key, as one reorder, or by index."""
-        pairs = zip(a, b, strict=False)
-        differing = [i for i, (x, y) in enumerate(pairs) if not self.same(x, y)]
+        differing = self.differing(a, b)
         if not differing and len(a) == len(b):
             return
         keyed = _keyed(a, b)
@@ -153,6 +159,10 @@ class _Walk:
                 yield from self.element(a[i], b[j], f"{base}[{i}]", known=i == j)
 
 
+def _serialised(element: Any) -> str:
+    return str(etree.tostring(element, encoding="unicode", with_tail=False))
+
+
 def _presence(location: str, a: str | None, b: str | None) -> Iterator[XmlDifference]:
     if a == b:
         return
@@ -173,6 +183,9 @@ def _attributes(a: Any, b: Any, location: str) -> Iterator[XmlDifference]:
 
 
 def _by_tag(elements: list[Any]) -> dict[str, list[Any]]:
+    tags = [e.tag for e in elements]
+    if tags and tags.count(tags[0]) == len(tags):
+        return {tags[0]: elements}  # a list of one name: the common case, without a loop
     groups: dict[str, list[Any]] = {}
     for element in elements:
         groups.setdefault(element.tag, []).append(element)

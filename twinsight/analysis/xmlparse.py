@@ -24,6 +24,7 @@ __all__ = [
     "is_xml_type",
     "looks_like_xml",
     "parse_xml",
+    "rebound",
     "render",
     "render_node",
     "split_name",
@@ -91,9 +92,30 @@ def parse_xml(body: bytes) -> Any:
     return root
 
 
+def rebound(a: Any, b: Any) -> tuple[Any, Any]:
+    """Roots `a` and `b`, one of them moved under a new root declaring the other's prefixes,
+    so equal subtrees serialise alike; the moved tree's old root is left empty.
+
+    Only the root's declarations are taken over: inner ones keep theirs. A default namespace
+    is only declared over a tree whose root declared one itself (its unqualified elements
+    then carry their own `xmlns=""`): over bare names it would misname them."""
+    if a.nsmap == b.nsmap:
+        return a, b
+    if None in a.nsmap and None not in b.nsmap:
+        return _moved(a, b.nsmap), b
+    return a, _moved(b, a.nsmap)
+
+
+def _moved(root: Any, nsmap: dict[Any, str]) -> Any:
+    new = etree.Element(root.tag, dict(root.attrib), nsmap=nsmap)
+    new.text = root.text
+    new.extend(list(root))  # lxml re-binds each moved name to the new root's declarations
+    return new
+
+
 def children(element: Any) -> list[Any]:
     """The child elements of `element` (entity references left aside)."""
-    return [c for c in element if isinstance(c.tag, str)]
+    return list(element.iterchildren(etree.Element))  # filtered in C: no proxy for the rest
 
 
 def text_of(element: Any, elements: list[Any]) -> str:
