@@ -101,6 +101,9 @@ class Response:
     latency_ms: float | None = None
     error: ErrorKind | None = None
     base_url: str | None = None  # where the target was reached: scheme://host[:port][/prefix]
+    # When the request left for the target (after any wait for ordering, an id or a
+    # connection); None when never sent or not recorded. Latency is measured from here.
+    sent_at: datetime | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), if any."""

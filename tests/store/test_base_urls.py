@@ -71,6 +71,7 @@ def version_3_store(path: Path) -> None:
     """A keyed store as written before responses had `base_url`, holding one exchange."""
     write_store(path, [exchange()])
     with duckdb.connect(str(path)) as connection:
+        connection.execute("ALTER TABLE responses DROP COLUMN sent_at")  # version 5's
         connection.execute("ALTER TABLE responses DROP COLUMN base_url")
         connection.execute("DELETE FROM schema_version WHERE version > 3")
 

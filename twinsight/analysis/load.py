@@ -42,12 +42,15 @@ def _stored(row: StoredExchange) -> Stored:
     # Scenario bindings name methods in upper case; the stored method keeps its case.
     method = row.method.upper()
     request = RequestView.of(method, row.path, query, pairs, bytes(row.body or b""))
-    sent_at = row.ts.timestamp() if row.ts is not None else None
-    answers = {a.target: _message(a, sent_at) for a in row.answers}
+    received = row.ts.timestamp() if row.ts is not None else None
+    answers = {a.target: _message(a, received) for a in row.answers}
     return Stored(row.id, request, query, answers, row.source, row.session, row.ts)
 
 
-def _message(answer: StoredAnswer, sent_at: float | None = None) -> Message:
+def _message(answer: StoredAnswer, received: float | None = None) -> Message:
+    """`answer` as compared; its window opens when its request left for the target, if
+    recorded (a mirror may wait for ordering, an id or a connection), else at `received`."""
+    sent_at = answer.sent_at.timestamp() if answer.sent_at is not None else received
     return Message(
         status=answer.status,
         headers=tuple((h["name"], h["value"]) for h in answer.headers or ()),

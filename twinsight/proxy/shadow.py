@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aiohttp
 from aiohttp import web
@@ -43,12 +44,15 @@ class _Relay:
     started: float
     flight: Flight | None
     base_url: str  # where the legacy was reached
+    sent_at: datetime  # when the request left for the legacy: `started` on the wall clock
 
     def legacy(self, body: Body, error: ErrorKind | None = None) -> Response:
         """The legacy's answer as stored, its latency measured now."""
         status, headers = self.upstream.status, to_tuple(self.headers)
         latency = _ms(self.started)
-        return Response(PRIMARY_TARGET, status, headers, body, latency, error, self.base_url)
+        return Response(
+            PRIMARY_TARGET, status, headers, body, latency, error, self.base_url, self.sent_at
+        )
 
 
 class ShadowProxy:
@@ -87,12 +91,12 @@ class ShadowProxy:
         flight: Flight | None,
     ) -> tuple[Response, web.StreamResponse]:
         path, _, query = request.raw_path.partition("?")
-        started = time.perf_counter()
+        started, sent_at = time.perf_counter(), datetime.now(UTC)
         try:
             url = self.legacy.url_for(path, query)
             upstream = await self.legacy.request(request.method, url, headers, body)
         except _UPSTREAM_ERRORS as error:
-            return _gateway_error(_failed(error, started, self.legacy.base_url))
+            return _gateway_error(_failed(error, started, self.legacy.base_url, sent_at))
         async with upstream:
             relay = _Relay(
                 request,
@@ -101,6 +105,7 @@ class ShadowProxy:
                 started,
                 flight,
                 self.legacy.base_url,
+                sent_at,
             )
             length = upstream.content_length
             if length is not None and length <= READ_WHOLE_MAX:
@@ -113,7 +118,7 @@ class ShadowProxy:
         try:
             data = await upstream.read()
         except _UPSTREAM_ERRORS as error:
-            return _gateway_error(_failed(error, relay.started, relay.base_url))
+            return _gateway_error(_failed(error, relay.started, relay.base_url, relay.sent_at))
         legacy = self._answered(relay, Body.of(data, self.fanout.options.max_body))
         if request.method != "HEAD" and len(data) == upstream.content_length:
             answer = web.Response(
@@ -155,7 +160,7 @@ class ShadowProxy:
                     # is incomplete; ending it normally would pass a cut body off as whole.
                     if request.transport is not None:
                         request.transport.abort()
-                    return _failed(error, relay.started, relay.base_url), streamed
+                    return _failed(error, relay.started, relay.base_url, relay.sent_at), streamed
                 if not chunk:
                     break
                 kept.add(chunk)
@@ -192,9 +197,11 @@ class ShadowProxy:
         return legacy
 
 
-def _failed(error: BaseException, started: float, base_url: str) -> Response:
-    kind = error_kind(error)
-    return Response(PRIMARY_TARGET, latency_ms=_ms(started), error=kind, base_url=base_url)
+def _failed(error: BaseException, started: float, base_url: str, sent_at: datetime) -> Response:
+    kind, latency = error_kind(error), _ms(started)
+    return Response(
+        PRIMARY_TARGET, latency_ms=latency, error=kind, base_url=base_url, sent_at=sent_at
+    )
 
 
 def _gateway_error(failed: Response) -> tuple[Response, web.Response]:

@@ -43,6 +43,7 @@ class StoredAnswer(NamedTuple):
     size: int | None
     error: str | None
     latency_ms: float | None
+    sent_at: datetime | None = None  # when the request left for the target, if recorded
 
 
 class StoredExchange(NamedTuple):
@@ -77,7 +78,7 @@ FROM exchanges e {where} ORDER BY e.id
 """
 _ANSWERS = """
 SELECT r.exchange_id, r.target, r.status, r.headers, r.body, r.truncated, r.body_sha256,
-       r.body_size, r.error, r.latency_ms
+       r.body_size, r.error, r.latency_ms, r.sent_at
 FROM responses r {where} ORDER BY r.exchange_id, r.target
 """
 _NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
@@ -110,7 +111,7 @@ COPY (
          r.headers AS response_headers, r.body AS response_body,
          r.body_size AS response_size, r.body_sha256 AS response_sha256,
          r.truncated AS response_truncated, r.encoding AS response_encoding,
-         r.base_url AS response_base_url
+         r.base_url AS response_base_url, r.sent_at AS response_sent_at
   FROM exchanges e
   LEFT JOIN responses r ON r.exchange_id = e.id AND r.target = '{target}'
   WHERE e.source IS DISTINCT FROM '{source}'

@@ -85,6 +85,7 @@ class Batch:
                 response.latency_ms,
                 response.error,
                 response.base_url,
+                response.sent_at,
             )
         )
 

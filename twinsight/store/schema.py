@@ -147,6 +147,7 @@ class ResponseRow(NamedTuple):
     latency_ms: float | None
     error: str | None
     base_url: str | None = None  # NULL in stores older than schema version 4
+    sent_at: datetime | None = None  # NULL in stores older than schema version 5
 
 
 class CorrelationRow(NamedTuple):
@@ -267,5 +268,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ("ALTER TABLE exchanges ADD COLUMN IF NOT EXISTS replay_run VARCHAR",),
     (KEYED,),
     ("ALTER TABLE responses ADD COLUMN IF NOT EXISTS base_url VARCHAR",),
+    ("ALTER TABLE responses ADD COLUMN IF NOT EXISTS sent_at TIMESTAMPTZ",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

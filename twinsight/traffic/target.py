@@ -7,6 +7,7 @@ import io
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -238,7 +239,8 @@ class Target:
     async def _send(
         self, method: str, url: URL, headers: CIMultiDict[str], body: bytes, max_body: int
     ) -> Response:
-        started = time.perf_counter()
+        # Latency and the recorded send time start together, after any wait for a slot.
+        started, sent_at = time.perf_counter(), datetime.now(UTC)
         try:
             async with await self.request(method, url, headers, body) as answer:
                 kept = BodyAccumulator(max_body)
@@ -256,10 +258,13 @@ class Target:
                     kept.body(),
                     _ms(started),
                     base_url=self.base_url,
+                    sent_at=sent_at,
                 )
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
-            kind = error_kind(error)
-            return Response(self.name, latency_ms=_ms(started), error=kind, base_url=self.base_url)
+            kind, latency = error_kind(error), _ms(started)
+            return Response(
+                self.name, latency_ms=latency, error=kind, base_url=self.base_url, sent_at=sent_at
+            )
 
 
 def _reuse_tracer() -> aiohttp.TraceConfig:

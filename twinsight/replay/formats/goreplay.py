@@ -120,5 +120,6 @@ def _with_response(exchange: Exchange, payload: Payload) -> Exchange:
     if version.encode() not in HTTP_VERSIONS or not _digits(status):
         raise ValueError(f"not an HTTP/1 status line: {start[:60]!r}")
     latency = _latency(payload.line)
-    response = Response(PRIMARY_TARGET, int(status), headers, body, latency)
+    # The latency runs from the request's own timestamp: the exchange's time.
+    response = Response(PRIMARY_TARGET, int(status), headers, body, latency, sent_at=exchange.ts)
     return replace(exchange, responses=(response,))

@@ -110,7 +110,10 @@ def _exchange(
     if not isinstance(method, str) or not method.isalpha():
         raise ValueError(f"request.method is {method!r}")
     url = split_url(_field(request["url"], "request.url", strings))
-    ts = _time(_field(entry.get("startedDateTime"), "startedDateTime", strings), last)
+    started = _field(entry.get("startedDateTime"), "startedDateTime", strings)
+    ts = _time(started, last)
+    # HAR's `time` runs from `startedDateTime`: the request's own send time, when given.
+    sent = (ts if started is not None else None, entry.get("time"))
     headers = _headers(request.get("headers"), "request", strings)
     body = har_body(request.get("postData") or {}, max_body=max_body, strings=strings)
     return imported(
@@ -120,22 +123,26 @@ def _exchange(
         url,
         headers,
         body,
-        _response(
-            entry.get("response"), entry.get("time"), max_body, strings, server_url(*url[:2])
-        ),
+        _response(entry.get("response"), sent, max_body, strings, server_url(*url[:2])),
         session=f"har:{path.name}",  # one recording is one user's session
     )
 
 
 def _response(
-    response: Any, elapsed: Any, max_body: int, strings: LongStrings, server: str | None
+    response: Any,
+    sent: tuple[datetime | None, Any],
+    max_body: int,
+    strings: LongStrings,
+    server: str | None,
 ) -> tuple[Response, ...]:
+    """The recorded answer; `sent`: when the request was sent and the entry's `time` since."""
     if not isinstance(response, dict) or not response.get("status"):
         return ()  # status 0: the browser got no answer (blocked, aborted)
     status = int(_field(response["status"], "response.status", strings))
     if not 100 <= status <= 999:
         raise ValueError(f"response.status is {status}")
     body = har_body(response.get("content") or {}, max_body=max_body, strings=strings)
+    sent_at, elapsed = sent
     return (
         Response(
             PRIMARY_TARGET,
@@ -146,6 +153,7 @@ def _response(
             if isinstance(elapsed, int | float) and elapsed >= 0
             else None,
             base_url=server,  # the URL the browser asked: the server that answered
+            sent_at=sent_at,
         ),
     )
 

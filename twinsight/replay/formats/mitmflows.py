@@ -101,8 +101,10 @@ def _exchange(flow: Any, path: Path, index: int, max_body: int) -> Exchange:
 def _responses(flow: Any, max_body: int) -> tuple[Response, ...]:
     request = flow.request
     response, server = flow.response, server_url(request.scheme, request.host, request.port)
+    # mitmproxy sent the request on as soon as it had read it: latency runs from there too.
+    sent_at = utc(request.timestamp_start) if request.timestamp_start else None
     if response is None:
-        failed = Response(PRIMARY_TARGET, error="protocol", base_url=server)
+        failed = Response(PRIMARY_TARGET, error="protocol", base_url=server, sent_at=sent_at)
         return (failed,) if flow.error else ()
     latency = None
     if response.timestamp_end and flow.request.timestamp_start:
@@ -115,6 +117,7 @@ def _responses(flow: Any, max_body: int) -> tuple[Response, ...]:
             body=Body.of(response.raw_content or b"", max_body),
             latency_ms=latency,
             base_url=server,
+            sent_at=sent_at,
         ),
     )
 

@@ -64,6 +64,7 @@ def _exchange(row: dict[str, Any]) -> Exchange:
                 latency_ms=row["latency_ms"],
                 error=row["error"],
                 base_url=row["response_base_url"],
+                sent_at=row.get("response_sent_at"),  # absent from older snapshots
             ),
         )
     return Exchange(
