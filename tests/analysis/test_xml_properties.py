@@ -121,4 +121,6 @@ def test_taking_the_other_documents_prefixes_changes_no_result(
 ) -> None:
     styles = (style, "prefixed") if swap else ("prefixed", style)
     expected = diff_xml(parsed(a, styles[0]), parsed(b, styles[1]))
-    assert diff_xml(*rebound(parsed(a, styles[0]), parsed(b, styles[1]))) == expected
+    with rebound(parsed(a, styles[0]), parsed(b, styles[1])) as (ours, theirs):
+        assert diff_xml(ours, theirs) == expected
+    assert diff_xml(parsed(a, styles[0]), parsed(b, styles[1])) == expected  # put back

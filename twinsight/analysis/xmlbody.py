@@ -50,9 +50,10 @@ def diff_xml_bodies(
     a, b = parse_xml(legacy), parse_xml(candidate)
     bad_a, bad_b = isinstance(a, Unparseable), isinstance(b, Unparseable)
     if not bad_a and not bad_b:
-        # Fresh trees of ours: one may take the other's prefixes, so that equal subtrees
-        # are found equal by their serialisation rather than element by element.
-        return diff_xml(*rebound(a, b))
+        # One takes the other's prefixes for the walk, so that equal subtrees are found
+        # equal by their serialisation rather than element by element.
+        with rebound(a, b) as (ours, theirs):
+            return diff_xml(ours, theirs)
     if bad_a and bad_b:
         if not (is_xml_type(legacy_type) or is_xml_type(candidate_type)):
             return None  # markup that is not XML (HTML without a Content-Type): text

@@ -11,6 +11,9 @@ dropped, CDATA read as text.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -78,7 +81,17 @@ def looks_like_xml(body: bytes) -> bool:
 
 
 def parse_xml(body: bytes) -> Any:
-    """`body`'s root element (an lxml element), or `Unparseable` saying why; never raises."""
+    """`body`'s root element (an lxml element), or `Unparseable` saying why; never raises.
+
+    The few bodies read last are parsed once however many readers ask (one exchange's
+    diffs against the candidate and the replica, its fault check): the tree is shared, so
+    readers never change it (`rebound` puts back what it moves)."""
+    if type(body) is not bytes or len(body) > _CACHED_BYTES:
+        return _parse(body)
+    return _recent(body)
+
+
+def _parse(body: bytes) -> Any:
     try:
         tree = etree.fromstring(body, _PARSER).getroottree()
     except (etree.LxmlError, ValueError, TypeError) as error:
@@ -92,25 +105,37 @@ def parse_xml(body: bytes) -> Any:
     return root
 
 
-def rebound(a: Any, b: Any) -> tuple[Any, Any]:
+_CACHED_BYTES = 256 * 1024  # bigger bodies are rare: not worth holding their trees
+_recent = functools.lru_cache(maxsize=16)(_parse)
+
+
+@contextmanager
+def rebound(a: Any, b: Any) -> Iterator[tuple[Any, Any]]:
     """Roots `a` and `b`, one of them moved under a new root declaring the other's prefixes,
-    so equal subtrees serialise alike; the moved tree's old root is left empty.
+    so equal subtrees serialise alike; its children are put back on leaving.
 
     Only the root's declarations are taken over: inner ones keep theirs. A default namespace
     is only declared over a tree whose root declared one itself (its unqualified elements
     then carry their own `xmlns=""`): over bare names it would misname them."""
     if a.nsmap == b.nsmap:
-        return a, b
-    if None in a.nsmap and None not in b.nsmap:
-        return _moved(a, b.nsmap), b
-    return a, _moved(b, a.nsmap)
+        yield a, b
+    elif None in a.nsmap and None not in b.nsmap:
+        with _moved(a, b.nsmap) as moved:
+            yield moved, b
+    else:
+        with _moved(b, a.nsmap) as moved:
+            yield a, moved
 
 
-def _moved(root: Any, nsmap: dict[Any, str]) -> Any:
+@contextmanager
+def _moved(root: Any, nsmap: dict[Any, str]) -> Iterator[Any]:
     new = etree.Element(root.tag, dict(root.attrib), nsmap=nsmap)
     new.text = root.text
     new.extend(list(root))  # lxml re-binds each moved name to the new root's declarations
-    return new
+    try:
+        yield new
+    finally:
+        root.extend(list(new))  # and back to the old root's, by namespace URI
 
 
 def children(element: Any) -> list[Any]:
