@@ -52,12 +52,32 @@ def test_one_earlier_event_stamped_by_each_side_is_inferred() -> None:
     # A mirrored write's `updated_at`, read back later: outside this answer's window on both
     # sides, and apart by less than the clock tolerance.
     before = int((NOW - 3600) * 1000)
-    assert infer(changed(before, before + 40), WINDOWS) == "time"
+    assert infer(changed(before, before + 40, "body.data[0].last_modified"), WINDOWS) == "time"
+    assert infer(changed(before, before + 40, "body.updatedAt"), WINDOWS) == "time"
     validator = f'"{before}"'  # an ETag that is the record's version stamp
     assert infer(changed(validator, f'"{before + 40}"', "headers.etag"), WINDOWS) == "time"
     http = "Mon, 30 Nov 2026 09:00:00 GMT"
     found = infer(changed(http, "Mon, 30 Nov 2026 09:00:01 GMT", "headers.last-modified"), WINDOWS)
     assert found == "time"
+
+
+def test_numbers_that_only_read_as_earlier_times_are_real() -> None:
+    # An ISBN, a phone number, a balance: digits of an epoch's length, apart by a few.
+    assert infer(changed(9780306406157, 9780306406164, "body.isbn"), WINDOWS) is None
+    assert infer(changed("5551234567", "5551234569", "body.phone"), WINDOWS) is None
+    assert infer(changed(1234567890, 1234567893, "body.balance"), WINDOWS) is None
+    # Named as times but years old, or in the future: not one recent event either.
+    assert infer(changed(1234567890, 1234567893, "body.updated_at"), WINDOWS) is None
+    later = int((NOW + 3600) * 1000)
+    assert infer(changed(later, later + 40, "body.expires_at"), WINDOWS) is None
+
+
+def test_a_weak_and_a_strong_etag_are_two_formats() -> None:
+    stamp = int(NOW * 1000)
+    found = infer(changed(f'"{stamp}"', f'W/"{stamp + 1}"', "headers.etag"), WINDOWS)
+    assert found is None
+    assert time_of('"' * 3000) is None  # nested quotes: no recursion
+    assert opaque_shape('"' * 3000) is None
 
 
 def test_a_time_one_side_did_not_bump_is_real() -> None:
@@ -270,6 +290,9 @@ def test_secrets_each_side_issued_are_opaque_once_redacted() -> None:
     repeated = Evidence(WINDOWS.legacy, WINDOWS.candidate, repeated=frozenset({"body.token"}))
     assert infer(changed(legacy, candidate, "body.token"), repeated) is None
     assert opaque_shape("<redacted:0123>") is None
+    # Stable personal data, redacted, is no token: a candidate serving another SSN is real.
+    for name in ("body.ssn", "body.card_number", "body.password"):
+        assert infer(changed(legacy, candidate, name), WINDOWS) is None
 
 
 def test_random_tokens_without_digits_are_opaque_words_are_not() -> None:

@@ -28,6 +28,7 @@ itself was correlated. What is inferred stays labelled as such (`inferred: ...`)
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from .classify import INFERRED_PREFIX
 from .diff import NOT_JSON, Difference, Message
 from .fieldstrings import field_strings
 from .htmldiff import html_strings
-from .inference_values import address_parts, opaque_shape, time_of
+from .inference_values import REDACTED, address_parts, opaque_shape, time_of
 from .jsondiff import Path, render_path
 from .shapes import json_type
 from .xmlbody import xml_strings
@@ -118,9 +119,9 @@ def infer(difference: Difference, evidence: Evidence) -> str | None:
 
 
 def _value(legacy: Any, candidate: Any, group: str, evidence: Evidence) -> str | None:
-    if _both_times(legacy, candidate, evidence):
+    if _both_times(legacy, candidate, group, evidence):
         return "time"
-    if group not in evidence.repeated and _both_opaque(legacy, candidate):
+    if group not in evidence.repeated and _both_opaque(legacy, candidate, group):
         return "opaque"
     return None
 
@@ -157,7 +158,7 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool)
 
 
-def _both_times(legacy: Any, candidate: Any, evidence: Evidence) -> bool:
+def _both_times(legacy: Any, candidate: Any, group: str, evidence: Evidence) -> bool:
     if evidence.legacy is None or evidence.candidate is None:
         return False  # without windows, "stamped now" and "stamped before" look alike
     ours, theirs = time_of(legacy), time_of(candidate)
@@ -170,15 +171,46 @@ def _both_times(legacy: Any, candidate: Any, evidence: Evidence) -> bool:
     )
     if all(now):
         return True  # each side stamped its own answer
+    if any(now):
+        return False  # one side's time now, the other's from before: a time not bumped
     # Neither is this answer's time: one earlier event (a mirrored write, its `updated_at`
-    # or `Last-Modified`), stamped by each side as it reached it. One side's time now and
-    # the other's from before is a real difference (a time one side did not bump).
-    return not any(now) and abs(ours.moment - theirs.moment) <= tolerance
+    # or `Last-Modified`), stamped by each side as it reached it: close to each other, in
+    # the recent past, and where a bare number is a time by its name, not by its digits
+    # (an ISBN or a phone number can read as epoch seconds or milliseconds).
+    recent = all(
+        0 < window.start - moment <= EARLIER_EVENT_HORIZON_S
+        for window, moment in ((evidence.legacy, ours.moment), (evidence.candidate, theirs.moment))
+    )
+    named = not ours.format.startswith("epoch") or _time_named(group)
+    return recent and named and abs(ours.moment - theirs.moment) <= tolerance
 
 
-def _both_opaque(legacy: Any, candidate: Any) -> bool:
+EARLIER_EVENT_HORIZON_S = 30 * 86400.0
+"""How far back an earlier event stamped by both sides is believed (a resource written a
+month ago and read now); older times of one event are real differences."""
+
+_TIME_NAME = re.compile(r"(time|date|modified|updated|created|stamp|expires|since|_at$|At$)", re.I)
+
+
+def _time_named(group: str) -> bool:
+    # `headers.last-modified`, `body.items[*].updated_at`, `body.meta.lastModified`
+    name = re.split(r"[.@\[\]]", group.rstrip("]*["))[-1] or group
+    return group.startswith("headers.") or _TIME_NAME.search(name) is not None
+
+
+def _both_opaque(legacy: Any, candidate: Any, group: str) -> bool:
     shape = opaque_shape(legacy)
+    if shape == REDACTED and not _token_named(group):
+        return False  # a redacted card number or SSN is stable personal data, not a nonce
     return shape is not None and shape == opaque_shape(candidate)
+
+
+_TOKEN_NAME = re.compile(r"(token|session|sid|csrf|xsrf|nonce|jwt|bearer|cookie|ticket)", re.I)
+
+
+def _token_named(group: str) -> bool:
+    # The redacted secrets each side issues afresh: tokens, session ids, nonces.
+    return _TOKEN_NAME.search(group.rpartition(".")[2] or group) is not None
 
 
 @dataclass

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from twinsight.store.redaction import MARKER
 
-__all__ = ["Moment", "address_parts", "entropy", "opaque_shape", "time_of"]
+__all__ = ["REDACTED", "Moment", "address_parts", "entropy", "opaque_shape", "time_of"]
 
 # Plausible epochs only (2001-09-09 .. 2286-11-20): small numbers are counts, not times.
 _SECONDS = (1e9, 1e10)
@@ -30,7 +30,9 @@ _UUID = re.compile(
 _HEX = re.compile(r"^[0-9a-f]+$|^[0-9A-F]+$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
 _CRYPT = re.compile(r"^\$[A-Za-z0-9-]+\$")
-_VALIDATOR = re.compile(r'^(W/)?"(.*)"$')  # an ETag: W/"..." or "..."
+_VALIDATOR = re.compile(r'^(W/)?"([^"]*)"$')  # an ETag: W/"..." or "...", no quote inside
+REDACTED = "redacted secret"
+"""The shape of every redacted value: opaque only where its name says token (inference)."""
 _MIN_OPAQUE = 16  # shorter strings are words, codes and slugs more often than tokens
 
 
@@ -52,7 +54,8 @@ def time_of(value: Any) -> Moment | None:
     validator = _VALIDATOR.match(value)
     if validator is not None:  # an ETag that is a version stamp: `"1764496800123"`
         inner = time_of(validator.group(2))
-        return None if inner is None else Moment(inner.moment, f"etag {inner.format}")
+        weak = "weak " if validator.group(1) else ""
+        return None if inner is None else Moment(inner.moment, f"{weak}etag {inner.format}")
     if _DIGITS.match(value):
         return _epoch(float(value), "digits" if "." not in value else "decimal digits")
     if _ISO.match(value) or _BASIC.match(value):
@@ -100,9 +103,9 @@ def opaque_shape(value: Any) -> str | None:
         inner = opaque_shape(wrapper.group(2))
         return None if inner is None else f'{wrapper.group(1) or ""}"{inner}"'
     if MARKER.fullmatch(value):
-        # A secret each side issued (a token, a session id), stored as its keyed hash: fresh
-        # per exchange unless the legacy repeats it (`TokenEvidence`).
-        return "redacted secret"
+        # A secret stored as its keyed hash: a token each side issued is fresh per exchange
+        # (unless the legacy repeats it); inference asks its name too (`REDACTED`).
+        return REDACTED
     uuid = _UUID.match(value)
     if uuid is not None:
         return f"uuid v{uuid.group(1)} {'upper' if value.isupper() else 'lower'}"
