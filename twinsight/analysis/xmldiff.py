@@ -79,9 +79,13 @@ class _Walk:
 
     def differing(self, a: list[Any], b: list[Any]) -> list[int]:
         """The indexes at which the two lists hold other elements (up to the shorter's end)."""
-        if self.fast:  # the lists' usual path: one C-level serialisation per item, no call more
-            pairs = zip(map(_serialised, a), map(_serialised, b), strict=False)
-            return [i for i, (x, y) in enumerate(pairs) if x != y]
+        if not a or not b:
+            return []
+        if self.fast:  # the lists' usual path: C-level serialisations, no call more per item
+            ours, theirs = _serialised_items(a), _serialised_items(b)
+            if ours is None or theirs is None or a[0].getparent().nsmap != b[0].getparent().nsmap:
+                ours, theirs = list(map(_serialised, a)), list(map(_serialised, b))
+            return [i for i, (x, y) in enumerate(zip(ours, theirs, strict=False)) if x != y]
         return [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if not self.same(x, y)]
 
     def element(self, a: Any, b: Any, location: str, known: bool) -> Iterator[XmlDifference]:
@@ -161,6 +165,32 @@ class _Walk:
 
 def _serialised(element: Any) -> str:
     return str(etree.tostring(element, encoding="unicode", with_tail=False))
+
+
+_MARK = "\ue000"  # a private-use character: any XML text may hold it, few do
+
+
+def _serialised_items(items: list[Any]) -> list[str] | None:
+    """Each item serialised inside its parent (its namespaces declared there), all in one
+    serialisation of the parent cut at a mark left for the moment in each item's tail; None
+    when the parent holds other children too, or the mark occurs in the document."""
+    parent = items[0].getparent()
+    if parent is None or len(parent) != len(items):
+        return None
+    tails = [item.tail for item in items]
+    for item in items:
+        item.tail = _MARK
+    try:
+        text = str(etree.tostring(parent, encoding="unicode", with_tail=False))
+    finally:
+        for item, tail in zip(items, tails, strict=True):
+            item.tail = tail
+    parts = text.split(_MARK)
+    if len(parts) != len(items) + 1:
+        return None
+    # The parent's start tag and text hold no `<` but the tag's own: the first item's starts.
+    parts[0] = parts[0][parts[0].index("<", 1) :]
+    return parts[:-1]
 
 
 def _presence(location: str, a: str | None, b: str | None) -> Iterator[XmlDifference]:

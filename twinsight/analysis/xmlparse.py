@@ -85,7 +85,8 @@ def parse_xml(body: bytes) -> Any:
 
     The few bodies read last are parsed once however many readers ask (one exchange's
     diffs against the candidate and the replica, its fault check): the tree is shared, so
-    readers never change it (`rebound` puts back what it moves)."""
+    readers leave it as they found it (`rebound` and `xmldiff`'s list marks are put back;
+    analysis reads it from one thread)."""
     if type(body) is not bytes or len(body) > _CACHED_BYTES:
         return _parse(body)
     return _recent(body)
