@@ -83,3 +83,21 @@ def test_configured_targets_put_the_legacy_first() -> None:
         configured_targets({"candidate": "http://c"}, 3)
     with pytest.raises(UserError, match="nothing to compare with"):
         configured_targets({"legacy": "http://l"}, 3)
+
+
+async def test_the_legacy_answer_is_handed_over_even_when_the_books_fail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(_: Response) -> set[str]:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr("twinsight.traffic.send.validator_keys", broken)
+    legacy, candidate = Scripted("legacy", {"id": "17"}), Scripted("candidate", {"id": "a0"})
+    books = Books(["legacy", "candidate"], correlate=True)
+    created = Outgoing("x1", "POST", "/tasks", "", b"{}")
+    trip = Round(created, books)
+    trip.legacy_answered(Response("legacy", 201, (), Body(b'{"id": "17"}')))
+    assert trip.legacy.done()
+    calls = send(created, [legacy, candidate], books, named, max_body=100)
+    responses, _ = await asyncio.wait_for(calls, 5)
+    assert [r.status for r in responses] == [201, 201]

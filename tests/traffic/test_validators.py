@@ -139,3 +139,30 @@ def test_ids_never_touch_validators_nor_the_reverse() -> None:
     book.settle("x", legacy, Response("candidate", 200, (("ETag", '"99"'),)), learn_ids=True)
     assert book.validators == {'"17"': '"99"'}
     assert book.pairs == {}
+
+
+HOSTILE_DATES = [
+    "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",
+    "Mon, 01 Jan 2020 00:00:00 -99999999999999999999999",
+    "Mon, 99 Jan 2020 00:00:00 GMT",
+]
+
+
+def test_a_hostile_date_is_no_validator_and_raises_nothing() -> None:
+    for hostile in HOSTILE_DATES:
+        legacy = answer("legacy", '"a1"', hostile)
+        assert validator_keys(legacy) == {'"a1"'}
+        assert learn_validators(legacy, answer("candidate", '"c9"', hostile)) == {'"a1"': '"c9"'}
+        sent = CIMultiDict({"If-Modified-Since": hostile, "If-Range": hostile})
+        assert rewrite_conditional("candidate", sent, PAIRS) == (sent, ())
+        assert needed_validators(sent) == set()
+
+
+def test_an_absurd_etag_is_no_validator() -> None:
+    absurd = '"' + '"a"' * 34_000 + '"'  # about 100 KB of nested quotes
+    assert validator_keys(answer("legacy", absurd)) == set()
+    assert learn_validators(answer("legacy", absurd), answer("candidate", '"c9"')) == {}
+    sent = CIMultiDict({"If-Match": absurd})
+    new, found = rewrite_conditional("candidate", sent, PAIRS)
+    assert dict(new) == {"If-Match": absurd}
+    assert found == ()

@@ -80,12 +80,19 @@ class Round:
         other target answers too (the first answer counts, later ones are ignored)."""
         if self.legacy.done():
             return
-        if self.books:
-            ids = id_values(legacy) if self.learns else set()
-            validators = validator_keys(legacy)  # any method: a GET's ETag is sent back later
-            for book in self.books:
-                book.announce(self.request.id, ids, validators)
-        self.legacy.set_result(legacy)
+        try:
+            if self.books:
+                self._announce(legacy)
+        except Exception:  # runs on the client's path: a bug of ours must not fail the client
+            log.exception("announcing the legacy's answer to %s failed", self.request.id)
+        finally:  # the other targets' calls wait for it, whatever happened above
+            self.legacy.set_result(legacy)
+
+    def _announce(self, legacy: Response) -> None:
+        ids = id_values(legacy) if self.learns else set()
+        validators = validator_keys(legacy)  # any method: a GET's ETag is sent back later
+        for book in self.books:
+            book.announce(self.request.id, ids, validators)
 
     @functools.cached_property
     def sent(self) -> frozenset[str]:

@@ -45,7 +45,7 @@ _ENTITY_TAG = re.compile(r'(W/)?("[^"]*")')
 def _date_key(value: str) -> str | None:
     try:
         moment = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a hostile year or offset
         return None
     if moment.tzinfo is None or moment.utcoffset() is None:
         return None
