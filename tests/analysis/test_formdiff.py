@@ -1,8 +1,9 @@
 """Form bodies compared by field: urlencoded and multipart, through `diff_responses` too."""
 
 from collections import Counter
-from urllib.parse import urlencode
+from urllib.parse import quote_from_bytes, urlencode
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -110,6 +111,33 @@ def test_diff_responses_reaches_the_form_comparer() -> None:
     assert found == [Difference("body.a", "changed", "1", "3")]
 
 
+def test_bytes_no_charset_decodes_stay_what_they_were() -> None:
+    # Each undecodable byte is written \\xNN: two different bodies never read the same.
+    assert found(b"name=Jos%E9&sig=%FF%01", b"name=Jos%E8&sig=%FE%01") == [
+        ("body.name", "changed", "Jos\\xE9", "Jos\\xE8"),
+        ("body.sig", "changed", "\\xFF\x01", "\\xFE\x01"),
+    ]
+    assert found(b"a%FF=1", b"a%FE=1") == [
+        ('body["a\\\\xFE"]', "extra", None, "1"),
+        ('body["a\\\\xFF"]', "missing", "1", None),
+    ]
+    # The text `\xE9` as sent is told apart from the byte: its backslash doubled.
+    assert found(b"v=%5CxE9", b"v=%E9") == [("body.v", "changed", "\\\\xE9", "\\xE9")]
+    assert found(b"v=C%3A%5Cdir", b"v=C%3A%5Cdir") == []
+    body, kind = multipart("zz", [("f", "a.png", b"x")])
+    a = body.replace(b'"f"', b'"f\xe9"').replace(b"a.png", b"\xe9.png")
+    b = body.replace(b'"f"', b'"f\xe9"').replace(b"a.png", b"\xe8.png")
+    assert found(a, b, kind) == [('body["f\\\\xE9"].filename', "changed", "\\xE9.png", "\\xE8.png")]
+    star = "form-data; name=\"f\"; filename*=UTF-8''%E9.png"
+    assert read_form(
+        f"--b\r\nContent-Disposition: {star}\r\n\r\nx\r\n--b--".encode(),
+        "multipart/form-data; boundary=b",
+    ) != read_form(
+        f"--b\r\nContent-Disposition: {star.replace('E9', 'E8')}\r\n\r\nx\r\n--b--".encode(),
+        "multipart/form-data; boundary=b",
+    )
+
+
 pairs = st.lists(st.tuples(st.sampled_from(["a", "b", "c d", "é"]), st.text(max_size=4)))
 
 
@@ -147,3 +175,24 @@ def test_the_diff_is_symmetric(ours: list[tuple[str, str]], theirs: list[tuple[s
     assert seen(diff_form_bodies(a, FORM, b, FORM), False) == seen(
         diff_form_bodies(b, FORM, a, FORM), True
     )
+
+
+# Bytes that decode, bytes that do not, and a backslash (the escape's own character).
+raw = st.one_of(
+    st.binary(max_size=12),
+    st.lists(st.sampled_from([b"a", b"\\", b"\xc3\xa9", b"\xe8", b"\xff"]), max_size=3).map(
+        b"".join
+    ),
+)
+
+
+@given(raw, raw, raw)
+def test_any_bytes_in_a_form_are_compared_as_bytes(x: bytes, y: bytes, name: bytes) -> None:
+    ours = f"{quote_from_bytes(name)}={quote_from_bytes(x)}".encode()
+    theirs = f"{quote_from_bytes(name)}={quote_from_bytes(y)}".encode()
+    assert diff_form_bodies(ours, FORM, ours, FORM) == []
+    differences = diff_form_bodies(ours, FORM, theirs, FORM)
+    assert differences is not None
+    assert bool(differences) == (x != y)
+    # Every value is text a report can write.
+    orjson.dumps([(d.location, d.legacy, d.candidate) for d in differences])

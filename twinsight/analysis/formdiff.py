@@ -17,6 +17,7 @@ from collections import defaultdict
 from urllib.parse import parse_qsl, unquote
 
 from .fielddiff import FieldDifference, Item, Leaf, Record, diff_records
+from .printable import printable
 
 __all__ = ["MAX_FIELDS", "diff_form_bodies", "form_kind", "read_form"]
 
@@ -75,11 +76,14 @@ def read_form(body: bytes, content_type: str | None) -> Record | None:
 def _urlencoded(body: bytes) -> list[tuple[str, Item]] | None:
     try:
         pairs = parse_qsl(
-            body.decode(), keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS
+            body.decode(),
+            keep_blank_values=True,
+            errors="surrogateescape",
+            max_num_fields=MAX_FIELDS,
         )
     except (UnicodeDecodeError, ValueError):
         return None
-    return [(name, Leaf(value)) for name, value in pairs]
+    return [(printable(name), Leaf(printable(value))) for name, value in pairs]
 
 
 def _multipart(body: bytes, content_type: str) -> list[tuple[str, Item]] | None:
@@ -104,11 +108,12 @@ def _part(piece: bytes) -> tuple[str, Item] | None:
         head, separator, content = piece.partition(b"\n\n")
     headers = _headers(head)
     disposition = _params(headers.get("content-disposition", ""))
-    name = disposition.get("name")
-    if name is None:
+    if "name" not in disposition:
         return None
+    name = printable(disposition["name"])
     filename = disposition.get("filename")
-    kind = _media(headers.get("content-type")) or ""
+    filename = None if filename is None else printable(filename)
+    kind = printable(_media(headers.get("content-type")) or "")
     if filename is None:
         try:
             return name, Leaf(content.decode())
@@ -127,9 +132,10 @@ def _part(piece: bytes) -> tuple[str, Item] | None:
 
 
 def _headers(head: bytes) -> dict[str, str]:
-    """A part's header lines as lower-case name -> first value (browsers send raw UTF-8)."""
+    """A part's header lines as lower-case name -> first value (browsers send raw UTF-8;
+    other bytes kept as lone surrogates, made `printable` once read)."""
     found: dict[str, str] = {}
-    for line in head.decode("utf-8", "replace").splitlines():
+    for line in head.decode("utf-8", "surrogateescape").splitlines():
         name, colon, value = line.partition(":")
         if colon:
             found.setdefault(name.strip().lower(), value.strip())
@@ -154,9 +160,9 @@ def _extended(value: str) -> str:
     charset, _, rest = value.partition("'")
     encoded = rest.partition("'")[2]
     try:
-        return unquote(encoded, charset or "utf-8", "replace")
-    except LookupError:
-        return unquote(encoded, "utf-8", "replace")
+        return unquote(encoded, charset or "utf-8", "surrogateescape")
+    except (LookupError, UnicodeDecodeError):  # no such charset; bytes under 128 it rejects
+        return unquote(encoded, "utf-8", "surrogateescape")
 
 
 def _media(content_type: str | None) -> str | None:
