@@ -154,3 +154,19 @@ def test_a_set_valued_header_equals_any_reordering_of_itself(members: list[str])
     legacy = message(headers=(("Vary", ", ".join(members)),))
     candidate = message(headers=(("Vary", ",".join(reversed(members))),))
     assert diff_responses(legacy, candidate) == []
+
+
+def test_a_body_field_merely_named_like_a_header_is_data() -> None:
+    (found,) = diff_responses(message({"allow": "Admin"}), message({"allow": "admin"}))
+    assert found.location == "body.allow"
+    legacy, candidate = message({"vary": "Full Name, Email"}), message({"vary": "email, full name"})
+    assert [d.location for d in diff_responses(legacy, candidate)] == ["body.vary"]
+
+
+def test_a_header_named_in_one_sides_connection_is_hop_by_hop_on_that_side_only() -> None:
+    # The candidate lists Location in its own Connection: its Location is not an answer
+    # header any more, and the legacy's is missing from it.
+    legacy = message(headers=(("Location", "/a"),))
+    candidate = message(headers=(("Connection", "close, Location"), ("Location", "/b")))
+    (found,) = diff_responses(legacy, candidate)
+    assert (found.location, found.kind) == ("headers.location", "missing")

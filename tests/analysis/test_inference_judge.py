@@ -234,3 +234,12 @@ def test_token_evidence_reads_form_and_calendar_answers_too() -> None:
         "POST /sign": frozenset({"body.digest"}),
         "GET /cal": frozenset({"body.VCALENDAR.VEVENT[*].X-HASH"}),
     }
+
+
+def test_only_a_replica_that_answered_like_the_legacy_shows_volatile_values() -> None:
+    legacy = answer({"at": "2026-11-30T10:00:00.001Z", "n": 1})
+    alike = answer({"at": "2026-11-30T10:00:00.002Z", "n": 1})
+    failed = Message(503, body=orjson.dumps({"at": "2026-11-30T10:00:00.003Z", "n": 1}))
+    judge = Judge()
+    assert judge.judge(REQUEST, legacy, legacy, replica=alike).replica_changed == {"body.at"}
+    assert judge.judge(REQUEST, legacy, legacy, replica=failed).replica_changed == frozenset()

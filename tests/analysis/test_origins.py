@@ -40,3 +40,8 @@ def test_a_default_port_is_one_origin_written_either_way() -> None:
     assert "svc.internal:443" not in names
     assert set(origins_of("https://svc.internal")) >= {"https://svc.internal:443"}
     assert "h:80" not in set(origins_of("http://h:8080"))
+
+
+def test_a_base_url_with_a_bad_port_is_still_an_origin() -> None:
+    assert "http://h:abc" in origins_of("http://h:abc")
+    assert "h:99999" in origins_of("http://h:99999")

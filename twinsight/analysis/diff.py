@@ -153,8 +153,14 @@ def diff_responses(
 def _compared(legacy: Message, candidate: Message, chosen: frozenset[str] | None) -> list[str]:
     if chosen is not None:
         return sorted(chosen)
-    names = {k.lower() for k, _ in legacy.headers} | {k.lower() for k, _ in candidate.headers}
-    return sorted(names - UNCOMPARED_HEADERS - _hop_by_hop(legacy) - _hop_by_hop(candidate))
+    # Each side's own `Connection` list makes those of its headers hop-by-hop, not the
+    # other side's: a candidate cannot hide a header difference by naming it there.
+    names = _answer_headers(legacy) | _answer_headers(candidate)
+    return sorted(names - UNCOMPARED_HEADERS)
+
+
+def _answer_headers(message: Message) -> set[str]:
+    return {k.lower() for k, _ in message.headers} - _hop_by_hop(message)
 
 
 def _hop_by_hop(message: Message) -> set[str]:
@@ -169,7 +175,8 @@ def _hop_by_hop(message: Message) -> set[str]:
 def _header(name: str, legacy: Message, candidate: Message) -> list[Difference]:
     if name == "set-cookie":
         return _cookies(legacy, candidate)
-    a, b = _joined(legacy, name), _joined(candidate, name)
+    a = None if name in _hop_by_hop(legacy) else _joined(legacy, name)
+    b = None if name in _hop_by_hop(candidate) else _joined(candidate, name)
     if name == "content-type":
         a, b = _media(a), _media(b)
     location = f"headers.{name}"
@@ -189,6 +196,14 @@ def same_set_list(name: str, a: object, b: object) -> bool:
     if name.lower() not in SET_VALUED_HEADERS or not (isinstance(a, str) and isinstance(b, str)):
         return False
     return set(_members(a.casefold())) == set(_members(b.casefold()))
+
+
+def _echoed_set_list(path: tuple[str | int, ...], a: object, b: object) -> bool:
+    # A set-valued header echoed in a body, as batch APIs do: `responses[0].headers.Vary`.
+    # Only under a `headers` object: a field merely named `allow` or `vary` is data.
+    if len(path) < 2 or str(path[-2]).lower() != "headers":
+        return False
+    return same_set_list(str(path[-1]), a, b)
 
 
 def _members(value: str) -> list[str]:
@@ -246,7 +261,7 @@ def _body(legacy: Message, candidate: Message, options: DiffOptions) -> list[Dif
         return [
             Difference(render_path(d.path), d.kind, d.legacy, d.candidate)
             for d in diff(a, b, strict_numbers=options.strict_numbers)
-            if not (d.path and same_set_list(str(d.path[-1]), d.legacy, d.candidate))
+            if not _echoed_set_list(d.path, d.legacy, d.candidate)
         ]
     if (a is NOT_JSON) != (b is NOT_JSON):
         kinds = (_form(legacy, a), _form(candidate, b))

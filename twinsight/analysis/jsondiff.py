@@ -118,8 +118,8 @@ def _matched_by_key(a: list[Any], b: list[Any]) -> list[int] | None:
     if not all(isinstance(x, dict) for x in a) or not all(isinstance(y, dict) for y in b):
         return None
     shared = set.intersection(*(set(x) for x in a), *(set(y) for y in b))
-    preferred = [k for k in _KEY_NAMES if k in shared] + sorted(shared - set(_KEY_NAMES))
-    for key in preferred:
+    # Only names that say identity: a `role` or `price` unique by chance pairs wrong items.
+    for key in (k for k in _KEY_NAMES if k in shared):
         ours, theirs = [x[key] for x in a], [y[key] for y in b]
         if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in ours + theirs):
             continue
@@ -179,7 +179,7 @@ def apply(a: Any, differences: list[JsonDifference]) -> Any:
         parent = _at(result, d.path[:-1])
         del parent[d.path[-1]]
     for d in differences:
-        if d.kind in ("changed", "type", "order"):
+        if d.kind in ("changed", "type"):
             result = _set(result, d.path, copy.deepcopy(d.candidate))
     for d in sorted((d for d in differences if d.kind == "extra"), key=_insertion_order):
         parent = _at(result, d.path[:-1])
@@ -187,6 +187,10 @@ def apply(a: Any, differences: list[JsonDifference]) -> Any:
             parent.append(copy.deepcopy(d.candidate))
         else:
             parent[d.path[-1]] = copy.deepcopy(d.candidate)
+    # Last: an array's new order is the candidate's array whole, items paired by key and
+    # changed at the legacy's indexes included.
+    for d in sorted((d for d in differences if d.kind == "order"), key=lambda d: len(d.path)):
+        result = _set(result, d.path, copy.deepcopy(d.candidate))
     return result
 
 

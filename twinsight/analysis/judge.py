@@ -31,6 +31,8 @@ class Judgement:
     differences: tuple[Judged, ...]
     lines: tuple[LineResult, ...]
     replica_groups: frozenset[str] = frozenset()  # where the legacy and its replica differ
+    replica_changed: frozenset[str] = frozenset()
+    """Where a replica that answered like the legacy (same status) changed a value."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Judge:
         found = diff_responses(legacy, candidate, self.options)
         from_replica = [False] * len(found)
         replica_groups: frozenset[str] = frozenset()
+        replica_changed: frozenset[str] = frozenset()
         evidence = self._evidence(legacy, candidate, candidate_name, endpoint)
         if replica is not None:
             # Beside a replica only what the traffic learned counts (the legacy and its
@@ -84,6 +87,8 @@ class Judge:
             replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
             against_replica = diff_responses(legacy, replica, self.options)
             replica_groups = frozenset(d.group for d in against_replica)
+            if replica.error is None and replica.status == legacy.status:
+                replica_changed = frozenset(d.group for d in against_replica if d.kind == "changed")
             from_replica = noise_in_exchange(found, against_replica)
         judged = tuple(
             self._discount(d, noisy, request, endpoint, evidence)
@@ -95,7 +100,7 @@ class Judge:
             else ()
         )
         verdict = classify(legacy, candidate, judged, lines)
-        return Judgement(verdict, judged, lines, replica_groups)
+        return Judgement(verdict, judged, lines, replica_groups, replica_changed)
 
     def _evidence(self, legacy: Message, candidate: Message, name: str, endpoint: str) -> Evidence:
         # Without a replica, the exchange's own times, the learned ids and where the legacy

@@ -29,7 +29,11 @@ def origins_of(base_url: str, *hosts: str) -> tuple[str, ...]:
     parts = urlsplit(base_url)
     names = {f"{parts.scheme}://{parts.netloc}", parts.netloc, *hosts}
     default = _DEFAULT_PORTS.get(parts.scheme)
-    if default is not None and parts.hostname and parts.port in (None, default):
+    try:
+        port = parts.port
+    except ValueError:  # `h:abc`, `h:99999`: no port to spell another way
+        port = -1
+    if default is not None and parts.hostname and port in (None, default):
         # `http://h` and `http://h:80` name one server: a URL library drops the port, a
         # Location may keep it.
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname

@@ -91,22 +91,25 @@ class ReplicaNoise(NamedTuple):
     noisy: frozenset[tuple[str, str]]
     """(endpoint, location group) the replica differs at about as often as the candidate."""
     volatile: frozenset[tuple[str, str]]
-    """(endpoint, location group) the replica differed at in at least one exchange."""
+    """(endpoint, location group) where the replica changed a value in at least one exchange
+    it answered like the legacy (not an error, not another status, not a field left out)."""
 
 
 def statistical_noise(
     results: Iterable[JudgedExchange], thresholds: NoiseThresholds
 ) -> ReplicaNoise:
     """Locations the replica differs at about as often as the candidate (Diffy's test), and
-    every location it differed at."""
+    every location where a replica that answered like the legacy changed a value."""
     raw: Counter[tuple[str, str]] = Counter()
     noise: Counter[tuple[str, str]] = Counter()
+    volatile: set[tuple[str, str]] = set()
     totals: Counter[str] = Counter()
     for stored, endpoint, _, judgement in results:
         if REPLICA_TARGET not in stored.answers:
             continue
         totals[endpoint] += 1
         noise.update((endpoint, group) for group in judgement.replica_groups)
+        volatile.update((endpoint, group) for group in judgement.replica_changed)
         raw.update(
             {(endpoint, j.difference.group) for j in judgement.differences if j.accepted is None}
         )
@@ -114,7 +117,7 @@ def statistical_noise(
         return ReplicaNoise(frozenset(), frozenset())
     observed = {k for k in raw if k[0] in totals}
     noisy = frozenset(observed - real_locations(raw, noise, totals, thresholds))
-    return ReplicaNoise(noisy, frozenset(noise))
+    return ReplicaNoise(noisy, frozenset(volatile))
 
 
 class LegacyEvidence(NamedTuple):
