@@ -101,3 +101,53 @@ async def test_the_legacy_answer_is_handed_over_even_when_the_books_fail(
     calls = send(created, [legacy, candidate], books, named, max_body=100)
     responses, _ = await asyncio.wait_for(calls, 5)
     assert [r.status for r in responses] == [201, 201]
+
+
+class Tagged(Target):
+    """Answers 201 with an ETag and an id after `delay` s; `refused`: at once, as a dead one."""
+
+    def __init__(self, name: str, etag: str, *, delay: float = 0, refused: bool = False) -> None:
+        super().__init__(name, URL("http://127.0.0.1:1"), timeout=2)
+        self.etag, self.delay, self.refused = etag, delay, refused
+
+    async def call(
+        self, method: str, path: str, query: str, headers: CIMultiDict[str], body: bytes, **_: int
+    ) -> Response:
+        if self.refused:
+            return Response(self.name, error="connect", base_url=str(self.base_url))
+        await asyncio.sleep(self.delay)
+        return Response(self.name, 201, (("ETag", self.etag),), Body(b'{"id": "17"}'))
+
+
+async def test_a_dead_candidate_leaves_nothing_pending_and_stalls_no_later_request() -> None:
+    legacy, dead = Tagged("legacy", '"l1"', delay=0.05), Tagged("candidate", "", refused=True)
+    books = Books(["legacy", "candidate"], correlate=True)
+    created = Outgoing("x1", "POST", "/tasks", "", b"{}")
+    await send(created, [legacy, dead], books, named, max_body=9)
+    [book] = books
+    assert book._pending == {}
+    assert book._pending_validators == {}
+
+    def conditional(target: Target, length: int) -> CIMultiDict[str]:
+        return CIMultiDict({"If-Match": '"l1"'})
+
+    started = asyncio.get_running_loop().time()
+    later = Outgoing("x2", "PUT", "/tasks/17", "", b"{}")
+    await send(later, [Tagged("legacy", '"l2"'), dead], books, conditional, max_body=9)
+    assert asyncio.get_running_loop().time() - started < 0.5  # was the target's timeout, 2 s
+    assert book._pending == {}
+    assert book._pending_validators == {}
+
+
+async def test_a_call_cancelled_while_waiting_for_the_legacy_leaves_nothing_pending() -> None:
+    books = Books(["legacy", "candidate"], correlate=True)
+    trip = Round(Outgoing("x1", "POST", "/tasks", "", b"{}"), books)
+    call = asyncio.ensure_future(trip.send(Tagged("candidate", '"c1"'), named, max_body=9))
+    await asyncio.sleep(0.01)  # answered, now waiting for the legacy
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    trip.legacy_answered(Response("legacy", 201, (("ETag", '"l1"'),), Body(b'{"id": "17"}')))
+    [book] = books
+    assert book._pending == {}
+    assert book._pending_validators == {}

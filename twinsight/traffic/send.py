@@ -74,10 +74,14 @@ class Round:
         self.learns = request.method in CREATING_METHODS  # only they hand out new ids
         self.correlations: list[Correlation] = []
         self.answers: dict[str, Response] = {}  # by target, as they come
+        # Targets whose book settled this request already (a dead one refuses at once):
+        # the legacy's later answer announces nothing to them, or none would release it.
+        self.settled: set[str] = set()
 
     def legacy_answered(self, legacy: Response) -> None:
         """The legacy's answer: the ids it hands out are pending in every book until the
-        other target answers too (the first answer counts, later ones are ignored)."""
+        other target answers too (in none whose target settled already: nothing would
+        release them); the first answer counts, later ones are ignored. Never raises."""
         if self.legacy.done():
             return
         try:
@@ -91,8 +95,9 @@ class Round:
     def _announce(self, legacy: Response) -> None:
         ids = id_values(legacy) if self.learns else set()
         validators = validator_keys(legacy)  # any method: a GET's ETag is sent back later
-        for book in self.books:
-            book.announce(self.request.id, ids, validators)
+        for name, book in self.books.by_target.items():
+            if name not in self.settled:
+                book.announce(self.request.id, ids, validators)
 
     @functools.cached_property
     def sent(self) -> frozenset[str]:
@@ -127,24 +132,35 @@ class Round:
             log.exception("call to %s failed", target.name)
             response = Response(target.name, error="protocol", base_url=target.base_url)
         finally:
-            # Runs when cancelled too: the answer is kept, and (unless cancelled while
-            # waiting for the legacy below) no request waits for this answer's pairs.
+            # Runs when cancelled too: the answer is kept, and no request waits for this
+            # answer's pairs.
             self.answers[target.name] = response
             if target.name == PRIMARY_TARGET:
                 self.legacy_answered(response)
             if book is not None:
-                legacy = await self.legacy_answer(legacy_wait) if response.error is None else None
-                # Releases waiters too; ids come from creates only, validators from any answer.
-                learned = book.settle(
-                    request.id, legacy, response, learn_ids=self.learns, sent=self.sent
-                )
-                # Kept with the exchange that handed the ids out, so analysis knows the pair
-                # even when no later request names it.
-                self.correlations.extend(
-                    Correlation(target.name, str(mine), str(theirs), LEARNED_FROM_ANSWER)
-                    for mine, theirs in learned.items()
-                )
+                await self._settle(target.name, book, response, legacy_wait)
         return response
+
+    async def _settle(
+        self, name: str, book: CorrelationBook, response: Response, legacy_wait: float | None
+    ) -> None:
+        """Learn from `name`'s answer and the legacy's (waited for, unless `response` failed)
+        and release the requests waiting for its pairs: always, even when cancelled."""
+        legacy = None
+        try:
+            legacy = await self.legacy_answer(legacy_wait) if response.error is None else None
+        finally:
+            self.settled.add(name)
+            # Releases waiters too; ids come from creates only, validators from any answer.
+            learned = book.settle(
+                self.request.id, legacy, response, learn_ids=self.learns, sent=self.sent
+            )
+            # Kept with the exchange that handed the ids out, so analysis knows the pair
+            # even when no later request names it.
+            self.correlations.extend(
+                Correlation(name, str(mine), str(theirs), LEARNED_FROM_ANSWER)
+                for mine, theirs in learned.items()
+            )
 
     async def _prepare(
         self, target: Target, book: CorrelationBook | None, headers: HeadersFor
