@@ -284,3 +284,25 @@ def test_a_token_inside_an_inline_script_is_a_literal_judged_as_any_token() -> N
     assert "characters, sha256 " in whole.legacy
     strings = list(html_strings(script.format(ours, "ann").encode(), "text/html"))
     assert ("body.html.head.script.#literal[*]", ours) in strings
+
+
+def test_characters_xml_cannot_write_still_differ() -> None:
+    # The same-markup shortcut serialises: a control character must not read as U+FFFD there.
+    ours, theirs = "<html><p title='x\x01'>a\x01b</p>", "<html><p title='x\x02'>a\x02b</p>"
+    assert where(body_differences(ours, theirs)) == {
+        ("body.html.body.p", "changed"),
+        ("body.html.body.p.@title", "changed"),
+    }
+    assert body_differences(ours, ours) == []
+    assert body_differences("<html><p>a\ufffdb</p>", "<html><p>a\ufffdb</p>") == []
+
+
+def test_bytes_no_charset_decodes_are_no_page_and_differ_as_bytes() -> None:
+    # A page is decoded strictly: bytes its charset does not decode are compared as bytes.
+    ours, theirs = b"<html><p>caf\xe9</p>", b"<html><p>caf\xe8</p>"
+    assert diff_html_bodies(ours, "text/html", theirs, "text/html") is None
+    [binary] = diff_responses(Message(200, HTML, ours), Message(200, HTML, theirs))
+    assert (binary.location, binary.summary) == ("body", "binary bodies differ")
+    latin = (("Content-Type", "text/html; charset=latin-1"),)
+    [text] = diff_responses(Message(200, latin, ours), Message(200, latin, theirs))
+    assert (text.location, text.legacy, text.candidate) == ("body.html.body.p", "café", "cafè")
