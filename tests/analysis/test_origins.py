@@ -45,3 +45,21 @@ def test_a_default_port_is_one_origin_written_either_way() -> None:
 def test_a_base_url_with_a_bad_port_is_still_an_origin() -> None:
     assert "http://h:abc" in origins_of("http://h:abc")
     assert "h:99999" in origins_of("http://h:99999")
+
+
+def test_an_origin_is_replaced_only_where_it_stands_as_a_name() -> None:
+    names = origins_of("http://api")
+    body = b'{"next": "http://api/tasks/2", "note": "rapid api.example.org", "host": "api"}'
+    shown = neutral_origin(Message(200, (("Location", "http://api/x"),), body), names)
+    assert (
+        shown.body
+        == b'{"next": "{origin}/tasks/2", "note": "rapid api.example.org", "host": "{origin}"}'
+    )
+    assert shown.headers == (("Location", "{origin}/x"),)
+    # A port that only begins like the target's is another server.
+    other = neutral_origin(Message(200, body=b"h:8082 and h:808/x"), origins_of("http://h:808"))
+    assert other.body == b"h:8082 and {origin}/x"
+    escaped = neutral_origin(
+        Message(200, body=b'"http:\\/\\/h:808\\/a"'), origins_of("http://h:808")
+    )
+    assert escaped.body == b'"{origin}\\/a"'

@@ -9,6 +9,8 @@ replaced by `{origin}` in headers and body.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -45,27 +47,37 @@ def origins_of(base_url: str, *hosts: str) -> tuple[str, ...]:
 
 
 def neutral_origin(message: Message, origins: Iterable[str]) -> Message:
-    """`message` with each of `origins` replaced by the placeholder in headers and body."""
+    """`message` with each of `origins` replaced by the placeholder in headers and body,
+    where it stands as a name of its own (`api` inside `rapid` or `api.example` is not)."""
     names = tuple(origins)
     if not names:
         return message
     headers = tuple((k, _text(v, names)) for k, v in message.headers)
     body = message.body
-    if not message.truncated:
-        for name in names:
-            encoded = name.encode()
-            if encoded in body:
-                body = body.replace(encoded, PLACEHOLDER.encode())
-            escaped = encoded.replace(b"/", b"\\/")  # JSON may escape slashes
-            if escaped != encoded and escaped in body:
-                body = body.replace(escaped, PLACEHOLDER.encode())
+    if not message.truncated and any(n.encode() in body for n in _spellings(names)):
+        body = _pattern(names).sub(PLACEHOLDER.encode(), body)
     if headers == message.headers and body is message.body:
         return message
     return replace(message, headers=headers, body=body)
 
 
 def _text(value: str, names: tuple[str, ...]) -> str:
-    for name in names:
-        if name in value:
-            value = value.replace(name, PLACEHOLDER)
-    return value
+    if not any(name in value for name in names):
+        return value
+    raw = value.encode("utf-8", "surrogateescape")
+    return _pattern(names).sub(PLACEHOLDER.encode(), raw).decode("utf-8", "surrogateescape")
+
+
+def _spellings(names: tuple[str, ...]) -> tuple[str, ...]:
+    # JSON may escape slashes: `http:\/\/h:1`.
+    return names + tuple(n.replace("/", "\\/") for n in names if "/" in n)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(names: tuple[str, ...]) -> re.Pattern[bytes]:
+    # Longest first, so `http://h:1` is taken whole before `h:1` or `h` could be.
+    spelled = sorted(set(_spellings(names)), key=len, reverse=True)
+    alternatives = b"|".join(re.escape(n.encode()) for n in spelled)
+    return re.compile(
+        rb"(?<![A-Za-z0-9.-])(?:" + alternatives + rb")(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
+    )
