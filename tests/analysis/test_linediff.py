@@ -250,3 +250,30 @@ def test_the_csv_diff_is_symmetric(
     assert seen(diff_line_bodies(a, "text/csv", b, "text/csv"), False) == seen(
         diff_line_bodies(b, "text/csv", a, "text/csv"), True
     )
+
+
+def test_a_byte_order_mark_on_one_side_is_a_difference() -> None:
+    # Read past when parsing, but a client's parser may take it into the first name.
+    bom = "\ufeff".encode()
+    mark = "byte order mark EF BB BF"
+    assert found(bom + b"id,a\n1,2\n", b"id,a\n1,2\n", "text/csv") == [
+        ("body.#bom", "missing", mark, None)
+    ]
+    assert found(b"a: 1", bom + b"a: 2", "text/plain") == [
+        ("body.#bom", "extra", None, mark),
+        ("body.a", "changed", "1", "2"),
+    ]
+    assert found(bom + calendar(event("a")), bom + calendar(event("a"))) == []
+
+
+def test_bytes_utf8_does_not_decode_are_compared_as_bytes() -> None:
+    # Decoding is strict: bodies that differ in undecodable bytes never read the same.
+    for kind, a, b in [
+        ("text/csv", b"id,name\n1,Jos\xe9\n", b"id,name\n1,Jos\xe8\n"),
+        ("text/plain", b"name: Jos\xe9", b"name: Jos\xe8"),
+        (CALENDAR, calendar(event("a")) + b"\xe9", calendar(event("a")) + b"\xe8"),
+    ]:
+        assert diff_line_bodies(a, kind, b, kind) is None
+        headers = (("Content-Type", kind),)
+        [binary] = diff_responses(Message(200, headers, a), Message(200, headers, b))
+        assert (binary.location, binary.summary) == ("body", "binary bodies differ")

@@ -13,6 +13,10 @@ compared as text, line by line. Locations:
   named `id`, `key`, `uid`, `code` or `name` (in any case) whose cells are unique on both
   sides, else by index.
 - `key: value` text: `body.key`, a repeated key `body.key[1]`.
+
+Decoding is strict UTF-8 (a body that does not decode is compared as bytes). A UTF-8 byte
+order mark is read past, but one on one side only is a difference at `body.#bom`: a
+client's parser may take it into the first column or key.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ __all__ = ["KEY_COLUMNS", "diff_line_bodies", "line_format", "read_lines"]
 KEY_COLUMNS = ("id", "key", "uid", "code", "name")
 """Column names that may key a CSV's rows (compared without case)."""
 
+_BOM = b"\xef\xbb\xbf"
+_BOM_SHOWN = "byte order mark EF BB BF"
 _FORMATS = {
     "text/calendar": "icalendar",
     "text/vcard": "vcard",
@@ -51,11 +57,21 @@ def diff_line_bodies(
     if form is None or form != line_format(candidate_type):
         return None
     if form == "csv":
-        return _tables(table(legacy), table(candidate))
-    a, b = read_lines(legacy, form), read_lines(candidate, form)
-    if a is None or b is None:
-        return None
-    return diff_records(a, b)
+        found = _tables(table(legacy), table(candidate))
+    else:
+        a, b = read_lines(legacy, form), read_lines(candidate, form)
+        found = None if a is None or b is None else diff_records(a, b)
+    return None if found is None else _byte_order_mark(legacy, candidate) + found
+
+
+def _byte_order_mark(legacy: bytes, candidate: bytes) -> list[FieldDifference]:
+    ours, theirs = legacy.startswith(_BOM), candidate.startswith(_BOM)
+    if ours == theirs:
+        return []
+    summary = "one body begins with a byte order mark, the other not"
+    if ours:
+        return [FieldDifference("body.#bom", "missing", _BOM_SHOWN, None, summary)]
+    return [FieldDifference("body.#bom", "extra", None, _BOM_SHOWN, summary)]
 
 
 def read_lines(body: bytes, form: str) -> Record | None:
