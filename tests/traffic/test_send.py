@@ -151,3 +151,34 @@ async def test_a_call_cancelled_while_waiting_for_the_legacy_leaves_nothing_pend
     [book] = books
     assert book._pending == {}
     assert book._pending_validators == {}
+
+
+class Versioned(Target):
+    """Answers every path with ETag `"1"` (legacy) or a tag of its own per path (candidate)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, URL("http://127.0.0.1:1"), timeout=1)
+        self.seen: list[tuple[str, str | None]] = []
+
+    async def call(
+        self, method: str, path: str, query: str, headers: CIMultiDict[str], body: bytes, **_: int
+    ) -> Response:
+        self.seen.append((path, headers.get("If-Match")))
+        etag = '"1"' if self.name == "legacy" else f'"{path.rsplit("/", 1)[-1]}-v1"'
+        return Response(self.name, 200, (("ETag", etag),), Body(b"{}"))
+
+
+async def test_each_resource_gets_its_own_validator_for_a_shared_legacy_etag() -> None:
+    legacy, candidate = Versioned("legacy"), Versioned("candidate")
+    books = Books(["legacy", "candidate"], correlate=True)
+
+    def if_match(target: Target, length: int) -> CIMultiDict[str]:
+        return CIMultiDict({"If-Match": '"1"'})
+
+    for n, path in enumerate(["/tasks/17", "/tasks/18"]):
+        read = Outgoing(f"r{n}", "GET", path, "", b"")
+        await send(read, [legacy, candidate], books, named, max_body=9)
+    for n, path in enumerate(["/tasks/18", "/tasks/17"]):
+        write = Outgoing(f"w{n}", "PUT", path, "", b"{}")
+        await send(write, [legacy, candidate], books, if_match, max_body=9)
+    assert candidate.seen[2:] == [("/tasks/18", '"18-v1"'), ("/tasks/17", '"17-v1"')]

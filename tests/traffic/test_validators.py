@@ -130,14 +130,14 @@ async def test_an_unknown_validator_is_sent_as_is_after_the_wait() -> None:
     book.settle("x1", answer("legacy", '"a1"'), None)  # no other answer: nothing learned
     for n in range(3):
         book.settle(str(n), answer("legacy", f'"l{n}"'), answer("candidate", f'"c{n}"'))
-    assert dict(book.validators) == {'"l2"': '"c2"'}
+    assert dict(book.validators) == {("", '"l2"'): '"c2"'}
 
 
 def test_ids_never_touch_validators_nor_the_reverse() -> None:
     book = CorrelationBook("candidate")
     legacy = Response("legacy", 200, (("ETag", '"17"'),))
     book.settle("x", legacy, Response("candidate", 200, (("ETag", '"99"'),)), learn_ids=True)
-    assert book.validators == {'"17"': '"99"'}
+    assert book.validators == {("", '"17"'): '"99"'}
     assert book.pairs == {}
 
 
@@ -166,3 +166,23 @@ def test_an_absurd_etag_is_no_validator() -> None:
     new, found = rewrite_conditional("candidate", sent, PAIRS)
     assert dict(new) == {"If-Match": absurd}
     assert found == ()
+
+
+async def test_validator_pairs_belong_to_the_resource_that_handed_them_out() -> None:
+    book = CorrelationBook("candidate")
+    later = "Mon, 30 Nov 2026 12:00:09 GMT"
+    for path, tag, modified in [("/tasks/17", '"ab"', OTHER_DATE), ("/tasks/18", '"cd"', later)]:
+        legacy, other = answer("legacy", '"1"', LEGACY_DATE), answer("candidate", tag, modified)
+        book.settle(path, legacy, other, path=path)
+    for path, tag, modified in [("/tasks/17", '"ab"', OTHER_DATE), ("/tasks/18", '"cd"', later)]:
+        sent = CIMultiDict({"If-Match": '"1"', "If-Unmodified-Since": LEGACY_DATE})
+        new, _ = await book.rewrite_headers(sent, path=path, wait=0)
+        assert dict(new) == {"If-Match": tag, "If-Unmodified-Since": modified}
+    unknown = CIMultiDict({"If-Match": '"1"'})
+    assert await book.rewrite_headers(unknown, path="/tasks/19", wait=0) == (unknown, ())
+    # a pair in flight for one resource holds up no request for another
+    book.announce("x20", set(), {'"2"'}, path="/tasks/20")
+    sent = CIMultiDict({"If-Match": '"2"'})
+    started = asyncio.get_running_loop().time()
+    assert await book.rewrite_headers(sent, path="/tasks/21", wait=5) == (sent, ())
+    assert asyncio.get_running_loop().time() - started < 1

@@ -44,6 +44,7 @@ __all__ = [
 _ID_NAME = re.compile(r"^(id|uuid|guid|key|ids)$|[_-](id|uuid|guid|ids)$|[a-z](Id|Uuid|Ids)$", re.I)
 _MAX_BODY = 1 << 20
 log = logging.getLogger(__name__)
+_Resource = tuple[str, str]  # (path, legacy validator): see `CorrelationBook`
 CREATING_METHODS = frozenset({"POST", "PUT", "PATCH"})
 """Answers to these hand out new ids; only they are learned from (a listing's order may differ)."""
 
@@ -259,6 +260,11 @@ class CorrelationBook:
     """The pairs learned so far for one target (ids, and validators apart), and values whose
     pair is still on its way.
 
+    Validator pairs belong to a resource: keyed by (the path the legacy answered with the
+    validator, as the client sent it, without query; the validator). An ETag `"1"` (a
+    version counter) or a Last-Modified to the second is shared by many resources, and
+    task 17's `"1"` must not become task 18's tag.
+
     Bounded: the oldest pairs of each kind are forgotten past `max_pairs`. Runs on one
     event loop.
     """
@@ -266,22 +272,29 @@ class CorrelationBook:
     def __init__(self, target: str, *, max_pairs: int = 100_000) -> None:
         self.target, self.max_pairs = target, max_pairs
         self.pairs: OrderedDict[str, Any] = OrderedDict()
-        self.validators: OrderedDict[str, str] = OrderedDict()  # see `validators`
+        self.validators: OrderedDict[_Resource, str] = OrderedDict()  # see `validators`
         self._pending: dict[str, asyncio.Future[None]] = {}
-        self._pending_validators: dict[str, asyncio.Future[None]] = {}
-        self._announced: dict[str, list[tuple[dict[str, asyncio.Future[None]], str]]] = {}
+        self._pending_validators: dict[_Resource, asyncio.Future[None]] = {}
+        self._announced: dict[str, list[tuple[dict[Any, asyncio.Future[None]], Any]]] = {}
 
-    def announce(self, exchange_id: str, ids: set[str], validators: Set[str] = frozenset()) -> None:
-        """The legacy answered `exchange_id` with `ids` (`id_values`) and `validators`
-        (`validators.validator_keys`): pending until `settle`."""
-        held = [
-            (pending, value)
-            for values, known, pending in (
-                (ids, self.pairs, self._pending),
-                (validators, self.validators, self._pending_validators),
-            )
-            for value in values
-            if value not in known and value not in pending
+    def announce(
+        self,
+        exchange_id: str,
+        ids: set[str],
+        validators: Set[str] = frozenset(),
+        *,
+        path: str = "",
+    ) -> None:
+        """The legacy answered `exchange_id` (for `path`) with `ids` (`id_values`) and
+        `validators` (`validators.validator_keys`): pending until `settle`."""
+        held: list[tuple[dict[Any, asyncio.Future[None]], Any]] = [
+            (self._pending, v) for v in ids if v not in self.pairs and v not in self._pending
+        ]
+        tags = ((path, v) for v in validators)
+        held += [
+            (self._pending_validators, key)
+            for key in tags
+            if key not in self.validators and key not in self._pending_validators
         ]
         if not held:
             return
@@ -298,15 +311,17 @@ class CorrelationBook:
         *,
         learn_ids: bool = True,
         sent: Set[str] = frozenset(),
+        path: str = "",
     ) -> dict[str, Any]:
         """Learn from the two answers to `exchange_id` (None: no answer) and release waiters;
         the id pairs the book did not hold yet (or held otherwise). Ids are learned only
         with `learn_ids` (answers to creates), and not from echoes of `sent` (`learn_pairs`);
-        validators from any two successful answers."""
+        validators from any two successful answers, for `path` (the request's)."""
         learned: dict[str, Any] = {}
         if legacy is not None and other is not None:
             learned = learn_pairs(legacy, other, sent) if learn_ids else {}
-            _remember(self.validators, learn_validators(legacy, other), self.max_pairs)
+            tags = learn_validators(legacy, other)
+            _remember(self.validators, {(path, k): v for k, v in tags.items()}, self.max_pairs)
         fresh = {v: m for v, m in learned.items() if v not in self.pairs or self.pairs[v] != m}
         _remember(self.pairs, learned, self.max_pairs)
         for pending, value in self._announced.pop(exchange_id, []):
@@ -322,14 +337,17 @@ class CorrelationBook:
         return rewrite_request(self.target, path, query, body, self.pairs)
 
     async def rewrite_headers(
-        self, headers: CIMultiDict[str], *, wait: float
+        self, headers: CIMultiDict[str], *, wait: float, path: str = ""
     ) -> tuple[CIMultiDict[str], tuple[Correlation, ...]]:
-        """Wait (at most `wait` seconds) for validator pairs the conditional headers need,
-        then put this target's validators in (`validators.rewrite_conditional`)."""
+        """Wait (at most `wait` seconds) for validator pairs the conditional headers need
+        for `path` (as the client sent it), then put this target's validators in
+        (`validators.rewrite_conditional`)."""
         needed = needed_validators(headers)
+        keys = {(path, key) for key in needed}
         if self._pending_validators:
-            await _wait_for(needed, self._pending_validators, wait)
-        rewritten, found = rewrite_conditional(self.target, headers, self.validators)
+            await _wait_for(keys, self._pending_validators, wait)
+        pairs = {key: self.validators[(p, key)] for p, key in keys if (p, key) in self.validators}
+        rewritten, found = rewrite_conditional(self.target, headers, pairs)
         if needed and not found:
             # Sent as is: the legacy's validator was never seen with an answer of this
             # target (an earlier capture, a failed answer), so the target will likely not
@@ -338,7 +356,7 @@ class CorrelationBook:
         return rewritten, found
 
 
-def _remember(book: OrderedDict[str, Any], learned: Mapping[str, Any], bound: int) -> None:
+def _remember(book: OrderedDict[Any, Any], learned: Mapping[Any, Any], bound: int) -> None:
     for value, mapped in learned.items():
         book[value] = mapped
         book.move_to_end(value)
@@ -347,7 +365,7 @@ def _remember(book: OrderedDict[str, Any], learned: Mapping[str, Any], bound: in
 
 
 async def _wait_for(
-    needed: Set[str], pending: Mapping[str, asyncio.Future[None]], wait: float
+    needed: Set[Any], pending: Mapping[Any, asyncio.Future[None]], wait: float
 ) -> None:
     waiting = [pending[v] for v in needed if v in pending]
     if waiting:

@@ -97,7 +97,7 @@ class Round:
         validators = validator_keys(legacy)  # any method: a GET's ETag is sent back later
         for name, book in self.books.by_target.items():
             if name not in self.settled:
-                book.announce(self.request.id, ids, validators)
+                book.announce(self.request.id, ids, validators, path=self.request.path)
 
     @functools.cached_property
     def sent(self) -> frozenset[str]:
@@ -152,8 +152,14 @@ class Round:
         finally:
             self.settled.add(name)
             # Releases waiters too; ids come from creates only, validators from any answer.
+            request = self.request
             learned = book.settle(
-                self.request.id, legacy, response, learn_ids=self.learns, sent=self.sent
+                request.id,
+                legacy,
+                response,
+                learn_ids=self.learns,
+                sent=self.sent,
+                path=request.path,
             )
             # Kept with the exchange that handed the ids out, so analysis knows the pair
             # even when no later request names it.
@@ -175,8 +181,9 @@ class Round:
         rewritten = await book.rewrite(path, query, body, wait=target.timeout)
         self.correlations.extend(rewritten.correlations)
         left = max(deadline - asyncio.get_running_loop().time(), 0.0)
+        # Validators are looked up by the path as the client sent it: the legacy's.
         outgoing, found = await book.rewrite_headers(
-            headers(target, len(rewritten.body)), wait=left
+            headers(target, len(rewritten.body)), wait=left, path=path
         )
         self.correlations.extend(found)
         return rewritten.path, rewritten.query, rewritten.body, outgoing
