@@ -107,7 +107,9 @@ def _parse(body: bytes) -> Any:
 
 
 _CACHED_BYTES = 256 * 1024  # bigger bodies are rare: not worth holding their trees
-_recent = functools.lru_cache(maxsize=16)(_parse)
+# One exchange's bodies (legacy, candidate, replica): more trees held slow every parse
+# (16 cost ~10 % in bench/xmldiff.py, the memory no longer warm).
+_recent = functools.lru_cache(maxsize=4)(_parse)
 
 
 @contextmanager
