@@ -5,7 +5,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinsight.records import Body, Response
-from twinsight.traffic.correlation import CorrelationBook, id_values, learn_pairs, rewrite_request
+from twinsight.traffic.correlation import (
+    CorrelationBook,
+    _id_fields,
+    _is_id_name,
+    id_values,
+    learn_pairs,
+    rewrite_request,
+)
+from twinsight.traffic.xmlids import parse_xml, xml_ids
 
 UUID = "0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b"
 
@@ -93,3 +101,30 @@ async def test_the_book_forgets_the_oldest_pairs() -> None:
     for i in range(4):
         book.settle(str(i), answer("legacy", {"id": i}), answer("candidate", {"id": f"c{i}"}))
     assert dict(book.pairs) == {"2": "c2", "3": "c3"}
+
+
+JSON_KEYS = st.sampled_from(["id", "taskId", "owner_id", "ids", "name", "tags", "uuid", "x"])
+JSON = st.recursive(
+    st.one_of(st.integers(-(2**63), 2**63 - 1), st.text(max_size=4), st.booleans(), st.none()),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(JSON_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON)
+def test_id_values_are_the_values_of_the_id_fields(document: object) -> None:
+    expected = {str(v) for _, v in _id_fields(document)}
+    assert id_values(answer("legacy", document)) == expected
+
+
+def test_id_values_of_xml_are_every_id_of_the_document() -> None:
+    body = (
+        b"<?xml version='1.0'?><o:orders xmlns:o='urn:o' o:id='root'><!-- id -->"
+        b"<order id='17'><orderId>17</orderId><ownerId> o1 </ownerId><item><id>i1</id></item>"
+        b"</order><order id='18'><orderId><!-- not a leaf -->18</orderId></order>"
+        b"<id>" + b"x" * 300 + b"</id><id></id><keyId>k<b/></keyId></o:orders>"
+    )
+    legacy = Response("legacy", 201, (("Content-Type", "application/xml"),), Body(body))
+    root = parse_xml(body)
+    assert id_values(legacy) == {i.value for i in xml_ids(root, _is_id_name)}
+    assert id_values(legacy) == {"root", "17", "o1", "i1", "18"}

@@ -13,6 +13,7 @@ waiting: a request naming an id whose pair is still in flight waits for it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections import OrderedDict
@@ -29,7 +30,7 @@ from twinsight.records import Correlation, Response
 from twinsight.store.decode import decode_body
 
 from .validators import learn_validators, needed_validators, rewrite_conditional
-from .xmlids import parse_xml, rewrite_xml, xml_ids, xml_pairs
+from .xmlids import parse_xml, rewrite_xml, xml_id_values, xml_ids, xml_pairs
 
 __all__ = [
     "CREATING_METHODS",
@@ -49,6 +50,7 @@ CREATING_METHODS = frozenset({"POST", "PUT", "PATCH"})
 """Answers to these hand out new ids; only they are learned from (a listing's order may differ)."""
 
 
+@functools.lru_cache(maxsize=4096)  # the same few keys, over and over in a listing
 def _is_id_name(name: str) -> bool:
     return bool(_ID_NAME.search(name))
 
@@ -94,12 +96,32 @@ def _location_segments(response: Response) -> list[str]:
 
 def id_values(response: Response) -> set[str]:
     """Every identifier a response hands out (id-like JSON fields, XML id elements and
-    attributes, `Location` segments)."""
-    values = {str(v) for _, v in _id_fields(_json(response))}
+    attributes, `Location` segments).
+
+    Runs on the client's path (the legacy's answer is announced before the client has
+    it), so it walks without building the paths `_id_fields` and `xml_ids` name."""
+    values = _json_id_values(_json(response))
     root = _xml(response)
     if root is not None:
-        values.update(i.value for i in xml_ids(root, _is_id_name))
+        values.update(xml_id_values(root, _is_id_name))
     values.update(s for s in _location_segments(response) if looks_like_id(s))
+    return values
+
+
+def _json_id_values(document: Any) -> set[str]:
+    """The values `_id_fields` yields, as strings."""
+    values: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, dict | list):
+                    stack.append(value)
+                elif _scalar(value) and _is_id_name(str(key)):
+                    values.add(str(value))
+        elif isinstance(node, list):
+            stack.extend(node)
     return values
 
 

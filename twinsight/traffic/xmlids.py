@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
-__all__ = ["XmlId", "is_fault", "parse_xml", "rewrite_xml", "xml_ids", "xml_pairs"]
+__all__ = ["XmlId", "is_fault", "parse_xml", "rewrite_xml", "xml_id_values", "xml_ids", "xml_pairs"]
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
@@ -105,6 +105,21 @@ def xml_ids(root: Any, is_id: Callable[[str], bool]) -> list[XmlId]:
             listed = any(counts[elements[:i]] > 1 for i in range(1, len(elements) + 1))
             found.append(XmlId(path, value, listed))
     return found
+
+
+def xml_id_values(root: Any, is_id: Callable[[str], bool]) -> set[str]:
+    """The values of `xml_ids`, without their paths: cheap enough for the client's path."""
+    values: set[str] = set()
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue  # a comment or processing instruction
+        for name in element.attrib:
+            if is_id(_local(name)):
+                values.add(_value(element, name))
+        if len(element) == 0 and is_id(_local(element.tag)):
+            values.add(_value(element, None))
+    values.discard("")
+    return values
 
 
 def is_fault(root: Any) -> bool:
