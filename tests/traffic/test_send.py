@@ -182,3 +182,20 @@ async def test_each_resource_gets_its_own_validator_for_a_shared_legacy_etag() -
         write = Outgoing(f"w{n}", "PUT", path, "", b"{}")
         await send(write, [legacy, candidate], books, if_match, max_body=9)
     assert candidate.seen[2:] == [("/tasks/18", '"18-v1"'), ("/tasks/17", '"17-v1"')]
+
+
+async def test_a_large_create_answer_is_not_parsed_on_the_clients_path() -> None:
+    # Its ids are not announced (nothing parsed before the client has its answer), yet
+    # still learned once both answered.
+    from twinsight.traffic import send as sending
+
+    big = {"id": "17", "pad": "x" * sending.ANNOUNCE_MAX_BODY}
+    legacy, candidate = Scripted("legacy", big), Scripted("candidate", {**big, "id": "a0"})
+    books = Books(["legacy", "candidate"], correlate=True)
+    trip = Round(Outgoing("x1", "POST", "/tasks", "", b"{}"), books)
+    trip.legacy_answered(await legacy.call("POST", "/tasks", "", CIMultiDict(), b""))
+    book = books.get("candidate")
+    assert book is not None
+    assert not book._pending  # nothing announced
+    await trip.send(candidate, named, max_body=1 << 20)
+    assert book.pairs["17"] == "a0"
