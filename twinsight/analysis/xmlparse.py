@@ -84,7 +84,7 @@ def parse_xml(body: bytes) -> Any:
     """`body`'s root element (an lxml element), or `Unparseable` saying why; never raises.
 
     The few bodies read last are parsed once however many readers ask (one exchange's
-    diffs against the candidate and the replica, its fault check): the tree is shared, so
+    diffs against the candidate and the replica, a fault check): the tree is shared, so
     readers leave it as they found it (`rebound` and `xmldiff`'s list marks are put back;
     analysis reads it from one thread)."""
     if type(body) is not bytes or len(body) > _CACHED_BYTES:
