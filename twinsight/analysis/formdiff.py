@@ -12,9 +12,10 @@ body is one `body` `type` difference; a body declared a form that does not read 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
+
+from twinsight.spec.forms import part_headers, part_params
 
 from .fielddiff import FieldDifference, Item, Leaf, Record, diff_records
 from .printable import printable
@@ -27,8 +28,6 @@ MAX_FIELDS = 10_000
 _URLENCODED = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
 _KINDS = {_URLENCODED: "form", _MULTIPART: "multipart"}
-_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:\\.|[^"\\])*"|[^;]*)')
-_ESCAPED = re.compile(r"\\(.)")
 
 
 def form_kind(content_type: str | None) -> str | None:
@@ -132,37 +131,12 @@ def _part(piece: bytes) -> tuple[str, Item] | None:
 
 
 def _headers(head: bytes) -> dict[str, str]:
-    """A part's header lines as lower-case name -> first value (browsers send raw UTF-8;
-    other bytes kept as lone surrogates, made `printable` once read)."""
-    found: dict[str, str] = {}
-    for line in head.decode("utf-8", "surrogateescape").splitlines():
-        name, colon, value = line.partition(":")
-        if colon:
-            found.setdefault(name.strip().lower(), value.strip())
-    return found
+    # Bytes that are not UTF-8 kept as lone surrogates, made `printable` once read.
+    return part_headers(head, "surrogateescape")
 
 
 def _params(value: str) -> dict[str, str]:
-    """`form-data; name="a"; filename*=UTF-8''b%C3%A9` -> {name: a, filename: bé}."""
-    found: dict[str, str] = {}
-    for key, raw in _PARAM.findall(value):
-        raw = raw.strip()
-        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            raw = _ESCAPED.sub(r"\1", raw[1:-1])
-        key = key.lower()
-        if key.endswith("*"):  # RFC 5987: charset'language'percent-encoded
-            key, raw = key[:-1], _extended(raw)
-        found.setdefault(key, raw)
-    return found
-
-
-def _extended(value: str) -> str:
-    charset, _, rest = value.partition("'")
-    encoded = rest.partition("'")[2]
-    try:
-        return unquote(encoded, charset or "utf-8", "surrogateescape")
-    except (LookupError, UnicodeDecodeError):  # no such charset; bytes under 128 it rejects
-        return unquote(encoded, "utf-8", "surrogateescape")
+    return part_params(value, "surrogateescape")
 
 
 def _media(content_type: str | None) -> str | None:

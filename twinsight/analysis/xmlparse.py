@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
+from twinsight.spec.xmlmap import hardened_parser
+
 __all__ = [
     "Node",
     "Unparseable",
@@ -51,17 +53,8 @@ class Unparseable:
     reason: str
 
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    remove_blank_text=True,  # libxml2 drops indentation between elements, before any compare
-    strip_cdata=True,
-)
+# libxml2 drops indentation between elements, before any compare.
+_PARSER = hardened_parser(drop_blank_text=True)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 

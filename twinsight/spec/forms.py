@@ -16,7 +16,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-__all__ = ["MAX_FIELDS", "multipart_map", "urlencoded_map"]
+__all__ = ["MAX_FIELDS", "multipart_map", "part_headers", "part_params", "urlencoded_map"]
 
 # A bound on the map handed to CEL whatever the body: each field costs a copy per read.
 MAX_FIELDS = 10_000
@@ -54,8 +54,8 @@ def _part(piece: bytes) -> tuple[str, Any] | None:
     head, separator, content = piece.partition(b"\r\n\r\n")
     if not separator:
         head, separator, content = piece.partition(b"\n\n")
-    headers = _headers(head)
-    disposition = _params(headers.get("content-disposition", ""))
+    headers = part_headers(head)
+    disposition = part_params(headers.get("content-disposition", ""))
     name = disposition.get("name")
     if not name:
         return None
@@ -63,25 +63,27 @@ def _part(piece: bytes) -> tuple[str, Any] | None:
     if filename is not None:
         kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         return name, {"filename": filename, "content_type": kind, "size": len(content)}
-    charset = _params(headers.get("content-type", "")).get("charset") or "utf-8"
+    charset = part_params(headers.get("content-type", "")).get("charset") or "utf-8"
     try:
         return name, content.decode(charset, "replace")
     except LookupError:
         return name, content.decode("utf-8", "replace")
 
 
-def _headers(head: bytes) -> dict[str, str]:
-    """A part's header lines as lower-case name -> first value (browsers send raw UTF-8)."""
+def part_headers(head: bytes, errors: str = "replace") -> dict[str, str]:
+    """A multipart part's header lines as lower-case name -> first value (browsers send raw
+    UTF-8; other bytes decoded with `errors`)."""
     found: dict[str, str] = {}
-    for line in head.decode("utf-8", "replace").splitlines():
+    for line in head.decode("utf-8", errors).splitlines():
         name, colon, value = line.partition(":")
         if colon:
             found.setdefault(name.strip().lower(), value.strip())
     return found
 
 
-def _params(value: str) -> dict[str, str]:
-    """`form-data; name="a"; filename*=UTF-8''b%C3%A9` -> {name: a, filename: bé}."""
+def part_params(value: str, errors: str = "replace") -> dict[str, str]:
+    """`form-data; name="a"; filename*=UTF-8''b%C3%A9` -> {name: a, filename: bé}; bytes of
+    RFC 5987 values that do not decode, decoded with `errors`."""
     found: dict[str, str] = {}
     for key, raw in _PARAM.findall(value):
         raw = raw.strip()
@@ -89,18 +91,18 @@ def _params(value: str) -> dict[str, str]:
             raw = _ESCAPED.sub(r"\1", raw[1:-1])
         key = key.lower()
         if key.endswith("*"):  # RFC 5987: charset'language'percent-encoded
-            key, raw = key[:-1], _extended(raw)
+            key, raw = key[:-1], _extended(raw, errors)
         found.setdefault(key, raw)
     return found
 
 
-def _extended(value: str) -> str:
+def _extended(value: str, errors: str) -> str:
     charset, _, rest = value.partition("'")
     encoded = rest.partition("'")[2]
     try:
-        return unquote(encoded, charset or "utf-8", "replace")
-    except LookupError:
-        return unquote(encoded, "utf-8", "replace")
+        return unquote(encoded, charset or "utf-8", errors)
+    except (LookupError, UnicodeDecodeError):  # no such charset; bytes under 128 it rejects
+        return unquote(encoded, "utf-8", errors)
 
 
 def _param(value: str, name: str, header: str = "content-type") -> str | None:
