@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinsight.records import Body, Response
+from twinsight.traffic.book import CorrelationBook
 from twinsight.traffic.correlation import (
-    CorrelationBook,
     _id_fields,
     _is_id_name,
     id_values,

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from twinsight.records import Correlation, Response
-from twinsight.traffic.correlation import CorrelationBook
+from twinsight.traffic.book import CorrelationBook
 from twinsight.traffic.validators import (
     learn_validators,
     needed_validators,

@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twinsight.records import Body, Response
+from twinsight.traffic.book import CorrelationBook
 from twinsight.traffic.correlation import (
-    CorrelationBook,
     id_values,
     learn_pairs,
     referenced,

@@ -22,7 +22,8 @@ from multidict import CIMultiDict
 
 from twinsight.records import LEARNED_FROM_ANSWER, PRIMARY_TARGET, Correlation, Response
 
-from .correlation import CREATING_METHODS, CorrelationBook, id_values, referenced
+from .book import CorrelationBook
+from .correlation import CREATING_METHODS, id_values, referenced
 from .target import Target
 from .validators import validator_keys
 
@@ -187,12 +188,14 @@ class Round:
         if book is None:
             return path, query, body, headers(target, len(body))
         deadline = asyncio.get_running_loop().time() + target.timeout
-        rewritten = await book.rewrite(path, query, body, wait=target.timeout)
+        rewritten = await book.rewrite(
+            path, query, body, wait=target.timeout, exchange_id=request.id
+        )
         self.correlations.extend(rewritten.correlations)
         left = max(deadline - asyncio.get_running_loop().time(), 0.0)
         # Validators are looked up by the path as the client sent it: the legacy's.
         outgoing, found = await book.rewrite_headers(
-            headers(target, len(rewritten.body)), wait=left, path=path
+            headers(target, len(rewritten.body)), wait=left, path=path, exchange_id=request.id
         )
         self.correlations.extend(found)
         return rewritten.path, rewritten.query, rewritten.body, outgoing
