@@ -300,3 +300,15 @@ def test_random_tokens_without_digits_are_opaque_words_are_not() -> None:
     assert opaque_shape("TWt8mg65mIJ-Db5x") == "base64 16"
     for word in ("PendingApproval", "AwaitingApproval", "InternalServerError", "applicationJson"):
         assert opaque_shape(word) is None
+
+
+def test_a_random_token_without_digits_beside_one_with_digits_is_opaque() -> None:
+    # `OCxgSORgAFWLztfo` alone is too close to a word to call random; beside a base64 token
+    # of its length, it is the same kind of value.
+    assert opaque_shape("OCxgSORgAFWLztfo") is None
+    difference = changed("OCxgSORgAFWLztfo", "TWt8mg65mIJ-Db5x", "body.@nonce")
+    assert infer(difference, WINDOWS) == "opaque"
+    # A word where the legacy served a token is a real change, even of the token's length.
+    token = "TWt8mg65mIJ-Db5x"
+    assert infer(changed(token, "PendingApprovals"), WINDOWS) is None
+    assert infer(changed("PendingApprovals", token), WINDOWS) is None

@@ -243,3 +243,21 @@ def test_only_a_replica_that_answered_like_the_legacy_shows_volatile_values() ->
     judge = Judge()
     assert judge.judge(REQUEST, legacy, legacy, replica=alike).replica_changed == {"body.at"}
     assert judge.judge(REQUEST, legacy, legacy, replica=failed).replica_changed == frozenset()
+
+
+def test_a_replica_reordering_a_list_shows_it_volatile_too() -> None:
+    legacy = answer({"tags": ["a", "b", "c"]})
+    shuffled = answer({"tags": ["c", "a", "b"]})
+    assert Judge().judge(REQUEST, legacy, legacy, replica=shuffled).replica_changed == {"body.tags"}
+
+
+def test_a_location_the_replica_showed_volatile_on_another_endpoint_counts_here() -> None:
+    from twinsight.analysis.judge import ANY_ENDPOINT
+
+    judge = Judge(
+        replica_volatile={"GET /a": frozenset({"body.at"}), ANY_ENDPOINT: frozenset({"body.at"})}
+    )
+    legacy = answer({"at": "2026-11-30T10:00:00.001Z"})
+    candidate = answer({"at": "2026-11-30T10:00:00.002Z"})
+    found = judge.judge(REQUEST, legacy, candidate, replica=legacy, endpoint="POST /b")
+    assert [j.noise for j in found.differences] == ["inferred: time"]

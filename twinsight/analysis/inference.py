@@ -199,10 +199,14 @@ def _time_named(group: str) -> bool:
 
 
 def _both_opaque(legacy: Any, candidate: Any, group: str) -> bool:
-    shape = opaque_shape(legacy)
+    shape, other = opaque_shape(legacy), opaque_shape(candidate)
+    if shape is None and other is not None:
+        shape = opaque_shape(legacy, beside=other)
+    elif other is None and shape is not None:
+        other = opaque_shape(candidate, beside=shape)
     if shape == REDACTED and not _token_named(group):
         return False  # a redacted card number or SSN is stable personal data, not a nonce
-    return shape is not None and shape == opaque_shape(candidate)
+    return shape is not None and shape == other
 
 
 _TOKEN_NAME = re.compile(r"(token|session|sid|csrf|xsrf|nonce|jwt|bearer|cookie|ticket)", re.I)

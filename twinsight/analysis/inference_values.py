@@ -93,7 +93,7 @@ def entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
-def opaque_shape(value: Any) -> str | None:
+def opaque_shape(value: Any, *, beside: str | None = None) -> str | None:
     """The shape of a high-entropy token (`uuid v4`, `hex 64`, `base64 24`, `crypt $2b$12$ 53`),
     or None when `value` does not look made at random."""
     if not isinstance(value, str):
@@ -116,7 +116,12 @@ def opaque_shape(value: Any) -> str | None:
     if _HEX.match(value):
         case = "upper" if value.isupper() else "lower"
         return f"hex {len(value)} {case}" if _random(value, 0.6, 3.0) else None
-    if _BASE64.match(value) and _mixed(value) and _random(value, 0.75, 3.5):
+    # Beside a token of that very shape (the other side's), a random string that happens to
+    # hold no digit is one too: only both sides lacking digits stays unexplained.
+    mixed = _mixed(value) or (
+        beside == f"base64 {len(value)}" and _cases(value) and _switching(value)
+    )
+    if _BASE64.match(value) and mixed and _random(value, 0.75, 3.5):
         return f"base64 {len(value)}"
     return None
 
@@ -131,22 +136,31 @@ def _crypt_shape(value: str) -> str | None:
     return "crypt " + "$".join(str(len(p)) if len(p) >= _MIN_OPAQUE else p for p in parts)
 
 
-def _mixed(value: str) -> bool:
-    # Random base64 mixes cases and digits; a long word or a slug does not.
-    if not (any(c.islower() for c in value) and any(c.isupper() for c in value)):
-        return False
-    if any(c.isdigit() for c in value):
-        return True
-    # No digit (one 16-character token in 30 has none): still random if the case switches
-    # often and vowels are few, as in `OCxgSORgAFWLztfR`; CamelCase words (`PendingApproval`)
-    # switch seldom and hold a third vowels.
-    letters = [c for c in value if c.isalpha()]
-    vowels = sum(c in "aeiouAEIOU" for c in letters) / len(letters)
+def _cases(value: str) -> bool:
+    return any(c.islower() for c in value) and any(c.isupper() for c in value)
+
+
+def _switching(value: str) -> bool:
+    # Random letters switch case about every other character; CamelCase words
+    # (`PendingApproval`: 2 switches in 15) seldom do.
     switches = sum(
         a.isalpha() and b.isalpha() and a.isupper() != b.isupper()
         for a, b in itertools.pairwise(value)
     )
-    return vowels < 0.25 and switches >= len(value) / 4
+    return switches >= len(value) / 4
+
+
+def _mixed(value: str) -> bool:
+    # Random base64 mixes cases and digits; a long word or a slug does not.
+    if not _cases(value):
+        return False
+    if any(c.isdigit() for c in value):
+        return True
+    # No digit (one 16-character token in 30 has none): still random if the case switches
+    # often and vowels are few, as in `OCxgSORgAFWLztfR`; words hold a third vowels.
+    letters = [c for c in value if c.isalpha()]
+    vowels = sum(c in "aeiouAEIOU" for c in letters) / len(letters)
+    return vowels < 0.25 and _switching(value)
 
 
 def _random(value: str, share: float, bits: float) -> bool:

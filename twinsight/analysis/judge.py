@@ -32,7 +32,12 @@ class Judgement:
     lines: tuple[LineResult, ...]
     replica_groups: frozenset[str] = frozenset()  # where the legacy and its replica differ
     replica_changed: frozenset[str] = frozenset()
-    """Where a replica that answered like the legacy (same status) changed a value."""
+    """Where a replica that answered like the legacy (same status) changed a value or an
+    array's order."""
+
+
+ANY_ENDPOINT = "*"
+"""`Judge.replica_volatile`'s key for locations the replica showed volatile on any endpoint."""
 
 
 @dataclass(frozen=True)
@@ -82,13 +87,17 @@ class Judge:
             # Beside a replica only what the traffic learned counts (the legacy and its
             # replica make the same ids: correlated ids it cannot show), and times or tokens
             # where the replica showed that location volatile in some exchange.
+            # Where the replica showed it here, or at the same location of another endpoint
+            # (a header, or one field of one representation, stamped alike everywhere).
             volatile = self.replica_volatile.get(endpoint, frozenset())
+            volatile |= self.replica_volatile.get(ANY_ENDPOINT, frozenset())
             evidence = replace(evidence, learned_only=True, volatile=volatile)
             replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
             against_replica = diff_responses(legacy, replica, self.options)
             replica_groups = frozenset(d.group for d in against_replica)
             if replica.error is None and replica.status == legacy.status:
-                replica_changed = frozenset(d.group for d in against_replica if d.kind == "changed")
+                changed = ("changed", "order")
+                replica_changed = frozenset(d.group for d in against_replica if d.kind in changed)
             from_replica = noise_in_exchange(found, against_replica)
         judged = tuple(
             self._discount(d, noisy, request, endpoint, evidence)

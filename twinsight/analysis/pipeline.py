@@ -91,8 +91,9 @@ class ReplicaNoise(NamedTuple):
     noisy: frozenset[tuple[str, str]]
     """(endpoint, location group) the replica differs at about as often as the candidate."""
     volatile: frozenset[tuple[str, str]]
-    """(endpoint, location group) where the replica changed a value in at least one exchange
-    it answered like the legacy (not an error, not another status, not a field left out)."""
+    """(endpoint, location group) where the replica changed a value or an order in at least
+    one exchange it answered like the legacy (not an error, another status, a field left
+    out)."""
 
 
 def statistical_noise(

@@ -22,7 +22,7 @@ from twinsight.store import AnalysisRun, Derived, ScenarioCount, Store
 from .collect import Analysis, Collector, ScenarioRun
 from .endpoints import Endpoints
 from .incremental import analysis_fingerprint, seed_earlier
-from .judge import Judge
+from .judge import ANY_ENDPOINT, Judge
 from .load import read_exchanges, rules_from
 from .noise import NoiseThresholds
 from .origins import origins_of
@@ -147,6 +147,7 @@ def _by_endpoint(locations: Iterable[tuple[str, str]]) -> dict[str, frozenset[st
     found: dict[str, set[str]] = {}
     for endpoint, group in locations:
         found.setdefault(endpoint, set()).add(group)
+        found.setdefault(ANY_ENDPOINT, set()).add(group)
     return {endpoint: frozenset(groups) for endpoint, groups in found.items()}
 
 
