@@ -24,8 +24,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
+from twinsight.analysis.bodies.xmlparse import parse_xml
 from twinsight.analysis.diff import Message, diff_responses
-from twinsight.analysis.xmlparse import parse_xml
 
 XML = (("Content-Type", "application/xml; charset=utf-8"),)
 JSON = (("Content-Type", "application/json"),)

@@ -7,9 +7,9 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
+from twinsight.analysis.bodies.fielddiff import FieldDifference
+from twinsight.analysis.bodies.formdiff import diff_form_bodies, form_kind, read_form
 from twinsight.analysis.diff import Difference, Message, diff_responses
-from twinsight.analysis.fielddiff import FieldDifference
-from twinsight.analysis.formdiff import diff_form_bodies, form_kind, read_form
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -3,12 +3,12 @@ match (re-indented, re-quoted, reordered markup) and what is not, noise inferred
 
 import secrets
 
+from twinsight.analysis.bodies.htmldiff import diff_html_bodies, html_strings
+from twinsight.analysis.bodies.htmlparse import MAX_HTML_BYTES, claims_html
+from twinsight.analysis.bodies.xmlbody import claims_xml
 from twinsight.analysis.diff import Difference, Message, diff_responses
-from twinsight.analysis.htmldiff import diff_html_bodies, html_strings
-from twinsight.analysis.htmlparse import MAX_HTML_BYTES, claims_html
 from twinsight.analysis.inference import Evidence, TokenEvidence, infer
 from twinsight.analysis.rules import Rule, covering_rule
-from twinsight.analysis.xmlbody import claims_xml
 
 HTML = (("Content-Type", "text/html; charset=utf-8"),)
 Headers = tuple[tuple[str, str], ...]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.analysis.htmldiff import diff_html_bodies
+from twinsight.analysis.bodies.htmldiff import diff_html_bodies
 
 
 @given(st.binary(max_size=300), st.binary(max_size=300))

@@ -6,8 +6,13 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.analysis.htmldiff import html_strings
-from twinsight.analysis.htmlscript import MAX_LITERALS, MAX_SCRIPT, changed_literals, literals
+from twinsight.analysis.bodies.htmldiff import html_strings
+from twinsight.analysis.bodies.htmlscript import (
+    MAX_LITERALS,
+    MAX_SCRIPT,
+    changed_literals,
+    literals,
+)
 
 
 def test_literals_are_quoted_strings_and_numbers_and_the_rest_is_code() -> None:

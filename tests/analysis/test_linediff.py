@@ -5,11 +5,11 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
+from twinsight.analysis.bodies.fielddiff import FieldDifference
+from twinsight.analysis.bodies.linediff import diff_line_bodies, line_format, read_lines
 from twinsight.analysis.diff import Difference, Message, diff_responses
-from twinsight.analysis.fielddiff import FieldDifference
 from twinsight.analysis.inference import Evidence, Window, infer
 from twinsight.analysis.inference_values import Moment, time_of
-from twinsight.analysis.linediff import diff_line_bodies, line_format, read_lines
 
 CALENDAR = "text/calendar; charset=utf-8"
 NOW = 1_796_032_800.0  # 2026-11-30T10:00:00Z

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.analysis.printable import printable
+from twinsight.analysis.bodies.printable import printable
 
 parts = st.sampled_from([b"a", b"\\", b"x", b"u", b"\xc3\xa9", b"\xe9", b"\xff", b"\xed\xa0\x80"])
 raw = st.lists(parts, max_size=5).map(b"".join)

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from twinsight.analysis.bodies.xmldiff import diff_xml
+from twinsight.analysis.bodies.xmlparse import Unparseable, canonical, parse_xml, rebound
 from twinsight.analysis.diff import Difference
-from twinsight.analysis.xmldiff import diff_xml
-from twinsight.analysis.xmlparse import Unparseable, canonical, parse_xml, rebound
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@ element text and attributes, rules' globs on element paths, and SOAP faults as e
 
 import uuid
 
+from twinsight.analysis.bodies.soap import body_fault, soap_fault
+from twinsight.analysis.bodies.xmlbody import prefixes, short_location, xml_strings
+from twinsight.analysis.bodies.xmlparse import parse_xml
 from twinsight.analysis.classify import classify
 from twinsight.analysis.diff import Difference, Message, diff_responses
 from twinsight.analysis.inference import Evidence, Window, infer
 from twinsight.analysis.rules import Rule, covering_rule
-from twinsight.analysis.soap import body_fault, soap_fault
-from twinsight.analysis.xmlbody import prefixes, short_location, xml_strings
-from twinsight.analysis.xmlparse import parse_xml
 
 NS = "{urn:example:orders}"
 XML = (("Content-Type", "application/xml; charset=utf-8"),)

@@ -3,8 +3,8 @@ element paths as locations, keyed lists, and the hardened parser."""
 
 from typing import Any
 
-from twinsight.analysis.xmldiff import XmlDifference, diff_xml, natural_key
-from twinsight.analysis.xmlparse import Node, Unparseable, canonical, parse_xml, render
+from twinsight.analysis.bodies.xmldiff import XmlDifference, diff_xml, natural_key
+from twinsight.analysis.bodies.xmlparse import Node, Unparseable, canonical, parse_xml, render
 
 NS = "{urn:example:orders}"
 

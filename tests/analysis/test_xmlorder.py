@@ -1,10 +1,10 @@
 """The legacy's own order evidence read from XML answers: a list it serves shuffled for the
 same request makes that list's `order` difference noise, at the location the diff names."""
 
+from twinsight.analysis.bodies.xmlorder import xml_lists
 from twinsight.analysis.diff import Message, diff_responses
 from twinsight.analysis.inference import Evidence, infer
 from twinsight.analysis.order import OrderEvidence
-from twinsight.analysis.xmlorder import xml_lists
 
 XML = (("Content-Type", "application/xml"),)
 ENDPOINT = "POST /soap ListOrders"

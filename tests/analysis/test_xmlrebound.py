@@ -3,10 +3,10 @@ other's prefixes (`xmlparse.rebound`): the same results as the element-by-elemen
 
 from typing import Any
 
+from twinsight.analysis.bodies.xmlbody import diff_xml_bodies
+from twinsight.analysis.bodies.xmldiff import diff_xml
+from twinsight.analysis.bodies.xmlparse import Unparseable, canonical, parse_xml, rebound
 from twinsight.analysis.diff import Message, diff_responses
-from twinsight.analysis.xmlbody import diff_xml_bodies
-from twinsight.analysis.xmldiff import diff_xml
-from twinsight.analysis.xmlparse import Unparseable, canonical, parse_xml, rebound
 
 NS = "{urn:example:orders}"
 XML = "application/xml"

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from .bodies.soap import body_fault
 from .diff import Difference, Message
 from .scenarios import LineResult
-from .soap import body_fault
 
 __all__ = ["CLASSIFICATIONS", "INFERRED_PREFIX", "Classification", "Judged", "Verdict", "classify"]
 

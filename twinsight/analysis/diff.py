@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 
 from .bodies import diff_structured
+from .bodies.xmlbody import claims_xml
 from .jsondiff import Kind, diff, render_path
-from .xmlbody import claims_xml
 
 __all__ = [
     "NOT_JSON",

@@ -34,14 +34,14 @@ from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
+from .bodies.fieldstrings import field_strings
+from .bodies.htmldiff import html_strings
+from .bodies.xmlbody import xml_strings
 from .classify import INFERRED_PREFIX
 from .diff import NOT_JSON, Difference, Message
-from .fieldstrings import field_strings
-from .htmldiff import html_strings
 from .inference_values import REDACTED, address_parts, opaque_shape, time_of
 from .jsondiff import Path, render_path
 from .shapes import json_type
-from .xmlbody import xml_strings
 
 __all__ = ["Evidence", "TokenEvidence", "Window", "infer", "inferred_noise"]
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 
+from .bodies.xmlorder import xml_lists
 from .diff import NOT_JSON
 from .endpoints import Endpoints
 from .inference import TokenEvidence
@@ -18,7 +19,6 @@ from .judge import Judge, Judgement
 from .load import Stored
 from .noise import NoiseThresholds, real_locations
 from .order import OrderEvidence, UnstableOrder, request_identity
-from .xmlorder import xml_lists
 
 __all__ = [
     "NOT_CANDIDATES",

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from .jsondiff import Kind
+from twinsight.analysis.jsondiff import Kind
 
 __all__ = ["FieldDifference", "Item", "Leaf", "Record", "diff_records", "step"]
 

@@ -26,7 +26,8 @@ from typing import Any
 
 from lxml import etree
 
-from .jsondiff import Kind
+from twinsight.analysis.jsondiff import Kind
+
 from .xmlparse import canonical, children, render, render_node, text_of
 
 __all__ = ["NATURAL_KEYS", "XmlDifference", "diff_xml"]

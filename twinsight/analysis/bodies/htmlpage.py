@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from .inference_values import opaque_shape
+from twinsight.analysis.inference_values import opaque_shape
 
 __all__ = ["HASHED", "children", "facts", "label", "shown"]
 

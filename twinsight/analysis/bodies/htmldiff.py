@@ -36,10 +36,11 @@ from typing import Any
 
 from lxml import etree
 
+from twinsight.analysis.jsondiff import Kind
+
 from .htmlpage import HASHED, children, facts, label, shown
 from .htmlparse import claims_html, parse_html
 from .htmlscript import CODE, changed_literals, literals
-from .jsondiff import Kind
 
 __all__ = ["HtmlDifference", "diff_html", "diff_html_bodies", "html_strings"]
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from twinsight.analysis.jsondiff import Kind
+
 from .formdiff import diff_form_bodies
 from .htmldiff import diff_html_bodies
-from .jsondiff import Kind
 from .linediff import diff_line_bodies
 from .xmlbody import diff_xml_bodies
 
