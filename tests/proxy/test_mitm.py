@@ -91,6 +91,11 @@ async def test_mitmdump_records_and_mirrors_flows(tmp_path: Path) -> None:
     ).fetchall() == [("legacy", 201)]
     assert [s["path"] for s in candidate_app[SEEN] if s["method"] == "POST"] == []
     assert os.path.getsize(store) > 0
+    # Every answer says when its request left, the legacy's too: windows start there.
+    assert db.execute(
+        "SELECT count(*) FROM responses r JOIN exchanges e ON r.exchange_id = e.id "
+        "WHERE r.sent_at IS NULL OR r.sent_at < e.ts - INTERVAL 1 SECOND"
+    ).fetchall() == [(0,)]
 
 
 async def test_mitmdump_redacts_as_the_config_file_says(tmp_path: Path) -> None:

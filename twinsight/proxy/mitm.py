@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = ["TwinsightAddon", "addon_config", "addons"]
 log = logging.getLogger(__name__)
 _FLIGHT = "twinsight_flight"
 _STARTED = "twinsight_started"
+_SENT = "twinsight_sent_at"
 
 # name, type, default, help; the capture ones map onto [capture] (`_CAPTURE`).
 _OPTIONS: tuple[tuple[str, type, object, str], ...] = (
@@ -138,6 +140,7 @@ class TwinsightAddon:
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Note when the request started, for the legacy's latency."""
         flow.metadata[_STARTED] = time.perf_counter()
+        flow.metadata[_SENT] = datetime.now(UTC)  # the wall-clock start of that latency
 
     def request(self, flow: http.HTTPFlow) -> None:
         """The whole request is in: start its mirrors now, concurrently with the legacy."""
@@ -163,6 +166,7 @@ class TwinsightAddon:
             Body.of(body, self.config.capture.max_body),
             self._latency(flow),
             base_url=_server(flow),
+            sent_at=flow.metadata.get(_SENT),
         )
         self._settle(flow, legacy)
 
@@ -173,7 +177,11 @@ class TwinsightAddon:
             "timeout" if "timeout" in message else "refused" if "connect" in message else "reset"
         )
         failed = Response(
-            PRIMARY_TARGET, latency_ms=self._latency(flow), error=kind, base_url=_server(flow)
+            PRIMARY_TARGET,
+            latency_ms=self._latency(flow),
+            error=kind,
+            base_url=_server(flow),
+            sent_at=flow.metadata.get(_SENT),
         )
         self._settle(flow, failed)
 
