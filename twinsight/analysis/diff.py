@@ -131,6 +131,9 @@ class DiffOptions:
     """Lower-case names compared; None: every header but `UNCOMPARED_HEADERS` and those the
     answer's own `Connection` names."""
     strict_numbers: bool = False
+    lists: frozenset[str] = frozenset()
+    """Element paths (indexes left out) of non-JSON bodies that repeat in other answers:
+    indexed even when they appear once (see `bodies.Comparer`)."""
 
 
 def diff_responses(
@@ -266,7 +269,7 @@ def _body(legacy: Message, candidate: Message, options: DiffOptions) -> list[Dif
     if (a is NOT_JSON) != (b is NOT_JSON):
         kinds = (_form(legacy, a), _form(candidate, b))
         return [Difference("body", "type", kinds[0], kinds[1], "one body is JSON, the other not")]
-    markup = _markup(legacy, candidate)
+    markup = _markup(legacy, candidate, options.lists)
     return [_text_or_binary(legacy, candidate)] if markup is None else markup
 
 
@@ -276,10 +279,14 @@ def _form(message: Message, document: Any) -> str:
     return "xml" if claims_xml(message.body, message.header("content-type")) else "text"
 
 
-def _markup(legacy: Message, candidate: Message) -> list[Difference] | None:
+def _markup(legacy: Message, candidate: Message, lists: frozenset[str]) -> list[Difference] | None:
     # XML and the other structured kinds (see `bodies`), each at its own locations.
     found = diff_structured(
-        legacy.body, legacy.header("content-type"), candidate.body, candidate.header("content-type")
+        legacy.body,
+        legacy.header("content-type"),
+        candidate.body,
+        candidate.header("content-type"),
+        lists=lists,
     )
     if found is None:
         return None

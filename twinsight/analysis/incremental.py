@@ -31,6 +31,7 @@ def analysis_fingerprint(
     *,
     origins: Mapping[str, Sequence[str]] | None = None,
     volatile: frozenset[tuple[str, str]] = frozenset(),
+    lists: frozenset[str] = frozenset(),
 ) -> str:
     """What a run's verdicts depend on besides the exchanges: equal fingerprints, equal
     verdicts for the same exchange (the twinsight version included)."""
@@ -46,6 +47,8 @@ def analysis_fingerprint(
         inputs["origins"] = {name: sorted(names) for name, names in origins.items()}
     if volatile:  # where the replica differed: times and tokens there are inferred
         inputs["replica volatile"] = sorted(volatile)
+    if lists:  # XML elements known to repeat are indexed even alone: other locations
+        inputs["xml lists"] = sorted(lists)
     if unstable:  # where the legacy shuffles sets: new evidence judges everything again
         inputs["unstable order"] = sorted(unstable)
     if repeated:  # where the legacy's tokens repeat: likewise

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 
+from .bodies.xmldiff import unindexed
 from .bodies.xmlorder import xml_lists
 from .diff import NOT_JSON
 from .endpoints import Endpoints
@@ -128,11 +129,13 @@ class LegacyEvidence(NamedTuple):
     """Where it answered a request and its repeat with one set in several orders."""
     repeated: dict[str, frozenset[str]]
     """endpoint -> location groups where it served one opaque token in two exchanges."""
+    lists: frozenset[str] = frozenset()
+    """Paths of elements it served repeated in an XML answer (indexes left out)."""
 
 
 def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> LegacyEvidence:
     """One pass over the legacy's answers: where its order wanders, where its tokens repeat."""
-    order, tokens = OrderEvidence(), TokenEvidence()
+    order, tokens, lists = OrderEvidence(), TokenEvidence(), set[str]()
     for stored in exchanges:
         legacy = stored.answers.get(PRIMARY_TARGET)
         if legacy is None or legacy.error is not None:
@@ -146,10 +149,10 @@ def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> Legacy
             order.observe(endpoint, identity, legacy.document)
         elif b"<" in legacy.body[:1024] and legacy.document is NOT_JSON:
             identity = request_identity(request.method, request.path, stored.query, request.body)
-            order.observe_lists(
-                endpoint, identity, xml_lists(legacy.body, legacy.header("content-type"))
-            )
-    return LegacyEvidence(order.unstable(), dict(tokens.repeated()))
+            found = list(xml_lists(legacy.body, legacy.header("content-type")))
+            order.observe_lists(endpoint, identity, found)
+            lists.update(unindexed(group) for group, _ in found)
+    return LegacyEvidence(order.unstable(), dict(tokens.repeated()), frozenset(lists))
 
 
 def judged_event(result: JudgedExchange) -> ExchangeJudged:

@@ -93,13 +93,12 @@ def _judge_store(
     spec = judge.spec
     endpoints = _endpoints(store, spec)
     origins = target_origins(config, store.base_urls())
-    judge = replace(judge, origins=origins)
-    replica = ReplicaNoise(frozenset(), frozenset())
-    if REPLICA_TARGET in store.targets():
-        first = judge_stream(read_exchanges(store), judge, endpoints)
-        replica = statistical_noise(first, NoiseThresholds())
+    # The legacy's own evidence first: XML lists it served change how answers are located.
+    unstable, repeated, lists = legacy_evidence(read_exchanges(store), endpoints)
+    options = replace(judge.options, lists=lists)
+    judge = replace(judge, origins=origins, options=options)
+    replica = _replica_noise(store, judge, endpoints)
     noisy = replica.noisy
-    unstable, repeated = legacy_evidence(read_exchanges(store), endpoints)
     fingerprint = analysis_fingerprint(
         config,
         spec,
@@ -108,6 +107,7 @@ def _judge_store(
         repeated,
         origins=origins,
         volatile=replica.volatile,
+        lists=lists,
     )
     incremental = earlier is not None and earlier.fingerprint == fingerprint
     if on_judged is not None and incremental:
@@ -128,6 +128,15 @@ def _judge_store(
         if on_judged is not None:
             on_judged(judged_event(result))
     return fingerprint, incremental, noisy
+
+
+def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints) -> ReplicaNoise:
+    # A first pass over every exchange a replica answered: what its differences show.
+    if REPLICA_TARGET not in store.targets():
+        return ReplicaNoise(frozenset(), frozenset())
+    return statistical_noise(
+        judge_stream(read_exchanges(store), judge, endpoints), NoiseThresholds()
+    )
 
 
 def _endpoints(store: Store, spec: Spec | None) -> Endpoints:

@@ -8,7 +8,7 @@ is compared as text, line by line. Adding a kind of body is one comparer in `COM
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from twinsight.analysis.jsondiff import Kind
@@ -36,8 +36,22 @@ class BodyDifference(Protocol):
     def summary(self) -> str: ...
 
 
-Comparer = Callable[[bytes, str | None, bytes, str | None], Sequence[BodyDifference] | None]
-"""(legacy body, its media type, candidate body, its media type) -> differences, or None."""
+class Comparer(Protocol):
+    """(legacy body, its media type, candidate body, its media type) -> differences, or None;
+    `lists`: element paths, indexes left out, that repeat in other answers (so one appearing
+    once is still indexed: one field, one location). XML honours them; the others do not
+    need them yet."""
+
+    def __call__(
+        self,
+        legacy: bytes,
+        legacy_type: str | None,
+        candidate: bytes,
+        candidate_type: str | None,
+        *,
+        lists: frozenset[str] = ...,
+    ) -> Sequence[BodyDifference] | None: ...
+
 
 # Pages first: an XHTML page (`application/xhtml+xml`) is compared as a page, not as XML.
 COMPARERS: tuple[Comparer, ...] = (
@@ -49,11 +63,16 @@ COMPARERS: tuple[Comparer, ...] = (
 
 
 def diff_structured(
-    legacy: bytes, legacy_type: str | None, candidate: bytes, candidate_type: str | None
+    legacy: bytes,
+    legacy_type: str | None,
+    candidate: bytes,
+    candidate_type: str | None,
+    *,
+    lists: frozenset[str] = frozenset(),
 ) -> Sequence[BodyDifference] | None:
     """The first comparer's differences that claims this pair of bodies; None: none does."""
     for comparer in COMPARERS:
-        found = comparer(legacy, legacy_type, candidate, candidate_type)
+        found = comparer(legacy, legacy_type, candidate, candidate_type, lists=lists)
         if found is not None:
             return found
     return None

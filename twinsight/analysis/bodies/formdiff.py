@@ -36,7 +36,12 @@ def form_kind(content_type: str | None) -> str | None:
 
 
 def diff_form_bodies(
-    legacy: bytes, legacy_type: str | None, candidate: bytes, candidate_type: str | None
+    legacy: bytes,
+    legacy_type: str | None,
+    candidate: bytes,
+    candidate_type: str | None,
+    *,
+    lists: frozenset[str] = frozenset(),
 ) -> list[FieldDifference] | None:
     """The differences of two bodies of which one at least is declared a form; None when
     neither is, or a declared form does not read as one."""

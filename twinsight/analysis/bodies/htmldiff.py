@@ -65,7 +65,12 @@ class HtmlDifference:
 
 
 def diff_html_bodies(
-    legacy: bytes, legacy_type: str | None, candidate: bytes, candidate_type: str | None
+    legacy: bytes,
+    legacy_type: str | None,
+    candidate: bytes,
+    candidate_type: str | None,
+    *,
+    lists: frozenset[str] = frozenset(),
 ) -> list[HtmlDifference] | None:
     """The differences of two pages; None when either body is not a page (or is too big, or
     not text): they are compared otherwise."""

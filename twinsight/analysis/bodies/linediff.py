@@ -49,7 +49,12 @@ def line_format(content_type: str | None) -> str | None:
 
 
 def diff_line_bodies(
-    legacy: bytes, legacy_type: str | None, candidate: bytes, candidate_type: str | None
+    legacy: bytes,
+    legacy_type: str | None,
+    candidate: bytes,
+    candidate_type: str | None,
+    *,
+    lists: frozenset[str] = frozenset(),
 ) -> list[FieldDifference] | None:
     """The differences of two bodies of one declared line format, by key; None when they are
     not both of one (or one does not read as its format)."""

@@ -40,7 +40,12 @@ def claims_xml(body: bytes, content_type: str | None) -> bool:
 
 
 def diff_xml_bodies(
-    legacy: bytes, legacy_type: str | None, candidate: bytes, candidate_type: str | None
+    legacy: bytes,
+    legacy_type: str | None,
+    candidate: bytes,
+    candidate_type: str | None,
+    *,
+    lists: frozenset[str] = frozenset(),
 ) -> list[XmlDifference] | None:
     """The differences of two bodies of which one at least claims XML; None when neither
     does (they are compared as text)."""
@@ -53,7 +58,7 @@ def diff_xml_bodies(
         # One takes the other's prefixes for the walk, so that equal subtrees are found
         # equal by their serialisation rather than element by element.
         with rebound(a, b) as (ours, theirs):
-            return diff_xml(ours, theirs)
+            return diff_xml(ours, theirs, lists=lists)
     if bad_a and bad_b:
         if not (is_xml_type(legacy_type) or is_xml_type(candidate_type)):
             return None  # markup that is not XML (HTML without a Content-Type): text

@@ -19,6 +19,7 @@ difference, else items are compared index by index.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from twinsight.analysis.jsondiff import Kind
 
 from .xmlparse import canonical, children, render, render_node, text_of
 
-__all__ = ["NATURAL_KEYS", "XmlDifference", "diff_xml"]
+__all__ = ["NATURAL_KEYS", "XmlDifference", "diff_xml", "unindexed"]
 
 NATURAL_KEYS = ("id", "key", "href", "code", "name")
 """Attribute or child names, in order of preference, that may key a list's items."""
@@ -53,8 +54,12 @@ class XmlDifference:
         return XmlDifference(self.location, kind, self.candidate, self.legacy, self.summary)
 
 
-def diff_xml(a: Any, b: Any, root: str = "body") -> list[XmlDifference]:
-    """Every atomic difference from root element `a` (the legacy) to `b` (the candidate)."""
+def diff_xml(
+    a: Any, b: Any, root: str = "body", *, lists: frozenset[str] = frozenset()
+) -> list[XmlDifference]:
+    """Every atomic difference from root element `a` (the legacy) to `b` (the candidate);
+    `lists`: element paths (indexes left out) known to repeat in other answers, indexed here
+    even when they appear once, so one field keeps one location (`line[0].price`)."""
     if a.tag != b.tag:
         return [
             XmlDifference(f"{root}.{a.tag}", "missing", render(a), None),
@@ -62,13 +67,14 @@ def diff_xml(a: Any, b: Any, root: str = "body") -> list[XmlDifference]:
         ]
     # Documents declaring their namespaces alike serialise equal subtrees alike: a cheap test
     # that skips them. Others (another prefix, a default namespace) compare canonical trees.
-    walk = _Walk(fast=a.nsmap == b.nsmap)
+    walk = _Walk(fast=a.nsmap == b.nsmap, lists=lists)
     return list(walk.element(a, b, f"{root}.{a.tag}", known=True))
 
 
 @dataclass(frozen=True, slots=True)
 class _Walk:
     fast: bool
+    lists: frozenset[str] = frozenset()
 
     def same(self, a: Any, b: Any) -> bool:
         # One serialisation means one canonical tree (namespaces are declared in it; the
@@ -117,7 +123,7 @@ class _Walk:
         for tag in {**by_tag_a, **by_tag_b}:
             items_a, items_b = by_tag_a.get(tag, []), by_tag_b.get(tag, [])
             base = f"{location}.{tag}"
-            if len(items_a) > 1 or len(items_b) > 1:
+            if len(items_a) > 1 or len(items_b) > 1 or self.known_list(base):
                 yield from self.repeated(items_a, items_b, base)
             elif items_a and items_b:
                 # A container of many children is tested child by child: as cheap when
@@ -128,6 +134,10 @@ class _Walk:
                 yield XmlDifference(base, "missing", render(items_a[0]), None)
             else:
                 yield XmlDifference(base, "extra", None, render(items_b[0]))
+
+    def known_list(self, base: str) -> bool:
+        """Whether the element at `base` repeats in other answers (a list of one here)."""
+        return bool(self.lists) and unindexed(base) in self.lists
 
     def repeated(self, a: list[Any], b: list[Any], base: str) -> Iterator[XmlDifference]:
         """Repeated siblings of one name: by natural key, as one reorder, or by index."""
@@ -162,6 +172,14 @@ class _Walk:
             j = position[k]
             if i != j or i in differing:
                 yield from self.element(a[i], b[j], f"{base}[{i}]", known=i == j)
+
+
+_INDEX = re.compile(r"\[(\d+|\*)\]")
+
+
+def unindexed(location: str) -> str:
+    """`location` without its indexes: `body.o.line[2].price` -> `body.o.line.price`."""
+    return _INDEX.sub("", location)
 
 
 def _serialised(element: Any) -> str:
