@@ -196,3 +196,15 @@ def test_any_bytes_in_a_form_are_compared_as_bytes(x: bytes, y: bytes, name: byt
     assert bool(differences) == (x != y)
     # Every value is text a report can write.
     orjson.dumps([(d.location, d.legacy, d.candidate) for d in differences])
+
+
+def test_a_field_known_to_repeat_is_indexed_even_when_sent_once() -> None:
+    from twinsight.analysis.bodies.fieldstrings import field_lists
+
+    form = "application/x-www-form-urlencoded"
+    assert list(field_lists(b"tag=a&tag=b&title=x", form)) == ["body.tag"]
+    (alone,) = diff_form_bodies(b"tag=a", form, b"tag=z", form)
+    assert alone.location == "body.tag"
+    (known,) = diff_form_bodies(b"tag=a", form, b"tag=z", form, lists=frozenset({"body.tag"}))
+    (many, *_) = diff_form_bodies(b"tag=a&tag=b", form, b"tag=z&tag=b", form)
+    assert known.location == many.location == "body.tag[0]"

@@ -50,7 +50,7 @@ def test_a_list_served_in_one_order_stays_a_real_order_difference() -> None:
 
 
 def test_an_element_known_to_repeat_is_indexed_even_alone() -> None:
-    from twinsight.analysis.bodies.xmldiff import unindexed
+    from twinsight.analysis.bodies.locations import unindexed
 
     one, other = page("a"), page("a").replace(b"<sku>a</sku>", b"<sku>z</sku>")
     plain = diff_responses(Message(200, XML, one), Message(200, XML, other))

@@ -11,7 +11,8 @@ from typing import NamedTuple
 from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 
-from .bodies.xmldiff import unindexed
+from .bodies.fieldstrings import field_lists
+from .bodies.locations import unindexed
 from .bodies.xmlorder import xml_lists
 from .diff import NOT_JSON
 from .endpoints import Endpoints
@@ -130,7 +131,8 @@ class LegacyEvidence(NamedTuple):
     repeated: dict[str, frozenset[str]]
     """endpoint -> location groups where it served one opaque token in two exchanges."""
     lists: frozenset[str] = frozenset()
-    """Paths of elements it served repeated in an XML answer (indexes left out)."""
+    """Paths of elements or fields it served repeated in an XML, form or line-format answer
+    (indexes left out)."""
 
 
 def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> LegacyEvidence:
@@ -152,6 +154,8 @@ def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> Legacy
             found = list(xml_lists(legacy.body, legacy.header("content-type")))
             order.observe_lists(endpoint, identity, found)
             lists.update(unindexed(group) for group, _ in found)
+        elif legacy.document is NOT_JSON and legacy.body:
+            lists.update(field_lists(legacy.body, legacy.header("content-type")))
     return LegacyEvidence(order.unstable(), dict(tokens.repeated()), frozenset(lists))
 
 

@@ -26,6 +26,8 @@ import orjson
 
 from twinsight.analysis.jsondiff import Kind
 
+from .locations import unindexed
+
 __all__ = ["FieldDifference", "Item", "Leaf", "Record", "diff_records", "step"]
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -71,31 +73,37 @@ def step(name: str) -> str:
     return f"[{orjson.dumps(name).decode()}]"
 
 
-def diff_records(a: Record, b: Record, root: str = "body") -> list[FieldDifference]:
-    """Every atomic difference from record `a` (the legacy) to `b` (the candidate)."""
-    return list(_record(a, b, root))
+def diff_records(
+    a: Record, b: Record, root: str = "body", *, lists: frozenset[str] = frozenset()
+) -> list[FieldDifference]:
+    """Every atomic difference from record `a` (the legacy) to `b` (the candidate); `lists`:
+    field paths (indexes left out) that repeat in other answers, indexed even when alone."""
+    return list(_record(a, b, root, lists))
 
 
-def _record(a: Record, b: Record, location: str) -> Iterator[FieldDifference]:
+def _record(
+    a: Record, b: Record, location: str, lists: frozenset[str]
+) -> Iterator[FieldDifference]:
     ours, theirs = dict(a.fields), dict(b.fields)
     for name in sorted(ours.keys() | theirs.keys()):
         mine, yours = ours.get(name, ()), theirs.get(name, ())
         if mine == yours:
             continue
         here = location + step(name)
-        if name in a.lists | b.lists or max(len(mine), len(yours)) > 1:
-            yield from _list(mine, yours, here)
+        known = bool(lists) and unindexed(here) in lists
+        if name in a.lists | b.lists or max(len(mine), len(yours)) > 1 or known:
+            yield from _list(mine, yours, here, lists)
         elif not yours:
             yield FieldDifference(here, "missing", _text(mine[0]), None)
         elif not mine:
             yield FieldDifference(here, "extra", None, _text(yours[0]))
         else:
-            yield from _item(mine[0], yours[0], here)
+            yield from _item(mine[0], yours[0], here, lists)
 
 
-def _item(a: Item, b: Item, location: str) -> Iterator[FieldDifference]:
+def _item(a: Item, b: Item, location: str, lists: frozenset[str]) -> Iterator[FieldDifference]:
     if isinstance(a, Record) and isinstance(b, Record):
-        yield from _record(a, b, location)
+        yield from _record(a, b, location, lists)
     elif isinstance(a, Leaf) and isinstance(b, Leaf):
         if a.value != b.value:
             yield FieldDifference(location, "changed", a.value, b.value)
@@ -115,17 +123,19 @@ def _attributes(a: Leaf, b: Leaf, location: str) -> Iterator[FieldDifference]:
         yield FieldDifference(here, kind, mine, yours)
 
 
-def _list(a: Sequence[Item], b: Sequence[Item], location: str) -> Iterator[FieldDifference]:
+def _list(
+    a: Sequence[Item], b: Sequence[Item], location: str, lists: frozenset[str]
+) -> Iterator[FieldDifference]:
     keyed = _keys(a, b)
     if keyed is not None:
-        yield from _keyed(a, b, keyed, location)
+        yield from _keyed(a, b, keyed, location, lists)
         return
     if len(a) == len(b) and Counter(a) == Counter(b):
         # The same items in another order: one difference at the list, not one per item.
         yield FieldDifference(location, "order", _texts(a), _texts(b))
         return
     for index, (x, y) in enumerate(zip(a, b, strict=False)):
-        yield from _item(x, y, f"{location}[{index}]")
+        yield from _item(x, y, f"{location}[{index}]", lists)
     for index in range(len(b), len(a)):
         yield FieldDifference(f"{location}[{index}]", "missing", _text(a[index]), None)
     for index in range(len(a), len(b)):
@@ -144,13 +154,17 @@ def _keys(a: Sequence[Item], b: Sequence[Item]) -> tuple[list[str], list[str]] |
 
 
 def _keyed(
-    a: Sequence[Item], b: Sequence[Item], keys: tuple[list[str], list[str]], location: str
+    a: Sequence[Item],
+    b: Sequence[Item],
+    keys: tuple[list[str], list[str]],
+    location: str,
+    lists: frozenset[str],
 ) -> Iterator[FieldDifference]:
     ours, theirs = keys
     where = {key: index for index, key in enumerate(theirs)}
     for index, key in enumerate(ours):
         if key in where:
-            yield from _item(a[index], b[where[key]], f"{location}[{index}]")
+            yield from _item(a[index], b[where[key]], f"{location}[{index}]", lists)
         else:
             yield FieldDifference(f"{location}[{index}]", "missing", _text(a[index]), None)
     shared = set(ours) & set(theirs)

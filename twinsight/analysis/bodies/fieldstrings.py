@@ -8,21 +8,42 @@ from collections.abc import Iterator
 from .fielddiff import Leaf, Record, step
 from .formdiff import form_kind, read_form
 from .linediff import line_format, read_lines
+from .locations import unindexed
 
-__all__ = ["field_strings"]
+__all__ = ["field_lists", "field_strings"]
 
 
 def field_strings(body: bytes, content_type: str | None) -> Iterator[tuple[str, str]]:
     """(location group, value) of each field and attribute, named as the diff names them;
     nothing for a body that is no form or line format, or does not read as one."""
-    record = None
-    if form_kind(content_type) is not None:
-        record = read_form(body, content_type)
-    else:
-        form = line_format(content_type)
-        record = read_lines(body, form) if form is not None else None
+    record = _read(body, content_type)
     if record is not None:
         yield from _record(record, "body")
+
+
+def field_lists(body: bytes, content_type: str | None) -> Iterator[str]:
+    """The paths (indexes left out) of fields a form or line-format body holds more than
+    once: lists, to index even where another answer holds them once."""
+    record = _read(body, content_type)
+    if record is not None:
+        yield from _lists(record, "body")
+
+
+def _read(body: bytes, content_type: str | None) -> Record | None:
+    if form_kind(content_type) is not None:
+        return read_form(body, content_type)
+    form = line_format(content_type)
+    return read_lines(body, form) if form is not None else None
+
+
+def _lists(record: Record, location: str) -> Iterator[str]:
+    for name, items in record.fields:
+        here = location + step(name)
+        if len(items) > 1:
+            yield unindexed(here)
+        for item in items:
+            if isinstance(item, Record):
+                yield from _lists(item, here)
 
 
 def _record(record: Record, location: str) -> Iterator[tuple[str, str]]:

@@ -57,7 +57,7 @@ def diff_form_bodies(
     a, b = read_form(legacy, legacy_type), read_form(candidate, candidate_type)
     if a is None or b is None:
         return None
-    return diff_records(a, b)
+    return diff_records(a, b, lists=lists)
 
 
 def read_form(body: bytes, content_type: str | None) -> Record | None:

@@ -65,7 +65,7 @@ def diff_line_bodies(
         found = _tables(table(legacy), table(candidate))
     else:
         a, b = read_lines(legacy, form), read_lines(candidate, form)
-        found = None if a is None or b is None else diff_records(a, b)
+        found = None if a is None or b is None else diff_records(a, b, lists=lists)
     return None if found is None else _byte_order_mark(legacy, candidate) + found
 
 

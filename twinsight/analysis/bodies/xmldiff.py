@@ -19,7 +19,6 @@ difference, else items are compared index by index.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,9 +28,10 @@ from lxml import etree
 
 from twinsight.analysis.jsondiff import Kind
 
+from .locations import unindexed
 from .xmlparse import canonical, children, render, render_node, text_of
 
-__all__ = ["NATURAL_KEYS", "XmlDifference", "diff_xml", "unindexed"]
+__all__ = ["NATURAL_KEYS", "XmlDifference", "diff_xml"]
 
 NATURAL_KEYS = ("id", "key", "href", "code", "name")
 """Attribute or child names, in order of preference, that may key a list's items."""
@@ -172,14 +172,6 @@ class _Walk:
             j = position[k]
             if i != j or i in differing:
                 yield from self.element(a[i], b[j], f"{base}[{i}]", known=i == j)
-
-
-_INDEX = re.compile(r"\[(\d+|\*)\]")
-
-
-def unindexed(location: str) -> str:
-    """`location` without its indexes: `body.o.line[2].price` -> `body.o.line.price`."""
-    return _INDEX.sub("", location)
 
 
 def _serialised(element: Any) -> str:
