@@ -13,10 +13,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from email.message import Message
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
-__all__ = ["MAX_FIELDS", "multipart_map", "part_headers", "part_params", "urlencoded_map"]
+__all__ = [
+    "MAX_FIELDS",
+    "FormPart",
+    "multipart_map",
+    "multipart_parts",
+    "urlencoded_map",
+]
 
 # A bound on the map handed to CEL whatever the body: each field costs a copy per read.
 MAX_FIELDS = 10_000
@@ -36,41 +42,73 @@ def urlencoded_map(body: bytes) -> dict[str, Any] | None:
 
 def multipart_map(body: bytes, content_type: str) -> dict[str, Any] | None:
     """A `multipart/form-data` body's fields by name; None without a boundary."""
+    parts = multipart_parts(body, content_type)
+    return None if parts is None else _by_name(_value(part) for part in parts)
+
+
+class FormPart(NamedTuple):
+    """One part of a `multipart/form-data` body, as sent: its name, filename (None for a
+    plain field), header lines (lower-case names) and content bytes."""
+
+    name: str
+    filename: str | None
+    headers: dict[str, str]
+    content: bytes
+
+
+def multipart_parts(
+    body: bytes, content_type: str, *, errors: str = "replace", whole: bool = False
+) -> list[FormPart] | None:
+    """The named parts of a `multipart/form-data` body; None without a boundary. Header
+    bytes that are not UTF-8 are decoded with `errors`. Unless `whole`, parts after the last
+    complete delimiter (a body cut short) and parts without a name are left out; with
+    `whole`, such a body is None."""
     boundary = _param(content_type, "boundary")
     if not boundary:
         return None
-    pieces = body.split(b"--" + boundary.encode("latin-1", "replace"))
+    pieces = body.split(b"--" + boundary.encode("utf-8", "replace"))
     if len(pieces) - 2 > MAX_FIELDS:
         return None
     # pieces[0] is the preamble; the last piece follows the last delimiter: the closing
     # one (`--` and the epilogue) or one whose part was cut short.
-    fields = (_part(piece) for piece in pieces[1:-1])
-    return _by_name(field for field in fields if field is not None)
+    if whole and (len(pieces) < 2 or not pieces[-1].startswith(b"--")):
+        return None
+    parts = [_part(piece, errors) for piece in pieces[1:-1]]
+    if whole and any(part is None for part in parts):
+        return None
+    return [part for part in parts if part is not None]
 
 
-def _part(piece: bytes) -> tuple[str, Any] | None:
+def _part(piece: bytes, errors: str) -> FormPart | None:
     piece = piece.removeprefix(b"\r\n").removeprefix(b"\n").removesuffix(b"\n")
     piece = piece.removesuffix(b"\r")
     head, separator, content = piece.partition(b"\r\n\r\n")
     if not separator:
         head, separator, content = piece.partition(b"\n\n")
-    headers = part_headers(head)
-    disposition = part_params(headers.get("content-disposition", ""))
+    headers = _part_headers(head, errors)
+    disposition = _part_params(headers.get("content-disposition", ""), errors)
     name = disposition.get("name")
     if not name:
         return None
-    filename = disposition.get("filename")
-    if filename is not None:
-        kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        return name, {"filename": filename, "content_type": kind, "size": len(content)}
-    charset = part_params(headers.get("content-type", "")).get("charset") or "utf-8"
+    return FormPart(name, disposition.get("filename"), headers, content)
+
+
+def _value(part: FormPart) -> tuple[str, Any]:
+    if part.filename is not None:
+        kind = part.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        return part.name, {
+            "filename": part.filename,
+            "content_type": kind,
+            "size": len(part.content),
+        }
+    charset = _part_params(part.headers.get("content-type", "")).get("charset") or "utf-8"
     try:
-        return name, content.decode(charset, "replace")
+        return part.name, part.content.decode(charset, "replace")
     except LookupError:
-        return name, content.decode("utf-8", "replace")
+        return part.name, part.content.decode("utf-8", "replace")
 
 
-def part_headers(head: bytes, errors: str = "replace") -> dict[str, str]:
+def _part_headers(head: bytes, errors: str = "replace") -> dict[str, str]:
     """A multipart part's header lines as lower-case name -> first value (browsers send raw
     UTF-8; other bytes decoded with `errors`)."""
     found: dict[str, str] = {}
@@ -81,7 +119,7 @@ def part_headers(head: bytes, errors: str = "replace") -> dict[str, str]:
     return found
 
 
-def part_params(value: str, errors: str = "replace") -> dict[str, str]:
+def _part_params(value: str, errors: str = "replace") -> dict[str, str]:
     """`form-data; name="a"; filename*=UTF-8''b%C3%A9` -> {name: a, filename: bé}; bytes of
     RFC 5987 values that do not decode, decoded with `errors`."""
     found: dict[str, str] = {}

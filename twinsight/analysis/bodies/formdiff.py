@@ -15,14 +15,13 @@ import hashlib
 from collections import defaultdict
 from urllib.parse import parse_qsl
 
-from twinsight.spec.forms import part_headers, part_params
+from twinsight.spec.forms import MAX_FIELDS, FormPart, multipart_parts
 
 from .fielddiff import FieldDifference, Item, Leaf, Record, diff_records
 from .printable import printable
 
-__all__ = ["MAX_FIELDS", "diff_form_bodies", "form_kind", "read_form"]
+__all__ = ["diff_form_bodies", "form_kind", "read_form"]
 
-MAX_FIELDS = 10_000
 """A body of more fields is not read as a form (it is compared as text)."""
 
 _URLENCODED = "application/x-www-form-urlencoded"
@@ -91,57 +90,31 @@ def _urlencoded(body: bytes) -> list[tuple[str, Item]] | None:
 
 
 def _multipart(body: bytes, content_type: str) -> list[tuple[str, Item]] | None:
-    boundary = _params(content_type).get("boundary")
-    if not boundary:
-        return None
-    pieces = body.split(b"--" + boundary.encode("utf-8", "replace"))
-    # pieces[0] is the preamble; a complete body ends with the closing delimiter (`--`).
-    if len(pieces) < 2 or not pieces[-1].startswith(b"--") or len(pieces) - 2 > MAX_FIELDS:
-        return None
-    parts = [_part(piece) for piece in pieces[1:-1]]
-    if any(part is None for part in parts):
-        return None
-    return [part for part in parts if part is not None]
+    # Whole bodies only: a part cut short or without a name is no form to compare by field.
+    # Bytes that are not UTF-8 kept as lone surrogates, made `printable` once read.
+    parts = multipart_parts(body, content_type, errors="surrogateescape", whole=True)
+    return None if parts is None else [_item(part) for part in parts]
 
 
-def _part(piece: bytes) -> tuple[str, Item] | None:
-    piece = piece.removeprefix(b"\r\n").removeprefix(b"\n").removesuffix(b"\n")
-    piece = piece.removesuffix(b"\r")
-    head, separator, content = piece.partition(b"\r\n\r\n")
-    if not separator:
-        head, separator, content = piece.partition(b"\n\n")
-    headers = _headers(head)
-    disposition = _params(headers.get("content-disposition", ""))
-    if "name" not in disposition:
-        return None
-    name = printable(disposition["name"])
-    filename = disposition.get("filename")
-    filename = None if filename is None else printable(filename)
-    kind = printable(_media(headers.get("content-type")) or "")
+def _item(part: FormPart) -> tuple[str, Item]:
+    name = printable(part.name)
+    filename = None if part.filename is None else printable(part.filename)
+    kind = printable(_media(part.headers.get("content-type")) or "")
     if filename is None:
         try:
-            return name, Leaf(content.decode())
+            return name, Leaf(part.content.decode())
         except UnicodeDecodeError:
             filename = ""  # binary content without a filename: compared as a file
     file = {
         "filename": filename,
         "content_type": kind,
-        "size": str(len(content)),
+        "size": str(len(part.content)),
         # Prefixed: a bare hex digest would read as an opaque token (noise) to inference.
-        "sha256": "sha256:" + hashlib.sha256(content).hexdigest(),
+        "sha256": "sha256:" + hashlib.sha256(part.content).hexdigest(),
     }
-    text = f"{filename} ({kind or 'no type'}, {len(content)} bytes)"
+    text = f"{filename} ({kind or 'no type'}, {len(part.content)} bytes)"
     fields = tuple((k, (Leaf(v),)) for k, v in sorted(file.items()))
     return name, Record(fields, text=text)
-
-
-def _headers(head: bytes) -> dict[str, str]:
-    # Bytes that are not UTF-8 kept as lone surrogates, made `printable` once read.
-    return part_headers(head, "surrogateescape")
-
-
-def _params(value: str) -> dict[str, str]:
-    return part_params(value, "surrogateescape")
 
 
 def _media(content_type: str | None) -> str | None:
