@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote
 __all__ = [
     "MAX_FIELDS",
     "FormPart",
+    "by_name",
     "multipart_map",
     "multipart_parts",
     "urlencoded_map",
@@ -37,13 +38,13 @@ def urlencoded_map(body: bytes) -> dict[str, Any] | None:
         pairs = parse_qsl(text, keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
         return None
-    return _by_name(pairs)
+    return by_name(pairs)
 
 
 def multipart_map(body: bytes, content_type: str) -> dict[str, Any] | None:
     """A `multipart/form-data` body's fields by name; None without a boundary."""
     parts = multipart_parts(body, content_type)
-    return None if parts is None else _by_name(_value(part) for part in parts)
+    return None if parts is None else by_name(_value(part) for part in parts)
 
 
 class FormPart(NamedTuple):
@@ -156,7 +157,9 @@ def _param(value: str, name: str, header: str = "content-type") -> str | None:
     return None if found is None else str(found)
 
 
-def _by_name(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+def by_name(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """(name, value) pairs as name -> value, a name given more than once -> its values'
+    list in order."""
     found: dict[str, Any] = {}
     repeated: set[str] = set()
     for name, value in pairs:

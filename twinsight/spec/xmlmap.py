@@ -21,6 +21,8 @@ from typing import Any
 
 from lxml import etree
 
+from .forms import by_name
+
 __all__ = ["MAX_DEPTH", "hardened_parser", "is_xml_type", "xml_map"]
 
 # CEL converts values recursively and JSON bodies are rarely deeper than a few dozen levels;
@@ -92,16 +94,9 @@ def _value(element: Any, depth: int) -> Any:
     text = _text(element, elements)
     if text is not None:
         found["#text"] = text
-    repeated: set[str] = set()  # keys whose value is the list of repeated siblings
-    for key, child in zip(_child_keys(elements), elements, strict=True):
-        value = _value(child, depth + 1)
-        if key not in found:
-            found[key] = value
-        elif key in repeated:
-            found[key].append(value)
-        else:
-            found[key] = [found[key], value]
-            repeated.add(key)
+    # Repeated siblings become the list of their values, as repeated form fields do.
+    children = zip(_child_keys(elements), elements, strict=True)
+    found.update(by_name((key, _value(child, depth + 1)) for key, child in children))
     return found
 
 
