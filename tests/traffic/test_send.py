@@ -218,3 +218,20 @@ async def test_a_call_never_waits_for_the_pair_its_own_exchange_announced() -> N
     assert asyncio.get_running_loop().time() - started < 0.5  # not the 1 s timeout
     assert answer.status == 201
     assert not book._pending
+
+
+async def test_a_small_compressed_answer_that_decodes_large_is_not_parsed_either() -> None:
+    import gzip
+
+    from twinsight.traffic import send as sending
+
+    big = orjson.dumps({"id": "17", "pad": "x" * 4 * sending.ANNOUNCE_MAX_BODY})
+    packed = gzip.compress(big)
+    assert len(packed) < sending.ANNOUNCE_MAX_BODY  # small as stored, large once decoded
+    books = Books(["legacy", "candidate"], correlate=True)
+    trip = Round(Outgoing("x1", "POST", "/tasks", "", b"{}"), books)
+    gzipped = (("Content-Encoding", "gzip"), ("Content-Type", "application/json"))
+    trip.legacy_answered(Response("legacy", 201, gzipped, Body(packed)))
+    book = books.get("candidate")
+    assert book is not None
+    assert not book._pending

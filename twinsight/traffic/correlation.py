@@ -25,7 +25,7 @@ from twinsight.identifiers import looks_like_id
 from twinsight.records import Correlation, Response
 from twinsight.store.decode import decode_body
 
-from .xmlids import parse_xml, rewrite_xml, xml_id_values, xml_ids, xml_pairs
+from .xmlids import parse_xml, rewrite_xml, xml_id_values, xml_pairs
 
 __all__ = [
     "CREATING_METHODS",
@@ -51,34 +51,31 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool) and value != ""
 
 
-def _payload(response: Response) -> bytes | None:
+def _payload(response: Response, limit: int) -> bytes | None:
     if response.body.truncated or not response.body.data:
         return None
     data = response.body.data
     encoding = response.header("content-encoding")
     if encoding:
-        data, ok = decode_body(data, encoding, _MAX_BODY)
+        data, ok = decode_body(data, encoding, limit)
         if not ok:
             return None
     return data
 
 
-def _json(response: Response) -> Any:
-    data = _payload(response)
-    if data is None or data.lstrip()[:1] == b"<":
-        return None
+def _parsed(response: Response, limit: int = _MAX_BODY) -> tuple[Any, Any]:
+    """An answer's JSON document and XML root (None each when it is not that kind; an HTML
+    page is no XML), its body decoded and parsed once, at most `limit` bytes decoded."""
+    data = _payload(response, limit)
+    if not data:
+        return None, None
+    if data.lstrip()[:1] == b"<":
+        html = "html" in (response.header("content-type") or "").lower()
+        return None, None if html else parse_xml(data)
     try:
-        return orjson.loads(data)
+        return orjson.loads(data), None
     except orjson.JSONDecodeError:
-        return None
-
-
-def _xml(response: Response) -> Any:
-    """The root of an XML answer (by its bytes; an HTML page is not one), else None."""
-    if "html" in (response.header("content-type") or "").lower():
-        return None
-    data = _payload(response)
-    return parse_xml(data) if data else None
+        return None, None
 
 
 def _location_segments(response: Response) -> list[str]:
@@ -86,14 +83,15 @@ def _location_segments(response: Response) -> list[str]:
     return [unquote(s) for s in urlsplit(location).path.split("/")] if location else []
 
 
-def id_values(response: Response) -> set[str]:
+def id_values(response: Response, *, limit: int = _MAX_BODY) -> set[str]:
     """Every identifier a response hands out (id-like JSON fields, XML id elements and
     attributes, `Location` segments).
 
     Runs on the client's path (the legacy's answer is announced before the client has
-    it), so it walks without building the paths `_id_fields` and `xml_ids` name."""
-    values = _json_id_values(_json(response))
-    root = _xml(response)
+    it), so it walks without building the paths `_id_fields` and `xml_ids` name, and
+    decodes at most `limit` bytes."""
+    document, root = _parsed(response, limit)
+    values = _json_id_values(document)
     if root is not None:
         values.update(xml_id_values(root, _is_id_name))
     values.update(s for s in _location_segments(response) if looks_like_id(s))
@@ -136,8 +134,8 @@ def learn_pairs(legacy: Response, other: Response, sent: Set[str] = frozenset())
     if not (_ok(legacy) and _ok(other)):
         return {}
     pairs: dict[str, Any] = {}
-    _walk_pairs(_json(legacy), _json(other), pairs)
-    mine, yours = _xml(legacy), _xml(other)
+    (document, mine), (other_document, yours) = _parsed(legacy), _parsed(other)
+    _walk_pairs(document, other_document, pairs)
     if mine is not None and yours is not None:
         for value, mapped in xml_pairs(mine, yours, _is_id_name, sent).items():
             pairs.setdefault(value, mapped)
@@ -186,7 +184,7 @@ def referenced(path: str, query: str, body: bytes) -> set[str]:
     values.update(str(v) for _, v in _id_fields(_body_json(body)))
     root = parse_xml(body) if body[:1] not in b"{[" else None
     if root is not None:
-        values.update(i.value for i in xml_ids(root, _is_id_name))
+        values.update(xml_id_values(root, _is_id_name))
     return values
 
 

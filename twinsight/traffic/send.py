@@ -99,11 +99,11 @@ class Round:
             self.legacy.set_result(legacy)
 
     def _announce(self, legacy: Response) -> None:
-        # On the client's path: a large answer is not parsed here (~30 ms a MiB). Its ids
-        # are still learned once the other target answers; a request naming one before
-        # then is not held back for it.
+        # On the client's path: a large answer (stored or decoded) is not parsed here
+        # (~30 ms a MiB). Its ids are still learned once the other target answers; a
+        # request naming one before then is not held back for it.
         small = len(legacy.body.data) <= ANNOUNCE_MAX_BODY
-        ids = id_values(legacy) if self.learns and small else set()
+        ids = id_values(legacy, limit=ANNOUNCE_MAX_BODY) if self.learns and small else set()
         validators = validator_keys(legacy)  # any method: a GET's ETag is sent back later
         for name, book in self.books.by_target.items():
             if name not in self.settled:
