@@ -4,7 +4,7 @@ element text and attributes, rules' globs on element paths, and SOAP faults as e
 import uuid
 
 from twinsight.analysis.bodies.soap import body_fault, soap_fault
-from twinsight.analysis.bodies.xmlbody import prefixes, short_location, xml_strings
+from twinsight.analysis.bodies.xmlbody import xml_strings
 from twinsight.analysis.bodies.xmlparse import parse_xml
 from twinsight.analysis.classify import classify
 from twinsight.analysis.diff import Difference, Message, diff_responses
@@ -170,13 +170,3 @@ def test_strings_of_an_xml_answer_are_listed_at_their_location_groups() -> None:
         (f"{line}.{NS}price", "4.00"),
     ]
     assert list(xml_strings(b'{"a": 1}', "application/json")) == []
-
-
-def test_locations_are_shown_with_the_documents_own_prefixes() -> None:
-    known = prefixes(order().encode())
-    assert known == {"urn:example:orders": "o"}
-    location = f"body.{NS}order.{NS}lines.{NS}line[*].@{NS}ref"
-    assert short_location(location, known) == "body.o:order.o:lines.o:line[*].@o:ref"
-    default = prefixes(b'<a xmlns="urn:example:orders" xmlns:x="urn:x"/>')
-    assert short_location(f"body.{NS}a.{{urn:y}}b", default) == "body.a.{urn:y}b"
-    assert prefixes(b"not xml") == {}

@@ -8,7 +8,6 @@ side is, the other is read as XML too. A body that claims to be XML and does not
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -26,9 +25,7 @@ from .xmlparse import (
     text_of,
 )
 
-__all__ = ["claims_xml", "diff_xml_bodies", "prefixes", "short_location", "xml_strings"]
-
-_QUALIFIED = re.compile(r"\{([^}]*)\}")
+__all__ = ["claims_xml", "diff_xml_bodies", "xml_strings"]
 
 
 def claims_xml(body: bytes, content_type: str | None) -> bool:
@@ -110,30 +107,3 @@ def _strings(element: Any, location: str) -> Iterator[tuple[str, str]]:
         yield from _strings(
             child, f"{location}.{child.tag}" + ("[*]" if child.tag in repeated else "")
         )
-
-
-def prefixes(body: bytes) -> dict[str, str]:
-    """namespace URI -> the prefix an XML body's root declares for it (`` for its default
-    namespace), for showing locations to people; empty for any other body."""
-    root = parse_xml(body) if body else Unparseable("empty")
-    if isinstance(root, Unparseable):
-        return {}
-    return {uri: prefix or "" for prefix, uri in sorted(root.nsmap.items(), key=_defaults_last)}
-
-
-def _defaults_last(item: tuple[str | None, str]) -> tuple[bool, str]:
-    # A URI bound both to a prefix and as the default namespace is shown bare.
-    return item[0] is None, item[0] or ""
-
-
-def short_location(location: str, known: dict[str, str]) -> str:
-    """`location` with each `{uri}` the document named written as its prefix:
-    `body.o:order.o:lines.o:line[*].@id`; URIs it did not name stay as they are."""
-
-    def short(match: re.Match[str]) -> str:
-        prefix = known.get(match.group(1))
-        if prefix is None:
-            return match.group(0)
-        return f"{prefix}:" if prefix else ""
-
-    return _QUALIFIED.sub(short, location)
