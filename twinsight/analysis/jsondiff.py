@@ -26,7 +26,16 @@ import orjson
 
 from .shapes import json_type
 
-__all__ = ["JsonDifference", "Kind", "Path", "apply", "canonical", "diff", "render_path"]
+__all__ = [
+    "NATURAL_KEYS",
+    "JsonDifference",
+    "Kind",
+    "Path",
+    "apply",
+    "canonical",
+    "diff",
+    "render_path",
+]
 
 Kind = Literal["changed", "type", "missing", "extra", "order"]
 Path = tuple[str | int, ...]
@@ -106,7 +115,9 @@ def _walk_array(a: list[Any], b: list[Any], path: Path, strict: bool) -> Iterato
         yield JsonDifference((*path, index), "extra", None, b[index])
 
 
-_KEY_NAMES = ("id", "key", "uuid", "name", "code", "slug", "href")
+NATURAL_KEYS = ("id", "key", "uuid", "uid", "name", "code", "slug", "href")
+"""Names that say identity, in order of preference: items of a list (JSON objects, XML
+elements, CSV rows, ...) are paired by the first one that tells them apart."""
 
 
 def _matched_by_key(a: list[Any], b: list[Any]) -> list[int] | None:
@@ -119,7 +130,7 @@ def _matched_by_key(a: list[Any], b: list[Any]) -> list[int] | None:
         return None
     shared = set.intersection(*(set(x) for x in a), *(set(y) for y in b))
     # Only names that say identity: a `role` or `price` unique by chance pairs wrong items.
-    for key in (k for k in _KEY_NAMES if k in shared):
+    for key in (k for k in NATURAL_KEYS if k in shared):
         ours, theirs = [x[key] for x in a], [y[key] for y in b]
         if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in ours + theirs):
             continue

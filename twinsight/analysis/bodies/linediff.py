@@ -21,13 +21,13 @@ client's parser may take it into the first column or key.
 
 from __future__ import annotations
 
+from twinsight.analysis.jsondiff import NATURAL_KEYS
+
 from .fielddiff import FieldDifference, Record, diff_records
 from .lineparse import Table, key_values, line_components, table, table_record
 
-__all__ = ["KEY_COLUMNS", "diff_line_bodies", "line_format", "read_lines"]
+__all__ = ["diff_line_bodies", "line_format", "read_lines"]
 
-KEY_COLUMNS = ("id", "key", "uid", "code", "name")
-"""Column names that may key a CSV's rows (compared without case)."""
 
 _BOM = b"\xef\xbb\xbf"
 _BOM_SHOWN = "byte order mark EF BB BF"
@@ -99,7 +99,7 @@ def _tables(a: Table | None, b: Table | None) -> list[FieldDifference] | None:
 def _key_column(a: Table, b: Table) -> str | None:
     """The first column both tables have, named as a key, whose cells are unique on each side."""
     for column in a.columns:
-        if column.strip().lower() not in KEY_COLUMNS or column not in b.columns:
+        if column.strip().lower() not in NATURAL_KEYS or column not in b.columns:
             continue
         ours = [row.get(column) for row in a.rows]
         theirs = [row.get(column) for row in b.rows]

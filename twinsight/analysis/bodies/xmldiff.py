@@ -26,15 +26,13 @@ from typing import Any
 
 from lxml import etree
 
-from twinsight.analysis.jsondiff import Kind
+from twinsight.analysis.jsondiff import NATURAL_KEYS, Kind
 
 from .locations import unindexed
 from .xmlparse import canonical, children, render, render_node, text_of
 
-__all__ = ["NATURAL_KEYS", "XmlDifference", "diff_xml"]
+__all__ = ["XmlDifference", "diff_xml"]
 
-NATURAL_KEYS = ("id", "key", "href", "code", "name")
-"""Attribute or child names, in order of preference, that may key a list's items."""
 _TESTED_WHOLE = 8
 
 
