@@ -117,6 +117,15 @@ class Message:
         except orjson.JSONDecodeError:
             return NOT_JSON
 
+    @functools.cached_property
+    def hop_by_hop(self) -> frozenset[str]:
+        """The header names this answer's own `Connection` lists (`close, X-Trace`), once."""
+        return frozenset(
+            name.strip().lower()
+            for value in self.header_values("connection")
+            for name in value.split(",")
+        )
+
     def header_values(self, name: str) -> list[str]:
         """Every value of header `name`, in order."""
         wanted = name.lower()
@@ -163,23 +172,14 @@ def _compared(legacy: Message, candidate: Message, chosen: frozenset[str] | None
 
 
 def _answer_headers(message: Message) -> set[str]:
-    return {k.lower() for k, _ in message.headers} - _hop_by_hop(message)
-
-
-def _hop_by_hop(message: Message) -> set[str]:
-    # `Connection: close, X-Trace` makes X-Trace hop-by-hop too.
-    return {
-        name.strip().lower()
-        for value in message.header_values("connection")
-        for name in value.split(",")
-    }
+    return {k.lower() for k, _ in message.headers} - message.hop_by_hop
 
 
 def _header(name: str, legacy: Message, candidate: Message) -> list[Difference]:
     if name == "set-cookie":
         return _cookies(legacy, candidate)
-    a = None if name in _hop_by_hop(legacy) else _joined(legacy, name)
-    b = None if name in _hop_by_hop(candidate) else _joined(candidate, name)
+    a = None if name in legacy.hop_by_hop else _joined(legacy, name)
+    b = None if name in candidate.hop_by_hop else _joined(candidate, name)
     if name == "content-type":
         a, b = _media(a), _media(b)
     location = f"headers.{name}"
