@@ -39,8 +39,8 @@ class BodyDifference(Protocol):
 class Comparer(Protocol):
     """(legacy body, its media type, candidate body, its media type) -> differences, or None;
     `lists`: element paths, indexes left out, that repeat in other answers (so one appearing
-    once is still indexed: one field, one location). XML honours them; the others do not
-    need them yet."""
+    once is still indexed: one field, one location). XML, forms and line formats honour
+    them; HTML pages do not yet (their elements are indexed by what one answer holds)."""
 
     def __call__(
         self,

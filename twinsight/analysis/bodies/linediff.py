@@ -62,7 +62,7 @@ def diff_line_bodies(
     if form is None or form != line_format(candidate_type):
         return None
     if form == "csv":
-        found = _tables(table(legacy), table(candidate))
+        found = _tables(table(legacy), table(candidate), lists)
     else:
         a, b = read_lines(legacy, form), read_lines(candidate, form)
         found = None if a is None or b is None else diff_records(a, b, lists=lists)
@@ -89,11 +89,13 @@ def read_lines(body: bytes, form: str) -> Record | None:
     return line_components(body)
 
 
-def _tables(a: Table | None, b: Table | None) -> list[FieldDifference] | None:
+def _tables(
+    a: Table | None, b: Table | None, lists: frozenset[str]
+) -> list[FieldDifference] | None:
     if a is None or b is None:
         return None
     key = _key_column(a, b)
-    return diff_records(table_record(a, key), table_record(b, key))
+    return diff_records(table_record(a, key), table_record(b, key), lists=lists)
 
 
 def _key_column(a: Table, b: Table) -> str | None:
