@@ -30,7 +30,7 @@ from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.proxy.service import open_fanout
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET, Body, ErrorKind, Headers, Response
 from twinsight.store import CaptureCounters, StoreWriter
-from twinsight.traffic import Target, base_url
+from twinsight.traffic import Target, server_url
 
 __all__ = ["TwinsightAddon", "addon_config", "addons"]
 
@@ -87,11 +87,7 @@ def _headers(fields: Any) -> Headers:
 
 def _server(flow: http.HTTPFlow) -> str | None:
     """The base URL of the server mitmproxy sent the flow to: the legacy, in every mode."""
-    request = flow.request
-    try:
-        return base_url(URL.build(scheme=request.scheme, host=request.host, port=request.port))
-    except ValueError:
-        return None
+    return server_url(flow.request.scheme, flow.request.host, flow.request.port)
 
 
 class TwinsightAddon:

@@ -26,6 +26,7 @@ from twinsight.traffic.target import (
     configured_targets,
     error_kind,
     payload,
+    server_url,
     upstream_url,
 )
 from twinsight.traffic.tasks import TaskSet
@@ -47,6 +48,7 @@ __all__ = [
     "payload",
     "proxied",
     "relayed",
+    "server_url",
     "session_key",
     "to_tuple",
     "trusts",

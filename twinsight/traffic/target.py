@@ -80,6 +80,17 @@ def base_url(url: URL) -> str:
     return str(url.with_user(None).with_query(None).with_fragment(None)).rstrip("/")
 
 
+def server_url(scheme: str, host: str, port: int | None = None) -> str | None:
+    """The base URL of a server a recording or a flow names (`host` may carry `:port`), as
+    live targets record theirs; None when it names no valid one."""
+    try:
+        if port is None:
+            return base_url(URL(f"{scheme}://{host}"))
+        return base_url(URL.build(scheme=scheme, host=host, port=port))
+    except (ValueError, TypeError):
+        return None
+
+
 def configured_targets(
     urls: Mapping[str, object], timeout: float, *, compared: bool = True
 ) -> list[Target]:

@@ -9,12 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from yarl import URL
-
 from twinsight.errors import FormatError
 from twinsight.records import Body, Exchange, Headers, Response
 from twinsight.store import stable_id
-from twinsight.traffic import base_url
 
 __all__ = [
     "Entry",
@@ -24,7 +21,6 @@ __all__ = [
     "Tally",
     "imported",
     "open_tracked",
-    "server_url",
     "split_target",
     "split_url",
     "utc",
@@ -94,17 +90,6 @@ def imported(
         session=session,
         ts=ts,
     )
-
-
-def server_url(scheme: str, host: str, port: int | None = None) -> str | None:
-    """The base URL of the server a recording says answered (`host` may carry `:port`), as
-    live targets record theirs; None when the recording names no valid one."""
-    try:
-        if port is None:
-            return base_url(URL(f"{scheme}://{host}"))
-        return base_url(URL.build(scheme=scheme, host=host, port=port))
-    except (ValueError, TypeError):
-        return None
 
 
 def utc(seconds: float) -> datetime:

@@ -21,6 +21,7 @@ from typing import Any
 import ijson
 
 from twinsight.records import PRIMARY_TARGET, Exchange, Headers, Response
+from twinsight.traffic import server_url
 
 from .common import (
     Entry,
@@ -29,7 +30,6 @@ from .common import (
     Skipped,
     imported,
     open_tracked,
-    server_url,
     split_url,
 )
 from .hartext import har_body

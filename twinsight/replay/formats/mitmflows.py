@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from twinsight.errors import FormatError
 from twinsight.extras import require
 from twinsight.records import PRIMARY_TARGET, Body, Exchange, Response
+from twinsight.traffic import server_url
 
 from .common import (
     Entry,
@@ -23,7 +24,6 @@ from .common import (
     Skipped,
     imported,
     open_tracked,
-    server_url,
     split_target,
     utc,
 )
