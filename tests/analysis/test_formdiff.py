@@ -7,7 +7,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.analysis.bodies.fielddiff import FieldDifference
+from twinsight.analysis.bodies.difference import BodyDifference
 from twinsight.analysis.bodies.formdiff import diff_form_bodies, form_kind, read_form
 from twinsight.analysis.diff import Difference, Message, diff_responses
 
@@ -89,7 +89,7 @@ def test_a_file_against_a_text_field_is_a_type_difference() -> None:
 def test_a_form_against_another_kind_of_body_is_a_type_difference() -> None:
     result = diff_form_bodies(b"a=1", FORM, b"a=1", "text/plain")
     assert result == [
-        FieldDifference("body", "type", "form", "text/plain", "one body is a form, the other not")
+        BodyDifference("body", "type", "form", "text/plain", "one body is a form, the other not")
     ]
     body, kind = multipart("x", [("a", None, b"1")])
     assert [d.kind for d in diff_form_bodies(body, kind, b"a=1", FORM) or []] == ["type"]
@@ -160,7 +160,7 @@ def test_the_diff_is_symmetric(ours: list[tuple[str, str]], theirs: list[tuple[s
     a, b = urlencode(ours).encode(), urlencode(theirs).encode()
     swap = {"missing": "extra", "extra": "missing"}
 
-    def seen(found: list[FieldDifference] | None, flip: bool) -> Counter[tuple[object, ...]]:
+    def seen(found: list[BodyDifference] | None, flip: bool) -> Counter[tuple[object, ...]]:
         assert found is not None
         return Counter(
             (

@@ -5,7 +5,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.analysis.bodies.fielddiff import FieldDifference
+from twinsight.analysis.bodies.difference import BodyDifference
 from twinsight.analysis.bodies.linediff import diff_line_bodies, line_format, read_lines
 from twinsight.analysis.diff import Difference, Message, diff_responses
 from twinsight.analysis.inference import Evidence, Window, infer
@@ -210,7 +210,7 @@ def test_a_calendar_folded_otherwise_is_a_match(generated: Events, width: int, o
     assert found(render(generated, width), render(generated, other)) == []
 
 
-def seen(result: list[FieldDifference] | None, flip: bool) -> Counter[tuple[object, ...]]:
+def seen(result: list[BodyDifference] | None, flip: bool) -> Counter[tuple[object, ...]]:
     assert result is not None
     swap = {"missing": "extra", "extra": "missing"}
     return Counter(

@@ -3,7 +3,8 @@ element paths as locations, keyed lists, and the hardened parser."""
 
 from typing import Any
 
-from twinsight.analysis.bodies.xmldiff import XmlDifference, diff_xml, natural_key
+from twinsight.analysis.bodies.difference import BodyDifference
+from twinsight.analysis.bodies.xmldiff import diff_xml, natural_key
 from twinsight.analysis.bodies.xmlparse import Node, Unparseable, canonical, parse_xml, render
 
 NS = "{urn:example:orders}"
@@ -38,9 +39,9 @@ def test_locations_name_namespaced_elements_attributes_and_text() -> None:
     a = '<o:order xmlns:o="urn:example:orders" id="1"><o:total cur="EUR">3</o:total></o:order>'
     b = '<o:order xmlns:o="urn:example:orders" id="2"><o:total cur="USD">4</o:total></o:order>'
     assert diff_xml(root(a), root(b)) == [
-        XmlDifference(f"body.{NS}order.@id", "changed", "1", "2"),
-        XmlDifference(f"body.{NS}order.{NS}total.@cur", "changed", "EUR", "USD"),
-        XmlDifference(f"body.{NS}order.{NS}total", "changed", "3", "4"),
+        BodyDifference(f"body.{NS}order.@id", "changed", "1", "2"),
+        BodyDifference(f"body.{NS}order.{NS}total.@cur", "changed", "EUR", "USD"),
+        BodyDifference(f"body.{NS}order.{NS}total", "changed", "3", "4"),
     ]
 
 
@@ -66,7 +67,7 @@ def test_a_renamed_element_is_missing_and_extra_and_a_namespace_change_is_real()
     moved = found('<a xmlns="urn:v1"><b>1</b></a>', '<a xmlns="urn:v2"><b>1</b></a>')
     assert moved == {("body.{urn:v1}a", "missing"), ("body.{urn:v2}a", "extra")}
     values = diff_xml(root("<a><total>3</total></a>"), root("<a/>"))
-    assert values == [XmlDifference("body.a.total", "missing", "<total>3</total>", None)]
+    assert values == [BodyDifference("body.a.total", "missing", "<total>3</total>", None)]
 
 
 def test_an_element_become_text_is_a_type_difference() -> None:

@@ -9,31 +9,15 @@ is compared as text, line by line. Adding a kind of body is one comparer in `COM
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
-from twinsight.analysis.jsondiff import Kind
-
+from .difference import BodyDifference
 from .formdiff import diff_form_bodies
 from .htmldiff import diff_html_bodies
 from .linediff import diff_line_bodies
 from .xmlbody import diff_xml_bodies
 
 __all__ = ["COMPARERS", "BodyDifference", "Comparer", "diff_structured"]
-
-
-class BodyDifference(Protocol):
-    """What a comparer reports: where, what kind, both values, a short summary."""
-
-    @property
-    def location(self) -> str: ...
-    @property
-    def kind(self) -> Kind: ...
-    @property
-    def legacy(self) -> Any: ...
-    @property
-    def candidate(self) -> Any: ...
-    @property
-    def summary(self) -> str: ...
 
 
 class Comparer(Protocol):

@@ -20,15 +20,15 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 
 from twinsight.analysis.jsondiff import Kind
 
+from .difference import BodyDifference
 from .locations import unindexed
 
-__all__ = ["FieldDifference", "Item", "Leaf", "Record", "diff_records", "step"]
+__all__ = ["Item", "Leaf", "Record", "diff_records", "step"]
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -55,17 +55,6 @@ class Record:
 Item = Leaf | Record
 
 
-@dataclass(frozen=True, slots=True)
-class FieldDifference:
-    """One atomic difference at a rendered location; values are strings (absent: None)."""
-
-    location: str
-    kind: Kind
-    legacy: Any
-    candidate: Any
-    summary: str = ""
-
-
 def step(name: str) -> str:
     """A field name as a location step: `.email`, `.@TZID`, or quoted `["a b"]`."""
     if _PLAIN.match(name.removeprefix("@")):
@@ -75,15 +64,13 @@ def step(name: str) -> str:
 
 def diff_records(
     a: Record, b: Record, root: str = "body", *, lists: frozenset[str] = frozenset()
-) -> list[FieldDifference]:
+) -> list[BodyDifference]:
     """Every atomic difference from record `a` (the legacy) to `b` (the candidate); `lists`:
     field paths (indexes left out) that repeat in other answers, indexed even when alone."""
     return list(_record(a, b, root, lists))
 
 
-def _record(
-    a: Record, b: Record, location: str, lists: frozenset[str]
-) -> Iterator[FieldDifference]:
+def _record(a: Record, b: Record, location: str, lists: frozenset[str]) -> Iterator[BodyDifference]:
     ours, theirs = dict(a.fields), dict(b.fields)
     for name in sorted(ours.keys() | theirs.keys()):
         mine, yours = ours.get(name, ()), theirs.get(name, ())
@@ -94,25 +81,25 @@ def _record(
         if name in a.lists | b.lists or max(len(mine), len(yours)) > 1 or known:
             yield from _list(mine, yours, here, lists)
         elif not yours:
-            yield FieldDifference(here, "missing", _text(mine[0]), None)
+            yield BodyDifference(here, "missing", _text(mine[0]), None)
         elif not mine:
-            yield FieldDifference(here, "extra", None, _text(yours[0]))
+            yield BodyDifference(here, "extra", None, _text(yours[0]))
         else:
             yield from _item(mine[0], yours[0], here, lists)
 
 
-def _item(a: Item, b: Item, location: str, lists: frozenset[str]) -> Iterator[FieldDifference]:
+def _item(a: Item, b: Item, location: str, lists: frozenset[str]) -> Iterator[BodyDifference]:
     if isinstance(a, Record) and isinstance(b, Record):
         yield from _record(a, b, location, lists)
     elif isinstance(a, Leaf) and isinstance(b, Leaf):
         if a.value != b.value:
-            yield FieldDifference(location, "changed", a.value, b.value)
+            yield BodyDifference(location, "changed", a.value, b.value)
         yield from _attributes(a, b, location)
     else:
-        yield FieldDifference(location, "type", _text(a), _text(b))
+        yield BodyDifference(location, "type", _text(a), _text(b))
 
 
-def _attributes(a: Leaf, b: Leaf, location: str) -> Iterator[FieldDifference]:
+def _attributes(a: Leaf, b: Leaf, location: str) -> Iterator[BodyDifference]:
     ours, theirs = dict(a.attributes), dict(b.attributes)
     for name in sorted(ours.keys() | theirs.keys()):
         here = location + step(f"@{name}")
@@ -120,26 +107,26 @@ def _attributes(a: Leaf, b: Leaf, location: str) -> Iterator[FieldDifference]:
         if mine == yours:
             continue
         kind: Kind = "missing" if yours is None else "extra" if mine is None else "changed"
-        yield FieldDifference(here, kind, mine, yours)
+        yield BodyDifference(here, kind, mine, yours)
 
 
 def _list(
     a: Sequence[Item], b: Sequence[Item], location: str, lists: frozenset[str]
-) -> Iterator[FieldDifference]:
+) -> Iterator[BodyDifference]:
     keyed = _keys(a, b)
     if keyed is not None:
         yield from _keyed(a, b, keyed, location, lists)
         return
     if len(a) == len(b) and Counter(a) == Counter(b):
         # The same items in another order: one difference at the list, not one per item.
-        yield FieldDifference(location, "order", _texts(a), _texts(b))
+        yield BodyDifference(location, "order", _texts(a), _texts(b))
         return
     for index, (x, y) in enumerate(zip(a, b, strict=False)):
         yield from _item(x, y, f"{location}[{index}]", lists)
     for index in range(len(b), len(a)):
-        yield FieldDifference(f"{location}[{index}]", "missing", _text(a[index]), None)
+        yield BodyDifference(f"{location}[{index}]", "missing", _text(a[index]), None)
     for index in range(len(a), len(b)):
-        yield FieldDifference(f"{location}[{index}]", "extra", None, _text(b[index]))
+        yield BodyDifference(f"{location}[{index}]", "extra", None, _text(b[index]))
 
 
 def _keys(a: Sequence[Item], b: Sequence[Item]) -> tuple[list[str], list[str]] | None:
@@ -159,21 +146,21 @@ def _keyed(
     keys: tuple[list[str], list[str]],
     location: str,
     lists: frozenset[str],
-) -> Iterator[FieldDifference]:
+) -> Iterator[BodyDifference]:
     ours, theirs = keys
     where = {key: index for index, key in enumerate(theirs)}
     for index, key in enumerate(ours):
         if key in where:
             yield from _item(a[index], b[where[key]], f"{location}[{index}]", lists)
         else:
-            yield FieldDifference(f"{location}[{index}]", "missing", _text(a[index]), None)
+            yield BodyDifference(f"{location}[{index}]", "missing", _text(a[index]), None)
     shared = set(ours) & set(theirs)
     for index, key in enumerate(theirs):
         if key not in shared:
-            yield FieldDifference(f"{location}[{index}]", "extra", None, _text(b[index]))
+            yield BodyDifference(f"{location}[{index}]", "extra", None, _text(b[index]))
     mine, yours = [k for k in ours if k in shared], [k for k in theirs if k in shared]
     if mine != yours:
-        yield FieldDifference(location, "order", mine, yours)
+        yield BodyDifference(location, "order", mine, yours)
 
 
 def _text(item: Item) -> str:

@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl
 
 from twinsight.spec.forms import MAX_FIELDS, FormPart, multipart_parts
 
-from .fielddiff import FieldDifference, Item, Leaf, Record, diff_records
+from .difference import BodyDifference
+from .fielddiff import Item, Leaf, Record, diff_records
 from .printable import printable
 
 __all__ = ["diff_form_bodies", "form_kind", "read_form"]
@@ -41,7 +42,7 @@ def diff_form_bodies(
     candidate_type: str | None,
     *,
     lists: frozenset[str] = frozenset(),
-) -> list[FieldDifference] | None:
+) -> list[BodyDifference] | None:
     """The differences of two bodies of which one at least is declared a form; None when
     neither is, or a declared form does not read as one."""
     kinds = (form_kind(legacy_type), form_kind(candidate_type))
@@ -52,7 +53,7 @@ def diff_form_bodies(
             kinds[0] or _media(legacy_type) or "text",
             kinds[1] or _media(candidate_type) or "text",
         )
-        return [FieldDifference("body", "type", *shown, "one body is a form, the other not")]
+        return [BodyDifference("body", "type", *shown, "one body is a form, the other not")]
     a, b = read_form(legacy, legacy_type), read_form(candidate, candidate_type)
     if a is None or b is None:
         return None

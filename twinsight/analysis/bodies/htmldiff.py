@@ -31,37 +31,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
-from twinsight.analysis.jsondiff import Kind
-
+from .difference import BodyDifference
 from .htmlpage import HASHED, children, facts, label, shown
 from .htmlparse import claims_html, parse_html
 from .htmlscript import CODE, changed_literals, literals
 
-__all__ = ["HtmlDifference", "diff_html", "diff_html_bodies", "html_strings"]
+__all__ = ["diff_html", "diff_html_bodies", "html_strings"]
 
 _ROOT = "body.html"
 _INDEX = re.compile(r"\[\d+\]")
-
-
-@dataclass(frozen=True, slots=True)
-class HtmlDifference:
-    """One atomic difference at a DOM location; values are strings (absent: None)."""
-
-    location: str
-    kind: Kind
-    legacy: Any
-    candidate: Any
-    summary: str = ""
-
-    def swapped(self) -> HtmlDifference:
-        """The same difference seen from the other side."""
-        kind: Kind = {"missing": "extra", "extra": "missing"}.get(self.kind, self.kind)  # type: ignore[assignment]
-        return HtmlDifference(self.location, kind, self.candidate, self.legacy, self.summary)
 
 
 def diff_html_bodies(
@@ -71,7 +53,7 @@ def diff_html_bodies(
     candidate_type: str | None,
     *,
     lists: frozenset[str] = frozenset(),
-) -> list[HtmlDifference] | None:
+) -> list[BodyDifference] | None:
     """The differences of two pages; None when either body is not a page (or is too big, or
     not text): they are compared otherwise."""
     if not (claims_html(legacy, legacy_type) and claims_html(candidate, candidate_type)):
@@ -83,9 +65,9 @@ def diff_html_bodies(
     return diff_html(a, b)
 
 
-def diff_html(a: Any, b: Any) -> list[HtmlDifference]:
+def diff_html(a: Any, b: Any) -> list[BodyDifference]:
     """Every atomic difference from root element `a` (the legacy's) to `b` (the candidate's)."""
-    found: list[HtmlDifference] = []
+    found: list[BodyDifference] = []
     pending = [(a, b, _ROOT)]
     while pending:  # a loop, not recursion: a page may nest deeper than the stack
         x, y, location = pending.pop()
@@ -106,7 +88,7 @@ def diff_html(a: Any, b: Any) -> list[HtmlDifference]:
 
 
 def _children(
-    ours: list[Any], theirs: list[Any], location: str, found: list[HtmlDifference]
+    ours: list[Any], theirs: list[Any], location: str, found: list[BodyDifference]
 ) -> Iterator[tuple[Any, Any, str]]:
     """Child pairs to walk, by label then index; an unpaired child is a difference."""
     by_label_a, by_label_b = _by_label(ours), _by_label(theirs)
@@ -116,16 +98,16 @@ def _children(
         for i in range(max(len(items_a), len(items_b))):
             at = f"{location}.{name}" + (f"[{i}]" if indexed else "")
             if i >= len(items_b):
-                found.append(HtmlDifference(at, "missing", shown(items_a[i]), None))
+                found.append(BodyDifference(at, "missing", shown(items_a[i]), None))
             elif i >= len(items_a):
-                found.append(HtmlDifference(at, "extra", None, shown(items_b[i])))
+                found.append(BodyDifference(at, "extra", None, shown(items_b[i])))
             else:
                 yield items_a[i], items_b[i], at
 
 
 def _in_literals(
-    x: Any, y: Any, location: str, found: list[HtmlDifference]
-) -> list[HtmlDifference]:
+    x: Any, y: Any, location: str, found: list[BodyDifference]
+) -> list[BodyDifference]:
     """A script's digest difference as its differing literals, when only they differ."""
     digest = next((d for d in found if d.location == location and d.kind == "changed"), None)
     changed = None if digest is None else changed_literals(x.text or "", y.text or "")
@@ -133,7 +115,7 @@ def _in_literals(
         return found
     summary = "the same script but for this literal"
     literal = [
-        HtmlDifference(f"{location}.#literal[{i}]", "changed", a, b, summary) for i, a, b in changed
+        BodyDifference(f"{location}.#literal[{i}]", "changed", a, b, summary) for i, a, b in changed
     ]
     return [d for d in found if d is not digest] + literal
 
@@ -145,17 +127,17 @@ def _by_label(elements: list[Any]) -> dict[str, list[Any]]:
     return groups
 
 
-def _facts(ours: dict[str, str], theirs: dict[str, str]) -> Iterator[HtmlDifference]:
+def _facts(ours: dict[str, str], theirs: dict[str, str]) -> Iterator[BodyDifference]:
     for location in {**ours, **theirs}:
         a, b = ours.get(location), theirs.get(location)
         if a == b:
             continue
         if b is None:
-            yield HtmlDifference(location, "missing", a, None)
+            yield BodyDifference(location, "missing", a, None)
         elif a is None:
-            yield HtmlDifference(location, "extra", None, b)
+            yield BodyDifference(location, "extra", None, b)
         else:
-            yield HtmlDifference(location, "changed", a, b)
+            yield BodyDifference(location, "changed", a, b)
 
 
 def html_strings(body: bytes, content_type: str | None) -> Iterator[tuple[str, str]]:

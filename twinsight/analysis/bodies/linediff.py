@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from twinsight.analysis.jsondiff import NATURAL_KEYS
 
-from .fielddiff import FieldDifference, Record, diff_records
+from .difference import BodyDifference
+from .fielddiff import Record, diff_records
 from .lineparse import Table, key_values, line_components, table, table_record
 
 __all__ = ["diff_line_bodies", "line_format", "read_lines"]
@@ -55,7 +56,7 @@ def diff_line_bodies(
     candidate_type: str | None,
     *,
     lists: frozenset[str] = frozenset(),
-) -> list[FieldDifference] | None:
+) -> list[BodyDifference] | None:
     """The differences of two bodies of one declared line format, by key; None when they are
     not both of one (or one does not read as its format)."""
     form = line_format(legacy_type)
@@ -69,14 +70,14 @@ def diff_line_bodies(
     return None if found is None else _byte_order_mark(legacy, candidate) + found
 
 
-def _byte_order_mark(legacy: bytes, candidate: bytes) -> list[FieldDifference]:
+def _byte_order_mark(legacy: bytes, candidate: bytes) -> list[BodyDifference]:
     ours, theirs = legacy.startswith(_BOM), candidate.startswith(_BOM)
     if ours == theirs:
         return []
     summary = "one body begins with a byte order mark, the other not"
     if ours:
-        return [FieldDifference("body.#bom", "missing", _BOM_SHOWN, None, summary)]
-    return [FieldDifference("body.#bom", "extra", None, _BOM_SHOWN, summary)]
+        return [BodyDifference("body.#bom", "missing", _BOM_SHOWN, None, summary)]
+    return [BodyDifference("body.#bom", "extra", None, _BOM_SHOWN, summary)]
 
 
 def read_lines(body: bytes, form: str) -> Record | None:
@@ -89,9 +90,7 @@ def read_lines(body: bytes, form: str) -> Record | None:
     return line_components(body)
 
 
-def _tables(
-    a: Table | None, b: Table | None, lists: frozenset[str]
-) -> list[FieldDifference] | None:
+def _tables(a: Table | None, b: Table | None, lists: frozenset[str]) -> list[BodyDifference] | None:
     if a is None or b is None:
         return None
     key = _key_column(a, b)

@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from .difference import BodyDifference
 from .htmlparse import is_html_type, looks_like_html
-from .xmldiff import XmlDifference, diff_xml
+from .xmldiff import diff_xml
 from .xmlparse import (
     Unparseable,
     children,
@@ -43,7 +44,7 @@ def diff_xml_bodies(
     candidate_type: str | None,
     *,
     lists: frozenset[str] = frozenset(),
-) -> list[XmlDifference] | None:
+) -> list[BodyDifference] | None:
     """The differences of two bodies of which one at least claims XML; None when neither
     does (they are compared as text)."""
     claims = (claims_xml(legacy, legacy_type), claims_xml(candidate, candidate_type))
@@ -60,16 +61,16 @@ def diff_xml_bodies(
         if not (is_xml_type(legacy_type) or is_xml_type(candidate_type)):
             return None  # markup that is not XML (HTML without a Content-Type): text
         return [
-            XmlDifference("body", "changed", a.reason, b.reason, "neither body is well-formed XML")
+            BodyDifference("body", "changed", a.reason, b.reason, "neither body is well-formed XML")
         ]
     if not claims[1 if bad_b else 0]:
         kinds = ("xml", "text") if bad_b else ("text", "xml")
-        return [XmlDifference("body", "type", *kinds, "one body is XML, the other not")]
+        return [BodyDifference("body", "type", *kinds, "one body is XML, the other not")]
     side, reason = ("candidate", b.reason) if bad_b else ("legacy", a.reason)
     legacy_value = f"unparseable: {a.reason}" if bad_a else _document(a)
     candidate_value = f"unparseable: {b.reason}" if bad_b else _document(b)
     return [
-        XmlDifference(
+        BodyDifference(
             "body",
             "changed",
             legacy_value,

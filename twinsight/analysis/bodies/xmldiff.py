@@ -26,42 +26,27 @@ from typing import Any
 
 from lxml import etree
 
-from twinsight.analysis.jsondiff import NATURAL_KEYS, Kind
+from twinsight.analysis.jsondiff import NATURAL_KEYS
 
+from .difference import BodyDifference
 from .locations import unindexed
 from .xmlparse import canonical, children, render, render_node, text_of
 
-__all__ = ["XmlDifference", "diff_xml"]
+__all__ = ["diff_xml"]
 
 _TESTED_WHOLE = 8
 
 
-@dataclass(frozen=True, slots=True)
-class XmlDifference:
-    """One atomic difference at a rendered location; values are strings (absent: None)."""
-
-    location: str
-    kind: Kind
-    legacy: Any
-    candidate: Any
-    summary: str = ""
-
-    def swapped(self) -> XmlDifference:
-        """The same difference seen from the other side."""
-        kind: Kind = {"missing": "extra", "extra": "missing"}.get(self.kind, self.kind)  # type: ignore[assignment]
-        return XmlDifference(self.location, kind, self.candidate, self.legacy, self.summary)
-
-
 def diff_xml(
     a: Any, b: Any, root: str = "body", *, lists: frozenset[str] = frozenset()
-) -> list[XmlDifference]:
+) -> list[BodyDifference]:
     """Every atomic difference from root element `a` (the legacy) to `b` (the candidate);
     `lists`: element paths (indexes left out) known to repeat in other answers, indexed here
     even when they appear once, so one field keeps one location (`line[0].price`)."""
     if a.tag != b.tag:
         return [
-            XmlDifference(f"{root}.{a.tag}", "missing", render(a), None),
-            XmlDifference(f"{root}.{b.tag}", "extra", None, render(b)),
+            BodyDifference(f"{root}.{a.tag}", "missing", render(a), None),
+            BodyDifference(f"{root}.{b.tag}", "extra", None, render(b)),
         ]
     # Documents declaring their namespaces alike serialise equal subtrees alike: a cheap test
     # that skips them. Others (another prefix, a default namespace) compare canonical trees.
@@ -93,7 +78,7 @@ class _Walk:
             return [i for i, (x, y) in enumerate(zip(ours, theirs, strict=False)) if x != y]
         return [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if not self.same(x, y)]
 
-    def element(self, a: Any, b: Any, location: str, known: bool) -> Iterator[XmlDifference]:
+    def element(self, a: Any, b: Any, location: str, known: bool) -> Iterator[BodyDifference]:
         """The differences of two elements; `known`: already known not to serialise alike."""
         if not known and self.same(a, b):
             return
@@ -102,11 +87,11 @@ class _Walk:
         text_a, text_b = text_of(a, ours), text_of(b, theirs)
         if not ours and not theirs:
             if text_a != text_b:
-                yield XmlDifference(location, "changed", text_a, text_b)
+                yield BodyDifference(location, "changed", text_a, text_b)
         elif (ours and not theirs and text_b.strip()) or (theirs and not ours and text_a.strip()):
             legacy = render(a) if ours else text_a
             candidate = render(b) if theirs else text_b
-            yield XmlDifference(location, "type", legacy, candidate, "child elements against text")
+            yield BodyDifference(location, "type", legacy, candidate, "child elements against text")
         else:
             # One side has no child left: its blank leaf text is no text beside them.
             text = (text_a.strip() or None, text_b.strip() or None)
@@ -115,7 +100,7 @@ class _Walk:
 
     def siblings(
         self, ours: list[Any], theirs: list[Any], location: str
-    ) -> Iterator[XmlDifference]:
+    ) -> Iterator[BodyDifference]:
         """Children by name, whatever the order of differently named ones."""
         by_tag_a, by_tag_b = _by_tag(ours), _by_tag(theirs)
         for tag in {**by_tag_a, **by_tag_b}:
@@ -129,15 +114,15 @@ class _Walk:
                 known = len(items_a[0]) > _TESTED_WHOLE
                 yield from self.element(items_a[0], items_b[0], base, known=known)
             elif items_a:
-                yield XmlDifference(base, "missing", render(items_a[0]), None)
+                yield BodyDifference(base, "missing", render(items_a[0]), None)
             else:
-                yield XmlDifference(base, "extra", None, render(items_b[0]))
+                yield BodyDifference(base, "extra", None, render(items_b[0]))
 
     def known_list(self, base: str) -> bool:
         """Whether the element at `base` repeats in other answers (a list of one here)."""
         return bool(self.lists) and unindexed(base) in self.lists
 
-    def repeated(self, a: list[Any], b: list[Any], base: str) -> Iterator[XmlDifference]:
+    def repeated(self, a: list[Any], b: list[Any], base: str) -> Iterator[BodyDifference]:
         """Repeated siblings of one name: by natural key, as one reorder, or by index."""
         differing = self.differing(a, b)
         if not differing and len(a) == len(b):
@@ -146,25 +131,25 @@ class _Walk:
         if keyed is not None:
             yield from self.keyed(a, b, base, keyed, set(differing))
         elif len(a) == len(b) and _same_items(a, b, differing):
-            yield XmlDifference(
+            yield BodyDifference(
                 base, "order", _items(a), _items(b), "the same elements in another order"
             )
         else:
             for i in differing:
                 yield from self.element(a[i], b[i], f"{base}[{i}]", known=True)
             for i in range(len(b), len(a)):
-                yield XmlDifference(f"{base}[{i}]", "missing", render(a[i]), None)
+                yield BodyDifference(f"{base}[{i}]", "missing", render(a[i]), None)
             for i in range(len(a), len(b)):
-                yield XmlDifference(f"{base}[{i}]", "extra", None, render(b[i]))
+                yield BodyDifference(f"{base}[{i}]", "extra", None, render(b[i]))
 
     def keyed(
         self, a: list[Any], b: list[Any], base: str, keyed: _Keys, differing: set[int]
-    ) -> Iterator[XmlDifference]:
+    ) -> Iterator[BodyDifference]:
         """Items matched by key, at the legacy's index; one `order` if the keys moved."""
         name, keys_a, keys_b = keyed
         if keys_a != keys_b:
             summary = f"the same elements (by {name}) in another order"
-            yield XmlDifference(base, "order", _joined(keys_a), _joined(keys_b), summary)
+            yield BodyDifference(base, "order", _joined(keys_a), _joined(keys_b), summary)
         position = {k: j for j, k in enumerate(keys_b)}
         for i, k in enumerate(keys_a):
             j = position[k]
@@ -202,18 +187,18 @@ def _serialised_items(items: list[Any]) -> list[str] | None:
     return parts[:-1]
 
 
-def _presence(location: str, a: str | None, b: str | None) -> Iterator[XmlDifference]:
+def _presence(location: str, a: str | None, b: str | None) -> Iterator[BodyDifference]:
     if a == b:
         return
     if b is None:
-        yield XmlDifference(location, "missing", a, None)
+        yield BodyDifference(location, "missing", a, None)
     elif a is None:
-        yield XmlDifference(location, "extra", None, b)
+        yield BodyDifference(location, "extra", None, b)
     else:
-        yield XmlDifference(location, "changed", a, b)
+        yield BodyDifference(location, "changed", a, b)
 
 
-def _attributes(a: Any, b: Any, location: str) -> Iterator[XmlDifference]:
+def _attributes(a: Any, b: Any, location: str) -> Iterator[BodyDifference]:
     ours, theirs = dict(a.items()), dict(b.items())
     if ours == theirs:
         return
