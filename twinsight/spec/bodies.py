@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from twinsight.spec.forms import multipart_map, urlencoded_map
+from twinsight.spec.media import media_type
 from twinsight.spec.xmlmap import is_xml_type, xml_map
 
 __all__ = ["MAX_BYTES", "declares_structure", "media_type", "parse_body"]
@@ -23,11 +24,6 @@ __all__ = ["MAX_BYTES", "declares_structure", "media_type", "parse_body"]
 MAX_BYTES = 1 << 20
 _FORM = "application/x-www-form-urlencoded"
 _MULTIPART = "multipart/form-data"
-
-
-def media_type(content_type: str | None) -> str:
-    """`text/XML; charset=utf-8` -> `text/xml`; "" without one."""
-    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def declares_structure(content_type: str | None) -> bool:

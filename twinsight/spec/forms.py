@@ -16,6 +16,8 @@ from email.message import Message
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
+from .media import media_type
+
 __all__ = [
     "MAX_FIELDS",
     "FormPart",
@@ -96,7 +98,7 @@ def _part(piece: bytes, errors: str) -> FormPart | None:
 
 def _value(part: FormPart) -> tuple[str, Any]:
     if part.filename is not None:
-        kind = part.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        kind = media_type(part.headers.get("content-type"))
         return part.name, {
             "filename": part.filename,
             "content_type": kind,

@@ -16,6 +16,7 @@ from collections import defaultdict
 from urllib.parse import parse_qsl
 
 from twinsight.spec.forms import MAX_FIELDS, FormPart, multipart_parts
+from twinsight.spec.media import media_type
 
 from .difference import BodyDifference
 from .fielddiff import Item, Leaf, Record, diff_records
@@ -119,6 +120,4 @@ def _item(part: FormPart) -> tuple[str, Item]:
 
 
 def _media(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    return content_type.split(";", 1)[0].strip().lower() or None
+    return media_type(content_type) or None

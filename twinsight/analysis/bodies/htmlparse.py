@@ -19,6 +19,8 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
+from twinsight.spec.media import media_type
+
 __all__ = ["MAX_HTML_BYTES", "claims_html", "is_html_type", "looks_like_html", "parse_html"]
 
 MAX_HTML_BYTES = 2 * 1024 * 1024
@@ -35,9 +37,7 @@ _DECLARATION = re.compile(r"\A\s*<\?xml[^>]*>")
 
 def is_html_type(content_type: str | None) -> bool:
     """Whether a Content-Type declares an HTML page: `text/html`, `application/xhtml+xml`."""
-    if not content_type:
-        return False
-    return content_type.split(";", 1)[0].strip().lower() in _HTML_TYPES
+    return media_type(content_type) in _HTML_TYPES
 
 
 def looks_like_html(body: bytes) -> bool:

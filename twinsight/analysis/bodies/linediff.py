@@ -22,6 +22,7 @@ client's parser may take it into the first column or key.
 from __future__ import annotations
 
 from twinsight.analysis.jsondiff import NATURAL_KEYS
+from twinsight.spec.media import media_type
 
 from .difference import BodyDifference
 from .fielddiff import Record, diff_records
@@ -44,9 +45,7 @@ _FORMATS = {
 
 def line_format(content_type: str | None) -> str | None:
     """`icalendar`, `vcard`, `csv` or `key-value` (for text/plain) by a Content-Type."""
-    if not content_type:
-        return None
-    return _FORMATS.get(content_type.split(";", 1)[0].strip().lower())
+    return _FORMATS.get(media_type(content_type))
 
 
 def diff_line_bodies(

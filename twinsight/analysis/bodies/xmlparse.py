@@ -19,7 +19,9 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
+from twinsight.spec.media import media_type
 from twinsight.spec.xmlmap import hardened_parser
+from twinsight.spec.xmlmap import is_xml_type as xml_media
 
 __all__ = [
     "Node",
@@ -60,10 +62,7 @@ _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 def is_xml_type(content_type: str | None) -> bool:
     """Whether a Content-Type declares XML: `application/xml`, `text/xml`, `*+xml`."""
-    if not content_type:
-        return False
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media in ("application/xml", "text/xml") or media.endswith("+xml")
+    return xml_media(media_type(content_type))
 
 
 def looks_like_xml(body: bytes) -> bool:
