@@ -3,6 +3,7 @@ evidence (`inference.TokenEvidence`: a token it serves twice is a digest, not a 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from .fielddiff import Leaf, Record, step
@@ -29,6 +30,7 @@ def field_lists(body: bytes, content_type: str | None) -> Iterator[str]:
         yield from _lists(record, "body")
 
 
+@functools.lru_cache(maxsize=4)  # one answer is read for its strings, then for its lists
 def _read(body: bytes, content_type: str | None) -> Record | None:
     if form_kind(content_type) is not None:
         return read_form(body, content_type)
