@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from rich.console import Console
 from rich.table import Table
 
@@ -112,15 +113,8 @@ def _verdict_and_report(console: Console, store: Path, spec: Spec) -> None:
 
 
 @asynccontextmanager
-async def _example_services(
-    *, noisy: bool = False, faithful: bool = False, replica: bool = False
-) -> AsyncIterator[dict[str, str]]:
-    """Fresh legacy and candidate example services on ephemeral ports (and a second legacy,
-    the replica, if asked): name -> URL."""
-    apps = {"legacy": make_legacy(noisy=noisy)}
-    if replica:
-        apps[REPLICA_TARGET] = make_legacy(noisy=noisy)
-    apps["candidate"] = make_candidate(noisy=noisy, faithful=faithful)
+async def _serving(apps: Mapping[str, web.Application]) -> AsyncIterator[dict[str, str]]:
+    """Each of `apps` on an ephemeral port of 127.0.0.1 while in use: name -> URL."""
     async with contextlib.AsyncExitStack() as running:
         urls = {}
         for name, app in apps.items():
@@ -128,6 +122,17 @@ async def _example_services(
             running.push_async_callback(runner.cleanup)
             urls[name] = f"http://127.0.0.1:{port}"
         yield urls
+
+
+def _example_apps(
+    *, noisy: bool = False, faithful: bool = False, replica: bool = False
+) -> dict[str, web.Application]:
+    """Fresh legacy and candidate example services (and a second legacy, the replica)."""
+    apps = {"legacy": make_legacy(noisy=noisy)}
+    if replica:
+        apps[REPLICA_TARGET] = make_legacy(noisy=noisy)
+    apps["candidate"] = make_candidate(noisy=noisy, faithful=faithful)
+    return apps
 
 
 async def capture_example_session(
@@ -141,16 +146,9 @@ async def capture_example_session(
     """Play `steps` (the scripted session) through `twinsight proxy` (writes mirrored, ids
     correlated) in front of both example services, started `noisy` / `faithful` or not,
     and mirrored to a replica of the legacy too if `replica`."""
-    async with _example_services(noisy=noisy, faithful=faithful, replica=replica) as targets:
-        config = Config.model_validate(
-            {
-                "targets": targets,
-                "store": {"path": store, "flush_interval_s": 0.2},
-                "capture": {"mirror_writes": True},
-            }
-        )
-        token = make_token("demo")
-        return await _through_proxy(config, lambda url: run_session(url, token, steps))
+    token = make_token("demo")
+    apps = _example_apps(noisy=noisy, faithful=faithful, replica=replica)
+    return await _capture(store, apps, lambda url: run_session(url, token, steps))
 
 
 async def capture_orders_session(
@@ -158,12 +156,14 @@ async def capture_orders_session(
 ) -> CaptureSummary:
     """Play the XML example's session (`examples/orders`) through `twinsight proxy` (writes
     mirrored, ids correlated) in front of its legacy and candidate on ephemeral ports."""
-    async with contextlib.AsyncExitStack() as running:
-        targets = {}
-        for name, app in (("legacy", make_orders_legacy()), ("candidate", make_orders_candidate())):
-            runner, port = await start(app)
-            running.push_async_callback(runner.cleanup)
-            targets[name] = f"http://127.0.0.1:{port}"
+    apps = {"legacy": make_orders_legacy(), "candidate": make_orders_candidate()}
+    return await _capture(store, apps, lambda url: run_orders_session(url, steps))
+
+
+async def _capture(
+    store: Path, apps: Mapping[str, web.Application], play: Callable[[str], Awaitable[object]]
+) -> CaptureSummary:
+    async with _serving(apps) as targets:
         config = Config.model_validate(
             {
                 "targets": targets,
@@ -171,7 +171,7 @@ async def capture_orders_session(
                 "capture": {"mirror_writes": True},
             }
         )
-        return await _through_proxy(config, lambda url: run_orders_session(url, steps))
+        return await _through_proxy(config, play)
 
 
 async def _through_proxy(
@@ -203,7 +203,7 @@ async def replay_example_session(store: Path, out: Path) -> list[str]:
     # The store holds only a keyed hash of the captured token: the replay brings its own.
     headers = {ALL_TARGETS: [("Authorization", f"Bearer {make_token('demo')}")]}
     plan = ReplayPlan(ReplayOptions(run="demo", headers=headers), sources=(store,))
-    async with _example_services() as targets:
+    async with _serving(_example_apps()) as targets:
         config = Config.model_validate(
             {"targets": targets, "store": {"path": out, "flush_interval_s": 0.2}}
         )
