@@ -23,7 +23,7 @@ from lxml import etree
 
 from .forms import by_name
 
-__all__ = ["MAX_DEPTH", "hardened_parser", "is_xml_type", "xml_map"]
+__all__ = ["MAX_DEPTH", "declares_own_dtd", "hardened_parser", "is_xml_type", "xml_map"]
 
 # CEL converts values recursively and JSON bodies are rarely deeper than a few dozen levels;
 # libxml2 refuses 256 levels itself, this stops well before Python's recursion limit.
@@ -31,21 +31,29 @@ MAX_DEPTH = 100
 _XML = "http://www.w3.org/XML/1998/namespace"
 
 
-def hardened_parser(*, drop_blank_text: bool = False) -> etree.XMLParser:
+def hardened_parser(*, drop_blank_text: bool = False, as_written: bool = False) -> etree.XMLParser:
     """An lxml parser that never expands an entity, loads a DTD or touches the network
     (no XXE, no billion laughs), and keeps no comments or processing instructions; with
-    `drop_blank_text`, indentation between elements goes too."""
+    `drop_blank_text`, indentation between elements goes too; `as_written` keeps comments,
+    processing instructions and CDATA (a body rewritten and sent on)."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
+        remove_comments=not as_written,
+        remove_pis=not as_written,
         remove_blank_text=drop_blank_text,
-        strip_cdata=True,
+        strip_cdata=not as_written,
     )
+
+
+def declares_own_dtd(root: Any) -> bool:
+    """Whether a document declares entities or elements in its own DTD: where entity bombs
+    and XXE live (the parser expands none, readers still refuse such a body)."""
+    dtd = root.getroottree().docinfo.internalDTD
+    return dtd is not None and (any(dtd.iterentities()) or any(dtd.iterelements()))
 
 
 _PARSER = hardened_parser()
@@ -75,10 +83,7 @@ class _TooDeep(Exception):
 
 
 def _safe(root: Any) -> bool:
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and (any(dtd.iterentities()) or any(dtd.iterelements())):
-        return False  # entity bombs and XXE live in a document's own DTD
-    return next(root.iter(etree.Entity), None) is None
+    return not declares_own_dtd(root) and next(root.iter(etree.Entity), None) is None
 
 
 def _value(element: Any, depth: int) -> Any:

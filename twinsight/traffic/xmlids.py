@@ -19,11 +19,12 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
+from twinsight.spec.xmlmap import hardened_parser
+
 __all__ = ["XmlId", "is_fault", "parse_xml", "rewrite_xml", "xml_id_values", "xml_ids", "xml_pairs"]
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-)
+# As written: a body whose ids are rewritten keeps its comments and CDATA.
+_PARSER = hardened_parser(as_written=True)
 _UTF8_BOM = b"\xef\xbb\xbf"
 _MAX_VALUE = 200  # longer text is prose, not an identifier
 

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from twinsight.spec.media import media_type
-from twinsight.spec.xmlmap import hardened_parser
+from twinsight.spec.xmlmap import declares_own_dtd, hardened_parser
 from twinsight.spec.xmlmap import is_xml_type as xml_media
 
 __all__ = [
@@ -89,8 +89,7 @@ def _parse(body: bytes) -> Any:
         tree = etree.fromstring(body, _PARSER).getroottree()
     except (etree.LxmlError, ValueError, TypeError) as error:
         return Unparseable(_first_line(str(error)) or "not well-formed XML")
-    dtd = tree.docinfo.internalDTD
-    if dtd is not None and (any(dtd.iterentities()) or any(dtd.iterelements())):
+    if declares_own_dtd(tree.getroot()):
         return Unparseable("declares its own DTD (entities are refused: XXE, entity expansion)")
     root = tree.getroot()
     if root is None or not isinstance(root.tag, str):
