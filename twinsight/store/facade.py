@@ -7,7 +7,7 @@ of views (see `reader.open_store`), the tables analysis derived attached beside 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -82,6 +82,8 @@ SELECT r.exchange_id, r.target, r.status, r.headers, r.body, r.truncated, r.body
 FROM responses r {where} ORDER BY r.exchange_id, r.target
 """
 _NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
+_CHOSEN = """WHERE {column} IN (
+  SELECT id FROM exchanges WHERE list_contains(?, id) OR list_contains(?, session))"""
 _EARLIER_VERDICTS = """
 SELECT c.exchange_id, e.method, e.path, e.query, c.endpoint, c.candidate, c.classification,
        c.reason,
@@ -137,15 +139,27 @@ class Store(OpenStore):
             return None
         return cls(path, segments)
 
-    def exchanges(self, *, only_new: bool = False, batch: int = 1000) -> Iterator[StoredExchange]:
+    def exchanges(
+        self,
+        *,
+        only_new: bool = False,
+        ids: Collection[str] | None = None,
+        sessions: Collection[str] | None = None,
+        batch: int = 1000,
+    ) -> Iterator[StoredExchange]:
         """Each exchange with at least one response, in id order. `only_new`: those no
-        earlier analysis classified.
+        earlier analysis classified; `ids` and `sessions`: only those exchanges, and every
+        exchange of those sessions.
 
         Requests and responses are read as two sorted streams and merged here: grouping them
         in SQL would hold every body in one aggregate at once."""
-        where = _NEW_ONLY if only_new else ""
-        requests = self._rows(_REQUESTS.format(where=where.format(column="e.id")), batch)
-        pending = self._rows(_ANSWERS.format(where=where.format(column="r.exchange_id")), batch)
+        where, params = _NEW_ONLY if only_new else "", None
+        if ids is not None or sessions is not None:
+            where, params = _CHOSEN, [sorted(ids or ()), sorted(sessions or ())]
+        on_requests = where.format(column="e.id")
+        on_answers = where.format(column="r.exchange_id")
+        requests = self._rows(_REQUESTS.format(where=on_requests), batch, params)
+        pending = self._rows(_ANSWERS.format(where=on_answers), batch, params)
         answer = next(pending, None)
         for request in requests:
             while answer is not None and answer[0] < request[0]:
