@@ -9,7 +9,7 @@ def test_template_matches_and_extracts_params() -> None:
     template = PathTemplate("/tasks/{id}/complete")
     assert template.params == ("id",)
     assert template.match("/tasks/17/complete") == {"id": "17"}
-    assert template.match("/tasks/17/complete/") == {"id": "17"}
+    assert template.match("/tasks/17/complete/") is None
     assert template.match("/tasks/17") is None
     assert template.match("/tasks/a/b/complete") is None
 
@@ -18,6 +18,24 @@ def test_root_and_literal_templates() -> None:
     assert PathTemplate("/").match("/") == {}
     assert PathTemplate("/health").match("/health") == {}
     assert PathTemplate("/health").match("/healthz") is None
+
+
+def test_a_trailing_slash_is_part_of_the_template() -> None:
+    # A service may answer `/v1` and `/v1/` differently (a redirect, another route).
+    assert PathTemplate("/v1").match("/v1/") is None
+    assert PathTemplate("/v1/").match("/v1") is None
+    assert PathTemplate("/v1/").match("/v1/") == {}
+    assert PathTemplate("/tasks/{id}/").match("/tasks/3/") == {"id": "3"}
+    assert PathTemplate("/tasks/{id}/").match("/tasks/3") is None
+
+
+def test_an_optional_trailing_slash_matches_both() -> None:
+    template = PathTemplate("/tasks/{id}{/}")
+    assert template.params == ("id",)
+    assert template.match("/tasks/3") == {"id": "3"}
+    assert template.match("/tasks/3/") == {"id": "3"}
+    assert template.match("/tasks/3//") is None
+    assert template.match("/tasks") is None
 
 
 @pytest.mark.parametrize(
@@ -31,6 +49,9 @@ def test_root_and_literal_templates() -> None:
         ("/tasks?status=x", "query"),
         ("/tasks/{1x}", "whole '{name}' parameter"),
         ("/tasks/a b", "characters a path cannot hold"),
+        ("/tasks{/}/x", "may only end a template"),
+        ("/tasks/{/}", "in place of the trailing '/'"),
+        ("/{/}", "the root '/' takes no"),
     ],
 )
 def test_bad_templates_say_what_is_wrong(text: str, fragment: str) -> None:
@@ -42,3 +63,18 @@ def test_bad_templates_say_what_is_wrong(text: str, fragment: str) -> None:
 def test_a_template_matches_any_value_in_its_parameter(segments: list[str]) -> None:
     template = PathTemplate("/" + "/".join([*segments, "{value}"]))
     assert template.match("/" + "/".join([*segments, "anything-42"])) == {"value": "anything-42"}
+
+
+@given(
+    st.lists(st.from_regex(r"[a-z0-9_-]{1,8}", fullmatch=True), min_size=1, max_size=4),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_template_matches_exactly_its_own_trailing_slash(
+    segments: list[str], template_slash: bool, path_slash: bool
+) -> None:
+    path = "/" + "/".join(segments)
+    template = PathTemplate(path + ("/" if template_slash else ""))
+    found = template.match(path + ("/" if path_slash else ""))
+    assert (found is not None) == (template_slash == path_slash)
+    assert PathTemplate(path + "{/}").match(path + ("/" if path_slash else "")) == {}

@@ -1,4 +1,9 @@
-"""HTTP path templates such as `/tasks/{id}/complete`: parse, validate, match."""
+"""HTTP path templates such as `/tasks/{id}/complete`: parse, validate, match.
+
+A template matches exactly: `/v1` matches `/v1` only and `/v1/` matches `/v1/` only,
+since a service may answer the two differently. A template ending in `{/}` (`/v1{/}`)
+matches both, with and without the trailing slash.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-__all__ = ["PathTemplate", "PathTemplateError"]
+__all__ = ["OPTIONAL_SLASH", "PathTemplate", "PathTemplateError"]
+
+OPTIONAL_SLASH = "{/}"
+"""Written at the end of a template: the trailing slash may be there or not."""
 
 _PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _LITERAL = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@%]+$")
@@ -28,15 +36,18 @@ class PathTemplate:
     @cached_property
     def params(self) -> tuple[str, ...]:
         """Names of the template's parameters, in order."""
-        return tuple(m.group(1) for s in _segments(self.text) if (m := _PARAM.match(s)))
+        path = _split_optional(self.text)[0]
+        return tuple(m.group(1) for s in _segments(path) if (m := _PARAM.match(s)))
 
     @cached_property
     def _regex(self) -> re.Pattern[str]:
+        path, optional = _split_optional(self.text)
         parts = []
-        for segment in _segments(self.text):
+        for segment in _segments(path):
             match = _PARAM.match(segment)
             parts.append(f"(?P<{match.group(1)}>[^/]+)" if match else re.escape(segment))
-        return re.compile("^/" + "/".join(parts) + "/?$")
+        slash = "/" if path != "/" and path.endswith("/") else ""
+        return re.compile("^/" + "/".join(parts) + slash + ("/?" if optional else "") + "$")
 
     def match(self, path: str) -> dict[str, str] | None:
         """Parameters of `path` (without query) if it fits the template, else None."""
@@ -45,6 +56,13 @@ class PathTemplate:
 
     def __str__(self) -> str:
         return self.text
+
+
+def _split_optional(text: str) -> tuple[str, bool]:
+    """The template without a final `{/}`, and whether it had one."""
+    if text.endswith(OPTIONAL_SLASH):
+        return text.removesuffix(OPTIONAL_SLASH), True
+    return text, False
 
 
 def _segments(text: str) -> list[str]:
@@ -60,8 +78,21 @@ def validate_template(text: str) -> None:
         raise PathTemplateError(
             f"path template {text!r} holds a query or fragment; put query conditions under 'query'"
         )
+    path, optional = _split_optional(text)
+    if OPTIONAL_SLASH in path:
+        raise PathTemplateError(
+            f"path template {text!r}: '{OPTIONAL_SLASH}' (an optional trailing slash) may "
+            "only end a template"
+        )
+    if optional and path == "/":
+        raise PathTemplateError(f"path template {text!r}: the root '/' takes no '{OPTIONAL_SLASH}'")
+    if optional and path.endswith("/"):
+        raise PathTemplateError(
+            f"path template {text!r}: write '{OPTIONAL_SLASH}' in place of the trailing '/', "
+            f"as in '/v1{OPTIONAL_SLASH}'"
+        )
     seen: set[str] = set()
-    for segment in _segments(text):
+    for segment in _segments(path):
         if not segment:
             raise PathTemplateError(f"path template {text!r} has an empty segment ('//')")
         if "{" in segment or "}" in segment:
