@@ -58,3 +58,27 @@ def test_a_body_declared_otherwise_is_text() -> None:
         SPEC, request(), answer("open"), answer("open", content_type="text/plain")
     )
     assert [r.candidate.passed for r in results] == [False, False]
+
+
+def test_a_scenario_applies_through_any_of_its_bindings() -> None:
+    spec = parse_spec(
+        """
+feature: Tasks
+scenarios:
+  - name: A task is read
+    when:
+      text: I read a task or its headers
+      request:
+        - {method: GET, path: "/tasks/{id}"}
+        - {method: HEAD, path: "/tasks/{id}"}
+    then:
+      - It is found: response.status == 200 && request.params.id == "3"
+"""
+    )
+    ok, missing = Message(200, (), b""), Message(404, (), b"")
+    for method in ("GET", "HEAD"):
+        view = RequestView.of(method, "/tasks/3", "", (), b"")
+        (result,) = check_scenarios(spec, view, ok, missing)
+        assert (result.legacy.passed, result.candidate.passed) == (True, False)
+    assert check_scenarios(spec, RequestView.of("DELETE", "/tasks/3", "", (), b""), ok, ok) == []
+    assert check_scenarios(spec, RequestView.of("GET", "/tasks/3/", "", (), b""), ok, ok) == []

@@ -34,13 +34,15 @@ checks = st.sampled_from(
 requests = st.builds(
     RequestBinding,
     method=st.sampled_from(["GET", "POST", "PATCH", "DELETE"]),
-    path=st.sampled_from(["/tasks", "/tasks/{id}", "/tasks/{id}/complete", "/"]),
+    path=st.sampled_from(
+        ["/tasks", "/tasks/{id}", "/tasks/{id}/complete", "/", "/v1/", "/tasks/{id}{/}"]
+    ),
     query=st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), words, max_size=2),
 )
 whens = st.builds(
     When,
     text=words,
-    request=st.none() | requests,
+    request=st.none() | requests | st.lists(requests, min_size=1, max_size=3).map(tuple),
     match=st.none() | st.sampled_from(["legacy.status == 409", "has(request.body.title)"]),
 )
 scenarios = st.builds(
@@ -115,3 +117,22 @@ def test_markdown_marks_unbound_lines() -> None:
     assert "`POST /tasks/{id}/complete`" in text
     assert "- **Then** No task should be created — *not machine-checked*" in text
     assert "- `GET /health body.version`:" in text
+
+
+def test_several_bindings_dump_as_a_list_and_render_as_alternatives() -> None:
+    spec = parse_spec(
+        "feature: Tasks\nscenarios:\n  - name: Read\n    when:\n      text: I read a task\n"
+        "      request:\n        - {method: GET, path: '/tasks/{id}'}\n"
+        "        - {method: HEAD, path: '/tasks/{id}'}\n"
+        "    then:\n      - It is there: response.status == 200\n"
+    )
+    text = dump_spec(spec)
+    assert (
+        "      request:\n"
+        '        - {method: GET, path: "/tasks/{id}"}\n'
+        '        - {method: HEAD, path: "/tasks/{id}"}\n'
+    ) in text
+    assert parse_spec(text) == spec
+    assert "- **When** I read a task — `GET /tasks/{id}` or `HEAD /tasks/{id}`" in (
+        spec_markdown(spec)
+    )

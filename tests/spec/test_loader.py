@@ -130,6 +130,17 @@ def test_bad_path_template_is_located() -> None:
     assert found.startswith("s.yaml:6:37: scenarios[0].when.request.path: path template")
 
 
+def test_bad_path_template_in_a_list_of_bindings_is_located() -> None:
+    many = '[{method: GET, path: "/tasks/{id}"}, {method: HEAD, path: "/tasks/{id"}]'
+    (found,) = problems(VALID.replace('{method: POST, path: "/tasks/{id}/complete"}', many))
+    assert found.startswith("s.yaml:6:74: scenarios[0].when.request[1].path: path template")
+
+
+def test_an_empty_list_of_bindings_is_refused() -> None:
+    (found,) = problems(VALID.replace('{method: POST, path: "/tasks/{id}/complete"}', "[]"))
+    assert found.startswith("s.yaml:6:16: scenarios[0].when.request: an empty list binds no")
+
+
 def test_bad_accepted_rule_is_located() -> None:
     (found,) = problems(VALID + "accepted:\n  - where: GET /x cookies.a\n    why: because\n")
     assert found.startswith("s.yaml:12:12: accepted[0].where: location 'cookies.a' must start with")

@@ -49,3 +49,43 @@ def test_accepted_rule_parts() -> None:
     first, second = spec.accepted
     assert (first.method, first.path, first.location) == ("GET", "/tasks/{id}", "body.created_at")
     assert (second.method, second.path, second.location) == (None, None, "headers.etag")
+
+
+MANY = """
+feature: Tasks
+scenarios:
+  - name: A task is read
+    when:
+      text: I read a task, or only its headers
+      request:
+        - {method: GET, path: "/tasks/{id}"}
+        - {method: HEAD, path: "/tasks/{id}", headers: {accept: "*"}}
+    then:
+      - It is there: response.status == 200
+"""
+
+
+def test_a_scenario_may_bind_several_requests() -> None:
+    (scenario,) = parse_spec(MANY).scenarios
+    when = scenario.when
+    assert [b.method for b in when.bindings] == ["GET", "HEAD"]
+    assert when.accepts("GET", "/tasks/3", {}, {}, None) == {"id": "3"}
+    assert when.accepts("HEAD", "/tasks/3", {}, {"accept": "x"}, None) == {"id": "3"}
+    # Each binding keeps its own conditions: HEAD without an Accept header is not covered.
+    assert when.accepts("HEAD", "/tasks/3", {}, {}, None) is None
+    assert when.accepts("DELETE", "/tasks/3", {}, {}, None) is None
+
+
+def test_one_binding_is_still_one() -> None:
+    head = '\n        - {method: HEAD, path: "/tasks/{id}", headers: {accept: "*"}}'
+    one = MANY.replace(head, "")
+    (scenario,) = parse_spec(one.replace("request:\n        - {", "request: {")).scenarios
+    assert isinstance(scenario.when.request, RequestBinding)
+    assert scenario.when.bindings == (scenario.when.request,)
+
+
+def test_an_unbound_when_has_no_bindings() -> None:
+    text = "feature: x\nscenarios:\n  - name: a\n    when: w\n    then: t\n"
+    (scenario,) = parse_spec(text).scenarios
+    assert scenario.when.bindings == ()
+    assert scenario.when.accepts("GET", "/", {}, {}, None) is None

@@ -1,6 +1,6 @@
 """Which scenarios an exchange exercises, and how each target fares on their lines.
 
-A scenario applies when its `when.request` binding accepts the request, its
+A scenario applies when one of its `when.request` bindings accepts the request, its
 `when.match` holds on the request and the legacy answer, and its bound `given`
 lines hold. Each bound `then` line is then checked twice: with `response` the
 legacy's answer, and with `response` the candidate's. Pure: plain data in,
@@ -69,10 +69,7 @@ def check_scenarios(
     contexts = _Contexts(request, legacy, candidate, reads or spec_reads(spec.scenarios))
     results: list[LineResult] = []
     for scenario in spec.scenarios:
-        binding = scenario.when.request
-        if binding is None:
-            continue
-        params = binding.accepts(
+        params = scenario.when.accepts(
             request.method, request.path, request.query, request.headers, request.body
         )
         if params is None:

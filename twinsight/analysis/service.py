@@ -143,9 +143,9 @@ def _endpoints(store: Store, spec: Spec | None) -> Endpoints:
     # The spec's templates first, then what the traffic shows.
     endpoints = Endpoints(
         [
-            (s.when.request.method, s.when.request.template)
+            (binding.method, binding.template)
             for s in (spec.scenarios if spec else ())
-            if s.when.request is not None
+            for binding in s.when.bindings
         ]
     )
     endpoints.learn(store.request_lines())

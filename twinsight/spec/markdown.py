@@ -44,8 +44,8 @@ def _scenario(scenario: Scenario) -> list[str]:
         parts += [scenario.description, ""]
     parts += [_line("Given", line) for line in scenario.given]
     when = f"- **When** {scenario.when.text}"
-    if scenario.when.request is not None:
-        when += f" — `{scenario.when.request.method} {scenario.when.request.path}`"
+    if scenario.when.bindings:
+        when += " — " + " or ".join(f"`{b.method} {b.path}`" for b in scenario.when.bindings)
     if scenario.when.match:
         when += f" where `{scenario.when.match}`"
     parts.append(when)

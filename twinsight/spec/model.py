@@ -13,7 +13,14 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from twinsight.spec import expressions
@@ -195,17 +202,60 @@ def _dig(body: Any, dotted: str) -> tuple[bool, Any]:
     return (True, body)
 
 
+_MANY_BINDINGS: TypeAdapter[tuple[RequestBinding, ...]] = TypeAdapter(tuple[RequestBinding, ...])
+
+
 class When(_Model):
-    """The trigger: words, optionally the request binding and a CEL `match` on the branch."""
+    """The trigger: words, optionally the request binding(s) and a CEL `match` on the branch.
+
+    `request` is one binding, or a list of them when one behaviour spans endpoints
+    (`GET` and `HEAD /tasks/{id}`): a request is covered when any of them accepts it.
+    """
 
     text: str = Field(min_length=1)
-    request: RequestBinding | None = None
+    request: RequestBinding | tuple[RequestBinding, ...] | None = None
     match: str | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _from_text(cls, value: Any) -> Any:
         return {"text": value} if isinstance(value, str) else value
+
+    @field_validator("request", mode="plain")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> RequestBinding | tuple[RequestBinding, ...] | None:
+        # Dispatched by hand: a union would name its members in every error's location.
+        if value is None or isinstance(value, RequestBinding):
+            return value
+        if isinstance(value, list | tuple):
+            if not value:
+                raise PydanticCustomError(
+                    "no_bindings", "an empty list binds no request; leave 'request' out instead"
+                )
+            return _MANY_BINDINGS.validate_python(value)
+        return RequestBinding.model_validate(value)
+
+    @property
+    def bindings(self) -> tuple[RequestBinding, ...]:
+        """Every request binding, whether one or a list was written."""
+        if self.request is None:
+            return ()
+        return self.request if isinstance(self.request, tuple) else (self.request,)
+
+    def accepts(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: Any,
+    ) -> dict[str, str] | None:
+        """The path parameters from the first binding that accepts the request, else None."""
+        for binding in self.bindings:
+            params = binding.accepts(method, path, query, headers, body)
+            if params is not None:
+                return params
+        return None
 
     @field_validator("match")
     @classmethod
