@@ -15,7 +15,7 @@ from typing import Any
 
 from twinsight.spec import CheckMemo, CheckResult, Evaluation, Reads, Scenario, Spec, spec_reads
 from twinsight.spec.bodies import declares_structure, parse_body
-from twinsight.spec.inputs import RequestView
+from twinsight.spec.inputs import RequestView, first_headers
 
 from .diff import NOT_JSON, Message
 
@@ -42,12 +42,10 @@ def _body(message: Message) -> Any:
 
 
 def _response(message: Message) -> dict[str, Any]:
-    headers: dict[str, str] = {}
-    for name, value in message.headers:
-        headers.setdefault(name.lower(), value)
+    # Headers as a request's are read (`spec show --vars` documents both with one function).
     return {
         "status": message.status,
-        "headers": headers,
+        "headers": first_headers(message.headers),
         "body": _body(message),
         "latency_ms": message.latency_ms,
     }

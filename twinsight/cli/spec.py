@@ -13,6 +13,7 @@ from twinsight.cli.console import err, out, show
 from twinsight.errors import CheckFailed, SpecError, UserError
 from twinsight.report.spec import coverage_lines
 from twinsight.spec import load_spec, spec_coverage, spec_markdown
+from twinsight.spec.celvars import vars_text
 
 __all__ = ["spec_app"]
 
@@ -46,10 +47,22 @@ def spec_check(
 
 @spec_app.command("show")
 def spec_show(
-    file: Annotated[Path, typer.Argument(help="A spec file.", show_default=False)],
+    file: Annotated[Path | None, typer.Argument(help="A spec file.", show_default=False)] = None,
+    show_vars: Annotated[
+        bool,
+        typer.Option(
+            "--vars",
+            help="Print what a check's CEL expressions see (variables, bodies, bindings).",
+        ),
+    ] = False,
 ) -> None:
-    """Render a spec as Markdown for reviewers.
+    """Render a spec as Markdown for reviewers, or with --vars what checks can read.
 
-    Example: twinsight spec show spec.yaml > spec.md
+    Example: twinsight spec show spec.yaml > spec.md; twinsight spec show --vars
     """
+    if show_vars:
+        sys.stdout.write(vars_text())
+        return
+    if file is None:
+        raise UserError("spec show: give a spec file, or --vars")
     sys.stdout.write(spec_markdown(load_spec(file)))
