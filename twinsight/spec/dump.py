@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,11 +27,17 @@ _PLAIN_SAFE = re.compile(r"^[A-Za-z_/][\w/.\- ]*(?<! )$")
 __all__ = ["dump_spec", "to_yaml_data"]
 
 
-def dump_spec(spec: Spec, *, header: str = "") -> str:
-    """YAML text for `spec`, with `header` as a leading comment block when given."""
+def dump_spec(spec: Spec, *, header: str = "", notes: Sequence[Sequence[str]] = ()) -> str:
+    """YAML text for `spec`, with `header` as a leading comment block when given, and each
+    of `notes` as a comment block above the scenario of the same index."""
     data = to_yaml_data(spec)
     if header:
         data.yaml_set_start_comment(header)
+    for index, lines in enumerate(notes):
+        if lines and index < len(spec.scenarios):
+            data["scenarios"].yaml_set_comment_before_after_key(
+                index, before="\n".join(lines), indent=2
+            )
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # never fold an expression in the middle
