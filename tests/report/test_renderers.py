@@ -7,11 +7,13 @@ from pathlib import Path
 import orjson
 import pytest
 
+from twinsight.report.assemble import StoreFacts
 from twinsight.report.figures import measure
 from twinsight.report.files import parse_formats, write_report
 from twinsight.report.html import SECTIONS, render_html
 from twinsight.report.markdown import render_markdown, text
 from twinsight.report.reportjson import SCHEMA, render_json
+from twinsight.store import ClusterRow, StoreInfo
 
 from .builders import ATTACK, report
 
@@ -82,3 +84,17 @@ def test_every_rendering_writes_a_rule_value_alike() -> None:
         "1.23 %",
         "3",
     ]
+
+
+def test_every_rendering_names_each_cluster_by_its_fingerprint_and_status() -> None:
+    row = ClusterRow(
+        "GET /a", "body.note", "changed", "string changed", 4, 0.4, "body.note differs.",
+        [], [], "[]", [], fingerprint="c1-0123456789", status="regressed",
+    )  # fmt: skip
+    named = report(StoreFacts(StoreInfo(), clusters=[row], clusters_total=(1, 4)))
+    assert "1. `c1-0123456789` (regressed) body.note differs." in render_markdown(named)
+    assert '<code class="fingerprint">c1-0123456789</code>' in render_html(named, charts=False)
+    (cluster,) = orjson.loads(render_json(named))["clusters"]
+    assert (cluster["fingerprint"], cluster["status"]) == ("c1-0123456789", "regressed")
+    unnamed = report(StoreFacts(StoreInfo(), clusters=[row._replace(fingerprint=None)]))
+    assert "1. body.note differs." in render_markdown(unnamed)

@@ -19,6 +19,7 @@ from typing import Any
 
 from .diff import Difference
 from .features import FEATURES
+from .fingerprint import CauseKey, fingerprints
 from .inference_values import time_of
 from .shapes import json_type, starts_as_timestamp
 
@@ -73,6 +74,13 @@ class Cluster:
     endpoint_totals: dict[str, int] = field(default_factory=dict)  # of the endpoints it is on
     of_endpoints: int = 0  # endpoints analysed
     noise: str = ""  # the inferred-noise reason; empty for a real difference
+    fingerprint: str = ""  # its cause's name, the same in every run (`fingerprint.py`)
+    status: str = ""  # against earlier runs: new, persisting or regressed (`history.py`)
+
+    @property
+    def cause(self) -> CauseKey:
+        """What the fingerprint names: (location group, kind, pattern, inferred noise)."""
+        return CauseKey(self.location, self.kind, self.pattern, bool(self.noise))
 
     @property
     def count(self) -> int:
@@ -140,6 +148,9 @@ def cluster(
     for c in clusters:
         c.of_endpoints = analysed
         _complete(c, endpoint_totals, endpoint_features or {}, examples)
+    ties = [" ".join(sorted(c.by_endpoint)) for c in clusters]
+    for c, name in zip(clusters, fingerprints([c.cause for c in clusters], ties), strict=True):
+        c.fingerprint = name
     return sorted(clusters, key=ranking)
 
 

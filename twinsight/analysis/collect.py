@@ -16,6 +16,7 @@ from twinsight.records import PRIMARY_TARGET
 from twinsight.store import (
     CHECKS,
     CLASSIFICATIONS,
+    CLUSTER_HISTORY,
     CLUSTERS,
     DIFFERENCES,
     CheckRow,
@@ -25,6 +26,7 @@ from twinsight.store import (
     DifferenceRow,
     EarlierCounts,
     EarlierDifference,
+    HistoryRow,
     json_value,
 )
 
@@ -63,13 +65,17 @@ class Analysis:
     """Exchanges in the store no target answered: not compared, not classified."""
     left_out: Counter[str] = field(default_factory=Counter)
     """Pairs this run did not compare, by reason (an unsent mirror, no legacy answer)."""
+    fixed: list[HistoryRow] = field(default_factory=list)
+    """Clusters of the previous run this one no longer finds, as that run recorded them."""
 
-    def tables(self) -> list[Columns]:
-        """`classifications`, `differences`, `checks` and `clusters`, for the store."""
-        clusters = Columns(CLUSTERS)
+    def tables(self, analysed_at: datetime) -> list[Columns]:
+        """`classifications`, `differences`, `checks`, `clusters`, and the clusters' rows
+        of `cluster_history` for this run (at `analysed_at`), for the store."""
+        clusters, history = Columns(CLUSTERS), Columns(CLUSTER_HISTORY)
         for found in self.clusters:
             clusters.add(_cluster_row(found))
-        return [self.classifications, self.differences, self.checks, clusters]
+            history.add(_history_row(found, analysed_at))
+        return [self.classifications, self.differences, self.checks, clusters, history]
 
 
 def _cluster_row(c: Cluster) -> ClusterRow:
@@ -83,6 +89,15 @@ def _cluster_row(c: Cluster) -> ClusterRow:
         endpoint_exchanges=[n for _, n, _ in endpoints],
         endpoint_shares=[share for _, _, share in endpoints],
         of_endpoints=c.of_endpoints,
+        noise=c.noise or None,
+        fingerprint=c.fingerprint,
+        status=c.status or None,
+    )
+
+
+def _history_row(c: Cluster, analysed_at: datetime) -> HistoryRow:
+    return HistoryRow(
+        *(c.fingerprint, analysed_at, c.count, c.location, c.kind, c.pattern, c.description),
         noise=c.noise or None,
     )
 

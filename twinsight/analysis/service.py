@@ -21,6 +21,7 @@ from twinsight.store import AnalysisRun, Derived, ScenarioCount, Store
 
 from .collect import Analysis, Collector, ScenarioRun
 from .endpoints import Endpoints
+from .history import mark
 from .incremental import analysis_fingerprint, seed_earlier
 from .judge import ANY_ENDPOINT, Judge
 from .load import read_exchanges, rules_from
@@ -38,6 +39,8 @@ __all__ = ["OnJudged", "analyze_store", "scenario_runs", "target_origins"]
 
 OnJudged = Callable[[ExchangeJudged], None]
 """Told each verdict as it is reached (or read back from an earlier run)."""
+_APPENDED = ("classifications", "differences", "checks")
+"""The tables an incremental run adds to (the others it replaces)."""
 
 
 def analyze_store(
@@ -70,9 +73,10 @@ def analyze_store(
         analysis = collector.finish(propose_volatile=not noisy)
         analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
         analysis.unanswered = left_out
+        analysis.fixed = mark(analysis.clusters, derived.cluster_past())
         derived.write(
-            analysis.tables(),
-            append=("classifications", "differences", "checks") if incremental else (),
+            analysis.tables(collector.now),
+            append=("cluster_history", *(_APPENDED if incremental else ())),
             state=AnalysisRun(fingerprint, collector.now, sum(analysis.counts.values())),
         )
     if spec is not None:

@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     from twinsight.analysis.clusters import Cluster
     from twinsight.analysis.collect import Analysis, ScenarioRun
     from twinsight.analysis.noise import Volatile
+    from twinsight.store import HistoryRow
 
 __all__ = [
     "cluster_lines",
     "endpoint_list",
     "finding_lines",
+    "fixed_lines",
     "scenario_line",
     "verdict_lines",
     "volatile_rule",
@@ -58,6 +60,7 @@ def finding_lines(analysis: Analysis) -> list[str]:
         lines.append("scenarios (exchanges, and how many passed every checked line):")
         lines += [f"  {escape(scenario_line(run))}" for run in analysis.coverage]
     lines += cluster_lines(analysis.clusters)
+    lines += fixed_lines(analysis.fixed)
     if analysis.volatile:
         lines.append(
             "values that differ in every exchange on both sides (ids, times, tokens): "
@@ -72,8 +75,9 @@ def cluster_lines(clusters: Sequence[Cluster], shown: int = CLUSTERS_SHOWN) -> l
     endpoints of each, and how many more there are and where to see them."""
     lines, names = [], Namespaces()
     for found in clusters[:shown]:
+        head = f"{found.fingerprint} [{found.status}]" if found.status else found.fingerprint
         label = "[dim]inferred noise:[/] " if found.noise else ""
-        lines.append(f"- {label}{escape(names.short(found.description))}")
+        lines.append(f"- {escape(head)} {label}{escape(names.short(found.description))}")
         lines += [f"    likely: {escape(names.short(guess))}" for guess in found.hypotheses[:2]]
         if len(found.by_endpoint) > 1:
             lines.append(f"    on: {escape(endpoint_list(found))}")
@@ -85,6 +89,19 @@ def cluster_lines(clusters: Sequence[Cluster], shown: int = CLUSTERS_SHOWN) -> l
     if names.names:
         legend = ", ".join(f"{name}: = {uri}" for name, uri in names.legend())
         lines.append(f"  XML namespaces: {escape(legend)}")
+    return lines
+
+
+def fixed_lines(fixed: Sequence[HistoryRow], shown: int = CLUSTERS_SHOWN) -> list[str]:
+    """Rich markup: the clusters of the previous run this one no longer finds, named, with
+    what that run said of the first few."""
+    if not fixed:
+        return []
+    names = ", ".join(row.fingerprint for row in fixed)
+    lines = [f"[green]{len(fixed)} cluster(s) fixed[/] since the previous run: {escape(names)}"]
+    lines += [f"    {row.fingerprint} was: {escape(row.description)}" for row in fixed[:shown]]
+    if len(fixed) > shown:
+        lines.append(f"    and {len(fixed) - shown} more")
     return lines
 
 

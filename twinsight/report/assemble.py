@@ -151,6 +151,8 @@ def _cluster(
             )
         ),
         of_endpoints=row.of_endpoints or 0,
+        fingerprint=row.fingerprint or "",
+        status=row.status or "",
     )
 
 

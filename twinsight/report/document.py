@@ -75,6 +75,8 @@ class ClusterView:
     examples: tuple[Example, ...] = ()
     endpoints: tuple[tuple[str, int, float], ...] = ()  # (endpoint, exchanges, share), several
     of_endpoints: int = 0  # endpoints analysed
+    fingerprint: str = ""  # the cause's name, the same in every run; empty before they had one
+    status: str = ""  # new, persisting or regressed, against the runs before
 
     @property
     def where(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from .document import ReportData
+from .document import ClusterView, ReportData
 from .figures import bounds, interval_text, measure, milliseconds, percent
 
 __all__ = ["render_markdown", "text"]
@@ -116,8 +116,9 @@ def _clusters(report: ReportData) -> list[str]:
     lines = ["## Clusters", "", f"{count} cluster(s) over {exchanges} exchange(s).", ""]
     for c in report.clusters[:CLUSTERS_SHOWN]:
         causes = "; ".join(c.hypotheses)
+        size = f"({c.exchanges} exchange(s), {percent(c.share)})"
         lines.append(
-            f"{c.rank}. {text(c.description)} ({c.exchanges} exchange(s), {percent(c.share)})"
+            f"{c.rank}. {_named(c)}{text(c.description)} {size}"
             + (f" Likely: {text(causes)}." if causes else "")
         )
         if len(c.endpoints) > 1:
@@ -127,6 +128,13 @@ def _clusters(report: ReportData) -> list[str]:
         legend = ", ".join(f"`{name}:` {text(uri)}" for name, uri in report.namespaces)
         lines += ["", f"XML namespaces: {legend}."]
     return [*lines, ""]
+
+
+def _named(c: ClusterView) -> str:
+    """A cluster's fingerprint and status, before its sentence (nothing for older tables)."""
+    if not c.fingerprint:
+        return ""
+    return f"`{c.fingerprint}` ({c.status}) " if c.status else f"`{c.fingerprint}` "
 
 
 def _scenarios(report: ReportData) -> list[str]:

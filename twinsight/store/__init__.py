@@ -12,6 +12,7 @@ from twinsight.store.check import StoreCheck, check_store
 from twinsight.store.columns import Columns
 from twinsight.store.counters import CaptureCounters
 from twinsight.store.derived import (
+    ClusterPast,
     Derived,
     EarlierCounts,
     EarlierDifference,
@@ -34,6 +35,7 @@ from twinsight.store.redaction import Redactor
 from twinsight.store.schema import (
     CHECKS,
     CLASSIFICATIONS,
+    CLUSTER_HISTORY,
     CLUSTERS,
     DIFFERENCES,
     AnalysisRun,
@@ -41,6 +43,7 @@ from twinsight.store.schema import (
     ClassificationRow,
     ClusterRow,
     DifferenceRow,
+    HistoryRow,
 )
 from twinsight.store.sinks import DuckDBSink, SegmentSink, Sink, Written, absorb_segments
 from twinsight.store.writer import StoreWriter, open_writer
@@ -49,11 +52,13 @@ __all__ = [
     "CHECKS",
     "CLASSIFICATIONS",
     "CLUSTERS",
+    "CLUSTER_HISTORY",
     "DIFFERENCES",
     "AnalysisRun",
     "CaptureCounters",
     "CheckRow",
     "ClassificationRow",
+    "ClusterPast",
     "ClusterRow",
     "Columns",
     "Derived",
@@ -61,6 +66,7 @@ __all__ = [
     "DuckDBSink",
     "EarlierCounts",
     "EarlierDifference",
+    "HistoryRow",
     "Redactor",
     "RequestOutcome",
     "ScenarioCount",

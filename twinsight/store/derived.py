@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,11 +19,19 @@ import duckdb
 
 from twinsight.store.columns import Columns
 from twinsight.store.files import connect, has_table
-from twinsight.store.schema import ANALYSIS_RUNS, AnalysisRun
+from twinsight.store.schema import (
+    ANALYSIS_RUNS,
+    CLUSTER_HISTORY,
+    CLUSTERS,
+    AnalysisRun,
+    ClusterRow,
+    HistoryRow,
+)
 from twinsight.store.sinks import WRITER_MEMORY_LIMIT
 
 __all__ = [
     "DERIVED_FILE",
+    "ClusterPast",
     "Derived",
     "EarlierCounts",
     "EarlierDifference",
@@ -63,6 +72,15 @@ class ScenarioCount(NamedTuple):
     target: str
     exchanges: int
     passed: int
+
+
+@dataclass(frozen=True)
+class ClusterPast:
+    """The clusters earlier runs found, by fingerprint: the last run's (as it recorded them)
+    and the fingerprints of every run before it."""
+
+    previous: dict[str, HistoryRow]
+    earlier: frozenset[str]
 
 
 _EARLIER = """
@@ -158,6 +176,73 @@ class Derived:
             return [ScenarioCount(*row) for row in connection.execute(_SCENARIOS).fetchall()]
         finally:
             connection.close()
+
+    def clusters(self) -> list[ClusterRow]:
+        """Every cluster of the last analysis, inferred noise included, as ranked; the
+        `fingerprint` and `status` are None in tables written before clusters had them."""
+        connection = self._reading(CLUSTERS.name)
+        if connection is None:
+            return []
+        try:
+            rows = connection.execute(f"SELECT * FROM {CLUSTERS.name}").fetchall()
+        finally:
+            connection.close()
+        return [ClusterRow(*row) for row in rows]
+
+    def cluster_past(self) -> ClusterPast:
+        """What the recorded runs found; nothing before any run recorded its clusters."""
+        runs = self._runs(1)
+        if not runs:
+            return ClusterPast({}, frozenset())
+        previous = self._history(runs[0])
+        connection = self._reading(CLUSTER_HISTORY.name)
+        assert connection is not None, "a run was recorded with its clusters"
+        try:
+            rows = connection.execute(
+                f"SELECT DISTINCT fingerprint FROM {CLUSTER_HISTORY.name} WHERE analysed_at < ?",
+                [runs[0]],
+            ).fetchall()
+        finally:
+            connection.close()
+        return ClusterPast({r.fingerprint: r for r in previous}, frozenset(r[0] for r in rows))
+
+    def fixed_clusters(self) -> list[HistoryRow]:
+        """The clusters of the run before the last one that the last run no longer found,
+        as that run recorded them, in fingerprint order."""
+        runs = self._runs(2)
+        if len(runs) < 2:
+            return []
+        now = {r.fingerprint for r in self._history(runs[0])}
+        return [r for r in self._history(runs[1]) if r.fingerprint not in now]
+
+    def _runs(self, count: int) -> list[datetime]:
+        """When the last `count` runs that recorded their clusters ran, the last first."""
+        connection = self._reading(ANALYSIS_RUNS.name, CLUSTER_HISTORY.name)
+        if connection is None:
+            return []
+        try:
+            rows = connection.execute(
+                f"SELECT DISTINCT analysed_at FROM {ANALYSIS_RUNS.name} "
+                "ORDER BY analysed_at DESC LIMIT ?",
+                [count],
+            ).fetchall()
+        finally:
+            connection.close()
+        return [row[0] for row in rows]
+
+    def _history(self, analysed_at: datetime) -> list[HistoryRow]:
+        """The clusters the run at `analysed_at` recorded, in fingerprint order."""
+        connection = self._reading(CLUSTER_HISTORY.name)
+        if connection is None:
+            return []
+        try:
+            rows = connection.execute(
+                f"SELECT * FROM {CLUSTER_HISTORY.name} WHERE analysed_at = ? ORDER BY fingerprint",
+                [analysed_at],
+            ).fetchall()
+        finally:
+            connection.close()
+        return [HistoryRow(*row) for row in rows]
 
     def write(
         self,

@@ -3,7 +3,8 @@ and migrations come from that row's fields.
 
 Capture tables (`TABLES`) are described column by column in `README.md` beside this file
 (a test keeps the two in step); the tables analysis derives from them (`CLASSIFICATIONS`,
-`CHECKS`, `DIFFERENCES`, `CLUSTERS`, `ANALYSIS_RUNS`) are declared below them.
+`CHECKS`, `DIFFERENCES`, `CLUSTERS`, `ANALYSIS_RUNS`, `CLUSTER_HISTORY`) are declared
+below them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "DifferenceRow",
     "ExchangeRow",
     "HeaderList",
+    "HistoryRow",
     "ResponseRow",
     "Table",
 ]
@@ -240,6 +242,9 @@ class ClusterRow(NamedTuple):
     endpoint_shares: list[float] | None = None
     of_endpoints: int = 0  # endpoints analysed
     noise: str | None = None
+    # NULL in derived tables written before clusters were named run over run.
+    fingerprint: str | None = None  # the cause's name, the same in every run: `c1-...`
+    status: str | None = None  # new, persisting or regressed, against earlier runs
 
 
 class AnalysisRun(NamedTuple):
@@ -250,11 +255,25 @@ class AnalysisRun(NamedTuple):
     exchanges: int
 
 
+class HistoryRow(NamedTuple):
+    """One cluster one analysis run found (see `cluster_history`), as it was then."""
+
+    fingerprint: str
+    analysed_at: datetime  # the run's, as in `analysis_runs`
+    exchanges: int
+    location: str
+    kind: str
+    pattern: str
+    description: str
+    noise: str | None
+
+
 CLASSIFICATIONS = Table.of("classifications", ClassificationRow)
 CHECKS = Table.of("checks", CheckRow)
 DIFFERENCES = Table.of("differences", DifferenceRow)
 CLUSTERS = Table.of("clusters", ClusterRow)
 ANALYSIS_RUNS = Table.of("analysis_runs", AnalysisRun)
+CLUSTER_HISTORY = Table.of("cluster_history", HistoryRow)
 
 KEYED = "keyed"
 """The migration that gives every table its key; `sinks.migrate` runs it in Python, since it
