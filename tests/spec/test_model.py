@@ -89,3 +89,12 @@ def test_an_unbound_when_has_no_bindings() -> None:
     (scenario,) = parse_spec(text).scenarios
     assert scenario.when.bindings == ()
     assert scenario.when.accepts("GET", "/", {}, {}, None) is None
+
+
+def test_bindings_serialize_as_written() -> None:
+    # Analysis fingerprints a spec by its JSON dump: one binding and a list both dump cleanly.
+    (scenario,) = parse_spec(MANY).scenarios
+    dumped = scenario.when.model_dump(mode="json")
+    assert [b["method"] for b in dumped["request"]] == ["GET", "HEAD"]
+    one = scenario.when.model_copy(update={"request": scenario.when.bindings[0]})
+    assert one.model_dump(mode="json")["request"]["path"] == "/tasks/{id}"

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
@@ -221,10 +222,13 @@ class When(_Model):
     def _from_text(cls, value: Any) -> Any:
         return {"text": value} if isinstance(value, str) else value
 
-    @field_validator("request", mode="plain")
+    @field_validator("request", mode="wrap")
     @classmethod
-    def _one_or_many(cls, value: Any) -> RequestBinding | tuple[RequestBinding, ...] | None:
-        # Dispatched by hand: a union would name its members in every error's location.
+    def _one_or_many(
+        cls, value: Any, _: ValidatorFunctionWrapHandler
+    ) -> RequestBinding | tuple[RequestBinding, ...] | None:
+        # Dispatched by hand: the union would name its members in every error's location.
+        # (Wrapping, not replacing, it keeps the union's serializer.)
         if value is None or isinstance(value, RequestBinding):
             return value
         if isinstance(value, list | tuple):
