@@ -19,7 +19,7 @@ from twinsight.spec.inputs import RequestView, first_headers
 
 from .diff import NOT_JSON, Message
 
-__all__ = ["LineResult", "check_scenarios"]
+__all__ = ["LineResult", "check_scenarios", "response_variables"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ def _body(message: Message) -> Any:
     return message.document
 
 
-def _response(message: Message) -> dict[str, Any]:
+def response_variables(message: Message) -> dict[str, Any]:
+    """An answer as checks read it: the `response` (and `legacy`) map of CEL."""
     # Headers as a request's are read (`spec show --vars` documents both with one function).
     return {
         "status": message.status,
@@ -125,7 +126,7 @@ class _Contexts:
     def _response(self, side: int) -> dict[str, Any]:
         found = self._responses[side]
         if found is None:
-            found = self._responses[side] = _response(self._messages[side])
+            found = self._responses[side] = response_variables(self._messages[side])
         return found
 
 
