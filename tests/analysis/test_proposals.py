@@ -106,7 +106,7 @@ def test_body_locations_are_pinned_by_kind() -> None:
         (200, {"tasks": [{"status": "in_progress"}], "count": 2, "extra": True}),
     )
     cases = [
-        case("body.tasks[*].status", "changed", example, followers=("body.count",)),
+        case("body.tasks[*].status", "changed", example, followers=(("body.count", "changed"),)),
         case("body.owner", "missing", example),
         case("body.extra", "extra", example),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +14,7 @@ from twinsight.store import Store, StoredAnswer, StoredExchange
 from .diff import Message
 from .rules import Rule
 
-__all__ = ["Stored", "read_chosen", "read_exchanges", "rules_from"]
+__all__ = ["Stored", "read_exchanges", "rules_from", "stored_of"]
 
 
 @dataclass(frozen=True)
@@ -33,18 +33,11 @@ class Stored:
 def read_exchanges(store: Store, *, only_new: bool = False) -> Iterator[Stored]:
     """Every answered exchange of `store`; `only_new`: those no earlier analysis classified."""
     for row in store.exchanges(only_new=only_new):
-        yield _stored(row)
+        yield stored_of(row)
 
 
-def read_chosen(
-    store: Store, *, ids: Collection[str] = (), sessions: Collection[str] = ()
-) -> Iterator[Stored]:
-    """The answered exchanges of `ids`, and every one of `sessions`, in id order."""
-    for row in store.exchanges(ids=ids, sessions=sessions):
-        yield _stored(row)
-
-
-def _stored(row: StoredExchange) -> Stored:
+def stored_of(row: StoredExchange) -> Stored:
+    """A stored row as analysis reads it."""
     query = row.query or ""
     pairs = tuple((h["name"], h["value"]) for h in row.headers or ())
     # Scenario bindings name methods in upper case; the stored method keeps its case.

@@ -16,7 +16,7 @@ from twinsight.store import Store
 from .readiness import Evidence, evaluate
 from .service import analyze_store
 
-__all__ = ["assess_store", "read_evidence"]
+__all__ = ["assess_store", "chosen_candidate", "read_evidence"]
 
 
 def assess_store(
@@ -46,7 +46,7 @@ def read_evidence(
 ) -> Evidence:
     """What a store (already analysed) says about `candidate`, with the spec's constraints."""
     with Store.open(path, segments) as store:
-        name = _candidate(store.candidates(), candidate)
+        name = chosen_candidate(store.candidates(), candidate)
         stored = store.evidence(name, [p for p in (path, segments) if p is not None])
     constraints = [
         (group, c.name, c.requirement, c.measurement or "")
@@ -56,7 +56,7 @@ def read_evidence(
     return Evidence(stored, (), constraints)
 
 
-def _candidate(found: list[str], wanted: str | None) -> str:
+def chosen_candidate(found: list[str], wanted: str | None) -> str:
     """The candidate judged: `wanted` if the store knows it, else the only one there is."""
     if wanted is not None:
         if found and wanted not in found:

@@ -35,7 +35,7 @@ from .pipeline import (
     statistical_noise,
 )
 
-__all__ = ["OnJudged", "analyze_store", "scenario_runs", "target_origins"]
+__all__ = ["OnJudged", "analyze_store", "endpoints_of", "scenario_runs", "target_origins"]
 
 OnJudged = Callable[[ExchangeJudged], None]
 """Told each verdict as it is reached (or read back from an earlier run)."""
@@ -95,7 +95,7 @@ def _judge_store(
     """Judge `store` into `collector`; (fingerprint, whether only new exchanges were judged,
     the replica's noisy locations)."""
     spec = judge.spec
-    endpoints = _endpoints(store, spec)
+    endpoints = endpoints_of(store, spec)
     origins = target_origins(config, store.base_urls())
     # The legacy's own evidence first: XML lists it served change how answers are located.
     unstable, repeated, lists = legacy_evidence(read_exchanges(store), endpoints)
@@ -143,8 +143,9 @@ def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints) -> ReplicaN
     )
 
 
-def _endpoints(store: Store, spec: Spec | None) -> Endpoints:
-    # The spec's templates first, then what the traffic shows.
+def endpoints_of(store: Store, spec: Spec | None) -> Endpoints:
+    """How analysis names the endpoints of `store`: the spec's templates first, then what
+    the traffic shows."""
     endpoints = Endpoints(
         [
             (binding.method, binding.template)

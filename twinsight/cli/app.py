@@ -17,6 +17,7 @@ from twinsight.cli.console import err, out
 from twinsight.cli.demo import demo
 from twinsight.cli.example import example_app
 from twinsight.cli.imports import import_command
+from twinsight.cli.propose import propose_command
 from twinsight.cli.ready import ready
 from twinsight.cli.replay import replay_command
 from twinsight.cli.report import report_command
@@ -75,6 +76,7 @@ app.command("replay")(replay_command)
 app.command("demo")(demo)
 app.command("ready")(ready)
 app.command("report")(report_command)
+app.command("propose")(propose_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -59,6 +59,7 @@ class StoredExchange(NamedTuple):
     source: str | None = None
     session: str | None = None
     ts: datetime | None = None
+    truncated: bool = False  # the request body was stored cut at `max_body`
 
 
 class RequestOutcome(NamedTuple):
@@ -73,7 +74,7 @@ class RequestOutcome(NamedTuple):
 
 _REQUESTS = """
 SELECT e.id, e.method, e.path, e.query, e.request_headers, e.request_body,
-       e.source, e.session, e.ts
+       e.source, e.session, e.ts, coalesce(e.request_truncated, false)
 FROM exchanges e {where} ORDER BY e.id
 """
 _ANSWERS = """
@@ -169,9 +170,9 @@ class Store(OpenStore):
                 found.append(StoredAnswer(*answer[1:]))
                 answer = next(pending, None)
             if found:
-                id_, method, path, query, headers, body, source, session, ts = request
+                id_, method, path, query, headers, body, source, session, ts, cut = request
                 yield StoredExchange(
-                    id_, method, path, query, headers, body, found, source, session, ts
+                    id_, method, path, query, headers, body, found, source, session, ts, cut
                 )
 
     def request_lines(self) -> Iterator[tuple[str, str]]:

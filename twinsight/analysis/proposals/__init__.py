@@ -33,6 +33,8 @@ class Proposal:
     evidence: tuple[str, ...]
     catches: bool  # the candidate fails a line on the cluster's examples
     example: Seen | None = None  # the request to reproduce it with
+    location: str = ""  # the cluster's, indexes folded
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,11 @@ def propose(cases: Sequence[Case], spec: Spec | None) -> tuple[list[Proposal], l
         scenario = scenario.model_copy(update={"name": name})
         names.add(name)
         example = case.examples[0] if case.examples else None
-        proposals.append(
-            Proposal(case.fingerprint, scenario, evidence(case, catches), catches, example)
+        why = evidence(case, catches)
+        found = Proposal(
+            case.fingerprint, scenario, why, catches, example, case.location, case.kind
         )
+        proposals.append(found)
     return proposals, skipped
 
 

@@ -16,6 +16,8 @@ __all__ = ["scenario_of"]
 
 FOLLOWERS_PINNED = 4
 """Locations differing alongside the cluster's own that its proposal pins too."""
+GIVEN_SHOWN = 4
+"""Earlier requests on the resource a proposal names (after the one that created it)."""
 
 
 def scenario_of(case: Case) -> Scenario:
@@ -28,8 +30,8 @@ def scenario_of(case: Case) -> Scenario:
     match = " && ".join([f"legacy.status == {status}"] if status is not None else [])
     match = " && ".join(filter(None, [match, *(c.cel for c in found)]))
     then: list[Line] = [] if status is None or case.location == "status" else [status_line(status)]
-    for location in (case.location, *case.followers[:FOLLOWERS_PINNED]):
-        then += location_lines(location, case.kind if location == case.location else "", legacy)
+    for location, kind in ((case.location, case.kind), *case.followers[:FOLLOWERS_PINNED]):
+        then += location_lines(location, kind, legacy)
     when: dict[str, Any] = {"text": _when_text(case, status, found)}
     binding = _binding(case.endpoints)
     if binding is not None:
@@ -75,8 +77,10 @@ def _when_text(case: Case, status: int | None, found: Sequence[Condition]) -> st
 
 
 def _given(before: Sequence[Before]) -> list[Line]:
+    """The resource's creation and the last few requests on it, in words."""
+    created = [b for b in before if b.created][:1]
     lines = []
-    for step in before:
+    for step in [*created, *[b for b in before if not b.created][-GIVEN_SHOWN:]]:
         answered = f" (answered {step.status})" if step.status is not None else ""
         if step.created:
             lines.append(Line(text=f"the resource was created by {step.endpoint}{answered}"))

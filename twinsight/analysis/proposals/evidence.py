@@ -12,7 +12,7 @@ from datetime import datetime
 from twinsight.analysis.diff import Message
 from twinsight.spec.inputs import RequestView
 
-__all__ = ["Before", "Case", "Seen"]
+__all__ = ["Before", "Case", "Raw", "Seen"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,17 @@ class Seen:
     candidate: Message
     session: str | None = None
     started_at: datetime | None = None
+    raw: Raw | None = None  # the request as sent, to send again
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A request as it was sent: the query and body unparsed, every header."""
+
+    query: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    truncated: bool = False  # the store kept only the start of the body
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class Case:
     share: float
     description: str = ""
     hypotheses: tuple[str, ...] = ()
-    followers: tuple[str, ...] = ()  # locations that always differ with this one
+    followers: tuple[tuple[str, str], ...] = ()  # (location, kind) always differing with it
     features: frozenset[str] = frozenset()  # every clustered request shows them, not all others
     examples: tuple[Seen, ...] = ()
     before: tuple[Before, ...] = ()  # for the first example
