@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from twinsight.spec import Scenario
+from pydantic import BaseModel, ValidationError
+
+from twinsight.spec import RequestBinding, Scenario, When
+from twinsight.spec.model import ResponseLine
 
 from .evidence import Before, Case
 from .inputs import Condition, conditions
@@ -33,29 +36,44 @@ def scenario_of(case: Case) -> Scenario:
     for location, kind in ((case.location, case.kind), *case.followers[:FOLLOWERS_PINNED]):
         then += location_lines(location, kind, legacy)
     when: dict[str, Any] = {"text": _when_text(case, status, found)}
-    binding = _binding(case.endpoints)
-    if binding is not None:
-        when["request"] = binding
-    if match:
+    bindings = _bindings(case.endpoints)
+    if bindings:
+        when["request"] = bindings[0] if len(bindings) == 1 else bindings
+    if match and _valid(When, {**when, "match": match}):
         when["match"] = match
     return Scenario.model_validate(
         {
             "name": _name(case, status, found),
             "given": [line.data() for line in _given(case.before)],
             "when": when,
-            "then": [line.data() for line in _unique(then)],
+            "then": [_checkable(line) for line in _unique(then)],
         }
     )
 
 
-def _binding(endpoints: Sequence[str]) -> dict[str, str] | list[dict[str, str]] | None:
-    """One binding per endpoint (`METHOD /template`) the cluster is on."""
+def _valid(model: type[BaseModel], data: dict[str, Any]) -> bool:
+    """Whether `data` loads as `model`: a path or expression a spec would refuse (a template
+    the spec language cannot write, an expression over its budget) is left out instead."""
+    try:
+        model.model_validate(data)
+    except ValidationError:
+        return False
+    return True
+
+
+def _checkable(line: Line) -> dict[str, str | None]:
+    """The line's data; its words only if the spec would refuse its check."""
+    data = line.data()
+    return data if _valid(ResponseLine, data) else {"text": line.text}
+
+
+def _bindings(endpoints: Sequence[str]) -> list[dict[str, str]]:
+    """A binding per endpoint (`METHOD /template`) the cluster is on that a spec can write."""
     found = [
         {"method": method, "path": path}
         for method, _, path in (e.partition(" ") for e in endpoints)
-        if path.startswith("/")
     ]
-    return found[0] if len(found) == 1 else found or None
+    return [b for b in found if _valid(RequestBinding, b)]
 
 
 def _name(case: Case, status: int | None, found: Sequence[Condition]) -> str:

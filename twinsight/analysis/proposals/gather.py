@@ -10,10 +10,10 @@ from datetime import datetime
 from twinsight.analysis.clusters import Cluster
 from twinsight.analysis.load import Stored, stored_of
 from twinsight.records import PRIMARY_TARGET
-from twinsight.spec.paths import PathTemplate
 from twinsight.store import Store, StoredExchange
 
 from .evidence import Before, Case, Raw, Seen
+from .inputs import path_params
 
 __all__ = ["EXAMPLES", "cases_of"]
 
@@ -122,7 +122,7 @@ def _resource_ids(example: Seen, endpoints: Sequence[str]) -> set[str]:
     for endpoint in endpoints:
         method, _, template = endpoint.partition(" ")
         if method == example.request.method and template:
-            params = PathTemplate(template).match(example.request.path)
+            params = path_params(template, example.request.path)
             if params:
                 return set(params.values())
     return set()

@@ -10,12 +10,12 @@ from typing import Any
 import orjson
 
 from twinsight.analysis.features import LONG
-from twinsight.spec.paths import PathTemplate
+from twinsight.spec.paths import PathTemplate, PathTemplateError
 
 from .celpath import select
 from .evidence import Seen
 
-__all__ = ["Condition", "conditions"]
+__all__ = ["Condition", "conditions", "fields", "path_params"]
 
 _HOLDS: dict[str, Callable[[str], bool]] = {
     "long": lambda v: len(v) > LONG,
@@ -84,7 +84,7 @@ def conditions(
 def fields(example: Seen, template: str | None) -> Iterator[Field]:
     """Each string input of the request: path parameters, query values, body strings."""
     request = example.request
-    params = PathTemplate(template).match(request.path) if template else None
+    params = path_params(template, request.path) if template else None
     for name, value in (params or {}).items():
         yield Field(f"params.{name}", select("request.params", name), "", value)
     for name, value in request.query.items():
@@ -92,6 +92,15 @@ def fields(example: Seen, template: str | None) -> Iterator[Field]:
         expression = select("request.query", name)
         yield Field(f"query.{name}", expression, f"{quoted} in request.query", value)
     yield from _strings(request.body, "body", "request.body")
+
+
+def path_params(template: str, path: str) -> dict[str, str] | None:
+    """The parameters of `path` under `template`; None if it does not fit, or `template`
+    (inferred from traffic) is none the spec language can write."""
+    try:
+        return PathTemplate(template).match(path)
+    except PathTemplateError:
+        return None
 
 
 def _strings(node: Any, name: str, expression: str) -> Iterator[Field]:
