@@ -6,6 +6,7 @@ line where the key was written and the key. Command-line flags override it.
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from pathlib import Path
@@ -142,6 +143,8 @@ class NormalizeRule(_Section):
     tolerance: float | None = Field(default=None, ge=0)
     pattern: str | None = None
     why: str = ""
+    by: str | None = None  # who added it (`twinsight accept` writes the git author)
+    at: datetime.date | None = None  # when (a TOML date: 2026-11-30)
 
 
 class ReadinessSettings(_Section):

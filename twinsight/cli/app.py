@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from twinsight import __version__
+from twinsight.cli.accept import accept_command
 from twinsight.cli.analyze import analyze
 from twinsight.cli.capture import mitm_addon, proxy, sink
 from twinsight.cli.config import config_app
@@ -76,6 +77,7 @@ app.command("replay")(replay_command)
 app.command("demo")(demo)
 app.command("ready")(ready)
 app.command("report")(report_command)
+app.command("accept")(accept_command)
 app.command("propose")(propose_command)
 
 

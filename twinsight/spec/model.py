@@ -8,6 +8,7 @@ machine-checked. Bindings are CEL expressions over `request`, `response` and
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from collections.abc import Mapping
@@ -342,6 +343,8 @@ class Accepted(_Model):
 
     where: str
     why: str = Field(min_length=1)
+    by: str | None = None  # who accepted it (`twinsight accept` writes the git author)
+    at: datetime.date | None = None  # when (a YAML date: 2026-11-30)
 
     @field_validator("where")
     @classmethod
