@@ -15,7 +15,9 @@ from twinsight.spec.edit import Item, accepted_entry, add_items
 # Written by hand, oddly: dashes at column 0 under `scenarios`, four-space mappings, flow
 # maps, a folded scalar, comments everywhere (one at the end of the accepted list belongs
 # to what follows), blank lines, quoting styles a re-dump would change.
-HAND_WRITTEN = "# Orders, as the team wrote it.   \n" + """
+HAND_WRITTEN = (
+    "# Orders, as the team wrote it.   \n"
+    + """
 
 feature:   "Orders"     # quoted on purpose
 scenarios:
@@ -42,6 +44,7 @@ constraints:
   - {name: Fast, requirement: p95 < 100ms}
 # the end
 """
+)
 
 LINE = r"[^\n]*\n|[^\n]+\Z"  # str.splitlines would also break at U+0085
 
