@@ -80,6 +80,21 @@ def test_accepted_turns_the_health_difference_explained(project: Path) -> None:
     health = verdicts(project)["GET /health"]
     assert health["classification"] == "explained"
     assert health["reason"] == f"accepted: GET /health body.version: {why}"
+    # The report's suppression ledger says who accepted it, when, and what it hid.
+    reported = twinsight("report", "--format", "json", "--out", "run", cwd=project)
+    assert reported.returncode == 0, reported.stderr
+    ledger = json.loads((project / "run.json").read_text(encoding="utf-8"))["ledger"]
+    row = next(r for r in ledger if r["origin"] == "accepted")
+    assert row == {
+        "origin": "accepted",
+        "where": "GET /health body.version",
+        "compare": "accepted",
+        "why": why,
+        "differences": 1,
+        "exchanges": 1,
+        "by": _by(accepted.stdout),
+        "at": _at(accepted.stdout),
+    }
 
 
 def _by(shown: str) -> str:

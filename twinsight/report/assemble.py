@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from twinsight.analysis.clusters import INFERRED
 from twinsight.analysis.collect import ScenarioRun
 from twinsight.events import EndpointEvidence, ReadinessVerdict
 from twinsight.spec import SpecCoverage
@@ -40,6 +41,8 @@ from .namespaces import Namespaces
 __all__ = ["ConfiguredRule", "StoreFacts", "assemble_report", "ordered_endpoints"]
 
 _ORDER = {"fail": 0, "inconclusive": 1, "not_measured": 2, "pass": 3}
+LEDGER_SHOWN = 40
+"""Rows of the suppression ledger shown; the rest are counted (`ReportData.ledger_more`)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class ConfiguredRule:
     where: str
     compare: str
     why: str
+    by: str = ""  # who added it, when recorded (`twinsight accept` does)
+    at: str = ""  # when: an ISO date
 
     @property
     def recorded(self) -> str:
@@ -85,8 +90,10 @@ def assemble_report(
     command: str,
     generated_at: str,
     examples_per_cluster: int = 3,
+    ledger_rows: int = LEDGER_SHOWN,
 ) -> ReportData:
-    """The report of `verdict` over the store described by `facts`."""
+    """The report of `verdict` over the store described by `facts`; the ledger keeps the
+    `ledger_rows` rules that hid the most (and says what the others hid)."""
     wanted = (legacy, verdict.candidate)
     shown = {name: targets.get(name, "") for name in wanted}
     names = Namespaces()  # XML locations read `orders:total`, with a legend
@@ -94,6 +101,7 @@ def assemble_report(
         _cluster(rank, row, facts.examples, shown, examples_per_cluster, names)
         for rank, row in enumerate(facts.clusters, 1)
     )
+    ledger, more = _bounded(_ledger(rules, facts.suppressions), ledger_rows)
     return ReportData(
         title=f"twinsight report: {verdict.candidate} against {legacy}",
         generated_at=generated_at,
@@ -107,7 +115,8 @@ def assemble_report(
         clusters=clusters,
         clusters_total=facts.clusters_total,
         scenarios=_scenarios(facts.scenarios, facts.coverage),
-        ledger=_ledger(rules, facts.suppressions),
+        ledger=ledger,
+        ledger_more=more,
         latency=_latency(facts.latencies),
         timeline=_timeline(facts.timeline, facts.extent, facts.buckets),
         uncovered=_uncovered(verdict, facts.info, facts.sides),
@@ -207,10 +216,9 @@ def _scenarios(
     )
 
 
-def _ledger(
-    rules: Sequence[ConfiguredRule], counts: Sequence[SuppressionCount]
-) -> tuple[LedgerRow, ...]:
-    """Every configured rule with what it hid (zero included), then measured noise."""
+def _ledger(rules: Sequence[ConfiguredRule], counts: Sequence[SuppressionCount]) -> list[LedgerRow]:
+    """Every configured rule with what it hid (zero included), then measured noise: the
+    replica's, and what analysis inferred (one row per kind of inference)."""
     found = {(c.column, c.rule): c for c in counts}
     rows, seen = [], set()
     for rule in rules:
@@ -222,13 +230,33 @@ def _ledger(
                 *(rule.origin, rule.where, rule.compare, rule.why),
                 hit.differences if hit else 0,
                 hit.exchanges if hit else 0,
+                by=rule.by,
+                at=rule.at,
             )
         )
     for key, count in found.items():
         if key not in seen:
-            origin = "replica" if count.rule.startswith("replica") else key[0]
+            origin = _measured(key[0], count.rule)
             rows.append(LedgerRow(origin, count.rule, "", "", count.differences, count.exchanges))
-    return tuple(rows)
+    return rows
+
+
+def _measured(column: str, recorded: str) -> str:
+    """The origin of a suppression no configured rule names (a rule removed since, too)."""
+    if recorded.startswith("replica"):
+        return "replica"
+    return "inferred" if recorded.startswith(INFERRED) else column
+
+
+def _bounded(rows: list[LedgerRow], shown: int) -> tuple[tuple[LedgerRow, ...], tuple[int, int]]:
+    """The `shown` rows that hid the most, in their order, and (rows, differences) of the
+    others."""
+    if len(rows) <= shown:
+        return tuple(rows), (0, 0)
+    ranked = sorted(range(len(rows)), key=lambda at: (-rows[at].differences, at))
+    kept = sorted(ranked[:shown])
+    left = [rows[at] for at in ranked[shown:]]
+    return tuple(rows[at] for at in kept), (len(left), sum(r.differences for r in left))
 
 
 def _latency(rows: Sequence[LatencyQuantiles]) -> tuple[LatencyView, ...]:

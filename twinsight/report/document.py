@@ -105,12 +105,14 @@ class ScenarioView:
 class LedgerRow:
     """A rule that keeps differences from counting, and how many it kept."""
 
-    origin: str  # normalize (config), accepted (spec), replica (measured noise)
+    origin: str  # normalize (config), accepted (spec), replica or inferred (measured noise)
     where: str
     compare: str
     why: str
     differences: int
     exchanges: int
+    by: str = ""  # who added the rule, when recorded
+    at: str = ""  # when: an ISO date
 
 
 @dataclass(frozen=True)
@@ -191,3 +193,4 @@ class ReportData:
     uncovered: Uncovered
     thresholds: dict[str, float] = field(default_factory=dict)  # endpoint -> disagreement max
     namespaces: tuple[tuple[str, str], ...] = ()  # (short name, URI) in XML locations shown
+    ledger_more: tuple[int, int] = (0, 0)  # (rules, differences they hid) not in `ledger`

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from twinsight.analysis.service import scenario_runs
@@ -73,7 +73,17 @@ def read_facts(
 
 def configured_rules(config: Config, spec: Spec | None) -> Sequence[ConfiguredRule]:
     """The config's normalization rules and the spec's accepted differences, in that order."""
-    rules = [ConfiguredRule("normalize", r.where, r.compare, r.why) for r in config.normalize]
+    rules = [
+        ConfiguredRule("normalize", r.where, r.compare, r.why, r.by or "", _day(r.at))
+        for r in config.normalize
+    ]
     if spec is not None:
-        rules += [ConfiguredRule("accepted", a.where, "accepted", a.why) for a in spec.accepted]
+        rules += [
+            ConfiguredRule("accepted", a.where, "accepted", a.why, a.by or "", _day(a.at))
+            for a in spec.accepted
+        ]
     return rules
+
+
+def _day(at: date | None) -> str:
+    return at.isoformat() if at is not None else ""

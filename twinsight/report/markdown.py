@@ -156,11 +156,21 @@ def _scenarios(report: ReportData) -> list[str]:
 
 
 def _ledger(report: ReportData) -> list[str]:
-    rows = [[r.origin, r.where, r.compare, r.why, r.differences] for r in report.ledger]
+    rows = [
+        [r.origin, r.where, r.compare, r.why, _recorded(r.by, r.at), r.differences]
+        for r in report.ledger
+    ]
     if not rows:
         return ["## Suppression ledger", "", "No rule suppressed anything.", ""]
-    head = ["origin", "where", "compared", "why", "differences hidden"]
-    return ["## Suppression ledger", "", *_table(head, rows)]
+    head = ["origin", "where", "compared", "why", "recorded", "differences hidden"]
+    rules, hidden = report.ledger_more
+    more = [f"And {rules} more rule(s), hiding {hidden} difference(s).", ""] if rules else []
+    return ["## Suppression ledger", "", *_table(head, rows), *more]
+
+
+def _recorded(by: str, at: str) -> str:
+    """Who added a rule and when, as far as it says (`by, at`)."""
+    return ", ".join(part for part in (by, at) if part)
 
 
 def _latency(report: ReportData) -> list[str]:
