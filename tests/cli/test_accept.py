@@ -161,12 +161,15 @@ def test_scenario_merges_the_proposal_and_the_exchange_turns_regression(project:
         ([HEALTH, "--all"], "name the clusters to accept, or give --all"),
         ([HEALTH, "--into", "missing.yaml"], "missing.yaml: no such spec file"),
         ([HEALTH, "--why", " "], "--why: say why"),
+        ([HEALTH, "--as", "noise", "--into", "spec.yaml"], "noise goes to the config"),
+        ([HEALTH, "--as", "noise", "--config", "none.toml"], "none.toml: no such config file"),
     ],
 )
 def test_user_errors_are_one_line(project: Path, args: list[str], message: str) -> None:
     before = {p.name: p.read_bytes() for p in project.iterdir() if p.is_file()}
     why = [] if "--why" in args else ["--why", "x"]
-    failed = twinsight("accept", *args, "--as", "accepted", *why, cwd=project)
+    outcome = [] if "--as" in args else ["--as", "accepted"]
+    failed = twinsight("accept", *args, *outcome, *why, cwd=project)
     assert failed.returncode == 2, failed.stdout
     assert message in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1, failed.stderr

@@ -82,6 +82,8 @@ def accept_command(
     """
     if not why.strip():
         raise UserError("--why: say why (it is recorded with the change)")
+    if into is not None and as_ is Outcome.noise:
+        raise UserError("--into names a spec: noise goes to the config (--config FILE)")
     settings = load_config(config)
     store, segments = read_locations(settings, store, segments)
     chosen = _chosen(store, segments, clusters or [], every)
