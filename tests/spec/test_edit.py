@@ -141,6 +141,14 @@ def test_a_flow_list_is_written_again_whole_with_the_entry() -> None:
     assert parse_spec(after).accepted[0].where == "status"
 
 
+def test_written_again_whole_the_scenario_keeps_its_comment() -> None:
+    text = "# kept\nfeature: F\nscenarios: []\n"
+    node = {"name": "A", "when": "it happens", "then": ["it holds"]}
+    after = add_items(text, "scenarios", [Item(node, ("c1-0123456789: why",), True)])
+    assert "\n  # c1-0123456789: why\n  - name: A\n" in after
+    assert parse_spec(after).scenarios[0].name == "A"
+
+
 @pytest.mark.parametrize("text", ["- a list\n", "feature: [unclosed\n", "accepted: 3\n"])
 def test_what_cannot_take_an_entry_is_refused(text: str) -> None:
     with pytest.raises(UserError, match="cannot"):

@@ -77,7 +77,8 @@ def _load(text: str) -> Any:
     try:
         return YAML(typ="rt").load(text)
     except YAMLError as exc:
-        raise UserError(f"cannot read the spec as YAML: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"cannot read the spec as YAML: {first}") from None
 
 
 def _dash_column(document: CommentedMap) -> int:
@@ -183,6 +184,11 @@ def _redump(document: Any, key: str, items: Sequence[Item]) -> str:
         raise UserError(f"cannot add to '{key}': it is not a list in the spec")
     for item in items:
         current.append(_escaped(item.data))
+        if item.comments and isinstance(current, CommentedSeq):
+            lines = [line for c in item.comments for line in _lines(c)]
+            current.yaml_set_comment_before_after_key(
+                len(current) - 1, before="\n".join(lines), indent=2
+            )
     stream = io.StringIO()
     _writer().dump(document, stream)
     return stream.getvalue()
