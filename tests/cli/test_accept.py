@@ -182,7 +182,7 @@ def test_a_store_never_analysed_is_named(tmp_path: Path, captured: Path) -> None
         "accept", HEALTH, "--as", "noise", "--why", "x", "--store", "fresh.duckdb", cwd=tmp_path
     )
     assert failed.returncode == 2
-    assert "run twinsight analyze on it first" in failed.stderr
+    assert "no analysis of this store yet: run twinsight analyze on it first" in failed.stderr
 
 
 def test_help_names_every_option_with_an_example() -> None:

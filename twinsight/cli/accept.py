@@ -111,10 +111,11 @@ def _chosen(
     """The clusters named (in that order), or with --all those still unexplained."""
     if every == bool(prefixes):
         raise UserError("name the clusters to accept, or give --all (not both)")
-    rows = Derived.of(store, segments).clusters()
+    derived = Derived.of(store, segments)
+    if derived.state() is None:
+        raise UserError("no analysis of this store yet: run twinsight analyze on it first")
+    rows = derived.clusters()
     named = {r.fingerprint: r for r in rows if r.fingerprint}
-    if not named:
-        raise UserError("no clusters recorded for this store: run twinsight analyze on it first")
     if every:
         with Store.open(store, segments) as opened:
             shares = [s for c in opened.candidates() for s in opened.evidence(c).clusters]
