@@ -17,6 +17,7 @@ from twinsight.errors import UserError
 
 if TYPE_CHECKING:
     from twinsight.analysis.proposals import Proposal
+    from twinsight.analysis.proposals.service import ProposalRun
 from twinsight.spec import load_spec
 
 __all__ = ["propose_command"]
@@ -90,16 +91,22 @@ def propose_command(
             run.proposals, urls, header, header_for, minimize_writes, max_steps, max_seconds
         )
     feature = loaded.feature if loaded else (store or segments or Path("store")).stem
-    text = proposal_file(run, feature)
-    if str(out_path) == "-":
+    _write(proposal_file(run, feature), out_path, run)
+
+
+def _write(text: str, out_path: Path, run: ProposalRun) -> None:
+    """The proposal file to `out_path` ('-': standard output), and what it holds in words
+    (on standard error when the file goes to standard output)."""
+    to_stdout = str(out_path) == "-"
+    if to_stdout:
         sys.stdout.write(text)
     else:
         out_path.write_text(text, encoding="utf-8")
-    target_file = "standard output" if str(out_path) == "-" else str(out_path)
-    console = err if str(out_path) == "-" else out
+    console = err if to_stdout else out
+    where = "standard output" if to_stdout else str(out_path)
     console.print(
         f"{len(run.proposals)} proposal(s) from {run.clusters} cluster(s) of real differences "
-        f"written to {escape(target_file)}; {len(run.skipped)} skipped, "
+        f"written to {escape(where)}; {len(run.skipped)} skipped, "
         f"{run.noise} cluster(s) of inferred noise not proposed"
     )
     for skipped in run.skipped:

@@ -14,7 +14,6 @@ from twinsight.spec.expressions import (
 from twinsight.spec.loader import load_spec, parse_spec
 from twinsight.spec.markdown import spec_markdown
 from twinsight.spec.model import (
-    Accepted,
     Constraint,
     Input,
     InputConstraints,
@@ -24,10 +23,10 @@ from twinsight.spec.model import (
     Scenario,
     Spec,
     When,
-    parse_where,
 )
 from twinsight.spec.paths import PathTemplate, PathTemplateError
 from twinsight.spec.reads import CheckMemo, Reads, spec_reads
+from twinsight.spec.where import Accepted, parse_where
 
 __all__ = [
     "Accepted",
