@@ -3,7 +3,7 @@
 from typing import Any
 
 import orjson
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from twinsight.analysis.diff import Message, diff_responses
@@ -187,6 +187,8 @@ _JSON = st.recursive(
 
 
 @given(st.lists(st.one_of(_KEYS, st.integers(0, 3)), max_size=5))
+@example(["\\"])
+@example(['a"b\\', "x"])
 def test_rendered_paths_read_back_as_their_steps(path: list[str | int]) -> None:
     location = parse_location(render_path(tuple(path)))
     assert location is not None

@@ -109,8 +109,8 @@ def _bracket(text: str, start: int) -> tuple[Step, int] | None:
         return ANY, start + 3
     if text.startswith('["', start):
         end = start + 2
-        while end < len(text) and not (text[end] == '"' and text[end - 1] != "\\"):
-            end += 1
+        while end < len(text) and text[end] != '"':
+            end += 2 if text[end] == "\\" else 1  # an escape takes the character after it
         try:
             name = orjson.loads(text[start + 1 : end + 1])
         except orjson.JSONDecodeError:
