@@ -126,6 +126,16 @@ def test_body_locations_are_pinned_by_kind() -> None:
     assert outcome(spec, example) == (True, False)
 
 
+def test_items_gone_or_added_pin_the_lists_length() -> None:
+    example = seen("GET", "/tasks", None, (200, {"tasks": [1, 2]}), (200, {"tasks": [1, 2, 3]}))
+    (proposal,), _ = propose([case("body.tasks[*]", "extra", example)], None)
+    assert [(line.text, line.check) for line in proposal.scenario.then][-1] == (
+        "body.tasks has as many items as the legacy's",
+        "size(response.body.tasks) == size(legacy.body.tasks)",
+    )
+    assert proposal.catches
+
+
 def test_a_cluster_on_several_endpoints_binds_each() -> None:
     example = seen("GET", "/tasks", None, (200, {"v": 1}), (200, {"v": 2}))
     (proposal,), _ = propose(

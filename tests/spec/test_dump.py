@@ -136,3 +136,17 @@ def test_several_bindings_dump_as_a_list_and_render_as_alternatives() -> None:
     assert "- **When** I read a task — `GET /tasks/{id}` or `HEAD /tasks/{id}`" in (
         spec_markdown(spec)
     )
+
+
+def test_line_breaks_other_than_newline_come_back_as_written() -> None:
+    # Plain and single-quoted YAML scalars fold NEL, LS, PS and CR into spaces.
+    text = "a\x85b\u2028c\u2029d\re"
+    spec = Spec(
+        feature=text,
+        scenarios=(
+            Scenario.model_validate(
+                {"name": text, "when": text, "then": [{text: "response.status == 200"}]}
+            ),
+        ),
+    )
+    assert parse_spec(dump_spec(spec)) == spec

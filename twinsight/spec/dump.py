@@ -22,6 +22,7 @@ from twinsight.spec.model import InputConstraints, Line, RequestBinding, Spec, W
 # Small mappings read best on one line, as people write them: {method: POST, path: /tasks}.
 _FLOW_MODELS = (RequestBinding, InputConstraints)
 _FLOW_WIDTH = 80
+_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 _PLAIN_SAFE = re.compile(r"^[A-Za-z_/][\w/.\- ]*(?<! )$")
 
 __all__ = ["dump_spec", "to_yaml_data"]
@@ -61,7 +62,10 @@ def to_yaml_data(model: BaseModel) -> CommentedMap:
 
 def _node(value: Any) -> Any:
     if isinstance(value, Line):
-        return value.text if value.check is None else CommentedMap([(value.text, value.check)])
+        text = _scalar(value.text)
+        return text if value.check is None else CommentedMap([(text, _scalar(value.check))])
+    if isinstance(value, str):
+        return _scalar(value)
     if isinstance(value, When) and value.request is None and value.match is None:
         return value.text
     if isinstance(value, BaseModel):
@@ -77,6 +81,12 @@ def _node(value: Any) -> Any:
             return _flow(items)
         return items
     return value
+
+
+def _scalar(text: str) -> str:
+    """`text`, double-quoted when it holds a line break other than `\\n`: plain and
+    single-quoted scalars fold those into spaces, double quotes escape them (`\\N`)."""
+    return DoubleQuotedScalarString(text) if _BREAKS.search(text) else text
 
 
 def _flow(node: CommentedMap | CommentedSeq) -> CommentedMap | CommentedSeq:

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from twinsight.analysis.diff import NOT_JSON, Message
+from twinsight.analysis.jsondiff import render_path
 from twinsight.spec.media import media_type
 from twinsight.spec.xmlmap import is_xml_type
 
-from .celpath import Location, parse_location
+from .celpath import ANY, Location, parse_location
 
 __all__ = ["Line", "location_lines", "status_line"]
 
@@ -45,12 +46,26 @@ def location_lines(location: str, kind: str, legacy: Sequence[Message]) -> list[
         return [Line(text="the status is the legacy's", check="response.status == legacy.status")]
     if not parsed.steps:  # a whole body or header set: pinning it would pin its noise too
         return [Line(text=f"the {parsed.root} is as the legacy answers it ({_kind_words(kind)})")]
+    if kind in ("missing", "extra") and isinstance(parsed.steps[-1], int):
+        # Items of a list gone or added (`[*]`, `[3]`): the list keeps the legacy's length.
+        items = Location(parsed.root, parsed.steps[:-1])
+        check = f"size({items.cel_value('response')}) == size({items.cel_value('legacy')})"
+        if items.folded or not items.steps:
+            return [Line(text=f"{location} is as the legacy answers it ({_kind_words(kind)})")]
+        return [Line(text=f"{_render(items)} has as many items as the legacy's", check=check)]
     if kind == "missing":
         return [Line(text=f"the answer has {location}", check=parsed.cel_present("response"))]
     if kind == "extra":
         check = parsed.cel_present("response", present=False)
         return [Line(text=f"the answer has no {location}", check=check)]
     return [Line(text=f"{location} is the legacy's", check=_same(parsed))]
+
+
+def _render(location: Location) -> str:
+    """`location` written back as a difference's location (`body.tasks`)."""
+    return location.root + "".join(
+        "[*]" if step == ANY else render_path((step,), "") for step in location.steps
+    )
 
 
 def _same(location: Location) -> str:
