@@ -12,7 +12,7 @@ from twinsight.analysis.proposals.reproduce import still_diverges
 from twinsight.replay.curl import as_curl
 from twinsight.replay.minimize import Minimized, minimize
 from twinsight.replay.outgoing import HeaderOverrides
-from twinsight.replay.probe import as_sent, live_check
+from twinsight.replay.probe import Answers, as_sent, live_check
 from twinsight.replay.shrink import Request
 
 __all__ = ["Limits", "Reproduced", "minimize_proposals"]
@@ -51,8 +51,9 @@ def minimize_proposals(
 
     async def run() -> list[Reproduced]:
         found = []
+        answers: Answers = {}  # shared: an example two clusters share is sent once
         for proposal in proposals:
-            done = await _one(proposal, urls, overrides, limits)
+            done = await _one(proposal, urls, overrides, limits, answers)
             on_done(done)
             found.append(done)
         return found
@@ -61,7 +62,11 @@ def minimize_proposals(
 
 
 async def _one(
-    proposal: Proposal, urls: dict[str, str], overrides: HeaderOverrides, limits: Limits
+    proposal: Proposal,
+    urls: dict[str, str],
+    overrides: HeaderOverrides,
+    limits: Limits,
+    answers: Answers,
 ) -> Reproduced:
     example = proposal.example
     if example is None or example.raw is None:
@@ -74,7 +79,12 @@ async def _one(
     )
     judge = still_diverges(proposal.location, proposal.kind)
     async with live_check(
-        urls["legacy"], urls["candidate"], judge, overrides=overrides, timeout=limits.timeout
+        urls["legacy"],
+        urls["candidate"],
+        judge,
+        overrides=overrides,
+        timeout=limits.timeout,
+        answers=answers,
     ) as check:
         outcome = await minimize(
             request,

@@ -22,10 +22,13 @@ from twinsight.traffic import Target, to_tuple
 from .outgoing import REPLAY_HEADER, HeaderOverrides, outgoing_headers
 from .shrink import Request
 
-__all__ = ["Judge", "LiveCheck", "as_sent", "live_check", "send_one"]
+__all__ = ["Answers", "Judge", "LiveCheck", "as_sent", "live_check", "send_one"]
 
 Judge = Callable[[Response, Response], bool]
 """(the legacy's answer, the candidate's) -> whether the divergence is still there."""
+
+Answers = dict[Request, tuple[Response, Response]]
+"""The legacy's and the candidate's answer to each request sent."""
 
 CANDIDATE = "candidate"
 
@@ -56,7 +59,11 @@ async def send_one(
 
 class LiveCheck:
     """`still_diverges` for `minimize`: each request to both targets at once, judged by
-    `judge`. Counts what went to each target and refuses to send a write twice."""
+    `judge`. Counts what went to each target; a request already sent is answered from
+    what it got then, so a write never goes twice.
+
+    `answers` may be shared by several checks (one per cluster, each its own judge), so
+    an example two clusters share is not written twice either."""
 
     def __init__(
         self,
@@ -66,18 +73,17 @@ class LiveCheck:
         *,
         overrides: HeaderOverrides,
         run: str = "minimize",
+        answers: Answers | None = None,
     ) -> None:
         self.legacy, self.candidate, self.judge = legacy, candidate, judge
         self.overrides, self.run = overrides, run
         self.sent: Counter[str] = Counter()
-        self._writes: set[Request] = set()
+        self.answers: Answers = {} if answers is None else answers
 
     async def __call__(self, request: Request) -> bool:
         """Whether `request` still diverges on the live targets."""
-        if request.is_write:
-            if request in self._writes:
-                raise RuntimeError(f"{request.method} {request.path} would be sent twice")
-            self._writes.add(request)
+        if request in self.answers:
+            return self.judge(*self.answers[request])
         answers = await asyncio.gather(
             *(
                 send_one(target, request, self.overrides, run=self.run)
@@ -85,6 +91,7 @@ class LiveCheck:
             )
         )
         self.sent.update((self.legacy.name, self.candidate.name))
+        self.answers[request] = (answers[0], answers[1])
         return self.judge(answers[0], answers[1])
 
 
@@ -97,15 +104,18 @@ async def live_check(
     overrides: HeaderOverrides | None = None,
     timeout: float = 10.0,
     run: str = "minimize",
+    answers: Answers | None = None,
 ) -> AsyncIterator[LiveCheck]:
     """A `LiveCheck` against two base URLs, each call bounded by `timeout` seconds, the
-    connection pools closed on exit."""
+    connection pools closed on exit; `answers` as `LiveCheck` shares them."""
     legacy = Target(PRIMARY_TARGET, URL(legacy_url), timeout)
     candidate = Target(CANDIDATE, URL(candidate_url), timeout)
     try:
         for target in (legacy, candidate):
             await target.open(pool=4)
-        yield LiveCheck(legacy, candidate, judge, overrides=overrides or {}, run=run)
+        yield LiveCheck(
+            legacy, candidate, judge, overrides=overrides or {}, run=run, answers=answers
+        )
     finally:
         for target in (legacy, candidate):
             await target.close()

@@ -1,0 +1,95 @@
+"""`propose --minimize` over several proposals: an example two clusters share (a status
+and a body difference of the same exchange) is written to each target once, not once
+per cluster."""
+
+import asyncio
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from aiohttp import web
+
+from twinsight.analysis.diff import Message
+from twinsight.analysis.proposals import Proposal
+from twinsight.analysis.proposals.evidence import Raw, Seen
+from twinsight.cli.reproducers import Limits, minimize_proposals
+from twinsight.examples.tasks.serve import start
+from twinsight.spec import Scenario
+from twinsight.spec.inputs import RequestView
+
+BODY = json.dumps({"title": "x" * 40, "note": "n"}).encode()
+HEADERS = (("Content-Type", "application/json"),)
+
+
+def service(seen: Counter[bytes], strict: bool) -> web.Application:
+    """POST /tasks: the strict one refuses a title over 8 characters."""
+
+    async def create(request: web.Request) -> web.Response:
+        body = await request.read()
+        seen[body] += 1
+        title = json.loads(body or b"{}").get("title", "")
+        if strict and len(title) > 8:
+            return web.json_response({"error": "too long"}, status=400)
+        return web.json_response({"id": 1}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/tasks", create)
+    return app
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[dict[str, Counter[bytes]], dict[str, str]]]:
+    loop = asyncio.new_event_loop()
+    seen: dict[str, Counter[bytes]] = {"legacy": Counter(), "candidate": Counter()}
+    urls: dict[str, str] = {}
+    runners = []
+
+    async def up() -> None:
+        for name in ("legacy", "candidate"):
+            runner, port = await start(service(seen[name], strict=name == "legacy"))
+            runners.append(runner)
+            urls[name] = f"http://127.0.0.1:{port}"
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(up(), loop).result(timeout=30)
+    try:
+        yield seen, urls
+    finally:
+        for runner in runners:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+def proposal(fingerprint: str, location: str, kind: str) -> Proposal:
+    example = Seen(
+        "e1",
+        RequestView.of("POST", "/tasks", "", HEADERS, BODY),
+        Message(400),
+        Message(201),
+        raw=Raw("", HEADERS, BODY),
+    )
+    scenario = Scenario.model_validate(
+        {"name": fingerprint, "when": {"text": "a long title"}, "then": ["response.status == 400"]}
+    )
+    return Proposal(fingerprint, scenario, (), True, example, location, kind)
+
+
+def test_an_example_two_clusters_share_is_written_once(
+    servers: tuple[dict[str, Counter[bytes]], dict[str, str]],
+) -> None:
+    seen, urls = servers
+    proposals = [
+        proposal("c1-aaaa", "status", "changed"),
+        proposal("c1-bbbb", "body.error", "missing"),
+    ]
+    found = minimize_proposals(proposals, urls, {}, Limits(allow_writes=True))
+    assert all(f.outcome is not None and f.outcome.reproduced for f in found)
+    assert json.loads(found[0].outcome.request.body) == {"title": "x" * 9}  # type: ignore[union-attr]
+    for name in ("legacy", "candidate"):
+        assert seen[name][BODY] == 1, f"{name}: the shared example was written twice"
+        assert max(seen[name].values()) == 1, f"{name}: an identical write went twice"
