@@ -143,6 +143,9 @@ class Exchange:
     correlations: tuple[Correlation, ...] = ()
     origin: str | None = None  # the exchange this one replays
     run: str | None = None  # the replay run that sent it
+    # What the replay substituted or left out (a redacted credential sent as-is, one left
+    # out, one from --header); None for what was not replayed.
+    replay_degraded: tuple[str, ...] | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of request header `name` (case-insensitive), if any."""

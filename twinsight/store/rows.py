@@ -57,6 +57,7 @@ class Batch:
                 exchange.origin,
                 self.writer,
                 exchange.run,
+                None if exchange.replay_degraded is None else list(exchange.replay_degraded),
             )
         )
         for response in exchange.responses:

@@ -131,6 +131,9 @@ class ExchangeRow(NamedTuple):
     origin: str | None
     writer: str | None
     replay_run: str | None
+    # What a replay substituted or left out in this request ("no credential for ...");
+    # [] for a faithful replay, NULL for what was not replayed and in stores before version 6.
+    replay_degraded: list[str] | None = None
 
 
 class ResponseRow(NamedTuple):
@@ -288,5 +291,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (KEYED,),
     ("ALTER TABLE responses ADD COLUMN IF NOT EXISTS base_url VARCHAR",),
     ("ALTER TABLE responses ADD COLUMN IF NOT EXISTS sent_at TIMESTAMPTZ",),
+    ("ALTER TABLE exchanges ADD COLUMN IF NOT EXISTS replay_degraded VARCHAR[]",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
