@@ -98,3 +98,14 @@ def test_any_text_round_trips_through_the_edited_file(why: str, by: str | None) 
     only_added(HAND_WRITTEN, after)
     rule = tomllib.loads(after)["normalize"][-1]
     assert (rule["why"], rule.get("by")) == (why, by)
+
+
+@pytest.mark.parametrize("line", ["[see ticket 12]", "[[normalize]]"])
+def test_a_header_like_line_in_a_multiline_string_does_not_take_the_rule(line: str) -> None:
+    text = f'[[normalize]]\nwhere = "body.a"\ncompare = "ignore"\nwhy = """\n{line}\n"""\n'
+    after = add_normalize(text, [normalize_table("body.b", "ignore", "x")])
+    only_added(text, after)
+    assert tomllib.loads(after)["normalize"] == [
+        {"where": "body.a", "compare": "ignore", "why": f"{line}\n"},
+        {"where": "body.b", "compare": "ignore", "why": "x"},
+    ]

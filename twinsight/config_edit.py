@@ -44,11 +44,23 @@ def add_normalize(text: str, rules: Sequence[Mapping[str, Any]]) -> str:
     if not rules:
         return text
     newline = "\r\n" if "\r\n" in text else "\n"
-    _check_form(text)
+    data = _check_form(text)
     lines = _lines_of(text)
     tables = [_render(rule, newline) for rule in rules]
     headers = [i for i, line in enumerate(lines) if _HEADER.match(line)]
     at = _end_of_table(lines, headers[-1]) if headers else len(lines)
+    wanted = {**data, "normalize": [*data.get("normalize", []), *map(dict, rules)]}
+    # The line scan does not know TOML's multi-line strings and arrays: a line in one that
+    # looks like a header would put the rule inside the string. Such a splice does not
+    # read back as the rules added; the end of the file (never inside a string) then takes it.
+    for place in dict.fromkeys((at, len(lines))):
+        after = _splice(lines, place, tables, newline)
+        if tomllib.loads(after) == wanted:
+            return after
+    raise UserError("cannot add the rule: the config does not read back with it added")
+
+
+def _splice(lines: list[str], at: int, tables: list[str], newline: str) -> str:
     before = lines[:at]
     if before and not before[-1].endswith(("\n", "\r")):
         before[-1] += newline
@@ -56,8 +68,9 @@ def add_normalize(text: str, rules: Sequence[Mapping[str, Any]]) -> str:
     return "".join([*before, *spaced, *lines[at:]])
 
 
-def _check_form(text: str) -> None:
-    """Refuse a file that is not TOML, or whose `normalize` is not a list of tables."""
+def _check_form(text: str) -> dict[str, Any]:
+    """The file's data; refuse a file that is not TOML, or whose `normalize` is not a list
+    of tables."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -67,6 +80,7 @@ def _check_form(text: str) -> None:
         raise UserError(
             "cannot add a rule: the config's 'normalize' is not written as [[normalize]] tables"
         )
+    return data
 
 
 def _written_as_tables(text: str) -> bool:
