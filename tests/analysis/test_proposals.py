@@ -1,8 +1,10 @@
 """Proposals: scenarios that pin the legacy's behaviour where the candidate differs."""
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +12,7 @@ from twinsight.analysis.diff import Message, diff_responses
 from twinsight.analysis.jsondiff import render_path
 from twinsight.analysis.proposals import Before, Case, Seen, propose
 from twinsight.analysis.proposals.celpath import ANY, parse_location
+from twinsight.analysis.proposals.service import ProposalRun, proposal_file
 from twinsight.analysis.scenarios import check_scenarios
 from twinsight.spec import Spec, dump_spec, parse_spec
 from twinsight.spec.inputs import RequestView
@@ -245,3 +248,12 @@ def test_what_a_spec_would_refuse_stays_in_words() -> None:
     assert proposal.scenario.when.request is None
     assert proposal.scenario.then[-1].check is None
     assert proposal.scenario.then[-1].text == "body.a[*].b[*].c[*].d is the legacy's"
+
+
+@pytest.mark.parametrize("text", ["a\r\nb", "x\u2028y: [", "x\x85y", "a\x00b", "\x1b[31m"])
+def test_recorded_text_in_the_evidence_keeps_the_proposal_file_loading(text: str) -> None:
+    example = seen("GET", "/tasks", None, (200, {"a": 1}), (500, {"a": 1}))
+    (found,), _ = propose([case("status", "changed", example)], None)
+    quoted = replace(found, evidence=(*found.evidence, f"  body: {text}"))
+    file = proposal_file(ProposalRun("candidate", [quoted], clusters=1), f"tasks {text}")
+    assert [s.name for s in parse_spec(file).scenarios] == [found.scenario.name]

@@ -24,7 +24,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from twinsight.errors import UserError
 
-__all__ = ["Item", "accepted_entry", "add_items"]
+__all__ = ["Item", "accepted_entry", "add_items", "comment_lines"]
 
 _WIDTH = 4096  # never fold a long line: the author's lines are theirs to break
 _DEFAULT_DASH = 2  # `  - ` under a top-level key, as the bundled specs write lists
@@ -133,7 +133,9 @@ def _render(items: Sequence[Item], dash: int, newline: str, first: bool) -> list
     for n, item in enumerate(items):
         if item.blank_before and not (first and n == 0):
             out.append(newline)
-        out += [f"{pad}# {line}".rstrip() + newline for c in item.comments for line in _lines(c)]
+        out += [
+            f"{pad}# {line}".rstrip() + newline for c in item.comments for line in comment_lines(c)
+        ]
         stream = io.StringIO()
         yaml.dump([_escaped(item.data)], stream)
         # Dumped as a top-level list its dashes stand at column 2: move them to `dash`.
@@ -141,8 +143,9 @@ def _render(items: Sequence[Item], dash: int, newline: str, first: bool) -> list
     return out
 
 
-def _lines(comment: str) -> list[str]:
-    """A comment's lines, each printable: YAML refuses control characters even there."""
+def comment_lines(comment: str) -> list[str]:
+    """A comment's lines, each printable: YAML refuses control characters even there, and
+    reads U+0085, U+2028 or a lone CR as a line break that would end the comment."""
     return [
         "".join(c if _plain(c) else repr(c)[1:-1] for c in line) for line in comment.splitlines()
     ] or [""]
@@ -185,7 +188,7 @@ def _redump(document: Any, key: str, items: Sequence[Item]) -> str:
     for item in items:
         current.append(_escaped(item.data))
         if item.comments and isinstance(current, CommentedSeq):
-            lines = [line for c in item.comments for line in _lines(c)]
+            lines = [line for c in item.comments for line in comment_lines(c)]
             current.yaml_set_comment_before_after_key(
                 len(current) - 1, before="\n".join(lines), indent=2
             )

@@ -10,6 +10,7 @@ from twinsight.analysis.readiness_service import chosen_candidate
 from twinsight.analysis.service import analyze_store, endpoints_of
 from twinsight.config import Config
 from twinsight.spec import Spec, dump_spec
+from twinsight.spec.edit import comment_lines
 from twinsight.store import Store
 
 from . import Proposal, Skipped, propose
@@ -61,4 +62,7 @@ def proposal_file(run: ProposalRun, feature: str) -> str:
         ]
     )
     spec = Spec(feature=feature, scenarios=tuple(p.scenario for p in run.proposals))
-    return dump_spec(spec, header=header, notes=[p.evidence for p in run.proposals])
+    # Evidence quotes recorded text (a request body, a value): a CR or U+2028 there would
+    # end the comment line and leave the rest to be read as YAML.
+    notes = [[line for e in p.evidence for line in comment_lines(e)] for p in run.proposals]
+    return dump_spec(spec, header="\n".join(comment_lines(header)), notes=notes)
