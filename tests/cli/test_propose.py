@@ -134,3 +134,16 @@ def test_minimize_shrinks_the_long_title_to_the_shortest_that_still_diverges(
     assert "curl --silent" in shown.stderr
     assert services["candidate"] in shown.stderr
     assert make_token("demo") not in text  # a --header value never goes into the file
+
+
+def test_an_out_file_that_cannot_be_written_is_named_in_one_line(
+    store: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    shown = twinsight("propose", "--store", str(store), "--out", "taken/p.yaml", cwd=tmp_path)
+    assert shown.returncode == 2, shown.stderr
+    assert "Traceback" not in shown.stderr
+    assert "taken/p.yaml: cannot write the proposals" in shown.stderr
+    made = twinsight("propose", "--store", str(store), "--out", "new/p.yaml", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert load_spec(tmp_path / "new" / "p.yaml").scenarios

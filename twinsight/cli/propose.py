@@ -101,7 +101,11 @@ def _write(text: str, out_path: Path, run: ProposalRun) -> None:
     if to_stdout:
         sys.stdout.write(text)
     else:
-        out_path.write_text(text, encoding="utf-8")
+        try:
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            out_path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{out_path}: cannot write the proposals ({exc.strerror})") from None
     console = err if to_stdout else out
     where = "standard output" if to_stdout else str(out_path)
     console.print(
