@@ -45,3 +45,15 @@ def test_the_author_is_the_git_one_where_there_is_one(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(tmp_path), "config", "user.name", "Ann Example"], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "config", "user.email", "ann@x.test"], check=True)
     assert author(tmp_path) == "Ann Example <ann@x.test>"
+
+
+def test_a_symlinked_file_is_changed_where_it_lives(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    real = tmp_path / "shared" / "twinsight.toml"
+    real.write_text("# mine\n", encoding="utf-8")
+    link = tmp_path / "twinsight.toml"
+    link.symlink_to(real)
+    after = '# mine\n\n[[normalize]]\nwhere = "body.a"\ncompare = "ignore"\n'
+    commit_edit(Edit(link, "# mine\n", after, "config", ["x"]))
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") == after

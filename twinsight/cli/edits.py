@@ -55,13 +55,15 @@ def commit_edit(edit: Edit) -> None:
     reader sees the old file or the new one, never half of one, and a text that would
     not load leaves the file as it was (one-line UserError)."""
     check: Callable[[Path], object] = load_spec if edit.kind == "spec" else load_config
-    folder = edit.file.resolve().parent
-    handle, name = tempfile.mkstemp(prefix=f".{edit.file.name}.", dir=folder)
+    # A symlinked file is changed where it lives: renaming over the link would replace
+    # the link with a copy and leave the file it names as it was.
+    target = edit.file.resolve()
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     temporary = Path(name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(edit.after)
-        os.chmod(temporary, edit.file.stat().st_mode & 0o7777)
+        os.chmod(temporary, target.stat().st_mode & 0o7777)
         try:
             check(temporary)
         except (SpecError, ConfigError) as exc:
@@ -75,7 +77,7 @@ def commit_edit(edit: Edit) -> None:
             raise UserError(
                 f"{edit.file}: not changed: with the change it would not load ({exc})"
             ) from None
-        os.replace(temporary, edit.file)
+        os.replace(temporary, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
