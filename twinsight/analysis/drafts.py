@@ -14,6 +14,7 @@ endpoint's requests sees those answers too. Pure: plain data in, a `Spec` out.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,8 @@ from twinsight.spec import RequestBinding, Scenario, Spec, When
 from twinsight.spec.inputs import RequestView
 from twinsight.spec.model import ResponseLine
 
+from .proposals.celpath import select
+
 __all__ = ["Draft", "Observed", "draft_spec", "family_of"]
 
 MAX_DEPTH = 3
@@ -35,32 +38,6 @@ MAX_VALUE_CHARS = 60
 _INT_RANGE = 1 << 53  # JSON numbers past this are not exact in every reader
 # Times and identifiers that happened to repeat in a small sample are not behaviour.
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = frozenset(
-    [
-        "as",
-        "break",
-        "const",
-        "continue",
-        "else",
-        "false",
-        "for",
-        "function",
-        "if",
-        "import",
-        "in",
-        "let",
-        "loop",
-        "package",
-        "namespace",
-        "null",
-        "return",
-        "true",
-        "var",
-        "void",
-        "while",
-    ]
-)
 # A type as CEL writes it (`type(x) == string` reads better, but spec checks take bare
 # names for variables), and as a line says it.
 _TYPES = {
@@ -246,7 +223,7 @@ def _content_type(values: set[str | None]) -> Iterable[ResponseLine]:
 
 
 def _field_line(path: tuple[str, ...], found: _Field, count: int) -> ResponseLine | None:
-    where = "response.body" + "".join(_selector(key) for key in path)
+    where = functools.reduce(select, path, "response.body")
     name = ".".join(path)
     literal = _constant(found.value) if found.constant and count >= 2 else None
     if literal is not None:
@@ -257,12 +234,6 @@ def _field_line(path: tuple[str, ...], found: _Field, count: int) -> ResponseLin
     return ResponseLine(
         text=f"Its body has `{name}`, {words}", check=f"type({where}) == {cel_type}"
     )
-
-
-def _selector(key: str) -> str:
-    if _IDENTIFIER.match(key) and key not in _RESERVED:
-        return f".{key}"
-    return f"[{_literal(key)}]"
 
 
 def _constant(value: Any) -> str | None:
