@@ -93,3 +93,22 @@ def test_an_example_two_clusters_share_is_written_once(
     for name in ("legacy", "candidate"):
         assert seen[name][BODY] == 1, f"{name}: the shared example was written twice"
         assert max(seen[name].values()) == 1, f"{name}: an identical write went twice"
+
+
+def test_the_evidence_counts_what_was_sent_for_each_cluster(
+    servers: tuple[dict[str, Counter[bytes]], dict[str, str]],
+) -> None:
+    seen, urls = servers
+    proposals = [
+        proposal("c1-aaaa", "status", "changed"),
+        proposal("c1-bbbb", "body.error", "missing"),
+    ]
+    first, second = minimize_proposals(proposals, urls, {}, Limits(allow_writes=True))
+    said = [
+        next(e for e in f.proposal.evidence if e.startswith("smallest")) for f in (first, second)
+    ]
+    assert first.outcome is not None
+    assert second.outcome is not None
+    assert f"{first.outcome.steps} request(s) tried, {first.outcome.steps} sent" in said[0]
+    assert f"{second.outcome.steps} request(s) tried, 0 sent" in said[1]
+    assert sum(seen["legacy"].values()) == first.outcome.steps

@@ -94,19 +94,21 @@ async def _one(
             allow_writes=limits.allow_writes,
         )
     curls = {t: as_curl(as_sent(outcome.request, t, overrides), u) for t, u in urls.items()}
-    lines = _evidence(outcome)
+    lines = _evidence(outcome, check.sent[check.legacy.name])
     return Reproduced(replace(proposal, evidence=(*proposal.evidence, *lines)), outcome, curls)
 
 
-def _evidence(outcome: Minimized) -> list[str]:
+def _evidence(outcome: Minimized, sent: int) -> list[str]:
     """The smallest reproducer, as the proposal file shows it (recorded headers only: a
-    `--header` value never goes into a file)."""
+    `--header` value never goes into a file); `sent`: requests sent to each target for it
+    (a request another cluster's search sent is judged on its answers, not sent again)."""
     if not outcome.reproduced:
         return [f"reproducer: not minimized ({outcome.reason})"]
     request = outcome.request
     target = request.path + (f"?{request.query}" if request.query else "")
     lines = [
-        f"smallest reproducer ({outcome.steps} request(s) to each target; {outcome.reason}):",
+        f"smallest reproducer ({outcome.steps} request(s) tried, {sent} sent to each target; "
+        f"{outcome.reason}):",
         f"  {request.method} {target}",
     ]
     if request.body:
