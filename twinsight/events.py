@@ -47,6 +47,16 @@ class ReplaySummary:
     # cannot be resent whole)
     left_out: Counter[str] = field(default_factory=Counter)
     redacted_headers: int = 0  # requests sent without a redacted header nobody overrode
+    # Requests stored with a replay_degraded note, and the notes by kind (token left out)
+    degraded: int = 0
+    degraded_notes: Counter[str] = field(default_factory=Counter)
+    order: str = "sessions"  # causal, recorded or sessions (`twinsight replay --order`)
+    waited: int = 0  # requests that waited for a create of another session (causal order)
+    # Why sessions were serialised, one line per (session, creator's session), the first
+    # few; more_waits counts the pairs left out
+    waits: list[str] = field(default_factory=list)
+    more_waits: int = 0
+    order_note: str = ""  # why the order asked for was not the one used
     rewritten: int = 0  # requests whose ids were rewritten for some target
     sessions: int = 0
     answered: Counter[str] = field(default_factory=Counter)

@@ -68,6 +68,18 @@ CorrelateOption = Annotated[
     bool,
     typer.Option("--correlate/--no-correlate", help="Rewrite legacy ids into each target's."),
 ]
+OrderOption = Annotated[
+    str | None,
+    quiet(
+        "--order",
+        "causal: sessions wait for another's create they use; recorded: one at a time; "
+        "sessions: independent \\[default: causal, sessions with --workers > 1].",
+    ),
+]
+CredentialsOption = Annotated[
+    Path | None,
+    quiet("--credentials", "TOML or YAML: the real value of each redacted token."),
+]
 TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.001, help="Per target (s).")]
 
 
@@ -92,12 +104,14 @@ def replay_command(
     run_id: RunIdOption = None,
     correlate: CorrelateOption = True,
     timeout: TimeoutOption = 30.0,
+    order: OrderOption = None,
+    credentials: CredentialsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Send recorded requests to every target, in session order, and record the answers.
 
     Example: twinsight replay --store recorded.duckdb --legacy http://127.0.0.1:8081
-    --candidate http://127.0.0.1:8082 --header-for 'candidate=Authorization: Bearer T'
+    --candidate http://127.0.0.1:8082 --credentials credentials.toml
     """
     from twinsight.replay.plan import ReplayFlags, build_plan, legacy_silent
     from twinsight.replay.service import run_replay
@@ -110,6 +124,7 @@ def replay_command(
         rate=rate, speed=speed, asap=asap, concurrency=concurrency, sessions_by=sessions,
         headers=tuple(header or ()), headers_for=tuple(header_for or ()),
         run_id=run_id, correlate=correlate, timeout_s=timeout,
+        order=order, credentials=credentials, workers=workers,
     )  # fmt: skip
     plan = build_plan(settings, flags)
     with reading(sources or []) as on_bytes:

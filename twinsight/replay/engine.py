@@ -6,7 +6,13 @@ has answered the previous one); sessions run side by side, at most
 targets other than the legacy, ids the legacy handed out earlier are rewritten
 to that target's own (`twinsight.traffic.correlation`), waiting when the answer
 that teaches a pair is still on its way. Every replayed request becomes a new
-exchange (`source="replay"`, `origin` the recorded one, `run` this run).
+exchange (`source="replay"`, `origin` the recorded one, `run` this run), with what
+was substituted or left out in it (`replay_degraded`: `twinsight.replay.restore`).
+
+Order (`ReplayOptions.order`): `sessions` runs sessions independently; `causal` (the
+default) also holds a request that uses what another session created until that
+create has been replayed (`twinsight.replay.causal`); `recorded` sends one request at
+a time in recorded order.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from multidict import CIMultiDict
 
@@ -26,14 +33,23 @@ from twinsight.events import ReplaySummary
 from twinsight.records import Correlation, Exchange, Response
 from twinsight.store import StoreWriter, new_id
 from twinsight.traffic import Target, TaskSet
+from twinsight.traffic.correlation import CREATING_METHODS
 from twinsight.traffic.send import Books, Outgoing, send
 
+from .causal import CausalPlanner, Dependency
+from .credentials import Credentials
 from .formats import Format
 from .outgoing import HeaderOverrides, outgoing_headers
 from .pacing import Pacing
-from .sessions import partition_of, session_of
+from .restore import LEFT_OUT, restore_body, restore_query
+from .sessions import partition_of, session_label, session_of
 
-__all__ = ["ReplayOptions", "ReplayPlan", "Replayer"]
+__all__ = ["ORDERS", "Order", "ReplayOptions", "ReplayPlan", "Replayer"]
+
+Order = Literal["causal", "recorded", "sessions"]
+ORDERS: tuple[Order, ...] = ("causal", "recorded", "sessions")
+_RECORDED = "recorded order"  # the one session every request joins under --order recorded
+_SHOWN_WAITS = 10  # session pairs named in the summary; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,9 @@ class ReplayOptions:
     max_body: int = 1 << 20
     sessions_by: str | None = None  # header:NAME or cookie:NAME; None: the recorded session
     partition: tuple[int, int] = (0, 1)  # (this worker, workers): sessions split by hash
+    order: Order = "causal"
+    order_note: str = ""  # why the order is not the one asked for (several workers)
+    credentials: Credentials = field(default_factory=Credentials)
 
 
 @dataclass(frozen=True)
@@ -76,7 +95,16 @@ class Replayer:
         self.targets, self.writer, self.options = targets, writer, options
         self.done, self.accepts = done, accepts
         self.books = Books((t.name for t in targets), correlate=options.correlate)
-        self.summary = ReplaySummary(options.run, options.pacing.describe())
+        self.summary = ReplaySummary(
+            options.run,
+            options.pacing.describe(),
+            order=options.order,
+            order_note=options.order_note,
+        )
+        self._planner = CausalPlanner() if options.order == "causal" else None
+        self._creating: dict[str, asyncio.Event] = {}  # creates in flight, by recorded id
+        self._waits: dict[str, list[str]] = {}  # recorded id -> the creates it waits for
+        self._pairs: set[tuple[str, str]] = set()  # (session, creator's session) named
         self._slots = asyncio.Semaphore(options.concurrency)
         self._queues: dict[str, deque[Exchange]] = {}
         self._workers = TaskSet()
@@ -109,12 +137,52 @@ class Replayer:
             await self._wait_until(started + self.options.pacing.due(index, exchange.ts, first))
             index += 1
             await self._slots.acquire()
-            self._dispatch(exchange, session)
+            self._plan(exchange, session)
+            self._dispatch(exchange, _RECORDED if self.options.order == "recorded" else session)
         if self._workers.tasks:
             await asyncio.wait(set(self._workers.tasks))
         self.summary.duration_s = time.monotonic() - started
         self.summary.sessions = len(self._sessions)
         return self.summary
+
+    def _plan(self, exchange: Exchange, session: str | None) -> None:
+        """Count its session; under causal order, note the creates it waits for."""
+        if session is not None:
+            self._sessions.add(session)
+        if self._planner is None:
+            return
+        needed = self._planner.see(exchange, session)
+        if exchange.method in CREATING_METHODS:
+            self._creating[exchange.id] = asyncio.Event()
+        if needed:
+            self._waits[exchange.id] = [d.creator for d in needed]
+            self._explain(needed)
+
+    def _explain(self, needed: list[Dependency]) -> None:
+        summary = self.summary
+        summary.waited += 1
+        for dependency in needed:
+            pair = (dependency.session, dependency.creator_session)
+            if pair in self._pairs:
+                continue
+            self._pairs.add(pair)
+            if len(summary.waits) < _SHOWN_WAITS:
+                labels = {s: session_label(s) for s in pair}
+                summary.waits.append(dependency.describe(labels))
+            else:
+                summary.more_waits += 1
+
+    async def _after_creates(self, recorded: Exchange) -> None:
+        """Wait until every create `recorded` uses has been replayed by every target."""
+        for creator in self._waits.pop(recorded.id, ()):
+            event = self._creating.get(creator)
+            if event is not None:  # else already replayed
+                await event.wait()
+
+    def _created(self, recorded: Exchange) -> None:
+        event = self._creating.pop(recorded.id, None)
+        if event is not None:
+            event.set()
 
     def _left_out(self, exchange: Exchange) -> str | None:
         """Why `exchange` is not sent (a `ReplaySummary.left_out` key), or None."""
@@ -142,7 +210,6 @@ class Replayer:
         if session is None:
             self._workers.start(self._alone(exchange), name=f"replay {exchange.id}")
             return
-        self._sessions.add(session)
         queue = self._queues.get(session)
         if queue is not None:
             queue.append(exchange)  # its worker is running and will get to it
@@ -152,42 +219,60 @@ class Replayer:
 
     async def _alone(self, exchange: Exchange) -> None:
         try:
-            await self.replay_one(exchange)
+            await self._in_order(exchange)
         finally:
             self._slots.release()
+
+    async def _in_order(self, exchange: Exchange) -> None:
+        try:
+            await self._after_creates(exchange)
+            await self.replay_one(exchange)
+        finally:
+            self._created(exchange)  # even when it failed: nobody waits forever
 
     async def _session(self, session: str) -> None:
         queue = self._queues[session]
         try:
             while queue:
                 try:
-                    await self.replay_one(queue[0])
+                    await self._in_order(queue[0])
                 finally:
                     queue.popleft()
                     self._slots.release()
         finally:
             del self._queues[session]
-            for _ in queue:  # only when cancelled: give back the slots of what never went
+            for item in queue:  # only when cancelled: give back the slots of what never went
+                self._created(item)
                 self._slots.release()
 
     async def replay_one(self, recorded: Exchange) -> Exchange:
         """Send one recorded request to every target; store and return the new exchange."""
-        redacted: list[bool] = []
+        credentials = self.options.credentials
+        notes: dict[str, list[str]] = {}  # note -> the targets it holds for
 
         def headers(target: Target, length: int) -> CIMultiDict[str]:
-            chosen, left_out = outgoing_headers(
-                recorded.headers, target.name, self.options.headers, run=self.options.run
+            chosen, found = outgoing_headers(
+                recorded.headers,
+                target.name,
+                self.options.headers,
+                run=self.options.run,
+                known=credentials.for_target(target.name),
             )
-            redacted.append(left_out)
+            for note in found:
+                notes.setdefault(note, []).append(target.name)
             return chosen
 
-        request = Outgoing(
-            recorded.id, recorded.method, recorded.path, recorded.query, recorded.body.data
+        # Query and body are one for every target: restored from the common credentials.
+        query, in_query = restore_query(recorded.query, credentials.common)
+        body, in_body = restore_body(
+            recorded.body.data, recorded.header("content-type"), credentials.common
         )
+        request = Outgoing(recorded.id, recorded.method, recorded.path, query, body)
         sent_at = datetime.now(UTC)
         responses, pairs = await send(
             request, self.targets, self.books, headers, max_body=self.options.max_body
         )
+        degraded = (*in_query, *in_body, *self._per_target(notes))
         exchange = replace(  # the recorded request as it was, with this run's answers
             recorded,
             id=new_id(),
@@ -197,24 +282,44 @@ class Replayer:
             correlations=pairs,
             origin=recorded.id,
             run=self.options.run,
+            replay_degraded=degraded,
         )
-        self._count(responses, pairs, any(redacted))
+        self._count(responses, pairs, degraded)
         while not self.writer.room_for(exchange):
             self.writer.raise_if_stuck()
             await asyncio.sleep(0.01)  # a replay waits for the store rather than dropping
         self.writer.submit(exchange)
         return exchange
 
+    def _per_target(self, notes: dict[str, list[str]]) -> list[str]:
+        """Each note once; one that held for some targets only names them."""
+        everyone = len(self.targets)
+        return [
+            note if len(targets) >= everyone else f"{note} (target {', '.join(targets)})"
+            for note, targets in notes.items()
+        ]
+
     def _count(
-        self, responses: tuple[Response, ...], pairs: tuple[Correlation, ...], redacted: bool
+        self,
+        responses: tuple[Response, ...],
+        pairs: tuple[Correlation, ...],
+        notes: tuple[str, ...],
     ) -> None:
         summary = self.summary
         summary.sent += 1
         summary.rewritten += bool(pairs)
-        summary.redacted_headers += redacted
+        summary.redacted_headers += any(LEFT_OUT in note for note in notes)
+        summary.degraded += bool(notes)
+        summary.degraded_notes.update(_kind(note) for note in notes)
         for response in responses:
             if response.status is not None:
                 summary.answered[response.target] += 1
                 summary.statuses[(response.target, response.status)] += 1
             else:
                 summary.errors[(response.target, response.error or "protocol")] += 1
+
+
+def _kind(note: str) -> str:
+    """A note without the token it names: what the summary counts."""
+    head, marker, rest = note.partition("<redacted:")
+    return head + (marker + "…>" + rest.partition(">")[2] if marker else "")

@@ -9,11 +9,12 @@ from multidict import CIMultiDict
 from twinsight.records import Headers
 from twinsight.traffic import end_to_end
 
+from .restore import Known, has_marker, restore_header
+
 __all__ = ["ALL_TARGETS", "REPLAY_HEADER", "HeaderOverrides", "outgoing_headers", "parse_header"]
 
 REPLAY_HEADER = "X-Twinsight-Replay"
 ALL_TARGETS = "*"
-REDACTED = "<redacted:"
 # The client sets these for the URL and body it sends; recorded values would lie.
 _RECOMPUTED = frozenset({"host", "content-length"})
 
@@ -33,16 +34,34 @@ def parse_header(text: str) -> tuple[str, str]:
 
 
 def outgoing_headers(
-    recorded: Headers, target: str, overrides: HeaderOverrides, *, run: str
-) -> tuple[CIMultiDict[str], bool]:
-    """(headers to send to `target`, whether a redacted header was left out for want of an
-    override). Recorded secrets are stored as markers: sending a marker would only fail."""
+    recorded: Headers,
+    target: str,
+    overrides: HeaderOverrides,
+    *,
+    run: str,
+    known: Known | None = None,
+) -> tuple[CIMultiDict[str], list[str]]:
+    """(headers to send to `target`, notes on what was substituted or left out).
+
+    Recorded secrets are stored as markers: each is replaced by its value in `known`
+    (the target's credentials), and a header whose marker has none is left out, since
+    sending a marker would only fail. `--header` overrides win over both."""
     headers = end_to_end(recorded, drop=_RECOMPUTED)
+    notes: list[str] = []
     for name, value in [*overrides.get(ALL_TARGETS, ()), *overrides.get(target, ())]:
-        if headers.popall(name, None) is not None and value:
+        replaced = headers.popall(name, None)
+        if replaced is not None and value:
             headers[name] = value
-    redacted = [name for name, value in headers.items() if REDACTED in value]
-    for name in redacted:
-        headers.popall(name, None)
-    headers[REPLAY_HEADER] = run
-    return headers, bool(redacted)
+        if replaced is not None and any(has_marker(v) for v in replaced):
+            notes.append(f"{name.lower()} from --header")
+    restored: CIMultiDict[str] = CIMultiDict()
+    for name, value in headers.items():
+        if not has_marker(value):
+            restored.add(name, value)
+            continue
+        real, missing = restore_header(name, value, known or {})
+        notes += missing
+        if real is not None:
+            restored.add(name, real)
+    restored[REPLAY_HEADER] = run
+    return restored, notes

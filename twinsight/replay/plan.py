@@ -18,7 +18,8 @@ from twinsight.errors import CheckFailed, UserError
 from twinsight.events import ReplaySummary
 from twinsight.records import PRIMARY_TARGET
 
-from .engine import ReplayOptions
+from .credentials import Credentials, load_credentials
+from .engine import ORDERS, Order, ReplayOptions
 from .formats import FORMATS, Format
 from .outgoing import ALL_TARGETS, parse_header
 from .pacing import Pacing
@@ -29,6 +30,7 @@ __all__ = [
     "ReplayFlags",
     "build_plan",
     "check_format",
+    "choose_order",
     "choose_pacing",
     "header_overrides",
     "legacy_silent",
@@ -134,11 +136,36 @@ class ReplayFlags:
     run_id: str | None = None
     correlate: bool = True
     timeout_s: float = 30.0
+    order: str | None = None
+    credentials: Path | None = None
+    workers: int = 1
+
+
+def choose_order(order: str | None, workers: int) -> tuple[Order, str]:
+    """(the order to replay in, a note when it is not the default one asked for).
+
+    Causal and recorded order wait across sessions, which only one process can do: with
+    several workers the default becomes `sessions`, said in the summary, and asking
+    for either explicitly is refused."""
+    chosen = next((known for known in ORDERS if known == order), None)
+    if order is not None and chosen is None:
+        raise UserError(f"--order {order!r}: expected one of {', '.join(ORDERS)}")
+    if workers <= 1:
+        return chosen or "causal", ""
+    if chosen is None:
+        return "sessions", "sessions replayed independently: causal order needs --workers 1"
+    if chosen == "sessions":
+        return chosen, ""
+    raise UserError(
+        f"--order {chosen} needs --workers 1: a session waits for another's create "
+        "only within one process"
+    )
 
 
 def build_plan(settings: Config, flags: ReplayFlags) -> ReplayPlan:
     """The plan for `flags` against the targets and capture limits of `settings`."""
     pacing = choose_pacing(flags.rate, flags.speed, flags.asap)
+    order, order_note = choose_order(flags.order, flags.workers)
     overrides = header_overrides(flags.headers, flags.headers_for, settings.targets)
     options = ReplayOptions(
         run=flags.run_id or new_run_id(),
@@ -148,6 +175,13 @@ def build_plan(settings: Config, flags: ReplayFlags) -> ReplayPlan:
         headers=overrides,
         max_body=settings.capture.max_body,
         sessions_by=check_sessions_by(flags.sessions_by) if flags.sessions_by else None,
+        order=order,
+        order_note=order_note,
+        credentials=(
+            load_credentials(flags.credentials, settings.targets)
+            if flags.credentials
+            else Credentials()
+        ),
     )
     chosen = check_format(flags.format)
     return ReplayPlan(options, flags.sources, chosen, flags.filter, flags.timeout_s)

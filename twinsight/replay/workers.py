@@ -135,11 +135,14 @@ def _worker(pipe: Connection, config: Config, plan: ReplayPlan, given: _Given) -
 
 def merge_summaries(summaries: list[ReplaySummary]) -> ReplaySummary:
     """One summary for a run that several workers shared."""
-    merged = ReplaySummary(summaries[0].run, summaries[0].pacing)
+    first = summaries[0]
+    merged = ReplaySummary(first.run, first.pacing, order=first.order, order_note=first.order_note)
     for s in summaries:
         merged.sent += s.sent
         merged.left_out.update(s.left_out)
         merged.redacted_headers += s.redacted_headers
+        merged.degraded += s.degraded
+        merged.degraded_notes.update(s.degraded_notes)
         merged.rewritten += s.rewritten
         merged.sessions += s.sessions
         merged.answered.update(s.answered)

@@ -51,9 +51,38 @@ def replay_lines(summary: ReplaySummary) -> list[str]:
         (summary.left_out["filtered_out"], "left out by --filter"),
         (summary.left_out["body_cut"], "not sent: body cut at capture (raise --max-body there)"),
         (summary.rewritten, "with ids rewritten for a target"),
-        (summary.redacted_headers, "sent without a redacted header (supply it with --header)"),
+        (
+            summary.redacted_headers,
+            "sent without a redacted header (name its value in --credentials; "
+            "twinsight store credentials lists them)",
+        ),
     ]
     lines.extend(f"  {count} {what}" for count, what in notes if count)
+    return lines + _degraded_lines(summary) + _order_lines(summary)
+
+
+def _degraded_lines(summary: ReplaySummary) -> list[str]:
+    """How many replayed requests are not what was recorded, and how, by kind."""
+    if not summary.degraded:
+        return []
+    lines = [
+        f"  {summary.degraded} degraded (substituted or left out; stored in "
+        "exchanges.replay_degraded):"
+    ]
+    lines += [f"    {n} {note}" for note, n in summary.degraded_notes.most_common()]
+    return lines
+
+
+def _order_lines(summary: ReplaySummary) -> list[str]:
+    """The order kept, and which sessions waited for which and why."""
+    lines = [
+        f"  order: {summary.order}" + (f" ({summary.order_note})" if summary.order_note else "")
+    ]
+    if summary.waited:
+        lines[0] += f"; {summary.waited} request(s) waited for another session's create"
+    lines += [f"    {why}" for why in summary.waits]
+    if summary.more_waits:
+        lines.append(f"    and {summary.more_waits} more session pair(s)")
     return lines
 
 

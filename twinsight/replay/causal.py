@@ -1,0 +1,123 @@
+"""Which recorded request must wait for a create in another session (`--order causal`).
+
+Sessions replay side by side; that is only faithful while they are independent. A
+request that names an id, or a path, that another session's earlier create handed
+out (the recorded legacy answer: id fields, XML ids, `Location`; a `PUT` creates its
+own path) depended on that create having happened, so its replay waits until the
+create has been replayed by every target. Read in recorded order, so every wait is
+for an earlier request: the waits cannot form a cycle.
+
+Pure: recorded exchanges in, dependencies out (`plan_dependencies`); the replayer
+feeds `CausalPlanner.see` one exchange at a time as it dispatches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from twinsight.records import PRIMARY_TARGET, Exchange, Response
+from twinsight.traffic.correlation import CREATING_METHODS, id_values, referenced
+
+__all__ = ["CausalPlanner", "Dependency", "plan_dependencies"]
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """`waiting` (a request of `session`) names what `creator` (of `creator_session`) made."""
+
+    waiting: str
+    session: str
+    creator: str
+    creator_session: str
+    created: str  # the id or path
+    create: str  # "POST /accounts"
+    use: str  # "GET /accounts/17"
+
+    def describe(self, label: dict[str, str] | None = None) -> str:
+        """`session X waited for session Y: POST /accounts created 17 used by GET /accounts/17`."""
+        name = (label or {}).get
+        return (
+            f"session {name(self.session, self.session)} waited for session "
+            f"{name(self.creator_session, self.creator_session)}: {self.create} created "
+            f"{self.created} used by {self.use}"
+        )
+
+
+@dataclass(frozen=True)
+class _Made:
+    creator: str
+    session: str
+    create: str
+
+
+class CausalPlanner:
+    """Learns what each create handed out and finds the later requests of other sessions
+    that use it."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, _Made] = {}
+        self._paths: dict[str, _Made] = {}
+
+    def see(self, exchange: Exchange, session: str | None) -> list[Dependency]:
+        """The creates `exchange` must wait for; then learn what it creates itself."""
+        unit = session if session is not None else exchange.id
+        needed = self._needs(exchange, unit)
+        self._learn(exchange, unit)
+        return needed
+
+    def _needs(self, exchange: Exchange, unit: str) -> list[Dependency]:
+        found: dict[str, tuple[_Made, str]] = {}  # creator id -> (what made it, the value)
+        for path in _prefixes(exchange.path):
+            made = self._paths.get(path)
+            if made is not None and made.session != unit:
+                found.setdefault(made.creator, (made, path))
+        for value in sorted(referenced(exchange.path, exchange.query, exchange.body.data)):
+            made = self._ids.get(value)
+            if made is not None and made.session != unit:
+                found.setdefault(made.creator, (made, value))
+        use = f"{exchange.method} {exchange.path}"
+        return [
+            Dependency(exchange.id, unit, made.creator, made.session, value, made.create, use)
+            for made, value in found.values()
+        ]
+
+    def _learn(self, exchange: Exchange, unit: str) -> None:
+        answer = _recorded_answer(exchange)
+        if exchange.method not in CREATING_METHODS or answer is None or not _created(answer):
+            return
+        made = _Made(exchange.id, unit, f"{exchange.method} {exchange.path}")
+        for value in id_values(answer):
+            self._ids[value] = made  # the latest create of a value is the one used later
+        location = answer.header("location")
+        if location:
+            self._paths[urlsplit(location).path.rstrip("/") or "/"] = made
+        if exchange.method == "PUT":
+            self._paths[exchange.path.rstrip("/") or "/"] = made
+
+
+def _recorded_answer(exchange: Exchange) -> Response | None:
+    """The answer the recording holds: the legacy's, else the only one."""
+    answer = exchange.response(PRIMARY_TARGET)
+    if answer is None and len(exchange.responses) == 1:
+        answer = exchange.responses[0]
+    return answer
+
+
+def _created(answer: Response) -> bool:
+    return answer.status is not None and 200 <= answer.status < 300
+
+
+def _prefixes(path: str) -> list[str]:
+    """`/a/b/c` -> [`/a/b/c`, `/a/b`, `/a`]: a request under a created path uses it."""
+    parts = path.rstrip("/").split("/")
+    return ["/".join(parts[:end]) for end in range(len(parts), 1, -1)]
+
+
+def plan_dependencies(
+    recorded: Iterable[tuple[Exchange, str | None]],
+) -> list[Dependency]:
+    """Every wait a causal replay of `recorded` ((exchange, session) in recorded order) has."""
+    planner = CausalPlanner()
+    return [dependency for item, session in recorded for dependency in planner.see(item, session)]
