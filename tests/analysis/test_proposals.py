@@ -257,3 +257,18 @@ def test_recorded_text_in_the_evidence_keeps_the_proposal_file_loading(text: str
     quoted = replace(found, evidence=(*found.evidence, f"  body: {text}"))
     file = proposal_file(ProposalRun("candidate", [quoted], clusters=1), f"tasks {text}")
     assert [s.name for s in parse_spec(file).scenarios] == [found.scenario.name]
+
+
+def test_a_check_on_a_longer_name_does_not_pin_the_location() -> None:
+    example = seen("GET", "/tasks", None, (200, {"id": 1, "idx": 3}), (200, {"id": 2, "idx": 3}))
+    spec = parse_spec(
+        "feature: f\n"
+        "scenarios:\n"
+        "  - name: idx\n"
+        "    when: {text: a list, request: {method: GET, path: /tasks}}\n"
+        "    then:\n"
+        "      - the idx stays: response.body.idx == 3\n"
+    )
+    found, skipped = propose([case("body.id", "changed", example)], spec)
+    assert skipped == []
+    assert [p.fingerprint for p in found] == ["c1-0000000000"]
