@@ -1,4 +1,4 @@
-"""`twinsight store info` and `twinsight store check`."""
+"""`twinsight store info`, `twinsight store check` and `twinsight store credentials`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from twinsight.cli.console import out, show
+from twinsight.cli.console import out, show, show_text
 from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, read_locations
 from twinsight.config import load_config
 from twinsight.errors import CheckFailed
@@ -55,3 +55,28 @@ def store_check_command(
     if report.problems:
         hint = "" if repair else " (--repair removes duplicates)"
         raise CheckFailed(f"{report.where}: {len(report.problems)} problem(s){hint}")
+
+
+@store_app.command("credentials")
+def store_credentials_command(
+    store: StoreOption = None,
+    segments: SegmentsOption = None,
+    template: Annotated[
+        bool,
+        typer.Option("--template", help="Print a credentials file (TOML) to fill instead."),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """List the redacted tokens recorded requests carry: where, how often, first use.
+
+    Example: twinsight store credentials --store recorded.duckdb --template > credentials.toml
+    """
+    from twinsight.replay.template import credentials_template, token_lines
+    from twinsight.store.tokens import token_uses
+
+    store, segments = read_locations(load_config(config), store, segments)
+    uses = token_uses(store, segments)
+    if template:
+        out.print(credentials_template(uses), end="", markup=False, highlight=False)
+    else:
+        show_text(out, token_lines(uses))

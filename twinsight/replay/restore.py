@@ -14,7 +14,6 @@ from urllib.parse import quote_plus
 
 import orjson
 
-
 __all__ = [
     "LEFT_OUT",
     "Known",
@@ -106,4 +105,9 @@ def _restore_text(
         return text, []
     unknown = dict.fromkeys(m for m in MARKER.findall(text) if m not in known)
     notes = [missing(m, where, "sent as-is") for m in unknown]
-    return MARKER.sub(lambda m: escape(known.get(m.group(0), m.group(0))), text), notes
+
+    def value(found: re.Match[str]) -> str:
+        marker = found.group(0)
+        return escape(known[marker]) if marker in known else marker
+
+    return MARKER.sub(value, text), notes

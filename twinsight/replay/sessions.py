@@ -8,6 +8,7 @@ from multidict import CIMultiDict
 
 from twinsight.errors import UserError
 from twinsight.records import Exchange
+from twinsight.store.ids import session_label
 from twinsight.traffic import session_key
 
 __all__ = ["check_sessions_by", "partition_of", "session_label", "session_of"]
@@ -35,9 +36,3 @@ def partition_of(exchange: Exchange, session: str | None, partitions: int) -> in
         return 0
     key = session if session is not None else exchange.id
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest()) % partitions
-
-
-def session_label(session: str) -> str:
-    """A short name for a session in messages: an unkeyed hash, since a session key can
-    be a header's value (a credential); the same for the same session everywhere."""
-    return "s-" + hashlib.blake2b(session.encode(), digest_size=4).hexdigest()

@@ -8,7 +8,7 @@ import time
 import uuid
 from datetime import datetime
 
-__all__ = ["new_id", "stable_id"]
+__all__ = ["new_id", "session_label", "stable_id"]
 
 
 def new_id() -> str:
@@ -21,6 +21,12 @@ def stable_id(ts: datetime, key: str) -> str:
     id), so importing or replaying a file twice recognises what it has seen."""
     nanos = int(ts.timestamp() * 1_000_000) * 1000
     return _uuid7(max(nanos, 0), hashlib.sha256(key.encode()).digest()[:8])
+
+
+def session_label(session: str) -> str:
+    """A short name for a session in messages: an unkeyed hash, since a session key can
+    be a header's value (a credential); the same for the same session everywhere."""
+    return "s-" + hashlib.blake2b(session.encode(), digest_size=4).hexdigest()
 
 
 def _uuid7(nanos: int, random: bytes) -> str:
