@@ -357,3 +357,39 @@ def test_the_policy_hash_covers_the_rules_that_decide_agreement() -> None:
     ignoring = ({"where": "body.id", "compare": "ignore"},)
     hidden = evaluate(Evidence(stored, comparison=ignoring), POLICY).policy_hash
     assert plain != hidden
+
+
+def test_not_comparable_exchanges_are_missing_evidence_never_agreement() -> None:
+    # 900 replays refused for want of credentials beside 100 matches: the 100 are all the
+    # evidence there is. Nothing failed, so not NOT READY; too little compared, so not READY.
+    verdict = evaluate(
+        evidence(("GET /a", "match", 100), ("GET /a", "not_comparable", 900)), POLICY
+    )
+    assert verdict.status == "INCONCLUSIVE"
+    assert verdict.reason.startswith("900 exchange(s) not comparable (replays refused")
+    assert verdict.exchanges == 100
+    assert verdict.not_compared == {"not_comparable": 900}
+    overall = next(r for r in verdict.rules if (r.rule, r.scope) == ("agreement", "overall"))
+    assert overall.interval is not None
+    assert (overall.interval.events, overall.interval.n) == (0, 100)
+    compared = next(r for r in verdict.rules if r.scope == "compared")
+    assert compared.status == "inconclusive"
+    assert "100 of 1000" in compared.reason
+    assert "not_comparable 900" in compared.reason
+
+
+def test_an_endpoint_nothing_of_which_could_be_compared_wants_evidence() -> None:
+    found = evidence(("GET /a", "match", 100), ("GET /b", "not_comparable", 100))
+    assert found.by_endpoint == {"GET /a": {"match": 100}}
+    verdict = evaluate(found, POLICY)
+    minimum = next(r for r in verdict.rules if (r.rule, r.scope) == ("evidence", "GET /b"))
+    assert (minimum.status, minimum.observed, minimum.more_needed) == ("inconclusive", 0, 50)
+    assert verdict.status == "INCONCLUSIVE"
+
+
+def test_only_not_comparable_exchanges_are_not_ready_to_say_anything() -> None:
+    verdict = evaluate(evidence(("GET /a", "not_comparable", 500)), POLICY)
+    assert verdict.status == "INCONCLUSIVE"
+    assert verdict.exchanges == 0
+    overall = next(r for r in verdict.rules if (r.rule, r.scope) == ("evidence", "overall"))
+    assert overall.reason == "no exchange compared yet"

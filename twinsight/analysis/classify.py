@@ -2,6 +2,9 @@
 
 In order of precedence:
 
+0. `not_comparable`: a replay both targets refused for want of the recording's credentials
+   (see `comparable.not_comparable`; decided by `Judge` before any difference is looked at):
+   evidence missing, never agreement;
 1. `candidate_error`: the candidate timed out, was refused, reset, or answered
    5xx or a SOAP fault where the legacy answered below 500 and no fault;
 2. `regression`: the candidate fails a scenario line the legacy passes;
@@ -28,7 +31,14 @@ from .scenarios import LineResult
 __all__ = ["CLASSIFICATIONS", "INFERRED_PREFIX", "Classification", "Judged", "Verdict", "classify"]
 
 Classification = Literal[
-    "match", "noise", "explained", "regression", "spec_conflict", "candidate_error", "unexplained"
+    "match",
+    "noise",
+    "explained",
+    "regression",
+    "spec_conflict",
+    "candidate_error",
+    "unexplained",
+    "not_comparable",
 ]
 CLASSIFICATIONS: tuple[Classification, ...] = (
     "match",
@@ -38,6 +48,7 @@ CLASSIFICATIONS: tuple[Classification, ...] = (
     "spec_conflict",
     "candidate_error",
     "unexplained",
+    "not_comparable",
 )
 INFERRED_PREFIX = "inferred: "
 """How a noise reason assumed without a replica begins (`inferred: time`, `inferred: opaque`,

@@ -64,7 +64,19 @@ class Analysis:
     unanswered: int = 0
     """Exchanges in the store no target answered: not compared, not classified."""
     left_out: Counter[str] = field(default_factory=Counter)
-    """Pairs this run did not compare, by reason (an unsent mirror, no legacy answer)."""
+    """Pairs this run did not compare, by reason (an unsent mirror, no legacy answer, no
+    candidate answer)."""
+    degraded: Counter[str] = field(default_factory=Counter)
+    """Replayed exchanges whose request the replay changed, by kind of note (a credential
+    left out, a redacted value sent as-is ...): an exchange counts once per kind."""
+    degraded_exchanges: int = 0
+    """Replayed exchanges with at least one such note."""
+    unmirrored: int = 0
+    """Writes the capture served but never mirrored, so never compared."""
+    unreplayed: int = 0
+    """Exchanges no candidate answered (recorded or imported) that no replay repeats."""
+    replayed_recordings: int = 0
+    """Recordings no candidate answered whose replay in the store was compared instead."""
     fixed: list[HistoryRow] = field(default_factory=list)
     """Clusters of the previous run this one no longer finds, as that run recorded them."""
 

@@ -14,6 +14,7 @@ from twinsight.config import Config
 from twinsight.spec import Spec
 from twinsight.store import Derived
 
+from .classify import CLASSIFICATIONS
 from .collect import CLUSTERED, SAMPLED_KINDS, Collector
 
 __all__ = ["DERIVED_FORMAT", "analysis_fingerprint", "seed_earlier"]
@@ -38,6 +39,8 @@ def analysis_fingerprint(
     inputs = {
         "twinsight": __version__,
         "tables": DERIVED_FORMAT,
+        # A new classification (not_comparable) judges every exchange again once.
+        "classifications": list(CLASSIFICATIONS),
         "spec": spec.model_dump(mode="json") if spec else None,
         "normalize": [rule.model_dump(mode="json") for rule in config.normalize],
         "targets": {name: str(url) for name, url in config.targets.items()},

@@ -11,6 +11,7 @@ from twinsight.spec import CheckMemo, Reads, Spec, spec_reads
 from twinsight.spec.inputs import RequestView
 
 from .classify import Judged, Verdict, classify
+from .comparable import Replayed, not_comparable
 from .diff import Difference, DiffOptions, Message, diff_responses
 from .inference import Evidence, Window, inferred_noise
 from .noise import noise_in_exchange
@@ -74,8 +75,13 @@ class Judge:
         *,
         candidate_name: str = "candidate",
         endpoint: str = "",
+        replayed: Replayed | None = None,
     ) -> Judgement:
-        """Classify one exchange for `candidate_name`."""
+        """Classify one exchange for `candidate_name`; `replayed`: what the store knows of
+        the recording it replays (two refusals of an unauthenticated replay agree on nothing)."""
+        refused = not_comparable(legacy, candidate, replayed)  # before a diff says `match`
+        if refused is not None:
+            return Judgement(Verdict("not_comparable", refused), (), ())
         legacy = neutral_origin(legacy, self.origins.get(PRIMARY_TARGET, ()))
         candidate = neutral_origin(candidate, self.origins.get(candidate_name, ()))
         found = diff_responses(legacy, candidate, self.options)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from twinsight.config import NormalizeRule
@@ -11,10 +11,11 @@ from twinsight.spec import Spec
 from twinsight.spec.inputs import RequestView
 from twinsight.store import Store, StoredAnswer, StoredExchange
 
+from .comparable import Replayed
 from .diff import Message
 from .rules import Rule
 
-__all__ = ["Stored", "read_exchanges", "rules_from", "stored_of"]
+__all__ = ["Stored", "read_exchanges", "replays_of", "rules_from", "stored_of"]
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,25 @@ class Stored:
     source: str | None = None
     session: str | None = None
     started_at: datetime | None = None
+    replayed: Replayed | None = None
+    """For a replay some target refused: the recording's status and the replay's notes."""
 
 
-def read_exchanges(store: Store, *, only_new: bool = False) -> Iterator[Stored]:
-    """Every answered exchange of `store`; `only_new`: those no earlier analysis classified."""
+def read_exchanges(
+    store: Store, *, only_new: bool = False, replayed: Mapping[str, Replayed] | None = None
+) -> Iterator[Stored]:
+    """Every answered exchange of `store`; `only_new`: those no earlier analysis classified;
+    `replayed`: what the store knows of refused replays, by id (see `replays_of`)."""
+    known = replayed or {}
     for row in store.exchanges(only_new=only_new):
-        yield stored_of(row)
+        found = stored_of(row)
+        yield replace(found, replayed=known[found.id]) if found.id in known else found
+
+
+def replays_of(rows: Mapping[str, tuple[int | None, tuple[str, ...]]]) -> dict[str, Replayed]:
+    """Refused replays as analysis reads them, from the store's (recorded status, notes) by
+    exchange id (`Store.comparability`)."""
+    return {id_: Replayed(status, notes) for id_, (status, notes) in rows.items()}
 
 
 def stored_of(row: StoredExchange) -> Stored:

@@ -83,6 +83,7 @@ def judge_stream(
                     replica,
                     candidate_name=name,
                     endpoint=endpoint,
+                    replayed=stored.replayed,
                 )
                 yield JudgedExchange(stored, endpoint, name, judgement)
 

@@ -19,6 +19,7 @@ from twinsight.events import EndpointEvidence, ReadinessVerdict, RuleOutcome, Ve
 from .readiness_latency import constraints, latencies, latency
 from .readiness_rules import (
     DISAGREEING,
+    NOT_COMPARABLE,
     Evidence,
     agreement,
     conflicts,
@@ -64,12 +65,22 @@ def evaluate(evidence: Evidence, policy: ReadinessSettings) -> ReadinessVerdict:
     status = verdict_status(outcomes)
     stored = evidence.stored
     not_compared = dict(stored.not_compared)
+    refused = sum(evidence.not_comparable.values())
+    if refused:
+        not_compared[NOT_COMPARABLE] = refused
     unmirrored = stored.counters.get("dropped.write_not_mirrored", 0)
     if unmirrored:
         not_compared["writes not mirrored"] = unmirrored
+    reason = _reason(status, outcomes)
+    if refused and status == "INCONCLUSIVE":
+        # More of the same traffic will not help: the replay itself must change.
+        reason = (
+            f"{refused} exchange(s) not comparable (replays refused for want of the "
+            f"recording's credentials: replay with them); {reason}"
+        )
     return ReadinessVerdict(
         status=status,
-        reason=_reason(status, outcomes),
+        reason=reason,
         rules=outcomes,
         endpoints=_endpoints(evidence, outcomes, policy),
         policy={**policy.model_dump(mode="json"), "max_disagreement": policy.max_disagreement},

@@ -18,6 +18,7 @@ from .stats import more_needed, rate_interval, settled
 __all__ = [
     "AGREEING",
     "DISAGREEING",
+    "NOT_COMPARABLE",
     "Evidence",
     "agreement",
     "conflicts",
@@ -30,6 +31,9 @@ __all__ = [
 
 AGREEING = ("match", "noise", "explained")
 DISAGREEING = ("regression", "spec_conflict", "candidate_error", "unexplained")
+NOT_COMPARABLE = "not_comparable"
+"""Neither agreeing nor disagreeing: evidence missing. Left out of every rate and minimum,
+counted against the share of stored exchanges compared."""
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,20 @@ class Evidence:
     # The normalize and accepted-difference rules that decided agreement (for the policy hash).
     comparison: Sequence[Mapping[str, object]] = ()
     by_endpoint: dict[str, dict[str, int]] = field(init=False)
+    """Compared exchanges per endpoint and classification (`not_comparable` left out)."""
+    not_comparable: dict[str, int] = field(init=False)
+    """Exchanges per endpoint that could not be compared (see `comparable.not_comparable`)."""
 
     def __post_init__(self) -> None:
         counts: dict[str, dict[str, int]] = {}
+        refused: dict[str, int] = {}
         for row in self.stored.counts:
-            counts.setdefault(row.endpoint, {})[row.classification] = row.exchanges
+            if row.classification == NOT_COMPARABLE:
+                refused[row.endpoint] = refused.get(row.endpoint, 0) + row.exchanges
+            else:
+                counts.setdefault(row.endpoint, {})[row.classification] = row.exchanges
         object.__setattr__(self, "by_endpoint", counts)
+        object.__setattr__(self, "not_comparable", refused)
 
     def total(self, classifications: Sequence[str] | None = None) -> int:
         """Exchanges classified as one of `classifications` (every one when None)."""
@@ -239,14 +251,15 @@ def _with_reason(outcome: RuleOutcome, reason: str) -> RuleOutcome:
 
 
 def evidence_minima(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
-    """Enough exchanges per endpoint and per scenario the spec binds to traffic."""
+    """Enough compared exchanges per endpoint (one whose exchanges could not be compared
+    included, with none) and per scenario the spec binds to traffic."""
     found = []
     if not evidence.by_endpoint:
-        found.append(
-            RuleOutcome("evidence", "overall", "inconclusive", "no exchange analysed yet", 1, 0)
-        )
-    for endpoint, counts in sorted(evidence.by_endpoint.items()):
-        found.append(_minimum(endpoint, _count(counts, None), policy.min_samples))
+        why = "no exchange compared yet" if evidence.not_comparable else "no exchange analysed yet"
+        found.append(RuleOutcome("evidence", "overall", "inconclusive", why, 1, 0))
+    for endpoint in sorted({*evidence.by_endpoint, *evidence.not_comparable}):
+        n = _count(evidence.by_endpoint.get(endpoint, {}), None)
+        found.append(_minimum(endpoint, n, policy.min_samples))
     for run in evidence.scenarios:
         if run.bound_lines and policy.min_scenario_samples:
             scope = f"scenario: {run.name}"
@@ -268,16 +281,21 @@ def coverage(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]
 
 
 def _compared(evidence: Evidence, policy: ReadinessSettings) -> RuleOutcome:
-    """Compared exchanges over every stored one: never sent, unanswered or cut short count
-    against it (the capture's `mirrored` counter is taken before a mirror can end unsent)."""
+    """Compared exchanges over every stored one: never sent, unanswered, cut short or not
+    comparable count against it (the capture's `mirrored` counter is taken before a mirror
+    can end unsent)."""
     compared = evidence.total()
-    skipped = sum(evidence.stored.not_compared.values())
+    left_out = dict(evidence.stored.not_compared)
+    refused = sum(evidence.not_comparable.values())
+    if refused:
+        left_out[NOT_COMPARABLE] = refused
+    skipped = sum(left_out.values())
     if not compared + skipped:
         reason = "no exchange stored yet"
         return RuleOutcome("coverage", "compared", "inconclusive", reason, policy.min_coverage)
     share = compared / (compared + skipped)
     status: RuleStatus = "pass" if share >= policy.min_coverage else "inconclusive"
-    why = ", ".join(f"{k} {v}" for k, v in sorted(evidence.stored.not_compared.items()) if v)
+    why = ", ".join(f"{k} {v}" for k, v in sorted(left_out.items()) if v)
     reason = f"{compared} of {compared + skipped} stored exchange(s) compared ({share:.1%})" + (
         f"; {skipped} not compared: {why}" if skipped else ""
     )

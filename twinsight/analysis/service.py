@@ -20,11 +20,12 @@ from twinsight.spec import Spec, spec_coverage
 from twinsight.store import AnalysisRun, Derived, ScenarioCount, Store
 
 from .collect import Analysis, Collector, ScenarioRun
+from .comparable import Replayed, degraded_kinds
 from .endpoints import Endpoints
 from .history import mark
 from .incremental import analysis_fingerprint, seed_earlier
 from .judge import ANY_ENDPOINT, Judge
-from .load import read_exchanges, rules_from
+from .load import read_exchanges, replays_of, rules_from
 from .noise import NoiseThresholds
 from .origins import origins_of
 from .pipeline import (
@@ -64,8 +65,10 @@ def analyze_store(
     with tempfile.TemporaryDirectory(prefix="twinsight-analyze-") as scratch:
         collector = Collector(spill=Path(scratch))
         with Store.open(path, segments) as store:
+            context = store.comparability()
+            replayed = replays_of(context.replayed)
             fingerprint, incremental, noisy = _judge_store(
-                store, judge, config, earlier, collector, on_judged
+                store, judge, config, earlier, collector, on_judged, replayed
             )
             left_out = store.unanswered()
         if incremental:
@@ -73,6 +76,11 @@ def analyze_store(
         analysis = collector.finish(propose_volatile=not noisy)
         analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
         analysis.unanswered = left_out
+        analysis.degraded = degraded_kinds(context.degraded)
+        analysis.degraded_exchanges = sum(n for _, n in context.degraded)
+        analysis.unmirrored = context.unmirrored
+        analysis.unreplayed = context.unreplayed
+        analysis.replayed_recordings = context.replayed_recordings
         analysis.fixed = mark(analysis.clusters, derived.cluster_past())
         derived.write(
             analysis.tables(collector.now),
@@ -91,9 +99,10 @@ def _judge_store(
     earlier: AnalysisRun | None,
     collector: Collector,
     on_judged: OnJudged | None,
+    replayed: Mapping[str, Replayed],
 ) -> tuple[str, bool, frozenset[tuple[str, str]]]:
     """Judge `store` into `collector`; (fingerprint, whether only new exchanges were judged,
-    the replica's noisy locations)."""
+    the replica's noisy locations). `replayed`: refused replays and their recordings."""
     spec = judge.spec
     endpoints = endpoints_of(store, spec)
     origins = target_origins(config, store.base_urls())
@@ -101,7 +110,7 @@ def _judge_store(
     unstable, repeated, lists = legacy_evidence(read_exchanges(store), endpoints)
     options = replace(judge.options, lists=lists)
     judge = replace(judge, origins=origins, options=options)
-    replica = _replica_noise(store, judge, endpoints)
+    replica = _replica_noise(store, judge, endpoints, replayed)
     noisy = replica.noisy
     fingerprint = analysis_fingerprint(
         config,
@@ -117,7 +126,7 @@ def _judge_store(
     if on_judged is not None and incremental:
         for event in store.earlier_verdicts():
             on_judged(event)
-    exchanges = read_exchanges(store, only_new=incremental)
+    exchanges = read_exchanges(store, only_new=incremental, replayed=replayed)
     left_out = collector.analysis.left_out
     judge = replace(
         judge,
@@ -134,13 +143,14 @@ def _judge_store(
     return fingerprint, incremental, noisy
 
 
-def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints) -> ReplicaNoise:
+def _replica_noise(
+    store: Store, judge: Judge, endpoints: Endpoints, replayed: Mapping[str, Replayed]
+) -> ReplicaNoise:
     # A first pass over every exchange a replica answered: what its differences show.
     if REPLICA_TARGET not in store.targets():
         return ReplicaNoise(frozenset(), frozenset())
-    return statistical_noise(
-        judge_stream(read_exchanges(store), judge, endpoints), NoiseThresholds()
-    )
+    exchanges = read_exchanges(store, replayed=replayed)
+    return statistical_noise(judge_stream(exchanges, judge, endpoints), NoiseThresholds())
 
 
 def endpoints_of(store: Store, spec: Spec | None) -> Endpoints:

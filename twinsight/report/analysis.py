@@ -20,11 +20,19 @@ __all__ = [
     "endpoint_list",
     "finding_lines",
     "fixed_lines",
+    "not_compared_lines",
     "scenario_line",
     "verdict_lines",
     "volatile_rule",
 ]
 
+NOT_COMPARABLE = (
+    "not_comparable: a replay both targets refused (401/403/407) where the recording was "
+    "answered, or that a missing credential got refused"
+)
+NO_CANDIDATE = "no candidate answer: recorded or imported, never replayed"
+UNMIRRORED = "writes not mirrored: served by the capture, never sent to a candidate"
+UNANSWERED = "no target answered them (twinsight store info counts them too)"
 CLUSTERS_SHOWN = 10
 ENDPOINTS_SHOWN = 5
 
@@ -41,14 +49,38 @@ def verdict_lines(analysis: Analysis) -> list[str]:
             "targets; --full to judge all again)"
         ]
     lines += [f"  {name:<16} {count}" for name, count in analysis.counts.items()]
-    lines += [
-        f"[yellow]{count} not compared[/]: {escape(reason)}"
-        for reason, count in analysis.left_out.most_common()
-    ]
+    return lines + not_compared_lines(analysis)
+
+
+def not_compared_lines(analysis: Analysis) -> list[str]:
+    """Rich markup: every exchange not compared, by why, and what replays changed; said
+    even when nothing was left out, since silence would read as agreement."""
+    found = [(count, escape(reason)) for reason, count in analysis.left_out.most_common()]
+    if analysis.unreplayed:
+        found.append((analysis.unreplayed, NO_CANDIDATE))
+    refused = analysis.counts.get("not_comparable", 0)
+    if refused:
+        found.append((refused, NOT_COMPARABLE))
+    if analysis.unmirrored:
+        found.append((analysis.unmirrored, UNMIRRORED))
     if analysis.unanswered:
+        found.append((analysis.unanswered, UNANSWERED))
+    if not found:
+        lines = ["not compared: none (every stored exchange had answers to compare)"]
+    else:
+        total = sum(count for count, _ in found)
+        lines = [f"[yellow]{total} not compared[/], and why:"]
+        lines += [f"  {count:>6}  {reason}" for count, reason in found]
+    if analysis.replayed_recordings:
         lines.append(
-            f"[yellow]{analysis.unanswered} exchange(s) not compared[/]: no target answered "
-            "them (twinsight store info counts them too)"
+            f"  {analysis.replayed_recordings} recording(s) without a candidate answer were "
+            "replayed: compared through their replays"
+        )
+    if analysis.degraded_exchanges:
+        kinds = ", ".join(f"{n} {escape(kind)}" for kind, n in analysis.degraded.most_common())
+        lines.append(
+            f"[yellow]degraded replay[/]: {analysis.degraded_exchanges} replayed exchange(s) "
+            f"sent other than recorded ({kinds}); those refused for it are not_comparable"
         )
     return lines
 

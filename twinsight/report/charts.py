@@ -24,8 +24,9 @@ _WIDTH = 640
 LATENCY_PANELS = 12
 """Endpoints with a latency panel (the busiest); the table lists every endpoint."""
 _CLASSES = ["match", "noise", "explained", "unexplained", "regression", "spec_conflict",
-            "candidate_error"]  # fmt: skip
-_COLOURS = ["#4c9a5b", "#9ac7a4", "#7aa6d6", "#e0a030", "#c0392b", "#8e44ad", "#e67e22"]
+            "candidate_error", "not_comparable"]  # fmt: skip
+_COLOURS = ["#4c9a5b", "#9ac7a4", "#7aa6d6", "#e0a030", "#c0392b", "#8e44ad", "#e67e22",
+            "#9e9e9e"]  # fmt: skip
 
 
 def svg(spec: Spec) -> str:

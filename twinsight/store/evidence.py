@@ -21,9 +21,12 @@ __all__ = [
     "AnswerSample",
     "ClassificationCount",
     "ClusterShare",
+    "Comparability",
     "ReasonCount",
+    "ReplayedExchange",
     "StoredEvidence",
     "candidates",
+    "comparability",
     "stored_evidence",
 ]
 
@@ -132,11 +135,13 @@ _SPREAD = (
     "WHERE noise IS NULL",
 )
 _ONE_ENDPOINT = ("[endpoint] AS eps, [exchanges] AS ns, [share] AS shares", "")
-# Why an exchange was not compared for the candidate, as the analysis pipeline skips them.
+# Why an exchange was not compared for the candidate, as the analysis pipeline skips them;
+# a recording a replay in the store repeats is compared there, so not counted.
 _NOT_COMPARED = """
 SELECT CASE
          WHEN l.exchange_id IS NULL THEN 'no legacy answer'
          WHEN l.error = 'cancelled' THEN 'legacy answer cut short'
+         WHEN c.exchange_id IS NULL AND e.id IN (SELECT origin FROM exchanges) THEN NULL
          WHEN c.exchange_id IS NULL THEN 'no candidate answer stored'
          WHEN c.error = 'unsent' THEN 'never sent to the candidate'
          WHEN c.error = 'cancelled' THEN 'candidate still in flight at shutdown'
@@ -146,6 +151,82 @@ LEFT JOIN responses l ON l.exchange_id = e.id AND l.target = ?
 LEFT JOIN responses c ON c.exchange_id = e.id AND c.target = ?
 GROUP BY ALL HAVING why IS NOT NULL ORDER BY ALL
 """
+
+
+class ReplayedExchange(NamedTuple):
+    """A replayed exchange some target refused, with the recording it repeats."""
+
+    recorded_status: int | None  # the recorded legacy answer's; None when not in the store
+    degraded: tuple[str, ...]  # what the replay substituted or left out of the request
+
+
+class Comparability(NamedTuple):
+    """What decides, beside the answers, whether exchanges can be compared at all."""
+
+    replayed: dict[str, ReplayedExchange]
+    """Replayed exchanges a target answered 401, 403 or 407, by id."""
+    degraded: list[tuple[tuple[str, ...], int]]
+    """Each set of replay notes, and how many exchanges carry it."""
+    unmirrored: int
+    """Writes the capture served but never mirrored (`dropped.write_not_mirrored`)."""
+    unreplayed: int = 0
+    """Exchanges no candidate answered (recorded or imported) that no replay repeats."""
+    replayed_recordings: int = 0
+    """Exchanges no candidate answered that a replay in the store repeats: compared there."""
+
+
+# Only a replay some target refused can be one its missing credentials made incomparable.
+_REFUSED_REPLAYS = """
+SELECT e.id, o.status, {notes}
+FROM exchanges e
+LEFT JOIN responses o ON o.exchange_id = e.origin AND o.target = ?
+WHERE e.origin IS NOT NULL AND e.id IN (
+  SELECT exchange_id FROM responses WHERE status IN (401, 403, 407))
+ORDER BY e.id
+"""
+_DEGRADED = """
+SELECT replay_degraded, count(*) FROM exchanges
+WHERE len(replay_degraded) > 0 GROUP BY ALL ORDER BY 2 DESC, 1
+"""
+# Answered, but by no candidate: a recording, compared through its replay if it has one.
+_LEGACY_ONLY = """
+SELECT count(*) FILTER (NOT replayed), count(*) FILTER (replayed) FROM (
+  SELECT e.id IN (SELECT origin FROM exchanges WHERE origin IS NOT NULL) AS replayed
+  FROM exchanges e
+  WHERE e.id IN (SELECT exchange_id FROM responses)
+    AND e.id NOT IN (SELECT exchange_id FROM responses WHERE target NOT IN (?, ?)))
+"""
+# Counters are cumulative per writer: the last value of each writer, summed.
+_UNMIRRORED = """
+SELECT coalesce(sum(v), 0) FROM (
+  SELECT arg_max(value, ts) AS v FROM capture_counters
+  WHERE name = 'dropped.write_not_mirrored' GROUP BY writer)
+"""
+
+
+def comparability(connection: duckdb.DuckDBPyConnection) -> Comparability:
+    """What the store says about exchanges that cannot be compared (see `Comparability`);
+    a store from before replays recorded their notes has none."""
+    noted = has_table(connection, "exchanges", column="replay_degraded")
+    sql = _REFUSED_REPLAYS.format(notes="e.replay_degraded" if noted else "NULL")
+    replayed = {
+        str(id_): ReplayedExchange(None if status is None else int(status), tuple(notes or ()))
+        for id_, status, notes in fetch_all(connection, sql, [PRIMARY_TARGET])
+    }
+    degraded = (
+        [(tuple(notes), int(n)) for notes, n in fetch_all(connection, _DEGRADED)] if noted else []
+    )
+    unmirrored = fetch_all(connection, _UNMIRRORED)
+    ((unreplayed, recordings),) = fetch_all(
+        connection, _LEGACY_ONLY, [PRIMARY_TARGET, REPLICA_TARGET]
+    )
+    return Comparability(
+        replayed,
+        degraded,
+        int(unmirrored[0][0]) if unmirrored else 0,
+        int(unreplayed or 0),
+        int(recordings or 0),
+    )
 
 
 def candidates(connection: duckdb.DuckDBPyConnection, db: str | None) -> list[str]:

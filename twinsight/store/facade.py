@@ -16,7 +16,13 @@ import orjson
 import pyarrow.parquet as pq
 
 from twinsight.events import ExchangeJudged
-from twinsight.store.evidence import StoredEvidence, candidates, stored_evidence
+from twinsight.store.evidence import (
+    Comparability,
+    StoredEvidence,
+    candidates,
+    comparability,
+    stored_evidence,
+)
 from twinsight.store.info import StoreInfo, store_info, unanswered
 from twinsight.store.reader import OpenStore
 from twinsight.store.schema import HeaderList
@@ -204,6 +210,11 @@ class Store(OpenStore):
     def unanswered(self) -> int:
         """Exchanges no target answered: stored, but with nothing to compare."""
         return unanswered(self._connection)
+
+    def comparability(self) -> Comparability:
+        """Refused replays with their recordings, replay notes, unmirrored writes: what
+        analysis needs to say which exchanges it could not compare, and why."""
+        return comparability(self._connection)
 
     def ids(self, *, source: str) -> frozenset[str]:
         """The ids of the exchanges stored from `source` (proxy, import, replay ...)."""
