@@ -68,6 +68,9 @@ def test_an_error_is_no_refusal() -> None:
 def test_note_kinds() -> None:
     assert degraded_kind(MISSING) == CREDENTIAL_MISSING
     assert degraded_kind(AS_IS) == REDACTED_SENT
+    assert degraded_kind("no credential for <redacted:ab12> (query): sent as-is") == REDACTED_SENT
+    cookie = "no credential for <redacted:ab12> (cookie sid): cookie left out"
+    assert degraded_kind(cookie) == CREDENTIAL_MISSING
     assert degraded_kind(OPTION) == FROM_OPTION
     assert degraded_kind("something new") == "something new"
     # Two notes of one kind on one exchange count it once.
