@@ -102,3 +102,14 @@ def test_spec_new_on_a_missing_store_is_one_line(tmp_path: Path) -> None:
     assert found.returncode != 0
     assert found.stderr.strip() == f"error: {missing}: no such store"
     assert not missing.exists()
+
+
+def test_spec_new_into_a_folder_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    write_store(store, traffic())
+    (tmp_path / "plain").write_text("a file, not a folder")
+    out = tmp_path / "plain" / "draft.yaml"
+    made = twinsight("spec", "new", "--store", str(store), "--out", str(out))
+    assert made.returncode == 2
+    assert made.stderr.strip().startswith(f"error: {out}: cannot write the draft (")
+    assert "Traceback" not in made.stderr

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twinsight.analysis.diff import Message
-from twinsight.analysis.drafts import Observed, draft_spec
+from twinsight.analysis.drafts import MAX_FIELD_LINES, Observed, draft_spec
 from twinsight.analysis.scenarios import check_scenarios, response_variables
 from twinsight.spec import Spec, dump_spec, parse_spec
 from twinsight.spec.inputs import RequestView
@@ -168,3 +168,12 @@ def test_any_draft_loads_round_trips_and_holds_on_the_legacy(
     text = dump_spec(spec, header="a draft")
     assert parse_spec(text) == spec
     assert legacy_failures(spec, pairs) == []
+
+
+def test_fields_past_the_limit_are_counted_not_dropped_in_silence() -> None:
+    body = {f"f{i:02}": i for i in range(MAX_FIELD_LINES + 5)}
+    pairs = [seen("GET", "/wide", 200, body), seen("GET", "/wide", 200, body)]
+    spec = draft_spec("x", [("GET", "/wide")], observed(pairs)).spec
+    drafted = lines(spec, "GET /wide answered 2xx")
+    assert drafted[-1] == ("and 5 more field(s) the legacy always answered, not drafted", None)
+    assert sum(1 for _, check in drafted if check and "response.body.f" in check) == MAX_FIELD_LINES

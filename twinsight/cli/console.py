@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-__all__ = ["err", "out", "reading", "show", "show_text"]
+from twinsight.errors import UserError
+
+__all__ = ["err", "out", "reading", "show", "show_text", "write_file"]
 
 # soft_wrap: lines stay whole in pipes and CI logs, where rich would fold them at 80.
 out = Console(highlight=False, soft_wrap=True)
@@ -39,3 +41,13 @@ def reading(files: Iterable[Path]) -> Iterator[Callable[[int], None] | None]:
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("reading", total=sum(sizes))
         yield lambda count: progress.advance(task, count)
+
+
+def write_file(path: Path, text: str, what: str) -> None:
+    """`text` into `path` (its folder made when missing); one line naming the file when it
+    cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write {what} ({exc.strerror or exc})") from None

@@ -53,7 +53,15 @@ def commit_edit(edit: Edit) -> None:
 
     Written to a temporary file beside it, loaded from there, then renamed over it: a
     reader sees the old file or the new one, never half of one, and a text that would
-    not load leaves the file as it was (one-line UserError)."""
+    not load, or a folder that cannot be written, leaves the file as it was (one-line
+    UserError)."""
+    try:
+        _replace(edit)
+    except OSError as exc:
+        raise UserError(f"{edit.file}: not changed: {exc.strerror or exc}") from None
+
+
+def _replace(edit: Edit) -> None:
     check: Callable[[Path], object] = load_spec if edit.kind == "spec" else load_config
     # A symlinked file is changed where it lives: renaming over the link would replace
     # the link with a copy and leave the file it names as it was.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from twinsight.cli.console import err, out
+from twinsight.cli.console import err, out, write_file
 from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, quiet, read_locations
 from twinsight.cli.replay import HeaderForOption, HeaderOption
 from twinsight.config import load_config
@@ -101,11 +101,7 @@ def _write(text: str, out_path: Path, run: ProposalRun) -> None:
     if to_stdout:
         sys.stdout.write(text)
     else:
-        try:
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            out_path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{out_path}: cannot write the proposals ({exc.strerror})") from None
+        write_file(out_path, text, "the proposals")
     console = err if to_stdout else out
     where = "standard output" if to_stdout else str(out_path)
     console.print(

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from twinsight.cli.console import err, out, show
+from twinsight.cli.console import err, out, show, write_file
 from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, quiet, read_locations
 from twinsight.config import load_config
 from twinsight.errors import CheckFailed, SpecError, UserError
 from twinsight.report.spec import coverage_lines
 from twinsight.spec import dump_spec, load_spec, spec_coverage, spec_markdown
 from twinsight.spec.celvars import vars_text
+from twinsight.spec.edit import comment_lines
 
 if TYPE_CHECKING:
     from twinsight.analysis.draftread import DraftRead
@@ -117,7 +118,7 @@ def spec_new(
     if out_file is None:
         sys.stdout.write(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        write_file(out_file, text, "the draft")
         err.print(escape(f"wrote {out_file}: {len(read.draft.spec.scenarios)} scenarios"))
 
 
@@ -132,4 +133,4 @@ def _draft_header(read: DraftRead, where: Path | None) -> str:
     if read.left_out:
         lines.append("Left out (their paths cannot be written as templates): ")
         lines += [f"  {endpoint}" for endpoint in read.left_out]
-    return "\n".join(lines)
+    return "\n".join(part for line in lines for part in comment_lines(line))

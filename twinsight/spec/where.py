@@ -28,9 +28,9 @@ def parse_where(value: str) -> tuple[str | None, str | None, str] | None:
 
 
 class Accepted(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     """A difference the spec accepts: where (`[METHOD] [/path] location`) and why."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     where: str
     why: str = Field(min_length=1)
