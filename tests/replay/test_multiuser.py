@@ -308,3 +308,23 @@ async def test_store_credentials_lists_each_token_and_its_template_names_them_al
     )  # fmt: skip
     assert code == 2
     assert errors.strip().endswith(f'tokens."{marker(ADMIN)}".value: expected a non-empty string')
+
+
+async def test_credentials_for_one_target_only_note_the_other_by_name(
+    captured: Path, fresh: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "legacy-only.toml"
+    path.write_text(f'[targets.legacy.tokens."{marker(BOB)}"]\nvalue = "{BOB}"\n')
+    out = tmp_path / "replayed.duckdb"
+    code, _, errors = await twinsight(
+        *replay_args(captured, out, fresh, "--credentials", str(path))
+    )
+    assert code == 0, errors
+    bobs = [r for r in replayed(captured, out) if STEPS[r.step][0] == f"Bearer {BOB}"]
+    assert [r.statuses for r in bobs] == [
+        {"legacy": 404, "candidate": 401},  # the admin's create went out without credentials
+        {"legacy": 200, "candidate": 401},
+        {"legacy": 403, "candidate": 401},
+    ]
+    note = f"no credential for {marker(BOB)} (authorization): header left out (target candidate)"
+    assert all(r.degraded == [note] for r in bobs)

@@ -118,7 +118,7 @@ def replay_command(
 
     named = {"legacy": legacy, "replica": replica, "candidate": candidate}
     settings = write_settings(config, named, target, store, segments)
-    # Keywords, several to a line: thirteen flags one per line would hide the command.
+    # Keywords, several to a line: sixteen flags one per line would hide the command.
     flags = ReplayFlags(
         sources=tuple(sources or ()), format=format, filter=filter,
         rate=rate, speed=speed, asap=asap, concurrency=concurrency, sessions_by=sessions,
@@ -129,8 +129,7 @@ def replay_command(
     plan = build_plan(settings, flags)
     with reading(sources or []) as on_bytes:
         summary, tally = run_replay(settings, plan, on_bytes=on_bytes, workers=workers)
-    show_text(out, skipped_lines(tally))
-    show_text(out, replay_lines(summary))
+    show_text(out, [*skipped_lines(tally), *replay_lines(summary)])
     failed = legacy_silent(summary, settings.targets.get(PRIMARY_TARGET))
     if failed:
         raise failed

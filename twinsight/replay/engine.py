@@ -248,7 +248,7 @@ class Replayer:
     async def replay_one(self, recorded: Exchange) -> Exchange:
         """Send one recorded request to every target; store and return the new exchange."""
         credentials = self.options.credentials
-        notes: dict[str, list[str]] = {}  # note -> the targets it holds for
+        notes: dict[str, dict[str, None]] = {}  # note -> the targets it holds for, in order
 
         def headers(target: Target, length: int) -> CIMultiDict[str]:
             chosen, found = outgoing_headers(
@@ -259,7 +259,7 @@ class Replayer:
                 known=credentials.for_target(target.name),
             )
             for note in found:
-                notes.setdefault(note, []).append(target.name)
+                notes.setdefault(note, {})[target.name] = None
             return chosen
 
         # Query and body are one for every target: restored from the common credentials.
@@ -291,7 +291,7 @@ class Replayer:
         self.writer.submit(exchange)
         return exchange
 
-    def _per_target(self, notes: dict[str, list[str]]) -> list[str]:
+    def _per_target(self, notes: dict[str, dict[str, None]]) -> list[str]:
         """Each note once; one that held for some targets only names them."""
         everyone = len(self.targets)
         return [
