@@ -1,8 +1,9 @@
 """A capture of a two-user service replayed faithfully: each user's own credentials from a
 credentials file, causal order across sessions, and degraded runs that say so.
 
-The admin creates a space after a slow call; bob reads it from his own session, reads
-himself, and is refused a create; one request carries a wrong password. Replayed to a
+The admin creates a space and a user (carol) after a slow call; bob reads the space from
+his own session, reads himself, and is refused a create; carol's first request needs her
+account; one request carries a wrong password. Replayed to a
 fresh legacy and candidate (the candidate's admin token is its own, its ids start at
 100), every answer must have the recorded status.
 """
@@ -26,9 +27,18 @@ import pytest
 from twinsight.examples.tasks.serve import start
 from twinsight.records import Body, Exchange, Response
 from twinsight.store import Redactor, new_id
+from twinsight.store.ids import session_label
 from twinsight.testing import T0, store_writer
 
-from .multiuser import ADMIN, BOB, BOB_BASIC, CANDIDATE_ADMIN, WRONG_BASIC, make_service
+from .multiuser import (
+    ADMIN,
+    BOB,
+    BOB_BASIC,
+    CANDIDATE_ADMIN,
+    CAROL,
+    WRONG_BASIC,
+    make_service,
+)
 
 KEY = b"multiuser-test-redaction-key"
 LEGACY_TOKENS = {ADMIN: "admin", BOB: "bob"}
@@ -37,15 +47,18 @@ CANDIDATE_TOKENS = {CANDIDATE_ADMIN: "admin", BOB: "bob"}
 STEPS = (
     (f"Bearer {ADMIN}", "GET", "/slow", None),
     (f"Bearer {ADMIN}", "POST", "/spaces", b'{"name": "ops"}'),
+    (f"Bearer {ADMIN}", "POST", "/users", b'{"name": "carol"}'),
     (f"Bearer {BOB}", "GET", "/spaces/1", None),
     (f"Bearer {BOB}", "GET", "/me", None),
     (f"Bearer {BOB}", "POST", "/spaces", b'{"name": "mine"}'),
     (f"Basic {BOB_BASIC}", "GET", "/me", None),
     (f"Basic {WRONG_BASIC}", "GET", "/me", None),
+    (f"Bearer {CAROL}", "GET", "/me", None),
     (f"Bearer {ADMIN}", "GET", "/me", None),
 )
-RECORDED_STATUSES = [200, 201, 200, 200, 403, 200, 401, 200]
-SECRETS = (ADMIN, BOB, BOB_BASIC, WRONG_BASIC, CANDIDATE_ADMIN)
+RECORDED_STATUSES = [200, 201, 201, 200, 200, 403, 200, 401, 200, 200]
+SPACE_READ, BOB_CREATE, CAROL_FIRST = 3, 5, 8  # steps the order tests look at
+SECRETS = (ADMIN, BOB, BOB_BASIC, WRONG_BASIC, CANDIDATE_ADMIN, CAROL)
 
 
 def marker(secret: str) -> str:
@@ -122,6 +135,7 @@ def credentials_file(folder: Path) -> Path:
         f'[tokens."{marker(BOB)}"]\nenv = "BOB_TOKEN"\n'
         f'[tokens."{marker(BOB_BASIC)}"]\ncommand = {mint}\n'
         f'[tokens."{marker(WRONG_BASIC)[10:26]}"]\nvalue = "{WRONG_BASIC}"\n'
+        f'[tokens."{marker(CAROL)}"]\nvalue = "{CAROL}"\n'
         f'[targets.candidate.tokens."{marker(ADMIN)}"]\nvalue = "{CANDIDATE_ADMIN}"\n'
     )
     return path
@@ -194,10 +208,14 @@ async def test_with_credentials_every_answer_has_its_recorded_status_on_both_tar
     assert "degraded" not in printed
     assert "without a redacted header" not in printed
     assert "order: causal" in printed
-    lines = printed.splitlines()
-    waited = [line.strip() for line in lines if "waited for session" in line]
-    (why,) = waited
-    assert why.endswith("POST /spaces created /spaces/1 used by GET /spaces/1"), printed
+    waited = [line.strip() for line in printed.splitlines() if "waited for session" in line]
+    assert any("POST /spaces created /spaces/1 used by GET /spaces/1" in w for w in waited)
+    carol = session_label(Redactor(key=KEY).fingerprint(f"Bearer {CAROL}"))
+    assert f"session {carol} waited for session " in printed
+    (carols,) = [w for w in waited if w.startswith(f"session {carol} ")]
+    assert carols.endswith(
+        "POST /users recorded before its first request GET /me (and 1 more of its creates)"
+    )
     # No credential reaches anything the replay wrote, nor what it printed.
     written = [p for p in out.parent.rglob("*") if p.is_file()]
     assert written
@@ -235,7 +253,7 @@ async def test_a_header_override_is_noted_on_each_request_it_replaced(
     found = replayed(captured, out)
     assert all(r.degraded == ["authorization from --header"] for r in found)
     # Everyone became the admin: bob's refused create now succeeds on the legacy.
-    assert found[4].statuses["legacy"] == 201
+    assert found[BOB_CREATE].statuses["legacy"] == 201
 
 
 async def test_sessions_order_reads_the_space_before_it_exists_and_causal_order_does_not(
@@ -247,7 +265,9 @@ async def test_sessions_order_reads_the_space_before_it_exists_and_causal_order_
     code, printed, errors = await twinsight(*args, "--order", "sessions")
     assert code == 0, errors
     found = replayed(captured, out)
-    assert found[2].statuses == {"legacy": 404, "candidate": 404}, printed  # before the create
+    # Read before the create, and carol asked before she existed.
+    assert found[SPACE_READ].statuses == {"legacy": 404, "candidate": 404}, printed
+    assert found[CAROL_FIRST].statuses == {"legacy": 401, "candidate": 401}, printed
     assert "waited for session" not in printed
 
 
@@ -287,18 +307,18 @@ async def test_store_credentials_lists_each_token_and_its_template_names_them_al
 ) -> None:
     code, printed, errors = await twinsight("store", "credentials", "--store", str(captured))
     assert code == 0, errors
-    assert "4 redacted token(s)" in printed
+    assert "5 redacted token(s)" in printed
     block = printed.split(marker(BOB))[1].splitlines()
     assert block[0].strip() == "in authorization"
     assert block[1].strip().startswith("3 request(s), 1 session(s): s-")
-    assert block[2].strip().startswith("first: GET /spaces/1 at 2026-11-20T10:00:02")
+    assert block[2].strip().startswith("first: GET /spaces/1 at 2026-11-20T10:00:03")
     code, template, errors = await twinsight(
         "store", "credentials", "--store", str(captured), "--template"
     )
     assert code == 0, errors
     path = tmp_path / "credentials.toml"
     path.write_text(template)
-    assert {marker(s) for s in (ADMIN, BOB, BOB_BASIC, WRONG_BASIC)} == set(
+    assert {marker(s) for s in (ADMIN, BOB, BOB_BASIC, WRONG_BASIC, CAROL)} == set(
         tomllib.loads(template)["tokens"]
     )
     # Left unfilled, the file is refused in one line naming the first entry.

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from twinsight.records import PRIMARY_TARGET, Exchange, Response
 from twinsight.traffic.correlation import CREATING_METHODS, id_values, referenced
 
-__all__ = ["CausalPlanner", "Dependency", "plan_dependencies"]
+__all__ = ["CausalPlanner", "Dependency", "creates", "plan_dependencies"]
 
 
 @dataclass(frozen=True)
@@ -31,18 +31,21 @@ class Dependency:
     session: str
     creator: str
     creator_session: str
-    created: str  # the id or path
+    created: str  # the id or path; "" when a session's start waits for an earlier create
     create: str  # "POST /accounts"
     use: str  # "GET /accounts/17"
 
     def describe(self, label: dict[str, str] | None = None) -> str:
-        """`session X waited for session Y: POST /accounts created 17 used by GET /accounts/17`."""
+        """`session X waited for session Y: POST /accounts created 17 used by GET /accounts/17`
+        (`created` empty: X's first request waited for Y's earlier create)."""
         name = (label or {}).get
-        return (
+        head = (
             f"session {name(self.session, self.session)} waited for session "
-            f"{name(self.creator_session, self.creator_session)}: {self.create} created "
-            f"{self.created} used by {self.use}"
+            f"{name(self.creator_session, self.creator_session)}: "
         )
+        if not self.created:
+            return head + f"{self.create} recorded before its first request {self.use}"
+        return head + f"{self.create} created {self.created} used by {self.use}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class CausalPlanner:
 
     def _learn(self, exchange: Exchange, unit: str) -> None:
         answer = _recorded_answer(exchange)
-        if exchange.method not in CREATING_METHODS or answer is None or not _created(answer):
+        if answer is None or not creates(exchange):
             return
         made = _Made(exchange.id, unit, f"{exchange.method} {exchange.path}")
         for value in id_values(answer):
@@ -105,8 +108,12 @@ def _recorded_answer(exchange: Exchange) -> Response | None:
     return answer
 
 
-def _created(answer: Response) -> bool:
-    return answer.status is not None and 200 <= answer.status < 300
+def creates(exchange: Exchange) -> bool:
+    """Whether `exchange` is a create the recording shows succeeding (a refused one made
+    nothing anyone could wait for)."""
+    answer = _recorded_answer(exchange)
+    ok = answer is not None and answer.status is not None and 200 <= answer.status < 300
+    return ok and exchange.method in CREATING_METHODS
 
 
 def _prefixes(path: str) -> list[str]:

@@ -33,23 +33,21 @@ from twinsight.events import ReplaySummary
 from twinsight.records import Correlation, Exchange, Response
 from twinsight.store import StoreWriter, new_id
 from twinsight.traffic import Target, TaskSet
-from twinsight.traffic.correlation import CREATING_METHODS
 from twinsight.traffic.send import Books, Outgoing, send
 
-from .causal import CausalPlanner, Dependency
 from .credentials import Credentials
 from .formats import Format
+from .gate import CausalGate
 from .outgoing import HeaderOverrides, outgoing_headers
 from .pacing import Pacing
 from .restore import LEFT_OUT, restore_body, restore_query
-from .sessions import partition_of, session_label, session_of
+from .sessions import partition_of, session_of
 
 __all__ = ["ORDERS", "Order", "ReplayOptions", "ReplayPlan", "Replayer"]
 
 Order = Literal["causal", "recorded", "sessions"]
 ORDERS: tuple[Order, ...] = ("causal", "recorded", "sessions")
 _RECORDED = "recorded order"  # the one session every request joins under --order recorded
-_SHOWN_WAITS = 10  # session pairs named in the summary; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -101,10 +99,7 @@ class Replayer:
             order=options.order,
             order_note=options.order_note,
         )
-        self._planner = CausalPlanner() if options.order == "causal" else None
-        self._creating: dict[str, asyncio.Event] = {}  # creates in flight, by recorded id
-        self._waits: dict[str, list[str]] = {}  # recorded id -> the creates it waits for
-        self._pairs: set[tuple[str, str]] = set()  # (session, creator's session) named
+        self._gate = CausalGate(self.summary) if options.order == "causal" else None
         self._slots = asyncio.Semaphore(options.concurrency)
         self._queues: dict[str, deque[Exchange]] = {}
         self._workers = TaskSet()
@@ -147,42 +142,11 @@ class Replayer:
 
     def _plan(self, exchange: Exchange, session: str | None) -> None:
         """Count its session; under causal order, note the creates it waits for."""
+        first = session is None or session not in self._sessions
         if session is not None:
             self._sessions.add(session)
-        if self._planner is None:
-            return
-        needed = self._planner.see(exchange, session)
-        if exchange.method in CREATING_METHODS:
-            self._creating[exchange.id] = asyncio.Event()
-        if needed:
-            self._waits[exchange.id] = [d.creator for d in needed]
-            self._explain(needed)
-
-    def _explain(self, needed: list[Dependency]) -> None:
-        summary = self.summary
-        summary.waited += 1
-        for dependency in needed:
-            pair = (dependency.session, dependency.creator_session)
-            if pair in self._pairs:
-                continue
-            self._pairs.add(pair)
-            if len(summary.waits) < _SHOWN_WAITS:
-                labels = {s: session_label(s) for s in pair}
-                summary.waits.append(dependency.describe(labels))
-            else:
-                summary.more_waits += 1
-
-    async def _after_creates(self, recorded: Exchange) -> None:
-        """Wait until every create `recorded` uses has been replayed by every target."""
-        for creator in self._waits.pop(recorded.id, ()):
-            event = self._creating.get(creator)
-            if event is not None:  # else already replayed
-                await event.wait()
-
-    def _created(self, recorded: Exchange) -> None:
-        event = self._creating.pop(recorded.id, None)
-        if event is not None:
-            event.set()
+        if self._gate is not None:
+            self._gate.plan(exchange, session, first=first)
 
     def _left_out(self, exchange: Exchange) -> str | None:
         """Why `exchange` is not sent (a `ReplaySummary.left_out` key), or None."""
@@ -225,10 +189,15 @@ class Replayer:
 
     async def _in_order(self, exchange: Exchange) -> None:
         try:
-            await self._after_creates(exchange)
+            if self._gate is not None:
+                await self._gate.wait(exchange)
             await self.replay_one(exchange)
         finally:
-            self._created(exchange)  # even when it failed: nobody waits forever
+            self._release(exchange)  # even when it failed: nobody waits forever
+
+    def _release(self, exchange: Exchange) -> None:
+        if self._gate is not None:
+            self._gate.done(exchange)
 
     async def _session(self, session: str) -> None:
         queue = self._queues[session]
@@ -242,7 +211,7 @@ class Replayer:
         finally:
             del self._queues[session]
             for item in queue:  # only when cancelled: give back the slots of what never went
-                self._created(item)
+                self._release(item)
                 self._slots.release()
 
     async def replay_one(self, recorded: Exchange) -> Exchange:
