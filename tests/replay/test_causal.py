@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -9,10 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinsight.errors import UserError
+from twinsight.events import ReplaySummary
 from twinsight.records import Body, Exchange, Response
 from twinsight.replay.causal import plan_dependencies
+from twinsight.replay.gate import CausalGate
 from twinsight.replay.plan import choose_order
 from twinsight.store import new_id
+from twinsight.store.ids import session_label
 from twinsight.testing import T0, answer
 
 
@@ -103,3 +107,30 @@ def test_causal_order_needs_one_worker() -> None:
         choose_order("causal", 2)
     with pytest.raises(UserError, match="--order 'random': expected one of causal, recorded"):
         choose_order("random", 1)
+
+
+async def test_a_first_request_waits_for_creates_in_flight_and_is_released_when_they_end() -> None:
+    summary = ReplaySummary("r")
+    gate = CausalGate(summary)
+    refused = request("POST", "/users", status=403)
+    create = request("POST", "/users", status=201, answered={"name": "carol"})
+    gate.plan(refused, "admin", first=True)
+    gate.plan(create, "admin", first=False)
+    first = request("GET", "/me")
+    gate.plan(first, "carol", first=True)
+    later = request("GET", "/me")
+    gate.plan(later, "carol", first=False)
+    waiting = asyncio.ensure_future(gate.wait(first))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    gate.done(refused)
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # a refused create is nothing to wait for
+    gate.done(create)
+    await asyncio.wait_for(waiting, 1)
+    await asyncio.wait_for(gate.wait(later), 1)  # nothing: not a first request
+    assert summary.waited == 1
+    assert summary.waits == [
+        f"session {session_label('carol')} waited for session {session_label('admin')}: "
+        "POST /users recorded before its first request GET /me"
+    ]

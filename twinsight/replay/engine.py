@@ -10,9 +10,9 @@ exchange (`source="replay"`, `origin` the recorded one, `run` this run), with wh
 was substituted or left out in it (`replay_degraded`: `twinsight.replay.restore`).
 
 Order (`ReplayOptions.order`): `sessions` runs sessions independently; `causal` (the
-default) also holds a request that uses what another session created until that
-create has been replayed (`twinsight.replay.causal`); `recorded` sends one request at
-a time in recorded order.
+default) also holds a request that uses what another session created, and a session's
+first request, until the creates recorded before it have been replayed
+(`twinsight.replay.gate`); `recorded` sends one request at a time in recorded order.
 """
 
 from __future__ import annotations
