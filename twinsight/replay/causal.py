@@ -20,7 +20,10 @@ from urllib.parse import urlsplit
 from twinsight.records import PRIMARY_TARGET, Exchange, Response
 from twinsight.traffic.correlation import CREATING_METHODS, id_values, referenced
 
-__all__ = ["CausalPlanner", "Dependency", "creates", "plan_dependencies"]
+__all__ = ["MAX_REMEMBERED", "CausalPlanner", "Dependency", "creates", "plan_dependencies"]
+
+MAX_REMEMBERED = 100_000
+"""Ids (and paths) remembered: what a replay holds however long the capture."""
 
 
 @dataclass(frozen=True)
@@ -92,12 +95,21 @@ class CausalPlanner:
             return
         made = _Made(exchange.id, unit, f"{exchange.method} {exchange.path}")
         for value in id_values(answer):
-            self._ids[value] = made  # the latest create of a value is the one used later
+            _remember(self._ids, value, made)  # the latest create of a value is the one used
         location = answer.header("location")
         if location:
-            self._paths[urlsplit(location).path.rstrip("/") or "/"] = made
+            _remember(self._paths, urlsplit(location).path.rstrip("/") or "/", made)
         if exchange.method == "PUT":
-            self._paths[exchange.path.rstrip("/") or "/"] = made
+            _remember(self._paths, exchange.path.rstrip("/") or "/", made)
+
+
+def _remember(book: dict[str, _Made], key: str, made: _Made) -> None:
+    """`key` made by `made`; the book keeps the latest `MAX_REMEMBERED` (a long capture's
+    oldest creates are long replayed)."""
+    book.pop(key, None)
+    book[key] = made
+    if len(book) > MAX_REMEMBERED:
+        del book[next(iter(book))]
 
 
 def _recorded_answer(exchange: Exchange) -> Response | None:
