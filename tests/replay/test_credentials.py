@@ -9,8 +9,11 @@ import pytest
 
 from twinsight.errors import UserError
 from twinsight.replay.credentials import load_credentials, marker_of
+from twinsight.replay.engine import ReplayOptions
 from twinsight.replay.outgoing import outgoing_headers
+from twinsight.replay.plan import credential_warnings
 from twinsight.replay.restore import restore_body, restore_header, restore_query
+from twinsight.store.redaction import KEY_ENV, Redactor
 
 A = "<redacted:00112233445566aa>"
 B = "<redacted:00112233445566bb>"
@@ -118,3 +121,25 @@ def test_outgoing_headers_notes_an_override_of_a_redacted_header() -> None:
     assert headers["Authorization"] == "Bearer admin"
     assert headers["Cookie"] == "sid=s"
     assert notes == ["authorization from --header"]
+
+
+def test_a_value_that_does_not_give_its_token_under_the_key_is_named_not_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "capture-key")
+    redactor = Redactor()
+    admin, bob = redactor.marker("admin-token"), redactor.marker("bob-token")
+    minted = f'["{sys.executable}", "-c", "print(1)"]'
+    path = write(
+        tmp_path,
+        "c.toml",
+        f'[tokens."{admin}"]\nvalue = "Bearer admin-token"\n'
+        f'[tokens."{bob}"]\nvalue = "admin-token"\n'  # the admin's, under bob's token
+        f'[targets.legacy.tokens."{bob}"]\ncommand = {minted}\n',  # fresh: not checked
+    )
+    options = ReplayOptions(run="r", credentials=load_credentials(path, {"legacy": 1}))
+    assert credential_warnings(options) == [
+        f'warning: tokens."{bob}": its value does not give {bob} under this redaction key'
+    ]
+    monkeypatch.delenv(KEY_ENV)
+    assert credential_warnings(options) == []  # no key: nothing to check against

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from twinsight.cli.console import out, reading, show_text
+from twinsight.cli.console import err, out, reading, show_text
 from twinsight.cli.options import (
     CandidateOption,
     ConfigOption,
@@ -113,13 +113,12 @@ def replay_command(
     Example: twinsight replay --store recorded.duckdb --legacy http://127.0.0.1:8081
     --candidate http://127.0.0.1:8082 --credentials credentials.toml
     """
-    from twinsight.replay.plan import ReplayFlags, build_plan, legacy_silent
+    from twinsight.replay.plan import ReplayFlags, build_plan, credential_warnings, legacy_silent
     from twinsight.replay.service import run_replay
 
     named = {"legacy": legacy, "replica": replica, "candidate": candidate}
     settings = write_settings(config, named, target, store, segments)
-    # Keywords, several to a line: sixteen flags one per line would hide the command.
-    flags = ReplayFlags(
+    flags = ReplayFlags(  # several to a line: sixteen flags one per line would hide the rest
         sources=tuple(sources or ()), format=format, filter=filter,
         rate=rate, speed=speed, asap=asap, concurrency=concurrency, sessions_by=sessions,
         headers=tuple(header or ()), headers_for=tuple(header_for or ()),
@@ -127,6 +126,7 @@ def replay_command(
         order=order, credentials=credentials, workers=workers,
     )  # fmt: skip
     plan = build_plan(settings, flags)
+    show_text(err, credential_warnings(plan.options))
     with reading(sources or []) as on_bytes:
         summary, tally = run_replay(settings, plan, on_bytes=on_bytes, workers=workers)
     show_text(out, [*skipped_lines(tally), *replay_lines(summary)])

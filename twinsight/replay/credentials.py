@@ -22,7 +22,7 @@ import os
 import re
 import subprocess
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,18 @@ from ruamel.yaml.error import YAMLError
 
 from twinsight.errors import UserError
 
-__all__ = ["Credentials", "Source", "load_credentials", "marker_of", "parse_credentials"]
+__all__ = [
+    "Credentials",
+    "Source",
+    "load_credentials",
+    "marker_of",
+    "parse_credentials",
+    "unmatched",
+]
 
 _HEX = re.compile(r"^(?:<redacted:)?([0-9a-f]{16})>?$")
 _COMMAND_TIMEOUT_S = 120.0
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)\s+(.+)$", re.DOTALL)  # as redaction splits it
 
 
 def marker_of(key: str) -> str | None:
@@ -60,6 +68,9 @@ class Credentials:
 
     common: Mapping[str, str] = field(default_factory=dict, repr=False)
     by_target: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    # (where in the file, marker, value) of values given as such (value, env): a command's
+    # is minted fresh, so it cannot be checked against the marker
+    given: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
 
     def __repr__(self) -> str:
         return f"Credentials({len(self.common)} token(s), targets {sorted(self.by_target)})"
@@ -86,10 +97,28 @@ def load_credentials(path: Path, targets: Mapping[str, object] | None = None) ->
     if unknown:
         raise UserError(f"{path}: [targets.{sorted(unknown)[0]}]: no such target")
     minted: dict[tuple[str, ...], str] = {}
+    everything = [*common.items(), *(i for e in by_target.values() for i in e.items())]
     return Credentials(
         {m: _resolve(s, path, minted) for m, s in common.items()},
         {t: {m: _resolve(s, path, minted) for m, s in e.items()} for t, e in by_target.items()},
+        tuple(
+            (source.where, m, _resolve(source, path, minted))
+            for m, source in everything
+            if source.command is None
+        ),
     )
+
+
+def unmatched(credentials: Credentials, mark: Callable[[str], str]) -> list[str]:
+    """Entries whose value does not give their marker under `mark` (the capture's redaction
+    key): a value of another user, or a capture made with another key. Names entries only."""
+    wrong = []
+    for where, marker, value in credentials.given:
+        scheme = _SCHEME.match(value)
+        forms = [value, scheme.group(2)] if scheme else [value]
+        if marker not in {mark(form) for form in forms}:
+            wrong.append(f"{where}: its value does not give {marker} under this redaction key")
+    return wrong
 
 
 _Sources = dict[str, Source]

@@ -17,8 +17,9 @@ from twinsight.config import Config
 from twinsight.errors import CheckFailed, UserError
 from twinsight.events import ReplaySummary
 from twinsight.records import PRIMARY_TARGET
+from twinsight.store.redaction import KEY_ENV, Redactor
 
-from .credentials import Credentials, load_credentials
+from .credentials import Credentials, load_credentials, unmatched
 from .engine import ORDERS, Order, ReplayOptions
 from .formats import FORMATS, Format
 from .outgoing import ALL_TARGETS, parse_header
@@ -32,6 +33,7 @@ __all__ = [
     "check_format",
     "choose_order",
     "choose_pacing",
+    "credential_warnings",
     "header_overrides",
     "legacy_silent",
     "new_run_id",
@@ -185,6 +187,14 @@ def build_plan(settings: Config, flags: ReplayFlags) -> ReplayPlan:
     )
     chosen = check_format(flags.format)
     return ReplayPlan(options, flags.sources, chosen, flags.filter, flags.timeout_s)
+
+
+def credential_warnings(options: ReplayOptions) -> list[str]:
+    """Credentials whose value does not give their token under the redaction key of this
+    environment (`TWINSIGHT_REDACTION_KEY`), when one is set: likely another user's."""
+    if not options.credentials.given or not os.environ.get(KEY_ENV):
+        return []
+    return [f"warning: {line}" for line in unmatched(options.credentials, Redactor().marker)]
 
 
 def legacy_silent(summary: ReplaySummary, legacy_url: object) -> CheckFailed | None:
