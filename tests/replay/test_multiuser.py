@@ -241,6 +241,14 @@ async def test_without_credentials_the_affected_exchanges_carry_degraded_notes(
     assert {r.statuses["legacy"] for r in found} == {401}
     assert f"{len(STEPS)} sent without a redacted header" in printed
     assert f"{len(STEPS)} degraded" in printed
+    # Analysed, none of them passes as agreement, and the verdict waits for a faithful run.
+    code, lines, errors = await twinsight("analyze", "--store", str(out), "--json", "-")
+    assert code == 0, errors
+    judged = [json.loads(line) for line in lines.splitlines()]
+    assert {j["classification"] for j in judged} == {"not_comparable"}
+    assert len(judged) == len(STEPS)
+    code, _, errors = await twinsight("ready", "--store", str(out))
+    assert code == 4, errors
 
 
 async def test_a_header_override_is_noted_on_each_request_it_replaced(
