@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from .bodies.soap import body_fault
 from .diff import Difference, Message
@@ -40,16 +40,7 @@ Classification = Literal[
     "unexplained",
     "not_comparable",
 ]
-CLASSIFICATIONS: tuple[Classification, ...] = (
-    "match",
-    "noise",
-    "explained",
-    "regression",
-    "spec_conflict",
-    "candidate_error",
-    "unexplained",
-    "not_comparable",
-)
+CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
 INFERRED_PREFIX = "inferred: "
 """How a noise reason assumed without a replica begins (`inferred: time`, `inferred: opaque`,
 `inferred: correlated id`, `inferred: unstable order`)."""
