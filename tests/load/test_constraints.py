@@ -1,0 +1,136 @@
+"""Constraint words read as checks, and checks measured on load rows: no servers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from twinsight.analysis.constraints import as_outcomes, measure_constraints
+from twinsight.spec.constraints import (
+    ErrorRateCheck,
+    LatencyCheck,
+    RateLimitCheck,
+    Unmeasurable,
+    measurable_check,
+)
+from twinsight.store.loads import LoadRow
+
+
+@pytest.mark.parametrize(
+    ("requirement", "measurement", "expected"),
+    [
+        (
+            "p95 latency < 100ms for all read operations",
+            "Under load of 1000 requests/second",
+            LatencyCheck(95, 100, False, ("GET", "HEAD"), 1000),
+        ),
+        (
+            "p99 latency < 200ms for create/update operations",
+            "Under load of 100 requests/second",
+            LatencyCheck(99, 200, False, ("PATCH", "POST", "PUT"), 100),
+        ),
+        ("p50 latency <= 1.5s", None, LatencyCheck(50, 1500, True, None, None)),
+        ("error rate below 1% under 50 rps", None, ErrorRateCheck(0.01, False, None, 50)),
+        (
+            "rate limit 100 requests per minute per user",
+            None,
+            RateLimitCheck(100, 60, per_user=True),
+        ),
+    ],
+)
+def test_the_words_the_spec_proposal_uses_become_checks(
+    requirement: str, measurement: str | None, expected: object
+) -> None:
+    assert measurable_check(requirement, measurement) == expected
+
+
+@pytest.mark.parametrize(
+    ("requirement", "why"),
+    [
+        ("All endpoints require valid JWT token", "names no percentile latency"),
+        ("p95 latency < 100ms for frobnication", "names no operation class"),
+        ("Read operations continue during write failures", "names no percentile latency"),
+    ],
+)
+def test_words_naming_nothing_measurable_say_why(requirement: str, why: str) -> None:
+    found = measurable_check(requirement)
+    assert isinstance(found, Unmeasurable)
+    assert why in found.reason
+
+
+@given(st.text(), st.one_of(st.none(), st.text()))
+def test_any_text_gives_a_check_or_a_reason_never_an_error(
+    requirement: str, measurement: str | None
+) -> None:
+    found = measurable_check(requirement, measurement)
+    if isinstance(found, Unmeasurable):
+        assert found.reason
+    else:
+        assert isinstance(found, LatencyCheck | ErrorRateCheck | RateLimitCheck)
+
+
+def _row(target: str, method: str, latencies: list[float], *, errors: int = 0,
+         refused: int = 0, duration: float = 10.0) -> LoadRow:  # fmt: skip
+    return LoadRow(
+        "run", datetime(2026, 1, 1, tzinfo=UTC), target, "http://x", f"{method} /tasks",
+        method, len(latencies), errors, refused, "{}", latencies, duration, 4, None,
+    )  # fmt: skip
+
+
+SPEC = [
+    ("performance", "reads", "p95 latency < 100ms for all read operations", ""),
+    ("performance", "busy reads", "p95 latency < 100ms for reads", "under 1000 rps"),
+    ("reliability", "errors", "error rate < 1%", ""),
+    ("security", "jwt", "All endpoints require valid JWT token", ""),
+    ("security", "limit", "rate limit 10 requests per second", ""),
+]
+
+
+def test_each_target_is_met_missed_or_not_measurable_with_its_value() -> None:
+    rows = [
+        _row("legacy", "GET", [10.0] * 1000),
+        _row("candidate", "GET", [150.0] * 1000, errors=50, refused=0),
+    ]
+    found = {r.name: r for r in measure_constraints(SPEC, rows)}
+    reads = {m.target: m for m in found["reads"].measures}
+    assert [m.target for m in found["reads"].measures] == ["legacy", "candidate"]
+    assert (reads["legacy"].status, reads["legacy"].value) == ("met", 10.0)
+    assert (reads["candidate"].status, reads["candidate"].value) == ("missed", 150.0)
+    busy = {m.target: m.status for m in found["busy reads"].measures}
+    # Met at 100 req/s is not met under 1000; missed at 100 is missed.
+    assert busy == {"legacy": "not measurable", "candidate": "missed"}
+    errors = {m.target: m.status for m in found["errors"].measures}
+    assert errors == {"legacy": "met", "candidate": "missed"}
+    assert found["jwt"].measures == ()
+    assert "names no percentile" in found["jwt"].reason
+    limit = {m.target: m.status for m in found["limit"].measures}
+    assert limit == {"legacy": "missed", "candidate": "missed"}  # 100 req/s, no 429
+
+
+def test_too_few_answers_and_a_limit_never_exceeded_are_not_measurable() -> None:
+    rows = [_row("legacy", "GET", [10.0] * 5, duration=10.0)]
+    found = {r.name: r for r in measure_constraints(SPEC, rows)}
+    (reads,) = found["reads"].measures
+    assert reads.status == "not measurable"
+    assert "too few answers" in reads.why
+    (limit,) = found["limit"].measures
+    assert limit.status == "not measurable"
+    assert "--rate above it" in limit.why
+
+
+def test_no_load_run_leaves_every_constraint_not_measurable() -> None:
+    outcomes = as_outcomes(measure_constraints(SPEC, []), "candidate")
+    assert {o.status for o in outcomes} == {"not_measured"}
+    assert all("not measurable" in o.reason for o in outcomes)
+
+
+def test_readiness_outcomes_follow_the_candidate_and_name_the_legacy() -> None:
+    rows = [_row("legacy", "GET", [10.0] * 1000), _row("candidate", "GET", [150.0] * 1000)]
+    outcomes = as_outcomes(measure_constraints(SPEC[:1], rows), "candidate")
+    assert [(o.scope, o.status, o.observed) for o in outcomes] == [
+        ("performance: reads", "fail", 150.0)
+    ]
+    assert "legacy: p95 10.0 ms" in outcomes[0].reason

@@ -1,0 +1,190 @@
+"""The spec's constraints measured on a load run: met, missed or not measurable, per target.
+
+Pure: plain rows in, plain results out. A constraint whose words name nothing a load run
+measures, or one the run could not settle (too few answers, a load level not reached, a
+rate limit never exceeded), is `not measurable` with the reason: never a silent pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from twinsight.events import RuleOutcome, RuleStatus
+from twinsight.records import PRIMARY_TARGET
+from twinsight.spec.constraints import (
+    ErrorRateCheck,
+    LatencyCheck,
+    RateLimitCheck,
+    Unmeasurable,
+    measurable_check,
+)
+from twinsight.store.loads import LoadRow
+
+from .stats import percentile_bounds, percentiles
+
+__all__ = ["ConstraintResult", "Measure", "as_outcomes", "measure_constraints"]
+
+Status = Literal["met", "missed", "not measurable"]
+REACHED = 0.9
+"""A load level counts as reached at 90% of the rate the constraint names."""
+_RULE_STATUS: dict[Status, RuleStatus] = {
+    "met": "pass",
+    "missed": "fail",
+    "not measurable": "not_measured",
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One target's measured value for one constraint, and what it means."""
+
+    target: str
+    status: Status
+    value: float | None
+    why: str
+
+
+@dataclass(frozen=True)
+class ConstraintResult:
+    """One spec constraint, measured on every target of the load run."""
+
+    group: str
+    name: str
+    requirement: str
+    threshold: float | None
+    unit: str  # "ms", "share", "429s"
+    measures: tuple[Measure, ...]  # one per target; empty when its words are not measurable
+    reason: str = ""  # why it is not measurable at all, if it is not
+
+
+def measure_constraints(
+    constraints: Sequence[tuple[str, str, str, str]],
+    rows: Sequence[LoadRow],
+    confidence: float = 0.95,
+) -> list[ConstraintResult]:
+    """Each (group, name, requirement, measurement) measured on the load `rows`."""
+    targets = sorted({r.target for r in rows}, key=lambda t: (t != PRIMARY_TARGET, t))
+    found = []
+    for group, name, requirement, measurement in constraints:
+        check = measurable_check(requirement, measurement)
+        if isinstance(check, Unmeasurable):
+            found.append(ConstraintResult(group, name, requirement, None, "", (), check.reason))
+            continue
+        if not rows:
+            reason = "no load run in the store: run twinsight load"
+            found.append(ConstraintResult(group, name, requirement, None, "", (), reason))
+            continue
+        ours = [[r for r in rows if r.target == t] for t in targets]
+        if isinstance(check, LatencyCheck):
+            measures = tuple(_latency(check, mine, confidence) for mine in ours)
+            found.append(ConstraintResult(group, name, requirement, check.bound_ms, "ms", measures))
+        elif isinstance(check, ErrorRateCheck):
+            measures = tuple(_errors(check, mine) for mine in ours)
+            found.append(ConstraintResult(group, name, requirement, check.bound, "share", measures))
+        else:
+            measures = tuple(_limit(check, mine) for mine in ours)
+            found.append(ConstraintResult(group, name, requirement, check.rps, "rps", measures))
+    return found
+
+
+def _rate(rows: Sequence[LoadRow]) -> float:
+    """The rate a target's run achieved over all its endpoints."""
+    duration = rows[0].duration_s if rows else 0.0
+    return sum(r.requests for r in rows) / duration if duration > 0 else 0.0
+
+
+def _chosen(rows: Sequence[LoadRow], methods: tuple[str, ...] | None) -> list[LoadRow]:
+    return [r for r in rows if methods is None or r.method.upper() in methods]
+
+
+def _level(status: Status, level: float | None, rate: float, why: str) -> tuple[Status, str]:
+    """A bound met below the load level it must hold under is not measured; a bound
+    missed at a lower load is missed."""
+    if status == "met" and level is not None and rate < REACHED * level:
+        return "not measurable", (
+            f"{why}; met at {rate:.0f} req/s, but the constraint asks it under {level:g} "
+            f"req/s: run twinsight load --rate {level:g}"
+        )
+    return status, why
+
+
+def _latency(check: LatencyCheck, rows: Sequence[LoadRow], confidence: float) -> Measure:
+    target = rows[0].target
+    samples = [v for r in _chosen(rows, check.methods) for v in r.latencies_ms]
+    point = f"p{check.point:g}"
+    if not samples:
+        return Measure(target, "not measurable", None, f"no {_named(check.methods)} request sent")
+    value = percentiles(samples, (check.point,))[point]
+    low, high = percentile_bounds(samples, check.point, confidence)
+    limit = check.bound_ms
+    status: Status = "not measurable"
+    if high is not None and (high <= limit if check.inclusive else high < limit):
+        status = "met"
+    elif low is not None and (low > limit if check.inclusive else low >= limit):
+        status = "missed"
+    rate = _rate(rows)
+    why = f"{point} {value:.1f} ms over {len(samples)} answers at {rate:.0f} req/s"
+    if status == "not measurable":
+        why += f"; too few answers to bound {point} at {confidence:.0%} either side of {limit:g} ms"
+    status, why = _level(status, check.load_rps, rate, why)
+    return Measure(target, status, value, why)
+
+
+def _errors(check: ErrorRateCheck, rows: Sequence[LoadRow]) -> Measure:
+    target = rows[0].target
+    chosen = _chosen(rows, check.methods)
+    sent = sum(r.requests for r in chosen)
+    if not sent:
+        return Measure(target, "not measurable", None, f"no {_named(check.methods)} request sent")
+    share = sum(r.errors for r in chosen) / sent
+    below = share <= check.bound if check.inclusive else share < check.bound
+    rate = _rate(rows)
+    why = f"{share:.2%} of {sent} answers failed (none or 5xx) at {rate:.0f} req/s"
+    status, why = _level("met" if below else "missed", check.load_rps, rate, why)
+    return Measure(target, status, share, why)
+
+
+def _limit(check: RateLimitCheck, rows: Sequence[LoadRow]) -> Measure:
+    target = rows[0].target
+    rate, refused = _rate(rows), sum(r.refused for r in rows)
+    sent = sum(r.requests for r in rows)
+    who = " (every request sent as one user)" if check.per_user else ""
+    if rate <= check.rps * (2 - REACHED) and not refused:
+        why = (
+            f"the load sent {rate:.1f} req/s, not beyond the limit's {check.rps:.3g}: run "
+            f"twinsight load --rate above it"
+        )
+        return Measure(target, "not measurable", float(refused), why)
+    why = f"{refused} of {sent} answers were 429 at {rate:.1f} req/s{who}"
+    return Measure(target, "met" if refused else "missed", float(refused), why)
+
+
+def _named(methods: tuple[str, ...] | None) -> str:
+    return "/".join(methods) if methods else "any"
+
+
+def as_outcomes(results: Sequence[ConstraintResult], candidate: str) -> list[RuleOutcome]:
+    """Readiness outcomes: the candidate's status decides, the other targets' values are
+    named beside it."""
+    found = []
+    for result in results:
+        scope = f"{result.group}: {result.name}"
+        mine = next((m for m in result.measures if m.target == candidate), None)
+        if mine is None:
+            why = result.reason or f"the load run did not reach {candidate}"
+            reason = f"{result.requirement!r}: not measurable: {why}"
+            found.append(RuleOutcome("constraint", scope, "not_measured", reason))
+            continue
+        others = "; ".join(f"{m.target}: {m.why}" for m in result.measures if m is not mine)
+        reason = f"{result.requirement!r}: {candidate}: {mine.why}" + (
+            f" ({others})" if others else ""
+        )
+        status = _RULE_STATUS[mine.status]
+        found.append(
+            RuleOutcome(
+                "constraint", scope, status, reason, result.threshold, mine.value, result.unit
+            )
+        )
+    return found

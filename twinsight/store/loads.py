@@ -1,0 +1,68 @@
+"""Load results at rest: one row per load run, target and endpoint, in the derived tables.
+
+A load run writes a few dozen rows at once (Arrow, one transaction); readers get the
+latest run's rows back. The table lives beside analysis's derived tables: it is measured,
+not captured, and a store without it simply has no load results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from twinsight.store.columns import Columns
+from twinsight.store.derived import Derived
+from twinsight.store.files import connect, has_table
+from twinsight.store.schema import Table
+
+__all__ = ["LOAD_RESULTS", "LoadRow", "latest_load", "write_load"]
+
+
+class LoadRow(NamedTuple):
+    """What one target answered on one endpoint during one load run."""
+
+    run: str
+    started_at: datetime
+    target: str
+    base_url: str
+    endpoint: str  # "GET /tasks/{id}"
+    method: str
+    requests: int
+    errors: int  # no answer, or a 5xx
+    refused: int  # 429: a rate limit at work
+    statuses: str  # JSON: {"200": 812, "404": 3}
+    latencies_ms: list[float]
+    duration_s: float  # the target's whole run, the same on each of its rows
+    users: int
+    rate: float | None  # the rate asked for (None: as fast as the users go)
+
+
+LOAD_RESULTS = Table.of("load_results", LoadRow)
+
+
+def write_load(path: Path | None, segments: Path | None, rows: Sequence[LoadRow]) -> None:
+    """Add one load run's `rows` to the store's derived tables."""
+    columns = Columns(LOAD_RESULTS)
+    for row in rows:
+        columns.add(row)
+    Derived.of(path, segments).write([columns], append={LOAD_RESULTS.name})
+
+
+def latest_load(path: Path | None, segments: Path | None) -> list[LoadRow]:
+    """The rows of the latest load run in the store ([] when it has none)."""
+    location = Derived.of(path, segments).location
+    if not location.exists():
+        return []
+    connection = connect(location, read_only=True)
+    try:
+        if not has_table(connection, LOAD_RESULTS.name):
+            return []
+        rows = connection.execute(
+            f"SELECT * FROM {LOAD_RESULTS.name} WHERE run = (SELECT run FROM "
+            f"{LOAD_RESULTS.name} ORDER BY started_at DESC LIMIT 1) ORDER BY target, endpoint"
+        ).fetchall()
+    finally:
+        connection.close()
+    return [LoadRow(*row) for row in rows]
