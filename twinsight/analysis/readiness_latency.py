@@ -115,7 +115,9 @@ def measurable(requirement: str) -> Measurable | None:
 
 def constraints(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
     """Each spec constraint: measured from the candidate's latencies where its wording
-    allows, else listed as not measured."""
+    allows, else listed as not measured; a load run's measures replace these."""
+    if evidence.measured:
+        return list(evidence.measured)
     return [
         _constraint(group, name, requirement, load, evidence, policy)
         for group, name, requirement, load in evidence.constraints

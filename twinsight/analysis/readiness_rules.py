@@ -45,6 +45,8 @@ class Evidence:
     constraints: Sequence[tuple[str, str, str, str]] = ()  # (group, name, requirement, load)
     # The normalize and accepted-difference rules that decided agreement (for the policy hash).
     comparison: Sequence[Mapping[str, object]] = ()
+    # The constraints as the store's latest load run measured them (`twinsight load`).
+    measured: Sequence[RuleOutcome] = ()
     by_endpoint: dict[str, dict[str, int]] = field(init=False)
     """Compared exchanges per endpoint and classification (`not_comparable` left out)."""
     not_comparable: dict[str, int] = field(init=False)

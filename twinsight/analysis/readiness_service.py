@@ -9,14 +9,16 @@ from pathlib import Path
 
 from twinsight.config import Config
 from twinsight.errors import UserError
-from twinsight.events import ReadinessVerdict
+from twinsight.events import ReadinessVerdict, RuleOutcome
 from twinsight.spec import Spec
 from twinsight.store import Store
+from twinsight.store.loads import latest_load
 
+from .constraints import as_outcomes, measure_constraints
 from .readiness import Evidence, evaluate
 from .service import analyze_store
 
-__all__ = ["assess_store", "chosen_candidate", "read_evidence"]
+__all__ = ["assess_store", "chosen_candidate", "load_constraints", "read_evidence"]
 
 
 def assess_store(
@@ -33,8 +35,23 @@ def assess_store(
     evidence = read_evidence(path, segments, spec=spec, candidate=candidate)
     comparison = [rule.model_dump(mode="json") for rule in config.normalize]
     comparison += [{"accepted": a.where, "why": a.why} for a in (spec.accepted if spec else ())]
-    evidence = Evidence(evidence.stored, analysis.coverage, evidence.constraints, comparison)
+    measured = load_constraints(path, segments, evidence, config.readiness.confidence)
+    evidence = Evidence(
+        evidence.stored, analysis.coverage, evidence.constraints, comparison, measured
+    )
     return evaluate(evidence, config.readiness)
+
+
+def load_constraints(
+    path: Path | None, segments: Path | None, evidence: Evidence, confidence: float
+) -> list[RuleOutcome]:
+    """The spec's constraints as the store's latest load run measured them ([] when the
+    store holds no load run: then stored traffic measures what it can)."""
+    rows = latest_load(path, segments)
+    if not rows:
+        return []
+    results = measure_constraints(evidence.constraints, rows, confidence)
+    return as_outcomes(results, evidence.stored.candidate)
 
 
 def read_evidence(
