@@ -18,6 +18,7 @@ from twinsight.cli.console import err, out
 from twinsight.cli.demo import demo
 from twinsight.cli.example import example_app
 from twinsight.cli.imports import import_command
+from twinsight.cli.load import load_command
 from twinsight.cli.propose import propose_command
 from twinsight.cli.ready import ready
 from twinsight.cli.replay import replay_command
@@ -74,6 +75,7 @@ app.command("mitm-addon")(mitm_addon)
 app.command("analyze")(analyze)
 app.command("import")(import_command)
 app.command("replay")(replay_command)
+app.command("load")(load_command)
 app.command("demo")(demo)
 app.command("ready")(ready)
 app.command("report")(report_command)
