@@ -141,6 +141,16 @@ def test_a_flow_list_is_written_again_whole_with_the_entry() -> None:
     assert parse_spec(after).accepted[0].where == "status"
 
 
+def test_an_entry_after_a_keep_block_leaves_the_blocks_value_as_it_was() -> None:
+    # `|+` keeps its trailing blank lines: an entry spliced after them would take them.
+    text = (
+        "feature: f\naccepted:\n  - where: body.a\n    why: |+\n      kept\n\n\nconstraints: {}\n"
+    )
+    after = add_items(text, "accepted", [Item(accepted_entry("body.b", "new"))])
+    whys = [a.why for a in parse_spec(after).accepted]
+    assert whys == ["kept\n\n\n", "new"]
+
+
 def test_written_again_whole_the_scenario_keeps_its_comment() -> None:
     text = "# kept\nfeature: F\nscenarios: []\n"
     node = {"name": "A", "when": "it happens", "then": ["it holds"]}

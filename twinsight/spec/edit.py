@@ -59,6 +59,19 @@ def add_items(text: str, key: str, items: Sequence[Item]) -> str:
     document = _load(text)
     if not isinstance(document, CommentedMap) or document.fa.flow_style():
         return _redump(document, key, items)
+    spliced = _spliced(text, document, key, items, newline)
+    # A splice that does not read back as the old document plus the items (a `|+` block
+    # keeping trailing blank lines, say) is given up for a whole rewrite, comments kept.
+    if spliced is not None and _data(_load(spliced)) == _expected(document, key, items):
+        return spliced
+    return _redump(_load(text), key, items)
+
+
+def _spliced(
+    text: str, document: CommentedMap, key: str, items: Sequence[Item], newline: str
+) -> str | None:
+    """`text` with the items written in after the list's last line; None where no line
+    can take them (a flow list, an empty one)."""
     lines = _lines_of(text)
     if key not in document:
         return _append_list(lines, key, items, _dash_column(document), newline)
@@ -70,7 +83,25 @@ def add_items(text: str, key: str, items: Sequence[Item]) -> str:
         dash = document.lc.data[key][3]
         at = _end_of_block(lines, document, key, dash)
         return _splice(lines, at, _render(items, dash, newline, first=False), newline)
-    return _redump(document, key, items)
+    return None
+
+
+def _expected(document: CommentedMap, key: str, items: Sequence[Item]) -> Any:
+    """The old document's data with the items appended to `key`."""
+    data = _data(document)
+    data[key] = [*(data.get(key) or []), *(_data(item.data) for item in items)]
+    return data
+
+
+def _data(node: Any) -> Any:
+    """YAML nodes as plain data (maps, lists, scalars), for comparing what they say."""
+    if isinstance(node, dict):
+        return {str(k): _data(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_data(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
 
 
 def _load(text: str) -> Any:
