@@ -134,3 +134,14 @@ def test_readiness_outcomes_follow_the_candidate_and_name_the_legacy() -> None:
         ("performance: reads", "fail", 150.0)
     ]
     assert "legacy: p95 10.0 ms" in outcomes[0].reason
+
+
+def test_without_locust_the_missing_extra_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from twinsight.errors import MissingExtra
+    from twinsight.load.runner import locust_available
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(MissingExtra, match=r"pip install 'twinsight\[load\]'"):
+        locust_available()
