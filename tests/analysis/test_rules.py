@@ -56,3 +56,12 @@ def test_brackets_in_a_location_are_literal() -> None:
     rule = Rule.parse("body.items[*].*_at")
     assert rule.scopes("GET", "/", "body.items[*].created_at")
     assert not rule.scopes("GET", "/", "body.items.created_at")
+
+
+def test_a_quoted_key_with_spaces_is_one_location() -> None:
+    # Written by `accept` for a cluster at such a key: it must read back and cover it.
+    rule = Rule.parse('GET /tasks body["due date"][*].at')
+    assert (rule.method, rule.location) == ("GET", 'body["due date"][*].at')
+    assert rule.scopes("GET", "/tasks", 'body["due date"][*].at')
+    with pytest.raises(ValueError, match="cannot read where"):
+        Rule.parse("body.due date")

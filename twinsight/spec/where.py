@@ -15,7 +15,10 @@ __all__ = ["HTTP_METHODS", "LOCATION_ROOTS", "Accepted", "parse_where"]
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 LOCATION_ROOTS = ("status", "headers", "body")
-_WHERE = re.compile(r"^(?:(?P<method>[A-Z]+)\s+)?(?:(?P<path>/\S*)\s+)?(?P<location>\S+)$")
+# A location is one word, but a quoted key in it may hold spaces: `body["a b"].c`.
+_WHERE = re.compile(
+    r'^(?:(?P<method>[A-Z]+)\s+)?(?:(?P<path>/\S*)\s+)?(?P<location>(?:[^\s"]|"(?:[^"\\]|\\.)*")+)$'
+)
 
 
 def parse_where(value: str) -> tuple[str | None, str | None, str] | None:
