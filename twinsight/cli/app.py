@@ -17,6 +17,7 @@ from twinsight.cli.config import config_app
 from twinsight.cli.console import err, out
 from twinsight.cli.demo import demo
 from twinsight.cli.example import example_app
+from twinsight.cli.explore import explore_command
 from twinsight.cli.imports import import_command
 from twinsight.cli.load import load_command
 from twinsight.cli.propose import propose_command
@@ -81,6 +82,7 @@ app.command("ready")(ready)
 app.command("report")(report_command)
 app.command("accept")(accept_command)
 app.command("propose")(propose_command)
+app.command("explore")(explore_command)
 
 
 def main(argv: list[str] | None = None) -> None:

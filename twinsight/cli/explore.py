@@ -1,0 +1,176 @@
+"""`twinsight explore`: requests generated from the spec sent to both targets, recorded and
+judged by analysis; each divergence found is printed shrunk, as numbered steps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from twinsight.cli.console import err, out, show_text
+from twinsight.cli.options import CandidateOption, ConfigOption, StoreOption, quiet, write_settings
+from twinsight.errors import UserError
+
+if TYPE_CHECKING:
+    from twinsight.config import Config
+    from twinsight.explore import Classify, Finding
+    from twinsight.spec import Spec
+    from twinsight.store import StoreWriter
+
+__all__ = ["explore_command"]
+
+SpecOption = Annotated[
+    Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
+]
+LegacyOption = Annotated[str | None, typer.Option("--legacy", help="The legacy's URL.")]
+ExamplesOption = Annotated[
+    int,
+    typer.Option("--max-examples", min=1, help="Examples per operation, and sequences."),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="The same seed, the same run.")]
+BudgetOption = Annotated[
+    float, typer.Option("--time-budget", min=1.0, help="Seconds in all (sequences: half).")
+]
+HeaderOption = Annotated[
+    list[str] | None, quiet("--header", "'Name: value' sent to both targets (repeatable).")
+]
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.001, help="Per target (s).")]
+
+
+def explore_command(
+    spec: SpecOption = None,
+    legacy: LegacyOption = None,
+    candidate: CandidateOption = None,
+    store: StoreOption = None,
+    max_examples: ExamplesOption = 100,
+    seed: SeedOption = 0,
+    time_budget: BudgetOption = 120.0,
+    header: HeaderOption = None,
+    timeout: TimeoutOption = 10.0,
+    config: ConfigOption = None,
+) -> None:
+    """Send requests generated from the spec's inputs, and random sequences of its
+    operations, to both targets; print each divergence shrunk to its smallest example.
+
+    Every request is recorded in the store (source explore) for analyze, propose and
+    ready; hypothesis keeps its examples in STORE.hypothesis beside it.
+
+    Example: twinsight explore --spec spec.yaml --legacy http://127.0.0.1:8081
+    --candidate http://127.0.0.1:8082 --header "Authorization: Bearer $TOKEN"
+    """
+    from twinsight.explore import Driver, Limits, NothingToExplore, explore, finding_lines
+    from twinsight.spec import load_spec
+
+    settings = write_settings(config, {"legacy": legacy, "candidate": candidate}, None, store, None)
+    spec_file = spec or settings.spec
+    if spec_file is None:
+        raise UserError("explore needs a spec: pass --spec FILE")
+    loaded = load_spec(spec_file)
+    urls = _urls(settings.targets)
+    path, segments = settings.store.locations()
+    where = path or segments
+    limits = Limits(
+        max_examples=max_examples,
+        seconds=time_budget,
+        seed=seed,
+        database=where.with_name(where.name + ".hypothesis") if where else None,
+    )
+    writer = _writer(settings) if where else None
+    found: list[str] = []
+
+    def shown(finding: Finding) -> None:
+        found.append(finding.operation)
+        show_text(out, [*finding_lines(len(found), finding), ""])
+
+    try:
+        with (
+            Driver(urls, _classifier(settings, loaded), headers=_headers(header), writer=writer,
+                   timeout=timeout) as driver,
+            err.status("exploring") as status,
+        ):  # fmt: skip
+            try:
+                result = explore(
+                    loaded,
+                    driver,
+                    limits,
+                    on_progress=lambda p: status.update(
+                        f"exploring {p.phase}: {p.examples} example(s), "
+                        f"{p.divergences} divergence(s), {p.left:.0f} s left"
+                    ),
+                    on_finding=shown,
+                )
+            except NothingToExplore as exc:
+                raise UserError(f"{spec_file}: {exc}") from None
+    finally:
+        if writer is not None:
+            writer.close()
+    stopped = ", stopped by --time-budget" if result.out_of_time else ""
+    show_text(
+        out,
+        [
+            f"{len(result.findings)} divergence(s) in {result.examples} example(s) over "
+            f"{len(result.operations)} operation(s); {result.sent} request(s) sent to each "
+            f"target{stopped}"
+            + (f", recorded in {where}" if where else " (not recorded: pass --store)")
+        ],
+    )
+
+
+def _urls(targets: Mapping[str, object]) -> tuple[str, str]:
+    missing = [name for name in ("legacy", "candidate") if not targets.get(name)]
+    if missing:
+        raise UserError(f"explore needs --{missing[0]} URL (or targets.{missing[0]} in the config)")
+    return str(targets["legacy"]).rstrip("/"), str(targets["candidate"]).rstrip("/")
+
+
+def _headers(given: list[str] | None) -> list[tuple[str, str]]:
+    from twinsight.replay.outgoing import parse_header
+
+    found = []
+    for text in given or []:
+        try:
+            found.append(parse_header(text))
+        except ValueError as exc:
+            raise UserError(f"--header: {exc}") from None
+    return found
+
+
+def _writer(settings: Config) -> StoreWriter:
+    from twinsight.store import open_writer
+
+    return open_writer(
+        *settings.store.locations(),
+        redactor=settings.redaction.redactor(),
+        max_body=settings.capture.max_body,
+        flush_interval=settings.store.flush_interval_s,
+        max_backlog=settings.store.max_backlog,
+    )
+
+
+def _classifier(settings: Config, spec: Spec) -> Classify:
+    """Analysis's judge over two live answers: the classification and its reason."""
+    from dataclasses import replace
+
+    from twinsight.analysis.diff import Message
+    from twinsight.analysis.judge import Judge
+    from twinsight.analysis.load import rules_from
+    from twinsight.analysis.proposals.reproduce import message_of
+    from twinsight.explore import Step, Verdict
+    from twinsight.records import Headers, Response
+    from twinsight.spec.inputs import RequestView
+
+    judge = Judge(spec=spec, rules=rules_from(settings.normalize, spec))
+
+    def _message(response: Response) -> Message:
+        # When each was sent: analysis infers a time stamped by either from it.
+        sent = response.sent_at.timestamp() if response.sent_at else None
+        return replace(message_of(response), sent_at=sent)
+
+    def classify(step: Step, headers: Headers, legacy: Response, candidate: Response) -> Verdict:
+        request = RequestView.of(step.method, step.path, step.query, headers, step.payload)
+        verdict = judge.judge(request, _message(legacy), _message(candidate)).verdict
+        return Verdict(verdict.classification, verdict.reason)
+
+    return classify

@@ -1,0 +1,175 @@
+"""Sending explored requests to both targets and recording them: the I/O edge of explore.
+
+Hypothesis calls test functions synchronously, so the driver owns an event loop on a
+thread of its own and every call waits for its coroutine there: asyncio.run is never
+nested in a running loop. Requests go out as the proxy's fan-out sends them
+(`twinsight.traffic.send`): the correlation books carry each id the legacy hands
+out over to the candidate's own. Every judged request becomes an exchange with
+`source = "explore"`; whether its two answers diverge is for the injected classifier
+(analysis, given by the command) to say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, TypeVar
+
+from multidict import CIMultiDict
+from yarl import URL
+
+from twinsight.records import PRIMARY_TARGET, Body, Exchange, Headers, Response
+from twinsight.store import StoreWriter, new_id
+from twinsight.traffic import Target
+from twinsight.traffic.send import Books, Outgoing, send
+
+__all__ = ["EXPLORE_HEADER", "Classify", "Driver", "Outcome", "Step", "Verdict"]
+
+EXPLORE_HEADER = "X-Twinsight-Explore"
+CANDIDATE = "candidate"
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated request: a JSON body (None: no body) and a raw query string."""
+
+    method: str
+    path: str
+    query: str = ""
+    body: Any = None
+    has_body: bool = False
+
+    @property
+    def payload(self) -> bytes:
+        """The body as sent: compact JSON, UTF-8, non-ASCII kept as is."""
+        if not self.has_body:
+            return b""
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def headers(self, extra: Sequence[tuple[str, str]], run: str) -> Headers:
+        """The request headers: `extra` (from --header), a JSON content type, the run."""
+        found = list(extra)
+        if self.has_body:
+            found.append(("Content-Type", "application/json"))
+        found.append((EXPLORE_HEADER, run))
+        return tuple(found)
+
+
+class Verdict(NamedTuple):
+    """How analysis classes a pair of answers, and why."""
+
+    classification: str
+    reason: str
+
+
+Classify = Callable[[Step, Headers, Response, Response], Verdict]
+"""(the request, its headers, the legacy's answer, the candidate's) -> the verdict."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One step sent: the two answers and the verdict on them."""
+
+    step: Step
+    legacy: Response
+    candidate: Response
+    verdict: Verdict
+
+
+class Driver:
+    """Both targets, the correlation books, the store writer (if any) and a loop thread."""
+
+    def __init__(
+        self,
+        urls: tuple[str, str],
+        classify: Classify,
+        *,
+        headers: Sequence[tuple[str, str]] = (),
+        writer: StoreWriter | None = None,
+        run: str = "explore",
+        timeout: float = 10.0,
+        max_body: int = 1 << 20,
+    ) -> None:
+        self.targets = [
+            Target(PRIMARY_TARGET, URL(urls[0]), timeout),
+            Target(CANDIDATE, URL(urls[1]), timeout),
+        ]
+        self.classify, self.extra, self.writer, self.run = classify, headers, writer, run
+        self.max_body = max_body
+        self.books = Books((t.name for t in self.targets), correlate=True)
+        self.sent = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> Driver:
+        self._thread.start()
+        self.wait(self._open())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            self.wait(self._close())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+
+    async def _open(self) -> None:
+        # Books hold futures of this loop: they are made on it.
+        self.books = Books((t.name for t in self.targets), correlate=True)
+        for target in self.targets:
+            await target.open(pool=4)
+
+    async def _close(self) -> None:
+        for target in self.targets:
+            await target.close()
+
+    def wait(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        """Run `coroutine` on the driver's loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def exchange(self, step: Step, session: str) -> Outcome:
+        """Send `step` to both targets, judge the answers and record the exchange."""
+        headers = step.headers(self.extra, self.run)
+        exchange = self.wait(self._send(step, headers, session))
+        legacy, candidate = exchange.responses
+        verdict = self.classify(step, headers, legacy, candidate)
+        if self.writer is not None:
+            self.writer.put(exchange)
+        self.sent += 1
+        return Outcome(step, legacy, candidate, verdict)
+
+    def quietly(self, step: Step) -> None:
+        """Send `step` to both targets without judging or recording it (cleanup)."""
+        self.wait(self._send(step, step.headers(self.extra, self.run), None))
+
+    async def _send(self, step: Step, headers: Headers, session: str | None) -> Exchange:
+        body = step.payload
+        request = Outgoing(new_id(), step.method, step.path, step.query, body)
+
+        def outgoing(target: Target, length: int) -> CIMultiDict[str]:
+            return CIMultiDict(headers)
+
+        sent_at = datetime.now(UTC)
+        responses, pairs = await send(
+            request, self.targets, self.books, outgoing, max_body=self.max_body
+        )
+        return Exchange(
+            id=request.id,
+            source="explore",
+            method=step.method,
+            path=step.path,
+            query=step.query,
+            headers=headers,
+            body=Body.of(body, self.max_body),
+            responses=responses,
+            session=session,
+            ts=sent_at,
+            correlations=pairs,
+            run=self.run,
+        )

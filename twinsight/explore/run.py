@@ -1,0 +1,73 @@
+"""One exploration: sequences of the spec's operations first, then generated inputs per
+operation, within one time budget (the sequences get half of it)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from twinsight.spec import Spec
+
+from .driver import Driver
+from .operations import Operation, operations, vocabulary
+from .search import Finding, Limits, OnProgress, Progress, explore_inputs, explore_sequences
+
+__all__ = ["Explored", "NothingToExplore", "explore"]
+
+
+class NothingToExplore(ValueError):
+    """The spec binds no request."""
+
+
+@dataclass
+class Explored:
+    """What an exploration found, and how much it sent."""
+
+    findings: list[Finding] = field(default_factory=list)
+    operations: list[str] = field(default_factory=list)
+    examples: int = 0
+    sent: int = 0
+    out_of_time: bool = False
+
+
+def explorable(spec: Spec) -> list[Operation]:
+    """The spec's bound operations; `NothingToExplore` when there are none."""
+    found = operations(spec)
+    if not found:
+        raise NothingToExplore("no scenario binds a request (when.request): nothing to explore")
+    return found
+
+
+def explore(
+    spec: Spec,
+    driver: Driver,
+    limits: Limits,
+    on_progress: OnProgress = lambda _: None,
+    on_finding: Callable[[Finding], None] = lambda _: None,
+) -> Explored:
+    """Explore every bound operation of `spec` on the driver's two targets."""
+    ops = explorable(spec)
+    words = functools.partial(vocabulary, spec)
+    started = time.monotonic()
+    # A divergence found in time may take a quarter of the budget more to shrink.
+    progress = Progress(
+        deadline=started + limits.seconds / 2, phase="sequences", grace=limits.seconds / 4
+    )
+    result = Explored(operations=[op.name for op in ops])
+    found = explore_sequences(ops, driver, limits, progress, words, on_progress)
+    _keep(result, found, on_finding)
+    progress.deadline = started + limits.seconds
+    for op in ops:
+        progress.phase = op.name
+        _keep(result, explore_inputs(op, driver, limits, progress, words, on_progress), on_finding)
+    result.examples, result.sent = progress.examples, driver.sent
+    result.out_of_time = progress.left <= 0
+    return result
+
+
+def _keep(result: Explored, found: Finding | None, on_finding: Callable[[Finding], None]) -> None:
+    if found is not None:
+        result.findings.append(found)
+        on_finding(found)
