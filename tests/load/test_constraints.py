@@ -72,6 +72,19 @@ def test_any_text_gives_a_check_or_a_reason_never_an_error(
         assert isinstance(found, LatencyCheck | ErrorRateCheck | RateLimitCheck)
 
 
+@given(st.text(), st.one_of(st.just(""), st.text()))
+def test_any_constraint_text_is_measured_or_said_not_measurable(
+    requirement: str, measurement: str
+) -> None:
+    rows = [_row("legacy", "GET", [10.0] * 50), _row("candidate", "POST", [20.0] * 50)]
+    (found,) = measure_constraints([("g", "n", requirement, measurement)], rows)
+    if not found.measures:
+        assert found.reason
+    for measure in found.measures:
+        assert measure.status in ("met", "missed", "not measurable")
+        assert measure.why
+
+
 def _row(target: str, method: str, latencies: list[float], *, errors: int = 0,
          refused: int = 0, duration: float = 10.0) -> LoadRow:  # fmt: skip
     return LoadRow(

@@ -89,3 +89,12 @@ def test_the_captured_mix_under_load_is_judged_by_ready(
     assert rules["performance: errors"]["status"] == "pass"
     assert rules["performance: vague"]["status"] == "not_measured"
     assert "names no percentile" in rules["performance: vague"]["reason"]
+    # The report lists the same outcomes, the load's measures in their reasons.
+    report = tmp_path / "report"
+    made = twinsight("report", "--store", str(store), "--spec", str(spec), "--out", str(report),
+                     "--format", "html,md")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "performance: reads" in page
+    assert "legacy: p95" in page
+    assert "performance: vague" in (tmp_path / "report.md").read_text(encoding="utf-8")
