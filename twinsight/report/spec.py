@@ -22,7 +22,9 @@ def coverage_lines(name: str, coverage: SpecCoverage) -> list[str]:
     lines = [f"[green]ok[/] {escape(name)}: {scenarios}, {checked}"]
     if coverage.constraints:
         groups = ", ".join(f"{group} {count}" for group, count in coverage.constraints.items())
-        lines.append(f"   constraints: {groups} (measured by load and ready where their words allow)")
+        lines.append(
+            f"   constraints: {groups} (measured by load and ready where their words allow)"
+        )
     if coverage.accepted:
         lines.append(f"   accepted differences: {coverage.accepted}")
     for scenario in coverage.scenarios:
