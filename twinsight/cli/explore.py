@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from twinsight.spec import Spec
     from twinsight.store import StoreWriter
 
-__all__ = ["explore_command"]
+__all__ = ["analysis_classifier", "explore_command"]
 
 SpecOption = Annotated[
     Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
@@ -86,8 +86,8 @@ def explore_command(
 
     try:
         with (
-            Driver(urls, _classifier(settings, loaded), headers=_headers(header), writer=writer,
-                   timeout=timeout) as driver,
+            Driver(urls, analysis_classifier(settings, loaded), headers=_headers(header),
+                   writer=writer, timeout=timeout) as driver,
             err.status("exploring") as status,
         ):  # fmt: skip
             try:
@@ -149,7 +149,7 @@ def _writer(settings: Config) -> StoreWriter:
     )
 
 
-def _classifier(settings: Config, spec: Spec) -> Classify:
+def analysis_classifier(settings: Config, spec: Spec) -> Classify:
     """Analysis's judge over two live answers: the classification and its reason."""
     from dataclasses import replace
 
