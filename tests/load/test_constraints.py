@@ -134,6 +134,17 @@ def test_too_few_answers_and_a_limit_never_exceeded_are_not_measurable() -> None
     assert "--rate above it" in limit.why
 
 
+def test_a_rate_limit_is_met_by_429s_beyond_it_and_missed_by_429s_within_it() -> None:
+    limit = [("security", "limit", "rate limit 600 requests per minute", "")]
+    beyond = [_row("legacy", "GET", [1.0] * 200, refused=50, duration=10.0)]  # 20 req/s
+    within = [_row("legacy", "GET", [1.0] * 50, refused=5, duration=10.0)]  # 5 req/s
+    (met,) = measure_constraints(limit, beyond)[0].measures
+    (missed,) = measure_constraints(limit, within)[0].measures
+    assert (met.status, met.value) == ("met", 50.0)
+    assert (missed.status, missed.value) == ("missed", 5.0)
+    assert "within the limit" in missed.why
+
+
 def test_no_load_run_leaves_every_constraint_not_measurable() -> None:
     outcomes = as_outcomes(measure_constraints(SPEC, []), "candidate")
     assert {o.status for o in outcomes} == {"not_measured"}

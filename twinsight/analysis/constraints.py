@@ -151,7 +151,10 @@ def _limit(check: RateLimitCheck, rows: Sequence[LoadRow]) -> Measure:
     rate, refused = _rate(rows), sum(r.refused for r in rows)
     sent = sum(r.requests for r in rows)
     who = " (every request sent as one user)" if check.per_user else ""
-    if rate <= check.rps * (2 - REACHED) and not refused:
+    if rate <= check.rps * (2 - REACHED):
+        if refused:  # refused before the limit was reached: the limit is lower than stated
+            why = f"{refused} of {sent} answers were 429 at {rate:.1f} req/s, within the limit"
+            return Measure(target, "missed", float(refused), why + who)
         why = (
             f"the load sent {rate:.1f} req/s, not beyond the limit's {check.rps:.3g}: run "
             f"twinsight load --rate above it"
