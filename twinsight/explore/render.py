@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from twinsight.records import Response
 
 from .driver import Outcome
 from .search import Finding
 
-__all__ = ["finding_lines"]
+__all__ = ["finding_lines", "readable"]
 
 _SHOWN = 200  # characters of a body shown per answer
 
@@ -19,14 +22,39 @@ def _clip(text: str) -> str:
 def _answer(response: Response) -> str:
     if response.status is None:
         return f"no answer ({response.error})"
-    body = " ".join(response.body.data.decode("utf-8", "replace").split())
+    body = readable(" ".join(response.body.data.decode("utf-8", "replace").split()))
     return f"{response.status} {_clip(body)}".rstrip()
+
+
+def readable(text: str) -> str:
+    """`text` as a terminal shows it: characters that do not print as `\\uXXXX`, and a
+    run of one character longer than 5 as `(c * N)`."""
+    shown: list[str] = []
+    for run in re.finditer(r"(.)\1*", text, re.S):
+        char, count = run.group(1), len(run.group(0))
+        char = char if char.isprintable() else f"\\u{ord(char):04x}"
+        shown.append(f"({char} * {count})" if count > 5 else char * count)
+    return "".join(shown)
+
+
+def _sizes(body: Any) -> str:
+    """The length of each long string field, in characters and UTF-8 bytes."""
+    if not isinstance(body, dict):
+        return ""
+    sizes = [
+        f"{name}: {len(value)} characters, {len(value.encode())} bytes"
+        for name, value in body.items()
+        if isinstance(value, str) and len(value) > 20
+    ]
+    return f" ({'; '.join(sizes)})" if sizes else ""
 
 
 def _request(outcome: Outcome) -> str:
     step = outcome.step
     line = step.method + " " + step.path + (f"?{step.query}" if step.query else "")
-    return line + (f" {_clip(step.payload.decode())}" if step.has_body else "")
+    if not step.has_body:
+        return line
+    return f"{line} {_clip(readable(step.payload.decode()))}{_sizes(step.body)}"
 
 
 def finding_lines(number: int, finding: Finding) -> list[str]:

@@ -58,12 +58,19 @@ def explore(
     result = Explored(operations=[op.name for op in ops])
     found = explore_sequences(ops, driver, limits, progress, words, on_progress)
     _keep(result, found, on_finding)
-    progress.deadline = started + limits.seconds
-    for op in ops:
+    end = started + limits.seconds
+    # Creates last: one the candidate accepts and the legacy refuses leaves the two apart,
+    # and every later list would show it.
+    ordered = sorted(ops, key=lambda op: op.role == "create")
+    for index, op in enumerate(ordered):
+        # Each operation an equal share of what is left, so the first cannot take it all.
+        now = time.monotonic()
+        progress.deadline = now + max(end - now, 0.0) / (len(ordered) - index)
+        progress.grace = max(end - now, 0.0) / (len(ordered) - index) / 2
         progress.phase = op.name
         _keep(result, explore_inputs(op, driver, limits, progress, words, on_progress), on_finding)
     result.examples, result.sent = progress.examples, driver.sent
-    result.out_of_time = progress.left <= 0
+    result.out_of_time = time.monotonic() >= end
     return result
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Flaky
@@ -136,6 +136,8 @@ def _settings(limits: Limits, database: ExampleDatabase | None, **more: Any) -> 
         report_multiple_bugs=False,
         suppress_health_check=list(HealthCheck),
         print_blob=False,
+        # No explain phase: it sends every example again to say which parts matter.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
         **more,
     )
 
