@@ -1,6 +1,5 @@
 """`twinsight explore` against the live example services: the divergences generated inputs
-reach, shrunk and printed; every request recorded for analysis; the same seed, the same
-output."""
+reach, shrunk and printed; every request recorded for analysis."""
 
 import re
 from pathlib import Path
@@ -11,17 +10,16 @@ from twinsight.explore import Driver, Limits, Progress
 from twinsight.explore.operations import operations
 from twinsight.explore.search import explore_inputs
 
-SPEC_FILE = str(EXAMPLE / "spec.yaml")
 
-
-def explore(services: tuple[str, str], store: Path, examples: int = 30, budget: int = 20) -> str:
+def explore(services: tuple[str, str], store: Path, spec: Path = EXAMPLE / "spec.yaml") -> str:
+    """`twinsight explore` on `spec` (the example's by default) into `store`, seed 3."""
     legacy, candidate = services
     name, value = AUTH[0]
     shown = twinsight(
-        "explore", "--spec", SPEC_FILE, "--config", str(EXAMPLE / "twinsight.toml"),
+        "explore", "--spec", str(spec), "--config", str(EXAMPLE / "twinsight.toml"),
         "--legacy", legacy, "--candidate", candidate, "--header", f"{name}: {value}",
-        "--store", store.name, "--max-examples", str(examples), "--time-budget", str(budget),
-        "--seed", "0",
+        "--store", store.name, "--max-examples", "30", "--time-budget", "20",
+        "--seed", "3",
         cwd=store.parent,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
@@ -46,20 +44,6 @@ def test_explore_prints_each_divergence_shrunk_and_records_every_request(
     info = twinsight("store", "info", "--store", "run.duckdb", cwd=tmp_path)
     assert re.search(r"by source: explore \d+", info.stdout), info.stdout
     assert (tmp_path / "run.duckdb.hypothesis").is_dir()
-
-
-def test_the_same_seed_prints_the_same_divergences(
-    services: tuple[str, str], tmp_path: Path
-) -> None:
-    def steps(text: str) -> list[str]:
-        # Ids differ between runs (the legacy's count on); the steps and verdicts do not.
-        return [re.sub(r"/tasks/\d+", "/tasks/N", line) for line in text.splitlines()
-                if re.match(r"(divergence \d+|  \d+\. )", line)]  # fmt: skip
-
-    first = explore(services, tmp_path / "a.duckdb", examples=10, budget=10)
-    second = explore(services, tmp_path / "b.duckdb", examples=10, budget=10)
-    assert steps(first) == steps(second)
-    assert steps(first)
 
 
 def test_inputs_alone_find_the_title_counted_in_bytes(driver: Driver) -> None:

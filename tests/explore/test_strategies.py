@@ -5,7 +5,8 @@ from typing import Any
 from hypothesis import find, given, settings
 
 from twinsight.examples.tasks import files
-from twinsight.explore.machine import created_id, stateful
+from twinsight.explore.driver import created_id
+from twinsight.explore.machine import stateful
 from twinsight.explore.operations import operations, vocabulary
 from twinsight.explore.search import request_strategy
 from twinsight.explore.strategies import body_strategy, boundary_lengths, value_strategy

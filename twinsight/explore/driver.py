@@ -27,7 +27,16 @@ from twinsight.store import StoreWriter, new_id
 from twinsight.traffic import Target
 from twinsight.traffic.send import Books, Outgoing, send
 
-__all__ = ["EXPLORE_HEADER", "Classify", "Driver", "Outcome", "Step", "Verdict"]
+__all__ = [
+    "EXPLORE_HEADER",
+    "Classify",
+    "Driver",
+    "Outcome",
+    "Step",
+    "Verdict",
+    "created_id",
+    "created_path",
+]
 
 EXPLORE_HEADER = "X-Twinsight-Explore"
 CANDIDATE = "candidate"
@@ -79,6 +88,31 @@ class Outcome:
     legacy: Response
     candidate: Response
     verdict: Verdict
+
+
+def created_id(response: Response) -> str | None:
+    """The id a create handed out: the body's `id`, else the `Location` header's last
+    segment; None when it failed."""
+    if response.status is None or not 200 <= response.status < 300:
+        return None
+    try:
+        body = json.loads(response.body.data)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("id"), str | int):
+        return str(body["id"])
+    location = response.header("location")
+    return location.rstrip("/").rsplit("/", 1)[-1] if location else None
+
+
+def created_path(collection: str, response: Response) -> str | None:
+    """Where a create's answer says the new resource lives: its `Location` header's path,
+    else the collection's path and the new id; None when it created nothing."""
+    made = created_id(response)
+    if made is None:
+        return None
+    location = response.header("location")
+    return URL(location).path if location else f"{collection.rstrip('/')}/{made}"
 
 
 class Driver:
@@ -144,9 +178,21 @@ class Driver:
         self.sent += 1
         return Outcome(step, legacy, candidate, verdict)
 
-    def quietly(self, step: Step) -> None:
-        """Send `step` to both targets without judging or recording it (cleanup)."""
-        self.wait(self._send(step, step.headers(self.extra, self.run), None))
+    def undo(self, outcome: Outcome) -> None:
+        """Delete on each target what `outcome`'s create made there, at the path its own
+        answer names, unrecorded: a create only one target accepted (a divergence) is gone
+        on that one too, so no later list shows it."""
+        headers = CIMultiDict(Step("DELETE", "/").headers(self.extra, self.run))
+
+        async def delete() -> None:
+            for target, answer in zip(
+                self.targets, (outcome.legacy, outcome.candidate), strict=True
+            ):
+                path = created_path(outcome.step.path, answer)
+                if path is not None:
+                    await target.call("DELETE", path, "", headers, b"", max_body=0)
+
+        self.wait(delete())
 
     async def _send(self, step: Step, headers: Headers, session: str | None) -> Exchange:
         body = step.payload

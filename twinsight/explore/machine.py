@@ -11,49 +11,32 @@ one starts from the same data.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule
 
-from twinsight.records import Response
-
-from .driver import Driver, Outcome, Step
+from .driver import Driver, Outcome, Step, created_id
 from .operations import Operation
 from .strategies import value_strategy
 
 Vocabulary = Callable[[Operation], Mapping[str, Sequence[str]]]
 """An operation -> field name -> the values its requests draw that field from."""
 
-__all__ = ["Search", "Vocabulary", "created_id", "machine_for", "stateful"]
+__all__ = ["Search", "Vocabulary", "machine_for", "stateful"]
 
 
 class Search(Protocol):
     """What the machine reports to: a new sequence, and each step sent."""
 
     driver: Driver
+    trace: list[Outcome]
 
     def begin(self, label: str) -> bool: ...
 
     def step(self, step: Step) -> Outcome: ...
-
-
-def created_id(response: Response) -> str | None:
-    """The id a create handed out: the body's `id`, else the `Location` header's last
-    segment; None when it failed."""
-    if response.status is None or not 200 <= response.status < 300:
-        return None
-    try:
-        body = json.loads(response.body.data)
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("id"), str | int):
-        return str(body["id"])
-    location = response.header("location")
-    return location.rstrip("/").rsplit("/", 1)[-1] if location else None
 
 
 def _create_body(operation: Operation) -> st.SearchStrategy[dict[str, Any]]:
@@ -88,8 +71,16 @@ def machine_for(
     `vocabulary` gives each operation the values its fields are drawn from."""
     ids: Bundle[str] = Bundle("ids")
     namespace: dict[str, Any] = {"__init__": _init(search), "teardown": _teardown(search)}
-    for index, operation in enumerate(stateful(operations)):
+    chosen = stateful(operations)
+    for index, operation in enumerate(chosen):
         namespace[f"rule_{index}"] = _rule(operation, ids, vocabulary(operation), search)
+    first = next((op for op in chosen if op.role == "create"), None)
+    if first is not None:
+        # Every sequence starts from something it made: without it, hypothesis spends
+        # whole sequences listing an empty collection (the only rule it can run at first).
+        namespace["start"] = initialize(target=ids, body=_create_body(first))(
+            _creator(first, search)
+        )
     return type("SpecMachine", (RuleBasedStateMachine,), namespace)
 
 
@@ -113,17 +104,36 @@ def _init(search: Search) -> Any:
     def __init__(self: Any) -> None:
         RuleBasedStateMachine.__init__(self)
         self.live = search.begin("sequence")
-        self.made = []  # paths of what this sequence created, on the legacy
+        self.made = []  # the creates of this sequence, undone at its end
 
     return __init__
 
 
 def _teardown(search: Search) -> Any:
     def teardown(self: Any) -> None:
-        for path in self.made:
-            search.driver.quietly(Step("DELETE", path))
+        for outcome in self.made:
+            search.driver.undo(outcome)
 
     return teardown
+
+
+def _creator(operation: Operation, search: Search) -> Any:
+    """A create step: the legacy's id of what it made into the bundle (nothing if refused)."""
+    method, template = operation.method, operation.path
+
+    def create(self: Any, body: dict[str, Any]) -> Any:
+        if not self.live:
+            return multiple()
+        before = len(search.trace)
+        try:
+            outcome = search.step(Step(method, template, body=body, has_body=True))
+        finally:
+            self.made.extend(search.trace[before:])  # diverged or not, undone at the end
+        made = created_id(outcome.legacy)
+        return multiple() if made is None else made
+
+    create.__name__ = _identifier(method, template)
+    return create
 
 
 def _rule(
@@ -131,19 +141,7 @@ def _rule(
 ) -> Any:
     method, template = operation.method, operation.path
     if operation.role == "create":
-
-        def create(self: Any, body: dict[str, Any]) -> Any:
-            if not self.live:
-                return multiple()
-            outcome = search.step(Step(method, template, body=body, has_body=True))
-            made = created_id(outcome.legacy)
-            if made is None:
-                return multiple()
-            self.made.append(outcome.legacy.header("location") or f"{template}/{made}")
-            return made
-
-        create.__name__ = _identifier(method, template)
-        return rule(target=ids, body=_create_body(operation))(create)
+        return rule(target=ids, body=_create_body(operation))(_creator(operation, search))
     if operation.role == "list":
 
         def listing(self: Any, query: str) -> None:

@@ -198,8 +198,14 @@ def explore_inputs(
     search = _Search(driver, progress, on_progress, DIVERGENT)
 
     def probe(step: Step) -> None:
-        if search.begin(operation.name):
+        if not search.begin(operation.name):
+            return
+        try:
             search.step(step)
+        finally:
+            if operation.role == "create":  # what it made is gone before the next example
+                for outcome in search.trace:
+                    driver.undo(outcome)
 
     probe.__qualname__ = probe.__name__ = "explore_" + re.sub(r"\W+", "_", operation.name)
     # Every probe has the same code: the operation tells their examples apart in the database.

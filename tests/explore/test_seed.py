@@ -1,0 +1,27 @@
+"""`twinsight explore` twice with one seed prints the same divergences, shrunk alike."""
+
+import re
+from pathlib import Path
+
+from tests.explore.conftest import SPEC
+from tests.explore.test_command import explore
+from twinsight.spec import dump_spec
+
+
+def steps(text: str) -> list[str]:
+    """The divergences and their steps, as printed (answers left out: they carry ids)."""
+    return [line for line in text.splitlines() if re.match(r"(divergence \d+|  \d+\. )", line)]
+
+
+def test_the_same_seed_prints_the_same_divergences(
+    services: tuple[str, str], tmp_path: Path
+) -> None:
+    # Creating tasks only (the example's creates): the run is short, its shrinking is not.
+    creates = [s for s in SPEC.scenarios if s.when.bindings[0].path == "/tasks"]
+    creates = [s for s in creates if s.when.bindings[0].method == "POST"]
+    spec = tmp_path / "creates.yaml"
+    spec.write_text(dump_spec(SPEC.model_copy(update={"scenarios": tuple(creates)})))
+    first = explore(services, tmp_path / "a.duckdb", spec=spec)
+    second = explore(services, tmp_path / "b.duckdb", spec=spec)
+    assert steps(first) == steps(second)
+    assert "in POST /tasks: Titles up to 255 characters" in first
