@@ -51,11 +51,12 @@ def explore_command(
     timeout: TimeoutOption = 10.0,
     config: ConfigOption = None,
 ) -> None:
-    """Send requests generated from the spec's inputs, and random sequences of its
-    operations, to both targets; print each divergence shrunk to its smallest example.
+    """Send requests generated from the spec's inputs, and random sequences of
+    its operations, to both targets; print each divergence shrunk to its
+    smallest example, as numbered steps with the two answers.
 
-    Every request is recorded in the store (source explore) for analyze, propose and
-    ready; hypothesis keeps its examples in STORE.hypothesis beside it.
+    Every request is recorded in the store (source explore) for analyze,
+    propose and ready; hypothesis keeps its examples in STORE.hypothesis.
 
     Example: twinsight explore --spec spec.yaml --legacy http://127.0.0.1:8081
     --candidate http://127.0.0.1:8082 --header "Authorization: Bearer $TOKEN"
