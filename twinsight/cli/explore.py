@@ -15,7 +15,7 @@ from twinsight.errors import UserError
 
 if TYPE_CHECKING:
     from twinsight.config import Config
-    from twinsight.explore import Classify, Finding
+    from twinsight.explore import Classify, Driver, Explored, Finding, Limits
     from twinsight.spec import Spec
     from twinsight.store import StoreWriter
 
@@ -61,7 +61,7 @@ def explore_command(
     Example: twinsight explore --spec spec.yaml --legacy http://127.0.0.1:8081
     --candidate http://127.0.0.1:8082 --header "Authorization: Bearer $TOKEN"
     """
-    from twinsight.explore import Driver, Limits, NothingToExplore, explore, finding_lines
+    from twinsight.explore import Driver, Limits
     from twinsight.spec import load_spec
 
     settings = write_settings(config, {"legacy": legacy, "candidate": candidate}, None, store, None)
@@ -72,51 +72,56 @@ def explore_command(
     urls = _urls(settings.targets)
     path, segments = settings.store.locations()
     where = path or segments
-    limits = Limits(
-        max_examples=max_examples,
-        seconds=time_budget,
-        seed=seed,
-        database=where.with_name(where.name + ".hypothesis") if where else None,
-    )
+    database = where.with_name(where.name + ".hypothesis") if where else None
+    limits = Limits(max_examples=max_examples, seconds=time_budget, seed=seed, database=database)
     writer = _writer(settings) if where else None
+    classify = analysis_classifier(settings, loaded)
+    try:
+        with Driver(
+            urls, classify, headers=_headers(header), writer=writer, timeout=timeout
+        ) as driver:
+            result = _explore(loaded, driver, limits, spec_file)
+    finally:
+        if writer is not None:
+            writer.close()
+    show_text(out, [_summary(result, where)])
+
+
+def _summary(result: Explored, where: Path | None) -> str:
+    """What the run did, in one line: divergences, examples, requests, where recorded."""
+    stopped = ", stopped by --time-budget" if result.out_of_time else ""
+    recorded = f", recorded in {where}" if where else " (not recorded: pass --store)"
+    return (
+        f"{len(result.findings)} divergence(s) in {result.examples} example(s) over "
+        f"{len(result.operations)} operation(s); {result.sent} request(s) sent to each "
+        f"target{stopped}{recorded}"
+    )
+
+
+def _explore(spec: Spec, driver: Driver, limits: Limits, spec_file: Path) -> Explored:
+    """The exploration, with a live status line; each finding printed as it is found."""
+    from twinsight.explore import NothingToExplore, explore, finding_lines
+
     found: list[str] = []
 
     def shown(finding: Finding) -> None:
         found.append(finding.operation)
         show_text(out, [*finding_lines(len(found), finding), ""])
 
-    try:
-        with (
-            Driver(urls, analysis_classifier(settings, loaded), headers=_headers(header),
-                   writer=writer, timeout=timeout) as driver,
-            err.status("exploring") as status,
-        ):  # fmt: skip
-            try:
-                result = explore(
-                    loaded,
-                    driver,
-                    limits,
-                    on_progress=lambda p: status.update(
-                        f"exploring {p.phase}: {p.examples} example(s), "
-                        f"{p.divergences} divergence(s), {p.left:.0f} s left"
-                    ),
-                    on_finding=shown,
-                )
-            except NothingToExplore as exc:
-                raise UserError(f"{spec_file}: {exc}") from None
-    finally:
-        if writer is not None:
-            writer.close()
-    stopped = ", stopped by --time-budget" if result.out_of_time else ""
-    show_text(
-        out,
-        [
-            f"{len(result.findings)} divergence(s) in {result.examples} example(s) over "
-            f"{len(result.operations)} operation(s); {result.sent} request(s) sent to each "
-            f"target{stopped}"
-            + (f", recorded in {where}" if where else " (not recorded: pass --store)")
-        ],
-    )
+    with err.status("exploring") as status:
+        try:
+            return explore(
+                spec,
+                driver,
+                limits,
+                on_progress=lambda p: status.update(
+                    f"exploring {p.phase}: {p.examples} example(s), "
+                    f"{p.divergences} divergence(s), {p.left:.0f} s left"
+                ),
+                on_finding=shown,
+            )
+        except NothingToExplore as exc:
+            raise UserError(f"{spec_file}: {exc}") from None
 
 
 def _urls(targets: Mapping[str, object]) -> tuple[str, str]:
