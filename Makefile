@@ -31,8 +31,10 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
+# Tests run on every core (each starts its own servers on ephemeral ports): on this
+# project's 2-core machine ~4.5 minutes instead of ~7.5.
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
