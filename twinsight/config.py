@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from twinsight.errors import ConfigError, Location, Problem
-from twinsight.store import Redactor
+from twinsight.store import CaptureCounters, Redactor, StoreWriter, open_writer
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -33,6 +33,7 @@ __all__ = [
     "RedactionSettings",
     "StoreSettings",
     "load_config",
+    "store_writer",
 ]
 
 DEFAULT_CONFIG_FILE = "twinsight.toml"
@@ -310,3 +311,16 @@ def _line_of(text: str, keys: list[str]) -> int:
         if key.match(lines[index]):
             return index + 1
     return start + 1 if start else 0
+
+
+def store_writer(config: Config, counters: CaptureCounters | None = None) -> StoreWriter:
+    """A started writer to the store `config` names, redacting as `[redaction]` says, bodies
+    cut at `max_body`, flushed and bounded as `[store]` says."""
+    return open_writer(
+        *config.store.locations(),
+        redactor=config.redaction.redactor(),
+        counters=counters,
+        max_body=config.capture.max_body,
+        flush_interval=config.store.flush_interval_s,
+        max_backlog=config.store.max_backlog,
+    )

@@ -11,7 +11,13 @@ from typing import Annotated
 import typer
 
 from twinsight.cli.console import err, out, show
-from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, read_locations
+from twinsight.cli.options import (
+    ConfigOption,
+    SegmentsOption,
+    SpecOption,
+    StoreOption,
+    read_locations,
+)
 from twinsight.config import load_config
 from twinsight.report.analysis import finding_lines, verdict_lines
 from twinsight.report.jsonlines import JsonLines
@@ -19,9 +25,6 @@ from twinsight.spec import load_spec
 
 __all__ = ["analyze"]
 
-SpecOption = Annotated[
-    Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
-]
 JsonOption = Annotated[
     Path | None,
     typer.Option("--json", help="Also write one JSON line per exchange to FILE ('-': stdout)."),

@@ -10,21 +10,26 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from twinsight.cli.console import err, out, show_text
-from twinsight.cli.options import CandidateOption, ConfigOption, StoreOption, quiet, write_settings
+from twinsight.cli.options import (
+    CandidateOption,
+    ConfigOption,
+    LegacyOption,
+    SpecOption,
+    StoreOption,
+    TimeoutOption,
+    quiet,
+    write_settings,
+)
+from twinsight.config import store_writer
 from twinsight.errors import UserError
 
 if TYPE_CHECKING:
     from twinsight.config import Config
     from twinsight.explore import Classify, Driver, Explored, Finding, Limits
     from twinsight.spec import Spec
-    from twinsight.store import StoreWriter
 
 __all__ = ["analysis_classifier", "explore_command"]
 
-SpecOption = Annotated[
-    Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
-]
-LegacyOption = Annotated[str | None, typer.Option("--legacy", help="The legacy's URL.")]
 ExamplesOption = Annotated[
     int,
     typer.Option("--max-examples", min=1, help="Examples per operation, and sequences."),
@@ -36,7 +41,6 @@ BudgetOption = Annotated[
 HeaderOption = Annotated[
     list[str] | None, quiet("--header", "'Name: value' sent to both targets (repeatable).")
 ]
-TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.001, help="Per target (s).")]
 
 
 def explore_command(
@@ -74,7 +78,7 @@ def explore_command(
     where = path or segments
     database = where.with_name(where.name + ".hypothesis") if where else None
     limits = Limits(max_examples=max_examples, seconds=time_budget, seed=seed, database=database)
-    writer = _writer(settings) if where else None
+    writer = store_writer(settings) if where else None
     classify = analysis_classifier(settings, loaded)
     try:
         with Driver(
@@ -141,18 +145,6 @@ def _headers(given: list[str] | None) -> list[tuple[str, str]]:
         except ValueError as exc:
             raise UserError(f"--header: {exc}") from None
     return found
-
-
-def _writer(settings: Config) -> StoreWriter:
-    from twinsight.store import open_writer
-
-    return open_writer(
-        *settings.store.locations(),
-        redactor=settings.redaction.redactor(),
-        max_body=settings.capture.max_body,
-        flush_interval=settings.store.flush_interval_s,
-        max_backlog=settings.store.max_backlog,
-    )
 
 
 def analysis_classifier(settings: Config, spec: Spec) -> Classify:

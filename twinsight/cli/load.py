@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from twinsight.cli.analyze import SpecOption
 from twinsight.cli.console import err, out
-from twinsight.cli.options import ConfigOption, StoreOption, quiet
+from twinsight.cli.options import ConfigOption, SpecOption, StoreOption, quiet
 from twinsight.config import load_config
 from twinsight.errors import UserError
 from twinsight.records import PRIMARY_TARGET

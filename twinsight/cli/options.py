@@ -14,10 +14,13 @@ __all__ = [
     "CandidateOption",
     "ConfigOption",
     "FormatOption",
+    "LegacyOption",
     "ReplicaOption",
     "SegmentsOption",
+    "SpecOption",
     "StoreOption",
     "TargetOption",
+    "TimeoutOption",
     "quiet",
     "read_locations",
     "write_settings",
@@ -41,6 +44,11 @@ SegmentsOption = Annotated[
     typer.Option("--segments", help="Folder of Parquet segments \\[default: from the config]."),
 ]
 CandidateOption = Annotated[str | None, typer.Option("--candidate", help="The candidate's URL.")]
+LegacyOption = Annotated[str | None, typer.Option("--legacy", help="The legacy's URL.")]
+SpecOption = Annotated[
+    Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
+]
+TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.001, help="Per target (s).")]
 ReplicaOption = Annotated[str | None, typer.Option("--replica", help="A second legacy (noise).")]
 TargetOption = Annotated[
     list[str] | None,

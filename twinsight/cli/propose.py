@@ -10,7 +10,14 @@ import typer
 from rich.markup import escape
 
 from twinsight.cli.console import err, out, write_file
-from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, quiet, read_locations
+from twinsight.cli.options import (
+    ConfigOption,
+    SegmentsOption,
+    SpecOption,
+    StoreOption,
+    quiet,
+    read_locations,
+)
 from twinsight.cli.replay import HeaderForOption, HeaderOption
 from twinsight.config import load_config
 from twinsight.errors import UserError
@@ -22,9 +29,6 @@ from twinsight.spec import load_spec
 
 __all__ = ["propose_command"]
 
-SpecOption = Annotated[
-    Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
-]
 OutOption = Annotated[
     Path, typer.Option("--out", help="Where to write the proposals ('-': standard output).")
 ]

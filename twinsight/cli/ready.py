@@ -10,9 +10,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from twinsight.cli.analyze import SpecOption
 from twinsight.cli.console import err, out, show
-from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, quiet, read_locations
+from twinsight.cli.options import (
+    ConfigOption,
+    SegmentsOption,
+    SpecOption,
+    StoreOption,
+    quiet,
+    read_locations,
+)
 from twinsight.config import load_config
 from twinsight.errors import CheckFailed, Inconclusive, UserError
 from twinsight.spec import load_spec

@@ -12,10 +12,12 @@ from twinsight.cli.options import (
     CandidateOption,
     ConfigOption,
     FormatOption,
+    LegacyOption,
     ReplicaOption,
     SegmentsOption,
     StoreOption,
     TargetOption,
+    TimeoutOption,
     quiet,
     write_settings,
 )
@@ -24,7 +26,6 @@ from twinsight.report.terminal import replay_lines, skipped_lines
 
 __all__ = ["replay_command"]
 
-LegacyOption = Annotated[str | None, typer.Option("--legacy", help="The legacy's URL.")]
 FromOption = Annotated[
     list[Path] | None,
     quiet("--from", "Replay these files or stores instead of --store."),
@@ -80,7 +81,6 @@ CredentialsOption = Annotated[
     Path | None,
     quiet("--credentials", "TOML or YAML: the real value of each redacted token."),
 ]
-TimeoutOption = Annotated[float, typer.Option("--timeout", min=0.001, help="Per target (s).")]
 
 
 def replay_command(

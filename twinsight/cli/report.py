@@ -14,7 +14,13 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from twinsight.cli.console import err, out
-from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, read_locations
+from twinsight.cli.options import (
+    ConfigOption,
+    SegmentsOption,
+    SpecOption,
+    StoreOption,
+    read_locations,
+)
 from twinsight.config import load_config
 from twinsight.errors import UserError
 from twinsight.spec import load_spec
@@ -22,9 +28,6 @@ from twinsight.spec import load_spec
 __all__ = ["DEFAULT_OUT", "report_command"]
 
 DEFAULT_OUT = Path("reports") / "report"
-SpecOption = Annotated[
-    Path | None, typer.Option("--spec", help="Spec file \\[default: from the config].")
-]
 OutOption = Annotated[
     Path,
     typer.Option("--out", help="Where to write: NAME gets .html, .md, .json added."),

@@ -19,11 +19,11 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
-from twinsight.config import CaptureSettings, Config
+from twinsight.config import CaptureSettings, Config, store_writer
 from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
 from twinsight.records import Source
-from twinsight.store import CaptureCounters, StoreWriter, open_writer
+from twinsight.store import CaptureCounters, StoreWriter
 from twinsight.traffic import Target, configured_targets
 
 from .fanout import Fanout, MirrorOptions
@@ -117,15 +117,8 @@ def open_fanout(
     metrics: CaptureMetrics,
 ) -> tuple[StoreWriter, Fanout]:
     """The store writer (redacting as `[redaction]` says) and the fan-out that feeds it."""
-    capture, store = config.capture, config.store
-    writer = open_writer(
-        *store.locations(),
-        redactor=config.redaction.redactor(),
-        counters=counters,
-        max_body=capture.max_body,
-        flush_interval=store.flush_interval_s,
-        max_backlog=store.max_backlog,
-    )
+    capture = config.capture
+    writer = store_writer(config, counters)
     fanout = Fanout(
         mirrors,
         writer,

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from twinsight.config import Config
+from twinsight.config import Config, store_writer
 from twinsight.events import ReplaySummary
 from twinsight.records import Exchange
-from twinsight.store import Store, StoreError, StoreWriter, open_writer
+from twinsight.store import Store, StoreError
 from twinsight.traffic import Target, configured_targets
 
 from .engine import Replayer, ReplayPlan
@@ -66,16 +66,6 @@ def _stored_ids(config: Config, read: Callable[[Store], frozenset[str]]) -> froz
         return read(store)
 
 
-def _writer(config: Config) -> StoreWriter:
-    return open_writer(
-        *config.store.locations(),
-        redactor=config.redaction.redactor(),
-        max_body=config.capture.max_body,
-        flush_interval=config.store.flush_interval_s,
-        max_backlog=config.store.max_backlog,
-    )
-
-
 def import_captures(
     config: Config,
     files: list[Path],
@@ -93,7 +83,7 @@ def import_captures(
     }
     seen = _stored_ids(config, lambda store: store.ids(source="import"))
     result = ImportResult()
-    writer = _writer(config)
+    writer = store_writer(config)
     try:
         for file, entries in readers.items():
             tally = result.tallies[file] = Tally()
@@ -151,7 +141,7 @@ async def replay_traffic(
             else _recorded(config, plan, Path(scratch), on_bytes)
         )
         recorded = exchanges_only(entries, tally)
-        writer = _writer(config)
+        writer = store_writer(config)
         try:
             replayer = Replayer(targets, writer, plan.options, done=done, accepts=accepts)
             summary = await _replay(replayer, targets, recorded, signals=signals)
