@@ -53,6 +53,9 @@ def test_the_words_the_spec_proposal_uses_become_checks(
         ("All endpoints require valid JWT token", "names no percentile latency"),
         ("p95 latency < 100ms for frobnication", "names no operation class"),
         ("Read operations continue during write failures", "names no percentile latency"),
+        ("p95 latency < 100ms and p99 latency < 300ms", "names 2 bounds"),
+        ("error rate < 1% and p95 latency < 100ms", "names 2 bounds"),
+        ("rate limit 10 requests per second, error rate < 1%", "names 2 bounds"),
     ],
 )
 def test_words_naming_nothing_measurable_say_why(requirement: str, why: str) -> None:
@@ -169,3 +172,22 @@ def test_without_locust_the_missing_extra_is_one_line(monkeypatch: pytest.Monkey
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(MissingExtra, match=r"pip install 'twinsight\[load\]'"):
         locust_available()
+
+
+def test_no_failure_in_a_few_answers_does_not_meet_an_error_rate() -> None:
+    # 0 of 10 failed: at 95% the rate may still be near 26%, far above 1%.
+    errors = [("reliability", "errors", "error rate < 1%", "")]
+    (few,) = measure_constraints(errors, [_row("legacy", "GET", [1.0] * 10)])[0].measures
+    (many,) = measure_constraints(errors, [_row("legacy", "GET", [1.0] * 1000)])[0].measures
+    assert (few.status, few.value) == ("not measurable", 0.0)
+    assert "too few answers" in few.why
+    assert many.status == "met"
+
+
+def test_a_few_429s_do_not_meet_a_limit_that_lets_the_rest_through() -> None:
+    # 10 req/s stated; 1000 req/s for 60 s, one refused: 59,999 accepted, 610 allowed.
+    limit = [("security", "limit", "rate limit 10 requests per second", "")]
+    flood = [_row("legacy", "GET", [1.0] * 60_000, refused=1, duration=60.0)]
+    (measure,) = measure_constraints(limit, flood)[0].measures
+    assert measure.status == "missed"
+    assert "59999 accepted in 60s, the limit allows at most 610" in measure.why

@@ -22,7 +22,7 @@ from twinsight.spec.constraints import (
 )
 from twinsight.store.loads import LoadRow
 
-from .stats import percentile_bounds, percentiles
+from .stats import percentile_bounds, percentiles, rate_interval
 
 __all__ = ["ConstraintResult", "Measure", "as_outcomes", "measure_constraints"]
 
@@ -81,7 +81,7 @@ def measure_constraints(
             measures = tuple(_latency(check, mine, confidence) for mine in ours)
             found.append(ConstraintResult(group, name, requirement, check.bound_ms, "ms", measures))
         elif isinstance(check, ErrorRateCheck):
-            measures = tuple(_errors(check, mine) for mine in ours)
+            measures = tuple(_errors(check, mine, confidence) for mine in ours)
             found.append(ConstraintResult(group, name, requirement, check.bound, "share", measures))
         else:
             measures = tuple(_limit(check, mine) for mine in ours)
@@ -132,17 +132,26 @@ def _latency(check: LatencyCheck, rows: Sequence[LoadRow], confidence: float) ->
     return Measure(target, status, value, why)
 
 
-def _errors(check: ErrorRateCheck, rows: Sequence[LoadRow]) -> Measure:
+def _errors(check: ErrorRateCheck, rows: Sequence[LoadRow], confidence: float) -> Measure:
     target = rows[0].target
     chosen = _chosen(rows, check.methods)
     sent = sum(r.requests for r in chosen)
     if not sent:
         return Measure(target, "not measurable", None, f"no {_named(check.methods)} request sent")
-    share = sum(r.errors for r in chosen) / sent
-    below = share <= check.bound if check.inclusive else share < check.bound
+    failed = sum(r.errors for r in chosen)
+    share, bound = failed / sent, check.bound
+    # The observed share alone would call 0 failures in 10 answers "below 1%".
+    interval = rate_interval(failed, sent, confidence)
+    status: Status = "not measurable"
+    if interval.high <= bound if check.inclusive else interval.high < bound:
+        status = "met"
+    elif interval.low > bound if check.inclusive else interval.low >= bound:
+        status = "missed"
     rate = _rate(rows)
     why = f"{share:.2%} of {sent} answers failed (none or 5xx) at {rate:.0f} req/s"
-    status, why = _level("met" if below else "missed", check.load_rps, rate, why)
+    if status == "not measurable":
+        why += f"; too few answers to bound it at {confidence:.0%} either side of {bound:.2%}"
+    status, why = _level(status, check.load_rps, rate, why)
     return Measure(target, status, share, why)
 
 
@@ -160,7 +169,14 @@ def _limit(check: RateLimitCheck, rows: Sequence[LoadRow]) -> Measure:
             f"twinsight load --rate above it"
         )
         return Measure(target, "not measurable", float(refused), why)
+    # One window's worth of slack: a fixed window lets a burst through at its edge.
+    duration = rows[0].duration_s
+    allowed = check.count * (duration / check.per_seconds + 1)
+    accepted = sent - refused
     why = f"{refused} of {sent} answers were 429 at {rate:.1f} req/s{who}"
+    if refused and accepted > allowed:  # a few 429s do not make a limit that lets all else by
+        why += f"; {accepted} accepted in {duration:g}s, the limit allows at most {allowed:.0f}"
+        return Measure(target, "missed", float(refused), why)
     return Measure(target, "met" if refused else "missed", float(refused), why)
 
 

@@ -105,11 +105,15 @@ def measurable_check(requirement: str, measurement: str | None = None) -> Check 
     """The check `requirement` states (its load level also read from `measurement`), or
     an `Unmeasurable` naming what is missing."""
     words = f"{requirement} {measurement or ''}"
-    limit = _LIMIT.search(requirement)
-    if limit is not None:
+    limits = list(_LIMIT.finditer(requirement))
+    bounds = [*_LATENCY.finditer(requirement), *_ERRORS.finditer(requirement)]
+    if len(limits) + len(bounds) > 1:  # checking the first alone would call them all met
+        return Unmeasurable(f"names {len(limits) + len(bounds)} bounds: state one per constraint")
+    if limits:
+        limit = limits[0]
         per = _SECONDS[limit["per"].lower()]
         return RateLimitCheck(int(limit["count"]), per, limit["user"] is not None)
-    found = _LATENCY.search(requirement) or _ERRORS.search(requirement)
+    found = bounds[0] if bounds else None
     if found is None:
         return Unmeasurable("names no percentile latency, error rate or rate limit")
     methods = methods_of(requirement[found.end() :])
