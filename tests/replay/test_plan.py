@@ -87,10 +87,27 @@ def test_header_overrides_by_target() -> None:
 
 
 @pytest.mark.parametrize(
+    ("headers", "headers_for"),
+    [
+        (["Authorization Bearer s3cret"], []),
+        (["Authorization\tBearer s3cret"], []),
+        ([], ["Authorization: Bearer s3cret"]),
+    ],
+)
+def test_a_malformed_header_flag_never_prints_its_value(
+    headers: list[str], headers_for: list[str]
+) -> None:
+    with pytest.raises(UserError) as raised:
+        header_overrides(headers, headers_for, TARGETS)
+    assert "Authorization" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
     ("headers", "headers_for", "message"),
     [
-        (["no colon"], [], "'no colon' is not 'Name: value'"),
-        ([], ["Authorization: B"], "--header-for 'Authorization: B': expected 'TARGET=Name"),
+        (["no colon"], [], "'no' (the rest not shown) is not 'Name: value'"),
+        ([], ["Authorization: B"], "--header-for 'Authorization'...: expected 'TARGET=Name"),
         ([], ["replica=X-A: 1"], "--header-for 'replica': no such target"),
     ],
 )

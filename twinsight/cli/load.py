@@ -122,13 +122,12 @@ def _show(rows: list[LoadRow], spec: Spec | None, targets: list[str], confidence
 
 
 def _headers(given: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    found = []
-    for text in given:
-        name, colon, value = text.partition(":")
-        if not colon or not name.strip() or any(c in name for c in " \t\r\n"):
-            raise UserError(f"--header {text!r}: write 'Name: value'")
-        found.append((name.strip(), value.strip()))
-    return tuple(found)
+    from twinsight.replay.outgoing import parse_header
+
+    try:
+        return tuple(parse_header(text) for text in given)
+    except ValueError as exc:
+        raise UserError(f"--header: {exc}") from None
 
 
 def _mix(

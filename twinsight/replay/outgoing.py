@@ -29,7 +29,9 @@ def parse_header(text: str) -> tuple[str, str]:
     """'Name: value' -> (name, value); ValueError naming what is wrong."""
     name, colon, value = text.partition(":")
     if not colon or not name.strip() or any(c in name for c in " \t\r\n"):
-        raise ValueError(f"{text!r} is not 'Name: value'")
+        # Only its first word: "Authorization Bearer <token>" must not print the token.
+        shown = text.strip().split(None, 1)[0].partition(":")[0] if text.strip() else ""
+        raise ValueError(f"{shown!r} (the rest not shown) is not 'Name: value'")
     return name.strip(), value.strip()
 
 

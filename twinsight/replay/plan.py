@@ -95,7 +95,8 @@ def header_overrides(
         for item in headers_for:
             name, equals, text = item.partition("=")
             if not equals:
-                raise ValueError(f"--header-for {item!r}: expected 'TARGET=Name: value'")
+                shown = item.partition(":")[0]  # never the value: it may be a credential
+                raise ValueError(f"--header-for {shown!r}...: expected 'TARGET=Name: value'")
             overrides.setdefault(name.strip(), []).append(parse_header(text))
     except ValueError as exc:
         raise UserError(str(exc)) from None
