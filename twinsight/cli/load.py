@@ -47,8 +47,8 @@ RateOption = Annotated[
     float | None,
     quiet("--rate", "Requests per second over all users \\[default: as fast as they go].", min=0.1),
 ]
-DurationOption = Annotated[
-    float, typer.Option("--duration", min=0.5, help="Seconds of load on each target.")
+DurationOption = Annotated[  # whole seconds: locust's --run-time takes no fraction
+    int, typer.Option("--duration", min=1, help="Seconds of load on each target.")
 ]
 HeaderOption = Annotated[
     list[str] | None, quiet("--header", "'Name: value' set on every request (repeatable).")
@@ -63,7 +63,7 @@ def load_command(
     source: FromOption = None,
     users: UsersOption = 10,
     rate: RateOption = None,
-    duration: DurationOption = 10.0,
+    duration: DurationOption = 10,
     store: StoreOption = None,
     spec: SpecOption = None,
     header: HeaderOption = None,

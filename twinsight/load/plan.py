@@ -39,8 +39,9 @@ class LoadShape:
     def __post_init__(self) -> None:
         if self.users < 1:
             raise ValueError("users must be at least 1")
-        if self.duration_s <= 0:
-            raise ValueError("duration must be positive")
+        if self.duration_s < 1 or self.duration_s != int(self.duration_s):
+            # locust's --run-time refuses "2.5s": the run would fail after it started
+            raise ValueError("duration must be a whole number of seconds, at least 1")
         if self.rate is not None and self.rate <= 0:
             raise ValueError("rate must be positive")
 
