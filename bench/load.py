@@ -73,7 +73,8 @@ def load_rate(url: str, token: str, users: int, duration: float) -> float:
     inherits this process's CPU 0)."""
     auth = (("Authorization", f"Bearer {token}"),)
     requests = [LoadRequest("GET", p, f"GET {p}", auth) for p in PATHS]
-    rows = run_load({"legacy": url}, requests, LoadShape(users=users, duration_s=duration))
+    shape = LoadShape(users=users, duration_s=max(1, round(duration)))  # whole seconds: locust's
+    rows = run_load({"legacy": url}, requests, shape)
     return summary(rows)[2]
 
 

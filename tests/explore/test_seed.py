@@ -25,3 +25,19 @@ def test_the_same_seed_prints_the_same_divergences(
     second = explore(services, tmp_path / "b.duckdb", spec=spec)
     assert steps(first) == steps(second)
     assert "in POST /tasks: Titles up to 255 characters" in first
+
+
+def test_each_seed_keeps_its_own_examples(tmp_path: Path) -> None:
+    # A run replays only what runs with its own seed saved: another seed's examples would
+    # make the seed no longer name the run.
+    from twinsight.explore.search import Limits, _database
+
+    one, other = (
+        _database(Limits(seed=1, database=tmp_path)),
+        _database(Limits(seed=2, database=tmp_path)),
+    )
+    assert one is not None
+    assert other is not None
+    one.save(b"key", b"example")
+    assert list(one.fetch(b"key")) == [b"example"]
+    assert list(other.fetch(b"key")) == []

@@ -143,7 +143,11 @@ def _settings(limits: Limits, database: ExampleDatabase | None, **more: Any) -> 
 
 
 def _database(limits: Limits) -> ExampleDatabase | None:
-    return DirectoryBasedExampleDatabase(limits.database) if limits.database else None
+    # One folder per seed: a run replays what runs with its own seed saved, never another
+    # seed's examples, so a seed names one run.
+    if limits.database is None:
+        return None
+    return DirectoryBasedExampleDatabase(limits.database / f"seed-{limits.seed}")
 
 
 def request_strategy(
