@@ -393,3 +393,8 @@ def test_only_not_comparable_exchanges_are_not_ready_to_say_anything() -> None:
     assert verdict.exchanges == 0
     overall = next(r for r in verdict.rules if (r.rule, r.scope) == ("evidence", "overall"))
     assert overall.reason == "no exchange compared yet"
+
+
+def test_a_constraint_naming_two_bounds_is_never_judged_on_one() -> None:
+    # Judged on its p95 alone, a missed p99 would pass unseen.
+    assert measurable("p95 latency < 100ms and p99 latency < 300ms") is None

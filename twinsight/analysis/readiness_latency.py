@@ -3,33 +3,17 @@ judges canaries) and the spec's latency constraints measured from stored traffic
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from twinsight.config import ReadinessSettings
 from twinsight.events import RuleOutcome, RuleStatus
 from twinsight.records import PRIMARY_TARGET
+from twinsight.spec.constraints import LatencyCheck, Unmeasurable, measurable_check
 
 from .readiness_rules import Evidence
 from .stats import latency_parity, percentile_bounds, percentile_samples_needed, percentiles
 
-__all__ = ["Measurable", "constraints", "latencies", "latency", "measurable"]
-
-_PERCENTILE = re.compile(
-    r"\bp(?P<point>\d{1,2}(?:\.\d+)?)\s+latency\s*"
-    r"(?P<op><=|=<|<|≤|at most|no more than|under|below|less than)\s*"
-    r"(?P<bound>\d+(?:\.\d+)?)\s*(?P<unit>ms|s)\b(?:\s+for\s+(?P<scope>.+))?",
-    re.IGNORECASE,
-)
-_OPERATIONS = {
-    "read": ("GET", "HEAD"),
-    "create": ("POST",),
-    "update": ("PUT", "PATCH"),
-    "delete": ("DELETE",),
-    "write": ("POST", "PUT", "PATCH", "DELETE"),
-}
-_ALL = re.compile(r"^all\s+(?:endpoints|operations|requests)\b", re.IGNORECASE)
+__all__ = ["constraints", "latencies", "latency", "measurable"]
 
 
 def latencies(evidence: Evidence) -> dict[str, dict[str, list[float]]]:
@@ -83,34 +67,12 @@ def _shown(legacy: dict[str, float], candidate: dict[str, float]) -> str:
     return f"p50/p95/p99 ms legacy {line(legacy)}, candidate {line(candidate)}"
 
 
-@dataclass(frozen=True)
-class Measurable:
-    """A latency constraint read from its wording: which percentile, bound and methods."""
-
-    point: float
-    bound_ms: float
-    methods: tuple[str, ...] | None  # None: every method
-    inclusive: bool = False  # "<=", "at most": the bound itself passes
-
-
-def measurable(requirement: str) -> Measurable | None:
-    """The latency bound a requirement states ("p95 latency < 100ms for all read
-    operations"), or None when its wording names nothing traffic can measure."""
-    found = _PERCENTILE.search(requirement)
-    if found is None:
-        return None
-    bound = float(found["bound"]) * (1000 if found["unit"].lower() == "s" else 1)
-    inclusive = found["op"].lower() in ("<=", "=<", "≤", "at most", "no more than")
-    scope = (found["scope"] or "").strip()
-    if not scope or _ALL.match(scope):
-        return Measurable(float(found["point"]), bound, None, inclusive)
-    words = re.findall(r"[a-z]+", scope.lower())
-    methods = sorted(
-        {m for w in words for k, ms in _OPERATIONS.items() if w.startswith(k) for m in ms}
-    )
-    if not methods:
-        return None
-    return Measurable(float(found["point"]), bound, tuple(methods), inclusive)
+def measurable(requirement: str) -> LatencyCheck | None:
+    """The one latency bound a requirement states ("p95 latency < 100ms for all read
+    operations"), read as `twinsight load` reads it; None when its wording names none, or
+    more than one bound (each would need judging)."""
+    found = measurable_check(requirement)
+    return found if isinstance(found, LatencyCheck) else None
 
 
 def constraints(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
@@ -133,10 +95,12 @@ def _constraint(
     policy: ReadinessSettings,
 ) -> RuleOutcome:
     scope = f"{group}: {name}"
-    wanted = measurable(requirement)
-    if wanted is None:
-        reason = f"{requirement!r}: not measurable from stored traffic"
+    found = measurable_check(requirement)
+    if not isinstance(found, LatencyCheck):
+        why = found.reason if isinstance(found, Unmeasurable) else "twinsight load measures it"
+        reason = f"{requirement!r}: not measurable from stored traffic ({why})"
         return RuleOutcome("constraint", scope, "not_measured", reason)
+    wanted = found
     samples = _pooled(evidence, wanted.methods)
     enough = max(
         policy.min_latency_samples, percentile_samples_needed(wanted.point, policy.confidence)
@@ -161,7 +125,7 @@ def _constraint(
     return RuleOutcome("constraint", scope, status, reason, wanted.bound_ms, observed, "ms")
 
 
-def _against(low: float | None, high: float | None, wanted: Measurable) -> RuleStatus:
+def _against(low: float | None, high: float | None, wanted: LatencyCheck) -> RuleStatus:
     """pass: the percentile's upper bound meets the bound; fail: its lower bound misses it."""
     limit = wanted.bound_ms
     if high is not None and (high <= limit if wanted.inclusive else high < limit):
