@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from twinsight.analysis.jsondiff import Kind
 
-__all__ = ["BodyDifference"]
+__all__ = ["BodyDifference", "presence"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +26,16 @@ class BodyDifference:
         """The same difference seen from the other side."""
         kind: Kind = {"missing": "extra", "extra": "missing"}.get(self.kind, self.kind)  # type: ignore[assignment]
         return BodyDifference(self.location, kind, self.candidate, self.legacy, self.summary)
+
+
+def presence(location: str, a: str | None, b: str | None) -> Iterator[BodyDifference]:
+    """The difference of two values at `location`, either absent (None): nothing, `missing`,
+    `extra` or `changed`."""
+    if a == b:
+        return
+    if b is None:
+        yield BodyDifference(location, "missing", a, None)
+    elif a is None:
+        yield BodyDifference(location, "extra", None, b)
+    else:
+        yield BodyDifference(location, "changed", a, b)

@@ -35,7 +35,7 @@ from typing import Any
 
 from lxml import etree
 
-from .difference import BodyDifference
+from .difference import BodyDifference, presence
 from .htmlpage import HASHED, children, facts, label, shown
 from .htmlparse import claims_html, parse_html
 from .htmlscript import CODE, changed_literals, literals
@@ -129,15 +129,7 @@ def _by_label(elements: list[Any]) -> dict[str, list[Any]]:
 
 def _facts(ours: dict[str, str], theirs: dict[str, str]) -> Iterator[BodyDifference]:
     for location in {**ours, **theirs}:
-        a, b = ours.get(location), theirs.get(location)
-        if a == b:
-            continue
-        if b is None:
-            yield BodyDifference(location, "missing", a, None)
-        elif a is None:
-            yield BodyDifference(location, "extra", None, b)
-        else:
-            yield BodyDifference(location, "changed", a, b)
+        yield from presence(location, ours.get(location), theirs.get(location))
 
 
 def html_strings(body: bytes, content_type: str | None) -> Iterator[tuple[str, str]]:

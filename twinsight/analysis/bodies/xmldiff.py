@@ -28,7 +28,7 @@ from lxml import etree
 
 from twinsight.analysis.jsondiff import NATURAL_KEYS
 
-from .difference import BodyDifference
+from .difference import BodyDifference, presence
 from .locations import unindexed
 from .xmlparse import canonical, children, render, render_node, text_of
 
@@ -95,7 +95,7 @@ class _Walk:
         else:
             # One side has no child left: its blank leaf text is no text beside them.
             text = (text_a.strip() or None, text_b.strip() or None)
-            yield from _presence(f"{location}.#text", *text)
+            yield from presence(f"{location}.#text", *text)
             yield from self.siblings(ours, theirs, location)
 
     def siblings(
@@ -187,23 +187,12 @@ def _serialised_items(items: list[Any]) -> list[str] | None:
     return parts[:-1]
 
 
-def _presence(location: str, a: str | None, b: str | None) -> Iterator[BodyDifference]:
-    if a == b:
-        return
-    if b is None:
-        yield BodyDifference(location, "missing", a, None)
-    elif a is None:
-        yield BodyDifference(location, "extra", None, b)
-    else:
-        yield BodyDifference(location, "changed", a, b)
-
-
 def _attributes(a: Any, b: Any, location: str) -> Iterator[BodyDifference]:
     ours, theirs = dict(a.items()), dict(b.items())
     if ours == theirs:
         return
     for name in {**ours, **theirs}:
-        yield from _presence(f"{location}.@{name}", ours.get(name), theirs.get(name))
+        yield from presence(f"{location}.@{name}", ours.get(name), theirs.get(name))
 
 
 def _by_tag(elements: list[Any]) -> dict[str, list[Any]]:
