@@ -151,3 +151,14 @@ def test_more_needed_to_fail_is_just_enough() -> None:
     total = 100 + more
     assert wilson(0.08 * total, total, one_sided=True)[0] > 0.05
     assert wilson(0.08 * (total - 1), total - 1, one_sided=True)[0] <= 0.05
+
+
+def test_an_interval_against_an_upper_bound() -> None:
+    from twinsight.analysis.stats import against_bound
+
+    assert against_bound(10.0, 90.0, 100.0, inclusive=False) == "within"
+    assert against_bound(10.0, 100.0, 100.0, inclusive=False) is None
+    assert against_bound(10.0, 100.0, 100.0, inclusive=True) == "within"
+    assert against_bound(100.0, 150.0, 100.0, inclusive=False) == "beyond"
+    assert against_bound(100.0, 150.0, 100.0, inclusive=True) is None
+    assert against_bound(None, None, 100.0, inclusive=False) is None

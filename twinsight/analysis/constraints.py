@@ -20,9 +20,9 @@ from twinsight.spec.constraints import (
     Unmeasurable,
     measurable_check,
 )
-from twinsight.store.loads import LoadRow
+from twinsight.store.loads import LoadRow, achieved_rate
 
-from .stats import percentile_bounds, percentiles, rate_interval
+from .stats import against_bound, percentile_bounds, percentiles, rate_interval
 
 __all__ = ["ConstraintResult", "Measure", "as_outcomes", "measure_constraints"]
 
@@ -89,10 +89,7 @@ def measure_constraints(
     return found
 
 
-def _rate(rows: Sequence[LoadRow]) -> float:
-    """The rate a target's run achieved over all its endpoints."""
-    duration = rows[0].duration_s if rows else 0.0
-    return sum(r.requests for r in rows) / duration if duration > 0 else 0.0
+_STATUS: dict[str | None, Status] = {"within": "met", "beyond": "missed", None: "not measurable"}
 
 
 def _chosen(rows: Sequence[LoadRow], methods: tuple[str, ...] | None) -> list[LoadRow]:
@@ -119,12 +116,8 @@ def _latency(check: LatencyCheck, rows: Sequence[LoadRow], confidence: float) ->
     value = percentiles(samples, (check.point,))[point]
     low, high = percentile_bounds(samples, check.point, confidence)
     limit = check.bound_ms
-    status: Status = "not measurable"
-    if high is not None and (high <= limit if check.inclusive else high < limit):
-        status = "met"
-    elif low is not None and (low > limit if check.inclusive else low >= limit):
-        status = "missed"
-    rate = _rate(rows)
+    status = _STATUS[against_bound(low, high, limit, check.inclusive)]
+    rate = achieved_rate(rows)
     why = f"{point} {value:.1f} ms over {len(samples)} answers at {rate:.0f} req/s"
     if status == "not measurable":
         why += f"; too few answers to bound {point} at {confidence:.0%} either side of {limit:g} ms"
@@ -142,12 +135,8 @@ def _errors(check: ErrorRateCheck, rows: Sequence[LoadRow], confidence: float) -
     share, bound = failed / sent, check.bound
     # The observed share alone would call 0 failures in 10 answers "below 1%".
     interval = rate_interval(failed, sent, confidence)
-    status: Status = "not measurable"
-    if interval.high <= bound if check.inclusive else interval.high < bound:
-        status = "met"
-    elif interval.low > bound if check.inclusive else interval.low >= bound:
-        status = "missed"
-    rate = _rate(rows)
+    status = _STATUS[against_bound(interval.low, interval.high, bound, check.inclusive)]
+    rate = achieved_rate(rows)
     why = f"{share:.2%} of {sent} answers failed (none or 5xx) at {rate:.0f} req/s"
     if status == "not measurable":
         why += f"; too few answers to bound it at {confidence:.0%} either side of {bound:.2%}"
@@ -157,7 +146,7 @@ def _errors(check: ErrorRateCheck, rows: Sequence[LoadRow], confidence: float) -
 
 def _limit(check: RateLimitCheck, rows: Sequence[LoadRow]) -> Measure:
     target = rows[0].target
-    rate, refused = _rate(rows), sum(r.refused for r in rows)
+    rate, refused = achieved_rate(rows), sum(r.refused for r in rows)
     sent = sum(r.requests for r in rows)
     who = " (every request sent as one user)" if check.per_user else ""
     if rate <= check.rps * (2 - REACHED):

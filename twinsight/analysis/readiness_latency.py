@@ -11,7 +11,13 @@ from twinsight.records import PRIMARY_TARGET
 from twinsight.spec.constraints import LatencyCheck, Unmeasurable, measurable_check
 
 from .readiness_rules import Evidence
-from .stats import latency_parity, percentile_bounds, percentile_samples_needed, percentiles
+from .stats import (
+    against_bound,
+    latency_parity,
+    percentile_bounds,
+    percentile_samples_needed,
+    percentiles,
+)
 
 __all__ = ["constraints", "latencies", "latency", "measurable"]
 
@@ -127,12 +133,8 @@ def _constraint(
 
 def _against(low: float | None, high: float | None, wanted: LatencyCheck) -> RuleStatus:
     """pass: the percentile's upper bound meets the bound; fail: its lower bound misses it."""
-    limit = wanted.bound_ms
-    if high is not None and (high <= limit if wanted.inclusive else high < limit):
-        return "pass"
-    if low is not None and (low > limit if wanted.inclusive else low >= limit):
-        return "fail"
-    return "inconclusive"
+    side = against_bound(low, high, wanted.bound_ms, wanted.inclusive)
+    return "pass" if side == "within" else "fail" if side == "beyond" else "inconclusive"
 
 
 def _pooled(evidence: Evidence, methods: Sequence[str] | None) -> list[float]:

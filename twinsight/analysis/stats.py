@@ -15,6 +15,7 @@ from twinsight.events import Interval
 
 __all__ = [
     "Parity",
+    "against_bound",
     "latency_parity",
     "more_needed",
     "percentile_bounds",
@@ -189,3 +190,16 @@ def latency_parity(
     if lower < alpha:
         return Parity("lower", higher, lower)
     return Parity("same", higher, lower)
+
+
+def against_bound(
+    low: float | None, high: float | None, bound: float, inclusive: bool
+) -> Literal["within", "beyond"] | None:
+    """Where an interval stands against an upper `bound` (`inclusive`: the bound itself is
+    within): `within` when its high end meets it, `beyond` when its low end misses it, None
+    when it straddles the bound or an end is unknown."""
+    if high is not None and (high <= bound if inclusive else high < bound):
+        return "within"
+    if low is not None and (low > bound if inclusive else low >= bound):
+        return "beyond"
+    return None

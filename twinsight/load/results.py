@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from twinsight.store.loads import LoadRow
+from twinsight.store.loads import LoadRow, achieved_rate
 
 from .plan import LoadShape
 
@@ -59,7 +59,4 @@ def load_rows(info: RunInfo, measured: Mapping[str, Any]) -> list[LoadRow]:
 
 def summary(rows: list[LoadRow]) -> tuple[int, int, float]:
     """(requests, errors, achieved requests per second) over one target's rows."""
-    requests = sum(r.requests for r in rows)
-    errors = sum(r.errors for r in rows)
-    duration = rows[0].duration_s if rows else 0.0
-    return requests, errors, requests / duration if duration > 0 else 0.0
+    return sum(r.requests for r in rows), sum(r.errors for r in rows), achieved_rate(rows)

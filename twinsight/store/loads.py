@@ -17,7 +17,7 @@ from twinsight.store.derived import Derived
 from twinsight.store.files import connect, has_table
 from twinsight.store.schema import Table
 
-__all__ = ["LOAD_RESULTS", "LoadRow", "latest_load", "write_load"]
+__all__ = ["LOAD_RESULTS", "LoadRow", "achieved_rate", "latest_load", "write_load"]
 
 
 class LoadRow(NamedTuple):
@@ -40,6 +40,12 @@ class LoadRow(NamedTuple):
 
 
 LOAD_RESULTS = Table.of("load_results", LoadRow)
+
+
+def achieved_rate(rows: Sequence[LoadRow]) -> float:
+    """Requests per second one target's run achieved over all its endpoints."""
+    duration = rows[0].duration_s if rows else 0.0
+    return sum(r.requests for r in rows) / duration if duration > 0 else 0.0
 
 
 def write_load(path: Path | None, segments: Path | None, rows: Sequence[LoadRow]) -> None:
