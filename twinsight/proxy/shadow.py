@@ -46,6 +46,10 @@ class _Relay:
     base_url: str  # where the legacy was reached
     sent_at: datetime  # when the request left for the legacy: `started` on the wall clock
 
+    def failed(self, error: BaseException) -> Response:
+        """The legacy's answer lost to `error` after the request left."""
+        return _failed(error, self.started, self.base_url, self.sent_at)
+
     def legacy(self, body: Body, error: ErrorKind | None = None) -> Response:
         """The legacy's answer as stored, its latency measured now."""
         status, headers = self.upstream.status, to_tuple(self.headers)
@@ -118,7 +122,7 @@ class ShadowProxy:
         try:
             data = await upstream.read()
         except _UPSTREAM_ERRORS as error:
-            return _gateway_error(_failed(error, relay.started, relay.base_url, relay.sent_at))
+            return _gateway_error(relay.failed(error))
         legacy = self._answered(relay, Body.of(data, self.fanout.options.max_body))
         if request.method != "HEAD" and len(data) == upstream.content_length:
             answer = web.Response(
@@ -160,7 +164,7 @@ class ShadowProxy:
                     # is incomplete; ending it normally would pass a cut body off as whole.
                     if request.transport is not None:
                         request.transport.abort()
-                    return _failed(error, relay.started, relay.base_url, relay.sent_at), streamed
+                    return relay.failed(error), streamed
                 if not chunk:
                     break
                 kept.add(chunk)
