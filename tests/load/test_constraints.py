@@ -35,6 +35,21 @@ from twinsight.store.loads import LoadRow
         ("p50 latency <= 1.5s", None, LatencyCheck(50, 1500, True, None, None)),
         ("error rate below 1% under 50 rps", None, ErrorRateCheck(0.01, False, None, 50)),
         (
+            "p95 latency < 200ms for all operations except delete",
+            None,
+            LatencyCheck(95, 200, False, ("GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"), None),
+        ),
+        (
+            "p95 latency < 200ms for all operations except delete and update under 50 rps",
+            None,
+            LatencyCheck(95, 200, False, ("GET", "HEAD", "OPTIONS", "POST"), 50),
+        ),
+        (
+            "error rate below 1% except deletes",
+            None,
+            ErrorRateCheck(0.01, False, ("GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"), None),
+        ),
+        (
             "rate limit 100 requests per minute per user",
             None,
             RateLimitCheck(100, 60, per_user=True),
@@ -52,6 +67,8 @@ def test_the_words_the_spec_proposal_uses_become_checks(
     [
         ("All endpoints require valid JWT token", "names no percentile latency"),
         ("p95 latency < 100ms for frobnication", "names no operation class"),
+        ("p95 latency < 1s for all operations except health checks", "names no operation class"),
+        ("p95 latency < 1s for deletes except deletes", "leaves no operation to measure"),
         ("Read operations continue during write failures", "names no percentile latency"),
         ("p95 latency < 100ms and p99 latency < 300ms", "names 2 bounds"),
         ("error rate < 1% and p95 latency < 100ms", "names 2 bounds"),
@@ -124,6 +141,26 @@ def test_each_target_is_met_missed_or_not_measurable_with_its_value() -> None:
     assert "names no percentile" in found["jwt"].reason
     limit = {m.target: m.status for m in found["limit"].measures}
     assert limit == {"legacy": "missed", "candidate": "missed"}  # 100 req/s, no 429
+
+
+def test_operations_excepted_are_not_measured() -> None:
+    # Fast reads and writes, slow deletes: the deletes the words leave out do not count.
+    rows = [
+        _row("legacy", "GET", [10.0] * 500),
+        _row("legacy", "POST", [10.0] * 500),
+        _row("legacy", "DELETE", [900.0] * 500),
+    ]
+    spec = [
+        (
+            "performance",
+            "all but delete",
+            "p95 latency < 100ms for all operations except delete",
+            "",
+        )
+    ]
+    (measure,) = measure_constraints(spec, rows)[0].measures
+    assert (measure.status, measure.value) == ("met", 10.0)
+    assert "over 1000 answers" in measure.why
 
 
 def test_too_few_answers_and_a_limit_never_exceeded_are_not_measurable() -> None:

@@ -5,7 +5,8 @@ Pure: `measurable_check(requirement, measurement)` returns a `LatencyCheck`,
 gives one of these; none raises. The words read: a percentile and its bound
 ("p95 latency < 100ms"), an error rate ("error rate below 1%"), a rate limit
 ("rate limit 100 requests per minute per user"), an operation class ("for all read
-operations", "for create/update operations") and a load level ("under load of 1000
+operations", "for create/update operations", "for all operations except delete") and a
+load level ("under load of 1000
 requests/second", in the requirement or its measurement).
 """
 
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "HTTP_METHODS",
     "OPERATIONS",
     "Check",
     "ErrorRateCheck",
@@ -54,6 +56,11 @@ _LOAD = re.compile(
 _SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600, "h": 3600}
 _FOR = re.compile(r"\bfor\s+(?P<scope>.+)", re.IGNORECASE)
 _ALL = re.compile(r"^all\s+(?:endpoints|operations|requests)\b", re.IGNORECASE)
+_EXCEPT = re.compile(r"\b(?:except(?:\s+for)?|but\s+not|other\s+than|excluding)\b", re.I)
+# Where a "for ..." clause ends: the load level or a condition follows.
+_LOAD_WORDS = re.compile(r"\b(?:under|at|during|while|when|with)\b|[,;(]", re.IGNORECASE)
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+"""What "all operations" covers when some are excepted."""
 
 
 @dataclass(frozen=True)
@@ -130,18 +137,34 @@ def measurable_check(requirement: str, measurement: str | None = None) -> Check 
 
 def methods_of(rest: str) -> tuple[str, ...] | Unmeasurable | None:
     """The methods a "for ..." clause names: None for all (or no clause), else the
-    methods of its operation words; `Unmeasurable` when it names none we know."""
-    clause = _FOR.search(rest)
-    if clause is None:
+    methods of its operation words less those after "except" ("for all operations except
+    delete and update"); `Unmeasurable` when a part names no operation class we know."""
+    clause, excepted = _FOR.search(rest), _EXCEPT.search(rest)
+    if clause is not None:
+        scope = clause["scope"]
+    elif excepted is not None:  # "p95 latency < 1s except deletes": all operations but those
+        scope = "all operations " + rest[excepted.start() :]
+    else:
         return None
-    scope = clause["scope"].strip()
-    if _ALL.match(scope):
+    scope = _LOAD_WORDS.split(scope, maxsplit=1)[0].strip()
+    wanted, *rest_of = (part.strip() for part in _EXCEPT.split(scope, maxsplit=1))
+    unwanted = rest_of[0] if rest_of else ""
+    included = set(HTTP_METHODS) if _ALL.match(wanted) else _named_methods(wanted)
+    excluded = _named_methods(unwanted) if unwanted else set()
+    for words, methods in ((wanted, included), (unwanted, excluded)):
+        if words and not methods:
+            return Unmeasurable(f"'{words}' names no operation class (read, create, ...)")
+    if not excluded and _ALL.match(wanted):
         return None
-    names = re.findall(r"[a-z]+", scope.lower())
-    methods = {m for w in names for k, ms in OPERATIONS.items() if w.startswith(k) for m in ms}
-    if not methods:
-        return Unmeasurable(f"'for {scope}' names no operation class (read, create, ...)")
-    return tuple(sorted(methods))
+    chosen = included - excluded
+    if not chosen:
+        return Unmeasurable(f"'for {scope}' leaves no operation to measure")
+    return tuple(sorted(chosen))
+
+
+def _named_methods(words: str) -> set[str]:
+    names = re.findall(r"[a-z]+", words.lower())
+    return {m for w in names for k, ms in OPERATIONS.items() if w.startswith(k) for m in ms}
 
 
 def load_level(words: str) -> float | None:
