@@ -22,9 +22,10 @@ from twinsight.spec.constraints import (
 )
 from twinsight.store.loads import LoadRow, achieved_rate
 
+from .load_choice import NO_RUN
 from .stats import against_bound, percentile_bounds, percentiles, rate_interval
 
-__all__ = ["ConstraintResult", "Measure", "as_outcomes", "measure_constraints"]
+__all__ = ["ConstraintResult", "Measure", "as_outcomes", "measure_constraints", "unmatched"]
 
 Status = Literal["met", "missed", "not measurable"]
 REACHED = 0.9
@@ -73,7 +74,7 @@ def measure_constraints(
             found.append(ConstraintResult(group, name, requirement, None, "", (), check.reason))
             continue
         if not rows:
-            reason = "no load run in the store: run twinsight load"
+            reason = NO_RUN
             found.append(ConstraintResult(group, name, requirement, None, "", (), reason))
             continue
         ours = [[r for r in rows if r.target == t] for t in targets]
@@ -173,9 +174,23 @@ def _named(methods: tuple[str, ...] | None) -> str:
     return "/".join(methods) if methods else "any"
 
 
-def as_outcomes(results: Sequence[ConstraintResult], candidate: str) -> list[RuleOutcome]:
+def unmatched(constraints: Sequence[tuple[str, str, str, str]], why: str) -> list[RuleOutcome]:
+    """With no load run to judge on: the error-rate and rate-limit constraints, not
+    measurable for `why` (stored traffic measures latency bounds, and says why not the rest)."""
+    found = []
+    for group, name, requirement, measurement in constraints:
+        check = measurable_check(requirement, measurement)
+        if isinstance(check, ErrorRateCheck | RateLimitCheck):
+            reason = f"{requirement!r}: not measurable: {why}"
+            found.append(RuleOutcome("constraint", f"{group}: {name}", "not_measured", reason))
+    return found
+
+
+def as_outcomes(
+    results: Sequence[ConstraintResult], candidate: str, note: str = ""
+) -> list[RuleOutcome]:
     """Readiness outcomes: the candidate's status decides, the other targets' values are
-    named beside it."""
+    named beside it; `note` says which load run measured them."""
     found = []
     for result in results:
         scope = f"{result.group}: {result.name}"
@@ -189,6 +204,7 @@ def as_outcomes(results: Sequence[ConstraintResult], candidate: str) -> list[Rul
         reason = f"{result.requirement!r}: {candidate}: {mine.why}" + (
             f" ({others})" if others else ""
         )
+        reason += f"; measured by {note}" if note else ""
         status = _RULE_STATUS[mine.status]
         found.append(
             RuleOutcome(

@@ -83,11 +83,13 @@ def measurable(requirement: str) -> LatencyCheck | None:
 
 def constraints(evidence: Evidence, policy: ReadinessSettings) -> list[RuleOutcome]:
     """Each spec constraint: measured from the candidate's latencies where its wording
-    allows, else listed as not measured; a load run's measures replace these."""
-    if evidence.measured:
-        return list(evidence.measured)
+    allows, else listed as not measured; a load run's measures (`evidence.measured`)
+    replace these."""
+    # A load run's measures replace these, constraint by constraint.
+    measured = {outcome.scope: outcome for outcome in evidence.measured}
     return [
-        _constraint(group, name, requirement, load, evidence, policy)
+        measured.get(f"{group}: {name}")
+        or _constraint(group, name, requirement, load, evidence, policy)
         for group, name, requirement, load in evidence.constraints
     ]
 

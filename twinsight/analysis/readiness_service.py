@@ -5,6 +5,7 @@ The rules themselves are pure (`readiness.evaluate`); this module only reads.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from twinsight.config import Config
@@ -12,11 +13,12 @@ from twinsight.errors import UserError
 from twinsight.events import ReadinessVerdict, RuleOutcome
 from twinsight.spec import Spec
 from twinsight.store import Store
-from twinsight.store.loads import latest_load
+from twinsight.store.loads import load_run, load_runs
 
-from .constraints import as_outcomes, measure_constraints
+from .constraints import as_outcomes, measure_constraints, unmatched
+from .load_choice import choose_run, renamed
 from .readiness import Evidence, evaluate
-from .service import analyze_store
+from .service import analyze_store, target_origins
 
 __all__ = ["assess_store", "chosen_candidate", "load_constraints", "read_evidence"]
 
@@ -35,7 +37,7 @@ def assess_store(
     evidence = read_evidence(path, segments, spec=spec, candidate=candidate)
     comparison = [rule.model_dump(mode="json") for rule in config.normalize]
     comparison += [{"accepted": a.where, "why": a.why} for a in (spec.accepted if spec else ())]
-    measured = load_constraints(path, segments, evidence, config.readiness.confidence)
+    measured = load_constraints(path, segments, evidence, config)
     evidence = Evidence(
         evidence.stored, analysis.coverage, evidence.constraints, comparison, measured
     )
@@ -43,15 +45,39 @@ def assess_store(
 
 
 def load_constraints(
-    path: Path | None, segments: Path | None, evidence: Evidence, confidence: float
+    path: Path | None, segments: Path | None, evidence: Evidence, config: Config
 ) -> list[RuleOutcome]:
-    """The spec's constraints as the store's latest load run measured them ([] when the
-    store holds no load run: then stored traffic measures what it can)."""
-    rows = latest_load(path, segments)
-    if not rows:
+    """The spec's constraints as the latest load run against the judged targets measured
+    them, that run named in each; with no such run, the constraints only load measures
+    are not measurable (stored traffic measures the latency bounds)."""
+    if not evidence.constraints:
         return []
-    results = measure_constraints(evidence.constraints, rows, confidence)
-    return as_outcomes(results, evidence.stored.candidate)
+    candidate = evidence.stored.candidate
+    with Store.open(path, segments) as store:
+        origins = target_origins(config, store.base_urls())
+    choice = choose_run(
+        load_runs(path, segments),
+        origins,
+        candidate,
+        newest_traffic=_moment(evidence.stored.window[1]),
+        now=datetime.now(UTC),
+    )
+    if choice.run is None:
+        return unmatched(evidence.constraints, choice.note)
+    rows = renamed(load_run(path, segments, choice.run.run), choice.names)
+    results = measure_constraints(evidence.constraints, rows, config.readiness.confidence)
+    return as_outcomes(results, candidate, choice.note)
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A stored timestamp's text as an aware datetime (None when there is none)."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def read_evidence(

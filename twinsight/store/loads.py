@@ -10,14 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from twinsight.store.columns import Columns
 from twinsight.store.derived import Derived
 from twinsight.store.files import connect, has_table
 from twinsight.store.schema import Table
 
-__all__ = ["LOAD_RESULTS", "LoadRow", "achieved_rate", "latest_load", "write_load"]
+__all__ = [
+    "LOAD_RESULTS",
+    "LoadRow",
+    "LoadRun",
+    "achieved_rate",
+    "latest_load",
+    "load_run",
+    "load_runs",
+    "write_load",
+]
 
 
 class LoadRow(NamedTuple):
@@ -42,6 +51,14 @@ class LoadRow(NamedTuple):
 LOAD_RESULTS = Table.of("load_results", LoadRow)
 
 
+class LoadRun(NamedTuple):
+    """One load run: when it started and each target's base URL."""
+
+    run: str
+    started_at: datetime
+    targets: dict[str, str]  # target -> base URL
+
+
 def achieved_rate(rows: Sequence[LoadRow]) -> float:
     """Requests per second one target's run achieved over all its endpoints."""
     duration = rows[0].duration_s if rows else 0.0
@@ -58,6 +75,31 @@ def write_load(path: Path | None, segments: Path | None, rows: Sequence[LoadRow]
 
 def latest_load(path: Path | None, segments: Path | None) -> list[LoadRow]:
     """The rows of the latest load run in the store ([] when it has none)."""
+    runs = load_runs(path, segments)
+    return load_run(path, segments, runs[0].run) if runs else []
+
+
+def load_runs(path: Path | None, segments: Path | None) -> list[LoadRun]:
+    """Every load run in the store, the latest first."""
+    query = (
+        f"SELECT DISTINCT run, started_at, target, base_url FROM {LOAD_RESULTS.name} "
+        "ORDER BY started_at DESC, run, target"
+    )
+    runs: dict[str, LoadRun] = {}
+    for run, started_at, target, base_url in _read(path, segments, query, []):
+        runs.setdefault(run, LoadRun(run, started_at, {})).targets[target] = base_url
+    return list(runs.values())
+
+
+def load_run(path: Path | None, segments: Path | None, run: str) -> list[LoadRow]:
+    """The rows of load run `run`, by target and endpoint."""
+    query = f"SELECT * FROM {LOAD_RESULTS.name} WHERE run = ? ORDER BY target, endpoint"
+    return [LoadRow(*row) for row in _read(path, segments, query, [run])]
+
+
+def _read(
+    path: Path | None, segments: Path | None, query: str, params: list[object]
+) -> list[tuple[Any, ...]]:
     location = Derived.of(path, segments).location
     if not location.exists():
         return []
@@ -65,10 +107,6 @@ def latest_load(path: Path | None, segments: Path | None) -> list[LoadRow]:
     try:
         if not has_table(connection, LOAD_RESULTS.name):
             return []
-        rows = connection.execute(
-            f"SELECT * FROM {LOAD_RESULTS.name} WHERE run = (SELECT run FROM "
-            f"{LOAD_RESULTS.name} ORDER BY started_at DESC LIMIT 1) ORDER BY target, endpoint"
-        ).fetchall()
+        return connection.execute(query, params).fetchall()
     finally:
         connection.close()
-    return [LoadRow(*row) for row in rows]
