@@ -124,9 +124,11 @@ async def configured_proxy(
     store: Mapping[str, object],
     capture: Mapping[str, object],
     in_child: Callable[[], None] | None = None,
+    args: tuple[str, ...] = (),
 ) -> AsyncIterator[ProxyProcess]:
-    """`twinsight proxy` with [store] and [capture] settings as given; `in_child` runs in the
-    proxy's process before it starts (to set resource limits)."""
+    """`twinsight proxy` with [store] and [capture] settings as given, and `args` on its
+    command line; `in_child` runs in the proxy's process before it starts (to set resource
+    limits)."""
     log, config = folder / "proxy.log", folder / "twinsight.toml"
     stores = "".join(f"{key} = {toml_value(value)}\n" for key, value in store.items())
     settings = "".join(f"{key} = {toml_value(value)}\n" for key, value in capture.items())
@@ -144,6 +146,7 @@ async def configured_proxy(
             "127.0.0.1:0",
             "--admin",
             "127.0.0.1:0",
+            *args,
             stdout=sink,
             stderr=sink,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -60,6 +60,10 @@ CorrelateOption = Annotated[
     bool | None,
     quiet("--correlate/--no-correlate", "Rewrite legacy ids into each target's own."),
 ]
+WorkersOption = Annotated[
+    int,
+    typer.Option("--workers", min=1, help="Processes sharing the port (SO_REUSEPORT); see README."),
+]
 TrustOption = Annotated[
     list[str] | None,
     quiet(
@@ -94,6 +98,7 @@ def _capture_command(
         shadow_host_suffix: SuffixOption = None,
         correlate: CorrelateOption = None,
         trust_forwarded: TrustOption = None,
+        workers: WorkersOption = 1,
         config: ConfigOption = None,
     ) -> None:
         flags = {
@@ -108,18 +113,28 @@ def _capture_command(
         }
         named = {"legacy": legacy, "replica": replica, "candidate": candidate}
         settings = write_settings(config, named, target, store, segments, flags)
-        _run_capture(mode, settings, listen, admin)
+        _run_capture(mode, settings, listen, admin, workers)
 
     command.__doc__ = doc
     return command
 
 
-def _run_capture(mode: Mode, settings: Config, listen: str, admin: str | None) -> None:
+def _run_capture(
+    mode: Mode, settings: Config, listen: str, admin: str | None, workers: int
+) -> None:
     from twinsight.proxy.service import parse_address, serve
+    from twinsight.proxy.workers import serve_workers
 
     address = parse_address(listen, "--listen")
     admin_address = parse_address(admin, "--admin") if admin else None
-    summary = serve(mode, settings, address, admin_address, lambda line: err.print(escape(line)))
+
+    def say(line: str) -> None:
+        err.print(escape(line))
+
+    if workers > 1:
+        summary = serve_workers(mode, settings, address, admin_address, workers, say)
+    else:
+        summary = serve(mode, settings, address, admin_address, say)
     err.print(escape(capture_line(summary)))
 
 

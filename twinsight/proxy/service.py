@@ -28,6 +28,7 @@ from twinsight.traffic import Target, configured_targets
 
 from .fanout import Fanout, MirrorOptions
 from .intake import Intake, request_form_guard
+from .loop import run_loop
 from .metrics import CaptureMetrics
 from .shadow import ShadowProxy
 from .sink import MirrorSink
@@ -35,11 +36,13 @@ from .sink import MirrorSink
 __all__ = [
     "Address",
     "admin_app",
+    "listen_on",
     "listening_line",
     "open_fanout",
     "parse_address",
     "run_capture",
     "serve",
+    "settled",
     "url_of",
 ]
 
@@ -76,8 +79,10 @@ async def run_capture(
     admin: Address | None = None,
     stop: asyncio.Event,
     ready: Callable[[Address, Address | None], None] = lambda listening, admin: None,
+    reuse_port: bool = False,
 ) -> CaptureSummary:
-    """Capture until `stop` is set; `ready` gets the bound addresses (clients', admin's)."""
+    """Capture until `stop` is set; `ready` gets the bound addresses (clients', admin's).
+    `reuse_port`: share the client port with other processes (`--workers`)."""
     counters, capture = CaptureCounters(), config.capture
     legacy, mirrors = _targets(config, mode)
     metrics = CaptureMetrics(counters)
@@ -93,10 +98,11 @@ async def run_capture(
         await target.open()
     runners: list[web.AppRunner] = []
     try:
-        main = await _listen_for_clients(_app(handler, counters), listen, runners, capture)
+        app = _app(handler, counters)
+        main = await _listen_for_clients(app, listen, runners, capture, reuse_port=reuse_port)
         bound = None
         if admin is not None:
-            bound = await _listen(admin_app(metrics, writer), admin, runners)
+            bound = await listen_on(admin_app(metrics, writer), admin, runners)
         ready(main, bound)
         await stop.wait()
     finally:
@@ -132,12 +138,18 @@ def open_fanout(
 
 
 async def _listen_for_clients(
-    app: web.Application, listen: Address, runners: list[web.AppRunner], capture: CaptureSettings
+    app: web.Application,
+    listen: Address,
+    runners: list[web.AppRunner],
+    capture: CaptureSettings,
+    *,
+    reuse_port: bool,
 ) -> Address:
-    return await _listen(
+    return await listen_on(
         app,
         listen,
         runners,
+        reuse_port=reuse_port,
         # aiohttp closes a connection that has not sent a whole request head this
         # long after opening or after its last answer: slow and idle clients alike.
         keepalive_timeout=capture.client_timeout_s,
@@ -203,16 +215,22 @@ class _ClientErrors(logging.LoggerAdapter[logging.Logger]):
         return msg, kwargs
 
 
-async def _listen(
-    app: web.Application, address: Address, runners: list[web.AppRunner], **server: Any
+async def listen_on(
+    app: web.Application,
+    address: Address,
+    runners: list[web.AppRunner],
+    *,
+    reuse_port: bool = False,
+    **server: Any,
 ) -> Address:
+    """Serve `app` on `address` (its runner added to `runners`); the address bound."""
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=10, **server
     )
     await runner.setup()
     runners.append(runner)
     try:
-        await web.TCPSite(runner, address[0], address[1]).start()
+        await web.TCPSite(runner, address[0], address[1], reuse_port=reuse_port or None).start()
     except OSError as exc:
         raise UserError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror}") from None
     host, port = runner.addresses[-1][:2]
@@ -243,10 +261,14 @@ def serve(
         return await run_capture(mode, config, listen, admin=admin, stop=stop, ready=ready)
 
     def ready(listening: Address, admin: Address | None) -> None:
-        # Everything loaded so far lives as long as the process: keep it out of the
-        # collector's full passes, which otherwise stall the event loop for ~10-20 ms
-        # (measured: client p99 at 1 connection 20 ms -> 3.6 ms).
-        gc.freeze()
+        settled()
         say(listening_line(mode, listening, admin))
 
-    return asyncio.run(main())
+    return run_loop(main())
+
+
+def settled() -> None:
+    """Called once a capture process listens: everything loaded so far lives as long as the
+    process, so it is kept out of the collector's full passes, which otherwise stall the
+    event loop for ~10-20 ms (measured: client p99 at 1 connection 20 ms -> 3.6 ms)."""
+    gc.freeze()

@@ -1,0 +1,319 @@
+"""`twinsight proxy --workers N` (and the sink's): N capture processes on one port.
+
+One process serves as much as one core lets aiohttp (see bench/); more need more
+processes. Each worker binds the client port with SO_REUSEPORT, so the kernel spreads
+connections over them, and writes Parquet segments of its own, since a DuckDB file
+takes one writing process. The parent reserves the port, starts the workers, starts
+another when one dies, serves the admin endpoints for all of them (`admin`), forwards
+SIGINT and SIGTERM, and at the end absorbs every segment into the store file.
+
+With `--store FILE` the segments live in `FILE.segments/` beside it: what a worker
+flushed is on disk whatever happens to the parent afterwards, and the next run (or
+`twinsight store --segments`) finds what one that was killed left there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, Literal
+
+from twinsight.config import Config
+from twinsight.errors import UserError
+from twinsight.events import CaptureSummary
+from twinsight.store import absorb_segments
+
+from .admin import WorkerAdmin
+from .loop import run_loop
+from .service import Address, listening_line, run_capture, settled
+
+__all__ = ["segment_folder", "serve_workers"]
+
+Mode = Literal["proxy", "sink"]
+_READY_S = 60.0
+_STOP_S = 60.0
+_Message = tuple[str, Any]
+
+
+def segment_folder(store: Path) -> Path:
+    """Where the workers of a capture into the DuckDB file `store` write their segments."""
+    return store.with_name(store.name + ".segments")
+
+
+@dataclass
+class _Worker:
+    """One worker process, and what it has said so far."""
+
+    index: int
+    process: BaseProcess
+    admin: Address | None = None
+    summary: CaptureSummary | None = None
+    failure: str | None = None
+    exited: bool = False
+
+
+@dataclass
+class _Pool:
+    """The workers of one capture, and how to start another."""
+
+    start: Callable[[int], _Worker]
+    inbox: asyncio.Queue[tuple[_Worker, _Message]]
+    workers: dict[int, _Worker] = field(default_factory=dict)
+    stopping: bool = False
+
+    def admins(self) -> list[Address]:
+        """The admin addresses of the workers that are ready."""
+        return [w.admin for w in self.workers.values() if w.admin is not None and not w.exited]
+
+
+def serve_workers(
+    mode: Mode,
+    config: Config,
+    listen: Address,
+    admin: Address | None,
+    workers: int,
+    say: Callable[[str], None],
+) -> CaptureSummary:
+    """Run `workers` capture processes on `listen` until SIGINT or SIGTERM; the run's summary."""
+    path, segments = config.store.locations()
+    folder = segments if segments is not None else segment_folder(_required(path))
+    if segments is None:
+        _absorb(folder, _required(path))  # a killed run's leftovers; refuses a locked file
+    worker_config = config.model_copy(
+        update={"store": config.store.model_copy(update={"path": None, "segments": folder})}
+    )
+    try:
+        return run_loop(_parent(mode, worker_config, listen, admin, workers, say))
+    finally:
+        if segments is None:
+            _absorb(folder, _required(path))
+
+
+def _required(path: Path | None) -> Path:
+    if path is None:  # locations() gives a file when it gives no folder
+        raise UserError("no store given: pass --store FILE or --segments DIR")
+    return path
+
+
+def _absorb(folder: Path, store: Path) -> None:
+    """Bring every segment in `folder` into `store`, then remove them (absorbing is keyed:
+    a crash between the two adds nothing the next time)."""
+    files = [*folder.glob("*.parquet")]
+    absorb_segments(folder, store)  # also when there are none: opens (and checks) the file
+    if not folder.is_dir():
+        return
+    for file in files:
+        file.unlink(missing_ok=True)
+    for partial in folder.glob(".*.partial"):  # a killed worker's unfinished batch
+        partial.unlink(missing_ok=True)
+    if not any(folder.iterdir()):
+        folder.rmdir()
+
+
+async def _parent(
+    mode: Mode,
+    config: Config,
+    listen: Address,
+    admin: Address | None,
+    workers: int,
+    say: Callable[[str], None],
+) -> CaptureSummary:
+    held = _reserve(listen)
+    address = (listen[0], held.getsockname()[1])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    inbox: asyncio.Queue[tuple[_Worker, _Message]] = asyncio.Queue()
+    spawn = _spawner(mode, config, address, admin is not None, inbox, loop)
+    pool = _Pool(spawn, inbox)
+    served: WorkerAdmin | None = None
+    try:
+        for index in range(workers):
+            pool.workers[index] = spawn(index)
+        await _all_ready(pool)
+        held.close()  # the workers hold the port now
+        if admin is not None:
+            served = WorkerAdmin(pool.admins)
+            admin = await served.start(admin)
+        settled()
+        say(f"twinsight {mode}: {workers} workers on one port")
+        say(listening_line(mode, address, admin))
+        await _watch(pool, stop, say)
+    finally:
+        held.close()
+        pool.stopping = True
+        await _stop_all(pool)
+        if served is not None:
+            await served.close()
+    return _merged(mode, [w.summary for w in pool.workers.values() if w.summary is not None])
+
+
+def _reserve(listen: Address) -> socket.socket:
+    """A socket bound (not listening) to `listen` with SO_REUSEPORT: it fixes the port when
+    `listen` asks for any (port 0) and fails early when another program holds it."""
+    host, port = listen
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        held = socket.socket(family, socket.SOCK_STREAM)
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        held.bind((host, port))
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return held
+
+
+def _spawner(
+    mode: Mode,
+    config: Config,
+    address: Address,
+    admin: bool,
+    inbox: asyncio.Queue[tuple[_Worker, _Message]],
+    loop: asyncio.AbstractEventLoop,
+) -> Callable[[int], _Worker]:
+    context = multiprocessing.get_context("spawn")
+
+    def spawn(index: int) -> _Worker:
+        mine, theirs = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker_main,
+            args=(theirs, mode, config, address, admin),
+            name=f"twinsight-{mode}-{index}",
+        )
+        process.start()
+        theirs.close()
+        worker = _Worker(index, process)
+        threading.Thread(target=_listen_to, args=(worker, mine, inbox, loop), daemon=True).start()
+        return worker
+
+    return spawn
+
+
+def _listen_to(
+    worker: _Worker,
+    pipe: Connection,
+    inbox: asyncio.Queue[tuple[_Worker, _Message]],
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """A thread per worker: its messages into the parent's loop, then that it exited."""
+    while True:
+        try:
+            message: _Message = pipe.recv()
+        except (EOFError, OSError):
+            break
+        loop.call_soon_threadsafe(inbox.put_nowait, (worker, message))
+    worker.process.join()
+    loop.call_soon_threadsafe(inbox.put_nowait, (worker, ("exited", worker.process.exitcode)))
+
+
+def _heard(worker: _Worker, message: _Message) -> None:
+    kind, value = message
+    if kind == "ready":
+        worker.admin = value
+    elif kind == "done":
+        worker.summary = value
+    elif kind == "failed":
+        worker.failure = value
+    elif kind == "exited":
+        worker.exited = True
+
+
+async def _all_ready(pool: _Pool) -> None:
+    """Wait until every worker listens; a worker that fails to start stops the run."""
+    async with asyncio.timeout(_READY_S):
+        while any(w.admin is None for w in pool.workers.values()):
+            worker, message = await pool.inbox.get()
+            _heard(worker, message)
+            if worker.failure is not None:
+                raise UserError(worker.failure)
+            if worker.exited and worker.admin is None:
+                code = worker.process.exitcode
+                raise UserError(f"capture worker {worker.index} exited at start (code {code})")
+
+
+async def _watch(pool: _Pool, stop: asyncio.Event, say: Callable[[str], None]) -> None:
+    """Until `stop`: note what workers say, and start another in place of one that died."""
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            got = asyncio.ensure_future(pool.inbox.get())
+            await asyncio.wait({got, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not got.done():
+                got.cancel()
+                break
+            worker, message = got.result()
+            _heard(worker, message)
+            if worker.exited and not stop.is_set():
+                code = worker.process.exitcode
+                say(f"capture worker {worker.index} exited (code {code}); starting another")
+                pool.workers[worker.index] = pool.start(worker.index)
+    finally:
+        stopped.cancel()
+
+
+async def _stop_all(pool: _Pool) -> None:
+    """SIGTERM to every worker (each drains and flushes as a lone proxy does); wait for all."""
+    for worker in pool.workers.values():
+        pid = worker.process.pid
+        if pid is not None and not worker.exited:
+            with contextlib.suppress(ProcessLookupError):  # it died meanwhile
+                os.kill(pid, signal.SIGTERM)
+    try:
+        async with asyncio.timeout(_STOP_S):
+            while not all(w.exited for w in pool.workers.values()):
+                worker, message = await pool.inbox.get()
+                _heard(worker, message)
+    except TimeoutError:
+        for worker in pool.workers.values():
+            if not worker.exited:
+                worker.process.kill()
+
+
+def _merged(mode: Mode, summaries: list[CaptureSummary]) -> CaptureSummary:
+    """One summary for the workers that stopped cleanly (a killed one's counts are in the
+    store's counters up to its last flush, not here)."""
+    counts: Counter[str] = Counter()
+    for summary in summaries:
+        counts.update(summary.counts)
+    return CaptureSummary(mode, dict(counts), sum(s.cancelled for s in summaries))
+
+
+def _worker_main(
+    pipe: Connection, mode: Mode, config: Config, listen: Address, admin: bool
+) -> None:
+    """A worker process: one capture on the shared port, its admin on a port of its own."""
+
+    async def main() -> CaptureSummary:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+
+        def ready(_: Address, bound: Address | None) -> None:
+            settled()
+            pipe.send(("ready", bound or ("", 0)))
+
+        own_admin = ("127.0.0.1", 0) if admin else None
+        return await run_capture(
+            mode, config, listen, admin=own_admin, stop=stop, ready=ready, reuse_port=True
+        )
+
+    try:
+        summary = run_loop(main())
+    except Exception as exc:  # the parent reports it in one line
+        pipe.send(("failed", str(exc) if isinstance(exc, UserError) else repr(exc)))
+    else:
+        pipe.send(("done", summary))
+    finally:
+        pipe.close()
