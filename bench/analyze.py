@@ -2,18 +2,23 @@
 
     .venv/bin/pip install -e '.[bench]'   # deepdiff: the baseline a user would write
     .venv/bin/python bench/analyze.py [--exchanges 1000000] [--sample 10000]
+        [--shape agreeing|differing] [--workers 1,2]
 
 Exchanges have the example service's shapes (a task, a task list, an error),
 answered by a legacy and a candidate whose ids and times are shaped alike
-(noise by the example's rules) and ~5 % of which differ for real. Reported:
-the time to write the store (not part of analysis), `analyze_store` time and
-exchanges/s, peak RSS, and on a sample the pairs/s of twinsight's diff against
-deepdiff's DeepDiff on the same parsed bodies.
+(noise by the example's rules); ~5 % of them differ for real (`--shape
+agreeing`) or every one does (`--shape differing`). Reported: the time to write
+the store (not part of analysis), for each `--workers` count on its own copy of
+the store (same run, so the ratios compare like with like) the `analyze_store`
+time, exchanges/s and peak RSS of the analysing process and of its largest
+worker, and on a sample the pairs/s of twinsight's diff against deepdiff's
+DeepDiff on the same parsed bodies.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import resource
 import shutil
@@ -49,26 +54,28 @@ def task(rng: random.Random, ident: Any, second: int) -> dict[str, Any]:
     }
 
 
-def pair(rng: random.Random, i: int) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+def pair(
+    rng: random.Random, i: int, differing: float = 0.05
+) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
     legacy = task(rng, i, i)
     candidate = dict(
         legacy,
         id=f"{i:08x}-1d2e-4f00-8a1b-2c3d4e5f6a7b",
         created_at=task(rng, 0, i + 1)["created_at"],
     )
-    if rng.random() < 0.05:
+    if rng.random() < differing:
         candidate["status"] = "done" if legacy["status"] != "done" else "pending"
     return "GET", f"/tasks/{i}", legacy, candidate
 
 
-def build_store(path: Path, count: int, rng: random.Random) -> float:
+def build_store(path: Path, count: int, rng: random.Random, differing: float) -> float:
     started = time.perf_counter()
     # Flushed by hand every 50,000: the thread is for live capture, not bulk loads.
     writer = StoreWriter(DuckDBSink(path), redactor=Redactor(), max_backlog=count + 1)
     for i in range(count):
         if i and i % 50_000 == 0:
             writer.flush()
-        method, url, legacy, candidate = pair(rng, i)
+        method, url, legacy, candidate = pair(rng, i, differing)
         writer.submit(
             Exchange(
                 id=new_id(),
@@ -106,10 +113,25 @@ def per_pair(sample: int, rng: random.Random) -> tuple[float, float | None]:
     return ours, sample / (time.perf_counter() - started)
 
 
+def analyse(store: Path, workers: int) -> tuple[float, float, float, dict[str, int]]:
+    """(seconds, peak RSS MB of this process, of its largest worker, the counts): run in a
+    process of its own, so each peak is this analysis's alone."""
+    spec = load_spec(files() / "spec.yaml")
+    config = load_config(files() / "twinsight.toml")
+    started = time.perf_counter()
+    analysis = analyze_store(store, None, config=config, spec=spec, workers=workers)
+    elapsed = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return elapsed, own, children if workers > 1 else 0.0, dict(analysis.counts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exchanges", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=10_000)
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="agreeing")
+    parser.add_argument("--workers", default="1,2", help="worker counts to compare, e.g. 1,2")
     args = parser.parse_args()
     rng = random.Random(1)
     folder = Path(tempfile.mkdtemp(prefix="twinsight-analyze-bench-"))
@@ -119,28 +141,40 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+SHAPES = {"agreeing": 0.05, "differing": 1.0}
+"""--shape -> the share of exchanges whose candidate differs for real."""
+
+
 def run(args: argparse.Namespace, rng: random.Random, folder: Path) -> None:
-    """Write the store in `folder`, analyse it, print the tables."""
+    """Write the store in `folder`, analyse a copy per worker count, print the tables."""
     store = folder / "bench.duckdb"
-    print(f"writing {args.exchanges:,} exchanges ...", file=sys.stderr)
-    # In a child process, so the peak RSS below is the analysis's own.
-    with ProcessPoolExecutor(1) as pool:
-        written = pool.submit(build_store, store, args.exchanges, rng).result()
-    spec = load_spec(files() / "spec.yaml")
-    config = load_config(files() / "twinsight.toml")
-    print("analysing ...", file=sys.stderr)
-    started = time.perf_counter()
-    analysis = analyze_store(store, None, config=config, spec=spec)
-    elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"writing {args.exchanges:,} exchanges ({args.shape}) ...", file=sys.stderr)
+    spawn = multiprocessing.get_context("spawn")
+    # Each in a child process, so every peak RSS below is one analysis's own.
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        written = pool.submit(build_store, store, args.exchanges, rng, SHAPES[args.shape]).result()
+    rows = []
+    for workers in (int(n) for n in args.workers.split(",")):
+        copy = folder / f"workers-{workers}.duckdb"
+        shutil.copy(store, copy)
+        print(f"analysing with {workers} worker(s) ...", file=sys.stderr)
+        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            rows.append((workers, *pool.submit(analyse, copy, workers).result()))
+        copy.unlink()
     ours, theirs = per_pair(args.sample, rng)
-    print("| exchanges | write store s | analyze s | exchanges/s | peak RSS MB |")
-    print("|---:|---:|---:|---:|---:|")
+    print(f"shape {args.shape}; store written in {written:.1f} s\n")
     print(
-        f"| {args.exchanges:,} | {written:.1f} | {elapsed:.1f} | "
-        f"{args.exchanges / elapsed:,.0f} | {peak:,.0f} |"
+        "| exchanges | workers | analyze s | exchanges/s | x 1 process | peak RSS MB"
+        " | largest worker MB |"
     )
-    print(f"\nclassifications: {dict(analysis.counts)}\n")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    first = rows[0][1]
+    for workers, elapsed, own, child, _ in rows:
+        print(
+            f"| {args.exchanges:,} | {workers} | {elapsed:.1f} | {args.exchanges / elapsed:,.0f} | "
+            f"{first / elapsed:.2f} | {own:,.0f} | {child:,.0f} |"
+        )
+    print(f"\nclassifications: {rows[0][4]}\n")
     print("| diff of one pair | pairs/s | x deepdiff |\n|---|---:|---:|")
     print(
         f"| twinsight diff_responses | {ours:,.0f} | {ours / theirs:.0f} |"

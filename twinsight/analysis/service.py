@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from twinsight.config import Config
@@ -18,6 +18,7 @@ from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.spec import Spec, spec_coverage
 from twinsight.store import AnalysisRun, Derived, ScenarioCount, Store
+from twinsight.store.partitions import exchange_count, id_cuts
 
 from .collect import Analysis, Collector, ScenarioRun
 from .comparable import Replayed, degraded_kinds
@@ -35,6 +36,7 @@ from .pipeline import (
     legacy_evidence,
     statistical_noise,
 )
+from .workers import Part, absorb, judge_parts, worker_count
 
 __all__ = ["OnJudged", "analyze_store", "endpoints_of", "scenario_runs", "target_origins"]
 
@@ -52,12 +54,16 @@ def analyze_store(
     spec: Spec | None,
     on_judged: OnJudged | None = None,
     full: bool = False,
+    workers: int | None = None,
 ) -> Analysis:
     """Judge the exchanges of a store, write the derived tables, return what was decided.
 
     Incremental: when the last run was computed with the same spec, rules, targets and
     replica noise, only exchanges it has not classified are judged and added (`full`
     judges everything again). Counts and clusters always cover every exchange.
+
+    `workers`: processes that judge in parallel (None: one per core); a store too small to
+    pay for them, or a run told of each verdict (`on_judged`), is judged in this process.
     """
     judge = Judge(spec=spec, rules=rules_from(config.normalize, spec))
     derived = Derived.of(path, segments)
@@ -67,8 +73,9 @@ def analyze_store(
         with Store.open(path, segments) as store:
             context = store.comparability()
             replayed = replays_of(context.replayed)
+            run = _Run(path, segments, Path(scratch), 1 if on_judged else workers, replayed)
             fingerprint, incremental, noisy = _judge_store(
-                store, judge, config, earlier, collector, on_judged, replayed
+                store, judge, config, earlier, collector, on_judged, run
             )
             left_out = store.unanswered()
         if incremental:
@@ -99,11 +106,11 @@ def _judge_store(
     earlier: AnalysisRun | None,
     collector: Collector,
     on_judged: OnJudged | None,
-    replayed: Mapping[str, Replayed],
+    run: _Run,
 ) -> tuple[str, bool, frozenset[tuple[str, str]]]:
     """Judge `store` into `collector`; (fingerprint, whether only new exchanges were judged,
-    the replica's noisy locations). `replayed`: refused replays and their recordings."""
-    spec = judge.spec
+    the replica's noisy locations)."""
+    spec, replayed = judge.spec, run.replayed
     endpoints = endpoints_of(store, spec)
     origins = target_origins(config, store.base_urls())
     # The legacy's own evidence first: XML lists it served change how answers are located.
@@ -126,8 +133,6 @@ def _judge_store(
     if on_judged is not None and incremental:
         for event in store.earlier_verdicts():
             on_judged(event)
-    exchanges = read_exchanges(store, only_new=incremental, replayed=replayed)
-    left_out = collector.analysis.left_out
     judge = replace(
         judge,
         noisy=noisy,
@@ -136,11 +141,62 @@ def _judge_store(
         repeated=repeated,
         replica_volatile=_by_endpoint(replica.volatile),
     )
-    for result in judge_stream(exchanges, judge, endpoints, left_out):
-        collector.add(result)
-        if on_judged is not None:
-            on_judged(judged_event(result))
+    if not _in_workers(store, judge, endpoints, collector, run, only_new=incremental):
+        exchanges = read_exchanges(store, only_new=incremental, replayed=replayed)
+        left_out = collector.analysis.left_out
+        for result in judge_stream(exchanges, judge, endpoints, left_out):
+            collector.add(result)
+            if on_judged is not None:
+                on_judged(judged_event(result))
     return fingerprint, incremental, noisy
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Where the store is, where workers write, how many may judge, the refused replays."""
+
+    path: Path | None
+    segments: Path | None
+    scratch: Path
+    workers: int | None
+    replayed: Mapping[str, Replayed]
+
+
+def _in_workers(
+    store: Store,
+    judge: Judge,
+    endpoints: Endpoints,
+    collector: Collector,
+    run: _Run,
+    *,
+    only_new: bool,
+) -> bool:
+    """Judge the store in worker processes, one run of ids each, into `collector`; False
+    (nothing done) when one process is to judge it."""
+    if run.workers == 1:
+        return False
+    count = worker_count(run.workers, exchange_count(store, only_new=only_new))
+    if count < 2:
+        return False
+    cuts = id_cuts(store, count, only_new=only_new)
+    bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
+    parts = [
+        Part(
+            run.path,
+            run.segments,
+            within,
+            judge,
+            endpoints,
+            run.replayed,
+            only_new,
+            run.scratch / f"part-{n}",
+            collector.now,
+        )
+        for n, within in enumerate(bounds)
+    ]
+    for gathered in judge_parts(parts):
+        absorb(collector, gathered)
+    return True
 
 
 def _replica_noise(

@@ -55,6 +55,17 @@ class Columns:
             self._writer = pq.ParquetWriter(self.spill, self.schema)
         return self._writer
 
+    def extend(self, source: Path) -> None:
+        """Append every row of the Parquet file `source` (this table's schema), batch by
+        batch: how the rows a worker process gathered join the run's."""
+        self._seal()
+        for sealed in pq.ParquetFile(source).iter_batches():
+            self.rows += sealed.num_rows
+            if self.spill is None:
+                self.batches.append(sealed)
+            else:
+                self._spill_writer().write_batch(sealed)
+
     def table(self) -> pa.Table:
         """Everything added, as one table (read back from the spill file if there is one)."""
         source = self.source()

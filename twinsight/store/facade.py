@@ -91,6 +91,21 @@ FROM responses r {where} ORDER BY r.exchange_id, r.target
 _NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
 _CHOSEN = """WHERE {column} IN (
   SELECT id FROM exchanges WHERE list_contains(?, id) OR list_contains(?, session))"""
+
+
+def _within(
+    where: str, params: list[Any] | None, low: str | None, high: str | None
+) -> tuple[str, list[Any] | None]:
+    """`where` narrowed to ids in [low, high) (a bound of None: none on that side)."""
+    bounds = [(">=", low), ("<", high)]
+    tests = [f"{{column}} {op} ?" for op, value in bounds if value is not None]
+    values = [value for _, value in bounds if value is not None]
+    if not tests:
+        return where, params
+    joined = " AND ".join(tests)
+    return (f"{where} AND {joined}" if where else f"WHERE {joined}"), [*(params or []), *values]
+
+
 _EARLIER_VERDICTS = """
 SELECT c.exchange_id, e.method, e.path, e.query, c.endpoint, c.candidate, c.classification,
        c.reason,
@@ -152,17 +167,21 @@ class Store(OpenStore):
         only_new: bool = False,
         ids: Collection[str] | None = None,
         sessions: Collection[str] | None = None,
+        within: tuple[str | None, str | None] | None = None,
         batch: int = 1000,
     ) -> Iterator[StoredExchange]:
         """Each exchange with at least one response, in id order. `only_new`: those no
         earlier analysis classified; `ids` and `sessions`: only those exchanges, and every
-        exchange of those sessions.
+        exchange of those sessions; `within`: ids from the first (included) to the second
+        (left out), None for no bound.
 
         Requests and responses are read as two sorted streams and merged here: grouping them
         in SQL would hold every body in one aggregate at once."""
         where, params = _NEW_ONLY if only_new else "", None
         if ids is not None or sessions is not None:
             where, params = _CHOSEN, [sorted(ids or ()), sorted(sessions or ())]
+        if within is not None:
+            where, params = _within(where, params, *within)
         on_requests = where.format(column="e.id")
         on_answers = where.format(column="r.exchange_id")
         requests = self._rows(_REQUESTS.format(where=on_requests), batch, params)

@@ -1,0 +1,135 @@
+"""Judging a store's exchanges in worker processes, one contiguous run of ids each.
+
+Each worker opens the store itself (a DuckDB connection never crosses a process), judges
+its run with the run's `Judge` and gathers rows into Parquet files of its own; the parent
+joins the parts in id order, so every row, count, cluster and sample comes out as one
+process judging the whole stream would have made it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from twinsight.store import CLASSIFICATIONS, Columns, Store
+
+from .clusters import Observation
+from .collect import Collector
+from .comparable import Replayed
+from .diff import Difference
+from .endpoints import Endpoints
+from .judge import Judge
+from .load import Stored, stored_of
+from .pipeline import judge_stream
+
+__all__ = ["MIN_PER_WORKER", "Gathered", "Part", "absorb", "judge_parts", "worker_count"]
+
+MIN_PER_WORKER = 10_000
+"""Fewer exchanges than this per worker and starting the processes costs more than it saves."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One worker's share: where the store is, the ids it judges, how to judge them."""
+
+    path: Path | None
+    segments: Path | None
+    within: tuple[str | None, str | None]
+    judge: Judge
+    endpoints: Endpoints
+    replayed: Mapping[str, Replayed]
+    only_new: bool
+    folder: Path
+    """Where the worker writes its rows."""
+    now: datetime
+    """The run's time, stamped on every classification."""
+
+
+@dataclass
+class Gathered:
+    """What one worker gathered, for `Collector.absorb`."""
+
+    tables: dict[str, Path]
+    counts: Counter[str]
+    left_out: Counter[str]
+    endpoints: Counter[str]
+    features: dict[str, Counter[str]]
+    observations: list[Observation]
+    changes: dict[tuple[str, str], list[Difference]]
+    peak_rss_mb: float = 0.0
+
+
+def worker_count(requested: int | None, exchanges: int) -> int:
+    """How many processes judge `exchanges`: as `requested` (None: one per core), and one
+    (this process) unless each would get at least MIN_PER_WORKER."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    wanted = requested if requested is not None else (cores or 1)
+    return max(1, min(wanted, exchanges // MIN_PER_WORKER))
+
+
+def judge_parts(parts: Sequence[Part]) -> list[Gathered]:
+    """Each part judged in a process of its own (spawned: no DuckDB state is inherited),
+    gathered in the order of `parts`."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
+        return list(pool.map(judge_part, parts))
+
+
+def judge_part(part: Part) -> Gathered:
+    """Judge one part into Parquet files in `part.folder` (runs in the worker)."""
+    part.folder.mkdir(parents=True, exist_ok=True)
+    collector = Collector(spill=part.folder)
+    collector.now = part.now
+    spilled = part.folder / "classifications.parquet"
+    collector.analysis.classifications = Columns(CLASSIFICATIONS, spill=spilled)
+    left_out = collector.analysis.left_out
+    with Store.open(part.path, part.segments) as store:
+        rows = store.exchanges(only_new=part.only_new, within=part.within)
+        exchanges = (_replayed(stored_of(row), part.replayed) for row in rows)
+        for result in judge_stream(exchanges, part.judge, part.endpoints, left_out):
+            collector.add(result)
+    analysis = collector.analysis
+    tables = {}
+    for columns in (analysis.classifications, analysis.differences, analysis.checks):
+        source = columns.source()
+        assert isinstance(source, Path)  # every table spilled above
+        tables[columns.name] = source
+    return Gathered(
+        tables,
+        analysis.counts,
+        left_out,
+        collector.endpoints,
+        collector.features,
+        collector.observations,
+        collector.changes,
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
+
+
+def _replayed(found: Stored, known: Mapping[str, Replayed]) -> Stored:
+    # As `load.read_exchanges` does for the whole stream.
+    return replace(found, replayed=known[found.id]) if found.id in known else found
+
+
+def absorb(collector: Collector, gathered: Gathered) -> None:
+    """Add what a worker gathered to `collector`, as if it had judged the part itself: parts
+    absorbed in id order keep the first samples of each location the stream's first."""
+    analysis = collector.analysis
+    for columns in (analysis.classifications, analysis.differences, analysis.checks):
+        columns.extend(gathered.tables[columns.name])
+    analysis.counts.update(gathered.counts)
+    analysis.left_out.update(gathered.left_out)
+    collector.endpoints.update(gathered.endpoints)
+    for endpoint, features in gathered.features.items():
+        collector.features.setdefault(endpoint, Counter()).update(features)
+    collector.observations.extend(gathered.observations)
+    for key, changes in gathered.changes.items():
+        samples = collector.changes.setdefault(key, [])
+        samples.extend(changes[: collector.volatile_samples - len(samples)])
