@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from twinsight.config import Config, load_config
+from twinsight.errors import StoreError
 
 __all__ = [
     "CandidateOption",
@@ -39,9 +40,32 @@ ConfigOption = Annotated[
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="DuckDB store file \\[default: from the config].")
 ]
+
+
+def segments_location(text: str) -> Path:
+    """A --segments value: a folder, or an s3://bucket/prefix URL (kept as a Path, which
+    folds its // into /: `ObjectLocation.of` reads it back)."""
+    scheme, found, _ = text.partition("://")
+    if found and scheme.lower() != "s3":
+        raise typer.BadParameter(f"{text!r}: give a folder or an s3://BUCKET/PREFIX URL")
+    if found:  # checked here: the Path folds s3:///x into s3:/x, a bucket named x
+        from twinsight.store.objects import ObjectLocation
+
+        try:
+            ObjectLocation.of(text)
+        except StoreError as error:
+            raise typer.BadParameter(str(error)) from None
+    return Path(text)
+
+
 SegmentsOption = Annotated[
     Path | None,
-    typer.Option("--segments", help="Folder of Parquet segments \\[default: from the config]."),
+    typer.Option(
+        "--segments",
+        parser=segments_location,
+        metavar="<dir|url>",
+        help="Folder (or s3:// URL) of Parquet segments \\[default: from the config].",
+    ),
 ]
 CandidateOption = Annotated[str | None, typer.Option("--candidate", help="The candidate's URL.")]
 LegacyOption = Annotated[str | None, typer.Option("--legacy", help="The legacy's URL.")]
@@ -63,10 +87,20 @@ FormatOption = Annotated[
 def read_locations(
     settings: Config, store: Path | None, segments: Path | None
 ) -> tuple[Path | None, Path | None]:
-    """The store read: the one the flags name, else the config's."""
+    """The store read: the one the flags name, else the config's. Segments in object
+    storage are copied into a local folder first (only what is new since the last copy),
+    whose analysis file goes back to the store whenever a command writes it."""
     if store is None and segments is None:
-        return settings.store.locations()
-    return store, segments
+        store, segments = settings.store.locations()
+    return store, _local_segments(segments)
+
+
+def _local_segments(segments: Path | None) -> Path | None:
+    """`segments`, or for an s3:// URL the local copy of what it holds."""
+    from twinsight.store.objects import ObjectLocation, pull
+
+    location = ObjectLocation.of(segments)
+    return segments if location is None else pull(location)
 
 
 def write_settings(

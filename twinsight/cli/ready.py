@@ -84,11 +84,12 @@ def ready(
     from twinsight.analysis.readiness_service import assess_store
 
     settings = load_config(config)
-    path, folder = read_locations(settings, store, segments)
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
 
     def judge() -> ReadinessVerdict:
+        # Each look reads the store again: segments in object storage are copied anew.
+        path, folder = read_locations(settings, store, segments)
         return assess_store(path, folder, config=settings, spec=loaded, candidate=candidate)
 
     verdict = _waiting(judge, parse_duration(wait)) if wait else judge()

@@ -266,6 +266,10 @@ class Derived:
             connection.execute("COMMIT")
         finally:
             connection.close()
+        # Here, not at the top: objects imports this module.
+        from twinsight.store.objects import push_analysis
+
+        push_analysis(self.location)  # a copy of segments in object storage: back there
 
     def _reading(self, *tables: str) -> duckdb.DuckDBPyConnection | None:
         """A read-only connection if the file holds every table of `tables`."""

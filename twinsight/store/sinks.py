@@ -223,18 +223,23 @@ class SegmentSink:
     """
 
     def __init__(self, folder: Path, writer: str) -> None:
+        # Here, not at the top: objects reads the analysis file's name from derived,
+        # which imports this module.
+        from twinsight.store.objects import ObjectLocation, ObjectSegments
+
         self.folder, self.writer = folder, writer
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{folder}: cannot create the segment folder: {exc}") from None
+        location = ObjectLocation.of(folder)  # s3://bucket/prefix: segments as objects
+        self._objects = ObjectSegments.open(location) if location is not None else None
+        if self._objects is None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{folder}: cannot create the segment folder: {exc}") from None
         self._seq = 0
 
     def write(self, tables: dict[str, pa.Table], counters: CounterRows | None = None) -> Written:
         """Write one segment per non-empty table; readers start from exchanges, so they are
-        renamed into place last."""
-        # Recreated if someone removed it mid-run: what was in it is gone, the rest is not.
-        self.folder.mkdir(parents=True, exist_ok=True)
+        renamed into place last (in object storage: written last, then the manifest)."""
         exchanges = tables["exchanges"].num_rows if "exchanges" in tables else 0
         written = Written(exchanges)
         extra = counters(written) if counters is not None else None
@@ -242,10 +247,21 @@ class SegmentSink:
         if extra is not None:
             batch["capture_counters"] = extra
         self._seq += 1
+        ordered = sorted(batch.items(), key=lambda item: item[0] == "exchanges")
+        if self._objects is not None:
+            self._objects.put_batch(f"{self.writer}-{self._seq:06d}", ordered)
+        else:
+            self._place(ordered)
+        return written
+
+    def _place(self, ordered: list[tuple[str, pa.Table]]) -> None:
+        """Write each table aside, then rename them into place in that order."""
+        # Recreated if someone removed it mid-run: what was in it is gone, the rest is not.
+        self.folder.mkdir(parents=True, exist_ok=True)
         placed: list[Path] = []
         partials: list[tuple[Path, Path]] = []
         try:
-            for name, table in sorted(batch.items(), key=lambda item: item[0] == "exchanges"):
+            for name, table in ordered:
                 final = self.folder / f"{name}-{self.writer}-{self._seq:06d}.parquet"
                 partial = self.folder / f".{final.name}.{uuid.uuid4().hex}.partial"
                 partials.append((partial, final))
@@ -257,7 +273,6 @@ class SegmentSink:
             for path in [p for p, _ in partials] + placed:
                 path.unlink(missing_ok=True)
             raise
-        return written
 
     def reopen(self) -> None:
         """Nothing to reopen: each batch opens its own files."""
@@ -270,7 +285,12 @@ def absorb_segments(folder: Path, path: Path) -> Written:
     """Append the segments in `folder` to the DuckDB file at `path`, one transaction per
     written batch (a writer's exchanges, responses, correlations and counters of one flush).
     For work done by several processes at once, which a DuckDB file cannot take directly.
-    Keys the file already holds are skipped, so absorbing a folder twice adds nothing."""
+    Keys the file already holds are skipped, so absorbing a folder twice adds nothing.
+    A folder in object storage (s3://bucket/prefix) is absorbed from a local copy of it."""
+    from twinsight.store.objects import ObjectLocation, pull
+
+    location = ObjectLocation.of(folder)
+    folder = pull(location) if location is not None else folder
     batches: dict[str, dict[str, Path]] = {}
     for file in sorted(folder.glob("*.parquet")):
         table, _, rest = file.stem.partition("-")

@@ -1,0 +1,166 @@
+"""Segments in object storage, against a real S3 API server: batches all or nothing, retries
+adding nothing, reading through a local copy of only what is new, the analysis put back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from twinsight.store import SegmentSink, Store, StoreError, open_store
+from twinsight.store.objects import ObjectLocation, ObjectSegments, pull, push_analysis
+from twinsight.testing import exchange, write_store
+
+from .objectstore import S3, SECRET_KEY, s3, s3_server
+
+__all__ = ["s3", "s3_server"]  # fixtures, used by name
+
+
+def batch_of(folder: Path, count: int) -> dict[str, pa.Table]:
+    """The tables of one batch of `count` exchanges, as a local segment sink wrote them."""
+    write_store(SegmentSink(folder, "local"), [exchange() for _ in range(count)])
+    tables: dict[str, pa.Table] = {}
+    for file in sorted(folder.glob("*.parquet")):
+        name = file.name.split("-", 1)[0]
+        if name != "capture_counters":
+            tables[name] = pq.read_table(file)
+    return tables
+
+
+def exchanges_in(folder: Path) -> list[tuple[str, bytes | None]]:
+    with Store.open(None, folder) as opened:
+        return [(e.id, e.answers[0].body) for e in opened.exchanges()]
+
+
+def test_location_of_a_url_and_of_its_folded_path() -> None:
+    assert ObjectLocation.of("s3://bucket/a/b/") == ObjectLocation("bucket", "a/b")
+    assert ObjectLocation.of(Path("s3://bucket/a/b")) == ObjectLocation("bucket", "a/b")
+    assert ObjectLocation.of(Path("segments")) is None
+    assert ObjectLocation.of("s3://bucket").url == "s3://bucket"  # type: ignore[union-attr]
+    with pytest.raises(StoreError, match="s3://BUCKET/PREFIX"):
+        ObjectLocation.of("s3:///prefix")
+
+
+def test_a_sinks_batches_read_back_as_a_folders_do(s3: S3, tmp_path: Path) -> None:
+    items = [exchange(path=f"/tasks/{i}") for i in range(7)]
+    write_store(SegmentSink(tmp_path / "local", "w"), items)
+    write_store(SegmentSink(Path(s3.url()), "w"), items)
+
+    names = s3.names()
+    assert "exchanges-w-000002.parquet" in names
+    assert s3.names("run/batches")  # one manifest per batch
+    pulled = pull(ObjectLocation.of(s3.url()))  # type: ignore[arg-type]
+    assert exchanges_in(pulled) == exchanges_in(tmp_path / "local")
+    assert len(exchanges_in(pulled)) == 7
+
+
+def test_a_batch_is_read_only_when_its_manifest_and_every_object_are_there(
+    s3: S3, tmp_path: Path
+) -> None:
+    tables = batch_of(tmp_path / "local", 3)
+    segments = ObjectSegments.open(ObjectLocation(s3.bucket, "run"))
+    segments.put_batch("w-000001", sorted(tables.items()))
+    segments.put_batch("w-000002", sorted(tables.items()))
+    fs = s3.fs()
+    fs.delete_file(f"{s3.bucket}/run/batches/w-000001.json")  # a batch cut before its manifest
+    fs.delete_file(f"{s3.bucket}/run/responses-w-000002.parquet")  # one named but missing
+
+    pulled = pull(segments.location, tmp_path / "copy")
+    assert sorted(p.name for p in pulled.glob("*.parquet")) == []
+    assert exchanges_in(pulled) == []
+
+
+def test_a_failed_batch_leaves_nothing_a_reader_sees(
+    s3: S3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = batch_of(tmp_path / "local", 2)
+    segments = ObjectSegments.open(ObjectLocation(s3.bucket, "run"))
+    real_put = ObjectSegments._put
+
+    def manifest_refused(self: ObjectSegments, key: str, data: pa.Buffer) -> None:
+        if "/batches/" in key:
+            raise OSError("AWS Error SLOW_DOWN during PutObject operation: Please reduce rate")
+        real_put(self, key, data)
+
+    monkeypatch.setattr(ObjectSegments, "_put", manifest_refused)
+    with pytest.raises(OSError, match="SLOW_DOWN"):
+        segments.put_batch("w-000001", sorted(tables.items()))
+    assert s3.names(recursive=True) == []  # what the attempt wrote was removed
+    monkeypatch.setattr(ObjectSegments, "_put", real_put)
+
+    segments.put_batch("w-000002", sorted(tables.items()))  # the writer's retry
+    assert len(exchanges_in(pull(segments.location, tmp_path / "copy"))) == 2
+
+
+def test_a_retried_batch_adds_nothing(s3: S3, tmp_path: Path) -> None:
+    tables = batch_of(tmp_path / "local", 4)
+    sink = SegmentSink(Path(s3.url()), "w")
+    sink.write(tables)
+    sink.write(tables)  # a retry after an answer lost on the way back: written again
+    pulled = pull(ObjectLocation(s3.bucket, "run"), tmp_path / "copy")
+    assert len(list(pulled.glob("exchanges-*.parquet"))) == 2
+    with open_store(None, pulled) as connection:
+        assert connection.execute("SELECT count(*) FROM exchanges").fetchone() == (4,)
+        assert connection.execute("SELECT count(*) FROM responses").fetchone() == (8,)
+
+
+def test_a_later_pull_fetches_only_new_objects(
+    s3: S3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    location = ObjectLocation(s3.bucket, "run")
+    write_store(SegmentSink(Path(s3.url()), "a"), [exchange()])
+    fetched: list[str] = []
+    real_download = ObjectSegments.download
+
+    def counted(self: ObjectSegments, name: str, out: Path) -> None:
+        fetched.append(name)
+        real_download(self, name, out)
+
+    monkeypatch.setattr(ObjectSegments, "download", counted)
+    first = pull(location)
+    before = set(fetched)
+    write_store(SegmentSink(Path(s3.url()), "b"), [exchange(), exchange()])
+    assert pull(location) == first
+    assert before
+    assert not before & set(fetched[len(before) :])  # nothing fetched twice
+    assert all("-b-" in name for name in fetched[len(before) :])
+    assert len(exchanges_in(first)) == 3
+
+
+def test_the_analysis_file_goes_back_and_comes_back(s3: S3, tmp_path: Path) -> None:
+    location = ObjectLocation(s3.bucket, "run")
+    write_store(SegmentSink(Path(s3.url()), "w"), [exchange()])
+    here = pull(location, tmp_path / "here")
+    analysis = here / "analysis.duckdb"
+    assert not push_analysis(analysis)  # nothing written yet
+    with open_store(None, here) as connection:  # any DuckDB file stands for analysis's
+        connection.execute(f"ATTACH '{analysis}' AS a")
+        connection.execute("CREATE TABLE a.classifications AS SELECT 'x' AS exchange_id")
+    assert push_analysis(analysis)
+    assert not push_analysis(analysis)  # unchanged since
+    assert "analysis.duckdb" in s3.names()
+
+    there = pull(location, tmp_path / "there")
+    assert (there / "analysis.duckdb").read_bytes() == analysis.read_bytes()
+    s3.fs().delete_file(f"{s3.bucket}/run/analysis.duckdb")
+    pull(location, there)
+    assert not (there / "analysis.duckdb").exists()  # removed there: so here too
+
+
+def test_a_missing_bucket_is_one_line(s3: S3) -> None:
+    with pytest.raises(StoreError, match=r"^s3://no-such-bucket-here/run: no such bucket"):
+        SegmentSink(Path("s3://no-such-bucket-here/run"), "w")
+
+
+def test_an_unreachable_store_is_one_line_without_credentials(
+    s3: S3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(StoreError) as raised:
+        pull(ObjectLocation(s3.bucket, "run"))
+    text = str(raised.value)
+    assert text.startswith(f"s3://{s3.bucket}/run: cannot reach the object store at ")
+    assert "\n" not in text
+    assert SECRET_KEY not in text
