@@ -13,7 +13,7 @@ from twinsight.errors import UserError
 from twinsight.events import ReplaySummary
 from twinsight.records import Body, Exchange, Response
 from twinsight.replay.causal import plan_dependencies
-from twinsight.replay.gate import CausalGate
+from twinsight.replay.gate import SHOWN_WAITS, CausalGate
 from twinsight.replay.plan import choose_order
 from twinsight.store import new_id
 from twinsight.store.ids import session_label
@@ -134,3 +134,20 @@ async def test_a_first_request_waits_for_creates_in_flight_and_is_released_when_
         f"session {session_label('carol')} waited for session {session_label('admin')}: "
         "POST /users recorded before its first request GET /me"
     ]
+
+
+async def test_requests_without_a_session_are_counted_and_leave_no_pair_behind() -> None:
+    summary = ReplaySummary("r")
+    gate = CausalGate(summary)
+    create = request("POST", "/users", status=201, answered={"id": 7})
+    gate.plan(create, None, first=True)
+    reads = [request("GET", f"/users/{n}") for n in (7, 8) * 20]
+    for read in reads:
+        gate.plan(read, None, first=True)  # each its own session: each waits for the create
+    assert summary.waited == len(reads)
+    assert len(summary.waits) == SHOWN_WAITS
+    assert summary.more_waits == len(reads) - SHOWN_WAITS
+    # A long replay of requests without sessions must not hold a pair per request.
+    assert not gate._pairs
+    gate.done(create)
+    await asyncio.wait_for(asyncio.gather(*(gate.wait(read) for read in reads)), 1)

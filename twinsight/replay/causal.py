@@ -79,7 +79,9 @@ class CausalPlanner:
             made = self._paths.get(path)
             if made is not None and made.session != unit:
                 found.setdefault(made.creator, (made, path))
-        for value in sorted(referenced(exchange.path, exchange.query, exchange.body.data)):
+        # Nothing learned yet (a capture without creates): no id it names can be one.
+        named = referenced(exchange.path, exchange.query, exchange.body.data) if self._ids else ()
+        for value in sorted(named):
             made = self._ids.get(value)
             if made is not None and made.session != unit:
                 found.setdefault(made.creator, (made, value))

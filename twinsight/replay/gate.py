@@ -88,7 +88,10 @@ class CausalGate:
         for pair, dependencies in by_pair.items():
             if pair in self._pairs:
                 continue
-            self._pairs.add(pair)
+            if dependencies[0].waiting != pair[0]:
+                # A session waits again later; a request without one (its own id as its
+                # session) never does: keeping its pairs would hold one per request.
+                self._pairs.add(pair)
             if len(summary.waits) >= SHOWN_WAITS:
                 summary.more_waits += 1
                 continue
