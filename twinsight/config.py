@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "CaptureSettings",
     "Config",
+    "ExploreSettings",
     "NormalizeRule",
     "RedactionSettings",
     "StoreSettings",
@@ -211,6 +212,23 @@ class ReadinessSettings(_Section):
         return round(1 - self.min_match_rate, 12)
 
 
+class ExploreSettings(_Section):
+    """How `twinsight explore` brings both targets back to a known state between examples.
+
+    Without either, exploration only creates its own data and deletes it afterwards."""
+
+    reset: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]+ /\S*$",
+        description="'METHOD /path' sent to each target (unrecorded) before each example",
+    )
+    reset_command: tuple[str, ...] = Field(
+        default=(),
+        description="a command (argv list) run once per target before each example, with "
+        "TWINSIGHT_TARGET and TWINSIGHT_TARGET_URL in its environment",
+    )
+
+
 class Config(_Section):
     """Everything `twinsight.toml` may set; every field has a working default."""
 
@@ -221,6 +239,7 @@ class Config(_Section):
     capture: CaptureSettings = CaptureSettings()
     normalize: tuple[NormalizeRule, ...] = ()
     readiness: ReadinessSettings = ReadinessSettings()
+    explore: ExploreSettings = ExploreSettings()
 
     @field_validator("targets")
     @classmethod

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 __all__ = [
+    "FINDING_SESSIONS",
     "LEARNED_FROM_ANSWER",
     "PRIMARY_TARGET",
     "REPLICA_TARGET",
@@ -25,12 +26,30 @@ __all__ = [
     "Headers",
     "Response",
     "Source",
+    "finding_session",
+    "is_finding_session",
 ]
 
 PRIMARY_TARGET = "legacy"
 """The target clients are answered from; every other answer is compared with its."""
 REPLICA_TARGET = "replica"
 """A second copy of the legacy service: what differs between the two is noise."""
+
+_FINDING = ":finding:"
+FINDING_SESSIONS = f"%{_FINDING}%"
+"""The sessions of explore's findings, as an SQL LIKE pattern."""
+
+
+def finding_session(run: str, number: int) -> str:
+    """The session `twinsight explore` sends its `number`th shrunk finding under, once more:
+    `propose` takes such a session's steps as a scenario's preconditions."""
+    return f"{run}{_FINDING}{number}"
+
+
+def is_finding_session(session: str | None) -> bool:
+    """Whether `session` holds an explore finding's steps (see `finding_session`)."""
+    return session is not None and _FINDING in session
+
 
 Headers = tuple[tuple[str, str], ...]
 """Header (name, value) pairs in the order received; repeated names stay repeated."""

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.explore.tickets import Tickets
 from twinsight.cli.explore import analysis_classifier
 from twinsight.config import load_config
 from twinsight.examples.tasks import files
@@ -55,3 +56,31 @@ def driver(services: tuple[str, str]) -> Iterator[Driver]:
     """A driver to both services, as alice's explorer, recording nothing."""
     with Driver(services, CLASSIFY, headers=AUTH) as opened:
         yield opened
+
+
+@pytest.fixture
+def tickets() -> Iterator[tuple[Tickets, Tickets, tuple[str, str]]]:
+    """A correct legacy and a candidate whose faults each test chooses, on ephemeral ports."""
+    legacy, candidate = Tickets(), Tickets()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runners = []
+
+    async def up() -> list[str]:
+        urls = []
+        for service in (legacy, candidate):
+            runner, port = await start(service.app())
+            runners.append(runner)
+            urls.append(f"http://127.0.0.1:{port}")
+        return urls
+
+    urls = asyncio.run_coroutine_threadsafe(up(), loop).result(timeout=30)
+    try:
+        yield legacy, candidate, (urls[0], urls[1])
+    finally:
+        for runner in runners:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

@@ -25,7 +25,7 @@ from twinsight.errors import UserError
 
 if TYPE_CHECKING:
     from twinsight.config import Config
-    from twinsight.explore import Classify, Driver, Explored, Finding, Limits
+    from twinsight.explore import Classify, Driver, Explored, Finding, Limits, Progress, Reset
     from twinsight.spec import Spec
 
 __all__ = ["analysis_classifier", "explore_command"]
@@ -36,7 +36,12 @@ ExamplesOption = Annotated[
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="The same seed, the same run.")]
 BudgetOption = Annotated[
-    float, typer.Option("--time-budget", min=1.0, help="Seconds in all (sequences: half).")
+    float,
+    typer.Option(
+        "--time-budget",
+        min=1.0,
+        help="Seconds of generated examples (sequences: half); declared properties run first.",
+    ),
 ]
 HeaderOption = Annotated[
     list[str] | None, quiet("--header", "'Name: value' sent to both targets (repeatable).")
@@ -65,7 +70,8 @@ def explore_command(
     Example: twinsight explore --spec spec.yaml --legacy http://127.0.0.1:8081
     --candidate http://127.0.0.1:8082 --header "Authorization: Bearer $TOKEN"
     """
-    from twinsight.explore import Driver, Limits
+    from twinsight.explore import Driver, Limits, Reset
+    from twinsight.explore.render import property_lines
     from twinsight.spec import load_spec
 
     settings = write_settings(config, {"legacy": legacy, "candidate": candidate}, None, store, None)
@@ -80,25 +86,38 @@ def explore_command(
     limits = Limits(max_examples=max_examples, seconds=time_budget, seed=seed, database=database)
     writer = store_writer(settings) if where else None
     classify = analysis_classifier(settings, loaded)
+    reset = Reset.of(settings.explore.reset, settings.explore.reset_command)
     try:
         with Driver(
-            urls, classify, headers=_headers(header), writer=writer, timeout=timeout
+            urls, classify, headers=_headers(header), writer=writer, timeout=timeout, reset=reset
         ) as driver:
             result = _explore(loaded, driver, limits, spec_file)
     finally:
         if writer is not None:
             writer.close()
-    show_text(out, [_summary(result, where)])
+    show_text(out, [*property_lines(result.properties), _summary(result, where, reset)])
 
 
-def _summary(result: Explored, where: Path | None) -> str:
-    """What the run did, in one line: divergences, examples, requests, where recorded."""
+def _summary(result: Explored, where: Path | None, reset: Reset | None) -> str:
+    """What the run did, in one line: divergences, properties broken, examples, requests,
+    how targets were reset, what the time budget cut, where it was recorded."""
+    broken = sum(1 for c in result.properties if c.classification not in ("match", "not_checked"))
+    unchecked = sum(1 for c in result.properties if c.classification == "not_checked")
+    props = (
+        f"; {broken} of {len(result.properties)} declared propert(ies) not kept by both"
+        f" ({unchecked} not checked)"
+        if result.properties
+        else ""
+    )
     stopped = ", stopped by --time-budget" if result.out_of_time else ""
+    if result.unexplored:
+        stopped += f" before exploring {', '.join(result.unexplored)}"
+    how = f"reset by {reset.describe()}" if reset else "no reset declared: each example cleans up"
     recorded = f", recorded in {where}" if where else " (not recorded: pass --store)"
     return (
         f"{len(result.findings)} divergence(s) in {result.examples} example(s) over "
-        f"{len(result.operations)} operation(s); {result.sent} request(s) sent to each "
-        f"target{stopped}{recorded}"
+        f"{len(result.operations)} operation(s){props}; {result.sent} request(s) sent to "
+        f"each target ({how}){stopped}{recorded}"
     )
 
 
@@ -118,14 +137,20 @@ def _explore(spec: Spec, driver: Driver, limits: Limits, spec_file: Path) -> Exp
                 spec,
                 driver,
                 limits,
-                on_progress=lambda p: status.update(
-                    f"exploring {p.phase}: {p.examples} example(s), "
-                    f"{p.divergences} divergence(s), {p.left:.0f} s left"
-                ),
+                on_progress=lambda p: status.update(_status(p)),
                 on_finding=shown,
             )
         except NothingToExplore as exc:
             raise UserError(f"{spec_file}: {exc}") from None
+
+
+def _status(progress: Progress) -> str:
+    if not progress.deadline:  # declared properties: before the time budget starts
+        return f"trying {progress.phase}"
+    return (
+        f"exploring {progress.phase}: {progress.examples} example(s), "
+        f"{progress.divergences} divergence(s), {progress.left:.0f} s left"
+    )
 
 
 def _urls(targets: Mapping[str, object]) -> tuple[str, str]:

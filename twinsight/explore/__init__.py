@@ -3,6 +3,7 @@ sequences of its operations, sent to both targets, recorded as `source = "explor
 
 from twinsight.explore.driver import Classify, Driver, Outcome, Step, Verdict
 from twinsight.explore.render import finding_lines
+from twinsight.explore.reset import Reset, ResetFailed
 from twinsight.explore.run import Explored, NothingToExplore, explore
 from twinsight.explore.search import Finding, Limits, Progress
 
@@ -15,6 +16,8 @@ __all__ = [
     "NothingToExplore",
     "Outcome",
     "Progress",
+    "Reset",
+    "ResetFailed",
     "Step",
     "Verdict",
     "explore",

@@ -27,6 +27,8 @@ from twinsight.store import StoreWriter, new_id
 from twinsight.traffic import Target
 from twinsight.traffic.send import Books, Outgoing, send
 
+from .reset import Reset
+
 __all__ = [
     "EXPLORE_HEADER",
     "Classify",
@@ -88,6 +90,7 @@ class Outcome:
     legacy: Response
     candidate: Response
     verdict: Verdict
+    exchange_id: str = ""
 
 
 def created_id(response: Response) -> str | None:
@@ -128,13 +131,14 @@ class Driver:
         run: str = "explore",
         timeout: float = 10.0,
         max_body: int = 1 << 20,
+        reset: Reset | None = None,
     ) -> None:
         self.targets = [
             Target(PRIMARY_TARGET, URL(urls[0]), timeout),
             Target(CANDIDATE, URL(urls[1]), timeout),
         ]
         self.classify, self.extra, self.writer, self.run = classify, headers, writer, run
-        self.max_body = max_body
+        self.max_body, self.resets = max_body, reset
         self.books = Books((t.name for t in self.targets), correlate=True)
         self.sent = 0
         self._loop = asyncio.new_event_loop()
@@ -169,14 +173,51 @@ class Driver:
 
     def exchange(self, step: Step, session: str) -> Outcome:
         """Send `step` to both targets, judge the answers and record the exchange."""
-        headers = step.headers(self.extra, self.run)
-        exchange = self.wait(self._send(step, headers, session))
+        return self.exchanges([step], session)[0]
+
+    def exchanges(self, steps: Sequence[Step], session: str, *, parallel: int = 1) -> list[Outcome]:
+        """Send `steps` (up to `parallel` at once, else in order), judge and record each."""
+        if parallel > 1:
+            slots = asyncio.Semaphore(parallel)
+
+            async def bounded(step: Step, headers: Headers) -> Exchange:
+                async with slots:
+                    return await self._send(step, headers, session)
+
+            async def together() -> list[Exchange]:
+                sent = [bounded(s, s.headers(self.extra, self.run)) for s in steps]
+                return list(await asyncio.gather(*sent))
+
+            exchanges = self.wait(together())
+        else:
+            exchanges = [
+                self.wait(self._send(s, s.headers(self.extra, self.run), session)) for s in steps
+            ]
+        return [
+            self._judged(step, exchange) for step, exchange in zip(steps, exchanges, strict=True)
+        ]
+
+    def _judged(self, step: Step, exchange: Exchange) -> Outcome:
         legacy, candidate = exchange.responses
-        verdict = self.classify(step, headers, legacy, candidate)
+        verdict = self.classify(step, exchange.headers, legacy, candidate)
         if self.writer is not None:
             self.writer.put(exchange)
         self.sent += 1
-        return Outcome(step, legacy, candidate, verdict)
+        return Outcome(step, legacy, candidate, verdict, exchange.id)
+
+    def reset(self) -> None:
+        """Bring both targets back to a known state as the config says (nothing if it does
+        not say how); the correlation books start afresh, since the ids they paired are gone."""
+        reset = self.resets
+        if reset is None:
+            return
+        headers = CIMultiDict(Step("POST", "/").headers(self.extra, self.run))
+
+        async def afresh() -> None:
+            await reset.run(self.targets, headers)
+            self.books = Books((t.name for t in self.targets), correlate=True)
+
+        self.wait(afresh())
 
     def undo(self, outcome: Outcome) -> None:
         """Delete on each target what `outcome`'s create made there, at the path its own

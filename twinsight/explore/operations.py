@@ -97,13 +97,15 @@ def operations(spec: Spec) -> list[Operation]:
     return found
 
 
-def vocabulary(spec: Spec, operation: Operation | None = None) -> Mapping[str, tuple[str, ...]]:
+def vocabulary(
+    spec: Spec, operation: Operation | None = None, *, own: bool = True
+) -> Mapping[str, tuple[str, ...]]:
     """Field name -> the string literals the spec compares it with, in first-seen order.
 
     With `operation`, only the scenarios of its resource count (bindings whose path starts
     with the same segment: `GET /health`'s "ok" is no task status), and those of the
     operation itself win for each field they name (a list's filter values are those its
-    scenario lists, not every status ever written)."""
+    scenario lists, not every status ever written) unless `own` is False."""
     if operation is None:
         return _literals(_expressions(spec))
     related = {
@@ -113,7 +115,8 @@ def vocabulary(spec: Spec, operation: Operation | None = None) -> Mapping[str, t
         if _resource(binding.path) == _resource(operation.path)
     }
     found = _literals(_expressions(spec, related))
-    found.update(_literals(_expressions(spec, set(operation.scenarios))))
+    if own:
+        found.update(_literals(_expressions(spec, set(operation.scenarios))))
     return found
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from twinsight.records import Response
 
 from .driver import Outcome
+from .properties import Checked, Trial
 from .search import Finding
 
-__all__ = ["finding_lines", "readable"]
+__all__ = ["finding_lines", "property_lines", "readable"]
 
 _SHOWN = 200  # characters of a body shown per answer
 
@@ -61,8 +64,57 @@ def finding_lines(number: int, finding: Finding) -> list[str]:
     """`number`. the classification and reason, then each step with both answers."""
     classification, reason = finding.verdict
     shrunk = f" (not shrunk: {finding.unshrunk})" if finding.unshrunk else ""
-    lines = [f"divergence {number}: {classification} in {finding.operation}{shrunk}: {reason}"]
-    for index, outcome in enumerate(finding.steps, 1):
+    if finding.confirmed is False:
+        shrunk += f" (did not diverge again when sent once more as session {finding.session})"
+    head = f"divergence {number}: {classification} in {finding.operation}{shrunk}: {reason}"
+    kept = (
+        [f"  (stored as session {finding.session}: twinsight propose offers it as a scenario)"]
+        if finding.confirmed
+        else []
+    )
+    return [head, *_steps(finding.steps), *kept]
+
+
+_STEPS_SHOWN = 3  # trials per property whose steps are printed in full
+
+
+def property_lines(checked: Sequence[Checked]) -> list[str]:
+    """Each declared property: its verdict, each trial not kept by both (the first few with
+    their steps and both answers), and each trial or property not checked, with why."""
+    if not checked:
+        return []
+    counts = Counter(c.classification for c in checked)
+    tally = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items()))
+    lines = [f"properties: {len(checked)} declared ({tally})"]
+    for c in checked:
+        verdict = c.classification.replace("_", " ")
+        if c.skipped:
+            lines.append(f"  {verdict}: {c.prop.name}: {c.skipped}")
+            continue
+        kept = sum(1 for t in c.trials if t.classification == "match")
+        lines.append(f"  {verdict}: {c.prop.name}: {kept} of {len(c.trials)} trial(s) kept by both")
+        shown = 0
+        for trial in c.trials:
+            if trial.classification == "match":
+                continue
+            lines.append(f"    {trial.what}: {_trial_words(trial)}")
+            if trial.legacy is not None and shown < _STEPS_SHOWN:
+                shown += 1
+                lines += [f"    {line}" for line in _steps(trial.steps)]
+    return lines
+
+
+def _trial_words(trial: Trial) -> str:
+    if trial.skipped or trial.legacy is None or trial.candidate is None:
+        return f"not checked: {trial.skipped or 'a target gave no result'}"
+    sides = (("legacy", trial.legacy), ("candidate", trial.candidate))
+    said = "; ".join(f"{name} {kept.how if not kept.kept else 'kept it'}" for name, kept in sides)
+    return f"{trial.classification.replace('_', ' ')}: {said}"
+
+
+def _steps(outcomes: Sequence[Outcome]) -> list[str]:
+    lines = []
+    for index, outcome in enumerate(outcomes, 1):
         lines += [
             f"  {index}. {_request(outcome)}",
             f"     legacy:    {_answer(outcome.legacy)}",

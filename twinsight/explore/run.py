@@ -10,9 +10,20 @@ from dataclasses import dataclass, field
 
 from twinsight.spec import Spec
 
+from .confirm import confirm
 from .driver import Driver
 from .operations import Operation, operations, vocabulary
-from .search import Finding, Limits, OnProgress, Progress, explore_inputs, explore_sequences
+from .properties import Checked, check_properties
+from .search import (
+    DIVERGENT,
+    SEQUENCE_STOPS,
+    Finding,
+    Limits,
+    OnProgress,
+    Progress,
+    explore_inputs,
+    explore_sequences,
+)
 
 __all__ = ["Explored", "NothingToExplore", "explore"]
 
@@ -26,7 +37,9 @@ class Explored:
     """What an exploration found, and how much it sent."""
 
     findings: list[Finding] = field(default_factory=list)
+    properties: list[Checked] = field(default_factory=list)
     operations: list[str] = field(default_factory=list)
+    unexplored: list[str] = field(default_factory=list)  # operations the time ran out before
     examples: int = 0
     sent: int = 0
     out_of_time: bool = False
@@ -50,14 +63,22 @@ def explore(
     """Explore every bound operation of `spec` on the driver's two targets."""
     ops = explorable(spec)
     words = functools.partial(vocabulary, spec)
+    driver.reset()  # a reset that fails says so before anything is sent
+    progress = Progress(phase="properties")
+
+    def trying(name: str) -> None:
+        progress.phase = name
+        on_progress(progress)
+
+    # Declared properties first, outside the time budget: a bounded number of trials.
+    properties = check_properties(spec, driver, limits.seed, trying)
     started = time.monotonic()
     # A divergence found in time may take a quarter of the budget more to shrink.
-    progress = Progress(
-        deadline=started + limits.seconds / 2, phase="sequences", grace=limits.seconds / 4
-    )
-    result = Explored(operations=[op.name for op in ops])
+    progress.deadline, progress.grace = started + limits.seconds / 2, limits.seconds / 4
+    progress.phase = "sequences"
+    result = Explored(properties=properties, operations=[op.name for op in ops])
     found = explore_sequences(ops, driver, limits, progress, words, on_progress)
-    _keep(result, found, on_finding)
+    _keep(result, found, on_finding, driver, SEQUENCE_STOPS)
     end = started + limits.seconds
     # Creates last: one the candidate accepts and the legacy refuses leaves the two apart,
     # and every later list would show it.
@@ -68,13 +89,24 @@ def explore(
         progress.deadline = now + max(end - now, 0.0) / (len(ordered) - index)
         progress.grace = max(end - now, 0.0) / (len(ordered) - index) / 2
         progress.phase = op.name
-        _keep(result, explore_inputs(op, driver, limits, progress, words, on_progress), on_finding)
+        before = progress.examples
+        found = explore_inputs(op, driver, limits, progress, words, on_progress)
+        _keep(result, found, on_finding, driver, DIVERGENT)
+        if progress.examples == before:
+            result.unexplored.append(op.name)
     result.examples, result.sent = progress.examples, driver.sent
     result.out_of_time = time.monotonic() >= end
     return result
 
 
-def _keep(result: Explored, found: Finding | None, on_finding: Callable[[Finding], None]) -> None:
+def _keep(
+    result: Explored,
+    found: Finding | None,
+    on_finding: Callable[[Finding], None],
+    driver: Driver,
+    stop_at: frozenset[str],
+) -> None:
     if found is not None:
+        found = confirm(driver, found, len(result.findings) + 1, stop_at)
         result.findings.append(found)
         on_finding(found)

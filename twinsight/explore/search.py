@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Flaky
@@ -70,6 +70,8 @@ class Finding:
     operation: str
     steps: tuple[Outcome, ...]
     unshrunk: str = ""  # why it is not the smallest: it did not happen again, or time ran out
+    session: str = ""  # where its steps were sent once more (see `confirm`)
+    confirmed: bool | None = None  # whether they diverged again there
 
     @property
     def verdict(self) -> tuple[str, str]:
@@ -112,6 +114,7 @@ class _Search:
             return False
         self.progress.examples += 1
         self.on_progress(self.progress)
+        self.driver.reset()
         return True
 
     def step(self, step: Step) -> Outcome:
@@ -136,6 +139,7 @@ def _settings(limits: Limits, database: ExampleDatabase | None, **more: Any) -> 
         report_multiple_bugs=False,
         suppress_health_check=list(HealthCheck),
         print_blob=False,
+        verbosity=Verbosity.quiet,  # the findings are printed by explore, as numbered steps
         # No explain phase: it sends every example again to say which parts matter.
         phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
         **more,

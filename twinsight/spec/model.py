@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from twinsight.spec import expressions
 from twinsight.spec.paths import PathTemplate, PathTemplateError
+from twinsight.spec.properties import check_shape
 from twinsight.spec.where import HTTP_METHODS, Accepted
 
 __all__ = [
@@ -310,8 +311,24 @@ class Scenario(_Model):
     inputs: tuple[Input, ...] = ()
     outputs: tuple[Output, ...] = ()
     properties: tuple[dict[str, Any], ...] = ()
+    property_tests: tuple[dict[str, Any], ...] = ()
 
     _lines_before = field_validator("given", "then", mode="before")(_lines)
+
+    @field_validator("properties")
+    @classmethod
+    def _known_shapes(cls, value: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+        # Kinds explore checks must be well formed; others stay words (reported unchecked).
+        for number, item in enumerate(value):
+            try:
+                check_shape(item)
+            except ValueError as exc:
+                raise PydanticCustomError(
+                    "property_shape",
+                    "[{number}] {message}",
+                    {"number": number, "message": str(exc)},
+                ) from None
+        return value
 
 
 class Constraint(_Model):

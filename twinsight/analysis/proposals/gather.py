@@ -9,7 +9,7 @@ from datetime import datetime
 
 from twinsight.analysis.clusters import Cluster
 from twinsight.analysis.load import Stored, stored_of
-from twinsight.records import PRIMARY_TARGET
+from twinsight.records import FINDING_SESSIONS, PRIMARY_TARGET, is_finding_session
 from twinsight.store import Store, StoredExchange
 
 from .evidence import Before, Case, Raw, Seen
@@ -32,11 +32,18 @@ def cases_of(
     """Each cluster of real differences as a `Case`, its examples read from `store`."""
     real = [c for c in clusters if not c.noise and c.exchange_ids]
     wanted = {i for c in real for i in (*c.exchange_ids[:EXAMPLES], c.exchange_ids[-1])}
+    # Exchanges of explore's findings, sent once more on sessions of their own.
+    findings = set(store.sessions_like(FINDING_SESSIONS))
+    wanted |= findings
     stored = {row.id: _read(row) for row in store.exchanges(ids=wanted)}
     cases = []
     for c in real:
+        # A shrunk explore finding is the smallest story of the cluster: it goes first, and
+        # its session's steps become the scenario's preconditions.
+        first = c.exchange_ids[:EXAMPLES]
+        chosen = dict.fromkeys([*sorted(findings.intersection(c.exchange_ids)), *first])
         examples = [
-            seen for i in c.exchange_ids[:EXAMPLES] if (seen := _seen(stored.get(i), candidate))
+            seen for i in list(chosen)[:EXAMPLES] if (seen := _seen(stored.get(i), candidate))
         ]
         endpoints = tuple(e for e, _, _ in c.endpoints)
         cases.append(
@@ -98,7 +105,8 @@ def _before(
 ) -> tuple[Before, ...]:
     """Earlier requests of the example's session on the resource its path names."""
     values = _resource_ids(example, endpoints)
-    if example.session is None or not values:
+    whole = is_finding_session(example.session)
+    if example.session is None or not (values or whole):
         return ()
     earlier: deque[Stored] = deque(maxlen=BEFORE)
     for row in store.exchanges(sessions=[example.session]):
@@ -111,10 +119,10 @@ def _before(
         status = legacy.status if legacy else None
         endpoint = name_of(stored.request.method, stored.request.path)
         segments = set(stored.request.path.split("/"))
-        if segments & values:
-            found.append(Before(stored.request.method, endpoint, status))
-        elif legacy is not None and _created(legacy.document, legacy.header("location"), values):
+        if legacy is not None and _created(legacy.document, legacy.header("location"), values):
             found.append(Before(stored.request.method, endpoint, status, created=True))
+        elif whole or segments & values:
+            found.append(Before(stored.request.method, endpoint, status))
     return tuple(found)
 
 
