@@ -13,6 +13,7 @@ import pytest
 
 from twinsight.analysis import service, workers
 from twinsight.analysis.collect import Analysis
+from twinsight.analysis.pipeline import ReplicaTally
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
 from twinsight.demo import capture_example_session
@@ -60,20 +61,25 @@ def both_ways(
 
 
 @pytest.fixture
-def tiny_parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+def tiny_parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[int]]]:
     """Workers for a store of a few exchanges, so every part and cut is exercised; yields
-    how many parts each parallel run judged (none judged in one process is a failure)."""
+    how many parts each parallel pass had, by pass (a run judged in one process fails)."""
     monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
-    runs: list[int] = []
+    runs: dict[str, list[int]] = {"judge": [], "replica": []}
 
-    def counted(parts: Sequence[workers.Part]) -> list[workers.Gathered]:
-        runs.append(len(parts))
+    def judged(parts: Sequence[workers.Part]) -> list[workers.Gathered]:
+        runs["judge"].append(len(parts))
         return workers.judge_parts(parts)
 
-    monkeypatch.setattr(service, "judge_parts", counted)
+    def tallied(parts: Sequence[workers.Part]) -> ReplicaTally:
+        runs["replica"].append(len(parts))
+        return workers.tally_parts(parts)
+
+    monkeypatch.setattr(service, "judge_parts", judged)
+    monkeypatch.setattr(service, "tally_parts", tallied)
     yield runs
-    assert runs
-    assert all(n > 1 for n in runs)
+    assert runs["judge"]
+    assert all(n > 1 for n in runs["judge"] + runs["replica"])
 
 
 @pytest.mark.usefixtures("tiny_parts")
@@ -103,13 +109,15 @@ def synthetic(n: int, seed: int) -> list[Exchange]:
     return found
 
 
-@pytest.mark.usefixtures("tiny_parts")
-def test_a_store_of_repeats_with_a_replica_is_judged_alike_in_workers(tmp_path: Path) -> None:
+def test_a_store_of_repeats_with_a_replica_is_judged_alike_in_workers(
+    tmp_path: Path, tiny_parts: dict[str, list[int]]
+) -> None:
     store = tmp_path / "s.duckdb"
     write_store(store, synthetic(300, seed=3))
     alone, parallel = both_ways(store, tmp_path, 3, Config(), None)
     assert alone[0][1]  # some clusters to compare
     assert parallel == alone
+    assert tiny_parts["replica"] == [3]  # the replica's noise was counted in parts too
 
 
 @pytest.mark.usefixtures("tiny_parts")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from twinsight.events import ExchangeJudged
@@ -28,6 +29,7 @@ __all__ = [
     "JudgedExchange",
     "LegacyEvidence",
     "ReplicaNoise",
+    "ReplicaTally",
     "judge_stream",
     "judged_event",
     "legacy_evidence",
@@ -104,24 +106,54 @@ def statistical_noise(
 ) -> ReplicaNoise:
     """Locations the replica differs at about as often as the candidate (Diffy's test), and
     every location where a replica that answered like the legacy changed a value."""
-    raw: Counter[tuple[str, str]] = Counter()
-    noise: Counter[tuple[str, str]] = Counter()
-    volatile: set[tuple[str, str]] = set()
-    totals: Counter[str] = Counter()
-    for stored, endpoint, _, judgement in results:
-        if REPLICA_TARGET not in stored.answers:
-            continue
-        totals[endpoint] += 1
-        noise.update((endpoint, group) for group in judgement.replica_groups)
-        volatile.update((endpoint, group) for group in judgement.replica_changed)
-        raw.update(
-            {(endpoint, j.difference.group) for j in judgement.differences if j.accepted is None}
-        )
-    if not totals:
-        return ReplicaNoise(frozenset(), frozenset())
-    observed = {k for k in raw if k[0] in totals}
-    noisy = frozenset(observed - real_locations(raw, noise, totals, thresholds))
-    return ReplicaNoise(noisy, frozenset(volatile))
+    tally = ReplicaTally()
+    tally.add(results)
+    return tally.noise_of(thresholds)
+
+
+@dataclass
+class ReplicaTally:
+    """What `statistical_noise` counts, kept apart so parts of the stream counted in other
+    processes add up (`merge`) to the count of the whole."""
+
+    raw: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(endpoint, group) -> exchanges where the candidate differs there, unaccepted."""
+    noise: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(endpoint, group) -> exchanges where the replica differs there."""
+    volatile: set[tuple[str, str]] = field(default_factory=set)
+    totals: Counter[str] = field(default_factory=Counter)
+    """endpoint -> exchanges a replica answered."""
+
+    def add(self, results: Iterable[JudgedExchange]) -> None:
+        """Count `results`."""
+        for stored, endpoint, _, judgement in results:
+            if REPLICA_TARGET not in stored.answers:
+                continue
+            self.totals[endpoint] += 1
+            self.noise.update((endpoint, group) for group in judgement.replica_groups)
+            self.volatile.update((endpoint, group) for group in judgement.replica_changed)
+            self.raw.update(
+                {
+                    (endpoint, j.difference.group)
+                    for j in judgement.differences
+                    if j.accepted is None
+                }
+            )
+
+    def merge(self, other: ReplicaTally) -> None:
+        """Add what `other` counted."""
+        self.raw.update(other.raw)
+        self.noise.update(other.noise)
+        self.volatile |= other.volatile
+        self.totals.update(other.totals)
+
+    def noise_of(self, thresholds: NoiseThresholds) -> ReplicaNoise:
+        """What the counts show."""
+        if not self.totals:
+            return ReplicaNoise(frozenset(), frozenset())
+        observed = {k for k in self.raw if k[0] in self.totals}
+        real = real_locations(self.raw, self.noise, self.totals, thresholds)
+        return ReplicaNoise(frozenset(observed - real), frozenset(self.volatile))
 
 
 class LegacyEvidence(NamedTuple):

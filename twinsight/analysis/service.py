@@ -11,6 +11,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from twinsight.config import Config
@@ -36,7 +37,7 @@ from .pipeline import (
     legacy_evidence,
     statistical_noise,
 )
-from .workers import Part, absorb, judge_parts, worker_count
+from .workers import Part, absorb, judge_parts, tally_parts, worker_count
 
 __all__ = ["OnJudged", "analyze_store", "endpoints_of", "scenario_runs", "target_origins"]
 
@@ -117,7 +118,7 @@ def _judge_store(
     unstable, repeated, lists = legacy_evidence(read_exchanges(store), endpoints)
     options = replace(judge.options, lists=lists)
     judge = replace(judge, origins=origins, options=options)
-    replica = _replica_noise(store, judge, endpoints, replayed)
+    replica = _replica_noise(store, judge, endpoints, run)
     noisy = replica.noisy
     fingerprint = analysis_fingerprint(
         config,
@@ -173,39 +174,45 @@ def _in_workers(
 ) -> bool:
     """Judge the store in worker processes, one run of ids each, into `collector`; False
     (nothing done) when one process is to judge it."""
+    parts = _parts(store, judge, endpoints, run, only_new=only_new, now=collector.now)
+    for gathered in judge_parts(parts) if parts else ():
+        absorb(collector, gathered)
+    return bool(parts)
+
+
+def _parts(
+    store: Store,
+    judge: Judge,
+    endpoints: Endpoints,
+    run: _Run,
+    *,
+    only_new: bool,
+    now: datetime | None = None,
+) -> list[Part]:
+    """The store cut into one part per worker; none when one process is to judge it."""
     if run.workers == 1:
-        return False
+        return []
     count = worker_count(run.workers, exchange_count(store, only_new=only_new))
     if count < 2:
-        return False
+        return []
     cuts = id_cuts(store, count, only_new=only_new)
-    bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
-    parts = [
-        Part(
-            run.path,
-            run.segments,
-            within,
-            judge,
-            endpoints,
-            run.replayed,
-            only_new,
-            run.scratch / f"part-{n}",
-            collector.now,
-        )
+    bounds = zip([None, *cuts], [*cuts, None], strict=True)
+    now = now or datetime.now(UTC)
+    where = (run.path, run.segments)
+    return [
+        Part(*where, within, judge, endpoints, run.replayed, only_new, run.scratch / f"{n}", now)
         for n, within in enumerate(bounds)
     ]
-    for gathered in judge_parts(parts):
-        absorb(collector, gathered)
-    return True
 
 
-def _replica_noise(
-    store: Store, judge: Judge, endpoints: Endpoints, replayed: Mapping[str, Replayed]
-) -> ReplicaNoise:
+def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) -> ReplicaNoise:
     # A first pass over every exchange a replica answered: what its differences show.
     if REPLICA_TARGET not in store.targets():
         return ReplicaNoise(frozenset(), frozenset())
-    exchanges = read_exchanges(store, replayed=replayed)
+    parts = _parts(store, judge, endpoints, run, only_new=False)
+    if parts:
+        return tally_parts(parts).noise_of(NoiseThresholds())
+    exchanges = read_exchanges(store, replayed=run.replayed)
     return statistical_noise(judge_stream(exchanges, judge, endpoints), NoiseThresholds())
 
 

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import resource
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -27,9 +27,17 @@ from .diff import Difference
 from .endpoints import Endpoints
 from .judge import Judge
 from .load import Stored, stored_of
-from .pipeline import judge_stream
+from .pipeline import ReplicaTally, judge_stream
 
-__all__ = ["MIN_PER_WORKER", "Gathered", "Part", "absorb", "judge_parts", "worker_count"]
+__all__ = [
+    "MIN_PER_WORKER",
+    "Gathered",
+    "Part",
+    "absorb",
+    "judge_parts",
+    "tally_parts",
+    "worker_count",
+]
 
 MIN_PER_WORKER = 10_000
 """Fewer exchanges than this per worker and starting the processes costs more than it saves."""
@@ -82,6 +90,24 @@ def judge_parts(parts: Sequence[Part]) -> list[Gathered]:
         return list(pool.map(judge_part, parts))
 
 
+def tally_parts(parts: Sequence[Part]) -> ReplicaTally:
+    """The replica's counts over every part, each counted in a process of its own."""
+    context = multiprocessing.get_context("spawn")
+    tally = ReplicaTally()
+    with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
+        for counted in pool.map(tally_part, parts):
+            tally.merge(counted)
+    return tally
+
+
+def tally_part(part: Part) -> ReplicaTally:
+    """Count what one part's replica answers show (runs in the worker)."""
+    tally = ReplicaTally()
+    with Store.open(part.path, part.segments) as store:
+        tally.add(judge_stream(_exchanges(store, part), part.judge, part.endpoints))
+    return tally
+
+
 def judge_part(part: Part) -> Gathered:
     """Judge one part into Parquet files in `part.folder` (runs in the worker)."""
     part.folder.mkdir(parents=True, exist_ok=True)
@@ -91,8 +117,7 @@ def judge_part(part: Part) -> Gathered:
     collector.analysis.classifications = Columns(CLASSIFICATIONS, spill=spilled)
     left_out = collector.analysis.left_out
     with Store.open(part.path, part.segments) as store:
-        rows = store.exchanges(only_new=part.only_new, within=part.within)
-        exchanges = (_replayed(stored_of(row), part.replayed) for row in rows)
+        exchanges = _exchanges(store, part)
         for result in judge_stream(exchanges, part.judge, part.endpoints, left_out):
             collector.add(result)
     analysis = collector.analysis
@@ -113,9 +138,12 @@ def judge_part(part: Part) -> Gathered:
     )
 
 
-def _replayed(found: Stored, known: Mapping[str, Replayed]) -> Stored:
-    # As `load.read_exchanges` does for the whole stream.
-    return replace(found, replayed=known[found.id]) if found.id in known else found
+def _exchanges(store: Store, part: Part) -> Iterator[Stored]:
+    # As `load.read_exchanges` reads the whole stream.
+    known = part.replayed
+    for row in store.exchanges(only_new=part.only_new, within=part.within):
+        found = stored_of(row)
+        yield replace(found, replayed=known[found.id]) if found.id in known else found
 
 
 def absorb(collector: Collector, gathered: Gathered) -> None:

@@ -32,6 +32,16 @@ JsonOption = Annotated[
 FullOption = Annotated[
     bool, typer.Option("--full", help="Judge every exchange again, not only new ones.")
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        metavar="<n>",
+        help="Processes that judge in parallel (default: one per core). A store of fewer "
+        "than 10,000 exchanges per process, or a run with --json, is judged in one.",
+    ),
+]
 
 
 def analyze(
@@ -41,6 +51,7 @@ def analyze(
     json_out: JsonOption = None,
     full: FullOption = False,
     config: ConfigOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Classify captured exchanges and write the differences and classifications tables.
 
@@ -56,7 +67,13 @@ def analyze(
     loaded = load_spec(spec_file) if spec_file else None
     with _json_lines(json_out) as on_judged:
         analysis = analyze_store(
-            store, segments, config=settings, spec=loaded, on_judged=on_judged, full=full
+            store,
+            segments,
+            config=settings,
+            spec=loaded,
+            on_judged=on_judged,
+            full=full,
+            workers=workers,
         )
     report = err if str(json_out) == "-" else out  # stdout carries the JSON lines
     show(report, verdict_lines(analysis))
