@@ -3,15 +3,22 @@ adding nothing, reading through a local copy of only what is new, the analysis p
 
 from __future__ import annotations
 
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto.server import ThreadedMotoServer
 
 from twinsight.store import SegmentSink, Store, StoreError, open_store
 from twinsight.store.objects import ObjectLocation, ObjectSegments, pull, push_analysis
-from twinsight.testing import exchange, write_store
+from twinsight.testing import exchange, store_writer, write_store
 
 from .objectstore import S3, SECRET_KEY, s3, s3_server
 
@@ -70,6 +77,40 @@ def test_a_batch_is_read_only_when_its_manifest_and_every_object_are_there(
     pulled = pull(segments.location, tmp_path / "copy")
     assert sorted(p.name for p in pulled.glob("*.parquet")) == []
     assert exchanges_in(pulled) == []
+
+
+DAMAGE = st.sampled_from(["none", "no manifest", "an object missing", "a foreign manifest"])
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(damages=st.lists(DAMAGE, min_size=1, max_size=4))
+def test_a_reader_sees_exactly_the_complete_batches(
+    s3: S3, tmp_path: Path, damages: list[str]
+) -> None:
+    prefix = f"p-{uuid.uuid4().hex[:8]}"
+    segments = ObjectSegments.open(ObjectLocation(s3.bucket, prefix))
+    fs, whole = s3.fs(), set()
+    for number, damage in enumerate(damages):
+        tables = batch_of(tmp_path / f"{prefix}-{number}", 2)
+        batch = f"w-{number:06d}"
+        segments.put_batch(batch, sorted(tables.items()))
+        key = f"{s3.bucket}/{prefix}"
+        if damage == "no manifest":
+            fs.delete_file(f"{key}/batches/{batch}.json")
+        elif damage == "an object missing":
+            fs.delete_file(f"{key}/responses-{batch}.parquet")
+        elif damage == "a foreign manifest":
+            with fs.open_output_stream(f"{key}/batches/{batch}.json") as out:
+                out.write(b"not a manifest")
+        else:
+            whole.update(tables["exchanges"].column("id").to_pylist())
+    pulled = pull(segments.location, tmp_path / f"{prefix}-copy")
+    assert {id_ for id_, _ in exchanges_in(pulled)} == whole
 
 
 def test_a_failed_batch_leaves_nothing_a_reader_sees(
@@ -164,3 +205,45 @@ def test_an_unreachable_store_is_one_line_without_credentials(
     assert text.startswith(f"s3://{s3.bucket}/run: cannot reach the object store at ")
     assert "\n" not in text
     assert SECRET_KEY not in text
+
+
+def test_a_store_that_goes_away_holds_exchanges_in_memory_until_it_is_back(
+    s3: S3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's guarantees hold for a bucket: a failing store is told (its reason, no
+    credentials) while exchanges wait, and all of them land once it answers again."""
+    away = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    away.start()
+    endpoint = "http://{}:{}".format(*away.get_host_and_port())
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    pafs.S3FileSystem(
+        endpoint_override=endpoint, region="us-east-1", allow_bucket_creation=True
+    ).create_dir("come-and-go")
+    writer = store_writer(SegmentSink(Path("s3://come-and-go/run"), "w"), flush_interval=0.05)
+    for _ in range(2):
+        writer.submit(exchange())
+    wait_for(lambda: writer.counters.snapshot().get("stored") == 2)
+    away.stop()
+    for _ in range(3):
+        writer.submit(exchange())
+    wait_for(lambda: writer.failure is not None)
+    assert writer.failure is not None
+    assert "cannot reach the object store" in writer.failure
+    assert SECRET_KEY not in writer.failure
+    wait_for(lambda: writer.backlog == 3)  # given back after each failed attempt
+    back = ThreadedMotoServer(ip_address="127.0.0.1", port=away.get_host_and_port()[1])
+    back.start()  # moto's buckets live in this process: the bucket is there again
+    try:
+        wait_for(lambda: writer.failure is None and writer.backlog == 0)
+        writer.close()
+        pulled = pull(ObjectLocation("come-and-go", "run"), tmp_path / "copy")
+        assert len(exchanges_in(pulled)) == 5
+    finally:
+        back.stop()
+
+
+def wait_for(condition: Callable[[], bool], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

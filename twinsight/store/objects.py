@@ -154,12 +154,18 @@ class ObjectSegments:
         """Each segment of a complete batch -> its size. `known` holds manifests read before
         (batch -> files), and gains those read now."""
         listing = {name: i.size for name, i in self._listing(self.location.key("")).items()}
+        present = set()
         for info in self._listing(self.location.key(MANIFESTS)).values():
             batch = info.base_name.removesuffix(".json")
             if batch not in known and info.base_name.endswith(".json"):
-                known[batch] = orjson.loads(self._get(info.path))["files"]
+                files = _manifest(self._get(info.path))
+                if files is None:
+                    continue  # not one a writer made (those are written whole): no batch
+                known[batch] = files
+            present.add(batch)
         found: dict[str, int] = {}
-        for files in known.values():
+        for batch in present:
+            files = known[batch]
             if all(listing.get(f["name"]) == f["size"] for f in files):
                 found.update((f["name"], f["size"]) for f in files)
         return found
@@ -204,6 +210,15 @@ class ObjectSegments:
                 self.fs.delete_file(key)
 
 
+def _manifest(data: bytes) -> list[dict[str, Any]] | None:
+    """The files a manifest names (name, size), or None when it is not a manifest."""
+    try:
+        files = orjson.loads(data)["files"]
+        return [{"name": str(f["name"]), "size": int(f["size"])} for f in files]
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
 def _parquet(table: pa.Table) -> pa.Buffer:
     """`table` as the bytes of a Parquet file, compressed as local segments are."""
     sink = pa.BufferOutputStream()
@@ -238,11 +253,14 @@ def pull(location: ObjectLocation, folder: Path | None = None) -> Path:
 
 def _mirror_segments(segments: ObjectSegments, folder: Path) -> None:
     """The folder's segments become those of the complete batches, fetching only new ones."""
-    known = {f.stem: orjson.loads(f.read_bytes()) for f in (folder / _LOCAL_MANIFESTS).glob("*")}
+    manifests = folder / _LOCAL_MANIFESTS
+    known = {f.name: orjson.loads(f.read_bytes()) for f in manifests.glob("[!.]*")}
     before = set(known)
     wanted = segments.committed(known)
     for batch in set(known) - before:
-        (folder / _LOCAL_MANIFESTS / batch).write_bytes(orjson.dumps(known[batch]))
+        partial = manifests / f".{batch}.partial"  # another pull may read the folder
+        partial.write_bytes(orjson.dumps(known[batch]))
+        os.replace(partial, manifests / batch)
     for name, size in sorted(wanted.items()):
         local = folder / name
         if not (local.exists() and local.stat().st_size == size):
