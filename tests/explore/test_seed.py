@@ -27,17 +27,21 @@ def test_the_same_seed_prints_the_same_divergences(
     assert "in POST /tasks: Titles up to 255 characters" in first
 
 
-def test_each_seed_keeps_its_own_examples(tmp_path: Path) -> None:
+def test_each_seed_and_each_search_keeps_its_own_examples(tmp_path: Path) -> None:
     # A run replays only what runs with its own seed saved: another seed's examples would
-    # make the seed no longer name the run.
+    # make the seed no longer name the run. Every input probe has the same code (what
+    # hypothesis keys examples by), so each operation has its own folder too.
     from twinsight.explore.search import Limits, _database
 
-    one, other = (
-        _database(Limits(seed=1, database=tmp_path)),
-        _database(Limits(seed=2, database=tmp_path)),
+    one, other, sibling = (
+        _database(Limits(seed=1, database=tmp_path), "POST /tasks"),
+        _database(Limits(seed=2, database=tmp_path), "POST /tasks"),
+        _database(Limits(seed=1, database=tmp_path), "GET /tasks/{id}"),
     )
     assert one is not None
     assert other is not None
+    assert sibling is not None
     one.save(b"key", b"example")
     assert list(one.fetch(b"key")) == [b"example"]
     assert list(other.fetch(b"key")) == []
+    assert list(sibling.fetch(b"key")) == []

@@ -146,12 +146,14 @@ def _settings(limits: Limits, database: ExampleDatabase | None, **more: Any) -> 
     )
 
 
-def _database(limits: Limits) -> ExampleDatabase | None:
+def _database(limits: Limits, search: str) -> ExampleDatabase | None:
     # One folder per seed: a run replays what runs with its own seed saved, never another
-    # seed's examples, so a seed names one run.
+    # seed's examples, so a seed names one run. One folder per search in it: every input
+    # probe has the same code, which is what hypothesis keys its examples by.
     if limits.database is None:
         return None
-    return DirectoryBasedExampleDatabase(limits.database / f"seed-{limits.seed}")
+    folder = re.sub(r"[^A-Za-z0-9_-]+", "_", search).strip("_")
+    return DirectoryBasedExampleDatabase(limits.database / f"seed-{limits.seed}" / folder)
 
 
 def request_strategy(
@@ -216,10 +218,8 @@ def explore_inputs(
                     driver.undo(outcome)
 
     probe.__qualname__ = probe.__name__ = "explore_" + re.sub(r"\W+", "_", operation.name)
-    # Every probe has the same code: the operation tells their examples apart in the database.
-    probe._hypothesis_internal_add_digest = operation.name.encode()  # type: ignore[attr-defined]
     test: Callable[[], None] = given(request_strategy(operation, vocabulary(operation)))(probe)
-    test = seed(limits.seed)(_settings(limits, _database(limits))(test))
+    test = seed(limits.seed)(_settings(limits, _database(limits, operation.name))(test))
     return _outcome(operation.name, search, test)
 
 
@@ -236,7 +236,7 @@ def explore_sequences(
     search = _Search(driver, progress, on_progress, SEQUENCE_STOPS)
     machine: type[RuleBasedStateMachine] = machine_for(operations, vocabulary, search)
     seed(limits.seed)(machine)
-    chosen = _settings(limits, _database(limits), stateful_step_count=limits.steps)
+    chosen = _settings(limits, _database(limits, "sequences"), stateful_step_count=limits.steps)
     return _outcome("sequence", search, lambda: run_state_machine_as_test(machine, settings=chosen))
 
 
