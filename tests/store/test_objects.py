@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.server import ThreadedMotoServer
 
+from twinsight.config import Config
 from twinsight.store import SegmentSink, Store, StoreError, open_store
 from twinsight.store.objects import ObjectLocation, ObjectSegments, pull, push_analysis
 from twinsight.testing import exchange, store_writer, write_store
@@ -48,6 +49,8 @@ def test_location_of_a_url_and_of_its_folded_path() -> None:
     assert ObjectLocation.of("s3://bucket").url == "s3://bucket"  # type: ignore[union-attr]
     with pytest.raises(StoreError, match="s3://BUCKET/PREFIX"):
         ObjectLocation.of("s3:///prefix")
+    settings = Config.model_validate({"store": {"segments": "s3://bucket/a"}})
+    assert ObjectLocation.of(settings.store.segments) == ObjectLocation("bucket", "a")
 
 
 def test_a_sinks_batches_read_back_as_a_folders_do(s3: S3, tmp_path: Path) -> None:
@@ -205,6 +208,11 @@ def test_an_unreachable_store_is_one_line_without_credentials(
     assert text.startswith(f"s3://{s3.bucket}/run: cannot reach the object store at ")
     assert "\n" not in text
     assert SECRET_KEY not in text
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://minio:{SECRET_KEY}@127.0.0.1:9")
+    with pytest.raises(StoreError) as raised:
+        pull(ObjectLocation(s3.bucket, "run"))
+    assert "cannot reach the object store at http://127.0.0.1:9 " in str(raised.value)
+    assert SECRET_KEY not in str(raised.value)
 
 
 def test_a_store_that_goes_away_holds_exchanges_in_memory_until_it_is_back(

@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import pyarrow as pa
@@ -327,7 +328,7 @@ def reason(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "NETWORK_CONNECTION" in text or "curlCode" in text:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        where = f" at {endpoint}" if endpoint else ""
+        where = f" at {_without_userinfo(endpoint)}" if endpoint else ""
         detail = text.split("curlCode: ", 1)[-1].split(";", 1)[0]
         text = f"cannot reach the object store{where} ({detail.split(', ', 1)[-1]})"
     elif "NO_SUCH_BUCKET" in text:
@@ -339,3 +340,11 @@ def reason(exc: BaseException) -> str:
         if value and len(value) >= 8:  # a shorter one is no secret, and would mangle words
             text = text.replace(value, f"<{name}>")
     return text
+
+
+def _without_userinfo(url: str) -> str:
+    """`url` without any user:password@ it was written with."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
