@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import os
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,10 +191,23 @@ class ObjectSegments:
         os.replace(partial, out)
 
     def upload(self, file: Path, name: str) -> None:
-        """Put the local `file` as the object `name` under the prefix, whole."""
-        with file.open("rb") as source, self.fs.open_output_stream(self.location.key(name)) as f:
-            while chunk := source.read(1 << 20):
-                f.write(chunk)
+        """Put the local `file` as the object `name` under the prefix, whole: sent under
+        another name, checked for size, then copied into place within the store."""
+        # An output stream closed by an exception (or Ctrl-C) completes its upload with
+        # what it was sent so far: never under the final name.
+        partial = self.location.key(f".{name}.{uuid.uuid4().hex}.partial")
+        size = file.stat().st_size
+        try:
+            with file.open("rb") as source, self.fs.open_output_stream(partial) as f:
+                while chunk := source.read(1 << 20):
+                    f.write(chunk)
+            sent = self.fs.get_file_info(partial).size
+            if sent != size:
+                raise OSError(f"{name}: {sent} of {size} bytes arrived")
+            self.fs.move(partial, self.location.key(name))
+        finally:
+            with contextlib.suppress(OSError):
+                self.fs.delete_file(partial)
 
     def _get(self, key: str) -> bytes:
         with self.fs.open_input_stream(key) as source:
