@@ -33,6 +33,7 @@ from .formats import (
     read_snapshot,
     snapshot_store,
 )
+from .loop import run_loop
 from .selection import RequestFilter
 from .workers import run_workers
 
@@ -104,7 +105,7 @@ def run_replay(
     """Replay the plan's traffic to the configured targets into the configured store
     (with `workers` processes, sessions split among them: see `twinsight.replay.workers`)."""
     if workers <= 1:
-        return asyncio.run(replay_traffic(config, plan, on_bytes=on_bytes, signals=True))
+        return run_loop(replay_traffic(config, plan, on_bytes=on_bytes, signals=True))
     # Bad settings fail here, once, in one line, rather than in every worker.
     targets_of(config, plan.timeout_s)
     if plan.filter:

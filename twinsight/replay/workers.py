@@ -10,7 +10,6 @@ session created is only rewritten when both fall to the same worker.
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import os
 import signal
@@ -29,6 +28,7 @@ from twinsight.store import absorb_segments
 
 from .engine import ReplayPlan
 from .formats import Tally
+from .loop import run_loop
 from .pacing import Pacing
 
 __all__ = ["merge_summaries", "run_workers"]
@@ -124,7 +124,7 @@ def _worker(pipe: Connection, config: Config, plan: ReplayPlan, given: _Given) -
     # well: either way the replay's own handlers stop it gracefully.
     done, snapshot, replay = given
     try:
-        result = asyncio.run(replay(config, plan, signals=True, done=done, snapshot=snapshot))
+        result = run_loop(replay(config, plan, signals=True, done=done, snapshot=snapshot))
     except Exception as exc:  # sent to the parent, which reports it in one line
         pipe.send(f"{type(exc).__name__}: {exc}")
     else:
