@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import cast
 
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from yarl import URL
 
 from twinsight.proxy.fanout import Fanout, MirrorOptions, Request
@@ -176,17 +179,91 @@ async def test_waiting_for_several_calls_ends_with_the_last_or_the_timeout() -> 
 
     order = SessionOrder()
     first, second = order.seen("s", "c"), order.seen("s", "c")
-    assert set(order.before("s", "c")) == {first, second}
-    assert order.before("t", "c") == ()
-    assert order.before(None, "c") == ()
+    both = order.before("s", "c")
+    assert both is not None
+    assert both.upto == second
+    assert order.before("t", "c") is None
+    assert order.before(None, "c") is None
     loop = asyncio.get_running_loop()
     loop.call_later(0.05, order.finished, "s", "c", second)
     loop.call_later(0.1, order.finished, "s", "c", first)
     started = time.perf_counter()
-    assert await wait_for_turns((first, second), 1.0)
+    assert await wait_for_turns(both, 1.0)
     assert 0.09 <= time.perf_counter() - started < 0.5
     assert len(order) == 0
     stuck = order.seen("s", "c")
+    mark = order.before("s", "c")
+    assert mark is not None
     started = time.perf_counter()
-    assert not await wait_for_turns((first, stuck), 0.1)
+    assert not await wait_for_turns(mark, 0.1)
     assert 0.09 <= time.perf_counter() - started < 0.5
+    order.finished("s", "c", stuck)
+    assert len(order) == 0  # a waiter that gave up does not keep the entry
+
+
+async def test_a_call_waits_only_for_turns_seen_before_it_was_read() -> None:
+    from twinsight.proxy.ordering import SessionOrder, wait_for_turns
+
+    order = SessionOrder()
+    early = order.seen("s", "c")
+    mark = order.before("s", "c")
+    assert mark is not None
+    later = order.seen("s", "c")  # seen after the call was read: not waited for
+    order.finished("s", "c", early)
+    assert await wait_for_turns(mark, 0.01)
+    order.finished("s", "c", later)
+    assert len(order) == 0
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 20)), max_size=60))
+def test_a_mark_is_passed_exactly_when_every_turn_seen_before_it_is_over(
+    steps: list[tuple[bool, int]],
+) -> None:
+    """Against a plain model: the set of running turns at the time of each mark."""
+    from twinsight.proxy.ordering import SessionOrder
+
+    order, running = SessionOrder(), []
+    marks = []
+    for see, pick in steps:
+        if see or not running:
+            running.append(order.seen("s", "c"))
+            mark = order.before("s", "c")
+            assert mark is not None
+            marks.append((mark, set(running)))
+        else:
+            order.finished("s", "c", running.pop(pick % len(running)))
+        for mark, waited_for in marks:
+            assert mark.passed() == (not waited_for & set(running))
+
+
+def test_an_address_alone_orders_by_connection_and_a_named_session_by_session() -> None:
+    anonymous = replace(_request(1, "client:10.0.0.1"), connection="10.0.0.1:40000")
+    assert anonymous.ordered_by == "connection:10.0.0.1:40000"
+    other = replace(anonymous, connection="10.0.0.1:40001")
+    assert other.ordered_by != anonymous.ordered_by  # two clients behind one address
+    named = replace(_request(2, "header:Bearer abc"), connection="10.0.0.1:40000")
+    assert named.ordered_by == "header:Bearer abc"  # across connections, as before
+    assert replace(anonymous, connection=None).ordered_by == "client:10.0.0.1"
+    assert _request(3, None).ordered_by is None
+
+
+async def test_mirrors_of_one_address_on_two_connections_are_not_put_in_one_line() -> None:
+    candidate, _ = slow_candidate("GET", 0.3)
+    async with serving(candidate) as [port]:
+        fanout, kept, counters = await _fanout(port, timeout=2.0)
+        flights = []
+        for n, connection in enumerate(["10.0.0.1:1", "10.0.0.1:2", "10.0.0.1:1"]):
+            request = replace(_request(n, "client:10.0.0.1"), connection=connection)
+            flight = fanout.start(request)
+            assert flight is not None
+            flight.legacy_answered(LEGACY)
+            flights.append(flight)
+            await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        assert await fanout.drain(5.0) == 0
+        # The third waited for the first (same connection); the second for nobody.
+        assert counters["order_wait.done"] == 1
+        assert time.perf_counter() - started < 1.2
+        assert len(kept.exchanges) == 3
+        await fanout.mirrors[0].close()

@@ -7,7 +7,8 @@ exchange. The number of flights is bounded; past the bound a request is not
 mirrored and the drop is counted. Nothing here is on the client's path: the
 proxy only starts a flight and later hands it the legacy answer.
 
-Within one session, a mirror call waits (at most its target's timeout) for the calls
+Within one session (one keep-alive connection when the session is only the client's
+address, see `Request.ordered_by`), a mirror call waits (at most its target's timeout) for the calls
 to its target of the requests the legacy had already answered when it was read, so
 each target sees them in the client's order (`ordering`).
 """
@@ -27,7 +28,7 @@ from twinsight.traffic import Target, TaskSet
 from twinsight.traffic.send import Books, Outgoing, Round
 
 from .metrics import CaptureMetrics
-from .ordering import SessionOrder, Turn, wait_for_turns
+from .ordering import Mark, SessionOrder, Turn, wait_for_turns
 
 __all__ = ["Fanout", "Flight", "MirrorOptions", "Request"]
 
@@ -42,6 +43,21 @@ class Request(Outgoing):
     headers: Headers
     session: str | None
     forward_headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
+    # The client connection ("ADDRESS:PORT"), for ordering when the session is only the
+    # client's address.
+    connection: str | None = None
+
+    @property
+    def ordered_by(self) -> str | None:
+        """What this request's mirrors keep the client's order within: its session, or its
+        connection when the session is only the client's address. Everyone behind one
+        address (a NAT, a load balancer, a load generator) shares that session, and its
+        calls would form one line: each waiting for the others, at the candidate's pace,
+        until the mirror queue filled and the rest were dropped (measured: 99 of 11,463
+        requests mirrored in 5 s from 50 connections of one address)."""
+        if self.session is not None and self.session.startswith("client:") and self.connection:
+            return f"connection:{self.connection}"
+        return self.session
 
 
 @dataclass(frozen=True)
@@ -109,7 +125,7 @@ class Fanout:
         self.in_flight += 1
         self.counters.add("mirrored")
         flight = Flight(request, self.books, self.names)
-        session = request.session
+        session = request.ordered_by
         for target in self.mirrors:
             # Decided now, in the order requests are read, not when the task first runs.
             before = self.order.before(session, target.name)
@@ -128,10 +144,11 @@ class Fanout:
         """`flight`'s call to `name` is over: release the calls waiting for it."""
         flight.calling.discard(name)
         turn = flight.turns.pop(name, None)
-        if turn is not None and flight.request.session is not None:
-            self.order.finished(flight.request.session, name, turn)
+        session = flight.request.ordered_by
+        if turn is not None and session is not None:
+            self.order.finished(session, name, turn)
 
-    async def _wait_turn(self, target: Target, before: tuple[Turn, ...]) -> None:
+    async def _wait_turn(self, target: Target, before: Mark) -> None:
         """Wait for the session's earlier calls to `target`, at most its timeout."""
         in_time = await wait_for_turns(before, target.timeout)
         self.counters.add("order_wait.done" if in_time else "order_wait.expired")
@@ -155,9 +172,9 @@ class Fanout:
         """Store a request that is not mirrored (a write without --mirror-writes)."""
         self._submit(request, [legacy], ())
 
-    async def _call(self, target: Target, flight: Flight, before: tuple[Turn, ...]) -> None:
+    async def _call(self, target: Target, flight: Flight, before: Mark | None) -> None:
         try:
-            if before:
+            if before is not None:
                 # Before the call: its latency (and timeout) start when it is sent.
                 await self._wait_turn(target, before)
             response = await flight.send(

@@ -77,10 +77,13 @@ class Received:
     scheme: str
     host: str
     body: bytes
+    connection: str | None = None  # the client's ADDRESS:PORT: one connection
 
     @classmethod
     def of(cls, request: web.Request, body: bytes) -> Received:
         """What aiohttp received."""
+        transport = request.transport
+        peer = transport.get_extra_info("peername") if transport is not None else None
         return cls(
             request.method,
             request.raw_path,
@@ -89,6 +92,7 @@ class Received:
             request.scheme,
             request.host,
             body,
+            connection=_connection(peer),
         )
 
 
@@ -177,7 +181,15 @@ class Intake:
             body=received.body,
             session=key,  # the store keeps only its keyed hash
             forward_headers=forward,
+            connection=received.connection,
         )
+
+
+def _connection(peer: object) -> str | None:
+    """`ADDRESS:PORT` of a socket's peer name (a tuple for IP sockets), else None."""
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return None
 
 
 def _gone() -> web.Response:

@@ -64,6 +64,7 @@ class CaptureMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._latency: dict[str, Histogram] = {}
         self.errors = Counter(
             "twinsight_target_errors",
             "targets that gave no answer, by kind",
@@ -97,7 +98,12 @@ class CaptureMetrics:
         if response.error is not None:
             self.errors.labels(response.target, response.error).inc()
         elif response.latency_ms is not None:
-            self.latency.labels(response.target).observe(response.latency_ms / 1000)
+            child = self._latency.get(response.target)
+            if child is None:
+                # `labels` takes a lock and builds its key on every call: twice a request
+                # on the client's loop, so each target's child is looked up once.
+                child = self._latency[response.target] = self.latency.labels(response.target)
+            child.observe(response.latency_ms / 1000)
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

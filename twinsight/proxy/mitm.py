@@ -207,6 +207,9 @@ class TwinsightAddon:
             scheme=request.scheme,
             host=request.host_header or request.host,
             body=request.raw_content or b"",
+            connection=":".join(map(str, peer[:2]))
+            if (peer := flow.client_conn.peername)
+            else None,
         )
 
     @staticmethod
