@@ -18,6 +18,7 @@ from twinsight.cli.console import err, out
 from twinsight.cli.demo import demo
 from twinsight.cli.example import example_app
 from twinsight.cli.explore import explore_command
+from twinsight.cli.helpwidth import fold_option_names
 from twinsight.cli.imports import import_command
 from twinsight.cli.load import load_command
 from twinsight.cli.propose import propose_command
@@ -33,6 +34,7 @@ __all__ = ["EXIT_BUG", "app", "main"]
 EXIT_BUG = 3
 """Exit code of an error twinsight did not raise on purpose: a bug, reported with its traceback."""
 
+fold_option_names()
 app = typer.Typer(
     name="twinsight",
     help="Shadow-traffic differential verifier for parallel-run migrations.",

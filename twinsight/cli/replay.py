@@ -37,7 +37,9 @@ RateOption = Annotated[float | None, typer.Option("--rate", help="Requests per s
 SpeedOption = Annotated[
     float | None, typer.Option("--speed", help="Recorded pace times X (2: twice as fast).")
 ]
-AsapOption = Annotated[bool, typer.Option("--as-fast-as-possible", help="No pacing [the default].")]
+AsapOption = Annotated[
+    bool, typer.Option("--as-fast-as-possible", help="No pacing \\[the default].")
+]
 ConcurrencyOption = Annotated[
     int, typer.Option("--concurrency", min=1, help="In flight, per worker.")
 ]

@@ -1,0 +1,40 @@
+"""Every command's `--help` at 80 columns shows every option name whole: folded onto a
+second line when it must be, never cut with an ellipsis."""
+
+import os
+import subprocess
+import sys
+
+RENDER = """
+import contextlib, io, typer
+from twinsight.cli.app import app
+
+def walk(command, path):
+    if getattr(command, "commands", None):
+        for name, sub in command.commands.items():
+            yield from walk(sub, [*path, name])
+    else:
+        yield path
+
+for path in walk(typer.main.get_command(app), []):
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        try:
+            app([*path, "--help"])
+        except SystemExit:
+            pass
+    for line in shown.getvalue().splitlines():
+        print(" ".join(path) or "twinsight", "|", line)
+"""
+
+
+def test_no_option_name_is_cut_at_80_columns() -> None:
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    shown = subprocess.run(
+        [sys.executable, "-c", RENDER], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr
+    commands = {line.split(" | ")[0] for line in shown.stdout.splitlines()}
+    assert {"proxy", "sink", "replay", "explore", "store info"} <= commands
+    cut = [line for line in shown.stdout.splitlines() if "…" in line]
+    assert cut == []
