@@ -1,20 +1,27 @@
-"""Benchmark: how fast `twinsight replay` sends, against wrk driving the same servers, same run.
+"""Benchmark: `twinsight replay` against a plain two-target aiohttp client, same run.
 
     .venv/bin/python bench/replay.py [--requests 20000] [--rounds 3] [--concurrency 16]
 
 Two local aiohttp services (bench/upstream.py) play legacy and candidate. A
 GoReplay file of `--requests` recorded requests (80 % GET, 20 % POST, the mix
 of bench/mix.lua, no sessions) is replayed with `twinsight replay
---as-fast-as-possible`, capture to a DuckDB file on; wrk drives the legacy
-alone with as many connections as the replay's concurrency. Rounds are
-interleaved; medians are reported. twinsight is pinned to CPU 1 and wrk to
-CPU 0; the services share both. The replay's rate counts replayed requests
-(each goes to both targets, so the services answer twice as many).
+--as-fast-as-possible`, capture to a DuckDB file on. The baseline is
+bench/bare_client.py: a plain aiohttp client sending the same mix to both
+services, no capture. Each round runs every configuration once, in turn;
+medians of the rounds are reported, each with its ratio to the baseline's
+median and the process's CPU time per request (start-up included). The plain
+client and the single-process replays are pinned to CPU 1, wrk to CPU 0; the
+services share both. `--workers` scaling is measured unpinned (workers need
+cores): --workers 1 and 2, both with --order sessions (what several workers
+use). The replay's rate counts replayed requests, each sent to both targets.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import platform
 import re
 import shutil
 import statistics
@@ -22,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -52,52 +61,93 @@ def recording(path: Path, count: int) -> None:
     path.write_bytes(SEPARATOR.join(payloads))
 
 
-def on_cpu1(args: list[str], *, pin: bool = True) -> str:
-    """The standard output of `python ARGS`, pinned to CPU 1 when asked (and possible)."""
+@dataclass
+class Measured:
+    """One run of one configuration."""
+
+    rate: float  # requests per second, each sent to every target
+    cpu_us: float  # the process's CPU time (children included) per request
+    wall_s: float  # the whole command, start-up included
+
+
+def child(args: list[str], requests: int, *, pin: bool) -> tuple[str, float, float]:
+    """(standard output, CPU µs per request, wall s) of `python ARGS`, on CPU 1 if `pin`."""
     prefix = ["taskset", "-c", "1"] if pin and shutil.which("taskset") else []
-    done = subprocess.run([*prefix, PY, *args], capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-def replay_rate(
-    capture: Path, legacy: str, candidate: str, folder: Path, concurrency: int, workers: int = 1
-) -> tuple[float, float]:
-    """(replayed requests per second as the run reports it, the whole command's wall time)."""
-    store = folder / f"replay-{time.monotonic_ns()}.duckdb"
     started = time.monotonic()
-    out = on_cpu1(
-        [
-            "-m",
-            "twinsight",
-            "replay",
-            "--from",
-            str(capture),
-            "--store",
-            str(store),
-            "--legacy",
-            legacy,
-            "--candidate",
-            candidate,
-            "--as-fast-as-possible",
-            "--concurrency",
-            str(concurrency),
-            "--workers",
-            str(workers),
-        ],
-        pin=workers == 1,
-    )
+    process = subprocess.Popen([*prefix, PY, *args], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    out = process.stdout.read()
+    # wait4 rather than wait: the child's CPU time (its own children's included) comes with it.
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
+    if process.returncode:
+        raise SystemExit(f"{' '.join(args[:3])} failed ({process.returncode}):\n{out}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return out, cpu / requests * 1e6, wall
+
+
+def replay(
+    capture: Path,
+    targets: tuple[str, str],
+    folder: Path,
+    count: int,
+    extra: list[str],
+    *,
+    pin: bool,
+) -> Measured:
+    """`twinsight replay` of `capture` with `extra` flags: the rate as the run reports it."""
+    store = folder / f"replay-{time.monotonic_ns()}.duckdb"
+    legacy, candidate = targets
+    args = ["-m", "twinsight", "replay", "--from", str(capture), "--store", str(store)]
+    args += ["--legacy", legacy, "--candidate", candidate, "--as-fast-as-possible", *extra]
+    out, cpu_us, wall = child(args, count, pin=pin)
     found = re.search(r"sent (\d+) in ([\d.]+) s \((\d+)/s", out)
-    if not found:
+    if not found or int(found.group(1)) != count:
         raise SystemExit(f"unexpected replay output:\n{out}")
-    return float(found.group(3)), wall
+    for leftover in folder.glob(store.name + "*"):  # the store and its WAL
+        leftover.unlink()
+    return Measured(float(found.group(3)), cpu_us, wall)
 
 
-def bare_rate(urls: list[str], count: int, concurrency: int) -> float:
-    """Requests per second of a plain aiohttp client sending to every URL (bench/bare_client.py)."""
+def bare(urls: list[str], count: int, concurrency: int, *, pin: bool = True) -> Measured:
+    """A plain aiohttp client sending to every URL (bench/bare_client.py)."""
     script = str(Path(__file__).parent / "bare_client.py")
-    out = on_cpu1([script, "--requests", str(count), "--concurrency", str(concurrency), *urls])
-    return float(out.strip())
+    args = [script, "--requests", str(count), "--concurrency", str(concurrency), *urls]
+    out, cpu_us, wall = child(args, count, pin=pin)
+    return Measured(float(out.strip()), cpu_us, wall)
+
+
+def machine() -> str:
+    """Date, CPU, cores, Python and load average: the line a run starts with."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "")
+    load = Path("/proc/loadavg").read_text().split()[0]
+    return (
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {model or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load {load}"
+    )
+
+
+def configurations(
+    capture: Path, both: tuple[str, str], folder: Path, n: int, c: int
+) -> dict[str, Callable[[], Measured]]:
+    """Each row's measurement (one run), in the order a round runs them."""
+    flags = ["--concurrency", str(c)]
+    sessions = [*flags, "--order", "sessions"]
+
+    def replaying(extra: list[str], *, pin: bool = True) -> Callable[[], Measured]:
+        return lambda: replay(capture, both, folder, n, extra, pin=pin)
+
+    return {
+        "bare2": lambda: bare(list(both), n, c),
+        "bare1": lambda: bare([both[0]], n, c),
+        "causal": replaying(flags),
+        "sessions": replaying(sessions),
+        "bare2u": lambda: bare(list(both), n, c, pin=False),
+        "w1": replaying([*sessions, "--workers", "1"], pin=False),
+        "w2": replaying([*sessions, "--workers", "2"], pin=False),
+    }
 
 
 def main() -> None:
@@ -109,50 +159,52 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
-    c = args.concurrency
+    c, n = args.concurrency, args.requests
+    print(machine())
     with tempfile.TemporaryDirectory(prefix="twinsight-bench-") as scratch, processes() as started:
         folder = Path(scratch)
         capture = folder / "recorded.gor"
-        recording(capture, args.requests)
+        recording(capture, n)
         legacy, candidate = upstream(started), upstream(started)
-        rates: dict[str, list[float]] = {}
-        walls = []
+        runs = configurations(capture, (legacy, candidate), folder, n, c)
+        results: dict[str, list[Measured]] = {name: [] for name in runs}
+        wrk_rates = []
         for round_ in range(1, args.rounds + 1):
-            measured = {
-                "wrk": wrk(int(legacy.rsplit(":", 1)[1]), c, args.duration, None).rps,
-                "bare1": bare_rate([legacy], args.requests, c),
-                "bare2": bare_rate([legacy, candidate], args.requests, c),
-            }
-            measured["replay"], wall = replay_rate(capture, legacy, candidate, folder, c)
-            measured["replay2"], _ = replay_rate(capture, legacy, candidate, folder, c, 2)
-            walls.append(wall)
-            for name, rate in measured.items():
-                rates.setdefault(name, []).append(rate)
-            shown = ", ".join(f"{name} {rate:,.0f}/s" for name, rate in measured.items())
-            print(f"round {round_}: {shown}; replay command {wall:.1f} s")
-        median = {name: statistics.median(values) for name, values in rates.items()}
-    rows = [
-        (f"wrk -c{c} straight to the legacy", median["wrk"]),
-        (f"plain aiohttp client, {c} concurrent, to the legacy", median["bare1"]),
-        (f"plain aiohttp client, {c} concurrent, to legacy + candidate", median["bare2"]),
-        (
-            f"twinsight replay --as-fast-as-possible --concurrency {c}, "
-            "to legacy + candidate, capture on",
-            median["replay"],
-        ),
-        (
-            "same, --workers 2 (unpinned: the services share both cores with them)",
-            median["replay2"],
-        ),
-    ]
-    print()
-    print("| what | median requests/s | vs wrk |")
-    print("|---|---:|---:|")
-    for what, rate in rows:
-        print(f"| {what} | {rate:,.0f} | {rate / median['wrk']:.2f}x |")
+            wrk_rates.append(wrk(int(legacy.rsplit(":", 1)[1]), c, args.duration, None).rps)
+            for name, measure in runs.items():
+                results[name].append(measure())
+            shown = ", ".join(f"{name} {got[-1].rate:,.0f}/s" for name, got in results.items())
+            print(f"round {round_}: wrk {wrk_rates[-1]:,.0f}/s, {shown}", flush=True)
+    print_table(results, statistics.median(wrk_rates), c, n)
+
+
+ROWS = {
+    "bare2": "plain aiohttp client to legacy + candidate (**the baseline**)",
+    "bare1": "plain aiohttp client to the legacy alone",
+    "causal": "twinsight replay (default: --order causal), capture on",
+    "sessions": "twinsight replay --order sessions, capture on",
+    "bare2u": "plain client to legacy + candidate, unpinned",
+    "w1": "twinsight replay --order sessions --workers 1, unpinned",
+    "w2": "twinsight replay --workers 2 (sessions), unpinned",
+}
+
+
+def print_table(results: dict[str, list[Measured]], wrk_rate: float, c: int, n: int) -> None:
+    """The Markdown table: medians, each against the pinned plain client's median."""
+    rate = {name: statistics.median(m.rate for m in got) for name, got in results.items()}
+    cpu = {name: statistics.median(m.cpu_us for m in got) for name, got in results.items()}
+    print(f"\n{n:,} requests, {c} concurrent, medians of {len(results['bare2'])} rounds\n")
+    print("| what | requests/s | x plain client to both | CPU µs / request |")
+    print("|---|---:|---:|---:|")
+    ratio = wrk_rate / rate["bare2"]
+    print(f"| wrk -c{c} straight to the legacy | {wrk_rate:,.0f} | {ratio:.2f} | - |")
+    for name, what in ROWS.items():
+        ratio = rate[name] / rate["bare2"]
+        print(f"| {what} | {rate[name]:,.0f} | {ratio:.2f} | {cpu[name]:,.0f} |")
+    walls = statistics.median(m.wall_s for m in results["causal"])
     print(
-        f"\nthe whole replay command, median: {statistics.median(walls):.1f} s "
-        f"for {args.requests:,} requests (start-up and store included)"
+        f"\n--workers 2 / --workers 1 (both unpinned): {rate['w2'] / rate['w1']:.2f}x; "
+        f"the whole default replay command took {walls:.1f} s (start-up and store included)"
     )
 
 
