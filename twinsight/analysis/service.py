@@ -37,6 +37,7 @@ from .pipeline import (
     legacy_evidence,
     statistical_noise,
 )
+from .pools import Pool
 from .workers import Part, absorb, judge_parts, tally_parts, worker_count
 
 __all__ = ["OnJudged", "analyze_store", "endpoints_of", "scenario_runs", "target_origins"]
@@ -56,6 +57,7 @@ def analyze_store(
     on_judged: OnJudged | None = None,
     full: bool = False,
     workers: int | None = None,
+    pool: Pool | None = None,
 ) -> Analysis:
     """Judge the exchanges of a store, write the derived tables, return what was decided.
 
@@ -65,6 +67,7 @@ def analyze_store(
 
     `workers`: processes that judge in parallel (None: one per core); a store too small to
     pay for them, or a run told of each verdict (`on_judged`), is judged in this process.
+    `pool`: judges the parts instead of worker processes (a Dask cluster), as many as it says.
     """
     judge = Judge(spec=spec, rules=rules_from(config.normalize, spec))
     derived = Derived.of(path, segments)
@@ -74,7 +77,7 @@ def analyze_store(
         with Store.open(path, segments) as store:
             context = store.comparability()
             replayed = replays_of(context.replayed)
-            run = _Run(path, segments, Path(scratch), 1 if on_judged else workers, replayed)
+            run = _Run(path, segments, Path(scratch), 1 if on_judged else workers, replayed, pool)
             fingerprint, incremental, noisy = _judge_store(
                 store, judge, config, earlier, collector, on_judged, run
             )
@@ -161,6 +164,7 @@ class _Run:
     scratch: Path
     workers: int | None
     replayed: Mapping[str, Replayed]
+    pool: Pool | None = None
 
 
 def _in_workers(
@@ -175,7 +179,8 @@ def _in_workers(
     """Judge the store in worker processes, one run of ids each, into `collector`; False
     (nothing done) when one process is to judge it."""
     parts = _parts(store, judge, endpoints, run, only_new=only_new, now=collector.now)
-    for gathered in judge_parts(parts) if parts else ():
+    judge_all = run.pool.judge if run.pool else judge_parts
+    for gathered in judge_all(parts) if parts else ():
         absorb(collector, gathered)
     return bool(parts)
 
@@ -192,7 +197,8 @@ def _parts(
     """The store cut into one part per worker; none when one process is to judge it."""
     if run.workers == 1:
         return []
-    count = worker_count(run.workers, exchange_count(store, only_new=only_new))
+    exchanges = exchange_count(store, only_new=only_new)
+    count = run.pool.parts_for(exchanges) if run.pool else worker_count(run.workers, exchanges)
     if count < 2:
         return []
     cuts = id_cuts(store, count, only_new=only_new)
@@ -211,7 +217,8 @@ def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) 
         return ReplicaNoise(frozenset(), frozenset())
     parts = _parts(store, judge, endpoints, run, only_new=False)
     if parts:
-        return tally_parts(parts).noise_of(NoiseThresholds())
+        tally = run.pool.tally(parts) if run.pool else tally_parts(parts)
+        return tally.noise_of(NoiseThresholds())
     exchanges = read_exchanges(store, replayed=run.replayed)
     return statistical_noise(judge_stream(exchanges, judge, endpoints), NoiseThresholds())
 
