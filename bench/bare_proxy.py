@@ -77,7 +77,17 @@ def main() -> None:
         port=args.port,
         access_log=None,
         print=None,
+        loop=new_loop(),
     )
+
+
+def new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop when installed, as `twinsight proxy` uses it: the same loop both sides."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 if __name__ == "__main__":

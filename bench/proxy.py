@@ -12,17 +12,23 @@ read from /proc. Rows:
 - bare forward: a bare aiohttp reverse proxy (bench/bare_proxy.py)
 - bare forward+mirror: the same, also mirroring to the candidate (the baseline)
 - twinsight: `twinsight proxy --mirror-writes` with capture to a DuckDB file
+- twinsight --workers 2: the same with two worker processes on one port, not pinned
+  (they share both CPUs with wrk, which stays on CPU 0, and the two upstreams)
 - mitmdump: mitmproxy in reverse mode, no addon
 
 Then the client's latency at 1 connection, the client's latency when the
 candidate answers after 2 s or never (versus a healthy candidate and versus
-mirroring nothing), and, with --soak-minutes, twinsight's RSS over a long run.
+mirroring nothing), and, with --soak-minutes, twinsight's RSS over a long run
+(`--soak-store segments` for a folder of segments instead of a DuckDB file).
+The bare proxy and twinsight run on the same event loop: uvloop's when installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import platform
 import re
 import shutil
 import socket
@@ -31,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +48,7 @@ HERE = Path(__file__).parent
 PY = sys.executable
 BIN = Path(PY).parent
 TICK = os.sysconf("SC_CLK_TCK")
+ADMINS: dict[int, int] = {}  # a twinsight proxy's port: its admin port
 
 
 @dataclass
@@ -98,16 +106,66 @@ def launch(started: list[subprocess.Popen[bytes]], argv: list[str], port: int, *
     return process.pid
 
 
+def tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a --workers proxy's workers)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    total = 0
+    for member in tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of `pid` and its descendants."""
+    total = 0
+    for member in tree(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def machine() -> str:
+    """Date, CPU, cores, Python, event loop and load: the line each run starts with."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    load = Path("/proc/loadavg").read_text().split()[0]
+    return (
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {model}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {loop}, load {load}"
+    )
 
 
 def _ms(text: str) -> float:
@@ -137,6 +195,8 @@ def wrk(port: int, connections: int, duration: float, pid: int | None) -> Run:
     ).stdout
     cpu = cpu_seconds(pid) - before if pid else None
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    if not percentiles:  # nothing answered in the run (wrk prints no distribution)
+        percentiles = {"50": "0us", "99": "0us"}
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
@@ -162,26 +222,38 @@ def upstream(started: list[subprocess.Popen[bytes]], delay: float = 0.0) -> str:
 
 
 def twinsight(
-    started: list[subprocess.Popen[bytes]], legacy: str, candidate: str, store: Path, *extra: str
+    started: list[subprocess.Popen[bytes]],
+    legacy: str,
+    candidate: str,
+    store: Path,
+    *extra: str,
+    workers: int = 1,
+    segments: bool = False,
 ) -> tuple[int, int]:
-    port = free_port()
+    port, admin = free_port(), free_port()
+    ADMINS[port] = admin
     argv = [
         PY,
         "-m",
         "twinsight",
         "proxy",
+        "--admin",
+        f"127.0.0.1:{admin}",
         "--legacy",
         legacy,
         "--candidate",
         candidate,
         "--listen",
         f"127.0.0.1:{port}",
-        "--store",
+        "--segments" if segments else "--store",
         str(store),
         "--mirror-writes",
+        "--workers",
+        str(workers),
         *extra,
     ]
-    return port, launch(started, argv, port, pin=True)
+    # One worker on CPU 1, as every proxy here; more get both CPUs (wrk stays on CPU 0).
+    return port, launch(started, argv, port, pin=workers == 1)
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -228,21 +300,134 @@ def table(results: dict[str, Run], baseline: str, versus: str | None) -> str:
     return "\n".join(lines)
 
 
+def mirrored(port: int) -> str:
+    """What a twinsight proxy mirrored and dropped so far, from its /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{ADMINS[port]}/metrics", timeout=10) as got:
+        text = got.read().decode()
+    values: dict[str, float] = defaultdict(float)
+    for line in text.splitlines():
+        if line.startswith(("twinsight_mirrored_total", "twinsight_dropped_total")):
+            name, _, value = line.rpartition(" ")
+            values[name.split("{")[0]] += float(value)
+    return (
+        f"mirrored {values['twinsight_mirrored_total']:,.0f}, "
+        f"dropped {values['twinsight_dropped_total']:,.0f}"
+    )
+
+
+def print_targets(many: dict[str, Run], one: dict[str, Run], several: str) -> None:
+    """Issue 17's targets for the proxy, from this run's figures."""
+    ratio = many["twinsight"].rps / many["bare forward+mirror"].rps
+    scaling = many[several].rps / many["twinsight"].rps
+    added = one["twinsight"].p50_ms - one["direct"].p50_ms
+    print("\n## against the targets\n")
+    print("| target | measured | met |\n|---|---:|---|")
+    for target, measured, met in (
+        ("twinsight >= 0.9x bare forward+mirror", f"{ratio:.2f}x", ratio >= 0.9),
+        (f"{several} >= 1.6x one worker", f"{scaling:.2f}x", scaling >= 1.6),
+        ("added p50 at 1 connection <= +0.5 ms", f"{added:+.3f} ms", added <= 0.5),
+    ):
+        print(f"| {target} | {measured} | {'yes' if met else 'no'} |")
+
+
+Targets = dict[str, tuple[int, int | None]]
+
+
+def compare(args: argparse.Namespace, targets: Targets, several: str) -> None:
+    """Throughput at many connections, latency at one, and the targets, in one set of rounds."""
+    print(f"## {args.connections} connections, 80 % GET / 20 % POST, median of {args.rounds}\n")
+    many = interleaved(targets, args.connections, args.duration, args.rounds)
+    print(table(many, "bare forward+mirror", "mitmdump" if "mitmdump" in many else None))
+    scaling = many[several].rps / many["twinsight"].rps
+    print(f"\n{several} / twinsight (one worker): {scaling:.2f}x")
+    for name in ("twinsight", several):
+        print(f"{name}: {mirrored(targets[name][0])} so far")
+
+    print("\n## 1 connection: latency added to the client\n")
+    one = interleaved(targets, 1, args.duration, args.rounds)
+    print("| configuration | p50 ms | added p50 ms | p99 ms |\n|---|---:|---:|---:|")
+    for name, run in one.items():
+        print(
+            f"| {name} | {run.p50_ms:.3f} | {run.p50_ms - one['direct'].p50_ms:+.3f} | "
+            f"{run.p99_ms:.3f} |"
+        )
+    print_targets(many, one, several)
+
+
+def failing_candidate(
+    args: argparse.Namespace,
+    started: list[subprocess.Popen[bytes]],
+    targets: Targets,
+    legacy: str,
+    candidate: str,
+    folder: Path,
+) -> None:
+    """The client's latency when the candidate is slow or dead, against mirroring nothing."""
+    slow, dead = upstream(started, delay=2.0), upstream(started, delay=3600.0)
+    faults: Targets = {
+        "mirroring nothing (--sample 0)": twinsight(
+            started, legacy, candidate, folder / "s0.duckdb", "--sample", "0"
+        ),
+        "healthy candidate": targets["twinsight"],
+        "candidate answers after 2 s": twinsight(started, legacy, slow, folder / "slow.duckdb"),
+        "candidate never answers": twinsight(started, legacy, dead, folder / "dead.duckdb"),
+    }
+    for connections in (args.connections, 1):
+        print(f"\n## a failing candidate: the client's latency, {connections} connection(s)\n")
+        results = interleaved(faults, connections, args.duration, args.rounds)
+        none, healthy = results["mirroring nothing (--sample 0)"], results["healthy candidate"]
+        print(
+            "| candidate | req/s | p50 ms | p99 ms | p99 x healthy | p99 x no mirroring |\n"
+            "|---|---:|---:|---:|---:|---:|"
+        )
+        for name, run in results.items():
+            print(
+                f"| {name} | {run.rps:,.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} | "
+                f"{run.p99_ms / healthy.p99_ms:.2f} | {run.p99_ms / none.p99_ms:.2f} |"
+            )
+
+
+def soak(
+    args: argparse.Namespace,
+    started: list[subprocess.Popen[bytes]],
+    targets: Targets,
+    legacy: str,
+    candidate: str,
+    folder: Path,
+) -> None:
+    """twinsight's RSS (with its workers', if any) under wrk, every 30 s."""
+    port, pid = targets["twinsight"]
+    if args.soak_store == "segments":
+        port, pid = twinsight(started, legacy, candidate, folder / "soak-segments", segments=True)
+    assert pid is not None
+    print(
+        f"\n## soak: twinsight RSS over {args.soak_minutes:g} minutes ({args.soak_store} store)\n"
+    )
+    print("| minute | requests so far | RSS MB |\n|---:|---:|---:|")
+    total, started_at = 0, time.monotonic()
+    print(f"| 0 | 0 | {rss_mb(pid):.0f} |")
+    while time.monotonic() - started_at < args.soak_minutes * 60:
+        total += wrk(port, args.connections, 30, pid).requests
+        minutes = (time.monotonic() - started_at) / 60
+        print(f"| {minutes:.1f} | {total:,} | {rss_mb(pid):.0f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--soak-minutes", type=float, default=0.0)
+    parser.add_argument("--soak-store", choices=("duckdb", "segments"), default="duckdb")
+    parser.add_argument("--soak-only", action="store_true", help="skip the comparisons")
+    parser.add_argument("--workers", type=int, default=2, help="the row with more workers")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench/proxy.py needs wrk: apt-get install wrk")
     folder = Path(tempfile.mkdtemp(prefix="twinsight-bench-"))
     with processes() as started:
         legacy, candidate = upstream(started), upstream(started)
-        targets: dict[str, tuple[int, int | None]] = {
-            "direct": (int(legacy.rsplit(":", 1)[1]), None)
-        }
+        targets: Targets = {"direct": (int(legacy.rsplit(":", 1)[1]), None)}
         for name, extra in (("bare forward", []), ("bare forward+mirror", ["--mirror", candidate])):
             port = free_port()
             pid = launch(
@@ -261,6 +446,10 @@ def main() -> None:
             )
             targets[name] = (port, pid)
         targets["twinsight"] = twinsight(started, legacy, candidate, folder / "bench.duckdb")
+        several = f"twinsight --workers {args.workers}"
+        targets[several] = twinsight(
+            started, legacy, candidate, folder / "workers.duckdb", workers=args.workers
+        )
         if (BIN / "mitmdump").exists():
             port = free_port()
             pid = launch(
@@ -282,52 +471,12 @@ def main() -> None:
             )
             targets["mitmdump"] = (port, pid)
 
-        print(f"## {args.connections} connections, 80 % GET / 20 % POST, median of {args.rounds}\n")
-        many = interleaved(targets, args.connections, args.duration, args.rounds)
-        print(table(many, "bare forward+mirror", "mitmdump" if "mitmdump" in many else None))
-
-        print("\n## 1 connection: latency added to the client\n")
-        one = interleaved(targets, 1, args.duration, args.rounds)
-        print("| configuration | p50 ms | added p50 ms | p99 ms |\n|---|---:|---:|---:|")
-        for name, run in one.items():
-            print(
-                f"| {name} | {run.p50_ms:.3f} | {run.p50_ms - one['direct'].p50_ms:+.3f} | "
-                f"{run.p99_ms:.3f} |"
-            )
-
-        slow, dead = upstream(started, delay=2.0), upstream(started, delay=3600.0)
-        faults = {
-            "mirroring nothing (--sample 0)": twinsight(
-                started, legacy, candidate, folder / "s0.duckdb", "--sample", "0"
-            ),
-            "healthy candidate": targets["twinsight"],
-            "candidate answers after 2 s": twinsight(started, legacy, slow, folder / "slow.duckdb"),
-            "candidate never answers": twinsight(started, legacy, dead, folder / "dead.duckdb"),
-        }
-        for connections in (args.connections, 1):
-            print(f"\n## a failing candidate: the client's latency, {connections} connection(s)\n")
-            results = interleaved(faults, connections, args.duration, args.rounds)
-            none, healthy = results["mirroring nothing (--sample 0)"], results["healthy candidate"]
-            print(
-                "| candidate | req/s | p50 ms | p99 ms | p99 x healthy | p99 x no mirroring |\n"
-                "|---|---:|---:|---:|---:|---:|"
-            )
-            for name, run in results.items():
-                print(
-                    f"| {name} | {run.rps:,.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} | "
-                    f"{run.p99_ms / healthy.p99_ms:.2f} | {run.p99_ms / none.p99_ms:.2f} |"
-                )
-
+        print(f"{machine()}\n")
+        if not args.soak_only:
+            compare(args, targets, several)
+            failing_candidate(args, started, targets, legacy, candidate, folder)
         if args.soak_minutes:
-            port, pid = targets["twinsight"]
-            print(f"\n## soak: twinsight RSS over {args.soak_minutes:g} minutes\n")
-            print("| minute | requests so far | RSS MB |\n|---:|---:|---:|")
-            total, started_at = 0, time.monotonic()
-            print(f"| 0 | 0 | {rss_mb(pid):.0f} |")
-            while time.monotonic() - started_at < args.soak_minutes * 60:
-                total += wrk(port, args.connections, 30, pid).requests
-                minutes = (time.monotonic() - started_at) / 60
-                print(f"| {minutes:.1f} | {total:,} | {rss_mb(pid):.0f} |", flush=True)
+            soak(args, started, targets, legacy, candidate, folder)
     shutil.rmtree(folder, ignore_errors=True)
 
 
