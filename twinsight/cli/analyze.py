@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from twinsight.cli.analyze_dask import dask_address, dask_pool, segments_url
 from twinsight.cli.console import err, out, show
 from twinsight.cli.options import (
     ConfigOption,
@@ -42,9 +43,21 @@ WorkersOption = Annotated[
         "than 10,000 exchanges per process, or a run with --json, is judged in one.",
     ),
 ]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="<address>",
+        help="Judge on a Dask cluster instead: local:N (N worker processes started here) or "
+        "a scheduler's tcp://HOST:PORT, whose workers reach the store too (s3:// segments, "
+        "or a path they all see). Not with --workers.",
+        show_default=False,
+    ),
+]
 
 
 def analyze(
+    ctx: typer.Context,
     store: StoreOption = None,
     segments: SegmentsOption = None,
     spec: SpecOption = None,
@@ -52,6 +65,7 @@ def analyze(
     full: FullOption = False,
     config: ConfigOption = None,
     workers: WorkersOption = None,
+    dask: DaskOption = None,
 ) -> None:
     """Classify captured exchanges and write the differences and classifications tables.
 
@@ -62,10 +76,12 @@ def analyze(
     from twinsight.analysis.service import analyze_store
 
     settings = load_config(config)
+    address = dask_address(ctx, dask)
+    url = segments_url(settings, store, segments)
     store, segments = read_locations(settings, store, segments)
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
-    with _json_lines(json_out) as on_judged:
+    with _json_lines(json_out) as on_judged, dask_pool(address, url) as pool:
         analysis = analyze_store(
             store,
             segments,
@@ -73,7 +89,8 @@ def analyze(
             spec=loaded,
             on_judged=on_judged,
             full=full,
-            workers=workers,
+            workers=workers if pool is None else None,  # the cluster's, not 1
+            pool=pool,
         )
     report = err if str(json_out) == "-" else out  # stdout carries the JSON lines
     show(report, verdict_lines(analysis))

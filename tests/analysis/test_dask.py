@@ -1,0 +1,90 @@
+"""Judging on a Dask cluster (`--dask`) gives what one process gives: every row of every
+derived table in the same order, the counts, clusters and samples; the replica's noise
+counted in parts and merged. A real `LocalCluster` of two processes on loopback."""
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.analysis.test_workers import rows, summary, synthetic
+from twinsight.config import Config, load_config
+from twinsight.demo import capture_example_session
+from twinsight.examples.tasks import files
+from twinsight.spec import Spec, load_spec
+from twinsight.testing import write_store
+
+distributed = pytest.importorskip("distributed")
+
+from twinsight.analysis.cluster import DaskAddress, DaskPool, dask_client  # noqa: E402
+from twinsight.analysis.service import analyze_store  # noqa: E402
+from twinsight.errors import UserError  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """Two worker processes of one thread each, started once for this module."""
+    with dask_client(DaskAddress.of("local:2")) as started:
+        yield started
+
+
+def both_ways(
+    store: Path, tmp_path: Path, client: Any, config: Config, spec: Spec | None
+) -> tuple[tuple[Any, ...], tuple[Any, ...], list[tuple[int, int]]]:
+    """(one process, on the cluster, the parts the cluster finished), each on its own copy."""
+    finished: list[tuple[int, int]] = []
+    pool = DaskPool(client, min_per_worker=1, on_part=lambda *done: finished.append(done))
+    found = []
+    for name, workers, kept in (("alone", 1, None), ("dask", None, pool)):
+        copy = tmp_path / f"{name}.duckdb"
+        shutil.copy(store, copy)
+        analysis = analyze_store(copy, None, config=config, spec=spec, workers=workers, pool=kept)
+        found.append((summary(analysis), rows(copy)))
+    return found[0], found[1], finished
+
+
+def test_the_example_traffic_is_judged_alike_on_a_cluster(tmp_path: Path, client: Any) -> None:
+    store = tmp_path / "run.duckdb"
+    asyncio.run(capture_example_session(store))
+    spec = load_spec(files() / "spec.yaml")
+    config = load_config(files() / "twinsight.toml")
+    alone, parallel, finished = both_ways(store, tmp_path, client, config, spec)
+    assert alone[0][0]["regression"] > 0  # the example's divergences were found at all
+    assert parallel == alone
+    assert finished[-1] == (2, 2)  # judged in two parts, not in this process
+
+
+def test_a_store_of_repeats_with_a_replica_is_judged_alike_on_a_cluster(
+    tmp_path: Path, client: Any
+) -> None:
+    store = tmp_path / "s.duckdb"
+    write_store(store, synthetic(300, seed=3))
+    alone, parallel, finished = both_ways(store, tmp_path, client, Config(), None)
+    assert alone[0][1]  # some clusters to compare
+    assert parallel == alone
+    # The replica's tally, then the judging: two parts each.
+    assert finished == [(1, 2), (2, 2), (1, 2), (2, 2)]
+
+
+def test_a_small_store_stays_in_this_process(tmp_path: Path, client: Any) -> None:
+    store = tmp_path / "s.duckdb"
+    write_store(store, synthetic(40, seed=4))
+    finished: list[tuple[int, int]] = []
+    pool = DaskPool(client, on_part=lambda *done: finished.append(done))
+    analysis = analyze_store(store, None, config=Config(), spec=None, pool=pool)
+    assert analysis.analysed == 40
+    assert finished == []
+
+
+@pytest.mark.parametrize("text", ["local:0", "local:x", "local", "host:8786", "tcp://"])
+def test_an_address_that_is_neither_local_nor_a_url_is_one_line(text: str) -> None:
+    with pytest.raises(UserError, match="--dask"):
+        DaskAddress.of(text)
+
+
+def test_addresses_read() -> None:
+    assert DaskAddress.of("local:3") == DaskAddress(3, None)
+    assert DaskAddress.of("tcp://scheduler:8786") == DaskAddress(None, "tcp://scheduler:8786")

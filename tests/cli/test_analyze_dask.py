@@ -1,0 +1,53 @@
+"""`twinsight analyze --dask`: a local cluster reports as one process does; a scheduler
+that cannot be reached, a bad address or --workers beside it is one line, exit 2."""
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.analysis.test_service_comparable import store
+from tests.cli.run import twinsight
+
+pytest.importorskip("distributed")
+
+
+def unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_a_local_cluster_reports_as_one_process(tmp_path: Path) -> None:
+    path = store(tmp_path)
+    said = []
+    for flags in (["--workers", "1"], ["--dask", "local:2"]):
+        done = twinsight("analyze", "--store", str(path), "--full", *flags, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        said.append(done.stdout)
+    assert "8 exchange(s) analysed" in said[0]
+    assert said[1] == said[0]
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
+    address = f"tcp://127.0.0.1:{unused_port()}"
+    done = twinsight("analyze", "--store", str(store(tmp_path)), "--dask", address, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"--dask {address}: cannot reach the scheduler" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--dask", "local:2", "--workers", "2"], "--dask and --workers"),
+        (["--dask", "scheduler:8786"], "--dask scheduler:8786"),
+    ],
+)
+def test_a_bad_dask_flag_is_one_line(tmp_path: Path, flags: list[str], said: str) -> None:
+    done = twinsight("analyze", "--store", str(store(tmp_path)), *flags, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert said in done.stderr
