@@ -164,14 +164,15 @@ def test_every_command_the_layout_runs_parses(tmp_path: Path) -> None:
         parsed(["ready", "--segments", "s3://b/p", "--no-such-option"])  # the check can fail
 
 
-def test_the_cronjob_names_the_dask_scheduler_where_dask_will_go() -> None:
+def test_the_cronjob_analyses_on_the_dask_scheduler() -> None:
     cluster = one("DaskCluster")
     service = cluster["spec"]["scheduler"]["service"]
     assert service["selector"]["dask.org/cluster-name"] == cluster["metadata"]["name"]
     comm = next(p for p in service["ports"] if p["name"] == "tcp-comm")
-    text = (LAYOUT / "cronjob.yaml").read_text()
     address = f"tcp://{cluster['metadata']['name']}-scheduler:{comm['port']}"
-    assert f"--dask {address}" in text
+    pod = one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    analyze = next(c for c in containers(pod) if c["args"][0] == "analyze")
+    assert parsed(analyze["args"])["dask"] == address
     schedule = one("CronJob")["spec"]
     assert schedule["concurrencyPolicy"] == "Forbid"
     assert schedule["jobTemplate"]["spec"]["backoffLimit"] == 0
