@@ -195,8 +195,8 @@ def wrk(port: int, connections: int, duration: float, pid: int | None) -> Run:
     ).stdout
     cpu = cpu_seconds(pid) - before if pid else None
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
-    if not percentiles:  # nothing answered in the run (wrk prints no distribution)
-        percentiles = {"50": "0us", "99": "0us"}
+    # A run in which nothing (or too little) was answered has no distribution: 0.
+    percentiles = {"50": "0us", "99": "0us", **percentiles}
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
