@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 
-from twinsight.replay.loop import run_loop
+from twinsight.traffic.loop import run_loop
 
 
 async def _loop_module() -> str:

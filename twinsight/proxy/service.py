@@ -25,10 +25,10 @@ from twinsight.events import CaptureSummary
 from twinsight.records import Source
 from twinsight.store import CaptureCounters, StoreWriter
 from twinsight.traffic import Target, configured_targets
+from twinsight.traffic.loop import run_loop
 
 from .fanout import Fanout, MirrorOptions
 from .intake import Intake, request_form_guard
-from .loop import run_loop
 from .metrics import CaptureMetrics
 from .shadow import ShadowProxy
 from .sink import MirrorSink

@@ -33,9 +33,9 @@ from twinsight.config import Config
 from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
 from twinsight.store import absorb_segments
+from twinsight.traffic.loop import run_loop
 
 from .admin import WorkerAdmin
-from .loop import run_loop
 from .service import Address, listening_line, run_capture, settled
 
 __all__ = ["segment_folder", "serve_workers"]

@@ -20,6 +20,7 @@ from twinsight.events import ReplaySummary
 from twinsight.records import Exchange
 from twinsight.store import Store, StoreError
 from twinsight.traffic import Target, configured_targets
+from twinsight.traffic.loop import run_loop
 
 from .engine import Replayer, ReplayPlan
 from .formats import (
@@ -33,7 +34,6 @@ from .formats import (
     read_snapshot,
     snapshot_store,
 )
-from .loop import run_loop
 from .selection import RequestFilter
 from .workers import run_workers
 

@@ -25,10 +25,10 @@ from twinsight.config import Config
 from twinsight.errors import TwinsightError
 from twinsight.events import ReplaySummary
 from twinsight.store import absorb_segments
+from twinsight.traffic.loop import run_loop
 
 from .engine import ReplayPlan
 from .formats import Tally
-from .loop import run_loop
 from .pacing import Pacing
 
 __all__ = ["merge_summaries", "run_workers"]

@@ -1,9 +1,8 @@
-"""The event loop a replay runs on: uvloop when it is installed (the `fast` extra).
+"""The event loop a process that sends traffic runs on (proxy, sink, replay): uvloop when it
+is installed (the `fast` extra), asyncio's otherwise.
 
-A replay is bound by one core's CPU (bench/README.md), and uvloop's loop and
-transports spend less of it per request than asyncio's. The proxy makes the same
-choice in `twinsight.proxy.loop`; the layers keep replay from importing it.
-"""
+Each is bound by one core's CPU (bench/README.md), and uvloop's loop and transports
+spend less of it per request than asyncio's."""
 
 from __future__ import annotations
 
