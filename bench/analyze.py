@@ -2,7 +2,7 @@
 
     .venv/bin/pip install -e '.[bench]'   # deepdiff: the baseline a user would write
     .venv/bin/python bench/analyze.py [--exchanges 1000000] [--sample 10000]
-        [--shape agreeing|differing] [--workers 1,2]
+        [--shape agreeing|differing] [--workers 1,2] [--dask local:2]
 
 Exchanges have the example service's shapes (a task, a task list, an error),
 answered by a legacy and a candidate whose ids and times are shaped alike
@@ -126,12 +126,29 @@ def analyse(store: Path, workers: int) -> tuple[float, float, float, dict[str, i
     return elapsed, own, children if workers > 1 else 0.0, dict(analysis.counts)
 
 
+def on_dask(address: str, store: Path) -> tuple[float, float, float, dict[str, int]]:
+    """`analyse` on the Dask cluster at `address`: the cluster started before the clock
+    (a local one), the largest worker's peak RSS asked of each worker."""
+    from twinsight.analysis.cluster import DaskAddress, DaskPool, dask_client
+
+    spec = load_spec(files() / "spec.yaml")
+    config = load_config(files() / "twinsight.toml")
+    with dask_client(DaskAddress.of(address)) as client:
+        started = time.perf_counter()
+        analysis = analyze_store(store, None, config=config, spec=spec, pool=DaskPool(client))
+        elapsed = time.perf_counter() - started
+        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return elapsed, own, max(peaks.values()), dict(analysis.counts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exchanges", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=10_000)
     parser.add_argument("--shape", choices=sorted(SHAPES), default="agreeing")
     parser.add_argument("--workers", default="1,2", help="worker counts to compare, e.g. 1,2")
+    parser.add_argument("--dask", help="also analyse on this Dask cluster, e.g. local:2")
     args = parser.parse_args()
     rng = random.Random(1)
     folder = Path(tempfile.mkdtemp(prefix="twinsight-analyze-bench-"))
@@ -160,6 +177,13 @@ def run(args: argparse.Namespace, rng: random.Random, folder: Path) -> None:
         print(f"analysing with {workers} worker(s) ...", file=sys.stderr)
         with ProcessPoolExecutor(1, mp_context=spawn) as pool:
             rows.append((workers, *pool.submit(analyse, copy, workers).result()))
+        copy.unlink()
+    if args.dask:
+        copy = folder / "dask.duckdb"
+        shutil.copy(store, copy)
+        print(f"analysing on dask {args.dask} ...", file=sys.stderr)
+        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            rows.append((f"dask {args.dask}", *pool.submit(on_dask, args.dask, copy).result()))
         copy.unlink()
     ours, theirs = per_pair(args.sample, rng)
     print(f"shape {args.shape}; store written in {written:.1f} s\n")
