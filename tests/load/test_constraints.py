@@ -228,3 +228,61 @@ def test_a_few_429s_do_not_meet_a_limit_that_lets_the_rest_through() -> None:
     (measure,) = measure_constraints(limit, flood)[0].measures
     assert measure.status == "missed"
     assert "59999 accepted in 60s, the limit allows at most 610" in measure.why
+
+
+def _limited(limit: int, *, users: int, per_s: float, seconds: int, refuse_after: int | None = None,
+             never: int | None = None) -> list[LoadRow]:  # fmt: skip
+    """One target's row: `users` identities sending `per_s` each, answered by a fixed
+    one-second window allowing `refuse_after` (default `limit`) per identity, except
+    identity `never`, never refused."""
+    sent, who, codes = [], [], []
+    for user in range(users):
+        counts: dict[int, int] = {}
+        for i in range(int(per_s * seconds)):
+            at = i * 1000 / per_s + user  # ms
+            window = int(at // 1000)
+            counts[window] = counts.get(window, 0) + 1
+            allowed = limit if refuse_after is None else refuse_after
+            refused = counts[window] > allowed and user != never
+            sent.append(at)
+            who.append(user)
+            codes.append(429 if refused else 200)
+    row = _row("legacy", "GET", [1.0] * len(codes), refused=codes.count(429),
+               duration=float(seconds))  # fmt: skip
+    return [row._replace(users=users, sent_ms=sent, who=who, codes=codes, identities=users)]
+
+
+PER_USER = [("security", "limit", "rate limit 5 requests per second per user", "")]
+
+
+def test_a_per_user_limit_is_met_when_each_user_is_refused_past_it_and_not_before() -> None:
+    (measure,) = measure_constraints(PER_USER, _limited(5, users=3, per_s=10, seconds=4))[
+        0
+    ].measures
+    assert measure.status == "met", measure.why
+    assert "each of 3 of 3 users that sent more than 5 per 1s was refused" in measure.why
+
+
+def test_a_user_refused_before_the_limit_or_never_misses_it() -> None:
+    early = _limited(5, users=2, per_s=10, seconds=3, refuse_after=2)
+    (measure,) = measure_constraints(PER_USER, early)[0].measures
+    assert measure.status == "missed"
+    assert "user 1 was refused after 2 accepted in a window" in measure.why
+    spared = _limited(5, users=2, per_s=10, seconds=3, never=1)
+    (measure,) = measure_constraints(PER_USER, spared)[0].measures
+    assert measure.status == "missed"
+    assert "user 2 sent more than 5 per 1s and was never refused" in measure.why
+
+
+def test_users_never_past_a_per_user_limit_do_not_meet_it() -> None:
+    slow = _limited(5, users=2, per_s=3, seconds=3)
+    (measure,) = measure_constraints(PER_USER, slow)[0].measures
+    assert measure.status == "not measurable"
+    assert "none of 2 users sent more than 5 per 1s" in measure.why
+
+
+def test_one_identity_is_said_to_measure_a_per_user_limit_as_one_user() -> None:
+    # A limiter per user, every request from one: the whole target's count is judged.
+    alone = _limited(5, users=1, per_s=10, seconds=4)
+    (measure,) = measure_constraints(PER_USER, alone)[0].measures
+    assert "measured as one user" in measure.why

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from twinsight.events import RuleOutcome, RuleStatus
 from twinsight.records import PRIMARY_TARGET
@@ -23,11 +22,11 @@ from twinsight.spec.constraints import (
 from twinsight.store.loads import LoadRow, achieved_rate
 
 from .load_choice import NO_RUN
+from .per_user import Status, per_user
 from .stats import against_bound, percentile_bounds, percentiles, rate_interval
 
 __all__ = ["ConstraintResult", "Measure", "as_outcomes", "measure_constraints", "unmatched"]
 
-Status = Literal["met", "missed", "not measurable"]
 REACHED = 0.9
 """A load level counts as reached at 90% of the rate the constraint names."""
 _RULE_STATUS: dict[Status, RuleStatus] = {
@@ -147,9 +146,13 @@ def _errors(check: ErrorRateCheck, rows: Sequence[LoadRow], confidence: float) -
 
 def _limit(check: RateLimitCheck, rows: Sequence[LoadRow]) -> Measure:
     target = rows[0].target
+    if check.per_user and (rows[0].identities or 1) > 1:
+        status, value, why = per_user(check, rows)
+        return Measure(target, status, value, why)
     rate, refused = achieved_rate(rows), sum(r.refused for r in rows)
     sent = sum(r.requests for r in rows)
-    who = " (every request sent as one user)" if check.per_user else ""
+    # One identity's requests: a per-user limit measured as the whole target's.
+    who = " (measured as one user)" if check.per_user else ""
     if rate <= check.rps * (2 - REACHED):
         if refused:  # refused before the limit was reached: the limit is lower than stated
             why = f"{refused} of {sent} answers were 429 at {rate:.1f} req/s, within the limit"
@@ -158,7 +161,7 @@ def _limit(check: RateLimitCheck, rows: Sequence[LoadRow]) -> Measure:
             f"the load sent {rate:.1f} req/s, not beyond the limit's {check.rps:.3g}: run "
             f"twinsight load --rate above it"
         )
-        return Measure(target, "not measurable", float(refused), why)
+        return Measure(target, "not measurable", float(refused), why + who)
     # One window's worth of slack: a fixed window lets a burst through at its edge.
     duration = rows[0].duration_s
     allowed = check.count * (duration / check.per_seconds + 1)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+import os
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
-__all__ = ["LoadRequest", "LoadShape", "write_plan"]
+__all__ = ["LoadRequest", "LoadShape", "identities", "identity_of", "write_plan"]
 
 # Set by the HTTP client for each request it sends; a recorded value would be wrong.
 _HOP = frozenset(
@@ -26,6 +28,31 @@ class LoadRequest:
     endpoint: str  # "GET /tasks/{id}"
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    identity: int = 0  # whose request: the locust users sending it hold this identity
+
+
+# Who sends a request: its credentials. A redacted token stands for one user's secret.
+_MARKER = re.compile(r"<redacted:[^<>\s]*>")
+_IDENTITY_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key"})
+
+
+def identity_of(headers: Iterable[tuple[str, str]], known: frozenset[str]) -> tuple[str, ...]:
+    """The credentials a request is sent with: its redacted tokens in `known` (the others
+    are left out when sent) and its plain credential headers' values."""
+    found: set[str] = set()
+    for name, value in headers:
+        markers = _MARKER.findall(value)
+        if markers:
+            found.update(m for m in markers if m in known)
+        elif name.lower() in _IDENTITY_HEADERS:
+            found.add(f"{name.lower()}: {value}")
+    return tuple(sorted(found))
+
+
+def identities(keys: Sequence[tuple[str, ...]]) -> list[int]:
+    """Each request's identity as a number, in order of first appearance."""
+    numbers: dict[tuple[str, ...], int] = {}
+    return [numbers.setdefault(key, len(numbers)) for key in keys]
 
 
 @dataclass(frozen=True)
@@ -47,8 +74,9 @@ class LoadShape:
 
 
 def write_plan(path: Path, requests: Sequence[LoadRequest], shape: LoadShape, out: Path) -> None:
-    """The plan file the locustfile reads: requests in the order they are cycled through,
-    the per-user pace, and where to write what was measured."""
+    """The plan file the locustfile reads: requests in the order they are cycled through
+    (each user through those of its identity), the per-user pace, and where to write what
+    was measured. Readable by its owner only: the requests may carry credentials."""
     document = {
         "requests": [
             {
@@ -57,10 +85,14 @@ def write_plan(path: Path, requests: Sequence[LoadRequest], shape: LoadShape, ou
                 "name": r.endpoint,
                 "headers": [[k, v] for k, v in r.headers if k.lower() not in _HOP],
                 "body": base64.b64encode(r.body).decode(),
+                "identity": r.identity,
             }
             for r in requests
         ],
+        "identities": len({r.identity for r in requests}),
         "per_user_rate": None if shape.rate is None else shape.rate / shape.users,
         "out": str(out),
     }
-    path.write_bytes(orjson.dumps(document))
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(orjson.dumps(document))

@@ -32,8 +32,10 @@ class RunInfo:
 def load_rows(info: RunInfo, measured: Mapping[str, Any]) -> list[LoadRow]:
     """One row per endpoint of `measured` (the locustfile's output), sorted by endpoint."""
     duration = float(measured.get("duration_s") or 0.0)
+    endpoints = measured.get("endpoints", {})
+    identities = len({who for entry in endpoints.values() for who in entry.get("who", [0])})
     rows = []
-    for endpoint, entry in sorted(measured.get("endpoints", {}).items()):
+    for endpoint, entry in sorted(endpoints.items()):
         statuses = {str(k): int(v) for k, v in entry["statuses"].items()}
         errors = sum(n for k, n in statuses.items() if int(k) == 0 or int(k) >= 500)
         rows.append(
@@ -52,6 +54,10 @@ def load_rows(info: RunInfo, measured: Mapping[str, Any]) -> list[LoadRow]:
                 duration_s=duration,
                 users=info.shape.users,
                 rate=info.shape.rate,
+                sent_ms=[float(v) for v in entry.get("sent_ms", [])],
+                who=[int(v) for v in entry.get("who", [])],
+                codes=[int(v) for v in entry.get("codes", [])],
+                identities=identities or 1,
             )
         )
     return rows

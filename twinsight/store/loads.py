@@ -46,6 +46,13 @@ class LoadRow(NamedTuple):
     duration_s: float  # the target's whole run, the same on each of its rows
     users: int
     rate: float | None  # the rate asked for (None: as fast as the users go)
+    # Per request, in the order of latencies_ms: when it was sent (ms since the target's
+    # run began), the identity that sent it, its status (0: no answer). None in stores
+    # written before they were kept.
+    sent_ms: list[float] | None = None
+    who: list[int] | None = None
+    codes: list[int] | None = None
+    identities: int | None = None  # the identities the run's users held, over the target
 
 
 LOAD_RESULTS = Table.of("load_results", LoadRow)
@@ -70,7 +77,29 @@ def write_load(path: Path | None, segments: Path | None, rows: Sequence[LoadRow]
     columns = Columns(LOAD_RESULTS)
     for row in rows:
         columns.add(row)
-    Derived.of(path, segments).write([columns], append={LOAD_RESULTS.name})
+    derived = Derived.of(path, segments)
+    _add_new_columns(derived.location)
+    derived.write([columns], append={LOAD_RESULTS.name})
+
+
+def _add_new_columns(location: Path) -> None:
+    """A load_results table from an earlier version gets the columns added since (NULL in
+    its rows), so a new run's rows append to it."""
+    if not location.exists():
+        return
+    connection = connect(location, read_only=False)
+    try:
+        if not has_table(connection, LOAD_RESULTS.name):
+            return
+        query = "SELECT column_name FROM duckdb_columns() WHERE table_name = ?"
+        present = {row[0] for row in connection.execute(query, [LOAD_RESULTS.name]).fetchall()}
+        for column in LOAD_RESULTS.columns:
+            if column.name not in present:
+                connection.execute(
+                    f"ALTER TABLE {LOAD_RESULTS.name} ADD COLUMN {column.name} {column.sql}"
+                )
+    finally:
+        connection.close()
 
 
 def latest_load(path: Path | None, segments: Path | None) -> list[LoadRow]:
