@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from twinsight.store.tokens import token_uses
+
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
@@ -49,4 +51,16 @@ def spec_file(folder: Path, constraints: str, scenarios: str = "") -> Path:
     """A spec with these constraints (YAML lines under `constraints:`)."""
     path = folder / "spec.yaml"
     path.write_text(f"feature: Tasks\n{scenarios}constraints:\n{constraints}", encoding="utf-8")
+    return path
+
+
+def credentials_file(folder: Path, store: Path, tokens: list[str]) -> Path:
+    """A credentials file giving each recorded marker, in order of first use, its token."""
+    markers = [use.token for use in token_uses(store, None)]
+    assert len(markers) == len(tokens)
+    lines = []
+    for marker, token in zip(markers, tokens, strict=True):
+        lines += [f'[tokens."{marker}"]', f'value = "Bearer {token}"', ""]
+    path = folder / "credentials.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
     return path

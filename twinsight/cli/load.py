@@ -20,7 +20,9 @@ from twinsight.spec import load_spec
 
 if TYPE_CHECKING:
     from twinsight.load import LoadRequest
+    from twinsight.load.service import Prepare
     from twinsight.records import Exchange
+    from twinsight.replay.credentials import Credentials
     from twinsight.spec import PathTemplate, Spec
     from twinsight.spec.model import Input, RequestBinding
     from twinsight.store.loads import LoadRow
@@ -53,6 +55,10 @@ DurationOption = Annotated[  # whole seconds: locust's --run-time takes no fract
 HeaderOption = Annotated[
     list[str] | None, quiet("--header", "'Name: value' set on every request (repeatable).")
 ]
+CredentialsOption = Annotated[
+    Path | None,
+    quiet("--credentials", "TOML or YAML: the real value of each redacted token (as replay)."),
+]
 CANDIDATE = "candidate"
 """The name the candidate's measures are stored under, as the proxy names it."""
 
@@ -67,17 +73,26 @@ def load_command(
     store: StoreOption = None,
     spec: SpecOption = None,
     header: HeaderOption = None,
+    credentials: CredentialsOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Send the same load to the legacy, then the candidate, and measure the constraints.
+    """Send the same load to the legacy, then the candidate, and measure
+    the spec's constraints.
 
-    Locust runs headless in a process of its own: per endpoint and target, latency
-    percentiles, statuses, errors and the achieved rate are stored (table load_results),
-    and each spec constraint is shown as met, missed or not measurable (with why); ready
-    and report then judge the constraints on these measures. Example:
-    twinsight load --legacy http://localhost:8081 --candidate http://localhost:8082
-    --spec spec.yaml --users 10 --rate 200 --duration 30
+    Locust runs headless in a process of its own: per endpoint and target,
+    latency percentiles, statuses, errors and the achieved rate are stored
+    (table load_results), and each constraint is shown as met, missed or
+    not measurable (with why); ready and report judge them on this run.
+
+    Recorded tokens are sent with their real values from --credentials;
+    requests with other credentials are other users, each locust user
+    holding one (a limit per user is measured per user).
+
+    Example: twinsight load --legacy http://localhost:8081
+    --candidate http://localhost:8082 --spec spec.yaml --users 10
+    --rate 200 --duration 30
     """
+    from twinsight.cli.load_credentials import read_credentials, secrets_of, with_identities
     from twinsight.load import LoadShape, run_load
     from twinsight.report.load import progress_line
     from twinsight.store.loads import write_load
@@ -86,15 +101,20 @@ def load_command(
     path, segments = (store, None) if store is not None else settings.store.locations()
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
-    requests = _mix(source, path, loaded, _headers(header or []))
-    shape = LoadShape(users=users, rate=rate, duration_s=duration)
     targets = {PRIMARY_TARGET: legacy, CANDIDATE: candidate}
+    known = read_credentials(credentials, targets)
+    requests = _mix(source, path, loaded, _headers(header or []))
+    requests = with_identities(requests, known, list(targets))
+    shape = LoadShape(users=users, rate=rate, duration_s=duration)
     with err.status("starting locust") as status:
 
         def progress(target: str, sent: int, elapsed: float) -> None:
             status.update(progress_line(target, sent, elapsed, duration))
 
-        rows = run_load(targets, requests, shape, progress)
+        rows = run_load(
+            targets, requests, shape, progress,
+            prepare=_restoring(known), secrets=secrets_of(known, list(targets)),
+        )  # fmt: skip
     write_load(path, segments, rows)
     width = out.width
     out.width = max(width, TABLE_WIDTH)  # a CI log keeps each line whole
@@ -119,6 +139,23 @@ def _show(rows: list[LoadRow], spec: Spec | None, targets: list[str], confidence
         out.print(constraint_table(results, targets))
     else:
         err.print("no spec constraints to measure (give --spec)")
+
+
+def _restoring(known: Credentials) -> Prepare:
+    """Each target's requests with its credentials restored; a line for those sent without
+    one they were recorded with."""
+    from twinsight.cli.load_credentials import restored
+
+    def prepare(target: str, requests: Sequence[LoadRequest]) -> Sequence[LoadRequest]:
+        sent, short = restored(requests, known, target)
+        if short:
+            err.print(
+                f"load: {short} of {len(sent)} request(s) go to {target} without a credential "
+                "they were recorded with (no value for its token: give --credentials)"
+            )
+        return sent
+
+    return prepare
 
 
 def _headers(given: Sequence[str]) -> tuple[tuple[str, str], ...]:

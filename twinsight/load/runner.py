@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import orjson
@@ -24,6 +24,7 @@ STOP_GRACE_S = 30.0
 """How long past its run time a locust process may take to start and stop before it is ended."""
 _PROGRESS = "twinsight-progress "
 _KEPT_LINES = 20
+_SHORT = 8
 
 Measured = dict[str, object]
 """What the locustfile wrote: {"duration_s": float, "endpoints": {name: {...}}}."""
@@ -41,8 +42,13 @@ def run_locust(
     requests: Sequence[LoadRequest],
     shape: LoadShape,
     on_progress: Callable[[int, float], None] | None = None,
+    *,
+    secrets: Collection[str] = (),
 ) -> Measured:
-    """Send `requests` in turn to `host` in the given shape; what locust measured."""
+    """Send `requests` in turn to `host` in the given shape; what locust measured.
+
+    The requests reach locust in a plan file only its owner reads, in a private folder
+    removed afterwards; `secrets` are neither in its environment nor in a message."""
     with tempfile.TemporaryDirectory(prefix="twinsight-load-") as folder:
         where = Path(folder)
         locustfile = where / "locustfile.py"
@@ -50,13 +56,26 @@ def run_locust(
         out = where / "measured.json"
         write_plan(where / "plan.json", requests, shape, out)
         command = _command(locustfile, host, shape)
-        env = {**os.environ, "TWINSIGHT_LOAD_PLAN": str(where / "plan.json")}
+        # A credential given by environment variable stays with this process.
+        env = {k: v for k, v in os.environ.items() if not _holds(v, secrets)}
+        env["TWINSIGHT_LOAD_PLAN"] = str(where / "plan.json")
         kept = _run(command, env, shape.duration_s + STOP_GRACE_S, on_progress)
         if not out.exists():
-            said = " | ".join(kept[-3:]) or "no output"
+            said = " | ".join(_hidden(line, secrets) for line in kept[-3:]) or "no output"
             raise UserError(f"load against {host}: locust measured nothing ({said})")
         measured: Measured = orjson.loads(out.read_bytes())
         return measured
+
+
+def _holds(text: str, secrets: Collection[str]) -> bool:
+    # A short value would be found inside unrelated ones (PATH holds "1"): equal only.
+    return text in secrets or any(len(s) >= _SHORT and s in text for s in secrets)
+
+
+def _hidden(text: str, secrets: Collection[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "<secret>")
+    return text
 
 
 def _command(locustfile: Path, host: str, shape: LoadShape) -> list[str]:
