@@ -82,7 +82,11 @@ def dask_client(address: DaskAddress, *, timeout: float = 10.0) -> Iterator[Any]
                 n_workers=address.local,
                 threads_per_worker=1,
                 processes=True,
+                host="127.0.0.1",  # its own machine's workers only
                 dashboard_address=None,
+                # No dashboard, but the scheduler's health routes still listen: on a free
+                # port, not the 8787 another cluster on this machine may hold.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.ERROR,
             ) as cluster,
             Client(cluster) as client,  # type: ignore[no-untyped-call]
