@@ -132,6 +132,7 @@ def test_only_new_exchanges_are_judged_alike_in_workers(tmp_path: Path) -> None:
 
 
 def test_a_small_store_stays_in_one_process() -> None:
-    assert workers.worker_count(None, workers.MIN_PER_WORKER * 2 - 1) == 1
+    assert workers.worker_count(2, workers.MIN_PER_WORKER * 2 - 1) == 1
     assert workers.worker_count(2, workers.MIN_PER_WORKER * 2) == 2
     assert workers.worker_count(1, 10 * workers.MIN_PER_WORKER) == 1
+    assert workers.worker_count(None, 10 * workers.MIN_PER_WORKER) == 1  # opt-in: see bench

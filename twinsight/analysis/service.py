@@ -65,7 +65,7 @@ def analyze_store(
     replica noise, only exchanges it has not classified are judged and added (`full`
     judges everything again). Counts and clusters always cover every exchange.
 
-    `workers`: processes that judge in parallel (None: one per core); a store too small to
+    `workers`: processes that judge in parallel (None: this one alone); a store too small to
     pay for them, or a run told of each verdict (`on_judged`), is judged in this process.
     `pool`: judges the parts instead of worker processes (a Dask cluster), as many as it says.
     """

@@ -9,7 +9,6 @@ process judging the whole stream would have made it.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import resource
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -75,11 +74,9 @@ class Gathered:
 
 
 def worker_count(requested: int | None, exchanges: int) -> int:
-    """How many processes judge `exchanges`: as `requested` (None: one per core), and one
-    (this process) unless each would get at least MIN_PER_WORKER."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    wanted = requested if requested is not None else (cores or 1)
-    return max(1, min(wanted, exchanges // MIN_PER_WORKER))
+    """How many processes judge `exchanges`: `requested` at most (None: one), and only as
+    many as get MIN_PER_WORKER each (one: this process judges them)."""
+    return max(1, min(requested or 1, exchanges // MIN_PER_WORKER))
 
 
 def judge_parts(parts: Sequence[Part]) -> list[Gathered]:

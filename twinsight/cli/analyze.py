@@ -39,8 +39,8 @@ WorkersOption = Annotated[
         "--workers",
         min=1,
         metavar="<n>",
-        help="Processes that judge in parallel (default: one per core). A store of fewer "
-        "than 10,000 exchanges per process, or a run with --json, is judged in one.",
+        help="Processes that judge in parallel (default: 1): only as many as get 10,000 "
+        "exchanges each are started, and a run with --json judges in one.",
     ),
 ]
 DaskOption = Annotated[
