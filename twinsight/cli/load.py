@@ -19,7 +19,7 @@ from twinsight.records import PRIMARY_TARGET
 from twinsight.spec import load_spec
 
 if TYPE_CHECKING:
-    from twinsight.load import LoadRequest
+    from twinsight.load import LoadRequest, LoadShape
     from twinsight.load.service import Prepare
     from twinsight.records import Exchange
     from twinsight.replay.credentials import Credentials
@@ -92,9 +92,8 @@ def load_command(
     --candidate http://localhost:8082 --spec spec.yaml --users 10
     --rate 200 --duration 30
     """
-    from twinsight.cli.load_credentials import read_credentials, secrets_of, with_identities
-    from twinsight.load import LoadShape, run_load
-    from twinsight.report.load import progress_line
+    from twinsight.cli.load_credentials import read_credentials, with_identities
+    from twinsight.load import LoadShape
     from twinsight.store.loads import write_load
 
     settings = load_config(config)
@@ -105,26 +104,42 @@ def load_command(
     known = read_credentials(credentials, targets)
     requests = _mix(source, path, loaded, _headers(header or []))
     requests = with_identities(requests, known, list(targets))
-    shape = LoadShape(users=users, rate=rate, duration_s=duration)
+    rows = _measured(
+        targets, requests, LoadShape(users=users, rate=rate, duration_s=duration), known
+    )
+    write_load(path, segments, rows)
+    _show(rows, loaded, list(targets), settings.readiness.confidence)
+
+
+def _measured(
+    targets: dict[str, str], requests: list[LoadRequest], shape: LoadShape, known: Credentials
+) -> list[LoadRow]:
+    """The load run on each target in turn, with a live progress line."""
+    from twinsight.cli.load_credentials import secrets_of
+    from twinsight.load import run_load
+    from twinsight.report.load import progress_line
+
     with err.status("starting locust") as status:
 
         def progress(target: str, sent: int, elapsed: float) -> None:
-            status.update(progress_line(target, sent, elapsed, duration))
+            status.update(progress_line(target, sent, elapsed, shape.duration_s))
 
-        rows = run_load(
+        return run_load(
             targets, requests, shape, progress,
             prepare=_restoring(known), secrets=secrets_of(known, list(targets)),
         )  # fmt: skip
-    write_load(path, segments, rows)
+
+
+def _show(rows: list[LoadRow], spec: Spec | None, targets: list[str], confidence: float) -> None:
     width = out.width
     out.width = max(width, TABLE_WIDTH)  # a CI log keeps each line whole
     try:
-        _show(rows, loaded, list(targets), settings.readiness.confidence)
+        _tables(rows, spec, targets, confidence)
     finally:
         out.width = width
 
 
-def _show(rows: list[LoadRow], spec: Spec | None, targets: list[str], confidence: float) -> None:
+def _tables(rows: list[LoadRow], spec: Spec | None, targets: list[str], confidence: float) -> None:
     from twinsight.analysis.constraints import measure_constraints
     from twinsight.report.load import constraint_table, endpoint_table
 
