@@ -101,10 +101,10 @@ def explore_command(
 def _summary(result: Explored, where: Path | None, reset: Reset | None) -> str:
     """What the run did, in one line: divergences, properties broken, examples, requests,
     how targets were reset, what the time budget cut, where it was recorded."""
-    broken = sum(1 for c in result.properties if c.classification not in ("match", "not_checked"))
+    kept = sum(1 for c in result.properties if c.classification == "match")
     unchecked = sum(1 for c in result.properties if c.classification == "not_checked")
     props = (
-        f"; {broken} of {len(result.properties)} declared propert(ies) not kept by both"
+        f"; {kept} of {len(result.properties)} declared propert(ies) kept by both"
         f" ({unchecked} not checked)"
         if result.properties
         else ""
