@@ -21,7 +21,6 @@ distributed = pytest.importorskip("distributed")
 
 from twinsight.analysis.cluster import DaskAddress, DaskPool, dask_client  # noqa: E402
 from twinsight.analysis.service import analyze_store  # noqa: E402
-from twinsight.errors import UserError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +76,3 @@ def test_a_small_store_stays_in_this_process(tmp_path: Path, client: Any) -> Non
     analysis = analyze_store(store, None, config=Config(), spec=None, pool=pool)
     assert analysis.analysed == 40
     assert finished == []
-
-
-@pytest.mark.parametrize("text", ["local:0", "local:x", "local", "host:8786", "tcp://"])
-def test_an_address_that_is_neither_local_nor_a_url_is_one_line(text: str) -> None:
-    with pytest.raises(UserError, match="--dask"):
-        DaskAddress.of(text)
-
-
-def test_addresses_read() -> None:
-    assert DaskAddress.of("local:3") == DaskAddress(3, None)
-    assert DaskAddress.of("tcp://scheduler:8786") == DaskAddress(None, "tcp://scheduler:8786")

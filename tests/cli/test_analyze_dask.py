@@ -43,7 +43,7 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     ("flags", "said"),
     [
         (["--dask", "local:2", "--workers", "2"], "--dask and --workers"),
-        (["--dask", "scheduler:8786"], "--dask scheduler:8786"),
+        (["--dask", "scheduler:8786"], "--dask 'scheduler:8786'"),
     ],
 )
 def test_a_bad_dask_flag_is_one_line(tmp_path: Path, flags: list[str], said: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +41,9 @@ __all__ = [
     "tally_shipped",
 ]
 
+_COUNT = re.compile(r"[1-9][0-9]*")
+_SCHEDULER = re.compile(r"[a-z][a-z0-9+.-]*://[!-~]+")
+"""A scheme and a printable ASCII rest: a name that reads back as given in any message."""
 OnPart = Callable[[int, int], None]
 """Told (parts done, parts in all) as each part finishes."""
 _PULLING = threading.Lock()
@@ -56,14 +60,13 @@ class DaskAddress:
     @classmethod
     def of(cls, text: str) -> DaskAddress:
         """Read `local:N` or `tcp://host:port` (tls://, inproc:// too); UserError otherwise."""
-        scheme, found, rest = text.partition(":")
-        if scheme == "local" and found:
-            if not rest.isdigit() or int(rest) < 1:
-                raise UserError(f"--dask {text}: local:N needs N, a number of workers >= 1")
-            return cls(int(rest), None)
-        if found and rest.startswith("//") and len(rest) > 2:
+        if text.startswith("local:"):
+            if not _COUNT.fullmatch(text.removeprefix("local:")):
+                raise UserError(f"--dask {text!r}: local:N needs N, a number of workers >= 1")
+            return cls(int(text.removeprefix("local:")), None)
+        if _SCHEDULER.fullmatch(text):
             return cls(None, text)
-        raise UserError(f"--dask {text}: give local:N or a scheduler's tcp://HOST:PORT")
+        raise UserError(f"--dask {text!r}: give local:N or a scheduler's tcp://HOST:PORT")
 
     def __str__(self) -> str:
         return f"local:{self.local}" if self.local is not None else str(self.scheduler)
