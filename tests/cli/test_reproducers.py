@@ -2,20 +2,19 @@
 and a body difference of the same exchange) is written to each target once, not once
 per cluster."""
 
-import asyncio
+import functools
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 from aiohttp import web
 
+from tests.served import served
 from twinsight.analysis.diff import Message
 from twinsight.analysis.proposals import Proposal
 from twinsight.analysis.proposals.evidence import Raw, Seen
 from twinsight.cli.reproducers import Limits, minimize_proposals
-from twinsight.examples.tasks.serve import start
 from twinsight.spec import Scenario
 from twinsight.spec.inputs import RequestView
 
@@ -41,28 +40,10 @@ def service(seen: Counter[bytes], strict: bool) -> web.Application:
 
 @pytest.fixture
 def servers() -> Iterator[tuple[dict[str, Counter[bytes]], dict[str, str]]]:
-    loop = asyncio.new_event_loop()
     seen: dict[str, Counter[bytes]] = {"legacy": Counter(), "candidate": Counter()}
-    urls: dict[str, str] = {}
-    runners = []
-
-    async def up() -> None:
-        for name in ("legacy", "candidate"):
-            runner, port = await start(service(seen[name], strict=name == "legacy"))
-            runners.append(runner)
-            urls[name] = f"http://127.0.0.1:{port}"
-
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(up(), loop).result(timeout=30)
-    try:
-        yield seen, urls
-    finally:
-        for runner in runners:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
+    makers = [functools.partial(service, seen[n], strict=n == "legacy") for n in seen]
+    with served(*makers) as urls:
+        yield seen, dict(zip(seen, urls, strict=True))
 
 
 def proposal(fingerprint: str, location: str, kind: str) -> Proposal:

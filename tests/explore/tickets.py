@@ -14,7 +14,7 @@ from aiohttp import web
 
 VALID = {"open": {"closed", "waiting"}, "waiting": {"open", "closed"}, "closed": set()}
 
-SPEC = """
+OPEN = """
 feature: Tickets
 scenarios:
   - name: Open a ticket
@@ -25,7 +25,11 @@ scenarios:
       - It is open: response.body.state == "open"
     inputs:
       - {name: title, type: string, examples: [Printer jammed]}
-    properties:
+"""
+
+SPEC = (
+    OPEN
+    + """    properties:
       - idempotency: {description: The same title twice is one ticket, key: [title]}
   - name: Change a ticket's state
     when:
@@ -59,6 +63,7 @@ scenarios:
     then:
       - It is there: response.status == 200
 """
+)
 
 
 @dataclass
@@ -133,18 +138,9 @@ class Tickets:
         return web.json_response({"reset": True})
 
 
-SEQUENCE_SPEC = """
-feature: Tickets
-scenarios:
-  - name: Open a ticket
-    when:
-      text: I open a ticket
-      request: {method: POST, path: /tickets}
-    then:
-      - It is open: response.body.state == "open"
-    inputs:
-      - {name: title, type: string, examples: [Printer jammed]}
-  - name: Read a ticket
+SEQUENCE_SPEC = (
+    OPEN
+    + """  - name: Read a ticket
     when:
       text: I read it
       request: {method: GET, path: "/tickets/{id}"}
@@ -158,3 +154,4 @@ scenarios:
     then:
       - It is gone: response.status == 204
 """
+)

@@ -22,7 +22,7 @@ from twinsight.spec.properties import (
 from .concurrency import batch, try_both_ways
 from .idempotency import try_twice
 from .states import resource_for
-from .transitions import planned, try_transition
+from .transitions import Walk, planned, try_transition
 from .verdict import Kept, Trial, classify
 
 __all__ = ["Checked", "Kept", "Trial", "check_properties", "classify", "declared"]
@@ -95,9 +95,10 @@ def _check(
     elif resource is None:
         return Checked(prop, skipped=f"no bound create makes what {own[0].name} acts on")
     elif isinstance(prop, Transitions):
+        walk = Walk(driver, resource, prop, own[0])
         for index, trial in enumerate(planned(prop), 1):
             driver.reset()
-            tried(try_transition(driver, resource, prop, trial, f"{session}:{index}", own[0]))
+            tried(try_transition(walk, trial, f"{session}:{index}"))
     elif isinstance(prop, Concurrency):
         words = vocabulary(spec, resource.create)
         states = vocabulary(spec, resource.create, own=False)

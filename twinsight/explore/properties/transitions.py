@@ -17,7 +17,7 @@ from twinsight.spec.properties import Transitions
 from .states import Resource, path_between, state_of
 from .verdict import KEPT, Kept, Trial
 
-__all__ = ["TransitionTrial", "planned", "try_transition"]
+__all__ = ["TransitionTrial", "Walk", "planned", "try_transition"]
 
 
 @dataclass(frozen=True)
@@ -44,51 +44,46 @@ def planned(declared: Transitions) -> list[TransitionTrial]:
     return list(found.values())
 
 
-def try_transition(
-    driver: Driver,
-    resource: Resource,
-    declared: Transitions,
-    trial: TransitionTrial,
-    session: str,
-    prefer: Operation | None,
-) -> Trial:
+@dataclass(frozen=True)
+class Walk:
+    """What every transition of one property is tried with."""
+
+    driver: Driver
+    resource: Resource
+    declared: Transitions
+    prefer: Operation | None  # the scenario's own request, where it sets the state
+
+
+def try_transition(walk: Walk, trial: TransitionTrial, session: str) -> Trial:
     """Create a resource, walk it to `trial.start`, attempt `trial.end`, read it back."""
-    made = driver.exchange(resource.create_step(), session)
+    made = walk.driver.exchange(walk.resource.create_step(), session)
     steps = [made]
     try:
-        return _attempt(driver, resource, declared, trial, session, prefer, steps)
+        return _attempt(walk, trial, session, steps)
     finally:
-        driver.undo(made)
+        walk.driver.undo(made)
 
 
-def _attempt(
-    driver: Driver,
-    resource: Resource,
-    declared: Transitions,
-    trial: TransitionTrial,
-    session: str,
-    prefer: Operation | None,
-    steps: list[Outcome],
-) -> Trial:
+def _attempt(walk: Walk, trial: TransitionTrial, session: str, steps: list[Outcome]) -> Trial:
     made = steps[0]
-    first = state_of(made.legacy, declared.states)
+    first = state_of(made.legacy, walk.declared.states)
     ids = created_id(made.legacy)
     if first is None or ids is None:
         why = "the create was refused" if ids is None else "its answer names no declared state"
         return Trial(trial.what, skipped=f"{why} on the legacy", steps=tuple(steps))
     field, initial = first
-    route = path_between(declared.valid, initial, trial.start)
+    route = path_between(walk.declared.valid, initial, trial.start)
     if route is None:
         why = f"{trial.start} is not reachable from {initial} by valid transitions"
         return Trial(trial.what, skipped=why, steps=tuple(steps))
     for state in (*route, trial.end):
-        template = resource.setter(state, field, prefer)
+        template = walk.resource.setter(state, field, walk.prefer)
         if template is None:
             why = f"no bound operation sets {field} to {state}"
             return Trial(trial.what, skipped=why, steps=tuple(steps))
-        steps.append(driver.exchange(resource.on(template, ids), session))
+        steps.append(walk.driver.exchange(walk.resource.on(template, ids), session))
     attempt, setup = steps[-1], steps[1:-1]
-    after = _read_back(driver, resource, ids, session, steps)
+    after = _read_back(walk.driver, walk.resource, ids, session, steps)
     legacy, candidate = (
         _kept(trial, field, attempt_answer, after_answer, walked)
         for attempt_answer, after_answer, walked in _sides(attempt, after, setup)
