@@ -6,6 +6,7 @@ import asyncio
 import io
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -142,16 +143,11 @@ class Target:
     async def open(self, *, pool: int = 100) -> None:
         """Create the target's connection pool (call on the running loop)."""
         self._slots = asyncio.Semaphore(pool)
-        self.session = self._session(
-            aiohttp.TCPConnector(limit=pool, limit_per_host=pool), [_reuse_tracer()]
-        )
+        self.session = self._session(_ReuseConnector(limit=pool, limit_per_host=pool))
 
-    def _session(
-        self, connector: aiohttp.TCPConnector, traces: list[aiohttp.TraceConfig] | None = None
-    ) -> aiohttp.ClientSession:
+    def _session(self, connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
             connector=connector,
-            trace_configs=traces,
             timeout=aiohttp.ClientTimeout(total=self.timeout),
             auto_decompress=False,  # store what the target sent; decoding happens at rest
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
@@ -176,17 +172,17 @@ class Target:
         already sends an idempotent request twice when the first try fails, and a target
         that did read it (then crashed) must not get a write a third time."""
         assert self.session is not None, "Target.open() first"
-        seen = {"reused": False}
+        _REUSED.set(False)
         try:
-            return await self._request(self.session, method, url, headers, body, seen)
+            return await self._request(self.session, method, url, headers, body)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
             # Only a safe request whose last try went out on a pooled connection: a target
             # that reads and drops requests on new connections too is not asked again.
-            if method not in SAFE or not seen["reused"] or error_kind(error) != "reset":
+            if method not in SAFE or not _REUSED.get() or error_kind(error) != "reset":
                 raise
         if self._fresh is None:
             self._fresh = self._session(aiohttp.TCPConnector(force_close=True))
-        return await self._request(self._fresh, method, url, headers, body, seen)
+        return await self._request(self._fresh, method, url, headers, body)
 
     async def _request(
         self,
@@ -195,15 +191,9 @@ class Target:
         url: URL,
         headers: CIMultiDict[str],
         body: bytes,
-        seen: dict[str, bool],
     ) -> aiohttp.ClientResponse:
         return await session.request(
-            method,
-            url,
-            headers=headers,
-            data=payload(body),
-            allow_redirects=False,
-            trace_request_ctx=seen,
+            method, url, headers=headers, data=payload(body), allow_redirects=False
         )
 
     def url_for(self, path: str, query: str) -> URL:
@@ -278,19 +268,25 @@ class Target:
             )
 
 
-def _reuse_tracer() -> aiohttp.TraceConfig:
-    """Marks in a request's trace context whether its last try used a pooled connection."""
+_REUSED: ContextVar[bool] = ContextVar("twinsight_reused", default=False)
+"""Whether the last try of the running task's request went out on a pooled connection.
 
-    async def reused(_: object, context: Any, __: object) -> None:
-        context.trace_request_ctx["reused"] = True
+Set by the connector, read by `Target.request` in the same task: aiohttp connects in
+the task that sends, so the value comes back without request tracing, whose signals
+cost every request several awaits (~3 % of a replay's CPU)."""
 
-    async def created(_: object, context: Any, __: object) -> None:
-        context.trace_request_ctx["reused"] = False
 
-    trace = aiohttp.TraceConfig()
-    trace.on_connection_reuseconn.append(reused)
-    trace.on_connection_create_end.append(created)
-    return trace
+class _ReuseConnector(aiohttp.TCPConnector):
+    """A connector that tells `_REUSED` whether each connection it hands out was pooled."""
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+        _REUSED.set(False)  # a try whose connect fails used no pooled connection
+        connection = await super().connect(req, traces, timeout)
+        protocol: Any = connection.protocol
+        # A protocol is handed out once when created and again each time it leaves the pool.
+        _REUSED.set(getattr(protocol, "_twinsight_used", False))
+        protocol._twinsight_used = True
+        return connection
 
 
 def _ms(started: float) -> float:
