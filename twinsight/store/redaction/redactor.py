@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 _AUTH_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)\s+(.+)$", re.DOTALL)
 _URL_HEADERS = frozenset({"referer", "location", "content-location"})
+_PLAIN, _URL, _SECRET = "plain", "url", "secret"
 
 
 class Redactor:
@@ -58,6 +59,7 @@ class Redactor:
         self._marker = Marker(key)
         self._bodies = BodyRedactor(self.body_fields, paths, self._marker, cards=self.cards)
         self.paths, self.path_names = paths, self._bodies.path_names
+        self._header_kinds: dict[str, str] = {}
 
     def fingerprint(self, value: str) -> str:
         """A keyed hash of `value` (16 hex digits): equal values, equal fingerprints."""
@@ -69,15 +71,27 @@ class Redactor:
 
     def redact_headers(self, headers: Headers) -> Headers:
         """`headers` with secret values replaced; names, order and repeats kept."""
-        return tuple((name, self._header(name, value)) for name, value in headers)
+        header = self._header
+        return tuple([(name, header(name, value)) for name, value in headers])
 
     def _header(self, name: str, value: str) -> str:
-        if name in self.headers:
-            return self._header_value(name.lower(), value)
-        lowered = name.lower()
-        if lowered in _URL_HEADERS:
+        kind = self._header_kinds.get(name)
+        if kind is None:
+            kind = self._header_kind(name)
+        if kind is _PLAIN:
+            return hide_cards(value, self._marker) if self.cards else value
+        if kind is _URL:
             return self._url(value)
-        return hide_cards(value, self._marker) if self.cards else value
+        return self._header_value(name.lower(), value)
+
+    def _header_kind(self, name: str) -> str:
+        """How a header's values are redacted, remembered by its name as sent."""
+        lowered = name.lower()
+        kind = _SECRET if name in self.headers else _URL if lowered in _URL_HEADERS else _PLAIN
+        if len(self._header_kinds) > 10_000:
+            self._header_kinds.clear()  # names are few in practice; this bounds hostile traffic
+        self._header_kinds[name] = kind
+        return kind
 
     def _header_value(self, name: str, value: str) -> str:
         hide = self._marker.hide
