@@ -168,7 +168,8 @@ class Round:
                 legacy,
                 response,
                 learn_ids=self.learns,
-                sent=self.sent,
+                # Only learning ids reads what was sent: a GET's path and query go unparsed.
+                sent=self.sent if self.learns else frozenset(),
                 path=request.path,
             )
             # Kept with the exchange that handed the ids out, so analysis knows the pair
