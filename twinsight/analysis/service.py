@@ -19,6 +19,7 @@ from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.spec import Spec, spec_coverage
 from twinsight.store import AnalysisRun, Derived, ScenarioCount, Store
+from twinsight.store.evidence import Comparability
 from twinsight.store.partitions import exchange_count, id_cuts
 
 from .collect import Analysis, Collector, ScenarioRun
@@ -87,11 +88,7 @@ def analyze_store(
         analysis = collector.finish(propose_volatile=not noisy)
         analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
         analysis.unanswered = left_out
-        analysis.degraded = degraded_kinds(context.degraded)
-        analysis.degraded_exchanges = sum(n for _, n in context.degraded)
-        analysis.unmirrored = context.unmirrored
-        analysis.unreplayed = context.unreplayed
-        analysis.replayed_recordings = context.replayed_recordings
+        _tell_comparability(analysis, context)
         analysis.fixed = mark(analysis.clusters, derived.cluster_past())
         derived.write(
             analysis.tables(collector.now),
@@ -101,6 +98,15 @@ def analyze_store(
     if spec is not None:
         analysis.coverage = scenario_runs(spec, derived.scenario_counts())
     return analysis
+
+
+def _tell_comparability(analysis: Analysis, context: Comparability) -> None:
+    """What the store says of the exchanges that could not be compared in full."""
+    analysis.degraded = degraded_kinds(context.degraded)
+    analysis.degraded_exchanges = sum(n for _, n in context.degraded)
+    analysis.unmirrored = context.unmirrored
+    analysis.unreplayed = context.unreplayed
+    analysis.replayed_recordings = context.replayed_recordings
 
 
 def _judge_store(
