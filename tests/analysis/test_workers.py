@@ -13,7 +13,7 @@ import pytest
 
 from twinsight.analysis import service, workers
 from twinsight.analysis.collect import Analysis
-from twinsight.analysis.pipeline import ReplicaTally
+from twinsight.analysis.pipeline import LegacyTally, ReplicaTally
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
 from twinsight.demo import capture_example_session
@@ -63,9 +63,9 @@ def both_ways(
 @pytest.fixture
 def tiny_parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[int]]]:
     """Workers for a store of a few exchanges, so every part and cut is exercised; yields
-    how many parts each parallel pass had, by pass (a run judged in one process fails)."""
+    how many parts each parallel pass had, by pass (a run judged or read in one process fails)."""
     monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
-    runs: dict[str, list[int]] = {"judge": [], "replica": []}
+    runs: dict[str, list[int]] = {"judge": [], "replica": [], "evidence": []}
 
     def judged(parts: Sequence[workers.Part]) -> list[workers.Gathered]:
         runs["judge"].append(len(parts))
@@ -75,11 +75,17 @@ def tiny_parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[int]]
         runs["replica"].append(len(parts))
         return workers.tally_parts(parts)
 
+    def read(parts: Sequence[workers.Part]) -> LegacyTally:
+        runs["evidence"].append(len(parts))
+        return workers.evidence_parts(parts)
+
     monkeypatch.setattr(service, "judge_parts", judged)
     monkeypatch.setattr(service, "tally_parts", tallied)
+    monkeypatch.setattr(service, "evidence_parts", read)
     yield runs
     assert runs["judge"]
-    assert all(n > 1 for n in runs["judge"] + runs["replica"])
+    assert runs["evidence"]
+    assert all(n > 1 for n in runs["judge"] + runs["replica"] + runs["evidence"])
 
 
 @pytest.mark.usefixtures("tiny_parts")

@@ -32,6 +32,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from typing import Any
 
 from .bodies.fieldstrings import field_strings
@@ -220,7 +221,11 @@ def _token_named(group: str) -> bool:
 @dataclass
 class TokenEvidence:
     """Reads the legacy's answers one by one; `repeated()` says where it served one opaque
-    token (see `opaque_shape`) in two exchanges: a deterministic digest, not a fresh nonce."""
+    token (see `opaque_shape`) in two exchanges: a deterministic digest, not a fresh nonce.
+
+    Parts of the stream read apart, in other processes too, add up (`merge`) to what one
+    pass reads: tokens are kept as digests that are the same in every process (`hash()` of
+    a str is not)."""
 
     _seen: defaultdict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
     _repeated: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -228,7 +233,7 @@ class TokenEvidence:
     def observe(self, endpoint: str, answer: Message) -> None:
         """One legacy answer at `endpoint`; a token repeated within it counts once."""
         done = self._repeated[endpoint]
-        tokens = {(g, hash(v)) for g, v in _strings(answer) if g not in done and opaque_shape(v)}
+        tokens = {(g, _token(v)) for g, v in _strings(answer) if g not in done and opaque_shape(v)}
         for group, token in tokens:
             seen = self._seen[(endpoint, group)]
             if token in seen:
@@ -237,9 +242,32 @@ class TokenEvidence:
             else:
                 seen.add(token)
 
+    def merge(self, other: TokenEvidence) -> None:
+        """Add what `other` read from another part of the stream: a token seen in both parts
+        was served in two exchanges."""
+        for endpoint, groups in other._repeated.items():
+            self._repeated[endpoint] |= groups
+        for (endpoint, group), tokens in other._seen.items():
+            done = self._repeated[endpoint]
+            seen = self._seen.pop((endpoint, group), None)
+            if group in done or (seen is not None and not seen.isdisjoint(tokens)):
+                done.add(group)
+            elif seen is None:
+                self._seen[(endpoint, group)] = set(tokens)
+            else:
+                self._seen[(endpoint, group)] = seen | tokens
+        for key in [k for k in self._seen if k[1] in self._repeated.get(k[0], ())]:
+            del self._seen[key]
+
     def repeated(self) -> Mapping[str, frozenset[str]]:
         """endpoint -> its location groups where the legacy served one token twice."""
         return {e: frozenset(groups) for e, groups in self._repeated.items() if groups}
+
+
+def _token(value: str) -> int:
+    # 8 bytes of a keyless digest: the same in every process, one collision in ~2^32 tokens
+    # of one location (as likely as with `hash()`, which is salted per process).
+    return int.from_bytes(blake2b(value.encode(errors="surrogatepass"), digest_size=8).digest())
 
 
 def _strings(answer: Message) -> Iterator[tuple[str, str]]:

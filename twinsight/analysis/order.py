@@ -66,10 +66,13 @@ def _resource(endpoint: str) -> str | None:
 
 @dataclass
 class OrderEvidence:
-    """Reads the legacy's answers one by one; `unstable()` says where its order wandered."""
+    """Reads the legacy's answers one by one; `unstable()` says where its order wandered.
 
-    _first: dict[bytes, bytes] = field(default_factory=dict)
-    """digest(endpoint, request, group, items as a multiset) -> digest of the first order seen"""
+    Parts of the stream read apart add up (`merge`, in stream order) to what one pass reads."""
+
+    _first: dict[Key, dict[bytes, bytes]] = field(default_factory=dict)
+    """(endpoint, group) -> digest(endpoint, request, group, items as a multiset) -> digest of
+    the first order seen; a key leaves once it is unstable (nothing more to learn there)"""
     _unstable: set[Key] = field(default_factory=set)
 
     def observe(self, endpoint: str, request: bytes, document: Any) -> None:
@@ -91,8 +94,24 @@ class OrderEvidence:
                 continue
             where = _digest(endpoint.encode(), request, group.encode(), *sorted(keys))
             order = _digest(*keys)
-            if self._first.setdefault(where, order) != order:
+            if self._first.setdefault(key, {}).setdefault(where, order) != order:
                 self._unstable.add(key)
+                del self._first[key]
+
+    def merge(self, later: OrderEvidence) -> None:
+        """Add what `later` read from the stream after this one's part: a request whose first
+        order there differs from its first order here shows the order unstable too."""
+        self._unstable |= later._unstable
+        for key, firsts in later._first.items():
+            if key in self._unstable:
+                self._first.pop(key, None)
+                continue
+            mine = self._first.setdefault(key, {})
+            if any(mine.setdefault(where, order) != order for where, order in firsts.items()):
+                self._unstable.add(key)
+                del self._first[key]
+        for key in self._unstable & self._first.keys():
+            del self._first[key]
 
     def unstable(self) -> UnstableOrder:
         """Where the evidence so far shows the legacy's order unstable."""

@@ -28,6 +28,7 @@ __all__ = [
     "NOT_SENT",
     "JudgedExchange",
     "LegacyEvidence",
+    "LegacyTally",
     "ReplicaNoise",
     "ReplicaTally",
     "judge_stream",
@@ -170,26 +171,57 @@ class LegacyEvidence(NamedTuple):
 
 def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> LegacyEvidence:
     """One pass over the legacy's answers: where its order wanders, where its tokens repeat."""
-    order, tokens, lists = OrderEvidence(), TokenEvidence(), set[str]()
-    for stored in exchanges:
-        legacy = stored.answers.get(PRIMARY_TARGET)
-        if legacy is None or legacy.error is not None:
-            continue
-        request = stored.request
-        endpoint = endpoints.of_request(request)
-        tokens.observe(endpoint, legacy)
-        # Without an array in the bytes there is nothing to look at for order.
-        if b"[" in legacy.body and legacy.document is not NOT_JSON:
-            identity = request_identity(request.method, request.path, stored.query, request.body)
-            order.observe(endpoint, identity, legacy.document)
-        elif b"<" in legacy.body[:1024] and legacy.document is NOT_JSON:
-            identity = request_identity(request.method, request.path, stored.query, request.body)
-            found = list(xml_lists(legacy.body, legacy.header("content-type")))
-            order.observe_lists(endpoint, identity, found)
-            lists.update(unindexed(group) for group, _ in found)
-        elif legacy.document is NOT_JSON and legacy.body:
-            lists.update(field_lists(legacy.body, legacy.header("content-type")))
-    return LegacyEvidence(order.unstable(), dict(tokens.repeated()), frozenset(lists))
+    tally = LegacyTally()
+    tally.add(exchanges, endpoints)
+    return tally.evidence()
+
+
+@dataclass
+class LegacyTally:
+    """What `legacy_evidence` reads, kept apart so parts of the stream read in other
+    processes add up (`merge`, in stream order) to what one pass reads."""
+
+    order: OrderEvidence = field(default_factory=OrderEvidence)
+    tokens: TokenEvidence = field(default_factory=TokenEvidence)
+    lists: set[str] = field(default_factory=set)
+
+    def add(self, exchanges: Iterable[Stored], endpoints: Endpoints) -> None:
+        """Read the legacy's answers of `exchanges`."""
+        order, tokens, lists = self.order, self.tokens, self.lists
+        for stored in exchanges:
+            legacy = stored.answers.get(PRIMARY_TARGET)
+            if legacy is None or legacy.error is not None:
+                continue
+            request = stored.request
+            endpoint = endpoints.of_request(request)
+            tokens.observe(endpoint, legacy)
+            # Without an array in the bytes there is nothing to look at for order.
+            if b"[" in legacy.body and legacy.document is not NOT_JSON:
+                identity = request_identity(
+                    request.method, request.path, stored.query, request.body
+                )
+                order.observe(endpoint, identity, legacy.document)
+            elif b"<" in legacy.body[:1024] and legacy.document is NOT_JSON:
+                identity = request_identity(
+                    request.method, request.path, stored.query, request.body
+                )
+                found = list(xml_lists(legacy.body, legacy.header("content-type")))
+                order.observe_lists(endpoint, identity, found)
+                lists.update(unindexed(group) for group, _ in found)
+            elif legacy.document is NOT_JSON and legacy.body:
+                lists.update(field_lists(legacy.body, legacy.header("content-type")))
+
+    def merge(self, later: LegacyTally) -> None:
+        """Add what `later` read from the stream after this one's part."""
+        self.order.merge(later.order)
+        self.tokens.merge(later.tokens)
+        self.lists |= later.lists
+
+    def evidence(self) -> LegacyEvidence:
+        """What was read, as the judge takes it."""
+        return LegacyEvidence(
+            self.order.unstable(), dict(self.tokens.repeated()), frozenset(self.lists)
+        )
 
 
 def judged_event(result: JudgedExchange) -> ExchangeJudged:

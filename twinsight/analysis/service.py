@@ -32,6 +32,7 @@ from .load import read_exchanges, replays_of, rules_from
 from .noise import NoiseThresholds
 from .origins import origins_of
 from .pipeline import (
+    LegacyEvidence,
     ReplicaNoise,
     judge_stream,
     judged_event,
@@ -39,7 +40,7 @@ from .pipeline import (
     statistical_noise,
 )
 from .pools import Pool
-from .workers import Part, absorb, judge_parts, tally_parts, worker_count
+from .workers import Part, absorb, evidence_parts, judge_parts, tally_parts, worker_count
 
 __all__ = ["OnJudged", "analyze_store", "endpoints_of", "scenario_runs", "target_origins"]
 
@@ -124,7 +125,7 @@ def _judge_store(
     endpoints = endpoints_of(store, spec)
     origins = target_origins(config, store.base_urls())
     # The legacy's own evidence first: XML lists it served change how answers are located.
-    unstable, repeated, lists = legacy_evidence(read_exchanges(store), endpoints)
+    unstable, repeated, lists = _legacy_evidence(store, judge, endpoints, run)
     options = replace(judge.options, lists=lists)
     judge = replace(judge, origins=origins, options=options)
     replica = _replica_noise(store, judge, endpoints, run)
@@ -215,6 +216,15 @@ def _parts(
         Part(*where, within, judge, endpoints, run.replayed, only_new, run.scratch / f"{n}", now)
         for n, within in enumerate(bounds)
     ]
+
+
+def _legacy_evidence(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) -> LegacyEvidence:
+    # Read in the worker processes as a reduction; a pool (Dask) has no hook for it yet, so
+    # beside one the evidence is read here.
+    parts = [] if run.pool else _parts(store, judge, endpoints, run, only_new=False)
+    if parts:
+        return evidence_parts(parts).evidence()
+    return legacy_evidence(read_exchanges(store), endpoints)
 
 
 def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) -> ReplicaNoise:

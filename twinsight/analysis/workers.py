@@ -26,13 +26,15 @@ from .diff import Difference
 from .endpoints import Endpoints
 from .judge import Judge
 from .load import Stored, stored_of
-from .pipeline import ReplicaTally, judge_stream
+from .pipeline import LegacyTally, ReplicaTally, judge_stream
 
 __all__ = [
     "MIN_PER_WORKER",
     "Gathered",
     "Part",
     "absorb",
+    "evidence_part",
+    "evidence_parts",
     "judge_parts",
     "tally_parts",
     "worker_count",
@@ -102,6 +104,26 @@ def tally_part(part: Part) -> ReplicaTally:
     tally = ReplicaTally()
     with Store.open(part.path, part.segments) as store:
         tally.add(judge_stream(_exchanges(store, part), part.judge, part.endpoints))
+    return tally
+
+
+def evidence_parts(parts: Sequence[Part]) -> LegacyTally:
+    """The legacy's evidence over every part, each read in a process of its own, merged in
+    the order of `parts` (id order: the stream's first order of a request stays its first)."""
+    context = multiprocessing.get_context("spawn")
+    tally = LegacyTally()
+    with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
+        for read in pool.map(evidence_part, parts):
+            tally.merge(read)
+    return tally
+
+
+def evidence_part(part: Part) -> LegacyTally:
+    """Read what one part's legacy answers show (runs in the worker); every exchange of its
+    run, as the evidence covers every exchange (not only those new to this analysis)."""
+    tally = LegacyTally()
+    with Store.open(part.path, part.segments) as store:
+        tally.add(_exchanges(store, replace(part, only_new=False)), part.endpoints)
     return tally
 
 
