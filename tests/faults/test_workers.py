@@ -104,11 +104,17 @@ async def test_a_killed_worker_is_replaced_and_loses_at_most_its_last_flush(
     assert len(info.unclean) == 1, info.unclean  # the killed one never closed its writer
     killed = counts[info.unclean[0].writer]
     own = killed.get("sampled", 0) - killed.get("stored", 0) - dropped_in(killed)
-    assert info.lost == max(0, own) <= CONCURRENCY + 50, (info.lost, killed)
-    # What the killed worker had not flushed: counted (`lost`) or sampled after its last
-    # counters (not counted anywhere). Either way about one flush of one worker.
     answered = before.statuses.count(200)
-    assert answered - CONCURRENCY - 50 <= exchanges(store, prefix="/load/") <= answered
+    bound = max(CONCURRENCY + 50, answered // 4)
+    assert info.lost == max(0, own) <= bound, (info.lost, killed)
+    # Everything a writer counted as stored is there: only the unflushed tail is gone.
+    assert exchanges(store) == sum(c.get("stored", 0) for c in counts.values()), counts
+    # What the killed worker had not flushed: counted (`lost`) or sampled after its last
+    # counters (not counted anywhere). About one flush of one worker on an idle machine;
+    # with the cores busy (the suite runs in parallel) a flush takes several intervals, so
+    # the bound is a quarter of the load, far below the half that worker served.
+    missing = answered - exchanges(store, prefix="/load/")
+    assert 0 <= missing <= bound, (missing, killed)
     assert exchanges(store, prefix="/after/") == 100
 
 
