@@ -29,8 +29,8 @@ from twinsight.errors import UserError
 from twinsight.extras import require
 from twinsight.store.objects import ObjectLocation, cache_folder, pull, reason
 
-from .pipeline import ReplicaTally
-from .workers import MIN_PER_WORKER, Gathered, Part, judge_part, tally_part
+from .pipeline import LegacyTally, ReplicaTally
+from .workers import MIN_PER_WORKER, Gathered, Part, evidence_part, judge_part, tally_part
 
 __all__ = [
     "DaskAddress",
@@ -125,6 +125,11 @@ def tally_shipped(part: Part, url: str | None = None) -> ReplicaTally:
     return tally_part(_on_worker(part, url))
 
 
+def evidence_shipped(part: Part, url: str | None = None) -> LegacyTally:
+    """Read what `part`'s legacy answers show (the task)."""
+    return evidence_part(_on_worker(part, url))
+
+
 def _on_worker(part: Part, url: str | None) -> Part:
     """`part` reading the worker's own copy of the segments at `url`, if given."""
     location = ObjectLocation.of(url)
@@ -173,6 +178,15 @@ class DaskPool:
         tally = ReplicaTally()
         for _, counted in self._each(tally_shipped, parts):
             tally.merge(counted)
+        return tally
+
+    def evidence(self, parts: Sequence[Part]) -> LegacyTally:
+        """The legacy's evidence over every part, merged in the parts' (id) order: a
+        request's first order seen stays the stream's first."""
+        found = dict(self._each(evidence_shipped, parts))
+        tally = LegacyTally()
+        for n in range(len(parts)):
+            tally.merge(found[n])
         return tally
 
     def _each(self, task: Callable[..., Any], parts: Sequence[Part]) -> Iterator[tuple[int, Any]]:

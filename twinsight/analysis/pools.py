@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from .pipeline import ReplicaTally
+from .pipeline import LegacyTally, ReplicaTally
 from .workers import Gathered, Part
 
 __all__ = ["Pool"]
@@ -25,4 +25,8 @@ class Pool(Protocol):
 
     def tally(self, parts: Sequence[Part]) -> ReplicaTally:
         """The replica's counts over every part, merged."""
+        ...
+
+    def evidence(self, parts: Sequence[Part]) -> LegacyTally:
+        """The legacy's evidence over every part, merged in the order of `parts`."""
         ...

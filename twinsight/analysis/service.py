@@ -219,11 +219,11 @@ def _parts(
 
 
 def _legacy_evidence(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) -> LegacyEvidence:
-    # Read in the worker processes as a reduction; a pool (Dask) has no hook for it yet, so
-    # beside one the evidence is read here.
-    parts = [] if run.pool else _parts(store, judge, endpoints, run, only_new=False)
+    # Read where the parts are judged, as a reduction merged in id order.
+    parts = _parts(store, judge, endpoints, run, only_new=False)
     if parts:
-        return evidence_parts(parts).evidence()
+        read = run.pool.evidence(parts) if run.pool else evidence_parts(parts)
+        return read.evidence()
     return legacy_evidence(read_exchanges(store), endpoints)
 
 
