@@ -11,11 +11,12 @@ from __future__ import annotations
 import multiprocessing
 import resource
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from twinsight.store import CLASSIFICATIONS, Columns, Store
 
@@ -39,6 +40,8 @@ __all__ = [
     "tally_parts",
     "worker_count",
 ]
+
+T = TypeVar("T")
 
 MIN_PER_WORKER = 10_000
 """Fewer exchanges than this per worker and starting the processes costs more than it saves."""
@@ -81,21 +84,24 @@ def worker_count(requested: int | None, exchanges: int) -> int:
     return max(1, min(requested or 1, exchanges // MIN_PER_WORKER))
 
 
-def judge_parts(parts: Sequence[Part]) -> list[Gathered]:
-    """Each part judged in a process of its own (spawned: no DuckDB state is inherited),
-    gathered in the order of `parts`."""
+def _in_processes(task: Callable[[Part], T], parts: Sequence[Part]) -> Iterator[T]:
+    """`task` of each part, each in a process of its own (spawned: no DuckDB state is
+    inherited), in the order of `parts`."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
-        return list(pool.map(judge_part, parts))
+        yield from pool.map(task, parts)
+
+
+def judge_parts(parts: Sequence[Part]) -> list[Gathered]:
+    """Each part judged in a process of its own, gathered in the order of `parts`."""
+    return list(_in_processes(judge_part, parts))
 
 
 def tally_parts(parts: Sequence[Part]) -> ReplicaTally:
     """The replica's counts over every part, each counted in a process of its own."""
-    context = multiprocessing.get_context("spawn")
     tally = ReplicaTally()
-    with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
-        for counted in pool.map(tally_part, parts):
-            tally.merge(counted)
+    for counted in _in_processes(tally_part, parts):
+        tally.merge(counted)
     return tally
 
 
@@ -110,11 +116,9 @@ def tally_part(part: Part) -> ReplicaTally:
 def evidence_parts(parts: Sequence[Part]) -> LegacyTally:
     """The legacy's evidence over every part, each read in a process of its own, merged in
     the order of `parts` (id order: the stream's first order of a request stays its first)."""
-    context = multiprocessing.get_context("spawn")
     tally = LegacyTally()
-    with ProcessPoolExecutor(len(parts), mp_context=context) as pool:
-        for read in pool.map(evidence_part, parts):
-            tally.merge(read)
+    for read in _in_processes(evidence_part, parts):
+        tally.merge(read)
     return tally
 
 
