@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -286,3 +288,21 @@ def test_one_identity_is_said_to_measure_a_per_user_limit_as_one_user() -> None:
     alone = _limited(5, users=1, per_s=10, seconds=4)
     (measure,) = measure_constraints(PER_USER, alone)[0].measures
     assert "measured as one user" in measure.why
+
+
+@given(
+    count=st.integers(1, 20),
+    start=st.floats(0, 1, exclude_max=True),
+    span=st.floats(0.01, 10),
+    sent=st.lists(st.floats(0, 1), min_size=1, max_size=300),
+)
+def test_a_fixed_window_service_never_accepts_more_than_the_limit_allows(
+    count: int, start: float, span: float, sent: list[float]
+) -> None:
+    # A service counting per calendar second, requests sent over `span` seconds from `start`:
+    # a span of 2.81 s touches 4 windows, so 5 per second may accept 20 (the bound was 19).
+    check = RateLimitCheck(count, 1, per_user=True)
+    windows = Counter(math.floor(start + fraction * span) for fraction in sent)
+    accepted = sum(min(n, count) for n in windows.values())
+    assert accepted <= check.most_accepted(span)
+    assert RateLimitCheck(5, 1, per_user=True).most_accepted(2.81) == 20

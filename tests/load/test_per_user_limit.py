@@ -50,16 +50,20 @@ class _Limited(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def limited() -> Iterator[tuple[str, type[_Limited]]]:
-    handler = type("Handler", (_Limited,), {"counts": {}, "shared": False})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def limited() -> Iterator[tuple[tuple[str, str], list[type[_Limited]]]]:
+    """A legacy and a candidate with counts of their own: one server for both would count
+    the legacy's last requests against the candidate's first within the same second."""
+    handlers = [type("Handler", (_Limited,), {"counts": {}, "shared": False}) for _ in "lc"]
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), handler) for handler in handlers]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+        legacy, candidate = (f"http://127.0.0.1:{s.server_address[1]}" for s in servers)
+        yield (legacy, candidate), handlers
     finally:
-        server.shutdown()
-        server.server_close()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
 
 
 def _store(folder: Path) -> Path:
@@ -76,11 +80,12 @@ def _store(folder: Path) -> Path:
     return store
 
 
-def _load(url: str, folder: Path, store: Path) -> str:
+def _load(urls: tuple[str, str], folder: Path, store: Path) -> str:
     credentials = credentials_file(folder, store, TOKENS)
     spec = spec_file(folder, f"  security:\n    - {{name: limit, requirement: {LIMIT}}}\n")
     done = twinsight(
-        "load", "--legacy", url, "--candidate", url, "--store", str(store), "--spec", str(spec),
+        "load", "--legacy", urls[0], "--candidate", urls[1], "--store", str(store),
+        "--spec", str(spec),
         "--credentials", str(credentials), "--users", "2", "--rate", "30", "--duration", "3",
         timeout=90,
     )  # fmt: skip
@@ -89,11 +94,11 @@ def _load(url: str, folder: Path, store: Path) -> str:
 
 
 def test_each_user_refused_past_its_own_limit_meets_it(
-    limited: tuple[str, type[_Limited]], tmp_path: Path
+    limited: tuple[tuple[str, str], list[type[_Limited]]], tmp_path: Path
 ) -> None:
-    url, _ = limited
+    urls, _ = limited
     store = _store(tmp_path)
-    _load(url, tmp_path, store)
+    _load(urls, tmp_path, store)
     rows = latest_load(store, None)
     (result,) = measure_constraints([("security", "limit", LIMIT, "")], rows)
     for measure in result.measures:
@@ -102,12 +107,13 @@ def test_each_user_refused_past_its_own_limit_meets_it(
 
 
 def test_a_limit_shared_by_every_user_misses_a_per_user_one(
-    limited: tuple[str, type[_Limited]], tmp_path: Path
+    limited: tuple[tuple[str, str], list[type[_Limited]]], tmp_path: Path
 ) -> None:
-    url, handler = limited
-    handler.shared = True  # both users counted as one: each is refused before its own 5
+    urls, handlers = limited
+    for handler in handlers:
+        handler.shared = True  # both users counted as one: each is refused before its own 5
     store = _store(tmp_path)
-    _load(url, tmp_path, store)
+    _load(urls, tmp_path, store)
     (result,) = measure_constraints([("security", "limit", LIMIT, "")], latest_load(store, None))
     for measure in result.measures:
         assert measure.status == "missed", measure.why

@@ -162,13 +162,12 @@ def _limit(check: RateLimitCheck, rows: Sequence[LoadRow]) -> Measure:
             f"twinsight load --rate above it"
         )
         return Measure(target, "not measurable", float(refused), why + who)
-    # One window's worth of slack: a fixed window lets a burst through at its edge.
     duration = rows[0].duration_s
-    allowed = check.count * (duration / check.per_seconds + 1)
+    allowed = check.most_accepted(duration)
     accepted = sent - refused
     why = f"{refused} of {sent} answers were 429 at {rate:.1f} req/s{who}"
     if refused and accepted > allowed:  # a few 429s do not make a limit that lets all else by
-        why += f"; {accepted} accepted in {duration:g}s, the limit allows at most {allowed:.0f}"
+        why += f"; {accepted} accepted in {duration:g}s, the limit allows at most {allowed}"
         return Measure(target, "missed", float(refused), why)
     return Measure(target, "met" if refused else "missed", float(refused), why)
 

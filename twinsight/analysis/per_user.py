@@ -43,7 +43,7 @@ def per_user(check: RateLimitCheck, rows: Sequence[LoadRow]) -> tuple[Status, fl
     refused = sum(u.refused for u in users)
     per = f"{check.count} per {check.per_seconds}s"
     duration = rows[0].duration_s
-    allowed = check.count * (duration / check.per_seconds + 1)
+    allowed = check.most_accepted(duration)
     for user in users:
         if user.early is not None:
             why = f"user {user.identity + 1} was refused after {user.early} accepted in a window"
@@ -53,7 +53,7 @@ def per_user(check: RateLimitCheck, rows: Sequence[LoadRow]) -> tuple[Status, fl
             return "missed", float(refused), why
         if user.accepted > allowed:
             why = f"user {user.identity + 1} had {user.accepted} accepted in {duration:g}s"
-            return "missed", float(refused), f"{why}, the limit allows at most {allowed:.0f}"
+            return "missed", float(refused), f"{why}, the limit allows at most {allowed}"
     went = [u for u in users if u.past]
     if not went:
         why = (

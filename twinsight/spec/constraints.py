@@ -12,6 +12,7 @@ requests/second", in the requirement or its measurement).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -96,6 +97,12 @@ class RateLimitCheck:
     def rps(self) -> float:
         """The limit as requests per second."""
         return self.count / self.per_seconds
+
+    def most_accepted(self, seconds: float) -> int:
+        """The most requests a service keeping the limit may accept in `seconds`: a span
+        of s windows touches up to ceil(s) + 1 fixed windows (a burst at each edge), and a
+        token bucket of `count` lets `count` through more than its rate."""
+        return self.count * (math.ceil(seconds / self.per_seconds) + 1)
 
 
 @dataclass(frozen=True)
