@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from multidict import CIMultiDict
 
@@ -26,6 +27,7 @@ from twinsight.records import PRIMARY_TARGET, Body, Correlation, Exchange, Heade
 from twinsight.store import CaptureCounters, StoreWriter
 from twinsight.traffic import Target, TaskSet
 from twinsight.traffic.send import Books, Outgoing, Round
+from twinsight.traffic.sessions import is_client_key
 
 from .metrics import CaptureMetrics
 from .ordering import Mark, SessionOrder, Turn, wait_for_turns
@@ -47,7 +49,7 @@ class Request(Outgoing):
     # client's address.
     connection: str | None = None
 
-    @property
+    @cached_property
     def ordered_by(self) -> str | None:
         """What this request's mirrors keep the client's order within: its session, or its
         connection when the session is only the client's address. Everyone behind one
@@ -55,7 +57,7 @@ class Request(Outgoing):
         calls would form one line: each waiting for the others, at the candidate's pace,
         until the mirror queue filled and the rest were dropped (measured: 99 of 11,463
         requests mirrored in 5 s from 50 connections of one address)."""
-        if self.session is not None and self.session.startswith("client:") and self.connection:
+        if self.connection and is_client_key(self.session):
             return f"connection:{self.connection}"
         return self.session
 

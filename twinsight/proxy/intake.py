@@ -29,7 +29,7 @@ from twinsight.traffic import (
 
 from .fanout import Request
 
-__all__ = ["Intake", "Received", "refusal", "request_form_guard", "stalled"]
+__all__ = ["Intake", "Received", "connection_of", "refusal", "request_form_guard", "stalled"]
 
 
 def refusal(method: str, target: str) -> str | None:
@@ -92,7 +92,7 @@ class Received:
             request.scheme,
             request.host,
             body,
-            connection=_connection(peer),
+            connection=connection_of(peer),
         )
 
 
@@ -185,7 +185,7 @@ class Intake:
         )
 
 
-def _connection(peer: object) -> str | None:
+def connection_of(peer: object) -> str | None:
     """`ADDRESS:PORT` of a socket's peer name (a tuple for IP sockets), else None."""
     if isinstance(peer, tuple) and len(peer) >= 2:
         return f"{peer[0]}:{peer[1]}"

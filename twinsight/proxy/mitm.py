@@ -25,7 +25,7 @@ from yarl import URL
 from twinsight.config import Config, load_config
 from twinsight.errors import TwinsightError, UserError
 from twinsight.proxy.fanout import Fanout
-from twinsight.proxy.intake import Intake, Received, refusal
+from twinsight.proxy.intake import Intake, Received, connection_of, refusal
 from twinsight.proxy.metrics import CaptureMetrics
 from twinsight.proxy.service import open_fanout
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET, Body, ErrorKind, Headers, Response
@@ -207,9 +207,7 @@ class TwinsightAddon:
             scheme=request.scheme,
             host=request.host_header or request.host,
             body=request.raw_content or b"",
-            connection=":".join(map(str, peer[:2]))
-            if (peer := flow.client_conn.peername)
-            else None,
+            connection=connection_of(flow.client_conn.peername),
         )
 
     @staticmethod

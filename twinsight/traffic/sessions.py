@@ -7,7 +7,9 @@ from http.cookies import CookieError, SimpleCookie
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-__all__ = ["is_sampled", "session_key"]
+__all__ = ["is_client_key", "is_sampled", "session_key"]
+
+_CLIENT = "client:"
 
 
 def session_key(
@@ -23,7 +25,12 @@ def session_key(
         value = headers.get(name)
     elif kind == "cookie":
         value = _cookie(headers.getall("Cookie", []), name)
-    return f"{kind}:{value}" if value else f"client:{client or ''}"
+    return f"{kind}:{value}" if value else f"{_CLIENT}{client or ''}"
+
+
+def is_client_key(key: str | None) -> bool:
+    """Whether `key` is only the client's address (no header or cookie named a session)."""
+    return key is not None and key.startswith(_CLIENT)
 
 
 def _cookie(values: list[str], name: str) -> str | None:
