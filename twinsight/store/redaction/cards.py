@@ -42,17 +42,12 @@ def may_hold_card(data: bytes, truncated: bool) -> bool:
     return b"0" * 13 in data.translate(_DIGITS_AS_ZERO, b" -")
 
 
-def _may_hold_card_text(text: str) -> bool:
-    """False only when `text` holds no run of 13 ASCII digits (spaces and dashes aside)."""
-    # UTF-8 keeps ASCII digits as they are and spells nothing else with those bytes.
-    data = text.encode("utf-8", "surrogatepass")
-    return b"0" * 13 in data.translate(_DIGITS_AS_ZERO, b" -")
-
-
 def hide_cards(text: str, marker: Marker, *, tail: bool = False) -> str:
     """`text` with card numbers replaced; with `tail`, a cut number at its end too."""
 
-    if not tail and (len(text) < 13 or not _may_hold_card_text(text)):
+    # UTF-8 keeps ASCII digits as they are and spells nothing else with those bytes.
+    data = text.encode("utf-8", "surrogatepass") if len(text) >= 13 else b""
+    if not tail and not may_hold_card(data, truncated=False):
         return text  # most texts (header values, ids) have no 13 digits: no regex pass
 
     def hide(match: re.Match[str]) -> str:
