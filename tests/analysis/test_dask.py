@@ -20,6 +20,7 @@ from twinsight.testing import write_store
 distributed = pytest.importorskip("distributed")
 
 from tests.analysis.test_evidence_parts import legacy_answers  # noqa: E402
+from tests.analysis.test_verdicts_in_parts import json_lines  # noqa: E402
 from twinsight.analysis import service  # noqa: E402
 from twinsight.analysis.cluster import DaskAddress, DaskPool, dask_client  # noqa: E402
 from twinsight.analysis.judge import Judge  # noqa: E402
@@ -92,3 +93,16 @@ def test_evidence_that_lies_across_the_parts_is_read_on_the_cluster(
     first, parallel, finished = both_ways(store, tmp_path, client, Config(), None)
     assert parallel == first
     assert finished == [(1, 2), (2, 2)] * 2  # the evidence, then the judging
+
+
+def test_verdicts_are_told_alike_from_a_cluster(tmp_path: Path, client: Any) -> None:
+    # `analyze --json` on a cluster: each part's verdicts come back with its rows.
+    store = tmp_path / "s.duckdb"
+    write_store(store, synthetic(120, seed=4))
+    finished: list[tuple[int, int]] = []
+    pool = DaskPool(client, min_per_worker=1, on_part=lambda *done: finished.append(done))
+    alone = json_lines(store, tmp_path, "alone", Config(), None, workers=1)
+    parallel = json_lines(store, tmp_path, "dask", Config(), None, pool=pool)
+    assert alone.count(b"\n") == 120
+    assert parallel == alone
+    assert finished == [(1, 2), (2, 2)] * 3  # evidence, replica, judging: two parts each

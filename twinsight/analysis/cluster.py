@@ -5,7 +5,8 @@ Dask tasks: each worker opens the store itself, judges its run into Parquet file
 folder of its own and sends the files' bytes back with its counts, so a worker needs no
 folder the caller sees. The replica's noise pass is a reduction: each task counts its part
 (`ReplicaTally`), the caller merges the counts as they come. The caller absorbs the parts in
-id order, so every derived row is what one process makes.
+id order, so every derived row is what one process makes; a run told of each verdict
+(`analyze --json`) gets each part's verdicts file back too, told part after part.
 
 A worker on another machine reads segments in object storage itself (`url`: each worker
 process keeps its own copy, fetching only new objects); otherwise it reads the store where
@@ -29,8 +30,10 @@ from twinsight.errors import UserError
 from twinsight.extras import require
 from twinsight.store.objects import ObjectLocation, cache_folder, pull, reason
 
+from . import workers
 from .pipeline import LegacyTally, ReplicaTally
-from .workers import MIN_PER_WORKER, Gathered, Part, evidence_part, judge_part, tally_part
+from .verdict_file import VERDICTS
+from .workers import Gathered, Part, evidence_part, judge_part, tally_part
 
 __all__ = [
     "DaskAddress",
@@ -110,6 +113,8 @@ class Shipped:
 
     gathered: Gathered
     files: dict[str, bytes]
+    verdicts: bytes | None = None
+    """The part's verdicts file, when the part kept one."""
 
 
 def judge_shipped(part: Part, url: str | None = None) -> Shipped:
@@ -117,7 +122,8 @@ def judge_shipped(part: Part, url: str | None = None) -> Shipped:
     with tempfile.TemporaryDirectory(prefix="twinsight-part-") as folder:
         gathered = judge_part(replace(_on_worker(part, url), folder=Path(folder)))
         files = {name: path.read_bytes() for name, path in gathered.tables.items()}
-    return Shipped(replace(gathered, tables={}), files)
+        verdicts = gathered.judged.read_bytes() if gathered.judged else None
+    return Shipped(replace(gathered, tables={}, judged=None), files, verdicts)
 
 
 def tally_shipped(part: Part, url: str | None = None) -> ReplicaTally:
@@ -150,12 +156,13 @@ class DaskPool:
         client: Any,
         *,
         url: str | None = None,
-        min_per_worker: int = MIN_PER_WORKER,
+        min_per_worker: int | None = None,
         on_part: OnPart | None = None,
     ) -> None:
         """`url`: the segments in object storage each worker reads itself (None: the
         caller's store path, seen by every worker); `min_per_worker`: fewer exchanges per
-        worker thread and the store is judged in the caller's process."""
+        worker thread and the store is judged in the caller's process (None: as many as a
+        worker process needs, `workers.MIN_PER_WORKER`)."""
         self.client = client
         self.url = url
         self.min_per_worker = min_per_worker
@@ -164,7 +171,8 @@ class DaskPool:
     def parts_for(self, exchanges: int) -> int:
         """One part per worker thread, each of at least `min_per_worker` exchanges."""
         threads: int = sum(self.client.nthreads().values())
-        return max(1, min(threads, exchanges // max(1, self.min_per_worker)))
+        least = workers.MIN_PER_WORKER if self.min_per_worker is None else self.min_per_worker
+        return max(1, min(threads, exchanges // max(1, least)))
 
     def judge(self, parts: Sequence[Part]) -> list[Gathered]:
         """Each part judged by a task, its tables written into `part.folder` here."""
@@ -209,4 +217,8 @@ def _land(shipped: Shipped, folder: Path) -> Gathered:
     for name, data in shipped.files.items():
         tables[name] = folder / f"{name}.parquet"
         tables[name].write_bytes(data)
-    return replace(shipped.gathered, tables=tables)
+    if shipped.verdicts is None:
+        return replace(shipped.gathered, tables=tables)
+    judged = folder / VERDICTS
+    judged.write_bytes(shipped.verdicts)
+    return replace(shipped.gathered, tables=tables, judged=judged)

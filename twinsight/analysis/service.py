@@ -40,6 +40,7 @@ from .pipeline import (
     statistical_noise,
 )
 from .pools import Pool
+from .verdict_file import read_verdicts
 from .workers import Part, absorb, evidence_parts, judge_parts, tally_parts, worker_count
 
 __all__ = ["OnJudged", "analyze_store", "endpoints_of", "scenario_runs", "target_origins"]
@@ -68,7 +69,8 @@ def analyze_store(
     judges everything again). Counts and clusters always cover every exchange.
 
     `workers`: processes that judge in parallel (None: this one alone); a store too small to
-    pay for them, or a run told of each verdict (`on_judged`), is judged in this process.
+    pay for them is judged in this process. `on_judged` is told every verdict in the order
+    one process reaches them, however many judge: each part's are kept and told part by part.
     `pool`: judges the parts instead of worker processes (a Dask cluster), as many as it says.
     """
     judge = Judge(spec=spec, rules=rules_from(config.normalize, spec))
@@ -79,7 +81,7 @@ def analyze_store(
         with Store.open(path, segments) as store:
             context = store.comparability()
             replayed = replays_of(context.replayed)
-            run = _Run(path, segments, Path(scratch), 1 if on_judged else workers, replayed, pool)
+            run = _Run(path, segments, Path(scratch), workers, replayed, pool, bool(on_judged))
             fingerprint, incremental, noisy = _judge_store(
                 store, judge, config, earlier, collector, on_judged, run
             )
@@ -152,7 +154,7 @@ def _judge_store(
         repeated=repeated,
         replica_volatile=_by_endpoint(replica.volatile),
     )
-    if not _in_workers(store, judge, endpoints, collector, run, only_new=incremental):
+    if not _in_workers(store, judge, endpoints, collector, run, incremental, on_judged):
         exchanges = read_exchanges(store, only_new=incremental, replayed=replayed)
         left_out = collector.analysis.left_out
         for result in judge_stream(exchanges, judge, endpoints, left_out):
@@ -172,6 +174,8 @@ class _Run:
     workers: int | None
     replayed: Mapping[str, Replayed]
     pool: Pool | None = None
+    judged: bool = False
+    """Whether each verdict is told: the parts keep theirs."""
 
 
 def _in_workers(
@@ -180,15 +184,20 @@ def _in_workers(
     endpoints: Endpoints,
     collector: Collector,
     run: _Run,
-    *,
     only_new: bool,
+    on_judged: OnJudged | None,
 ) -> bool:
-    """Judge the store in worker processes, one run of ids each, into `collector`; False
-    (nothing done) when one process is to judge it."""
+    """Judge the store in worker processes, one run of ids each, into `collector`, telling
+    `on_judged` each part's verdicts in id order; False (nothing done) when one process is
+    to judge it."""
     parts = _parts(store, judge, endpoints, run, only_new=only_new, now=collector.now)
     judge_all = run.pool.judge if run.pool else judge_parts
     for gathered in judge_all(parts) if parts else ():
         absorb(collector, gathered)
+        if on_judged is not None:
+            assert gathered.judged is not None  # every part was asked to keep its verdicts
+            for event in read_verdicts(gathered.judged):
+                on_judged(event)
     return bool(parts)
 
 
@@ -213,7 +222,17 @@ def _parts(
     now = now or datetime.now(UTC)
     where = (run.path, run.segments)
     return [
-        Part(*where, within, judge, endpoints, run.replayed, only_new, run.scratch / f"{n}", now)
+        Part(
+            *where,
+            within,
+            judge,
+            endpoints,
+            run.replayed,
+            only_new,
+            run.scratch / f"{n}",
+            now,
+            judged=run.judged,
+        )
         for n, within in enumerate(bounds)
     ]
 

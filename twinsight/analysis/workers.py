@@ -3,7 +3,9 @@
 Each worker opens the store itself (a DuckDB connection never crosses a process), judges
 its run with the run's `Judge` and gathers rows into Parquet files of its own; the parent
 joins the parts in id order, so every row, count, cluster and sample comes out as one
-process judging the whole stream would have made it.
+process judging the whole stream would have made it. A run told of each verdict
+(`analyze --json`) has each worker keep its part's verdicts in a file beside its rows,
+told by the parent part after part in the same order.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from .diff import Difference
 from .endpoints import Endpoints
 from .judge import Judge
 from .load import Stored, stored_of
-from .pipeline import LegacyTally, ReplicaTally, judge_stream
+from .pipeline import LegacyTally, ReplicaTally, judge_stream, judged_event
+from .verdict_file import VERDICTS, verdicts_into
 
 __all__ = [
     "MIN_PER_WORKER",
@@ -62,6 +65,8 @@ class Part:
     """Where the worker writes its rows."""
     now: datetime
     """The run's time, stamped on every classification."""
+    judged: bool = False
+    """Whether the worker keeps each verdict (`analyze --json`) in `folder`."""
 
 
 @dataclass
@@ -76,6 +81,8 @@ class Gathered:
     observations: list[Observation]
     changes: dict[tuple[str, str], list[Difference]]
     peak_rss_mb: float = 0.0
+    judged: Path | None = None
+    """The part's verdicts in the order reached, when its `Part.judged` asked for them."""
 
 
 def worker_count(requested: int | None, exchanges: int) -> int:
@@ -132,17 +139,21 @@ def evidence_part(part: Part) -> LegacyTally:
 
 
 def judge_part(part: Part) -> Gathered:
-    """Judge one part into Parquet files in `part.folder` (runs in the worker)."""
+    """Judge one part into Parquet files in `part.folder`, and its verdicts when `part.judged`
+    (runs in the worker)."""
     part.folder.mkdir(parents=True, exist_ok=True)
     collector = Collector(spill=part.folder)
     collector.now = part.now
     spilled = part.folder / "classifications.parquet"
     collector.analysis.classifications = Columns(CLASSIFICATIONS, spill=spilled)
     left_out = collector.analysis.left_out
-    with Store.open(part.path, part.segments) as store:
+    judged = part.folder / VERDICTS if part.judged else None
+    with Store.open(part.path, part.segments) as store, verdicts_into(judged) as tell:
         exchanges = _exchanges(store, part)
         for result in judge_stream(exchanges, part.judge, part.endpoints, left_out):
             collector.add(result)
+            if tell is not None:
+                tell(judged_event(result))
     analysis = collector.analysis
     tables = {}
     for columns in (analysis.classifications, analysis.differences, analysis.checks):
@@ -158,6 +169,7 @@ def judge_part(part: Part) -> Gathered:
         collector.observations,
         collector.changes,
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        judged,
     )
 
 

@@ -40,7 +40,7 @@ WorkersOption = Annotated[
         min=1,
         metavar="<n>",
         help="Processes that judge in parallel (default: 1): only as many as get 10,000 "
-        "exchanges each are started, and a run with --json judges in one.",
+        "exchanges each are started.",
     ),
 ]
 DaskOption = Annotated[
