@@ -41,7 +41,15 @@ from .pipeline import (
 )
 from .pools import Pool
 from .verdict_file import read_verdicts
-from .workers import Part, absorb, evidence_parts, judge_parts, tally_parts, worker_count
+from .workers import (
+    Part,
+    absorb,
+    evidence_parts,
+    judge_parts,
+    processes,
+    tally_parts,
+    worker_count,
+)
 
 __all__ = ["OnJudged", "analyze_store", "endpoints_of", "scenario_runs", "target_origins"]
 
@@ -78,7 +86,8 @@ def analyze_store(
     earlier = None if full else derived.state()
     with tempfile.TemporaryDirectory(prefix="twinsight-analyze-") as scratch:
         collector = Collector(spill=Path(scratch))
-        with Store.open(path, segments) as store:
+        # One pool of worker processes for every pass over the parts (none spawned unless used).
+        with Store.open(path, segments) as store, processes(workers):
             context = store.comparability()
             replayed = replays_of(context.replayed)
             run = _Run(path, segments, Path(scratch), workers, replayed, pool, bool(on_judged))
