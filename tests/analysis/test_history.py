@@ -7,8 +7,16 @@ from hypothesis import strategies as st
 
 from twinsight.analysis.clusters import Observation, cluster
 from twinsight.analysis.diff import Difference
-from twinsight.analysis.history import FIXED, NEW, PERSISTING, REGRESSED, mark, statuses
-from twinsight.store import ClusterPast, HistoryRow
+from twinsight.analysis.history import (
+    FIXED,
+    NEW,
+    PERSISTING,
+    REGRESSED,
+    judged_anew,
+    mark,
+    statuses,
+)
+from twinsight.store import AnalysisRun, ClusterPast, HistoryRow
 
 
 def test_each_status_from_the_previous_run_and_those_before() -> None:
@@ -52,3 +60,22 @@ def test_mark_sets_each_cluster_status_and_returns_the_rows_now_fixed() -> None:
     fixed = mark([found], ClusterPast({gone.fingerprint: gone}, frozenset({found.fingerprint})))
     assert found.status == REGRESSED
     assert fixed == [gone]
+
+
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_the_first_run_and_a_run_with_new_exchanges_or_settings_judge_anew() -> None:
+    last = AnalysisRun("f1", AT, 40)
+    assert judged_anew(None, last)
+    assert judged_anew(last, AnalysisRun("f1", AT, 41))  # new exchanges classified
+    assert judged_anew(last, AnalysisRun("f2", AT, 40))  # other rules, spec or noise
+
+
+@given(st.sampled_from(["f1", "f2"]), st.integers(0, 3), st.datetimes())
+def test_a_run_is_a_re_read_exactly_when_fingerprint_and_exchanges_are_the_last_runs(
+    fingerprint: str, exchanges: int, at: datetime
+) -> None:
+    run = AnalysisRun(fingerprint, at, exchanges)
+    again = (fingerprint, exchanges) == ("f1", 2)
+    assert judged_anew(AnalysisRun("f1", AT, 2), run) is not again

@@ -79,15 +79,19 @@ class Analysis:
     """Recordings no candidate answered whose replay in the store was compared instead."""
     fixed: list[HistoryRow] = field(default_factory=list)
     """Clusters of the previous run this one no longer finds, as that run recorded them."""
+    recorded: bool = True
+    """Whether this run judged anew and so is a run of `cluster_history`; a re-read is not,
+    and its statuses and `fixed` are those of the last run it read again."""
 
     def tables(self, analysed_at: datetime) -> list[Columns]:
-        """`classifications`, `differences`, `checks`, `clusters`, and the clusters' rows
-        of `cluster_history` for this run (at `analysed_at`), for the store."""
+        """`classifications`, `differences`, `checks`, `clusters`, and when this run is
+        `recorded`, the clusters' rows of `cluster_history` for it (at `analysed_at`)."""
         clusters, history = Columns(CLUSTERS), Columns(CLUSTER_HISTORY)
         for found in self.clusters:
             clusters.add(_cluster_row(found))
             history.add(_history_row(found, analysed_at))
-        return [self.classifications, self.differences, self.checks, clusters, history]
+        tables = [self.classifications, self.differences, self.checks, clusters]
+        return [*tables, history] if self.recorded else tables
 
 
 def _cluster_row(c: Cluster) -> ClusterRow:

@@ -25,7 +25,7 @@ from twinsight.store.partitions import exchange_count, id_cuts
 from .collect import Analysis, Collector, ScenarioRun
 from .comparable import Replayed, degraded_kinds
 from .endpoints import Endpoints
-from .history import mark
+from .history import judged_anew, mark
 from .incremental import analysis_fingerprint, seed_earlier
 from .judge import ANY_ENDPOINT, Judge
 from .load import read_exchanges, replays_of, rules_from
@@ -101,15 +101,25 @@ def analyze_store(
         analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
         analysis.unanswered = left_out
         _tell_comparability(analysis, context)
-        analysis.fixed = mark(analysis.clusters, derived.cluster_past())
-        derived.write(
-            analysis.tables(collector.now),
-            append=("cluster_history", *(_APPENDED if incremental else ())),
-            state=AnalysisRun(fingerprint, collector.now, sum(analysis.counts.values())),
-        )
+        done = AnalysisRun(fingerprint, collector.now, sum(analysis.counts.values()))
+        _record(analysis, derived, done, incremental=incremental)
     if spec is not None:
         analysis.coverage = scenario_runs(spec, derived.scenario_counts())
     return analysis
+
+
+def _record(analysis: Analysis, derived: Derived, run: AnalysisRun, *, incremental: bool) -> None:
+    """Mark the clusters run over run and write the tables. Only a run that judged anew
+    (`history.judged_anew`) adds a run to `cluster_history` and `analysis_runs`; a re-read
+    (`report`, `ready` or `propose` when nothing is new, `analyze` twice) adds nothing and
+    is marked as the run it reads again was, so "fixed" and "new" stay against real runs."""
+    analysis.recorded = judged_anew(derived.last_recorded(), run)
+    analysis.fixed = mark(analysis.clusters, derived.cluster_past(of_last=not analysis.recorded))
+    derived.write(
+        analysis.tables(run.analysed_at),
+        append=("cluster_history", *(_APPENDED if incremental else ())),
+        state=run if analysis.recorded else None,
+    )
 
 
 def _tell_comparability(analysis: Analysis, context: Comparability) -> None:

@@ -118,17 +118,7 @@ class Derived:
 
     def state(self) -> AnalysisRun | None:
         """The last analysis run recorded, if any (and its tables are all there)."""
-        connection = self._reading(ANALYSIS_RUNS.name, "classifications", "differences")
-        if connection is None:
-            return None
-        try:
-            row = connection.execute(
-                f"SELECT fingerprint, analysed_at, exchanges FROM {ANALYSIS_RUNS.name} "
-                "ORDER BY analysed_at DESC LIMIT 1"
-            ).fetchone()
-        finally:
-            connection.close()
-        return AnalysisRun(*row) if row else None
+        return self._last_run("classifications", "differences")
 
     def differences(
         self, *, classifications: Collection[str], kinds: Collection[str]
@@ -189,9 +179,29 @@ class Derived:
             connection.close()
         return [ClusterRow(*row) for row in rows]
 
-    def cluster_past(self) -> ClusterPast:
-        """What the recorded runs found; nothing before any run recorded its clusters."""
-        runs = self._runs(1)
+    def last_recorded(self) -> AnalysisRun | None:
+        """The last analysis run recorded, if runs record their clusters here (a store
+        analysed before they did has no `cluster_history`)."""
+        return self._last_run(CLUSTER_HISTORY.name)
+
+    def _last_run(self, *beside: str) -> AnalysisRun | None:
+        """The last row of `analysis_runs`, if the file holds it and every table of `beside`."""
+        connection = self._reading(ANALYSIS_RUNS.name, *beside)
+        if connection is None:
+            return None
+        try:
+            row = connection.execute(
+                f"SELECT fingerprint, analysed_at, exchanges FROM {ANALYSIS_RUNS.name} "
+                "ORDER BY analysed_at DESC LIMIT 1"
+            ).fetchone()
+        finally:
+            connection.close()
+        return AnalysisRun(*row) if row else None
+
+    def cluster_past(self, *, of_last: bool = False) -> ClusterPast:
+        """What the recorded runs found; nothing before any run recorded its clusters.
+        `of_last`: the past the last run was marked against (a re-read of it is marked so)."""
+        runs = self._runs(2)[1:] if of_last else self._runs(1)
         if not runs:
             return ClusterPast({}, frozenset())
         previous = self._history(runs[0])
