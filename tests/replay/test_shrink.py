@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -174,3 +175,65 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+FORM_TYPE = ("Content-Type", "application/x-www-form-urlencoded")
+
+
+def form(body: bytes) -> Request:
+    return Request("POST", "/f", "", (FORM_TYPE,), body)
+
+
+def test_a_raw_utf8_form_value_keeps_its_bytes_and_shortens_by_characters() -> None:
+    found = {c.body for c in candidates(form("name=Jürgen&k=1".encode()))}
+    assert "name=Jürgen".encode() in found  # k dropped, the raw UTF-8 kept byte for byte
+    assert b"name=J%C3%BCr&k=1" in found  # "Jürgen" cut to three characters, not mojibake
+
+
+def test_a_form_value_in_no_encoding_shortens_by_bytes() -> None:
+    found = {c.body for c in candidates(form(b"x=%FF%FEab&k=\xff"))}
+    assert b"x=%FF%FE&k=\xff" in found  # not the U+FFFD a UTF-8 decoding would put there
+    assert b"k=\xff" in found
+
+
+form_items = st.lists(
+    st.binary(min_size=1, max_size=12).filter(lambda b: b"&" not in b), max_size=6
+)
+
+
+@settings(max_examples=150)
+@given(form_items)
+def test_a_form_body_split_in_halves_rejoins_byte_for_byte(items: list[bytes]) -> None:
+    body = b"&".join(items)
+    built = {f.what: f.build(0).body for f in families(form(body))}
+    if len(items) >= 2:
+        first, second = (
+            built["body fields: second half dropped"],
+            built["body fields: first half dropped"],
+        )
+        assert first + b"&" + second == body
+
+
+@settings(max_examples=150)
+@given(st.binary(max_size=60))
+def test_form_candidates_keep_the_other_items_byte_for_byte(body: bytes) -> None:
+    items = [item for item in body.split(b"&") if item]
+    for candidate in candidates(form(body)):
+        kept = [item for item in candidate.body.split(b"&") if item]
+        if _subsequence(kept, items):
+            continue  # items dropped, the rest as they were
+        changed = [n for n, (a, b) in enumerate(zip(items, kept, strict=True)) if a != b]
+        assert len(changed) == 1, "one value shortened, every other item as it was"
+        name, _, value = items[changed[0]].partition(b"=")
+        new_name, _, new_value = kept[changed[0]].partition(b"=")
+        assert new_name == name
+        assert _unquoted(value).startswith(_unquoted(new_value)), "a prefix of the value's bytes"
+
+
+def _subsequence(part: list[bytes], whole: list[bytes]) -> bool:
+    rest = iter(whole)
+    return all(any(item == other for other in rest) for item in part)
+
+
+def _unquoted(raw: bytes) -> bytes:
+    return unquote_to_bytes(raw.replace(b"+", b" "))

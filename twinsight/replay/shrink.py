@@ -9,7 +9,9 @@ tries. Every candidate is strictly smaller by `size`, so a loop that only ever
 accepts smaller requests ends.
 
 Never dropped: `Host`, and `Content-Type` while there is a body. Header values
-are kept as they are (a shortened token only fails authentication).
+are kept as they are (a shortened token only fails authentication). A form body is
+split into items as bytes, so the items kept are the request's bytes whatever their
+encoding; a value is shortened by characters when it is UTF-8, else by bytes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote, quote_from_bytes, unquote_to_bytes
 
 from twinsight.records import Exchange, Headers
 from twinsight.spec.media import media_type
@@ -68,7 +70,7 @@ def size(request: Request) -> tuple[int, int]:
     `shrink_json.cost` when the body is JSON). A raw body's prefix may parse as JSON: the
     first member makes that a step down whatever it costs."""
     headers = sum(1 + len(k) + len(_encoded(v)) for k, v in request.headers)
-    query = sum(_item_cost(item) for item in _items(request.query))
+    query = sum(_item_cost(_encoded(item)) for item in _items(request.query))
     rank, body = _body_size(request)
     return rank, headers + query + body
 
@@ -88,7 +90,7 @@ def families(request: Request) -> Iterator[Family]:
     yield from _singles("query", range(len(items)), items, lambda g: _without_items(request, g))
     yield from body.singles
     for index, item in enumerate(items):
-        yield from _shorter_item(item, _query_setter(request, index), "query")
+        yield from _shorter_item(_encoded(item), _query_setter(request, index), "query")
     yield from body.values
 
 
@@ -106,7 +108,7 @@ def _body_families(request: Request) -> Stages:
             )
         )
     if kind == "form":
-        items = _items(request.body.decode("latin-1"))
+        items = _form_items(request.body)
 
         def rebuilt(gone: set[int]) -> Request:
             return _with_form(request, [i for n, i in enumerate(items) if n not in gone])
@@ -168,7 +170,7 @@ def _body_size(request: Request) -> tuple[int, int]:
     if kind == "json":
         return 1, 1 + shrink_json.cost(document)
     if kind == "form":
-        return 1, 1 + sum(_item_cost(item) for item in _items(request.body.decode("latin-1")))
+        return 1, 1 + sum(_item_cost(item) for item in _form_items(request.body))
     return 2, 1 + len(request.body)
 
 
@@ -193,7 +195,7 @@ def _singles(
 ) -> Iterator[Family]:
     for index in indexes:
         item = items[index]
-        label = item[0] if isinstance(item, tuple) else str(item).partition("=")[0]
+        label = item[0] if isinstance(item, tuple) else _name(item)
         yield Family.one(f"{what} {label} dropped", build({index}))
 
 
@@ -207,13 +209,25 @@ def _items(raw: str) -> list[str]:
     return [item for item in raw.split("&") if item]
 
 
-def _item_cost(item: str) -> int:
-    name, _, value = item.partition("=")
-    return 1 + len(_decoded(name)) + len(_decoded(value))
+def _form_items(body: bytes) -> list[bytes]:
+    """A form body's items, split as bytes: rejoined, they are the body byte for byte
+    (a value in raw UTF-8, or in no encoding at all, included)."""
+    return [item for item in body.split(b"&") if item]
 
 
-def _decoded(text: str) -> bytes:
-    return _encoded(unquote_plus(text))
+def _item_cost(item: bytes) -> int:
+    name, _, value = item.partition(b"=")
+    return 1 + len(_unquoted(name)) + len(_unquoted(value))
+
+
+def _unquoted(raw: bytes) -> bytes:
+    return unquote_to_bytes(raw.replace(b"+", b" "))
+
+
+def _name(item: object) -> str:
+    """An item's name as a label: decoded, unreadable bytes replaced."""
+    raw = item if isinstance(item, bytes) else _encoded(str(item))
+    return _unquoted(raw.partition(b"=")[0]).decode("utf-8", "replace")
 
 
 def _encoded(text: str) -> bytes:
@@ -225,21 +239,21 @@ def _without_items(request: Request, gone: set[int]) -> Request:
     return replace(request, query="&".join(i for n, i in enumerate(items) if n not in gone))
 
 
-def _query_setter(request: Request, index: int) -> Callable[[str], Request]:
-    def set_item(item: str) -> Request:
+def _query_setter(request: Request, index: int) -> Callable[[bytes], Request]:
+    def set_item(item: bytes) -> Request:
         items = _items(request.query)
-        items[index] = item
+        items[index] = item.decode("utf-8", "surrogatepass")
         return replace(request, query="&".join(items))
 
     return set_item
 
 
-def _with_form(request: Request, items: list[str]) -> Request:
-    return replace(request, body="&".join(items).encode("latin-1"))
+def _with_form(request: Request, items: list[bytes]) -> Request:
+    return replace(request, body=b"&".join(items))
 
 
-def _form_setter(request: Request, items: list[str], index: int) -> Callable[[str], Request]:
-    def set_item(item: str) -> Request:
+def _form_setter(request: Request, items: list[bytes], index: int) -> Callable[[bytes], Request]:
+    def set_item(item: bytes) -> Request:
         changed = list(items)
         changed[index] = item
         return _with_form(request, changed)
@@ -247,14 +261,25 @@ def _form_setter(request: Request, items: list[str], index: int) -> Callable[[st
     return set_item
 
 
-def _shorter_item(item: str, rebuild: Callable[[str], Request], where: str) -> Iterator[Family]:
-    """A `name=value` item with its decoded value shortened (re-encoded, name kept raw)."""
-    name, equals, raw = item.partition("=")
-    value = unquote_plus(raw)
+def _shorter_item(item: bytes, rebuild: Callable[[bytes], Request], where: str) -> Iterator[Family]:
+    """A `name=value` item with its decoded value shortened (re-encoded, name kept raw):
+    by characters when the value is UTF-8, else by bytes."""
+    name, equals, raw = item.partition(b"=")
+    value = _unquoted(raw)
     if not equals or not value:
         return
+    text = _utf8(value)
 
     def build(k: int) -> Request:
-        return rebuild(f"{name}={quote(value[:k], safe='', errors='surrogatepass')}")
+        cut = quote_from_bytes(value[:k], safe="") if text is None else quote(text[:k], safe="")
+        return rebuild(name + b"=" + cut.encode("ascii"))
 
-    yield Family(f"{where} {unquote_plus(name)} shortened", len(value), build)
+    length = len(value) if text is None else len(text)
+    yield Family(f"{where} {_name(item)} shortened", length, build)
+
+
+def _utf8(value: bytes) -> str | None:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
