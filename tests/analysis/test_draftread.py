@@ -73,6 +73,18 @@ def test_endpoints_patterns_keep_only_what_they_name(tmp_path: Path) -> None:
     assert names == ["POST /tasks answered 2xx"]
 
 
+def test_a_path_with_an_empty_segment_is_left_out_not_bound_with_its_neighbour(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "s.duckdb"
+    write_store(
+        store, [request("GET", "/v1/", {"version": "1"}), request("GET", "/v1//", b"", 404)]
+    )
+    read = draft_from_store(store, None)
+    assert [s.name for s in read.draft.spec.scenarios] == ["GET /v1/ answered 2xx"]
+    assert read.left_out == ("GET /v1//",)
+
+
 def test_spec_new_writes_a_draft_spec_check_loads_and_never_overwrites(tmp_path: Path) -> None:
     store = tmp_path / "s.duckdb"
     write_store(store, traffic())

@@ -141,3 +141,56 @@ def test_folding_never_merges_paths_differing_at_a_low_cardinality_position(
         for other, other_path in zip(parts, paths, strict=True):
             if (one[0], one[1], one[3]) != (other[0], other[1], other[3]):
                 assert endpoints.of(method, path) != endpoints.of(method, other_path)
+
+
+def test_an_empty_segment_is_a_different_endpoint() -> None:
+    endpoints = Endpoints([("GET", PathTemplate("/v1{/}"))])
+    assert endpoints.of("GET", "/v1/") == "GET /v1{/}"
+    assert endpoints.of("GET", "/v1//") == "GET /v1//"  # one framework folds it, one says 404
+    inferred = Endpoints()
+    assert inferred.of("GET", "/v1/") == inferred.of("GET", "/v1") == "GET /v1"
+    assert inferred.of("GET", "/v1//") == "GET /v1//"
+    assert inferred.of("GET", "/a//b") == "GET /a//b"
+    assert inferred.of("GET", "//") == "GET //"
+    assert inferred.of("GET", "/tasks//17") == "GET /tasks//{id}"
+
+
+def test_an_empty_segment_is_no_value_of_a_folded_position() -> None:
+    endpoints = Endpoints()
+    endpoints.learn(
+        [("GET", f"/records/{slug}/tags") for slug in SLUGS] + [("GET", "/records//tags")]
+    )
+    assert endpoints.of("GET", "/records/faq/tags") == "GET /records/{id}/tags"
+    assert endpoints.of("GET", "/records//tags") == "GET /records//tags"
+
+
+_SEGMENT = st.sampled_from(["a", "b", "tasks", "17", "v1", *SLUGS[:3]])
+_TEMPLATES = st.lists(
+    st.sampled_from(["/a/{x}", "/a/{x}/b", "/{x}", "/a{/}", "/tasks/{x}/{y}", "/v1/{x}{/}"]),
+    max_size=3,
+)
+
+
+@given(
+    st.lists(_SEGMENT, min_size=1, max_size=5),
+    st.data(),
+    _TEMPLATES,
+    st.lists(st.lists(_SEGMENT, max_size=4), max_size=30),
+    st.booleans(),
+)
+def test_a_path_with_a_segment_emptied_or_added_empty_is_another_endpoint(
+    segments: list[str],
+    data: st.DataObject,
+    templates: list[str],
+    learned: list[list[str]],
+    trailing: bool,
+) -> None:
+    endpoints = Endpoints([("GET", PathTemplate(t)) for t in templates], min_distinct=2)
+    endpoints.learn(("GET", "/" + "/".join(s)) for s in learned)
+    index = data.draw(st.integers(0, len(segments) - 1))
+    slash = "/" if trailing else ""
+    path = "/" + "/".join(segments) + slash
+    emptied = "/" + "/".join([*segments[:index], "", *segments[index + 1 :]]) + slash
+    doubled = "/" + "/".join([*segments[:index], "", *segments[index:]]) + slash
+    assert endpoints.of("GET", emptied) != endpoints.of("GET", path)
+    assert endpoints.of("GET", doubled) != endpoints.of("GET", path)

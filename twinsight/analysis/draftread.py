@@ -2,7 +2,8 @@
 handed to the pure drafting of `drafts`.
 
 Endpoints are inferred as analysis infers them (`Endpoints`), with one difference: a
-path that ends in `/` keeps it in its template, since templates match exactly. An
+path that ends in `/` keeps it in its template, since templates match exactly. A path
+with an empty segment (`/v1//`) is an endpoint of its own that no template can write. An
 endpoint whose inferred template cannot be written as a spec template (`/{id}.xml`), or
 does not match the paths it came from, is left out and named.
 """
@@ -78,7 +79,7 @@ def _bindings(
         if host := request.headers.get("host"):
             hosts.add(host)
         method, template = endpoints.of(request.method, request.path).split(" ", 1)
-        if request.path.endswith("/") and template != "/":
+        if request.path.endswith("/") and not template.endswith("/"):
             template += "/"
         if patterns and not any(
             fnmatchcase(f"{method} {template}", p) or fnmatchcase(template, p) for p in patterns

@@ -8,6 +8,11 @@ parent vary with high cardinality whatever their shape (`/records/intro`,
 `/records/kinto-tips`, user names); low-cardinality literals (`/tasks`,
 `/complete`, `/v1`, `/health`) stay. A SOAP call's endpoint names its operation
 after the path (`POST /soap CreateOrder`, `soapop`): every call is `POST /soap`.
+
+An empty segment is kept (`/v1//` is not `/v1/`, nor `/a//b` `/a/b`): one framework
+folds a double slash, another answers 404, so they are different requests. It never
+becomes a parameter, which no empty segment fills. Only a single trailing `/` after a
+named segment is dropped, so `/tasks/` is `/tasks`.
 """
 
 from __future__ import annotations
@@ -94,7 +99,7 @@ class Endpoints:
         folded = []
         node: _Node | None = self._folded
         for segment in _shape_folded(bare):
-            if node is not None and node.wide:
+            if node is not None and node.wide and segment:
                 segment = PARAM
             folded.append(segment)
             node = node.children.get(segment) if node is not None else None
@@ -102,10 +107,13 @@ class Endpoints:
 
     def _fold(self, node: _Node, depth: int) -> _Node:
         """A copy of `node`'s tree with each high-cardinality position merged into `{id}`."""
-        wide = self._wide([c for k, c in node.children.items() if k != PARAM], depth)
+        named = {k: c for k, c in node.children.items() if k}
+        wide = self._wide([c for k, c in named.items() if k != PARAM], depth)
         children = node.children
         if wide:
-            children = {PARAM: _merged(list(children.values()))}
+            children = {PARAM: _merged(list(named.values()))}
+            if "" in node.children:
+                children[""] = node.children[""]
         folded = {k: self._fold(child, depth + 1) for k, child in children.items()}
         return _Node(node.seen, folded, wide)
 
@@ -135,8 +143,18 @@ def _merged(nodes: list[_Node]) -> _Node:
 def _shape_folded(path: str) -> list[str]:
     """The segments of `path`, those shaped like identifiers (or very long) as `{id}`, an
     identifier before an extension as `{id}.xml`."""
-    segments = [unquote(s) for s in path.strip("/").split("/") if s]
-    return [_shape(s) for s in segments]
+    return [_shape(unquote(s)) for s in _segments(path)]
+
+
+def _segments(path: str) -> list[str]:
+    """The raw segments of `path`, empty ones kept but for a trailing `/` after a named
+    segment (`/` -> [], `/v1/` -> [v1], `/v1//` -> [v1, "", ""], `//` -> ["", ""])."""
+    if path in ("", "/"):
+        return []
+    segments = path.removeprefix("/").split("/")
+    if len(segments) > 1 and not segments[-1] and segments[-2]:
+        segments.pop()
+    return segments
 
 
 def _shape(segment: str) -> str:
