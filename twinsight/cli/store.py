@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from twinsight.cli.console import out, show, show_text
 from twinsight.cli.options import ConfigOption, SegmentsOption, StoreOption, read_locations
-from twinsight.config import load_config
+from twinsight.config import Config, load_config
 from twinsight.errors import CheckFailed
 from twinsight.report.store import store_check_lines, store_info_lines
 
@@ -49,12 +50,29 @@ def store_check_command(
     """
     from twinsight.store import check_store
 
-    store, segments = read_locations(load_config(config), store, segments)
-    report = check_store(store, None if store else segments, repair=repair)
+    store, segments, shown = _checked_locations(load_config(config), store, segments)
+    report = check_store(store, segments, repair=repair, shown=shown)
     show(out, store_check_lines(report))
     if report.problems:
-        hint = "" if repair else " (--repair removes duplicates)"
+        hint = "" if repair or store is None else " (--repair removes duplicates)"
         raise CheckFailed(f"{report.where}: {len(report.problems)} problem(s){hint}")
+
+
+def _checked_locations(
+    settings: Config, store: Path | None, segments: Path | None
+) -> tuple[Path | None, Path | None, str | None]:
+    """The store file checked, else the segment folder (a local copy of an s3:// URL's
+    segments), and the URL the copy is of, which every message names instead of it."""
+    from twinsight.store.objects import ObjectLocation, pull
+
+    if store is None and segments is None:
+        store, segments = settings.store.locations()
+    if store is not None:
+        return store, None, None
+    location = ObjectLocation.of(segments)
+    if location is None:
+        return None, segments, None
+    return None, pull(location), location.url
 
 
 @store_app.command("credentials")

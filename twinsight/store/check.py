@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from twinsight.store.files import StoreError, connect, first_line
+from twinsight.store.files import StoreError, connect, first_line, unreadable_store
 from twinsight.store.migrations import count_duplicates, migrate
 from twinsight.store.reader import segment_sources
 from twinsight.store.schema import TABLES
@@ -43,23 +44,40 @@ class StoreCheck:
         return lines
 
 
-def check_store(path: Path | None, segments: Path | None, *, repair: bool = False) -> StoreCheck:
-    """Check the DuckDB file at `path` (repairing it when asked) or the folder `segments`."""
+def check_store(
+    path: Path | None, segments: Path | None, *, repair: bool = False, shown: str | None = None
+) -> StoreCheck:
+    """Check the DuckDB file at `path` (repairing it when asked) or the folder `segments`.
+
+    `shown` is what the user named the folder, when that is not its path: the s3:// URL of
+    segments in object storage, whose local copy `segments` is. Messages name it, and an
+    object's key under it, never the copy."""
     if path is not None:
         if not path.exists():
             raise StoreError(f"{path}: no such store file")
         return _check_file(path, repair=repair)
+    where = shown or str(segments)
     if segments is None or not segments.is_dir():
-        raise StoreError(f"{segments}: no such segment folder")
+        raise StoreError(f"{where}: no such segment folder")
     if repair:
         raise StoreError(
-            f"{segments}: segments are never rewritten; absorb them into a store file "
+            f"{where}: segments are never rewritten; absorb them into a store file "
             "(it keeps one copy of each) or read them as they are (readers do too)"
         )
     connection = duckdb.connect()
-    for name, source in segment_sources(segments).items():
-        connection.execute(f"CREATE VIEW {name} AS {source}")
-    return _inspect(connection, str(segments), StoreCheck(str(segments)))
+    try:
+        for name, source in segment_sources(segments).items():
+            connection.execute(f"CREATE VIEW {name} AS {source}")
+        return _inspect(connection, where, StoreCheck(where))
+    except (duckdb.Error, pa.ArrowException) as exc:
+        damaged = unreadable_store(exc)
+        if damaged is None or shown is None:
+            raise
+        # The copy mirrors the prefix: its file NAME is the object PREFIX/NAME.
+        text = str(damaged).replace(str(segments), shown)
+        raise StoreError(f"{shown}: {text}") from None
+    finally:
+        connection.close()
 
 
 def _check_file(path: Path, *, repair: bool) -> StoreCheck:
