@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import socket
 
 __all__ = ["example_app"]
 
@@ -20,6 +23,7 @@ PortOption = Annotated[
     int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
 ]
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+_HOST = "127.0.0.1"
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="Database file \\[default: a fresh one in memory].")
 ]
@@ -38,7 +42,7 @@ NoisyOption = Annotated[
 def example_legacy(
     port: PortOption = 8081,
     db: DbOption = None,
-    host: HostOption = "127.0.0.1",
+    host: HostOption = _HOST,
     noisy: NoisyOption = False,
 ) -> None:
     """Run the legacy Task Management service (aiohttp + SQLite, integer ids).
@@ -48,7 +52,18 @@ def example_legacy(
     from twinsight.examples.tasks.legacy.app import make_app
     from twinsight.examples.tasks.serve import serve
 
-    serve(lambda: make_app(str(db) if db else ":memory:", noisy=noisy), "legacy", host, port)
+    listening = _listening(host, port)
+    serve(lambda: make_app(str(db) if db else ":memory:", noisy=noisy), "legacy", listening)
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    """The service's socket, bound before the service is made: a used port (or a host
+    not of this machine) is one line naming the option, like `--port 8081: address
+    already in use`."""
+    from twinsight.traffic.listen import bound_socket
+
+    option = f"--port {port}" if host == _HOST else f"--host {host} --port {port}"
+    return bound_socket(option, host, port)
 
 
 FaithfulOption = Annotated[
@@ -65,7 +80,7 @@ FaithfulOption = Annotated[
 def example_candidate(
     port: PortOption = 8082,
     db: DbOption = None,
-    host: HostOption = "127.0.0.1",
+    host: HostOption = _HOST,
     faithful: FaithfulOption = False,
     noisy: NoisyOption = False,
 ) -> None:
@@ -77,7 +92,8 @@ def example_candidate(
     from twinsight.examples.tasks.serve import serve
 
     path = str(db) if db else None
-    serve(lambda: make_app(path, faithful=faithful, noisy=noisy), "candidate", host, port)
+    listening = _listening(host, port)
+    serve(lambda: make_app(path, faithful=faithful, noisy=noisy), "candidate", listening)
 
 
 @example_app.command("token")
@@ -103,7 +119,7 @@ XmlFaithfulOption = Annotated[
 
 
 @example_app.command("xml-legacy")
-def example_xml_legacy(port: PortOption = 8083, host: HostOption = "127.0.0.1") -> None:
+def example_xml_legacy(port: PortOption = 8083, host: HostOption = _HOST) -> None:
     """Run the legacy orders service (SOAP 1.1 and bare XML, numbered ids, in memory).
 
     Example: twinsight example xml-legacy --port 8083
@@ -111,13 +127,13 @@ def example_xml_legacy(port: PortOption = 8083, host: HostOption = "127.0.0.1") 
     from twinsight.examples.orders.legacy.app import make_app
     from twinsight.examples.tasks.serve import serve
 
-    serve(make_app, "xml-legacy", host, port)
+    serve(make_app, "xml-legacy", _listening(host, port))
 
 
 @example_app.command("xml-candidate")
 def example_xml_candidate(
     port: PortOption = 8084,
-    host: HostOption = "127.0.0.1",
+    host: HostOption = _HOST,
     faithful: XmlFaithfulOption = False,
 ) -> None:
     """Run the orders rewrite (UUID ids, default namespace, deliberate divergences).
@@ -127,7 +143,7 @@ def example_xml_candidate(
     from twinsight.examples.orders.candidate.app import make_app
     from twinsight.examples.tasks.serve import serve
 
-    serve(lambda: make_app(faithful=faithful), "xml-candidate", host, port)
+    serve(lambda: make_app(faithful=faithful), "xml-candidate", _listening(host, port))
 
 
 class ExampleName(StrEnum):

@@ -69,7 +69,7 @@ class WorkerAdmin:
 
     def __init__(self, admins: Callable[[], list[Address]]) -> None:
         self.admins = admins
-        self._runner: web.AppRunner | None = None
+        self._runners: list[web.AppRunner] = []  # also one that failed to bind
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self, address: Address) -> Address:
@@ -78,15 +78,12 @@ class WorkerAdmin:
         app = web.Application()
         app.router.add_get("/health", self._health)
         app.router.add_get("/metrics", self._metrics)
-        runners: list[web.AppRunner] = []
-        bound = await listen_on(app, address, runners)
-        self._runner = runners[0]
-        return bound
+        return await listen_on(app, address, self._runners, option="--admin")
 
     async def close(self) -> None:
         """Stop listening."""
-        if self._runner is not None:
-            await self._runner.cleanup()
+        for runner in self._runners:
+            await runner.cleanup()
         if self._session is not None:
             await self._session.close()
 

@@ -25,6 +25,7 @@ from twinsight.events import CaptureSummary
 from twinsight.records import Source
 from twinsight.store import CaptureCounters, StoreWriter
 from twinsight.traffic import Target, configured_targets
+from twinsight.traffic.listen import cannot_bind, shown
 from twinsight.traffic.loop import run_loop
 
 from .fanout import Fanout, MirrorOptions
@@ -102,7 +103,7 @@ async def run_capture(
         main = await _listen_for_clients(app, listen, runners, capture, reuse_port=reuse_port)
         bound = None
         if admin is not None:
-            bound = await listen_on(admin_app(metrics, writer), admin, runners)
+            bound = await listen_on(admin_app(metrics, writer), admin, runners, option="--admin")
         ready(main, bound)
         await stop.wait()
     finally:
@@ -149,6 +150,7 @@ async def _listen_for_clients(
         app,
         listen,
         runners,
+        option="--listen",
         reuse_port=reuse_port,
         # aiohttp closes a connection that has not sent a whole request head this
         # long after opening or after its last answer: slow and idle clients alike.
@@ -220,19 +222,19 @@ async def listen_on(
     address: Address,
     runners: list[web.AppRunner],
     *,
+    option: str,
     reuse_port: bool = False,
     **server: Any,
 ) -> Address:
-    """Serve `app` on `address` (its runner added to `runners`); the address bound."""
+    """Serve `app` on `address` (its runner added to `runners`); the address bound. A failure
+    to bind is one line naming `option`, the flag that gave the address."""
     runner = web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=10, **server
     )
     await runner.setup()
     runners.append(runner)
-    try:
+    with cannot_bind(f"{option} {shown(*address)}"):
         await web.TCPSite(runner, address[0], address[1], reuse_port=reuse_port or None).start()
-    except OSError as exc:
-        raise UserError(f"cannot listen on {address[0]}:{address[1]}: {exc.strerror}") from None
     host, port = runner.addresses[-1][:2]
     return str(host), int(port)
 

@@ -33,6 +33,7 @@ from twinsight.config import Config
 from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
 from twinsight.store import absorb_segments
+from twinsight.traffic.listen import bound_socket, shown
 from twinsight.traffic.loop import run_loop
 
 from .admin import WorkerAdmin
@@ -131,6 +132,7 @@ async def _parent(
 ) -> CaptureSummary:
     held = _reserve(listen)
     address = (listen[0], held.getsockname()[1])
+    served: WorkerAdmin | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -138,15 +140,14 @@ async def _parent(
     inbox: asyncio.Queue[tuple[_Worker, _Message]] = asyncio.Queue()
     spawn = _spawner(mode, config, address, admin is not None, inbox, loop)
     pool = _Pool(spawn, inbox)
-    served: WorkerAdmin | None = None
     try:
+        if admin is not None:  # before any worker starts: a used port fails at once
+            served = WorkerAdmin(pool.admins)
+            admin = await served.start(admin)
         for index in range(workers):
             pool.workers[index] = spawn(index)
         await _all_ready(pool)
         held.close()  # the workers hold the port now
-        if admin is not None:
-            served = WorkerAdmin(pool.admins)
-            admin = await served.start(admin)
         settled()
         say(f"twinsight {mode}: {workers} workers on one port")
         say(listening_line(mode, address, admin))
@@ -162,16 +163,16 @@ async def _parent(
 
 def _reserve(listen: Address) -> socket.socket:
     """A socket bound (not listening) to `listen` with SO_REUSEPORT: it fixes the port when
-    `listen` asks for any (port 0) and fails early when another program holds it."""
-    host, port = listen
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        held = socket.socket(family, socket.SOCK_STREAM)
-        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        held.bind((host, port))
-    except OSError as exc:
-        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    return held
+    `listen` asks for any (port 0) and fails early when another program holds it.
+
+    The port is first bound without SO_REUSEPORT, which fails when any socket is on it:
+    the workers of another `--workers` run set SO_REUSEPORT too, and the kernel would
+    otherwise let this run join their port and take half their clients."""
+    option = f"--listen {shown(*listen)}"
+    probe = bound_socket(option, *listen, backlog=None)
+    port = probe.getsockname()[1]
+    probe.close()
+    return bound_socket(option, listen[0], port, reuse_address=False, reuse_port=True, backlog=None)
 
 
 def _spawner(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Callable
 
 from aiohttp import web
@@ -21,12 +22,17 @@ async def start(
     return runner, int(runner.addresses[0][1])
 
 
-def serve(make_app: Callable[[], web.Application], name: str, host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM; the first line printed names the URL (tests parse it)."""
+def serve(make_app: Callable[[], web.Application], name: str, listening: socket.socket) -> None:
+    """Serve on the socket `listening` (bound by the caller, which says what a failure to
+    bind means) until SIGINT/SIGTERM; the first line printed names the URL (tests parse it)."""
 
     async def main() -> None:
-        runner, bound = await start(make_app(), host, port)
-        print(f"{name} listening on http://{host}:{bound}", flush=True)
+        runner = web.AppRunner(make_app(), access_log=None)
+        await runner.setup()
+        await web.SockSite(runner, listening).start()
+        host, port = listening.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        print(f"{name} listening on http://{shown}:{port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
