@@ -43,6 +43,16 @@ class S3:
             if i.type == pafs.FileType.File
         )
 
+    def manifest(self, batch: str, prefix: str = "run") -> str:
+        """The path of `batch`'s manifest (in whichever hour folder it was put)."""
+        found = [
+            n
+            for n in self.names(f"{prefix}/batches", recursive=True)
+            if n.endswith(f"/{batch}.json")
+        ]
+        assert len(found) == 1, found
+        return f"{self.bucket}/{prefix}/batches/{found[0]}"
+
 
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[str]:

@@ -60,7 +60,7 @@ def test_a_sinks_batches_read_back_as_a_folders_do(s3: S3, tmp_path: Path) -> No
 
     names = s3.names()
     assert "exchanges-w-000002.parquet" in names
-    assert s3.names("run/batches")  # one manifest per batch
+    assert s3.names("run/batches", recursive=True)  # one manifest per batch
     pulled = pull(ObjectLocation.of(s3.url()))  # type: ignore[arg-type]
     assert exchanges_in(pulled) == exchanges_in(tmp_path / "local")
     assert len(exchanges_in(pulled)) == 7
@@ -74,7 +74,7 @@ def test_a_batch_is_read_only_when_its_manifest_and_every_object_are_there(
     segments.put_batch("w-000001", sorted(tables.items()))
     segments.put_batch("w-000002", sorted(tables.items()))
     fs = s3.fs()
-    fs.delete_file(f"{s3.bucket}/run/batches/w-000001.json")  # a batch cut before its manifest
+    fs.delete_file(s3.manifest("w-000001"))  # a batch cut before its manifest
     fs.delete_file(f"{s3.bucket}/run/responses-w-000002.parquet")  # one named but missing
 
     pulled = pull(segments.location, tmp_path / "copy")
@@ -104,11 +104,11 @@ def test_a_reader_sees_exactly_the_complete_batches(
         segments.put_batch(batch, sorted(tables.items()))
         key = f"{s3.bucket}/{prefix}"
         if damage == "no manifest":
-            fs.delete_file(f"{key}/batches/{batch}.json")
+            fs.delete_file(s3.manifest(batch, prefix))
         elif damage == "an object missing":
             fs.delete_file(f"{key}/responses-{batch}.parquet")
         elif damage == "a foreign manifest":
-            with fs.open_output_stream(f"{key}/batches/{batch}.json") as out:
+            with fs.open_output_stream(s3.manifest(batch, prefix)) as out:
                 out.write(b"not a manifest")
         else:
             whole.update(tables["exchanges"].column("id").to_pylist())
@@ -158,9 +158,9 @@ def test_a_later_pull_fetches_only_new_objects(
     fetched: list[str] = []
     real_download = ObjectSegments.download
 
-    def counted(self: ObjectSegments, name: str, out: Path) -> None:
+    def counted(self: ObjectSegments, name: str, out: Path, size: int | None = None) -> None:
         fetched.append(name)
-        real_download(self, name, out)
+        real_download(self, name, out, size)
 
     monkeypatch.setattr(ObjectSegments, "download", counted)
     first = pull(location)

@@ -2,18 +2,20 @@
 
 Writing (`ObjectSegments.put_batch`): each segment is one whole object under its final
 name, `PREFIX/TABLE-WRITER-SEQ.parquet` as in a folder (an object appears complete or not at
-all), exchanges last; then the batch's manifest, `PREFIX/batches/WRITER-SEQ.json`, naming
-each object and its size. A batch exists for readers only when its manifest does and every
-object it names is there at that size: all or nothing. A failed batch's objects are removed,
-manifest first (best effort: what is left is named by no manifest, or by one whose objects
-are incomplete, and is never read). A retried batch is written under a new sequence number;
-readers keep one row per key, as for a folder.
+all), exchanges last; then the batch's manifest, `PREFIX/batches/YYYY-MM-DD/HH/WRITER-SEQ.json`
+(the hour it is committed: see `manifests`), naming each object and its size. A batch
+exists for readers only when its manifest does and every object it names is there at that
+size: all or nothing. A failed batch's objects are removed, manifest first (best effort:
+what is left is named by no manifest, or by one whose objects are incomplete, and is never
+read). A retried batch is written under a new sequence number; readers keep one row per
+key, as for a folder.
 
 Reading (`pull`): the committed batches are copied into a local folder that mirrors the
-prefix (objects never change once written, so a later pull fetches only new ones), with the
-analysis file `analysis.duckdb` if the prefix holds one; that folder is then read as any
-segment folder. `push_analysis` puts the analysis file back, whole, each time analysis
-writes it (`Derived.write`): the folder remembers where it was pulled from.
+prefix (objects never change once written, so a later pull fetches only new ones, and lists
+only the manifests of the last hours: `manifests`), with the analysis file
+`analysis.duckdb` if the prefix holds one; that folder is then read as any segment folder.
+`push_analysis` puts the analysis file back, whole, each time analysis writes it
+(`Derived.write`): the folder remembers where it was pulled from.
 
 The endpoint and credentials come from the environment as for the AWS tools:
 `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3`) for an S3-compatible store, `AWS_REGION` /
@@ -34,6 +36,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -45,9 +48,16 @@ import pyarrow.parquet as pq
 
 from twinsight.store.derived import DERIVED_FILE
 from twinsight.store.files import StoreError
+from twinsight.store.manifests import (
+    FULL_EVERY,
+    MANIFESTS,
+    Listed,
+    list_manifests,
+    manifest_key,
+    relist_from,
+)
 
 __all__ = [
-    "MANIFESTS",
     "ObjectLocation",
     "ObjectSegments",
     "cache_folder",
@@ -55,9 +65,8 @@ __all__ = [
     "push_analysis",
 ]
 
-MANIFESTS = "batches"
-"""Where, under the prefix, each committed batch's manifest is."""
 _PULLED = ".pulled.json"  # in the local folder: its URL, the analysis file as last synced
+_LISTED = ".listed.json"  # in the local folder: the newest hour folder seen, pulls so far
 _LOCAL_MANIFESTS = ".batches"
 _URL = re.compile(r"^s3:/{1,2}(?P<bucket>[^/]*)(?:/(?P<prefix>.*))?$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -131,10 +140,12 @@ class ObjectSegments:
             raise StoreError(f"{location.url}: no such bucket {location.bucket!r}")
         return opened
 
-    def put_batch(self, batch: str, tables: Sequence[tuple[str, pa.Table]]) -> None:
+    def put_batch(
+        self, batch: str, tables: Sequence[tuple[str, pa.Table]], now: datetime | None = None
+    ) -> None:
         """Write one batch (`tables` in the order given, each `TABLE-BATCH.parquet`), then
-        its manifest; a failure removes what the attempt wrote and raises OSError."""
-        manifest = self.location.key(f"{MANIFESTS}/{batch}.json")
+        its manifest in the folder of the hour `now` (the clock's by default); a failure
+        removes what the attempt wrote and raises OSError."""
         written: list[str] = []
         try:
             files = []
@@ -144,6 +155,8 @@ class ObjectSegments:
                 written.append(self.location.key(file))
                 self._put(written[-1], data)
                 files.append({"name": file, "size": data.size})
+            # The hour is read once the objects are there: the manifest is put just after.
+            manifest = self.location.key(manifest_key(batch, now or datetime.now(UTC)))
             written.insert(0, manifest)
             self._put(manifest, pa.py_buffer(orjson.dumps({"files": files})))
         except BaseException as exc:
@@ -152,25 +165,21 @@ class ObjectSegments:
                 raise OSError(f"{self.location.url}: {reason(exc)}") from None
             raise
 
-    def committed(self, known: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
-        """Each segment of a complete batch -> its size. `known` holds manifests read before
-        (batch -> files), and gains those read now."""
-        listing = {name: i.size for name, i in self._listing(self.location.key("")).items()}
-        present = set()
-        for info in self._listing(self.location.key(MANIFESTS)).values():
-            batch = info.base_name.removesuffix(".json")
-            if batch not in known and info.base_name.endswith(".json"):
-                files = _manifest(self._get(info.path))
-                if files is None:
-                    continue  # not one a writer made (those are written whole): no batch
-                known[batch] = files
-            present.add(batch)
-        found: dict[str, int] = {}
-        for batch in present:
-            files = known[batch]
-            if all(listing.get(f["name"]) == f["size"] for f in files):
-                found.update((f["name"], f["size"]) for f in files)
-        return found
+    def manifests(self, since: str | None, known: dict[str, list[dict[str, Any]]]) -> Listed:
+        """The manifests listed (every one when `since` is None, else from that hour
+        folder on: `list_manifests`); `known` holds those read before (batch -> files)
+        and gains the new ones, read now."""
+        listed = list_manifests(self.fs, self.location.key(MANIFESTS), since)
+        for batch, path in listed.manifests.items():
+            if batch not in known:
+                files = _manifest(self._get(path))
+                if files is not None:  # else not one a writer made (those are written whole)
+                    known[batch] = files
+        return listed
+
+    def sizes(self) -> dict[str, int]:
+        """Every segment object under the prefix -> its size (one listing of them all)."""
+        return {name: i.size for name, i in self._listing(self.location.key("")).items()}
 
     def _listing(self, where: str) -> dict[str, pafs.FileInfo]:
         """The objects directly under `where`, by name."""
@@ -182,13 +191,20 @@ class ObjectSegments:
         """What the store holds as `name` under the prefix."""
         return self.fs.get_file_info(self.location.key(name))
 
-    def download(self, name: str, out: Path) -> None:
-        """Copy the object `name` under the prefix to `out`, whole (written aside, renamed)."""
+    def download(self, name: str, out: Path, size: int | None = None) -> None:
+        """Copy the object `name` under the prefix to `out`, whole (written aside, renamed);
+        FileNotFoundError when it is not there (at `size` bytes, when given)."""
         partial = out.with_name(f".{out.name}.partial")
-        with self.fs.open_input_stream(self.location.key(name)) as source, partial.open("wb") as f:
-            while chunk := source.read(1 << 20):
-                f.write(chunk)
-        os.replace(partial, out)
+        try:
+            key = self.location.key(name)
+            with self.fs.open_input_stream(key) as source, partial.open("wb") as f:
+                while chunk := source.read(1 << 20):
+                    f.write(chunk)
+            if size is not None and partial.stat().st_size != size:
+                raise FileNotFoundError(f"{name}: not at the size its manifest gives")
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def upload(self, file: Path, name: str) -> None:
         """Put the local `file` as the object `name` under the prefix, whole: sent under
@@ -259,6 +275,7 @@ def pull(location: ObjectLocation, folder: Path | None = None) -> Path:
         (folder / _LOCAL_MANIFESTS).mkdir(parents=True, exist_ok=True)
         if _record(folder).get("url") != location.url:
             _write_record(folder, {"url": location.url})
+            (folder / _LISTED).unlink(missing_ok=True)  # what it listed was of another
         _mirror_segments(segments, folder)
         _pull_analysis(segments, folder)
     except OSError as exc:
@@ -267,22 +284,56 @@ def pull(location: ObjectLocation, folder: Path | None = None) -> Path:
 
 
 def _mirror_segments(segments: ObjectSegments, folder: Path) -> None:
-    """The folder's segments become those of the complete batches, fetching only new ones."""
+    """The folder's segments become those of the complete batches, fetching only new ones
+    and listing only the latest manifests, but at every `FULL_EVERY`-th pull."""
     manifests = folder / _LOCAL_MANIFESTS
     known = {f.name: orjson.loads(f.read_bytes()) for f in manifests.glob("[!.]*")}
-    before = set(known)
-    wanted = segments.committed(known)
+    before, state = set(known), _read_json(folder / _LISTED)
+    newest: str | None = state.get("newest")
+    pulls = int(state.get("pulls", 0))
+    full = pulls % FULL_EVERY == 0
+    since = None if full else relist_from(newest, datetime.now(UTC))
+    listed = segments.manifests(since, known)
     for batch in set(known) - before:
-        partial = manifests / f".{batch}.partial"  # another pull may read the folder
-        partial.write_bytes(orjson.dumps(known[batch]))
-        os.replace(partial, manifests / batch)
-    for name, size in sorted(wanted.items()):
-        local = folder / name
-        if not (local.exists() and local.stat().st_size == size):
-            segments.download(name, local)
+        _write_json(manifests / batch, known[batch])
+    batches = known
+    if full:  # batches gone from the store go here too; the rest are checked by size
+        for batch in set(known) - set(listed.manifests):
+            (manifests / batch).unlink(missing_ok=True)
+        sizes = segments.sizes()
+        batches = {
+            batch: files
+            for batch, files in known.items()
+            if batch in listed.manifests and all(sizes.get(f["name"]) == f["size"] for f in files)
+        }
+    wanted = _fetch(segments, folder, batches)
     for local in folder.glob("*.parquet"):
-        if local.name not in wanted:  # no longer in the store (removed there)
+        if local.name not in wanted:  # no longer in the store, or of no whole batch
             local.unlink(missing_ok=True)
+    newest = max(filter(None, (newest, listed.newest)), default=None)
+    _write_json(folder / _LISTED, {"newest": newest, "pulls": pulls + 1})
+
+
+def _fetch(
+    segments: ObjectSegments, folder: Path, batches: dict[str, list[dict[str, Any]]]
+) -> dict[str, int]:
+    """Copy what the folder lacks of `batches`; each segment of a whole batch -> its size.
+
+    A batch one of whose objects is not there (at its size) is left out: its manifest was
+    listed, so it stays incomplete, but it is tried again at the next pull. Objects are
+    fetched in the manifest's order, exchanges last, as a writer puts them: a reader of the
+    folder meanwhile sees a batch's exchanges only with the rest."""
+    wanted: dict[str, int] = {}
+    for _, files in sorted(batches.items()):
+        try:
+            for f in files:
+                local = folder / f["name"]
+                if not (local.exists() and local.stat().st_size == f["size"]):
+                    segments.download(f["name"], local, f["size"])
+        except FileNotFoundError:
+            continue
+        wanted.update((f["name"], f["size"]) for f in files)
+    return wanted
 
 
 def _pull_analysis(segments: ObjectSegments, folder: Path) -> None:
@@ -327,14 +378,21 @@ def _stamp(file: Path) -> list[int]:
 
 
 def _record(folder: Path) -> dict[str, Any]:
-    file = folder / _PULLED
-    return dict(orjson.loads(file.read_bytes())) if file.exists() else {}
+    return _read_json(folder / _PULLED)
 
 
 def _write_record(folder: Path, record: dict[str, Any]) -> None:
-    partial = folder / f"{_PULLED}.partial"
-    partial.write_bytes(orjson.dumps(record))
-    os.replace(partial, folder / _PULLED)
+    _write_json(folder / _PULLED, record)
+
+
+def _read_json(file: Path) -> dict[str, Any]:
+    return dict(orjson.loads(file.read_bytes())) if file.exists() else {}
+
+
+def _write_json(file: Path, value: object) -> None:
+    partial = file.with_name(f".{file.name}.partial")  # another pull may read the folder
+    partial.write_bytes(orjson.dumps(value))
+    os.replace(partial, file)
 
 
 def reason(exc: BaseException) -> str:
