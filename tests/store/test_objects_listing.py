@@ -185,3 +185,23 @@ def test_a_listing_holds_exactly_the_manifests_from_the_hour_given(
         if newest is None or not expected - {"old-1"}
         else hour_folder(start + timedelta(hours=newest))
     )
+
+
+def test_an_incremental_pull_leaves_out_a_batch_until_every_object_is_there(
+    s3: S3, tmp_path: Path
+) -> None:
+    segments = ObjectSegments.open(ObjectLocation(s3.bucket, "run"))
+    now = datetime.now(UTC)
+    ids = put(segments, tmp_path, "w-000001", now)
+    copy = tmp_path / "copy"
+    assert ids_in(pull(segments.location, copy)) == ids  # the first pull: a full listing
+    late = put(segments, tmp_path, "w-000002", now)
+    fs, key = s3.fs(), f"{s3.bucket}/run/responses-w-000002.parquet"
+    with fs.open_input_stream(key) as source:
+        held = source.read()
+    fs.delete_file(key)  # not (yet) there, as a store that is slow to show it
+    assert ids_in(pull(segments.location, copy)) == ids
+    assert not list(copy.glob("*-w-000002.parquet"))  # nothing of it left in the copy
+    with fs.open_output_stream(key) as out:
+        out.write(held)
+    assert ids_in(pull(segments.location, copy)) == ids | late
