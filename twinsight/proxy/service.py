@@ -20,7 +20,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from twinsight.config import CaptureSettings, Config, store_writer
-from twinsight.errors import UserError
+from twinsight.errors import StoreError, UserError
 from twinsight.events import CaptureSummary
 from twinsight.records import Source
 from twinsight.store import CaptureCounters, StoreWriter
@@ -33,6 +33,7 @@ from .intake import Intake, request_form_guard
 from .metrics import CaptureMetrics
 from .shadow import ShadowProxy
 from .sink import MirrorSink
+from .storelock import refuse_if_held
 
 __all__ = [
     "Address",
@@ -126,6 +127,7 @@ def open_fanout(
     """The store writer (redacting as `[redaction]` says) and the fan-out that feeds it."""
     capture = config.capture
     writer = store_writer(config, counters)
+    _alone(config, writer)
     fanout = Fanout(
         mirrors,
         writer,
@@ -136,6 +138,19 @@ def open_fanout(
     )
     metrics.watch(writer, lambda: fanout.in_flight)
     return writer, fanout
+
+
+def _alone(config: Config, writer: StoreWriter) -> None:
+    """Refuse to capture into a store file a `--workers` run writes into; checked once the
+    writer holds the file (see storelock), closing it when refused."""
+    path, segments = config.store.locations()
+    if path is None or segments is not None:
+        return
+    try:
+        refuse_if_held(path)
+    except StoreError:
+        writer.close()
+        raise
 
 
 async def _listen_for_clients(

@@ -9,7 +9,9 @@ SIGINT and SIGTERM, and at the end absorbs every segment into the store file.
 
 With `--store FILE` the segments live in `FILE.segments/` beside it: what a worker
 flushed is on disk whatever happens to the parent afterwards, and the next run (or
-`twinsight store --segments`) finds what one that was killed left there.
+`twinsight store --segments`) finds what one that was killed left there. The parent
+locks that folder for its whole run (storelock), so a second capture into FILE is
+refused instead of absorbing this one's segments.
 """
 
 from __future__ import annotations
@@ -38,18 +40,15 @@ from twinsight.traffic.loop import run_loop
 
 from .admin import WorkerAdmin
 from .service import Address, listening_line, run_capture, settled
+from .storelock import segment_folder, segments_held
 
 __all__ = ["segment_folder", "serve_workers"]
 
 Mode = Literal["proxy", "sink"]
 _READY_S = 60.0
 _STOP_S = 60.0
+_ORPHAN_CHECK_S = 0.5
 _Message = tuple[str, Any]
-
-
-def segment_folder(store: Path) -> Path:
-    """Where the workers of a capture into the DuckDB file `store` write their segments."""
-    return store.with_name(store.name + ".segments")
 
 
 @dataclass
@@ -88,17 +87,31 @@ def serve_workers(
 ) -> CaptureSummary:
     """Run `workers` capture processes on `listen` until SIGINT or SIGTERM; the run's summary."""
     path, segments = config.store.locations()
-    folder = segments if segments is not None else segment_folder(_required(path))
-    if segments is None:
-        _absorb(folder, _required(path))  # a killed run's leftovers; refuses a locked file
+    if segments is not None:  # no store file: the segments stay where they are written
+        return _capture(mode, config, segments, listen, admin, workers, say)
+    store = _required(path)
+    with segments_held(store) as folder:  # refuses a second run into the same file
+        _absorb(folder, store)  # a killed run's leftovers; refuses a locked file
+        try:
+            return _capture(mode, config, folder, listen, admin, workers, say)
+        finally:
+            _absorb(folder, store)
+
+
+def _capture(
+    mode: Mode,
+    config: Config,
+    folder: Path,
+    listen: Address,
+    admin: Address | None,
+    workers: int,
+    say: Callable[[str], None],
+) -> CaptureSummary:
+    """The run itself, its workers writing segments into `folder`."""
     worker_config = config.model_copy(
         update={"store": config.store.model_copy(update={"path": None, "segments": folder})}
     )
-    try:
-        return run_loop(_parent(mode, worker_config, listen, admin, workers, say))
-    finally:
-        if segments is None:
-            _absorb(folder, _required(path))
+    return run_loop(_parent(mode, worker_config, listen, admin, workers, say))
 
 
 def _required(path: Path | None) -> Path:
@@ -189,7 +202,7 @@ def _spawner(
         mine, theirs = context.Pipe(duplex=False)
         process = context.Process(
             target=_worker_main,
-            args=(theirs, mode, config, address, admin),
+            args=(theirs, mode, config, address, admin, os.getpid()),
             name=f"twinsight-{mode}-{index}",
         )
         process.start()
@@ -291,7 +304,7 @@ def _merged(mode: Mode, summaries: list[CaptureSummary]) -> CaptureSummary:
 
 
 def _worker_main(
-    pipe: Connection, mode: Mode, config: Config, listen: Address, admin: bool
+    pipe: Connection, mode: Mode, config: Config, listen: Address, admin: bool, parent: int
 ) -> None:
     """A worker process: one capture on the shared port, its admin on a port of its own."""
 
@@ -300,15 +313,19 @@ def _worker_main(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        orphaned = asyncio.ensure_future(_stop_when_orphaned(parent, stop))
 
         def ready(_: Address, bound: Address | None) -> None:
             settled()
             pipe.send(("ready", bound or ("", 0)))
 
         own_admin = ("127.0.0.1", 0) if admin else None
-        return await run_capture(
-            mode, config, listen, admin=own_admin, stop=stop, ready=ready, reuse_port=True
-        )
+        try:
+            return await run_capture(
+                mode, config, listen, admin=own_admin, stop=stop, ready=ready, reuse_port=True
+            )
+        finally:
+            orphaned.cancel()
 
     try:
         summary = run_loop(main())
@@ -318,3 +335,12 @@ def _worker_main(
         pipe.send(("done", summary))
     finally:
         pipe.close()
+
+
+async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
+    """Stop the worker, as SIGTERM does, once its parent is gone (a SIGKILL leaves it no time
+    to stop its workers): else they would go on serving the port and writing into a
+    segment folder whose lock died with the parent, which the next run absorbs."""
+    while os.getppid() == parent:
+        await asyncio.sleep(_ORPHAN_CHECK_S)
+    stop.set()

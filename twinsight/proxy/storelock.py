@@ -1,0 +1,100 @@
+"""One capture at a time into a store file: the `--workers` run's lock in its segment folder.
+
+The workers of `--workers N --store FILE` write segments into `FILE.segments/`, and their
+parent absorbs them into FILE at its start and stop, removing what it absorbed. Two
+such runs on one FILE would absorb (and remove) each other's segments, unfinished ones
+included. So the parent holds an exclusive lock on `FILE.segments/.lock` for its whole
+run, and a second run is refused in one line naming FILE. The lock is a flock: the
+kernel drops it with the process, so a killed run leaves no stale lock behind.
+
+A lone capture into FILE holds DuckDB's own lock on it. It looks at the workers' lock
+after opening FILE: a `--workers` run starting later opens FILE at its start too, so
+one of the two is refused whichever comes first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from twinsight.errors import StoreError
+
+__all__ = ["LOCK_NAME", "refuse_if_held", "segment_folder", "segments_held"]
+
+LOCK_NAME = ".lock"
+_TRIES = 5  # a run ending meanwhile removes the file locked: each try creates it anew
+
+
+def segment_folder(store: Path) -> Path:
+    """Where the workers of a capture into the DuckDB file `store` write their segments."""
+    return store.with_name(store.name + ".segments")
+
+
+@contextlib.contextmanager
+def segments_held(store: Path) -> Iterator[Path]:
+    """`store`'s segment folder, created and locked for the caller alone while inside; the
+    lock file (and the folder, when empty) is removed on the way out."""
+    folder = segment_folder(store)
+    held = _lock(folder, store)
+    try:
+        yield folder
+    finally:
+        # Removed before unlocking: a run waiting on this file sees it gone and makes anew.
+        (folder / LOCK_NAME).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty: a killed worker's segments stay
+            folder.rmdir()
+        os.close(held)
+
+
+def refuse_if_held(store: Path) -> None:
+    """Refuse (one line naming `store`) while a `--workers` run holds its segment folder."""
+    try:
+        descriptor = os.open(segment_folder(store) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _busy(store) from None
+    finally:
+        os.close(descriptor)
+
+
+def _lock(folder: Path, store: Path) -> int:
+    """An open descriptor of `folder`/.lock holding its exclusive lock."""
+    path = folder / LOCK_NAME
+    for _ in range(_TRIES):
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except FileNotFoundError:  # the folder was removed by a run ending meanwhile
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise _busy(store) from None
+        if _still_there(descriptor, path):
+            return descriptor
+        os.close(descriptor)
+    raise _busy(store)
+
+
+def _still_there(descriptor: int, path: Path) -> bool:
+    """Whether `path` is still the file open as `descriptor` (not removed or replaced)."""
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(descriptor)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _busy(store: Path) -> StoreError:
+    return StoreError(
+        f"{store}: another twinsight capture with --workers writes into it "
+        f"(its segments in {segment_folder(store)}); stop it, or give another --store"
+    )
