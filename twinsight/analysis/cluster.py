@@ -29,7 +29,8 @@ from typing import Any
 import twinsight
 from twinsight.errors import UserError
 from twinsight.extras import require
-from twinsight.store.objects import ObjectLocation, cache_folder, pull, reason
+from twinsight.store.objecterrors import reason
+from twinsight.store.objects import ObjectLocation, cache_folder, pull
 
 from . import installed, workers
 from .pipeline import LegacyTally, ReplicaTally
