@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 from twinsight.analysis.endpoints import Endpoints
 from twinsight.identifiers import looks_like_id
 from twinsight.spec import PathTemplate
+from twinsight.spec.paths import path_segments
 
 UUID = "0b5e6a3c-1d2e-4f00-8a1b-2c3d4e5f6a7b"
 
@@ -194,3 +195,59 @@ def test_a_path_with_a_segment_emptied_or_added_empty_is_another_endpoint(
     doubled = "/" + "/".join([*segments[:index], "", *segments[index:]]) + slash
     assert endpoints.of("GET", emptied) != endpoints.of("GET", path)
     assert endpoints.of("GET", doubled) != endpoints.of("GET", path)
+
+
+def test_an_encoded_slash_is_a_segment_of_its_own() -> None:
+    # One framework decodes `%2F` before routing, another routes the raw path and answers
+    # 404, a third refuses it with 400: `/a%2Fb` is not `/a/b`, nor `/a%252Fb`.
+    endpoints = Endpoints()
+    assert endpoints.of("GET", "/a%2Fb") == "GET /a%2Fb"
+    assert endpoints.of("GET", "/a/b") == "GET /a/b"
+    assert endpoints.of("GET", "/a%252Fb") == "GET /a%252Fb"
+    assert endpoints.of("GET", "/files/17%2Exml") == "GET /files/17%2Exml"
+    assert endpoints.of("GET", "/files/17.xml") == "GET /files/{id}.xml"
+    assert endpoints.of("GET", f"/tasks/{UUID.replace('-', '%2D')}") == "GET /tasks/{id}"
+
+
+def test_a_template_parameter_takes_an_encoded_slash_and_no_real_one() -> None:
+    endpoints = Endpoints([("GET", PathTemplate("/files/{name}"))])
+    assert endpoints.of("GET", "/files/a%2Fb.txt") == "GET /files/{name}"
+    assert endpoints.of("GET", "/files/a/b.txt") == "GET /files/a/b.txt"
+
+
+_RAW = st.sampled_from(
+    ["a", "b", "files", "17", "%31%37", "a%2Fb", "a%2fb", "a%252Fb", "%2F", "%61", "x.txt",
+     "a%2Fb.txt", "17.xml", "17%2Exml", "caf%C3%A9", "café", ""]
+)  # fmt: skip
+_RAW_TEMPLATES = st.lists(
+    st.sampled_from(["/files/{name}", "/a/{x}", "/{x}/b", "/a%2Fb/{x}", "/files{/}"]), max_size=3
+)
+
+
+def _segments_of(path: str) -> list[str]:
+    return path_segments(path.partition(" ")[2].removesuffix("{/}"))
+
+
+@given(
+    st.lists(_RAW, min_size=1, max_size=4),
+    st.data(),
+    _RAW_TEMPLATES,
+    st.lists(st.lists(_RAW, max_size=4), max_size=30),
+)
+def test_paths_whose_raw_segments_differ_share_an_endpoint_only_at_a_parameter(
+    one: list[str], data: st.DataObject, templates: list[str], learned: list[list[str]]
+) -> None:
+    endpoints = Endpoints([("GET", PathTemplate(t)) for t in templates], min_distinct=2)
+    endpoints.learn(("GET", "/" + "/".join(s)) for s in learned)
+    index = data.draw(st.integers(0, len(one) - 1))
+    other = [*one[:index], data.draw(_RAW), *one[index + 1 :]]
+    if data.draw(st.booleans()):  # or another path altogether
+        other = data.draw(st.lists(_RAW, min_size=1, max_size=4))
+    path, other_path = "/" + "/".join(one), "/" + "/".join(other)
+    endpoint = endpoints.of("GET", path)
+    if endpoint != endpoints.of("GET", other_path):
+        return
+    mine, theirs, shown = path_segments(path), path_segments(other_path), _segments_of(endpoint)
+    assert len(mine) == len(theirs) == len(shown)
+    for raw, other_raw, segment in zip(mine, theirs, shown, strict=True):
+        assert raw == other_raw or "{" in segment

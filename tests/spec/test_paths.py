@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinsight.spec import PathTemplate, PathTemplateError
+from twinsight.spec.paths import path_segments
 
 
 def test_template_matches_and_extracts_params() -> None:
@@ -78,3 +79,40 @@ def test_a_template_matches_exactly_its_own_trailing_slash(
     found = template.match(path + ("/" if path_slash else ""))
     assert (found is not None) == (template_slash == path_slash)
     assert PathTemplate(path + "{/}").match(path + ("/" if path_slash else "")) == {}
+
+
+def test_an_encoded_slash_stays_in_its_segment_and_its_value_is_decoded() -> None:
+    # One framework decodes `%2F` before routing, another routes the raw path.
+    template = PathTemplate("/files/{name}")
+    assert template.match("/files/a%2Fb.txt") == {"name": "a/b.txt"}
+    assert template.match("/files/a/b.txt") is None
+    assert template.match("/files/a%252Fb.txt") == {"name": "a%2Fb.txt"}
+    assert template.match("/files/caf%C3%A9") == {"name": "café"}
+    assert PathTemplate("/a%2Fb").match("/a%2Fb") == {}
+    assert PathTemplate("/a%2Fb").match("/a/b") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "segments"),
+    [
+        ("", []),
+        ("/", []),
+        ("/v1", ["v1"]),
+        ("/v1/", ["v1"]),
+        ("/v1//", ["v1", "", ""]),
+        ("//", ["", ""]),
+        ("/a//b", ["a", "", "b"]),
+        ("/a%2Fb", ["a%2Fb"]),
+        ("/a%2Fb/", ["a%2Fb"]),
+    ],
+)
+def test_path_segments_are_raw_and_keep_empty_ones(path: str, segments: list[str]) -> None:
+    assert path_segments(path) == segments
+
+
+@given(st.lists(st.sampled_from(["a", "", "%2F", "a%2Fb", "17"]), max_size=5))
+def test_path_segments_rejoin_to_the_path_but_for_a_trailing_slash(segments: list[str]) -> None:
+    # Nothing is decoded nor folded: only a single `/` after a named segment is dropped.
+    path = "/" + "/".join(segments)
+    rebuilt = "/" + "/".join(path_segments(path))
+    assert rebuilt == path or (rebuilt + "/" == path and not rebuilt.endswith("/"))

@@ -13,6 +13,11 @@ An empty segment is kept (`/v1//` is not `/v1/`, nor `/a//b` `/a/b`): one framew
 folds a double slash, another answers 404, so they are different requests. It never
 becomes a parameter, which no empty segment fills. Only a single trailing `/` after a
 named segment is dropped, so `/tasks/` is `/tasks`.
+
+A segment is kept as sent, encoded: `/a%2Fb` is `GET /a%2Fb`, not `/a/b` (one framework
+decodes before routing, another routes the raw path and answers 404, a third refuses it
+with 400), nor `/a%252Fb`. Only whether it is shaped like an identifier is read from its
+decoded text.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from urllib.parse import unquote
 from twinsight.identifiers import looks_like_id
 from twinsight.spec import PathTemplate
 from twinsight.spec.inputs import RequestView
+from twinsight.spec.paths import path_segments
 
 from .soapop import soap_operation
 
@@ -141,27 +147,19 @@ def _merged(nodes: list[_Node]) -> _Node:
 
 
 def _shape_folded(path: str) -> list[str]:
-    """The segments of `path`, those shaped like identifiers (or very long) as `{id}`, an
-    identifier before an extension as `{id}.xml`."""
-    return [_shape(unquote(s)) for s in _segments(path)]
+    """The raw segments of `path` (`path_segments`), those shaped like identifiers (or very
+    long) as `{id}`, an identifier before an extension as `{id}.xml`."""
+    return [_shape(s) for s in path_segments(path)]
 
 
-def _segments(path: str) -> list[str]:
-    """The raw segments of `path`, empty ones kept but for a trailing `/` after a named
-    segment (`/` -> [], `/v1/` -> [v1], `/v1//` -> [v1, "", ""], `//` -> ["", ""])."""
-    if path in ("", "/"):
-        return []
-    segments = path.removeprefix("/").split("/")
-    if len(segments) > 1 and not segments[-1] and segments[-2]:
-        segments.pop()
-    return segments
-
-
-def _shape(segment: str) -> str:
-    if len(segment) > LONG_SEGMENT or looks_like_id(segment):
+def _shape(raw: str) -> str:
+    """`{id}` or `{id}.ext` if `raw` decoded is an identifier, else `raw` as sent."""
+    decoded = unquote(raw)
+    if len(decoded) > LONG_SEGMENT or looks_like_id(decoded):
         return PARAM
-    found = _EXTENSION.match(segment)
-    return PARAM + found.group(2) if found and looks_like_id(found.group(1)) else segment
+    # The extension's dot is a raw one: `17%2Exml` is no `17` with a `.xml` to route on.
+    found = _EXTENSION.match(raw)
+    return PARAM + found.group(2) if found and looks_like_id(unquote(found.group(1))) else raw
 
 
 def _numbered(segments: list[str]) -> list[str]:

@@ -3,6 +3,11 @@
 A template matches exactly: `/v1` matches `/v1` only and `/v1/` matches `/v1/` only,
 since a service may answer the two differently. A template ending in `{/}` (`/v1{/}`)
 matches both, with and without the trailing slash.
+
+Matching reads the path as sent: an encoded slash is part of its segment, so
+`/files/a%2Fb.txt` fits `/files/{name}` and `/files/a/b.txt` does not (one framework
+decodes before routing, another routes the raw path). A parameter's value is its
+segment decoded (`a/b.txt`), as query values are.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from urllib.parse import unquote
 
-__all__ = ["OPTIONAL_SLASH", "PathTemplate", "PathTemplateError"]
+__all__ = ["OPTIONAL_SLASH", "PathTemplate", "PathTemplateError", "path_segments"]
 
 OPTIONAL_SLASH = "{/}"
 """Written at the end of a template: the trailing slash may be there or not."""
@@ -50,9 +56,10 @@ class PathTemplate:
         return re.compile("^/" + "/".join(parts) + slash + ("/?" if optional else "") + "$")
 
     def match(self, path: str) -> dict[str, str] | None:
-        """Parameters of `path` (without query) if it fits the template, else None."""
+        """Parameters of `path` (without query, as sent) if it fits the template, else None;
+        each value is its raw segment decoded (`a%2Fb` -> `a/b`)."""
         found = self._regex.match(path)
-        return found.groupdict() if found else None
+        return {k: unquote(v) for k, v in found.groupdict().items()} if found else None
 
     def __str__(self) -> str:
         return self.text
@@ -63,6 +70,19 @@ def _split_optional(text: str) -> tuple[str, bool]:
     if text.endswith(OPTIONAL_SLASH):
         return text.removesuffix(OPTIONAL_SLASH), True
     return text, False
+
+
+def path_segments(path: str) -> list[str]:
+    """The raw segments of a request path (no query), empty ones kept but for a trailing `/`
+    after a named segment (`/` -> [], `/v1/` -> [v1], `/v1//` -> [v1, "", ""], `//` -> ["",
+    ""], `/a%2Fb` -> [a%2Fb]): what tells one resource from another, a framework that
+    folds `//` or decodes `%2F` before routing being no reason to merge them."""
+    if path in ("", "/"):
+        return []
+    segments = path.removeprefix("/").split("/")
+    if len(segments) > 1 and not segments[-1] and segments[-2]:
+        segments.pop()
+    return segments
 
 
 def _segments(text: str) -> list[str]:
