@@ -102,6 +102,17 @@ def test_a_stable_legacy_or_other_requests_show_nothing() -> None:
     assert changed.locations == frozenset()
 
 
+def test_an_encoded_slash_is_another_request_than_a_real_one() -> None:
+    # Under `/files/{name}` these are one endpoint, but `a%2Fb` may be routed raw and
+    # `a%252Fb` is another name: lists in other orders there are no repeat's.
+    for one, other in [("/files/a%2Fb", "/files/a/b"), ("/files/a%2Fb", "/files/a%252Fb")]:
+        assert request_identity("GET", one, "", None) != request_identity("GET", other, "", None)
+        found = observed((one, {"tags": ["a", "b"]}), (other, {"tags": ["b", "a"]}))
+        assert found.locations == frozenset()
+    again = observed(("/files/a%2Fb", {"tags": ["a", "b"]}), ("/files/a%2Fb", {"tags": ["b", "a"]}))
+    assert again.locations == {(ENDPOINT, "body.tags")}
+
+
 # judging
 
 

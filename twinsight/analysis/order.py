@@ -119,7 +119,8 @@ class OrderEvidence:
 
 
 def request_identity(method: str, path: str, query: str, body: Any) -> bytes:
-    """What makes two requests the same request sent again."""
+    """What makes two requests the same request sent again; `path` as sent, never decoded
+    (`/a%2Fb` is not `/a/b` nor `/a%252Fb`: frameworks route an encoded slash apart)."""
     return orjson.dumps([method, path, query, body], default=repr, option=orjson.OPT_SORT_KEYS)
 
 
