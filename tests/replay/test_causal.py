@@ -15,6 +15,7 @@ from twinsight.records import Body, Exchange, Response
 from twinsight.replay.causal import plan_dependencies
 from twinsight.replay.gate import SHOWN_WAITS, CausalGate
 from twinsight.replay.plan import choose_order
+from twinsight.spec.paths import path_segments
 from twinsight.store import new_id
 from twinsight.store.ids import session_label
 from twinsight.testing import T0, answer
@@ -151,3 +152,41 @@ async def test_requests_without_a_session_are_counted_and_leave_no_pair_behind()
     assert not gate._pairs
     gate.done(create)
     await asyncio.wait_for(asyncio.gather(*(gate.wait(read) for read in reads)), 1)
+
+
+def test_a_path_with_a_trailing_empty_segment_is_not_the_created_one() -> None:
+    put = request("PUT", "/items/17", status=201)
+    located = request("POST", "/files", status=201, location="/files/a%2Fb")
+    same = request("GET", "/items/17/")  # a single trailing `/` names the same resource
+    under = request("GET", "/items/17/tags")
+    doubled = request("GET", "/items/17//")
+    emptied = request("GET", "/items/17//tags")
+    slash = request("GET", "/files/a/b")  # the encoded slash was part of the name
+    recorded = [
+        (put, "a"),
+        (located, "a"),
+        *((r, "b") for r in (same, under, doubled, emptied, slash)),
+    ]
+    found = plan_dependencies(recorded)
+    assert [(d.waiting, d.created) for d in found] == [
+        (same.id, "/items/17"),
+        (under.id, "/items/17"),
+    ]
+
+
+@given(
+    st.lists(st.sampled_from(["items", "17", "", "a%2Fb", "a"]), min_size=1, max_size=4),
+    st.lists(st.sampled_from(["items", "17", "", "a%2Fb", "a", "b"]), max_size=3),
+)
+def test_a_use_of_a_put_path_is_that_path_or_below_it_by_named_segments(
+    created: list[str], tail: list[str]
+) -> None:
+    path = "/" + "/".join(created)
+    used = path + "".join("/" + segment for segment in tail)
+    found = plan_dependencies(
+        [(request("PUT", path, status=201), "a"), (request("GET", used), "b")]
+    )
+    named = path_segments(path)
+    below = path_segments(used)
+    expected = below[: len(named)] == named and all(below[len(named) :]) and bool(named)
+    assert bool(found) == expected

@@ -15,15 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from twinsight.records import PRIMARY_TARGET, Exchange, Response
+from twinsight.spec.paths import path_segments
 from twinsight.traffic.correlation import CREATING_METHODS, id_values, referenced
 
 __all__ = ["MAX_REMEMBERED", "CausalPlanner", "Dependency", "creates", "plan_dependencies"]
 
 MAX_REMEMBERED = 100_000
 """Ids (and paths) remembered: what a replay holds however long the capture."""
+
+Resource = tuple[str, ...]
+"""A created path as its raw segments (`path_segments`): `/a//` is ("a", "", "")."""
+_Key = TypeVar("_Key", str, Resource)
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class CausalPlanner:
 
     def __init__(self) -> None:
         self._ids: dict[str, _Made] = {}
-        self._paths: dict[str, _Made] = {}
+        self._paths: dict[Resource, _Made] = {}
 
     def see(self, exchange: Exchange, session: str | None) -> list[Dependency]:
         """The creates `exchange` must wait for; then learn what it creates itself."""
@@ -75,10 +81,10 @@ class CausalPlanner:
 
     def _needs(self, exchange: Exchange, unit: str) -> list[Dependency]:
         found: dict[str, tuple[_Made, str]] = {}  # creator id -> (what made it, the value)
-        for path in _prefixes(exchange.path):
-            made = self._paths.get(path)
+        for resource in _prefixes(exchange.path):
+            made = self._paths.get(resource)
             if made is not None and made.session != unit:
-                found.setdefault(made.creator, (made, path))
+                found.setdefault(made.creator, (made, "/" + "/".join(resource)))
         # Nothing learned yet (a capture without creates): no id it names can be one.
         named = referenced(exchange.path, exchange.query, exchange.body.data) if self._ids else ()
         for value in sorted(named):
@@ -100,12 +106,12 @@ class CausalPlanner:
             _remember(self._ids, value, made)  # the latest create of a value is the one used
         location = answer.header("location")
         if location:
-            _remember(self._paths, urlsplit(location).path.rstrip("/") or "/", made)
+            _remember(self._paths, _resource(urlsplit(location).path), made)
         if exchange.method == "PUT":
-            _remember(self._paths, exchange.path.rstrip("/") or "/", made)
+            _remember(self._paths, _resource(exchange.path), made)
 
 
-def _remember(book: dict[str, _Made], key: str, made: _Made) -> None:
+def _remember(book: dict[_Key, _Made], key: _Key, made: _Made) -> None:
     """`key` made by `made`; the book keeps the latest `MAX_REMEMBERED` (a long capture's
     oldest creates are long replayed)."""
     book.pop(key, None)
@@ -130,10 +136,23 @@ def creates(exchange: Exchange) -> bool:
     return ok and exchange.method in CREATING_METHODS
 
 
-def _prefixes(path: str) -> list[str]:
-    """`/a/b/c` -> [`/a/b/c`, `/a/b`, `/a`]: a request under a created path uses it."""
-    parts = path.rstrip("/").split("/")
-    return ["/".join(parts[:end]) for end in range(len(parts), 1, -1)]
+def _resource(path: str) -> Resource:
+    """The resource `path` names: its raw segments (`path_segments`), so `/items/17/` is
+    `/items/17` but `/items/17//` is not, nor `/items/17%2F`."""
+    return tuple(path_segments(path))
+
+
+def _prefixes(path: str) -> list[Resource]:
+    """`/a/b/c` -> [`/a/b/c`, `/a/b`, `/a`]: a request under a created path uses it. Under
+    means below it by named segments: `/a//` and `/a//c` are no resources under `/a`; `/` is
+    under nothing."""
+    segments = tuple(path_segments(path))
+    found = []
+    for end in range(len(segments), 0, -1):
+        found.append(segments[:end])
+        if not segments[end - 1]:
+            break
+    return found
 
 
 def plan_dependencies(
