@@ -54,3 +54,11 @@ def test_clusters_gone_since_the_previous_run_are_named_with_what_it_said() -> N
         "    c1-00000000a0 was: d0",
         "    and 1 more",
     ]
+
+
+def test_a_re_read_says_the_clusters_were_fixed_by_the_last_run_not_just_now() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    gone = [HistoryRow("c1-00000000a0", at, 3, "body.f", "missing", "p", "d0", None)]
+    assert fixed_lines(gone, reread=True)[0] == (
+        "[green]1 cluster(s) fixed[/] by the last run (nothing new since that run): c1-00000000a0"
+    )

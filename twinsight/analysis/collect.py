@@ -115,6 +115,7 @@ def _history_row(c: Cluster, analysed_at: datetime) -> HistoryRow:
     return HistoryRow(
         *(c.fingerprint, analysed_at, c.count, c.location, c.kind, c.pattern, c.description),
         noise=c.noise or None,
+        endpoints=[e for e, _, _ in c.endpoints],
     )
 
 

@@ -92,7 +92,7 @@ def finding_lines(analysis: Analysis) -> list[str]:
         lines.append("scenarios (exchanges, and how many passed every checked line):")
         lines += [f"  {escape(scenario_line(run))}" for run in analysis.coverage]
     lines += cluster_lines(analysis.clusters)
-    lines += fixed_lines(analysis.fixed)
+    lines += fixed_lines(analysis.fixed, reread=not analysis.recorded)
     if analysis.volatile:
         lines.append(
             "values that differ in every exchange on both sides (ids, times, tokens): "
@@ -124,13 +124,17 @@ def cluster_lines(clusters: Sequence[Cluster], shown: int = CLUSTERS_SHOWN) -> l
     return lines
 
 
-def fixed_lines(fixed: Sequence[HistoryRow], shown: int = CLUSTERS_SHOWN) -> list[str]:
+def fixed_lines(
+    fixed: Sequence[HistoryRow], shown: int = CLUSTERS_SHOWN, *, reread: bool = False
+) -> list[str]:
     """Rich markup: the clusters of the previous run this one no longer finds, named, with
-    what that run said of the first few."""
+    what that run said of the first few. `reread`: this run judged nothing new and shows
+    what the last run fixed, which it says, lest it read as fixed just now."""
     if not fixed:
         return []
     names = ", ".join(row.fingerprint for row in fixed)
-    lines = [f"[green]{len(fixed)} cluster(s) fixed[/] since the previous run: {escape(names)}"]
+    since = "by the last run (nothing new since that run)" if reread else "since the previous run"
+    lines = [f"[green]{len(fixed)} cluster(s) fixed[/] {since}: {escape(names)}"]
     lines += [f"    {row.fingerprint} was: {escape(row.description)}" for row in fixed[:shown]]
     if len(fixed) > shown:
         lines.append(f"    and {len(fixed) - shown} more")

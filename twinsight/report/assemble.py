@@ -14,6 +14,7 @@ from twinsight.analysis.collect import ScenarioRun
 from twinsight.events import EndpointEvidence, ReadinessVerdict
 from twinsight.spec import SpecCoverage
 from twinsight.store import ClusterRow, StoreInfo
+from twinsight.store.derived import RunFixes
 from twinsight.store.reportdata import (
     ExampleExchange,
     LatencyQuantiles,
@@ -36,6 +37,7 @@ from .document import (
     Uncovered,
 )
 from .figures import evidence_figures, thresholds_of
+from .fixed import fixed_since
 from .namespaces import Namespaces
 
 __all__ = ["ConfiguredRule", "StoreFacts", "assemble_report", "ordered_endpoints"]
@@ -78,6 +80,7 @@ class StoreFacts:
     sides: Sequence[SideCount] = ()
     scenarios: Sequence[ScenarioRun] = ()
     coverage: SpecCoverage | None = None
+    fixes: RunFixes | None = None  # None: the store records no run
 
 
 def assemble_report(
@@ -101,6 +104,7 @@ def assemble_report(
         _cluster(rank, row, facts.examples, shown, examples_per_cluster, names)
         for rank, row in enumerate(facts.clusters, 1)
     )
+    fixed = fixed_since(facts.fixes, names)
     ledger, more = _bounded(_ledger(rules, facts.suppressions), ledger_rows)
     return ReportData(
         title=f"twinsight report: {verdict.candidate} against {legacy}",
@@ -122,6 +126,7 @@ def assemble_report(
         uncovered=_uncovered(verdict, facts.info, facts.sides),
         thresholds=thresholds_of(verdict),
         namespaces=tuple(names.legend()),
+        fixed=fixed,
     )
 
 

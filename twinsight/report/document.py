@@ -15,6 +15,8 @@ __all__ = [
     "ClusterView",
     "Example",
     "Figure",
+    "FixedCluster",
+    "FixedSince",
     "LatencyView",
     "LedgerRow",
     "OneSided",
@@ -84,6 +86,43 @@ class ClusterView:
         if len(self.endpoints) <= 1:
             return self.endpoint
         return f"{len(self.endpoints)} of {self.of_endpoints} endpoints"
+
+
+@dataclass(frozen=True)
+class FixedCluster:
+    """A cluster of the previous run the last run no longer found, as that run saw it."""
+
+    fingerprint: str
+    endpoints: tuple[str, ...]  # most affected first; empty when that run did not record them
+    location: str
+    kind: str
+    description: str
+    exchanges: int  # in the run it was last seen in
+    seen_at: str  # ISO time of that run
+    noise: bool = False  # inferred noise, not a real difference
+
+    @property
+    def where(self) -> str:
+        """The endpoint(s), or a plain word when that run did not record them."""
+        return ", ".join(self.endpoints) or "not recorded"
+
+
+@dataclass(frozen=True)
+class FixedSince:
+    """What the last run fixed against the run before it (`previous`: "" when none ran)."""
+
+    last: str = ""  # ISO time of the last recorded run ("": never analysed)
+    previous: str = ""
+    clusters: tuple[FixedCluster, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """One sentence: how many were fixed and since when, or why nothing can be."""
+        if not self.previous:
+            return "First run: nothing to compare with."
+        if not self.clusters:
+            return f"Nothing fixed since the previous run ({self.previous})."
+        return f"{len(self.clusters)} cluster(s) fixed since the previous run ({self.previous})."
 
 
 @dataclass(frozen=True)
@@ -194,3 +233,4 @@ class ReportData:
     thresholds: dict[str, float] = field(default_factory=dict)  # endpoint -> disagreement max
     namespaces: tuple[tuple[str, str], ...] = ()  # (short name, URI) in XML locations shown
     ledger_more: tuple[int, int] = (0, 0)  # (rules, differences they hid) not in `ledger`
+    fixed: FixedSince = field(default_factory=FixedSince)

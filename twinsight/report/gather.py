@@ -51,7 +51,9 @@ def read_facts(
 ) -> StoreFacts:
     """Everything a report shows that the store holds, read in one pass."""
     # The derived file is read on its own before the store's views attach it.
-    counts = Derived.of(path, segments).scenario_counts() if spec is not None else []
+    derived = Derived.of(path, segments)
+    counts = derived.scenario_counts() if spec is not None else []
+    fixes = derived.run_fixes()
     with ReportReader(path, segments) as reader:
         clusters = reader.clusters(limit=CLUSTERS_SHOWN)
         ids = [i for c in clusters for i in c.exchange_ids[:EXAMPLES_PER_CLUSTER]]
@@ -68,6 +70,7 @@ def read_facts(
             sides=reader.sides(),
             scenarios=scenario_runs(spec, counts) if spec is not None else (),
             coverage=spec_coverage(spec) if spec is not None else None,
+            fixes=fixes,
         )
 
 

@@ -28,6 +28,7 @@ SECTIONS = (
     ("rules", "Rules"),
     ("endpoints", "Endpoints"),
     ("clusters", "Clusters"),
+    ("fixed", "Fixed since the previous run"),
     ("scenarios", "Scenario coverage"),
     ("ledger", "Suppression ledger"),
     ("latency", "Latency"),

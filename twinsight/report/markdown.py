@@ -46,7 +46,8 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
 def render_markdown(report: ReportData) -> str:
     """The whole Markdown document."""
     parts = [_verdict(report), _rules(report), _endpoints(report), _clusters(report)]
-    parts += [_scenarios(report), _ledger(report), _latency(report), _uncovered(report)]
+    parts += [_fixed(report), _scenarios(report), _ledger(report), _latency(report)]
+    parts += [_uncovered(report)]
     return "\n".join(line for part in parts for line in part)
 
 
@@ -135,6 +136,30 @@ def _named(c: ClusterView) -> str:
     if not c.fingerprint:
         return ""
     return f"`{c.fingerprint}` ({c.status}) " if c.status else f"`{c.fingerprint}` "
+
+
+def _fixed(report: ReportData) -> list[str]:
+    """The clusters the last run no longer found, as the run before it saw them."""
+    fixed = report.fixed
+    lines = ["## Fixed since the previous run", "", fixed.summary, ""]
+    rows = [
+        [
+            f.fingerprint,
+            f.where,
+            f.location,
+            f"{f.kind} (inferred noise)" if f.noise else f.kind,
+            f.description,
+            f.exchanges,
+            f.seen_at,
+        ]
+        for f in fixed.clusters[:CLUSTERS_SHOWN]
+    ]
+    if not rows:
+        return lines
+    head = ["fingerprint", "endpoint(s)", "location", "kind", "was", "exchanges", "last seen"]
+    more = len(fixed.clusters) - len(rows)
+    tail = [f"And {more} more, in the HTML report.", ""] if more > 0 else []
+    return [*lines, *_table(head, rows), *tail]
 
 
 def _scenarios(report: ReportData) -> list[str]:

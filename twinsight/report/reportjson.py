@@ -27,6 +27,7 @@ def report_dict(report: ReportData) -> dict[str, Any]:
     for endpoint, evidence in zip(verdict["endpoints"], report.verdict.endpoints, strict=True):
         endpoint["disagreement"]["rate"] = evidence.disagreement.rate
     body["uncovered"]["mirrored_share"] = report.uncovered.mirrored_share
+    body["fixed"]["summary"] = report.fixed.summary
     return {"schema": SCHEMA, **body}
 
 

@@ -21,11 +21,15 @@ from twinsight.store.columns import Columns
 from twinsight.store.files import connect, has_table
 from twinsight.store.schema import (
     ANALYSIS_RUNS,
+    CHECKS,
+    CLASSIFICATIONS,
     CLUSTER_HISTORY,
     CLUSTERS,
+    DIFFERENCES,
     AnalysisRun,
     ClusterRow,
     HistoryRow,
+    Table,
 )
 from twinsight.store.sinks import WRITER_MEMORY_LIMIT
 
@@ -35,6 +39,7 @@ __all__ = [
     "Derived",
     "EarlierCounts",
     "EarlierDifference",
+    "RunFixes",
     "ScenarioCount",
 ]
 
@@ -82,6 +87,19 @@ class ClusterPast:
     previous: dict[str, HistoryRow]
     earlier: frozenset[str]
 
+
+@dataclass(frozen=True)
+class RunFixes:
+    """What the last recorded run no longer found of the run before it: when each ran
+    (None: no such run) and that run's rows of the clusters gone, in fingerprint order."""
+
+    last: datetime | None
+    previous: datetime | None
+    fixed: list[HistoryRow]
+
+
+_DERIVED = {t.name: t for t in (CLASSIFICATIONS, CHECKS, DIFFERENCES, CLUSTERS, CLUSTER_HISTORY)}
+"""The derived tables by name: one appended to gets the columns added since it was made."""
 
 _EARLIER = """
 SELECT d.exchange_id, d.endpoint, d.location, d.kind, d.legacy_value, d.candidate_value,
@@ -219,11 +237,17 @@ class Derived:
     def fixed_clusters(self) -> list[HistoryRow]:
         """The clusters of the run before the last one that the last run no longer found,
         as that run recorded them, in fingerprint order."""
+        return self.run_fixes().fixed
+
+    def run_fixes(self) -> RunFixes:
+        """The last two runs that recorded their clusters, and the clusters of the earlier
+        one the last no longer found."""
         runs = self._runs(2)
         if len(runs) < 2:
-            return []
+            return RunFixes(runs[0] if runs else None, None, [])
         now = {r.fingerprint for r in self._history(runs[0])}
-        return [r for r in self._history(runs[1]) if r.fingerprint not in now]
+        gone = [r for r in self._history(runs[1]) if r.fingerprint not in now]
+        return RunFixes(runs[0], runs[1], gone)
 
     def _runs(self, count: int) -> list[datetime]:
         """When the last `count` runs that recorded their clusters ran, the last first."""
@@ -301,8 +325,17 @@ def _write_table(connection: duckdb.DuckDBPyConnection, rows: Columns, *, append
         connection.register("twinsight_derived", table)
         source = "twinsight_derived"
     if append and has_table(connection, rows.name):
+        _add_columns(connection, _DERIVED[rows.name])
         connection.execute(f"INSERT INTO {rows.name} BY NAME SELECT * FROM {source}")
     else:
         connection.execute(f"CREATE OR REPLACE TABLE {rows.name} AS SELECT * FROM {source}")
     if not isinstance(table, Path):
         connection.unregister("twinsight_derived")
+
+
+def _add_columns(connection: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Add to `table` as the file holds it the columns declared since it was made: a row
+    inserted by name must find each of its columns there."""
+    for column in table.columns:
+        if not has_table(connection, table.name, column=column.name):
+            connection.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.sql}")

@@ -269,6 +269,8 @@ class HistoryRow(NamedTuple):
     pattern: str
     description: str
     noise: str | None
+    # NULL in rows recorded before runs kept where each cluster was.
+    endpoints: list[str] | None = None  # most affected first
 
 
 CLASSIFICATIONS = Table.of("classifications", ClassificationRow)
