@@ -4,6 +4,7 @@ that has no workers, is refused in one line before any work is sent. The refusal
 loopback, one worker's twinsight changed inside its own process."""
 
 import logging
+import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import twinsight
-from twinsight.analysis.cluster import Found, check_workers, refusal
+from twinsight.analysis.cluster_check import Found, check_workers, refusal, say_hello
 from twinsight.errors import UserError
 
 distributed = pytest.importorskip("distributed")
@@ -128,6 +129,22 @@ def test_a_scheduler_without_workers_is_refused_after_a_bounded_wait() -> None:
         "--dask tcp://scheduler:8786: the scheduler has no workers (waited 0.5 s);"
         " start some with: dask worker tcp://scheduler:8786"
     )
+
+
+def test_a_port_that_never_answers_as_a_scheduler_is_refused_after_a_bounded_wait() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # connections complete in the backlog; nothing ever answers
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.raises(UserError) as refused:
+            say_hello(address, 0.5)
+    assert str(refused.value) == (
+        f"--dask {address}: cannot reach the scheduler (no answer as a Dask scheduler within 0.5 s)"
+    )
+
+
+def test_a_scheduler_answers(cluster: tuple[Any, str, list[str]]) -> None:
+    say_hello(cluster[1], 5)
 
 
 def test_the_refusal_counts_the_workers_it_does_not_name() -> None:

@@ -1,15 +1,20 @@
 """`twinsight analyze --dask`: a local cluster reports as one process does; a scheduler
-that cannot be reached, a bad address or --workers beside it is one line, exit 2."""
+that cannot be reached or has no workers, a worker of another twinsight, a bad address or
+--workers beside it is one line, exit 2."""
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import twinsight as package
 from tests.analysis.test_service_comparable import store
 from tests.cli.run import twinsight
 
 pytest.importorskip("distributed")
+
+OURS = package.__version__
 
 
 def unused_port() -> int:
@@ -51,3 +56,50 @@ def test_a_bad_dask_flag_is_one_line(tmp_path: Path, flags: list[str], said: str
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert said in done.stderr
+
+
+@pytest.fixture
+def scheduler() -> Iterator[tuple[str, list[str]]]:
+    """A scheduler on loopback with one worker thread in this process: (its address, its
+    workers' addresses)."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=1,
+            processes=False,
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield cluster.scheduler_address, list(client.scheduler_info()["workers"])
+
+
+def test_a_worker_of_another_twinsight_is_one_line(
+    tmp_path: Path, scheduler: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address, (worker,) = scheduler
+    monkeypatch.setattr(package, "__version__", "0.0.9")  # the worker's, in this process
+    done = twinsight("analyze", "--store", str(store(tmp_path)), "--dask", address, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: --dask {address}: worker {worker} runs twinsight 0.0.9"
+        f" (this is twinsight {OURS}); run the same version everywhere\n"
+    )
+
+
+def test_a_scheduler_without_workers_is_one_line(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+    ) as empty:
+        address = empty.scheduler_address
+        done = twinsight(
+            "analyze", "--store", str(store(tmp_path)), "--dask", address, cwd=tmp_path
+        )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: --dask {address}: the scheduler has no workers (")
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -20,19 +20,19 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import twinsight
 from twinsight.errors import UserError
 from twinsight.extras import require
 from twinsight.store.objecterrors import reason
 from twinsight.store.objects import ObjectLocation, cache_folder, pull
 
-from . import installed, workers
+from . import workers
+from .cluster_check import check_workers, say_hello
 from .pipeline import LegacyTally, ReplicaTally
 from .verdict_file import VERDICTS
 from .workers import Gathered, Part, evidence_part, judge_part, tally_part
@@ -40,22 +40,18 @@ from .workers import Gathered, Part, evidence_part, judge_part, tally_part
 __all__ = [
     "DaskAddress",
     "DaskPool",
-    "Found",
     "Shipped",
-    "check_workers",
     "dask_client",
     "judge_shipped",
-    "refusal",
     "tally_shipped",
 ]
 
 _COUNT = re.compile(r"[1-9][0-9]*")
-_SCHEDULER = re.compile(r"[a-z][a-z0-9+.-]*://[!-~]+")
-"""A scheme and a printable ASCII rest: a name that reads back as given in any message."""
+_SCHEDULER = re.compile(r"(tcp|tls|ws|wss|ucx)://[!-~]+")
+"""A scheme Dask connects to from another process and a printable ASCII rest: a name that
+reads back as given in any message."""
 OnPart = Callable[[int, int], None]
 """Told (parts done, parts in all) as each part finishes."""
-_SHOWN = 3
-"""Workers named in a refusal; the rest are counted."""
 _PULLING = threading.Lock()
 """One copy of the segments at a time in a worker process (its tasks may share threads)."""
 
@@ -69,7 +65,8 @@ class DaskAddress:
 
     @classmethod
     def of(cls, text: str) -> DaskAddress:
-        """Read `local:N` or `tcp://host:port` (tls://, inproc:// too); UserError otherwise."""
+        """Read `local:N` or `tcp://host:port` (tls://, ws://, wss://, ucx:// too);
+        UserError otherwise."""
         if text.startswith("local:"):
             if not _COUNT.fullmatch(text.removeprefix("local:")):
                 raise UserError(f"--dask {text!r}: local:N needs N, a number of workers >= 1")
@@ -106,74 +103,17 @@ def dask_client(address: DaskAddress, *, timeout: float = 10.0) -> Iterator[Any]
             ) as cluster,
             Client(cluster) as client,  # type: ignore[no-untyped-call]
         ):
-            check_workers(client, address, wait=timeout)
+            check_workers(client, str(address), wait=timeout)
             yield client
         return
+    say_hello(str(address.scheduler), timeout)
     try:
         client = Client(address.scheduler, timeout=timeout)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise UserError(f"--dask {address}: cannot reach the scheduler ({reason(exc)})") from None
     with client:
-        check_workers(client, address, wait=timeout)
+        check_workers(client, str(address), wait=timeout)
         yield client
-
-
-Found = tuple[str | None, str | None] | BaseException
-"""A worker's answer to `installed.installed`, or why it gave none."""
-
-
-def check_workers(client: Any, address: DaskAddress | str, *, wait: float = 10.0) -> None:
-    """Refuse (UserError) a cluster with no worker after `wait` seconds, or with a worker
-    whose twinsight is not this one: its tasks would fail on the worker, a traceback."""
-    try:
-        client.wait_for_workers(1, timeout=wait)
-    except TimeoutError:
-        raise UserError(
-            f"--dask {address}: the scheduler has no workers (waited {wait:g} s);"
-            f" start some with: dask worker {address}"
-        ) from None
-    import cloudpickle  # type: ignore[import-untyped]
-
-    # By value: a worker without twinsight, or with one older than the probe, runs it too.
-    cloudpickle.register_pickle_by_value(installed)
-    found = client.run(installed.installed, on_error="return")
-    problem = refusal(str(address), twinsight.__version__, found)
-    if problem is not None:
-        raise UserError(problem)
-
-
-def refusal(address: str, ours: str, found: Mapping[str, Found]) -> str | None:
-    """The line refusing the cluster at `address` whose workers answered `found` (None:
-    every worker runs twinsight `ours` and can import what the tasks need)."""
-    wrong = [_wrong(ours, found[worker]) for worker in sorted(found)]
-    named = [f"worker {who} {said}" for who, said in zip(sorted(found), wrong, strict=True) if said]
-    if not named:
-        return None
-    more = f"; {len(named) - _SHOWN} more worker(s) too" if len(named) > _SHOWN else ""
-    return (
-        f"--dask {address}: {'; '.join(named[:_SHOWN])}{more} (this is twinsight {ours});"
-        " run the same version everywhere"
-    )
-
-
-def _wrong(ours: str, found: Found) -> str | None:
-    """What is wrong with one worker's answer, as words after its address (None: nothing)."""
-    if isinstance(found, BaseException):
-        told = f"{type(found).__name__}: {found}" if str(found) else type(found).__name__
-        return f"did not tell its twinsight version ({_one_line(told)})"
-    version, broken = found
-    if version is None:
-        return "has no twinsight installed"
-    if version != ours:
-        return f"runs twinsight {_one_line(version)}"
-    if broken is not None:
-        return f"cannot import twinsight's dependencies ({_one_line(broken)})"
-    return None
-
-
-def _one_line(text: str) -> str:
-    """`text` on one line, whatever a worker sent."""
-    return " ".join(text.split()) or "?"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,106 @@
+"""Whether a Dask cluster can take twinsight's work, asked before any is sent to it.
+
+The scheduler must answer as a Dask scheduler within a bounded time, have a worker, and
+every worker must run this twinsight with its dependencies: a task on any other fails on
+the worker with a traceback, or, for a port that accepts and never answers, hangs. Each
+of these is refused in one line naming the address (and each worker that differs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import twinsight
+from twinsight.errors import UserError
+
+from . import installed
+
+__all__ = ["Found", "check_workers", "refusal", "say_hello"]
+
+_SHOWN = 3
+"""Workers named in a refusal; the rest are counted."""
+
+Found = tuple[str | None, str | None] | BaseException
+"""A worker's answer to `installed.installed`, or why it gave none."""
+
+
+def say_hello(scheduler: str, timeout: float) -> None:
+    """Refuse (UserError) `scheduler` unless it answers Dask's handshake within `timeout`
+    seconds: `distributed.Client` bounds the connection but not the peer's answer, so
+    another service on the port would hang it."""
+    from distributed.comm.core import connect
+    from distributed.security import Security
+
+    # The connection arguments the Client takes from the Dask config (TLS, ...).
+    options = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
+
+    async def hello() -> None:
+        connecting = connect(scheduler, timeout=timeout, **options)  # type: ignore[no-untyped-call]
+        comm = await asyncio.wait_for(connecting, timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(hello())
+    except (OSError, TypeError, ValueError) as exc:
+        # TypeError, ValueError: tls:// without TLS settings, an address Dask cannot read;
+        # a bare TimeoutError: the port accepted but no handshake came.
+        said = str(exc) or f"no answer as a Dask scheduler within {timeout:g} s"
+        raise UserError(
+            f"--dask {scheduler}: cannot reach the scheduler ({_one_line(said)})"
+        ) from None
+
+
+def check_workers(client: Any, address: str, *, wait: float = 10.0) -> None:
+    """Refuse (UserError) a cluster with no worker after `wait` seconds, or with a worker
+    whose twinsight is not this one: its tasks would fail on the worker, a traceback."""
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except TimeoutError:
+        raise UserError(
+            f"--dask {address}: the scheduler has no workers (waited {wait:g} s);"
+            f" start some with: dask worker {address}"
+        ) from None
+    import cloudpickle  # type: ignore[import-untyped]
+
+    # By value: a worker without twinsight, or with one older than the probe, runs it too.
+    cloudpickle.register_pickle_by_value(installed)
+    found = client.run(installed.installed, on_error="return")
+    problem = refusal(address, twinsight.__version__, found)
+    if problem is not None:
+        raise UserError(problem)
+
+
+def refusal(address: str, ours: str, found: Mapping[str, Found]) -> str | None:
+    """The line refusing the cluster at `address` whose workers answered `found` (None:
+    every worker runs twinsight `ours` and can import what the tasks need)."""
+    wrong = [_wrong(ours, found[worker]) for worker in sorted(found)]
+    named = [f"worker {who} {said}" for who, said in zip(sorted(found), wrong, strict=True) if said]
+    if not named:
+        return None
+    more = f"; {len(named) - _SHOWN} more worker(s) too" if len(named) > _SHOWN else ""
+    return (
+        f"--dask {address}: {'; '.join(named[:_SHOWN])}{more} (this is twinsight {ours});"
+        " run the same version everywhere"
+    )
+
+
+def _wrong(ours: str, found: Found) -> str | None:
+    """What is wrong with one worker's answer, as words after its address (None: nothing)."""
+    if isinstance(found, BaseException):
+        told = f"{type(found).__name__}: {found}" if str(found) else type(found).__name__
+        return f"did not tell its twinsight version ({_one_line(told)})"
+    version, broken = found
+    if version is None:
+        return "has no twinsight installed"
+    if version != ours:
+        return f"runs twinsight {_one_line(version)}"
+    if broken is not None:
+        return f"cannot import twinsight's dependencies ({_one_line(broken)})"
+    return None
+
+
+def _one_line(text: str) -> str:
+    """`text` on one line, whatever a worker sent."""
+    return " ".join(text.split()) or "?"
