@@ -77,6 +77,19 @@ def scheduler() -> Iterator[tuple[str, list[str]]]:
         yield cluster.scheduler_address, list(client.scheduler_info()["workers"])
 
 
+def test_a_scheduler_whose_workers_run_this_twinsight_is_accepted(
+    tmp_path: Path, scheduler: tuple[str, list[str]]
+) -> None:
+    path = store(tmp_path)
+    said = []
+    for flags in (["--workers", "1"], ["--dask", scheduler[0]]):
+        done = twinsight("analyze", "--store", str(path), "--full", *flags, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        said.append(done.stdout)
+    assert "8 exchange(s) analysed" in said[0]
+    assert said[1] == said[0]
+
+
 def test_a_worker_of_another_twinsight_is_one_line(
     tmp_path: Path, scheduler: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
