@@ -3,7 +3,9 @@ report` does: analyse what is new and decide (`assess_store`), then gather and r
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,15 +15,18 @@ import pytest
 from twinsight.analysis.readiness_service import assess_store
 from twinsight.config import Config
 from twinsight.records import Exchange
+from twinsight.report.assemble import StoreFacts
 from twinsight.report.document import ReportData
 from twinsight.report.gather import gather_report
 from twinsight.report.html import render_html
-from twinsight.report.markdown import render_markdown
+from twinsight.report.markdown import CLUSTERS_SHOWN, render_markdown
 from twinsight.report.reportjson import render_json
-from twinsight.store import Derived
+from twinsight.store import Derived, HistoryRow, StoreInfo
+from twinsight.store.derived import RunFixes
 from twinsight.testing import get_item, write_store
 
 from .browser import browser_page, watch
+from .builders import ATTACK, HOSTILE, report
 
 IGNORE_CODE = Config.model_validate({"normalize": [{"where": "body.code", "compare": "ignore"}]})
 
@@ -184,3 +189,36 @@ def test_the_page_shows_the_fixed_cluster_in_a_browser(runs: Runs, tmp_path: Pat
             assert text in section
         assert page.locator("#fixed-table tbody tr").count() == 1
         assert seen.problems == []
+
+
+def test_markdown_lists_the_first_fixed_and_counts_the_rest_the_page_lists_all_as_text() -> None:
+    at = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    rows = [
+        HistoryRow(
+            f"c1-{i:010}",
+            at,
+            i,
+            f"body.{HOSTILE}",
+            "changed",
+            "p",
+            HOSTILE,
+            None,
+            [f"GET /{HOSTILE}"],
+        )
+        for i in range(CLUSTERS_SHOWN + 3)
+    ]
+    facts = StoreFacts(StoreInfo(), fixes=RunFixes(at + timedelta(hours=1), at, rows))
+    fixed = report(facts)
+    markdown = render_markdown(fixed)
+    assert (
+        f"{CLUSTERS_SHOWN + 3} cluster(s) fixed since the previous run (2026-11-20T10:00:00+00:00)."
+        in markdown
+    )
+    assert markdown.count("| c1-") == CLUSTERS_SHOWN
+    assert "And 3 more, in the HTML report." in markdown
+    assert ATTACK not in markdown
+    page = render_html(fixed, charts=False)
+    table = page.split('id="fixed-table"', 1)[1].split("</table>", 1)[0]
+    assert table.count('<code class="fingerprint">') == CLUSTERS_SHOWN + 3
+    assert ATTACK not in page
+    assert html.escape(ATTACK, quote=False) in table
