@@ -1,0 +1,51 @@
+"""bench/soak_writer.py: its exchanges follow bench/mix.lua, and a short soak stores them all."""
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "bench" / "soak_writer.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_soak_writer", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_exchanges_are_the_bench_mix(bench: ModuleType) -> None:
+    made = [bench.exchange(i) for i in range(10)]
+    assert [e.method for e in made] == ["POST", "GET", "GET", "GET", "GET"] * 2
+    assert made[3].path == "/items/3"
+    assert len({e.id for e in made}) == 10
+    assert {r.target for r in made[0].responses} == {"legacy", "candidate"}
+
+
+@pytest.mark.parametrize("store", ["duckdb", "segments"])
+def test_a_short_soak_stores_every_exchange_and_samples(
+    bench: ModuleType,
+    store: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = [str(SCRIPT), "--minutes", "0.03", "--rate", "200", "--every", "0.5", "--store", store]
+    monkeypatch.setattr(sys, "argv", [*argv, "--malloc-trim"])
+    bench.main()
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "minute" not in line]
+    assert len(rows) >= 3
+    summary = re.search(r"^submitted ([\d,]+), dropped none$", out, re.M)
+    assert summary is not None
+    submitted = int(summary.group(1).replace(",", ""))
+    assert submitted >= 300
+    last = rows[-1].split(" | ")
+    assert int(last[1].replace(",", "")) == int(last[2].replace(",", "")) == submitted
