@@ -34,8 +34,6 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
-from analyze import SHAPES, analyse, build_store
-
 from twinsight.analysis.collect import Collector
 from twinsight.analysis.diff import Message, diff_responses
 from twinsight.analysis.judge import Judge
@@ -49,6 +47,10 @@ from twinsight.examples.tasks import files
 from twinsight.records import PRIMARY_TARGET
 from twinsight.spec import CheckMemo, Spec, load_spec, spec_reads
 from twinsight.store import Store
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from analyze import SHAPES, analyse, build_store
 
 T = TypeVar("T")
 CHUNK = 1_000
