@@ -6,34 +6,22 @@ from pathlib import Path
 
 import orjson
 
-from twinsight.records import Exchange
-from twinsight.testing import get_item, write_store
+from tests.coded_items import coded_items
+from twinsight.testing import write_store
 
 from .run import twinsight
 
 IGNORE_CODE = '[[normalize]]\nwhere = "body.code"\ncompare = "ignore"\n'
 
 
-def _items(start: int, count: int) -> list[Exchange]:
-    """GET /items/{i}: the candidate's code differs on every item, its title on every 7th."""
-    exchanges = []
-    for i in range(start, start + count):
-        legacy = {"item": i, "title": "Buy", "code": f"A-{i}"}
-        candidate = {**legacy, "code": f"B-{i}"}
-        if i % 7 == 0:
-            candidate["title"] = "buy"
-        exchanges.append(get_item(i, {"legacy": legacy, "candidate": candidate}))
-    return exchanges
-
-
 def test_analyze_tells_a_fix_from_a_re_read_and_the_report_lists_it(tmp_path: Path) -> None:
     store = tmp_path / "run.duckdb"
-    write_store(store, _items(0, 20))
+    write_store(store, coded_items(0, 20))
     first = twinsight("analyze", "--store", str(store), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "fixed" not in first.stdout
     (tmp_path / "twinsight.toml").write_text(IGNORE_CODE, encoding="utf-8")
-    write_store(store, _items(20, 10))
+    write_store(store, coded_items(20, 10))
 
     fixing = twinsight("analyze", "--store", str(store), cwd=tmp_path)
     assert fixing.returncode == 0, fixing.stderr
@@ -60,7 +48,7 @@ def test_analyze_tells_a_fix_from_a_re_read_and_the_report_lists_it(tmp_path: Pa
 
 def test_a_first_report_says_there_is_nothing_to_compare_with(tmp_path: Path) -> None:
     store = tmp_path / "run.duckdb"
-    write_store(store, _items(0, 10))
+    write_store(store, coded_items(0, 10))
     out = tmp_path / "first"
     result = twinsight("report", "--store", str(store), "--out", str(out), "--format", "md")
     assert result.returncode == 0, result.stderr

@@ -12,9 +12,9 @@ import duckdb
 import orjson
 import pytest
 
+from tests.coded_items import coded_items
 from twinsight.analysis.readiness_service import assess_store
 from twinsight.config import Config
-from twinsight.records import Exchange
 from twinsight.report.assemble import StoreFacts
 from twinsight.report.document import ReportData
 from twinsight.report.gather import gather_report
@@ -23,24 +23,12 @@ from twinsight.report.markdown import CLUSTERS_SHOWN, render_markdown
 from twinsight.report.reportjson import render_json
 from twinsight.store import Derived, HistoryRow, StoreInfo
 from twinsight.store.derived import RunFixes
-from twinsight.testing import get_item, write_store
+from twinsight.testing import write_store
 
 from .browser import browser_page, watch
 from .builders import ATTACK, HOSTILE, report
 
 IGNORE_CODE = Config.model_validate({"normalize": [{"where": "body.code", "compare": "ignore"}]})
-
-
-def _items(start: int, count: int) -> list[Exchange]:
-    """GET /items/{i}: the candidate's code differs on every item, its title on every 7th."""
-    exchanges = []
-    for i in range(start, start + count):
-        legacy = {"item": i, "title": "Buy", "code": f"A-{i}"}
-        candidate = {**legacy, "code": f"B-{i}"}
-        if i % 7 == 0:
-            candidate["title"] = "buy"
-        exchanges.append(get_item(i, {"legacy": legacy, "candidate": candidate}))
-    return exchanges
 
 
 def _report(store: Path, config: Config) -> ReportData:
@@ -65,9 +53,9 @@ class Runs:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     store = tmp_path_factory.mktemp("fixed") / "run.duckdb"
-    write_store(store, _items(0, 20))
+    write_store(store, coded_items(0, 20))
     first = _report(store, Config())
-    write_store(store, _items(20, 10))
+    write_store(store, coded_items(20, 10))
     fixing = _report(store, IGNORE_CODE)
     return Runs(store, first, fixing, _report(store, IGNORE_CODE))
 
@@ -146,9 +134,9 @@ def test_a_report_with_nothing_new_shows_what_the_last_run_fixed(runs: Runs) -> 
 
 def test_a_run_that_fixed_nothing_says_so(tmp_path: Path) -> None:
     store = tmp_path / "run.duckdb"
-    write_store(store, _items(0, 10))
+    write_store(store, coded_items(0, 10))
     _report(store, Config())
-    write_store(store, _items(10, 10))
+    write_store(store, coded_items(10, 10))
     later = _report(store, Config())
     said = f"Nothing fixed since the previous run ({later.fixed.previous})."
     assert later.fixed.previous != ""
@@ -162,11 +150,11 @@ def test_a_history_recorded_without_endpoints_still_reports_what_was_fixed(
     tmp_path: Path,
 ) -> None:
     store = tmp_path / "run.duckdb"
-    write_store(store, _items(0, 10))
+    write_store(store, coded_items(0, 10))
     gone = _code_cluster(_report(store, Config()))
     with duckdb.connect(str(store)) as connection:  # as a store analysed before they were kept
         connection.execute("ALTER TABLE cluster_history DROP COLUMN endpoints")
-    write_store(store, _items(10, 10))
+    write_store(store, coded_items(10, 10))
     later = _report(store, IGNORE_CODE)
     (cluster,) = later.fixed.clusters
     assert (cluster.fingerprint, cluster.endpoints, cluster.where) == (gone, (), "not recorded")
