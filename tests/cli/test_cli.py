@@ -192,9 +192,10 @@ def test_demo_captures_the_session_and_ends_with_the_verdict_and_report(tmp_path
     assert analyzed.returncode == 0, analyzed.stderr
     # The demo analysed the store already: nothing is judged twice, every line is written.
     assert analyzed.stdout.startswith("27 exchange(s) in all: 0 analysed now, 27 kept")
-    # Named by its cause, and seen in the demo's own run before this one.
+    # Named by its cause; nothing is new since the demo's own run, so this is a re-read that
+    # shows that run's statuses as they were.
     status = fingerprint(CauseKey("status", "changed", "404 -> 204", noise=False))
-    assert f"- {status} [persisting] On DELETE /tasks/{{id}}, the status differs" in analyzed.stdout
+    assert f"- {status} [new] On DELETE /tasks/{{id}}, the status differs" in analyzed.stdout
     assert "likely: status family changes (404 -> 204)" in analyzed.stdout
     lines = (tmp_path / "verdicts.jsonl").read_text().splitlines()
     assert len(lines) == 27

@@ -21,7 +21,7 @@ class Columns:
     """
 
     def __init__(self, table: Table, *, batch: int = 50_000, spill: Path | None = None):
-        self.name, self.batch, self.spill = table.name, batch, spill
+        self.declared, self.name, self.batch, self.spill = table, table.name, batch, spill
         self.schema = table.arrow_schema()
         self.pending: list[list[Any]] = [[] for _ in table.columns]
         self.batches: list[pa.RecordBatch] = []

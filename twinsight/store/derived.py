@@ -21,11 +21,8 @@ from twinsight.store.columns import Columns
 from twinsight.store.files import connect, has_table
 from twinsight.store.schema import (
     ANALYSIS_RUNS,
-    CHECKS,
-    CLASSIFICATIONS,
     CLUSTER_HISTORY,
     CLUSTERS,
-    DIFFERENCES,
     AnalysisRun,
     ClusterRow,
     HistoryRow,
@@ -97,9 +94,6 @@ class RunFixes:
     previous: datetime | None
     fixed: list[HistoryRow]
 
-
-_DERIVED = {t.name: t for t in (CLASSIFICATIONS, CHECKS, DIFFERENCES, CLUSTERS, CLUSTER_HISTORY)}
-"""The derived tables by name: one appended to gets the columns added since it was made."""
 
 _EARLIER = """
 SELECT d.exchange_id, d.endpoint, d.location, d.kind, d.legacy_value, d.candidate_value,
@@ -325,7 +319,7 @@ def _write_table(connection: duckdb.DuckDBPyConnection, rows: Columns, *, append
         connection.register("twinsight_derived", table)
         source = "twinsight_derived"
     if append and has_table(connection, rows.name):
-        _add_columns(connection, _DERIVED[rows.name])
+        _add_columns(connection, rows.declared)
         connection.execute(f"INSERT INTO {rows.name} BY NAME SELECT * FROM {source}")
     else:
         connection.execute(f"CREATE OR REPLACE TABLE {rows.name} AS SELECT * FROM {source}")

@@ -78,28 +78,7 @@ def write_load(path: Path | None, segments: Path | None, rows: Sequence[LoadRow]
     for row in rows:
         columns.add(row)
     derived = Derived.of(path, segments)
-    _add_new_columns(derived.location)
     derived.write([columns], append={LOAD_RESULTS.name})
-
-
-def _add_new_columns(location: Path) -> None:
-    """A load_results table from an earlier version gets the columns added since (NULL in
-    its rows), so a new run's rows append to it."""
-    if not location.exists():
-        return
-    connection = connect(location, read_only=False)
-    try:
-        if not has_table(connection, LOAD_RESULTS.name):
-            return
-        query = "SELECT column_name FROM duckdb_columns() WHERE table_name = ?"
-        present = {row[0] for row in connection.execute(query, [LOAD_RESULTS.name]).fetchall()}
-        for column in LOAD_RESULTS.columns:
-            if column.name not in present:
-                connection.execute(
-                    f"ALTER TABLE {LOAD_RESULTS.name} ADD COLUMN {column.name} {column.sql}"
-                )
-    finally:
-        connection.close()
 
 
 def latest_load(path: Path | None, segments: Path | None) -> list[LoadRow]:
