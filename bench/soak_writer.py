@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/soak_writer.py [--minutes 10] [--rate 1500] [--store duckdb|segments]
         [--malloc-trim] [--tracemalloc] [--memory-limit 128MB]
+        [--setting checkpoint_threshold=4MB ...] [--checkpoint-every 10]
 
 The exchanges look like bench/proxy.py's (80 % GET /items/N, 20 % POST /items, two JSON
 answers each), handed to a `StoreWriter` by the main thread at `--rate` per second, as
@@ -9,7 +10,11 @@ the proxy's loop does; the writer's thread flushes every second. Every `--every`
 one row: the process's RSS, what glibc's malloc holds (in use, and free but kept), what
 DuckDB says it uses (`duckdb_memory()`, by tag) and the file's size, pyarrow's pool,
 Python's objects (and, with --tracemalloc, its allocations and their top lines).
-`--malloc-trim` calls malloc_trim(0) after each flush (an A/B of giving freed memory back).
+`--malloc-trim` calls malloc_trim(0) after each flush (an A/B of giving freed memory back);
+`--setting NAME=VALUE` sets a DuckDB setting on the writer's connection and
+`--checkpoint-every N` runs CHECKPOINT after every N flushes (A/Bs of checkpointing sooner).
+At the end: the process's CPU per 1,000 exchanges (the feeding thread's included, alike in
+every run) and each flush's time (median, 99th percentile, worst).
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
+import resource
 import shutil
+import statistics
 import tempfile
 import time
 import tracemalloc
@@ -94,6 +101,40 @@ class Trimmed:
         self.sink.close()
 
 
+class Timed:
+    """A sink that times each write and, with `every`, runs CHECKPOINT after every N writes."""
+
+    def __init__(self, sink: Sink, every: int) -> None:
+        self.sink, self.every = sink, every
+        self.seconds: list[float] = []
+
+    def write(self, tables: dict[str, pa.Table], counters: Any = None) -> Written:
+        began = time.perf_counter()
+        written = self.sink.write(tables, counters)
+        if self.every and (len(self.seconds) + 1) % self.every == 0:
+            connection = getattr(getattr(self.sink, "sink", self.sink), "_connection", None)
+            if connection is not None:
+                connection.execute("CHECKPOINT")
+        self.seconds.append(time.perf_counter() - began)
+        return written
+
+    def reopen(self) -> None:
+        self.sink.reopen()
+
+    def close(self) -> None:
+        self.sink.close()
+
+    def summary(self) -> str:
+        if not self.seconds:
+            return "no flushes"
+        ordered = sorted(self.seconds)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return (
+            f"{len(ordered):,} flushes, ms median {statistics.median(ordered) * 1000:.1f}, "
+            f"p99 {p99 * 1000:.1f}, max {ordered[-1] * 1000:.1f}"
+        )
+
+
 def rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -110,7 +151,9 @@ def malloc_mib() -> tuple[float, float]:
 
 def duckdb_figures(sink: Sink) -> str:
     """DuckDB's memory by tag and the file's size, from a cursor beside the writer's."""
-    connection = getattr(getattr(sink, "sink", sink), "_connection", None)
+    while hasattr(sink, "sink"):
+        sink = sink.sink
+    connection = getattr(sink, "_connection", None)
     if connection is None:
         return "-"
     cursor = connection.cursor()
@@ -158,8 +201,13 @@ def soak(args: argparse.Namespace, folder: Path) -> None:
         sink = DuckDBSink(folder / "soak.duckdb")
         if args.memory_limit:
             sink._connection.execute(f"SET memory_limit = '{args.memory_limit}'")
+        for setting in args.setting:
+            name, _, value = setting.partition("=")
+            sink._connection.execute(f"SET {name} = '{value}'")
     if args.malloc_trim:
         sink = Trimmed(sink)
+    timed = Timed(sink, args.checkpoint_every)
+    sink = timed
     writer = StoreWriter(sink, redactor=Redactor()).start()
     print(
         "| minute | submitted | stored | RSS MiB | malloc in use | malloc free kept | "
@@ -182,7 +230,12 @@ def soak(args: argparse.Namespace, folder: Path) -> None:
     sample((time.monotonic() - started) / 60, writer, submitted, args.tracemalloc)
     writer.close()
     dropped = {k: v for k, v in writer.counters.snapshot().items() if k.startswith("dropped")}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
     print(f"\nsubmitted {submitted:,}, dropped {dropped or 'none'}")
+    print(
+        f"CPU {cpu:.1f} s, {cpu / max(1, submitted) * 1e6:.0f} µs per exchange; {timed.summary()}"
+    )
 
 
 def main() -> None:
@@ -194,6 +247,12 @@ def main() -> None:
     parser.add_argument("--malloc-trim", action="store_true", help="malloc_trim(0) per flush")
     parser.add_argument("--tracemalloc", action="store_true", help="trace Python's allocations")
     parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit instead")
+    parser.add_argument(
+        "--setting", action="append", default=[], help="NAME=VALUE, set on the writer's connection"
+    )
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=0, help="CHECKPOINT after every N flushes"
+    )
     args = parser.parse_args()
     if args.tracemalloc:
         tracemalloc.start()
@@ -201,6 +260,7 @@ def main() -> None:
     print(
         f"store writer soak: {args.store}, {args.rate:g}/s, {args.minutes:g} min, "
         f"malloc_trim {'on' if args.malloc_trim else 'off'}, "
+        f"settings {args.setting or 'default'}, checkpoint every {args.checkpoint_every or '-'}, "
         f"arrow pool {pa.default_memory_pool().backend_name}\n"
     )
     try:

@@ -49,3 +49,30 @@ def test_a_short_soak_stores_every_exchange_and_samples(
     assert submitted >= 300
     last = rows[-1].split(" | ")
     assert int(last[1].replace(",", "")) == int(last[2].replace(",", "")) == submitted
+
+
+def test_settings_and_checkpoints_are_applied_and_flushes_timed(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    applied: list[str] = []
+    timed_write = bench.Timed.write
+
+    def write(self: object, tables: object, counters: object = None) -> object:
+        connection = self.sink._connection  # type: ignore[attr-defined]
+        row = connection.execute(
+            "SELECT value FROM duckdb_settings() WHERE name = 'checkpoint_threshold'"
+        ).fetchone()
+        applied.append(row[0])
+        return timed_write(self, tables, counters)
+
+    monkeypatch.setattr(bench.Timed, "write", write)
+    argv = [str(SCRIPT), "--minutes", "0.03", "--rate", "200", "--every", "0.5"]
+    options = ["--setting", "checkpoint_threshold=2MiB", "--checkpoint-every", "2"]
+    monkeypatch.setattr(sys, "argv", [*argv, *options])
+    bench.main()
+    out = capsys.readouterr().out
+    assert applied
+    assert set(applied) == {"2.0 MiB"}
+    timing = re.search(r"µs per exchange; ([\d,]+) flushes, ms median [\d.]+, p99", out)
+    assert timing is not None
+    assert int(timing.group(1).replace(",", "")) == len(applied)
