@@ -84,7 +84,8 @@ def test_a_first_run_says_there_is_nothing_to_compare_with_in_every_form(runs: R
 def test_a_cluster_gone_since_the_previous_run_is_listed_alike_in_every_form(runs: Runs) -> None:
     fixing, gone = runs.fixing, _code_cluster(runs.first)
     assert fixing.fixed.previous == runs.first.fixed.last
-    assert fixing.fixed.last >= fixing.fixed.previous  # shown to the second: one second may hold both
+    # Shown to the second: one second may hold both runs.
+    assert fixing.fixed.last >= fixing.fixed.previous
     (cluster,) = fixing.fixed.clusters
     assert cluster.fingerprint == gone
     assert (cluster.endpoints, cluster.location, cluster.kind) == (
