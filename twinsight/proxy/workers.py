@@ -330,9 +330,16 @@ def _worker_main(
     try:
         summary = run_loop(main())
     except Exception as exc:  # the parent reports it in one line
-        pipe.send(("failed", str(exc) if isinstance(exc, UserError) else repr(exc)))
+        report: tuple[str, object] = (
+            "failed",
+            str(exc) if isinstance(exc, UserError) else repr(exc),
+        )
     else:
-        pipe.send(("done", summary))
+        report = ("done", summary)
+    try:
+        pipe.send(report)
+    except OSError:
+        pass  # a killed parent is not listening: the worker stopped as it should
     finally:
         pipe.close()
 
