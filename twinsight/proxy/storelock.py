@@ -10,6 +10,11 @@ kernel drops it with the process, so a killed run leaves no stale lock behind.
 A lone capture into FILE holds DuckDB's own lock on it. It looks at the workers' lock
 after opening FILE: a `--workers` run starting later opens FILE at its start too, so
 one of the two is refused whichever comes first.
+
+Each worker inherits the locked descriptor (`Held.for_child`): a flock belongs to the
+open file, not to one process, so it lasts until the last worker exits. Workers outlive a
+SIGKILLed parent for a moment, flushing their last batch; a new run must not absorb (and
+remove) those segments meanwhile.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing import reduction
 from pathlib import Path
+from typing import Any
 
 from twinsight.errors import StoreError
 
-__all__ = ["LOCK_NAME", "refuse_if_held", "segment_folder", "segments_held"]
+__all__ = ["LOCK_NAME", "Held", "refuse_if_held", "segment_folder", "segments_held"]
 
 LOCK_NAME = ".lock"
 _TRIES = 5  # a run ending meanwhile removes the file locked: each try creates it anew
@@ -33,14 +41,43 @@ def segment_folder(store: Path) -> Path:
     return store.with_name(store.name + ".segments")
 
 
+@dataclass(frozen=True)
+class Held:
+    """A segment folder locked for one run, and the descriptor holding the lock."""
+
+    folder: Path
+    descriptor: int
+
+    def for_child(self) -> _Inherited:
+        """What a spawned process is given (as an argument) to hold the lock too."""
+        return _Inherited(self.descriptor)
+
+
+class _Inherited:
+    """The locked descriptor, passed to a spawned child as multiprocessing passes sockets:
+    the same open file, so the same lock, open in the child until it exits."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Reduced while the child is being spawned: the descriptor goes to it with the rest.
+        return (_opened, (reduction.DupFd(self.descriptor),))
+
+
+def _opened(duplicate: Any) -> int:
+    return int(duplicate.detach())  # left open on purpose: it holds the lock until exit
+
+
 @contextlib.contextmanager
-def segments_held(store: Path) -> Iterator[Path]:
-    """`store`'s segment folder, created and locked for the caller alone while inside; the
-    lock file (and the folder, when empty) is removed on the way out."""
+def segments_held(store: Path) -> Iterator[Held]:
+    """`store`'s segment folder, created and locked for the caller (and the children it
+    hands the lock to) while inside; the lock file (and the folder, when empty) is
+    removed on the way out."""
     folder = segment_folder(store)
     held = _lock(folder, store)
     try:
-        yield folder
+        yield Held(folder, held)
     finally:
         # Removed before unlocking: a run waiting on this file sees it gone and makes anew.
         (folder / LOCK_NAME).unlink(missing_ok=True)
@@ -51,10 +88,13 @@ def segments_held(store: Path) -> Iterator[Path]:
 
 def refuse_if_held(store: Path) -> None:
     """Refuse (one line naming `store`) while a `--workers` run holds its segment folder."""
+    path = segment_folder(store) / LOCK_NAME
     try:
-        descriptor = os.open(segment_folder(store) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return
+    except OSError as exc:
+        raise _unlockable(store, path, exc) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -66,6 +106,13 @@ def refuse_if_held(store: Path) -> None:
 def _lock(folder: Path, store: Path) -> int:
     """An open descriptor of `folder`/.lock holding its exclusive lock."""
     path = folder / LOCK_NAME
+    try:
+        return _locked(folder, path, store)
+    except OSError as exc:  # a folder or lock file this user cannot write
+        raise _unlockable(store, path, exc) from None
+
+
+def _locked(folder: Path, path: Path, store: Path) -> int:
     for _ in range(_TRIES):
         folder.mkdir(parents=True, exist_ok=True)
         try:
@@ -91,6 +138,10 @@ def _still_there(descriptor: int, path: Path) -> bool:
         return False
     opened = os.fstat(descriptor)
     return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _unlockable(store: Path, path: Path, exc: OSError) -> StoreError:
+    return StoreError(f"{store}: cannot lock {path}: {exc.strerror or exc}")
 
 
 def _busy(store: Path) -> StoreError:

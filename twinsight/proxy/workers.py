@@ -40,7 +40,7 @@ from twinsight.traffic.loop import run_loop
 
 from .admin import WorkerAdmin
 from .service import Address, listening_line, run_capture, settled
-from .storelock import segment_folder, segments_held
+from .storelock import Held, segment_folder, segments_held
 
 __all__ = ["segment_folder", "serve_workers"]
 
@@ -90,12 +90,12 @@ def serve_workers(
     if segments is not None:  # no store file: the segments stay where they are written
         return _capture(mode, config, segments, listen, admin, workers, say)
     store = _required(path)
-    with segments_held(store) as folder:  # refuses a second run into the same file
-        _absorb(folder, store)  # a killed run's leftovers; refuses a locked file
+    with segments_held(store) as held:  # refuses a second run into the same file
+        _absorb(held.folder, store)  # a killed run's leftovers; refuses a locked file
         try:
-            return _capture(mode, config, folder, listen, admin, workers, say)
+            return _capture(mode, config, held.folder, listen, admin, workers, say, held)
         finally:
-            _absorb(folder, store)
+            _absorb(held.folder, store)
 
 
 def _capture(
@@ -106,12 +106,13 @@ def _capture(
     admin: Address | None,
     workers: int,
     say: Callable[[str], None],
+    held: Held | None = None,
 ) -> CaptureSummary:
-    """The run itself, its workers writing segments into `folder`."""
+    """The run itself, its workers writing segments into `folder` (holding `held` too)."""
     worker_config = config.model_copy(
         update={"store": config.store.model_copy(update={"path": None, "segments": folder})}
     )
-    return run_loop(_parent(mode, worker_config, listen, admin, workers, say))
+    return run_loop(_parent(mode, worker_config, listen, admin, workers, say, held))
 
 
 def _required(path: Path | None) -> Path:
@@ -142,6 +143,7 @@ async def _parent(
     admin: Address | None,
     workers: int,
     say: Callable[[str], None],
+    lock: Held | None,
 ) -> CaptureSummary:
     held = _reserve(listen)
     address = (listen[0], held.getsockname()[1])
@@ -151,7 +153,7 @@ async def _parent(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     inbox: asyncio.Queue[tuple[_Worker, _Message]] = asyncio.Queue()
-    spawn = _spawner(mode, config, address, admin is not None, inbox, loop)
+    spawn = _spawner(mode, config, address, admin is not None, inbox, loop, lock)
     pool = _Pool(spawn, inbox)
     try:
         if admin is not None:  # before any worker starts: a used port fails at once
@@ -195,6 +197,7 @@ def _spawner(
     admin: bool,
     inbox: asyncio.Queue[tuple[_Worker, _Message]],
     loop: asyncio.AbstractEventLoop,
+    lock: Held | None,
 ) -> Callable[[int], _Worker]:
     context = multiprocessing.get_context("spawn")
 
@@ -202,7 +205,8 @@ def _spawner(
         mine, theirs = context.Pipe(duplex=False)
         process = context.Process(
             target=_worker_main,
-            args=(theirs, mode, config, address, admin, os.getpid()),
+            # The store's lock goes along: it lasts while any worker still writes.
+            args=(theirs, mode, config, address, admin, os.getpid(), lock and lock.for_child()),
             name=f"twinsight-{mode}-{index}",
         )
         process.start()
@@ -304,7 +308,13 @@ def _merged(mode: Mode, summaries: list[CaptureSummary]) -> CaptureSummary:
 
 
 def _worker_main(
-    pipe: Connection, mode: Mode, config: Config, listen: Address, admin: bool, parent: int
+    pipe: Connection,
+    mode: Mode,
+    config: Config,
+    listen: Address,
+    admin: bool,
+    parent: int,
+    _lock: int | None = None,  # the store's lock, held open until this process ends
 ) -> None:
     """A worker process: one capture on the shared port, its admin on a port of its own."""
 
