@@ -9,8 +9,6 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from twinsight.traffic.listen import shown
-
 __all__ = ["serve", "start"]
 
 
@@ -32,7 +30,9 @@ def serve(make_app: Callable[[], web.Application], name: str, listening: socket.
         runner = web.AppRunner(make_app(), access_log=None)
         await runner.setup()
         await web.SockSite(runner, listening).start()
-        print(f"{name} listening on http://{shown(*listening.getsockname()[:2])}", flush=True)
+        host, port = listening.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        print(f"{name} listening on http://{shown}:{port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
