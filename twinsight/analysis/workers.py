@@ -11,7 +11,6 @@ told by the parent part after part in the same order.
 from __future__ import annotations
 
 import multiprocessing
-import resource
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -83,7 +82,6 @@ class Gathered:
     features: dict[str, Counter[str]]
     observations: list[Observation]
     changes: dict[tuple[str, str], list[Difference]]
-    peak_rss_mb: float = 0.0
     judged: Path | None = None
     """The part's verdicts in the order reached, when its `Part.judged` asked for them."""
 
@@ -196,7 +194,6 @@ def judge_part(part: Part) -> Gathered:
         collector.features,
         collector.observations,
         collector.changes,
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         judged,
     )
 
