@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -34,12 +34,17 @@ class Stored:
 
 
 def read_exchanges(
-    store: Store, *, only_new: bool = False, replayed: Mapping[str, Replayed] | None = None
+    store: Store,
+    *,
+    only_new: bool = False,
+    replayed: Mapping[str, Replayed] | None = None,
+    targets: Collection[str] | None = None,
 ) -> Iterator[Stored]:
     """Every answered exchange of `store`; `only_new`: those no earlier analysis classified;
-    `replayed`: what the store knows of refused replays, by id (see `replays_of`)."""
+    `replayed`: what the store knows of refused replays, by id (see `replays_of`);
+    `targets`: only those targets' answers."""
     known = replayed or {}
-    for row in store.exchanges(only_new=only_new):
+    for row in store.exchanges(only_new=only_new, targets=targets):
         found = stored_of(row)
         yield replace(found, replayed=known[found.id]) if found.id in known else found
 

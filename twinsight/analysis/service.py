@@ -262,7 +262,8 @@ def _legacy_evidence(store: Store, judge: Judge, endpoints: Endpoints, run: _Run
     if parts:
         read = run.pool.evidence(parts) if run.pool else evidence_parts(parts)
         return read.evidence()
-    return legacy_evidence(read_exchanges(store), endpoints)
+    # Only the legacy's answers: the candidates' bodies are half of what a pass reads.
+    return legacy_evidence(read_exchanges(store, targets=(PRIMARY_TARGET,)), endpoints)
 
 
 def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) -> ReplicaNoise:

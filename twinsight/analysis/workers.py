@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from twinsight.records import PRIMARY_TARGET
 from twinsight.store import CLASSIFICATIONS, Columns, Store
 
 from .clusters import Observation
@@ -160,7 +161,8 @@ def evidence_part(part: Part) -> LegacyTally:
     run, as the evidence covers every exchange (not only those new to this analysis)."""
     tally = LegacyTally()
     with Store.open(part.path, part.segments) as store:
-        tally.add(_exchanges(store, replace(part, only_new=False)), part.endpoints)
+        legacy = _exchanges(store, replace(part, only_new=False), targets=(PRIMARY_TARGET,))
+        tally.add(legacy, part.endpoints)
     return tally
 
 
@@ -198,10 +200,12 @@ def judge_part(part: Part) -> Gathered:
     )
 
 
-def _exchanges(store: Store, part: Part) -> Iterator[Stored]:
+def _exchanges(
+    store: Store, part: Part, targets: Collection[str] | None = None
+) -> Iterator[Stored]:
     # As `load.read_exchanges` reads the whole stream.
     known = part.replayed
-    for row in store.exchanges(only_new=part.only_new, within=part.within):
+    for row in store.exchanges(only_new=part.only_new, within=part.within, targets=targets):
         found = stored_of(row)
         yield replace(found, replayed=known[found.id]) if found.id in known else found
 

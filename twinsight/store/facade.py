@@ -168,12 +168,14 @@ class Store(OpenStore):
         ids: Collection[str] | None = None,
         sessions: Collection[str] | None = None,
         within: tuple[str | None, str | None] | None = None,
+        targets: Collection[str] | None = None,
         batch: int = 1000,
     ) -> Iterator[StoredExchange]:
         """Each exchange with at least one response, in id order. `only_new`: those no
         earlier analysis classified; `ids` and `sessions`: only those exchanges, and every
         exchange of those sessions; `within`: ids from the first (included) to the second
-        (left out), None for no bound.
+        (left out), None for no bound; `targets`: only those targets' answers (an exchange
+        none of them answered is left out).
 
         Requests and responses are read as two sorted streams and merged here: grouping them
         in SQL would hold every body in one aggregate at once."""
@@ -184,8 +186,14 @@ class Store(OpenStore):
             where, params = _within(where, params, *within)
         on_requests = where.format(column="e.id")
         on_answers = where.format(column="r.exchange_id")
+        answer_params = params
+        if targets is not None:
+            # Fewer answers read, not fewer requests: the merge below drops the unanswered.
+            chosen = "list_contains(?, r.target)"
+            on_answers = f"{on_answers} AND {chosen}" if on_answers else f"WHERE {chosen}"
+            answer_params = [*(params or []), sorted(targets)]
         requests = self._rows(_REQUESTS.format(where=on_requests), batch, params)
-        pending = self._rows(_ANSWERS.format(where=on_answers), batch, params)
+        pending = self._rows(_ANSWERS.format(where=on_answers), batch, answer_params)
         answer = next(pending, None)
         for request in requests:
             while answer is not None and answer[0] < request[0]:
