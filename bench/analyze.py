@@ -2,12 +2,13 @@
 
     .venv/bin/pip install -e '.[bench]'   # deepdiff: the baseline a user would write
     .venv/bin/python bench/analyze.py [--exchanges 1000000] [--sample 10000]
-        [--shape agreeing|differing] [--workers 1,2] [--dask local:2]
+        [--shape agreeing|differing] [--replica] [--workers 1,2] [--dask local:2]
 
 Exchanges have the example service's shapes (a task, a task list, an error),
 answered by a legacy and a candidate whose ids and times are shaped alike
 (noise by the example's rules); ~5 % of them differ for real (`--shape
-agreeing`) or every one does (`--shape differing`). Reported: the time to write
+agreeing`) or every one does (`--shape differing`); with `--replica` a second
+legacy answers every request too, stamping its times a second later. Reported: the time to write
 the store (not part of analysis), for each `--workers` count on its own copy of
 the store (same run, so the ratios compare like with like) the `analyze_store`
 time, exchanges/s and peak RSS of the analysing process and of its largest
@@ -68,7 +69,9 @@ def pair(
     return "GET", f"/tasks/{i}", legacy, candidate
 
 
-def build_store(path: Path, count: int, rng: random.Random, differing: float) -> float:
+def build_store(
+    path: Path, count: int, rng: random.Random, differing: float, replica: bool = False
+) -> float:
     started = time.perf_counter()
     # Flushed by hand every 50,000: the thread is for live capture, not bulk loads.
     writer = StoreWriter(DuckDBSink(path), redactor=Redactor(), max_backlog=count + 1)
@@ -76,6 +79,15 @@ def build_store(path: Path, count: int, rng: random.Random, differing: float) ->
         if i and i % 50_000 == 0:
             writer.flush()
         method, url, legacy, candidate = pair(rng, i, differing)
+        answers = [
+            Response("legacy", 200, JSON, Body.of(orjson.dumps(legacy), 1 << 20), 2.0),
+            Response("candidate", 200, JSON, Body.of(orjson.dumps(candidate), 1 << 20), 2.5),
+        ]
+        if replica:
+            # A second legacy: the same task, stamped a second later.
+            later = f"2026-11-25T10:{(i + 1) // 60 % 60:02}:{(i + 1) % 60:02}Z"
+            again = orjson.dumps(dict(legacy, created_at=later))
+            answers.append(Response("replica", 200, JSON, Body.of(again, 1 << 20), 2.1))
         writer.submit(
             Exchange(
                 id=new_id(),
@@ -83,12 +95,7 @@ def build_store(path: Path, count: int, rng: random.Random, differing: float) ->
                 method=method,
                 path=url,
                 headers=(("Authorization", "Bearer x"),),
-                responses=(
-                    Response("legacy", 200, JSON, Body.of(orjson.dumps(legacy), 1 << 20), 2.0),
-                    Response(
-                        "candidate", 200, JSON, Body.of(orjson.dumps(candidate), 1 << 20), 2.5
-                    ),
-                ),
+                responses=tuple(answers),
             )
         )
     writer.flush()
@@ -147,6 +154,9 @@ def main() -> None:
     parser.add_argument("--exchanges", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=10_000)
     parser.add_argument("--shape", choices=sorted(SHAPES), default="agreeing")
+    parser.add_argument(
+        "--replica", action="store_true", help="a replica of the legacy answers every request too"
+    )
     parser.add_argument("--workers", default="1,2", help="worker counts to compare, e.g. 1,2")
     parser.add_argument("--dask", help="also analyse on this Dask cluster, e.g. local:2")
     args = parser.parse_args()
@@ -169,7 +179,8 @@ def run(args: argparse.Namespace, rng: random.Random, folder: Path) -> None:
     spawn = multiprocessing.get_context("spawn")
     # Each in a child process, so every peak RSS below is one analysis's own.
     with ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        written = pool.submit(build_store, store, args.exchanges, rng, SHAPES[args.shape]).result()
+        shape = SHAPES[args.shape]
+        written = pool.submit(build_store, store, args.exchanges, rng, shape, args.replica).result()
     rows = []
     for workers in (int(n) for n in args.workers.split(",")):
         copy = folder / f"workers-{workers}.duckdb"
@@ -186,7 +197,8 @@ def run(args: argparse.Namespace, rng: random.Random, folder: Path) -> None:
             rows.append((f"dask {args.dask}", *pool.submit(on_dask, args.dask, copy).result()))
         copy.unlink()
     ours, theirs = per_pair(args.sample, rng)
-    print(f"shape {args.shape}; store written in {written:.1f} s\n")
+    replica = ", a replica answering too" if args.replica else ""
+    print(f"shape {args.shape}{replica}; store written in {written:.1f} s\n")
     print(
         "| exchanges | workers | analyze s | exchanges/s | x 1 process | peak RSS MB"
         " | largest worker MB |"

@@ -21,7 +21,7 @@ from .rules import Rule, covering_rule
 from .scenarios import LineResult, check_scenarios
 from .shapes import shape_of
 
-__all__ = ["Judge", "Judgement"]
+__all__ = ["Judge", "Judgement", "ReplicaView"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,24 @@ class Judgement:
     replica_changed: frozenset[str] = frozenset()
     """Where a replica that answered like the legacy (same status) changed a value or an
     array's order."""
+
+
+@dataclass(frozen=True)
+class ReplicaView:
+    """What the replica's statistics count of one exchange (see `Judge.replica_view`)."""
+
+    unaccepted: frozenset[str] = frozenset()
+    """Location groups where the candidate differs and no accepted difference covers it."""
+    replica_groups: frozenset[str] = frozenset()
+    replica_changed: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, judgement: Judgement) -> ReplicaView:
+        """The view of a whole judgement."""
+        unaccepted = frozenset(
+            j.difference.group for j in judgement.differences if j.accepted is None
+        )
+        return cls(unaccepted, judgement.replica_groups, judgement.replica_changed)
 
 
 ANY_ENDPOINT = "*"
@@ -98,12 +116,9 @@ class Judge:
             volatile = self.replica_volatile.get(endpoint, frozenset())
             volatile |= self.replica_volatile.get(ANY_ENDPOINT, frozenset())
             evidence = replace(evidence, learned_only=True, volatile=volatile)
-            replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
-            against_replica = diff_responses(legacy, replica, self.options)
+            against_replica = self._against_replica(legacy, replica)
             replica_groups = frozenset(d.group for d in against_replica)
-            if replica.error is None and replica.status == legacy.status:
-                changed = ("changed", "order")
-                replica_changed = frozenset(d.group for d in against_replica if d.kind in changed)
+            replica_changed = _changed(legacy, replica, against_replica)
             from_replica = noise_in_exchange(found, against_replica)
         judged = tuple(
             self._discount(d, noisy, request, endpoint, evidence)
@@ -116,6 +131,40 @@ class Judge:
         )
         verdict = classify(legacy, candidate, judged, lines)
         return Judgement(verdict, judged, lines, replica_groups, replica_changed)
+
+    def replica_view(
+        self,
+        request: RequestView,
+        legacy: Message,
+        candidate: Message,
+        replica: Message | None,
+        *,
+        candidate_name: str = "candidate",
+        replayed: Replayed | None = None,
+    ) -> ReplicaView:
+        """`ReplicaView.of(self.judge(...))` at the cost of the two diffs: the replica's
+        statistics read only the differences and which are accepted, never the checks,
+        inferred noise or the verdict the rest of `judge` spends its time on."""
+        if not_comparable(legacy, candidate, replayed) is not None:
+            return ReplicaView()
+        legacy = neutral_origin(legacy, self.origins.get(PRIMARY_TARGET, ()))
+        candidate = neutral_origin(candidate, self.origins.get(candidate_name, ()))
+        method, path = request.method, request.path
+        unaccepted = frozenset(
+            d.group
+            for d in diff_responses(legacy, candidate, self.options)
+            if not _accepted(covering_rule(d, self.rules, method, path))
+        )
+        if replica is None:
+            return ReplicaView(unaccepted)
+        against_replica = self._against_replica(legacy, replica)
+        groups = frozenset(d.group for d in against_replica)
+        return ReplicaView(unaccepted, groups, _changed(legacy, replica, against_replica))
+
+    def _against_replica(self, legacy: Message, replica: Message) -> list[Difference]:
+        """The legacy (origins neutral already) against its replica."""
+        replica = neutral_origin(replica, self.origins.get(REPLICA_TARGET, ()))
+        return diff_responses(legacy, replica, self.options)
 
     def _evidence(self, legacy: Message, candidate: Message, name: str, endpoint: str) -> Evidence:
         # Without a replica, the exchange's own times, the learned ids and where the legacy
@@ -137,7 +186,7 @@ class Judge:
         evidence: Evidence,
     ) -> Judged:
         rule = covering_rule(difference, self.rules, request.method, request.path)
-        if rule is not None and rule.origin == "accepted":
+        if rule is not None and _accepted(rule):
             return Judged(difference, accepted=f"{rule.where}: {rule.why}")
         if rule is not None:
             return Judged(difference, noise=rule.where)
@@ -146,6 +195,17 @@ class Judge:
         if (endpoint, difference.group) in self.noisy and _same_shape(difference):
             return Judged(difference, noise="replica, over all exchanges")
         return Judged(difference, noise=inferred_noise(difference, evidence))
+
+
+def _accepted(rule: Rule | None) -> bool:
+    return rule is not None and rule.origin == "accepted"
+
+
+def _changed(legacy: Message, replica: Message, against: Sequence[Difference]) -> frozenset[str]:
+    # Only a replica that answered like the legacy (same status) shows a value volatile.
+    if replica.error is not None or replica.status != legacy.status:
+        return frozenset()
+    return frozenset(d.group for d in against if d.kind in ("changed", "order"))
 
 
 def _same_shape(difference: Difference) -> bool:

@@ -15,10 +15,10 @@ from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from .bodies.fieldstrings import field_lists
 from .bodies.locations import unindexed
 from .bodies.xmlorder import xml_lists
-from .diff import NOT_JSON
+from .diff import NOT_JSON, Message
 from .endpoints import Endpoints
 from .inference import TokenEvidence
-from .judge import Judge, Judgement
+from .judge import Judge, Judgement, ReplicaView
 from .load import Stored
 from .noise import NoiseThresholds, real_locations
 from .order import OrderEvidence, UnstableOrder, request_identity
@@ -34,6 +34,7 @@ __all__ = [
     "judge_stream",
     "judged_event",
     "legacy_evidence",
+    "replica_stream",
     "statistical_noise",
 ]
 
@@ -63,6 +64,51 @@ def judge_stream(
 ) -> Iterator[JudgedExchange]:
     """Each exchange judged for each candidate that answered it; `left_out` counts, by
     reason, the pairs that cannot be compared."""
+    for pair in _pairs(exchanges, endpoints, left_out):
+        judgement = judge.judge(
+            pair.stored.request,
+            pair.legacy,
+            pair.candidate,
+            pair.replica,
+            candidate_name=pair.name,
+            endpoint=pair.endpoint,
+            replayed=pair.stored.replayed,
+        )
+        yield JudgedExchange(pair.stored, pair.endpoint, pair.name, judgement)
+
+
+def replica_stream(
+    exchanges: Iterable[Stored], judge: Judge, endpoints: Endpoints
+) -> Iterator[tuple[str, ReplicaView]]:
+    """(endpoint, what the replica's statistics count) for each pair `judge_stream` judges
+    that a replica answered too."""
+    for pair in _pairs(exchanges, endpoints):
+        if pair.replica is not None:
+            view = judge.replica_view(
+                pair.stored.request,
+                pair.legacy,
+                pair.candidate,
+                pair.replica,
+                candidate_name=pair.name,
+                replayed=pair.stored.replayed,
+            )
+            yield pair.endpoint, view
+
+
+class _Pair(NamedTuple):
+    stored: Stored
+    endpoint: str
+    name: str
+    legacy: Message
+    candidate: Message
+    replica: Message | None
+
+
+def _pairs(
+    exchanges: Iterable[Stored], endpoints: Endpoints, left_out: Counter[str] | None = None
+) -> Iterator[_Pair]:
+    """Each exchange with each candidate that answered it, the pairs that cannot be
+    compared counted in `left_out` by reason."""
     left_out = Counter() if left_out is None else left_out
     for stored in exchanges:
         legacy = stored.answers.get(PRIMARY_TARGET)
@@ -79,16 +125,7 @@ def judge_stream(
             if answer.error in NOT_SENT:
                 left_out[NOT_SENT[answer.error]] += 1
             elif name not in NOT_CANDIDATES:
-                judgement = judge.judge(
-                    stored.request,
-                    legacy,
-                    answer,
-                    replica,
-                    candidate_name=name,
-                    endpoint=endpoint,
-                    replayed=stored.replayed,
-                )
-                yield JudgedExchange(stored, endpoint, name, judgement)
+                yield _Pair(stored, endpoint, name, legacy, answer, replica)
 
 
 class ReplicaNoise(NamedTuple):
@@ -103,12 +140,13 @@ class ReplicaNoise(NamedTuple):
 
 
 def statistical_noise(
-    results: Iterable[JudgedExchange], thresholds: NoiseThresholds
+    views: Iterable[tuple[str, ReplicaView]], thresholds: NoiseThresholds
 ) -> ReplicaNoise:
     """Locations the replica differs at about as often as the candidate (Diffy's test), and
-    every location where a replica that answered like the legacy changed a value."""
+    every location where a replica that answered like the legacy changed a value; `views`
+    as `replica_stream` makes them."""
     tally = ReplicaTally()
-    tally.add(results)
+    tally.add(views)
     return tally.noise_of(thresholds)
 
 
@@ -125,21 +163,13 @@ class ReplicaTally:
     totals: Counter[str] = field(default_factory=Counter)
     """endpoint -> exchanges a replica answered."""
 
-    def add(self, results: Iterable[JudgedExchange]) -> None:
-        """Count `results`."""
-        for stored, endpoint, _, judgement in results:
-            if REPLICA_TARGET not in stored.answers:
-                continue
+    def add(self, views: Iterable[tuple[str, ReplicaView]]) -> None:
+        """Count (endpoint, view) pairs as `replica_stream` makes them."""
+        for endpoint, view in views:
             self.totals[endpoint] += 1
-            self.noise.update((endpoint, group) for group in judgement.replica_groups)
-            self.volatile.update((endpoint, group) for group in judgement.replica_changed)
-            self.raw.update(
-                {
-                    (endpoint, j.difference.group)
-                    for j in judgement.differences
-                    if j.accepted is None
-                }
-            )
+            self.noise.update((endpoint, group) for group in view.replica_groups)
+            self.volatile.update((endpoint, group) for group in view.replica_changed)
+            self.raw.update((endpoint, group) for group in view.unaccepted)
 
     def merge(self, other: ReplicaTally) -> None:
         """Add what `other` counted."""

@@ -37,6 +37,7 @@ from .pipeline import (
     judge_stream,
     judged_event,
     legacy_evidence,
+    replica_stream,
     statistical_noise,
 )
 from .pools import Pool
@@ -275,7 +276,7 @@ def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) 
         tally = run.pool.tally(parts) if run.pool else tally_parts(parts)
         return tally.noise_of(NoiseThresholds())
     exchanges = read_exchanges(store, replayed=run.replayed)
-    return statistical_noise(judge_stream(exchanges, judge, endpoints), NoiseThresholds())
+    return statistical_noise(replica_stream(exchanges, judge, endpoints), NoiseThresholds())
 
 
 def endpoints_of(store: Store, spec: Spec | None) -> Endpoints:

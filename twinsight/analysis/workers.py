@@ -31,7 +31,7 @@ from .diff import Difference
 from .endpoints import Endpoints
 from .judge import Judge
 from .load import Stored, stored_of
-from .pipeline import LegacyTally, ReplicaTally, judge_stream, judged_event
+from .pipeline import LegacyTally, ReplicaTally, judge_stream, judged_event, replica_stream
 from .verdict_file import VERDICTS, verdicts_into
 
 __all__ = [
@@ -143,7 +143,7 @@ def tally_part(part: Part) -> ReplicaTally:
     """Count what one part's replica answers show (runs in the worker)."""
     tally = ReplicaTally()
     with Store.open(part.path, part.segments) as store:
-        tally.add(judge_stream(_exchanges(store, part), part.judge, part.endpoints))
+        tally.add(replica_stream(_exchanges(store, part), part.judge, part.endpoints))
     return tally
 
 
