@@ -1,5 +1,6 @@
 import pytest
 
+from twinsight.analysis.cluster_facts import PairFacts
 from twinsight.analysis.clusters import (
     Cluster,
     Observation,
@@ -20,7 +21,8 @@ from twinsight.analysis.diff import Difference
 
 def make(location: str, kind: str, *pairs: tuple[object, object]) -> Cluster:
     examples = [Difference(location, kind, a, b) for a, b in pairs]  # type: ignore[arg-type]
-    return Cluster("GET /x", location, kind, value_pattern(examples[0]), examples=examples)
+    pattern, facts = value_pattern(examples[0]), PairFacts.of(kind, list(pairs))
+    return Cluster("GET /x", location, kind, pattern, examples=examples, facts=facts)
 
 
 @pytest.mark.parametrize(

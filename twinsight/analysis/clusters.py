@@ -6,28 +6,30 @@ its exchanges per endpoint. Locations that always differ in the same exchanges a
 linked: the most frequent is the root, the others its followers, so one cause shows as
 one cluster. Inferred noise (a reason starting `inferred:`) is clustered apart, so a
 reviewer sees what was assumed, and ranked below every real difference. Detectors are
-small pure functions from a cluster's examples to a hypothesis; adding one is adding a
-function to `DETECTORS`.
+small pure functions from what is true of a cluster's pairs (`PairFacts`, folded as they
+come: a cluster holds its exchange ids, not every pair) to a hypothesis; adding one is
+adding a function to `DETECTORS`, and a fact to `PairFacts` when it asks a new one.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from .cluster_facts import Examples, PairFacts
 from .diff import Difference
 from .features import FEATURES
 from .fingerprint import CauseKey, fingerprints
 from .inference_values import time_of
-from .shapes import json_type, starts_as_timestamp
+from .shapes import json_type
 
 __all__ = [
     "DETECTORS",
     "INFERRED",
     "SEVERAL",
     "Cluster",
+    "Clustering",
     "Observation",
     "cluster",
     "ranking",
@@ -76,6 +78,7 @@ class Cluster:
     noise: str = ""  # the inferred-noise reason; empty for a real difference
     fingerprint: str = ""  # its cause's name, the same in every run (`fingerprint.py`)
     status: str = ""  # against earlier runs: new, persisting or regressed (`history.py`)
+    facts: PairFacts = field(default_factory=PairFacts)  # of every pair, for the detectors
 
     @property
     def cause(self) -> CauseKey:
@@ -132,44 +135,84 @@ def cluster(
     """Group observations by cause; link followers to roots; describe; rank (`ranking`).
 
     `endpoint_features`: per endpoint, how many requests show each input feature."""
-    groups: dict[tuple[str, str, str, bool], Cluster] = {}
+    clustering = Clustering(examples)
     for o in observations:
+        clustering.add(o)
+    return clustering.finish(endpoint_totals, endpoint_features=endpoint_features)
+
+
+Key = tuple[str, str, str, bool]
+
+
+class Clustering:
+    """Observations grouped by cause as they come (`add`), parts of one stream gathered
+    apart added up in stream order (`merge`), the clusters made at the end (`finish`)."""
+
+    def __init__(self, examples: int = 3) -> None:
+        self.examples = examples
+        self.groups: dict[Key, Cluster] = {}
+        self.shown: dict[Key, Examples] = {}
+
+    def add(self, o: Observation) -> None:
+        """One difference of one exchange, after those of earlier exchanges."""
         d = o.difference
         key = (d.group, d.kind, value_pattern(d), bool(o.noise))
-        found = groups.setdefault(key, Cluster(o.endpoint, *key[:3], noise=o.noise))
+        found = self.groups.get(key)
+        if found is None:
+            found = self.groups[key] = Cluster(o.endpoint, *key[:3], noise=o.noise)
+            self.shown[key] = Examples(self.examples)
         ids = found.by_endpoint.setdefault(o.endpoint, [])
         if not ids or ids[-1] != o.exchange_id:
             ids.append(o.exchange_id)
             found.exchange_ids.append(o.exchange_id)
             found.features.update(o.features)
-        found.examples.append(d)
-    clusters = _link(list(groups.values()))
-    analysed = len({*endpoint_totals, *(e for c in clusters for e in c.by_endpoint)})
-    for c in clusters:
-        c.of_endpoints = analysed
-        _complete(c, endpoint_totals, endpoint_features or {}, examples)
-    ties = [" ".join(sorted(c.by_endpoint)) for c in clusters]
-    for c, name in zip(clusters, fingerprints([c.cause for c in clusters], ties), strict=True):
-        c.fingerprint = name
-    return sorted(clusters, key=ranking)
+        found.facts.add(d.kind, d.legacy, d.candidate)
+        self.shown[key].add(d)
+
+    def merge(self, later: Clustering) -> None:
+        """Add what `later` grouped from the stream after this one's part (a part holds
+        whole exchanges: no exchange is in two)."""
+        for key, theirs in later.groups.items():
+            ours = self.groups.get(key)
+            if ours is None:
+                self.groups[key], self.shown[key] = theirs, later.shown[key]
+                continue
+            ours.exchange_ids += theirs.exchange_ids
+            for endpoint, ids in theirs.by_endpoint.items():
+                ours.by_endpoint.setdefault(endpoint, []).extend(ids)
+            ours.features.update(theirs.features)
+            ours.facts.merge(theirs.facts)
+            self.shown[key].merge(later.shown[key])
+
+    def finish(
+        self,
+        endpoint_totals: Mapping[str, int],
+        *,
+        endpoint_features: Mapping[str, Counter[str]] | None = None,
+    ) -> list[Cluster]:
+        """The clusters: followers linked to roots, described, ranked (`ranking`)."""
+        for key, c in self.groups.items():
+            c.examples = self.shown[key].shortest()
+        clusters = _link(list(self.groups.values()))
+        analysed = len({*endpoint_totals, *(e for c in clusters for e in c.by_endpoint)})
+        for c in clusters:
+            c.of_endpoints = analysed
+            _complete(c, endpoint_totals, endpoint_features or {})
+        ties = [" ".join(sorted(c.by_endpoint)) for c in clusters]
+        for c, name in zip(clusters, fingerprints([c.cause for c in clusters], ties), strict=True):
+            c.fingerprint = name
+        return sorted(clusters, key=ranking)
 
 
-def _complete(
-    c: Cluster,
-    totals: Mapping[str, int],
-    features: Mapping[str, Counter[str]],
-    examples: int,
-) -> None:
+def _complete(c: Cluster, totals: Mapping[str, int], features: Mapping[str, Counter[str]]) -> None:
     """Totals, shares, hypotheses and the description, once every observation is in."""
     c.endpoint = next(iter(c.by_endpoint)) if len(c.by_endpoint) == 1 else SEVERAL
     c.endpoint_totals = {e: totals.get(e, len(ids)) for e, ids in c.by_endpoint.items()}
     c.endpoint_total = sum(c.endpoint_totals.values())
     c.endpoint_features = sum((features.get(e, Counter()) for e in c.by_endpoint), Counter())
     c.share = c.count / max(c.endpoint_total, 1)
-    c.examples = sorted(c.examples, key=lambda d: len(repr((d.legacy, d.candidate))))
     c.hypotheses = [h for detect in DETECTORS if (h := detect(c))]
     c.description = _describe(c)
-    c.examples = c.examples[:examples]
 
 
 def _link(clusters: list[Cluster]) -> list[Cluster]:
@@ -215,56 +258,34 @@ def _describe(c: Cluster) -> str:
 Detector = Callable[[Cluster], str | None]
 
 
-def _pairs(c: Cluster) -> Sequence[tuple[Any, Any]]:
-    return [(d.legacy, d.candidate) for d in c.examples]
-
-
 def field_missing(c: Cluster) -> str | None:
-    if c.kind == "missing" and all(a is not None for a, _ in _pairs(c)):
+    if c.kind == "missing" and c.facts.legacy_present:
         return "the candidate does not produce this field"
     return None
 
 
 def null_versus_absent(c: Cluster) -> str | None:
-    if c.kind in ("missing", "extra") and all(v is None for v in _values(c)):
+    if c.kind in ("missing", "extra") and c.facts.shown_null:
         return "null on one side, absent on the other"
     return None
-
-
-def _values(c: Cluster) -> list[Any]:
-    return [a if c.kind == "missing" else b for a, b in _pairs(c)]
 
 
 def type_changed(c: Cluster) -> str | None:
     if c.kind != "type":
         return None
-    if all(str(a) == str(b) for a, b in _pairs(c)):
+    if c.facts.same_text:
         return "same value, other type (e.g. a number sent as a string)"
     return f"type changed: {c.pattern}"
 
 
 def timestamp_format(c: Cluster) -> str | None:
-    pairs = _pairs(c)
-    if (
-        c.kind == "changed"
-        and pairs
-        and all(
-            starts_as_timestamp(a) and starts_as_timestamp(b) and a[:16] == b[:16] for a, b in pairs
-        )
-    ):
+    if c.kind == "changed" and c.facts.count and c.facts.same_minute:
         return "timestamp precision or format differs (same minute)"
     return None
 
 
 def case_or_whitespace(c: Cluster) -> str | None:
-    pairs = _pairs(c)
-    if pairs and all(
-        isinstance(a, str)
-        and isinstance(b, str)
-        and a != b
-        and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-        for a, b in pairs
-    ):
+    if c.facts.count and c.facts.case_or_space:
         return "only case or whitespace differs"
     return None
 
@@ -278,39 +299,29 @@ def order_only(c: Cluster) -> str | None:
 
 
 def numeric_offset(c: Cluster) -> str | None:
-    pairs = _pairs(c)
-    numbers = all(
-        isinstance(v, int | float) and not isinstance(v, bool) for pair in pairs for v in pair
-    )
-    if c.kind == "changed" and len(pairs) > 1 and numbers:
-        offsets = {round(b - a, 9) for a, b in pairs}
-        if len(offsets) == 1:
-            offset = offsets.pop()
-            moment = time_of(pairs[0][0])
-            if moment is not None and moment.format.startswith("epoch"):
-                # Millisecond stamps 7 apart are two clocks, not arithmetic.
-                unit = moment.format.split()[1]
-                return f"epoch times {offset:+g} {unit} apart: each side stamps its own clock"
-            return f"constant numeric offset of {offset:+g}"
+    facts = c.facts
+    if c.kind == "changed" and facts.count > 1 and facts.one_offset and facts.offset is not None:
+        offset = facts.offset
+        moment = time_of(c.examples[0].legacy) if c.examples else None
+        if moment is not None and moment.format.startswith("epoch"):
+            # Millisecond stamps 7 apart are two clocks, not arithmetic.
+            unit = moment.format.split()[1]
+            return f"epoch times {offset:+g} {unit} apart: each side stamps its own clock"
+        return f"constant numeric offset of {offset:+g}"
     return None
 
 
 def status_family(c: Cluster) -> str | None:
-    if c.location != "status":
+    if c.location != "status" or not c.facts.statuses:
         return None
-    pairs = [(a, b) for a, b in _pairs(c) if isinstance(a, int) and isinstance(b, int)]
-    if pairs and all(a // 100 == b // 100 for a, b in pairs):
+    if c.facts.same_family:
         return f"same status family, other code ({c.pattern})"
-    return f"status family changes ({c.pattern})" if pairs else None
+    return f"status family changes ({c.pattern})"
 
 
 def error_text(c: Cluster) -> str | None:
     name = c.location.rsplit(".", 1)[-1]
-    if (
-        c.kind == "changed"
-        and name in ("error", "message", "detail", "title")
-        and all(isinstance(a, str) and isinstance(b, str) for a, b in _pairs(c))
-    ):
+    if c.kind == "changed" and name in ("error", "message", "detail", "title") and c.facts.texts:
         return "error or message wording differs"
     return None
 

@@ -31,7 +31,7 @@ from twinsight.store import (
 )
 
 from .classify import CLASSIFICATIONS as VERDICTS
-from .clusters import INFERRED, Cluster, Observation, cluster
+from .clusters import INFERRED, Cluster, Clustering, Observation
 from .diff import Difference
 from .features import request_features
 from .jsondiff import Kind
@@ -129,7 +129,8 @@ class Collector:
             self.analysis.differences = Columns(DIFFERENCES, spill=spill / "differences.parquet")
             self.analysis.checks = Columns(CHECKS, spill=spill / "checks.parquet")
         self.now = datetime.now(UTC)
-        self.observations: list[Observation] = []
+        self.clustering = Clustering()
+        """Real differences and inferred noise, grouped by cause as they come."""
         self.endpoints: Counter[str] = Counter()
         self.features: dict[str, Counter[str]] = {}  # endpoint -> request feature -> count
         self.changes: dict[tuple[str, str], list[Difference]] = {}
@@ -198,7 +199,7 @@ class Collector:
     ) -> None:
         """Keep a real difference for clustering and for volatile proposals."""
         if classification in CLUSTERED:
-            self.observations.append(Observation(id_, endpoint, d, features))
+            self.clustering.add(Observation(id_, endpoint, d, features))
         if d.kind in SAMPLED_KINDS:
             samples = self.changes.setdefault((endpoint, d.group), [])
             if len(samples) < self.volatile_samples:
@@ -208,7 +209,7 @@ class Collector:
         self, id_: str, endpoint: str, d: Difference, features: frozenset[str], noise: str
     ) -> None:
         """Keep a difference taken as inferred noise: clustered apart, so it shows."""
-        self.observations.append(Observation(id_, endpoint, d, features, noise))
+        self.clustering.add(Observation(id_, endpoint, d, features, noise))
 
     def seed(self, differences: Iterable[EarlierDifference], counts: EarlierCounts) -> None:
         """Start from what earlier runs recorded, so counts, clusters and proposals cover
@@ -233,9 +234,7 @@ class Collector:
         analysis = self.analysis
         for classification in VERDICTS:
             analysis.counts.setdefault(classification, 0)
-        analysis.clusters = cluster(
-            self.observations, self.endpoints, endpoint_features=self.features
-        )
+        analysis.clusters = self.clustering.finish(self.endpoints, endpoint_features=self.features)
         if propose_volatile:
             analysis.volatile = volatile_locations(
                 (endpoint, d) for (endpoint, _), items in self.changes.items() for d in items

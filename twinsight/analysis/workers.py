@@ -24,7 +24,7 @@ from typing import TypeVar
 from twinsight.records import PRIMARY_TARGET
 from twinsight.store import CLASSIFICATIONS, Columns, Store
 
-from .clusters import Observation
+from .clusters import Clustering
 from .collect import Collector
 from .comparable import Replayed
 from .diff import Difference
@@ -81,7 +81,7 @@ class Gathered:
     left_out: Counter[str]
     endpoints: Counter[str]
     features: dict[str, Counter[str]]
-    observations: list[Observation]
+    clustering: Clustering
     changes: dict[tuple[str, str], list[Difference]]
     judged: Path | None = None
     """The part's verdicts in the order reached, when its `Part.judged` asked for them."""
@@ -194,7 +194,7 @@ def judge_part(part: Part) -> Gathered:
         left_out,
         collector.endpoints,
         collector.features,
-        collector.observations,
+        collector.clustering,
         collector.changes,
         judged,
     )
@@ -221,7 +221,7 @@ def absorb(collector: Collector, gathered: Gathered) -> None:
     collector.endpoints.update(gathered.endpoints)
     for endpoint, features in gathered.features.items():
         collector.features.setdefault(endpoint, Counter()).update(features)
-    collector.observations.extend(gathered.observations)
+    collector.clustering.merge(gathered.clustering)
     for key, changes in gathered.changes.items():
         samples = collector.changes.setdefault(key, [])
         samples.extend(changes[: collector.volatile_samples - len(samples)])
