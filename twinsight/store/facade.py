@@ -89,6 +89,15 @@ SELECT r.exchange_id, r.target, r.status, r.headers, r.body, r.truncated, r.body
 FROM responses r {where} ORDER BY r.exchange_id, r.target
 """
 _NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
+_CUTS = """
+SELECT id FROM (
+  SELECT e.id, row_number() OVER (ORDER BY e.id) AS n FROM exchanges e {where}
+) WHERE n > 1 AND n % ? = 1 ORDER BY id
+"""
+READ_RUN = 50_000
+"""Exchanges `Store.exchanges` reads per sorted run: DuckDB holds a run's requests and
+answers, bodies included, while it sorts them (a process reading 200,000 small exchanges
+peaked at 481 MB of RSS as one run, 312 MB in runs of 50,000, for ~4 % more CPU)."""
 _CHOSEN = """WHERE {column} IN (
   SELECT id FROM exchanges WHERE list_contains(?, id) OR list_contains(?, session))"""
 
@@ -178,12 +187,37 @@ class Store(OpenStore):
         none of them answered is left out).
 
         Requests and responses are read as two sorted streams and merged here: grouping them
-        in SQL would hold every body in one aggregate at once."""
+        in SQL would hold every body in one aggregate at once. A large store is read in runs
+        of `READ_RUN` ids (each sorted alone), so what DuckDB holds for the sorts does not
+        grow with the store."""
         where, params = _NEW_ONLY if only_new else "", None
         if ids is not None or sessions is not None:
             where, params = _CHOSEN, [sorted(ids or ()), sorted(sessions or ())]
         if within is not None:
             where, params = _within(where, params, *within)
+        runs = [(where, params)]
+        if ids is None and sessions is None:
+            low, high = within or (None, None)
+            cuts = self._cuts(where, params)
+            bounds = zip([low, *cuts], [*cuts, high], strict=True)
+            base = _NEW_ONLY if only_new else ""
+            runs = [_within(base, None, *run) for run in bounds]
+        for run_where, run_params in runs:
+            yield from self._merged(run_where, run_params, targets, batch)
+
+    def _cuts(self, where: str, params: list[Any] | None) -> list[str]:
+        """The ids that start the second and later runs of `READ_RUN` exchanges of `where`."""
+        query = _CUTS.format(where=where.format(column="e.id"))
+        return [row[0] for row in self._rows(query, params=[*(params or []), READ_RUN])]
+
+    def _merged(
+        self,
+        where: str,
+        params: list[Any] | None,
+        targets: Collection[str] | None,
+        batch: int,
+    ) -> Iterator[StoredExchange]:
+        """The exchanges of `where`, each with its answers (of `targets` only, if given)."""
         on_requests = where.format(column="e.id")
         on_answers = where.format(column="r.exchange_id")
         answer_params = params
