@@ -77,7 +77,7 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     analysis = analyze_store(store, None, config=load_config(files() / "twinsight.toml"), spec=spec)
     counts = ", ".join(f"{k} {v}" for k, v in analysis.counts.items() if v)
     console.print(f"[bold]analysis[/] {counts}")
-    console.print(_table(store, analysis.classifications.column("classification")))
+    console.print(_table(store))
     replayed = store.with_name("demo-replay.duckdb")
     replayed.unlink(missing_ok=True)
     console.print(
@@ -211,9 +211,10 @@ async def replay_example_session(store: Path, out: Path) -> list[str]:
     return replay_lines(summary)
 
 
-def _table(store: Path, verdicts: list[str]) -> Table:
+def _table(store: Path) -> Table:
     with Store.open(store) as stored:
         rows = stored.outcomes()
+        verdicts = {v.id: v.classification for v in stored.earlier_verdicts()}
     table = Table(title="The scripted session through twinsight proxy, as stored and classified")
     for column in (
         "request (as the client sent it)",
@@ -223,7 +224,8 @@ def _table(store: Path, verdicts: list[str]) -> Table:
         "expected",
     ):
         table.add_column(column)
-    for row, verdict, step in zip(rows, verdicts, SESSION, strict=False):
+    for row, step in zip(rows, SESSION, strict=False):
+        verdict = verdicts.get(row.id, "not classified")
         legacy = row.statuses.get(PRIMARY_TARGET)
         candidate = row.statuses.get("candidate") or row.errors.get("candidate")
         expected = step.expect + (f" ({step.note})" if step.note else "")

@@ -27,7 +27,7 @@ from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.examples.tasks.serve import start
 from twinsight.examples.tasks.traffic import LONG_UNICODE_TITLE, SESSION
 from twinsight.spec import load_spec
-from twinsight.store import open_store
+from twinsight.store import Store, open_store
 
 TOKEN = make_token("replayer")
 
@@ -109,14 +109,9 @@ async def test_a_correlated_replay_leaves_the_candidate_in_the_legacys_state(
     config = Config.model_validate(
         {"targets": fresh, "normalize": load_config(files() / "twinsight.toml").normalize}
     )
-    analysis = analyze_store(out, None, config=config, spec=load_spec(files() / "spec.yaml"))
-    verdicts = dict(
-        zip(
-            analysis.classifications.column("exchange_id"),
-            analysis.classifications.column("classification"),
-            strict=True,
-        )
-    )
+    analyze_store(out, None, config=config, spec=load_spec(files() / "spec.yaml"))
+    with Store.open(out) as stored:
+        verdicts = {v.id: v.classification for v in stored.earlier_verdicts()}
     rows = open_store(out).execute("SELECT id FROM exchanges ORDER BY origin").fetchall()
     got = [verdicts[row[0]] for row in rows]
     assert got == [step.expect for step in SESSION]

@@ -53,6 +53,8 @@ class Analysis:
     classifications: Columns = field(default_factory=lambda: Columns(CLASSIFICATIONS))
     differences: Columns = field(default_factory=lambda: Columns(DIFFERENCES))
     checks: Columns = field(default_factory=lambda: Columns(CHECKS))
+    """The rows this run derived; with a `Collector` that spills (as `analyze_store`'s does),
+    only while the run lasts: afterwards read them in the store (their `rows` stay counted)."""
     coverage: list[ScenarioRun] = field(default_factory=list)
     """Per scenario of the spec, over every exchange analysed so far."""
     counts: Counter[str] = field(default_factory=Counter)
@@ -123,11 +125,16 @@ class Collector:
     """Gathers judgements, one at a time, into an `Analysis`."""
 
     def __init__(self, *, volatile_samples: int = 200, spill: Path | None = None) -> None:
-        """`spill`: a folder where the differences and checks go as they grow."""
+        """`spill`: a folder where the classifications, differences and checks go as they
+        grow (a million exchanges' rows are not held at once)."""
         self.analysis = Analysis()
         if spill is not None:
-            self.analysis.differences = Columns(DIFFERENCES, spill=spill / "differences.parquet")
-            self.analysis.checks = Columns(CHECKS, spill=spill / "checks.parquet")
+            for name, table in (
+                ("classifications", CLASSIFICATIONS),
+                ("differences", DIFFERENCES),
+                ("checks", CHECKS),
+            ):
+                setattr(self.analysis, name, Columns(table, spill=spill / f"{name}.parquet"))
         self.now = datetime.now(UTC)
         self.clustering = Clustering()
         """Real differences and inferred noise, grouped by cause as they come."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from twinsight.records import PRIMARY_TARGET
-from twinsight.store import CLASSIFICATIONS, Columns, Store
+from twinsight.store import Store
 
 from .clusters import Clustering
 from .collect import Collector
@@ -172,8 +172,6 @@ def judge_part(part: Part) -> Gathered:
     part.folder.mkdir(parents=True, exist_ok=True)
     collector = Collector(spill=part.folder)
     collector.now = part.now
-    spilled = part.folder / "classifications.parquet"
-    collector.analysis.classifications = Columns(CLASSIFICATIONS, spill=spilled)
     left_out = collector.analysis.left_out
     judged = part.folder / VERDICTS if part.judged else None
     with Store.open(part.path, part.segments) as store, verdicts_into(judged) as tell:
