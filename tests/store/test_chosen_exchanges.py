@@ -56,6 +56,7 @@ def test_a_large_store_is_read_in_runs_of_ids_with_nothing_lost_or_repeated(
         assert [i for i, _ in whole] == ids
         for run in (1, 2, 3, 5):
             monkeypatch.setattr(facade, "READ_RUN", run)
+            assert len(store._cuts("", None)) == (len(ids) - 1) // run
             read = [(e.id, [a.target for a in e.answers]) for e in store.exchanges()]
             assert read == whole
             within = store.exchanges(within=(ids[2], ids[9]), targets=["legacy"])

@@ -160,7 +160,8 @@ class Clustering:
         found = self.groups.get(key)
         if found is None:
             found = self.groups[key] = Cluster(o.endpoint, *key[:3], noise=o.noise)
-            self.shown[key] = Examples(self.examples)
+            # One at least: `numeric_offset` reads the shortest, whatever is shown.
+            self.shown[key] = Examples(max(self.examples, 1))
         ids = found.by_endpoint.setdefault(o.endpoint, [])
         if not ids or ids[-1] != o.exchange_id:
             ids.append(o.exchange_id)
@@ -198,6 +199,7 @@ class Clustering:
         for c in clusters:
             c.of_endpoints = analysed
             _complete(c, endpoint_totals, endpoint_features or {})
+            c.examples = c.examples[: self.examples]
         ties = [" ".join(sorted(c.by_endpoint)) for c in clusters]
         for c, name in zip(clusters, fingerprints([c.cause for c in clusters], ties), strict=True):
             c.fingerprint = name

@@ -92,7 +92,7 @@ _NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
 _CUTS = """
 SELECT id FROM (
   SELECT e.id, row_number() OVER (ORDER BY e.id) AS n FROM exchanges e {where}
-) WHERE n > 1 AND n % ? = 1 ORDER BY id
+) WHERE n > 1 AND (n - 1) % ? = 0 ORDER BY id
 """
 READ_RUN = 50_000
 """Exchanges `Store.exchanges` reads per sorted run: DuckDB holds a run's requests and
