@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
-from twinsight.spec import CheckMemo, Reads, Spec, spec_reads
+from twinsight.spec import CheckMemo, Reads, Scenario, Spec, spec_reads
 from twinsight.spec.inputs import RequestView
 
 from .classify import Judged, Verdict, classify
@@ -18,7 +18,7 @@ from .noise import noise_in_exchange
 from .order import UnstableOrder
 from .origins import neutral_origin
 from .rules import Rule, covering_rule
-from .scenarios import LineResult, check_scenarios
+from .scenarios import LineResult, check_scenarios, scenarios_by_method
 from .shapes import shape_of
 
 __all__ = ["Judge", "Judgement", "ReplicaView"]
@@ -84,6 +84,10 @@ class Judge:
     def _reads(self) -> Reads | None:
         return spec_reads(self.spec.scenarios) if self.spec else None
 
+    @functools.cached_property
+    def _by_method(self) -> dict[str, tuple[Scenario, ...]] | None:
+        return scenarios_by_method(self.spec) if self.spec else None
+
     def judge(
         self,
         request: RequestView,
@@ -125,7 +129,11 @@ class Judge:
             for d, noisy in zip(found, from_replica, strict=True)
         )
         lines = (
-            tuple(check_scenarios(self.spec, request, legacy, candidate, self._reads, self.memo))
+            tuple(
+                check_scenarios(
+                    self.spec, request, legacy, candidate, self._reads, self.memo, self._by_method
+                )
+            )
             if self.spec
             else ()
         )

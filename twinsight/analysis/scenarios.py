@@ -9,7 +9,7 @@ results out; a failing or broken check is a failed result with a reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from twinsight.spec.inputs import RequestView, first_headers
 
 from .diff import NOT_JSON, Message
 
-__all__ = ["LineResult", "check_scenarios", "response_variables"]
+__all__ = ["LineResult", "check_scenarios", "response_variables", "scenarios_by_method"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,16 @@ def response_variables(message: Message) -> dict[str, Any]:
     }
 
 
+def scenarios_by_method(spec: Spec) -> dict[str, tuple[Scenario, ...]]:
+    """Per HTTP method, in the spec's order, the scenarios a binding of which names it: no
+    other can apply to a request of that method."""
+    found: dict[str, list[Scenario]] = {}
+    for scenario in spec.scenarios:
+        for method in dict.fromkeys(b.method for b in scenario.when.bindings):
+            found.setdefault(method, []).append(scenario)
+    return {method: tuple(scenarios) for method, scenarios in found.items()}
+
+
 def check_scenarios(
     spec: Spec,
     request: RequestView,
@@ -59,15 +69,21 @@ def check_scenarios(
     candidate: Message,
     reads: Reads | None = None,
     memo: CheckMemo | None = None,
+    by_method: Mapping[str, Sequence[Scenario]] | None = None,
 ) -> list[LineResult]:
     """Every bound then-line of every scenario the exchange exercises, on both targets.
 
     `reads` (from `spec_reads`, computed once per spec) narrows what is handed to CEL;
-    `memo` reuses results for variables seen before (shared across exchanges).
+    `memo` reuses results for variables seen before (shared across exchanges);
+    `by_method` (from `scenarios_by_method`, once per spec) skips the scenarios whose
+    bindings name another method without asking each.
     """
     contexts = _Contexts(request, legacy, candidate, reads or spec_reads(spec.scenarios))
     results: list[LineResult] = []
-    for scenario in spec.scenarios:
+    candidates: Sequence[Scenario] = spec.scenarios
+    if by_method is not None:
+        candidates = by_method.get(request.method.upper(), ())
+    for scenario in candidates:
         params = scenario.when.accepts(
             request.method, request.path, request.query, request.headers, request.body
         )
