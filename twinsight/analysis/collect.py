@@ -50,11 +50,11 @@ SAMPLED_KINDS = frozenset({"changed"})
 class Analysis:
     """What one run decided: the derived tables, and the counts and clusters to print."""
 
+    # The rows this run derived. A `Collector` that spills (as `analyze_store`'s does) keeps
+    # them only while the run lasts: afterwards read them in the store (`rows` stays).
     classifications: Columns = field(default_factory=lambda: Columns(CLASSIFICATIONS))
     differences: Columns = field(default_factory=lambda: Columns(DIFFERENCES))
     checks: Columns = field(default_factory=lambda: Columns(CHECKS))
-    """The rows this run derived; with a `Collector` that spills (as `analyze_store`'s does),
-    only while the run lasts: afterwards read them in the store (their `rows` stay counted)."""
     coverage: list[ScenarioRun] = field(default_factory=list)
     """Per scenario of the spec, over every exchange analysed so far."""
     counts: Counter[str] = field(default_factory=Counter)

@@ -42,7 +42,8 @@ class ReplicaView:
     """What the replica's statistics count of one exchange (see `Judge.replica_view`)."""
 
     unaccepted: frozenset[str] = frozenset()
-    """Location groups where the candidate differs and no accepted difference covers it."""
+    """Location groups where the candidate differs unless the spec accepts it there (the
+    first rule covering the difference is an `accepted` one)."""
     replica_groups: frozenset[str] = frozenset()
     replica_changed: frozenset[str] = frozenset()
 
@@ -194,7 +195,7 @@ class Judge:
         evidence: Evidence,
     ) -> Judged:
         rule = covering_rule(difference, self.rules, request.method, request.path)
-        if rule is not None and _accepted(rule):
+        if rule is not None and rule.origin == "accepted":
             return Judged(difference, accepted=f"{rule.where}: {rule.why}")
         if rule is not None:
             return Judged(difference, noise=rule.where)
