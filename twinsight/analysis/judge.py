@@ -129,17 +129,20 @@ class Judge:
             self._discount(d, noisy, request, endpoint, evidence)
             for d, noisy in zip(found, from_replica, strict=True)
         )
-        lines = (
-            tuple(
-                check_scenarios(
-                    self.spec, request, legacy, candidate, self._reads, self.memo, self._by_method
-                )
-            )
-            if self.spec
-            else ()
-        )
+        lines = self._lines(request, legacy, candidate)
         verdict = classify(legacy, candidate, judged, lines)
         return Judgement(verdict, judged, lines, replica_groups, replica_changed)
+
+    def _lines(
+        self, request: RequestView, legacy: Message, candidate: Message
+    ) -> tuple[LineResult, ...]:
+        """The spec's lines the exchange exercises, checked on both targets."""
+        if self.spec is None:
+            return ()
+        found = check_scenarios(
+            self.spec, request, legacy, candidate, self._reads, self.memo, self._by_method
+        )
+        return tuple(found)
 
     def replica_view(
         self,
