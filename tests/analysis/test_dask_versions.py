@@ -6,6 +6,7 @@ loopback, one worker's twinsight changed inside its own process."""
 import logging
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,6 +115,28 @@ def test_a_worker_missing_a_dependency_is_named_with_it(
         check_workers(dask, scheduler)
     assert f"worker {changed} cannot import twinsight's dependencies (" in str(refused.value)
     assert "lxml" in str(refused.value)
+
+
+async def block(seconds: float) -> None:
+    """In a worker, on its event loop: the loop held for `seconds`, as by a stuck import."""
+    import time
+
+    time.sleep(seconds)  # blocking the loop is the point
+
+
+def test_workers_that_do_not_answer_the_probe_are_refused_after_a_bounded_wait(
+    client: tuple[Any, str, list[str]],
+) -> None:
+    dask, scheduler, (stuck, _) = client
+    dask.run(block, 5.0, workers=[stuck], wait=False)
+    started = time.monotonic()
+    with pytest.raises(UserError) as refused:
+        check_workers(dask, scheduler, wait=1.0)
+    assert time.monotonic() - started < 4.0  # not until the worker answers
+    assert str(refused.value) == (
+        f"--dask {scheduler}: the workers did not say which twinsight they run within 1 s"
+        " (a worker busy or stuck?); see the cluster's dashboard"
+    )
 
 
 def test_a_scheduler_without_workers_is_refused_after_a_bounded_wait() -> None:

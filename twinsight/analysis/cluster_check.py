@@ -9,8 +9,9 @@ of these is refused in one line naming the address (and each worker that differs
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 import twinsight
 from twinsight.errors import UserError
@@ -22,6 +23,7 @@ __all__ = ["Found", "check_workers", "refusal", "say_hello"]
 _SHOWN = 3
 """Workers named in a refusal; the rest are counted."""
 
+T = TypeVar("T")
 Found = tuple[str | None, str | None] | BaseException
 """A worker's answer to `installed.installed`, or why it gave none."""
 
@@ -53,8 +55,9 @@ def say_hello(scheduler: str, timeout: float) -> None:
 
 
 def check_workers(client: Any, address: str, *, wait: float = 10.0) -> None:
-    """Refuse (UserError) a cluster with no worker after `wait` seconds, or with a worker
-    whose twinsight is not this one: its tasks would fail on the worker, a traceback."""
+    """Refuse (UserError) a cluster with no worker after `wait` seconds, with a worker
+    whose twinsight is not this one (its tasks would fail on the worker, a traceback), or
+    whose workers do not say which within `wait` seconds more."""
     try:
         client.wait_for_workers(1, timeout=wait)
     except TimeoutError:
@@ -66,10 +69,40 @@ def check_workers(client: Any, address: str, *, wait: float = 10.0) -> None:
 
     # By value: a worker without twinsight, or with one older than the probe, runs it too.
     cloudpickle.register_pickle_by_value(installed)
-    found = client.run(installed.installed, on_error="return")
+    found = _within(wait, lambda: client.run(installed.installed, on_error="return"))
+    if found is None:
+        raise UserError(
+            f"--dask {address}: the workers did not say which twinsight they run within"
+            f" {wait:g} s (a worker busy or stuck?); see the cluster's dashboard"
+        )
     problem = refusal(address, twinsight.__version__, found)
     if problem is not None:
         raise UserError(problem)
+
+
+def _within(seconds: float, call: Callable[[], T]) -> T | None:
+    """What `call` returns within `seconds`, None if it has not by then; it raises here.
+
+    A worker's event loop blocked (a stuck import, a function run on it that never returns)
+    keeps `Client.run` waiting with no timeout of its own: it is left running in a daemon
+    thread, which the process does not wait for."""
+    answer: list[tuple[bool, Any]] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            answer.append((True, call()))
+        except BaseException as exc:  # raised in the caller's thread below
+            answer.append((False, exc))
+        done.set()
+
+    threading.Thread(target=run, name="twinsight-dask-probe", daemon=True).start()
+    if not done.wait(seconds):
+        return None
+    ok, value = answer[0]
+    if not ok:
+        raise value
+    return cast(T, value)
 
 
 def refusal(address: str, ours: str, found: Mapping[str, Found]) -> str | None:
