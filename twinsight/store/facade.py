@@ -89,11 +89,12 @@ SELECT r.exchange_id, r.target, r.status, r.headers, r.body, r.truncated, r.body
 FROM responses r {where} ORDER BY r.exchange_id, r.target
 """
 _NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
-_CUTS = """
+_RANKED = """
 SELECT id FROM (
   SELECT e.id, row_number() OVER (ORDER BY e.id) AS n FROM exchanges e {where}
-) WHERE n > 1 AND (n - 1) % ? = 0 ORDER BY id
+) WHERE n IN (SELECT unnest(?)) ORDER BY id
 """
+_COUNT = "SELECT count(*) FROM exchanges e {where}"
 READ_RUN = 50_000
 """Exchanges `Store.exchanges` reads per sorted run: DuckDB holds a run's requests and
 answers, bodies included, while it sorts them (a process reading 200,000 small exchanges
@@ -190,25 +191,35 @@ class Store(OpenStore):
         in SQL would hold every body in one aggregate at once. A large store is read in runs
         of `READ_RUN` ids (each sorted alone), so what DuckDB holds for the sorts does not
         grow with the store."""
-        where, params = _NEW_ONLY if only_new else "", None
         if ids is not None or sessions is not None:
-            where, params = _CHOSEN, [sorted(ids or ()), sorted(sessions or ())]
-        if within is not None:
-            where, params = _within(where, params, *within)
-        runs = [(where, params)]
-        if ids is None and sessions is None:
-            low, high = within or (None, None)
-            cuts = self._cuts(where, params)
-            bounds = zip([low, *cuts], [*cuts, high], strict=True)
-            base = _NEW_ONLY if only_new else ""
-            runs = [_within(base, None, *run) for run in bounds]
-        for run_where, run_params in runs:
-            yield from self._merged(run_where, run_params, targets, batch)
+            # A few chosen exchanges: one run (`only_new` does not apply).
+            chosen = [sorted(ids or ()), sorted(sessions or ())]
+            where, params = _within(_CHOSEN, chosen, *(within or (None, None)))
+            yield from self._merged(where, params, targets, batch)
+            return
+        base = _NEW_ONLY if only_new else ""
+        low, high = within or (None, None)
+        cuts = self._cuts(*_within(base, None, low, high))
+        for run in zip([low, *cuts], [*cuts, high], strict=True):
+            yield from self._merged(*_within(base, None, *run), targets, batch)
+
+    def _count(self, where: str, params: list[Any] | None) -> int:
+        """How many exchanges `where` (with `{column}` unfilled) picks."""
+        rows = self._rows(_COUNT.format(where=where.format(column="e.id")), params=params)
+        count: int = next(rows)[0]
+        return count
+
+    def _ids_at(self, where: str, params: list[Any] | None, ranks: list[int]) -> list[str]:
+        """The ids at `ranks` (from 1, in id order) of the exchanges `where` picks."""
+        if not ranks:
+            return []
+        query = _RANKED.format(where=where.format(column="e.id"))
+        return [row[0] for row in self._rows(query, params=[*(params or []), ranks])]
 
     def _cuts(self, where: str, params: list[Any] | None) -> list[str]:
         """The ids that start the second and later runs of `READ_RUN` exchanges of `where`."""
-        query = _CUTS.format(where=where.format(column="e.id"))
-        return [row[0] for row in self._rows(query, params=[*(params or []), READ_RUN])]
+        total = self._count(where, params)
+        return self._ids_at(where, params, list(range(READ_RUN + 1, total + 1, READ_RUN)))
 
     def _merged(
         self,
