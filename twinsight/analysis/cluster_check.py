@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 import twinsight
 from twinsight.errors import UserError
@@ -86,23 +87,19 @@ def _within(seconds: float, call: Callable[[], T]) -> T | None:
     A worker's event loop blocked (a stuck import, a function run on it that never returns)
     keeps `Client.run` waiting with no timeout of its own: it is left running in a daemon
     thread, which the process does not wait for."""
-    answer: list[tuple[bool, Any]] = []
-    done = threading.Event()
+    answer: Future[T] = Future()
 
     def run() -> None:
         try:
-            answer.append((True, call()))
-        except BaseException as exc:  # raised in the caller's thread below
-            answer.append((False, exc))
-        done.set()
+            answer.set_result(call())
+        except BaseException as exc:  # raised in the caller's thread by `result`
+            answer.set_exception(exc)
 
     threading.Thread(target=run, name="twinsight-dask-probe", daemon=True).start()
-    if not done.wait(seconds):
+    try:
+        return answer.result(timeout=seconds)
+    except TimeoutError:
         return None
-    ok, value = answer[0]
-    if not ok:
-        raise value
-    return cast(T, value)
 
 
 def refusal(address: str, ours: str, found: Mapping[str, Found]) -> str | None:
