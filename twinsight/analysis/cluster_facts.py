@@ -70,7 +70,7 @@ class PairFacts:
         if kind == "changed":
             self.same_minute = self.same_minute and _same_minute(a, b)
             self.numbers = self.numbers and _number(a) and _number(b)
-            self._offset(round(b - a, 9) if self.numbers else None, self.count == 1)
+            self._offset(round(b - a, 9) if self.numbers else None, alone=True)
         if isinstance(a, int) and isinstance(b, int):
             self.statuses = True
             self.same_family = self.same_family and a // 100 == b // 100
@@ -91,16 +91,16 @@ class PairFacts:
         self.texts = self.texts and other.texts
         self.case_or_space = self.case_or_space and other.case_or_space
         self.numbers = self.numbers and other.numbers
-        self._offset(other.offset, first=False, alone=other.one_offset)
+        self._offset(other.offset, alone=other.one_offset)
         self.statuses = self.statuses or other.statuses
         self.same_family = self.same_family and other.same_family
 
-    def _offset(self, offset: float | None, first: bool, alone: bool = True) -> None:
-        # `offset` of the pairs just added (the first ones when `first`); once a value is
-        # no number nothing about offsets is asked, so both parts of a stream say the same.
+    def _offset(self, offset: float | None, *, alone: bool) -> None:
+        # `offset` of the pairs just added, `alone` if it is every one's. Once a value is no
+        # number nothing about offsets is asked, so both parts of a stream say the same.
         if not self.numbers:
             self.offset, self.one_offset = None, False
-        elif first:
+        elif self.offset is None:  # the first numbers
             self.offset, self.one_offset = offset, alone
         else:
             self.one_offset = self.one_offset and alone and offset == self.offset
