@@ -47,14 +47,6 @@ class ReplicaView:
     replica_groups: frozenset[str] = frozenset()
     replica_changed: frozenset[str] = frozenset()
 
-    @classmethod
-    def of(cls, judgement: Judgement) -> ReplicaView:
-        """The view of a whole judgement."""
-        unaccepted = frozenset(
-            j.difference.group for j in judgement.differences if j.accepted is None
-        )
-        return cls(unaccepted, judgement.replica_groups, judgement.replica_changed)
-
 
 ANY_ENDPOINT = "*"
 """`Judge.replica_volatile`'s key for locations the replica showed volatile on any endpoint."""
@@ -105,9 +97,7 @@ class Judge:
         refused = not_comparable(legacy, candidate, replayed)  # before a diff says `match`
         if refused is not None:
             return Judgement(Verdict("not_comparable", refused), (), ())
-        legacy = neutral_origin(legacy, self.origins.get(PRIMARY_TARGET, ()))
-        candidate = neutral_origin(candidate, self.origins.get(candidate_name, ()))
-        found = diff_responses(legacy, candidate, self.options)
+        legacy, candidate, found = self._compared(legacy, candidate, candidate_name)
         from_replica = [False] * len(found)
         replica_groups: frozenset[str] = frozenset()
         replica_changed: frozenset[str] = frozenset()
@@ -154,24 +144,29 @@ class Judge:
         candidate_name: str = "candidate",
         replayed: Replayed | None = None,
     ) -> ReplicaView:
-        """`ReplicaView.of(self.judge(...))` at the cost of the two diffs: the replica's
-        statistics read only the differences and which are accepted, never the checks,
-        inferred noise or the verdict the rest of `judge` spends its time on."""
+        """What `judge` would show the replica's statistics, at the cost of the two diffs:
+        they read only the differences and which are accepted, never the checks, inferred
+        noise or the verdict the rest of `judge` spends its time on."""
         if not_comparable(legacy, candidate, replayed) is not None:
             return ReplicaView()
-        legacy = neutral_origin(legacy, self.origins.get(PRIMARY_TARGET, ()))
-        candidate = neutral_origin(candidate, self.origins.get(candidate_name, ()))
+        legacy, candidate, found = self._compared(legacy, candidate, candidate_name)
         method, path = request.method, request.path
         unaccepted = frozenset(
-            d.group
-            for d in diff_responses(legacy, candidate, self.options)
-            if not _accepted(covering_rule(d, self.rules, method, path))
+            d.group for d in found if not _accepted(covering_rule(d, self.rules, method, path))
         )
         if replica is None:
             return ReplicaView(unaccepted)
         against_replica = self._against_replica(legacy, replica)
         groups = frozenset(d.group for d in against_replica)
         return ReplicaView(unaccepted, groups, _changed(legacy, replica, against_replica))
+
+    def _compared(
+        self, legacy: Message, candidate: Message, name: str
+    ) -> tuple[Message, Message, list[Difference]]:
+        """Both answers with their own origins made neutral, and how they differ."""
+        legacy = neutral_origin(legacy, self.origins.get(PRIMARY_TARGET, ()))
+        candidate = neutral_origin(candidate, self.origins.get(name, ()))
+        return legacy, candidate, diff_responses(legacy, candidate, self.options)
 
     def _against_replica(self, legacy: Message, replica: Message) -> list[Difference]:
         """The legacy (origins neutral already) against its replica."""
