@@ -11,7 +11,8 @@ read from /proc. Rows:
 - direct: wrk straight to the upstream
 - bare forward: a bare aiohttp reverse proxy (bench/bare_proxy.py)
 - bare forward+mirror: the same, also mirroring to the candidate (the baseline)
-- twinsight: `twinsight proxy --mirror-writes` with capture to a DuckDB file
+- twinsight: `twinsight proxy --mirror-writes --store FILE` (segments beside FILE, absorbed
+  at the stop)
 - twinsight --workers 2: the same with two worker processes on one port, not pinned
   (they share both CPUs with wrk, which stays on CPU 0, and the two upstreams)
 - mitmdump: mitmproxy in reverse mode, no addon
@@ -19,7 +20,7 @@ read from /proc. Rows:
 Then the client's latency at 1 connection, the client's latency when the
 candidate answers after 2 s or never (versus a healthy candidate and versus
 mirroring nothing), and, with --soak-minutes, twinsight's RSS over a long run
-(`--soak-store segments` for a folder of segments instead of a DuckDB file).
+(`--soak-store segments` for `--segments DIR` instead of `--store FILE`).
 The bare proxy and twinsight run on the same event loop: uvloop's when installed.
 """
 
@@ -418,7 +419,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--soak-minutes", type=float, default=0.0)
-    parser.add_argument("--soak-store", choices=("duckdb", "segments"), default="duckdb")
+    parser.add_argument("--soak-store", choices=("file", "segments"), default="file")
     parser.add_argument("--soak-only", action="store_true", help="skip the comparisons")
     parser.add_argument("--workers", type=int, default=2, help="the row with more workers")
     args = parser.parse_args()

@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from twinsight.store import open_store, store_info
+from twinsight.store import open_store, segment_folder, store_info
 
 from .faulty import FaultyServer, faulty_server
 from .harness import ProxyProcess, configured_proxy, proxy_process
@@ -38,7 +38,8 @@ MIB = 1 << 20
 LARGE = 50 * MIB
 MID = 24 << 10  # under the 32 KiB kept inside the DuckDB file
 REFUSED = "dropped: the store refused it"  # the writer's log line for dropped.store_error
-FILE_LIMIT = 3 * MIB  # RLIMIT_FSIZE: a fresh store and the baseline fit, 40 MID answers do not
+FILE_LIMIT = 1 << 30  # RLIMIT_FSIZE at the start: SIGXFSZ ignored, no file near it
+FULL = 1 << 10  # RLIMIT_FSIZE once the disk is full: no segment (nor the store) fits
 RSS_BOUND_MIB = 1200
 
 
@@ -133,6 +134,14 @@ async def answer_server() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+async def stored_at_least(proxy: ProxyProcess, count: int, within: float = 20.0) -> None:
+    """Return once the proxy's writer has stored `count` exchanges."""
+    deadline = time.monotonic() + within
+    while (await proxy.metrics()).get("twinsight_stored_total", 0) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} stored within {within} s"
+        await asyncio.sleep(0.05)
 
 
 def _limit_file_size(limit: int) -> None:
@@ -268,7 +277,9 @@ async def test_a_full_disk_never_reaches_the_client_and_is_counted(
     ):
         baseline = await drive(proxy.url, "/baseline", 200, concurrency=8)
         await proxy.settle()
-        # Bodies under 32 KiB stay in the DuckDB file (RLIMIT_FSIZE is per file).
+        await stored_at_least(proxy, 200)  # the queue empties before its batch is written
+        # The disk fills up: no file of the proxy's grows past FULL bytes from now on.
+        resource.prlimit(proxy.process.pid, resource.RLIMIT_FSIZE, (FULL, FULL))
         full = await drive(proxy.url, "/mid", 100, concurrency=8)
         state: tuple[int, dict[str, object]] = (200, {})
         deadline = time.monotonic() + 10
@@ -283,8 +294,11 @@ async def test_a_full_disk_never_reaches_the_client_and_is_counted(
     line, captured = summary_line(log), exchanges(store)
     dropped = int(line.split("dropped ")[1].split(",")[0]) if line else 0
     note = f"/health {state[0]}; {log.count(REFUSED)} dropped as store_error"
+    kept = [f.name for f in segment_folder(store).glob("*.parquet")]
     counted = (captured, dropped, served)
-    fault_table.add(load_row("disk full (RLIMIT_FSIZE 3 MiB)", faulty, baseline, counted, note))
+    fault_table.add(
+        load_row("disk full mid-run (RLIMIT_FSIZE 1 KiB)", faulty, baseline, counted, note)
+    )
     assert full.success() == baseline.success() == faulty.success() == 100.0
     assert state[0] == 503, state
     assert state[1].get("status") == "failing", state
@@ -299,6 +313,10 @@ async def test_a_full_disk_never_reaches_the_client_and_is_counted(
     reasons = drop_reasons(before_stop)
     assert reasons.keys() <= {"store_backlog", "store_unavailable"}, reasons
     assert REFUSED not in log, first_line_with(log, REFUSED)
+    # The file could not take them at the end either: what was written stays beside it,
+    # said in one line, and read with it (`captured` counts it).
+    assert kept, log
+    assert f"its segments stay in {segment_folder(store)}" in log, log
 
 
 async def test_a_removed_segment_folder_is_recreated_and_capture_goes_on(
@@ -312,7 +330,8 @@ async def test_a_removed_segment_folder_is_recreated_and_capture_goes_on(
     ):
         baseline = await drive(proxy.url, "/before", 100, concurrency=8)
         await proxy.settle()
-        shutil.rmtree(segments)
+        # A flush may land a file meanwhile: the folder is gone or going, as for a user.
+        shutil.rmtree(segments, ignore_errors=True)
         faulty = await drive(proxy.url, "/after", 100, concurrency=8)
         counts = await proxy.settle()
         code = await proxy.stop()

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.cli.run import twinsight
-from twinsight.proxy.storelock import refuse_if_held, segment_folder
+from twinsight.proxy.storelock import refuse_if_held
+from twinsight.store import segment_folder
 
 TARGETS = ("--legacy", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9")
 WORKERS = ("--workers", "2")
@@ -58,7 +59,7 @@ def refused(args: list[str], because: str) -> None:
 
 def test_a_workers_run_refuses_any_second_capture_into_its_file(tmp_path: Path) -> None:
     store = tmp_path / "capture.duckdb"
-    busy = f"{store}: another twinsight capture with --workers writes into it"
+    busy = f"{store}: another twinsight capture writes into it"
     with running(store, *WORKERS) as first:
         refused(capture_args("proxy", store, *WORKERS), busy)
         refused(capture_args("proxy", store), busy)
@@ -69,10 +70,16 @@ def test_a_workers_run_refuses_any_second_capture_into_its_file(tmp_path: Path) 
     assert not segment_folder(store).exists()
 
 
-def test_a_lone_capture_refuses_a_workers_run_into_its_file(tmp_path: Path) -> None:
+def test_a_lone_capture_refuses_any_second_capture_into_its_file(tmp_path: Path) -> None:
     store = tmp_path / "capture.duckdb"
-    with running(store):
-        refused(capture_args("proxy", store, *WORKERS), f"{store}: cannot open the store")
+    busy = f"{store}: another twinsight capture writes into it"
+    with running(store) as first:
+        refused(capture_args("proxy", store, *WORKERS), busy)
+        refused(capture_args("sink", store), busy)
+        assert first.poll() is None
+    assert first.returncode == 0
+    refuse_if_held(store)
+    assert not segment_folder(store).exists()
 
 
 def test_a_killed_workers_run_leaves_no_lock_and_its_workers_stop(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from twinsight.errors import StoreError
-from twinsight.proxy.storelock import LOCK_NAME, refuse_if_held, segment_folder, segments_held
+from twinsight.proxy.storelock import LOCK_NAME, refuse_if_held, segments_held
+from twinsight.store import segment_folder
 
 
 def test_a_held_folder_refuses_a_second_holder_and_a_lone_capture(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from twinsight.traffic import Target, configured_targets
 from twinsight.traffic.listen import cannot_bind, shown
 from twinsight.traffic.loop import run_loop
 
+from .beside import capture_beside
 from .fanout import Fanout, MirrorOptions
 from .intake import Intake, request_form_guard
 from .metrics import CaptureMetrics
@@ -268,20 +269,20 @@ def listening_line(mode: Mode, listening: Address, admin: Address | None) -> str
 def serve(
     mode: Mode, config: Config, listen: Address, admin: Address | None, say: Callable[[str], None]
 ) -> CaptureSummary:
-    """Run until SIGINT or SIGTERM (the command line's entry point)."""
+    """Run until SIGINT or SIGTERM (the command line's entry point), into segments (beside)."""
 
-    async def main() -> CaptureSummary:
+    async def main(settings: Config) -> CaptureSummary:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        return await run_capture(mode, config, listen, admin=admin, stop=stop, ready=ready)
+        return await run_capture(mode, settings, listen, admin=admin, stop=stop, ready=ready)
 
     def ready(listening: Address, admin: Address | None) -> None:
         settled()
         say(listening_line(mode, listening, admin))
 
-    return run_loop(main())
+    return capture_beside(config, lambda settings, _: run_loop(main(settings)))
 
 
 def settled() -> None:

@@ -1,20 +1,22 @@
-"""One capture at a time into a store file: the `--workers` run's lock in its segment folder.
+"""One capture at a time into a store file: the lock in its segment folder.
 
-The workers of `--workers N --store FILE` write segments into `FILE.segments/`, and their
-parent absorbs them into FILE at its start and stop, removing what it absorbed. Two
-such runs on one FILE would absorb (and remove) each other's segments, unfinished ones
-included. So the parent holds an exclusive lock on `FILE.segments/.lock` for its whole
-run, and a second run is refused in one line naming FILE. The lock is a flock: the
-kernel drops it with the process, so a killed run leaves no stale lock behind.
+A capture into `--store FILE`, one process or `--workers N`, writes segments into
+`FILE.segments/` and absorbs them into FILE at its start and stop, removing what it
+absorbed (beside). Two such runs on one FILE would absorb (and remove) each other's
+segments, unfinished ones included. So a run holds an exclusive lock on
+`FILE.segments/.lock` for its whole length, and a second run is refused in one line
+naming FILE. The lock is a flock: the kernel drops it with the process, so a killed run
+leaves no stale lock behind.
 
-A lone capture into FILE holds DuckDB's own lock on it. It looks at the workers' lock
-after opening FILE: a `--workers` run starting later opens FILE at its start too, so
-one of the two is refused whichever comes first.
+A capture run in-process into FILE itself (`run_capture` given the file) holds DuckDB's
+own lock on it and looks at this one after opening FILE (`refuse_if_held`): a run
+starting later opens FILE at its start too, so one of the two is refused whichever comes
+first.
 
-Each worker inherits the locked descriptor (`Held.for_child`): a flock belongs to the
-open file, not to one process, so it lasts until the last worker exits. Workers outlive a
-SIGKILLed parent for a moment, flushing their last batch; a new run must not absorb (and
-remove) those segments meanwhile.
+Each `--workers` worker inherits the locked descriptor (`Held.for_child`): a flock belongs
+to the open file, not to one process, so it lasts until the last worker exits. Workers
+outlive a SIGKILLed parent for a moment, flushing their last batch; a new run must not
+absorb (and remove) those segments meanwhile.
 """
 
 from __future__ import annotations
@@ -29,16 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from twinsight.errors import StoreError
+from twinsight.store import segment_folder
 
-__all__ = ["LOCK_NAME", "Held", "refuse_if_held", "segment_folder", "segments_held"]
+__all__ = ["LOCK_NAME", "Held", "refuse_if_held", "segments_held"]
 
 LOCK_NAME = ".lock"
 _TRIES = 5  # a run ending meanwhile removes the file locked: each try creates it anew
-
-
-def segment_folder(store: Path) -> Path:
-    """Where the workers of a capture into the DuckDB file `store` write their segments."""
-    return store.with_name(store.name + ".segments")
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ def segments_held(store: Path) -> Iterator[Held]:
 
 
 def refuse_if_held(store: Path) -> None:
-    """Refuse (one line naming `store`) while a `--workers` run holds its segment folder."""
+    """Refuse (one line naming `store`) while a capture holds its segment folder."""
     path = segment_folder(store) / LOCK_NAME
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -146,6 +144,6 @@ def _unlockable(store: Path, path: Path, exc: OSError) -> StoreError:
 
 def _busy(store: Path) -> StoreError:
     return StoreError(
-        f"{store}: another twinsight capture with --workers writes into it "
+        f"{store}: another twinsight capture writes into it "
         f"(its segments in {segment_folder(store)}); stop it, or give another --store"
     )

@@ -2,16 +2,10 @@
 
 One process serves as much as one core lets aiohttp (see bench/); more need more
 processes. Each worker binds the client port with SO_REUSEPORT, so the kernel spreads
-connections over them, and writes Parquet segments of its own, since a DuckDB file
-takes one writing process. The parent reserves the port, starts the workers, starts
-another when one dies, serves the admin endpoints for all of them (`admin`), forwards
-SIGINT and SIGTERM, and at the end absorbs every segment into the store file.
-
-With `--store FILE` the segments live in `FILE.segments/` beside it: what a worker
-flushed is on disk whatever happens to the parent afterwards, and the next run (or
-`twinsight store --segments`) finds what one that was killed left there. The parent
-locks that folder for its whole run (storelock), so a second capture into FILE is
-refused instead of absorbing this one's segments.
+connections over them, and writes Parquet segments of its own, as every capture does
+(beside). The parent reserves the port, starts the workers, starts another when one
+dies, serves the admin endpoints for all of them (`admin`) and forwards SIGINT and
+SIGTERM; the store's lock goes to each worker, so it lasts while any of them still writes.
 """
 
 from __future__ import annotations
@@ -28,21 +22,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from typing import Any, Literal
 
 from twinsight.config import Config
 from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
-from twinsight.store import absorb_segments
 from twinsight.traffic.listen import bound_socket, shown
 from twinsight.traffic.loop import run_loop
 
 from .admin import WorkerAdmin
+from .beside import capture_beside
 from .service import Address, listening_line, run_capture, settled
-from .storelock import Held, segment_folder, segments_held
+from .storelock import Held
 
-__all__ = ["segment_folder", "serve_workers"]
+__all__ = ["serve_workers"]
 
 Mode = Literal["proxy", "sink"]
 _READY_S = 60.0
@@ -86,54 +79,11 @@ def serve_workers(
     say: Callable[[str], None],
 ) -> CaptureSummary:
     """Run `workers` capture processes on `listen` until SIGINT or SIGTERM; the run's summary."""
-    path, segments = config.store.locations()
-    if segments is not None:  # no store file: the segments stay where they are written
-        return _capture(mode, config, segments, listen, admin, workers, say)
-    store = _required(path)
-    with segments_held(store) as held:  # refuses a second run into the same file
-        _absorb(held.folder, store)  # a killed run's leftovers; refuses a locked file
-        try:
-            return _capture(mode, config, held.folder, listen, admin, workers, say, held)
-        finally:
-            _absorb(held.folder, store)
 
+    def run(settings: Config, held: Held | None) -> CaptureSummary:
+        return run_loop(_parent(mode, settings, listen, admin, workers, say, held))
 
-def _capture(
-    mode: Mode,
-    config: Config,
-    folder: Path,
-    listen: Address,
-    admin: Address | None,
-    workers: int,
-    say: Callable[[str], None],
-    held: Held | None = None,
-) -> CaptureSummary:
-    """The run itself, its workers writing segments into `folder` (holding `held` too)."""
-    worker_config = config.model_copy(
-        update={"store": config.store.model_copy(update={"path": None, "segments": folder})}
-    )
-    return run_loop(_parent(mode, worker_config, listen, admin, workers, say, held))
-
-
-def _required(path: Path | None) -> Path:
-    if path is None:  # locations() gives a file when it gives no folder
-        raise UserError("no store given: pass --store FILE or --segments DIR")
-    return path
-
-
-def _absorb(folder: Path, store: Path) -> None:
-    """Bring every segment in `folder` into `store`, then remove them (absorbing is keyed:
-    a crash between the two adds nothing the next time)."""
-    files = [*folder.glob("*.parquet")]
-    absorb_segments(folder, store)  # also when there are none: opens (and checks) the file
-    if not folder.is_dir():
-        return
-    for file in files:
-        file.unlink(missing_ok=True)
-    for partial in folder.glob(".*.partial"):  # a killed worker's unfinished batch
-        partial.unlink(missing_ok=True)
-    if not any(folder.iterdir()):
-        folder.rmdir()
+    return capture_beside(config, run)
 
 
 async def _parent(

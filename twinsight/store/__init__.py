@@ -27,7 +27,7 @@ from twinsight.store.facade import (
     json_value,
     snapshot_rows,
 )
-from twinsight.store.files import StoreError, unreadable_store
+from twinsight.store.files import StoreError, segment_folder, unreadable_store
 from twinsight.store.ids import new_id, stable_id
 from twinsight.store.info import StoreInfo, UncleanWriter, store_info
 from twinsight.store.reader import open_store
@@ -88,6 +88,7 @@ __all__ = [
     "new_id",
     "open_store",
     "open_writer",
+    "segment_folder",
     "snapshot_rows",
     "stable_id",
     "store_info",

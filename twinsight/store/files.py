@@ -17,6 +17,7 @@ __all__ = [
     "fetch_all",
     "first_line",
     "has_table",
+    "segment_folder",
     "unreadable_store",
 ]
 
@@ -24,6 +25,12 @@ __all__ = [
 def bodies_folder(path: Path) -> Path:
     """Where the large bodies of the DuckDB file at `path` are kept."""
     return path.with_name(path.name + ".bodies")
+
+
+def segment_folder(path: Path) -> Path:
+    """Where captures into the DuckDB file at `path` write their Parquet segments until they
+    absorb them into it (at their stop, or the next one's start after a kill)."""
+    return path.with_name(path.name + ".segments")
 
 
 def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -18,7 +18,14 @@ from typing import Any, Self
 import duckdb
 
 from twinsight.store.derived import DERIVED_FILE
-from twinsight.store.files import StoreError, bodies_folder, connect, fetch_all, has_table
+from twinsight.store.files import (
+    StoreError,
+    bodies_folder,
+    connect,
+    fetch_all,
+    has_table,
+    segment_folder,
+)
 from twinsight.store.schema import SCHEMA_VERSION, TABLES, Table
 from twinsight.store.sinks import BODY_COLUMNS
 
@@ -87,19 +94,28 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
     )
     weakref.finalize(connection, shutil.rmtree, spill, True)
     keyed: set[str] = set()
+    folders = [] if segments is None else [segments]
     if path is not None:
         keyed = _attach(connection, path)
         for name in sources:
             sources[name].append(_file_source(name, bodies_folder(path)))
-    if segments is not None:
-        for name, source in segment_sources(segments, ordered=True).items():
+        folders += _beside(path)
+    for folder in folders:
+        for name, source in segment_sources(folder, ordered=True).items():
             sources[name].append(source)
     _earlier_analysis(connection, path, segments)
     for name, table in TABLES.items():
         # A keyed file alone holds one row per key already; anything else may hold copies.
-        copies = segments is not None or name not in keyed
+        copies = bool(folders) or name not in keyed
         connection.execute(f"CREATE VIEW {name} AS {_view(table, sources[name], copies)}")
     return connection
+
+
+def _beside(path: Path) -> list[Path]:
+    """The segments a capture into `path` has not absorbed yet: it is running, or it was
+    killed and the next one absorbs them at its start. Read with the file, never left out."""
+    folder = segment_folder(path)
+    return [folder] if any(folder.glob("*.parquet")) else []
 
 
 _ORDER, _FILE = "twinsight_source", "twinsight_file"

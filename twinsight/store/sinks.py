@@ -302,8 +302,13 @@ def absorb_segments(folder: Path, path: Path) -> Written:
         for files in batches.values():
             tables = {name: _read_segment(file) for name, file in files.items()}
             total += sink.write(tables)
-    finally:
         sink.close()
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):  # the first failure is the one to tell
+            sink.close()
+        if isinstance(exc, duckdb.Error):  # each batch went in whole or not at all
+            raise StoreError(f"{path}: cannot absorb the segments: {first_line(exc)}") from None
+        raise
     return total
 
 

@@ -1,0 +1,64 @@
+"""A capture into a store file writes segments beside it (`FILE.segments/`) until it absorbs
+them: every reader of the file reads them with it, each exchange once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twinsight.store import (
+    DuckDBSink,
+    Redactor,
+    SegmentSink,
+    StoreWriter,
+    absorb_segments,
+    open_store,
+    segment_folder,
+    store_info,
+)
+from twinsight.testing import exchange
+
+
+def written(sink: DuckDBSink | SegmentSink, count: int) -> list[str]:
+    """`count` new exchanges through a writer into `sink`; their ids."""
+    writer = StoreWriter(sink, redactor=Redactor())
+    made = [exchange() for _ in range(count)]
+    for item in made:
+        writer.submit(item)
+    writer.close()
+    return [item.id for item in made]
+
+
+def ids(path: Path) -> list[str]:
+    with open_store(path) as connection:
+        return [row[0] for row in connection.execute("SELECT id FROM exchanges").fetchall()]
+
+
+def test_a_file_is_read_with_the_segments_beside_it(tmp_path: Path) -> None:
+    path = tmp_path / "capture.duckdb"
+    in_file = written(DuckDBSink(path), 3)
+    beside = written(SegmentSink(segment_folder(path), "w"), 4)
+    assert sorted(ids(path)) == sorted(in_file + beside)
+    connection = open_store(path)
+    assert store_info(connection, [path]).exchanges == 7
+
+
+def test_segments_absorbed_but_not_yet_removed_count_once(tmp_path: Path) -> None:
+    # A capture killed between absorbing its segments and removing them.
+    path = tmp_path / "capture.duckdb"
+    written(DuckDBSink(path), 2)
+    folder = segment_folder(path)
+    beside = written(SegmentSink(folder, "w"), 5)
+    absorb_segments(folder, path)
+    found = ids(path)
+    assert len(found) == 7 == len(set(found))
+    assert set(beside) <= set(found)
+
+
+def test_a_folder_without_segments_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "capture.duckdb"
+    in_file = written(DuckDBSink(path), 2)
+    folder = segment_folder(path)
+    folder.mkdir()
+    (folder / ".lock").touch()  # a running capture that has flushed nothing yet
+    (folder / ".exchanges-w-1.parquet.0a.partial").write_bytes(b"half a file")
+    assert sorted(ids(path)) == sorted(in_file)
