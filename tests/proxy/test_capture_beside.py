@@ -18,7 +18,8 @@ import duckdb
 import pytest
 
 from tests.proxy.test_one_capture_per_store import capture_args
-from twinsight.store import open_store, segment_folder
+from twinsight.report.store import store_info_lines
+from twinsight.store import Store, open_store, segment_folder
 
 _WITHIN_S = 90.0
 
@@ -61,6 +62,12 @@ def read(store: Path) -> int:
     return int(found[0]) if found else 0
 
 
+def info_lines(store: Path) -> list[str]:
+    """What `twinsight store info` says of `store`."""
+    with Store.open(store) as opened:
+        return store_info_lines(opened.info([store]))
+
+
 def in_file(store: Path) -> int:
     """Exchanges in the file itself."""
     with duckdb.connect(str(store), read_only=True) as connection:
@@ -83,9 +90,12 @@ def test_a_lone_capture_is_readable_while_it_runs_and_absorbed_at_its_stop(
         send(url, 5)
         read_soon(store, 5)  # the capture does not hold the file: readers open it meanwhile
         assert any(segment_folder(store).glob("*.parquet"))
+        shown = info_lines(store)
+        assert any("a capture is writing into this store now" in line for line in shown), shown
     assert process.returncode == 0
     assert not segment_folder(store).exists()
     assert in_file(store) == read(store) == 5
+    assert not any("a capture is writing" in line for line in info_lines(store))
 
 
 def test_what_a_killed_capture_flushed_is_read_and_absorbed_by_the_next(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.cli.run import twinsight
-from twinsight.proxy.storelock import refuse_if_held
 from twinsight.store import segment_folder
+from twinsight.store.capturelock import refuse_if_held
 
 TARGETS = ("--legacy", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9")
 WORKERS = ("--workers", "2")

@@ -26,12 +26,10 @@ def store_info_command(
 
     Example: twinsight store info --store twinsight.duckdb --segments segments/
     """
-    from twinsight.store import Store, segment_folder
+    from twinsight.store import Store
 
     store, segments = read_locations(load_config(config), store, segments)
     paths = [p for p in (store, segments) if p is not None]
-    if store is not None and segment_folder(store).is_dir():  # read with the file
-        paths.append(segment_folder(store))
     with Store.open(store, segments) as opened:
         show(out, store_info_lines(opened.info(paths)))
 

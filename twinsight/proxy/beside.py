@@ -8,7 +8,7 @@ for a keyed insert, on the thread that shares the event loop's GIL. Readers of F
 the segments beside it too (`open_store`), so nothing flushed is out of sight while the
 capture runs or after it was killed.
 
-The folder is locked for the whole run (storelock): a second capture into FILE is
+The folder is locked for the whole run (store.capturelock): a second capture into FILE is
 refused instead of absorbing this one's segments. What a killed run left is absorbed at
 the next start; absorbing is keyed, so a crash between absorbing and removing adds
 nothing the next time.
@@ -24,9 +24,8 @@ from twinsight.config import Config
 from twinsight.errors import StoreError, UserError
 from twinsight.events import CaptureSummary
 from twinsight.store import absorb_segments
+from twinsight.store.capturelock import Held, segments_held
 from twinsight.store.files import first_line
-
-from .storelock import Held, segments_held
 
 __all__ = ["capture_beside"]
 

@@ -24,6 +24,7 @@ from twinsight.errors import StoreError, UserError
 from twinsight.events import CaptureSummary
 from twinsight.records import Source
 from twinsight.store import CaptureCounters, StoreWriter
+from twinsight.store.capturelock import refuse_if_held
 from twinsight.traffic import Target, configured_targets
 from twinsight.traffic.listen import cannot_bind, shown
 from twinsight.traffic.loop import run_loop
@@ -34,7 +35,6 @@ from .intake import Intake, request_form_guard
 from .metrics import CaptureMetrics
 from .shadow import ShadowProxy
 from .sink import MirrorSink
-from .storelock import refuse_if_held
 
 __all__ = [
     "Address",
@@ -143,7 +143,7 @@ def open_fanout(
 
 def _alone(config: Config, writer: StoreWriter) -> None:
     """Refuse to capture into a store file a `--workers` run writes into; checked once the
-    writer holds the file (see storelock), closing it when refused."""
+    writer holds the file (see store.capturelock), closing it when refused."""
     path, segments = config.store.locations()
     if path is None or segments is not None:
         return

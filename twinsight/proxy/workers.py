@@ -27,13 +27,13 @@ from typing import Any, Literal
 from twinsight.config import Config
 from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
+from twinsight.store.capturelock import Held
 from twinsight.traffic.listen import bound_socket, shown
 from twinsight.traffic.loop import run_loop
 
 from .admin import WorkerAdmin
 from .beside import capture_beside
 from .service import Address, listening_line, run_capture, settled
-from .storelock import Held
 
 __all__ = ["serve_workers"]
 

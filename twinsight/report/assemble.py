@@ -298,6 +298,7 @@ def _uncovered(verdict: ReadinessVerdict, info: StoreInfo, sides: Sequence[SideC
         dropped={k: v for k, v in counters.items() if k.startswith("dropped.") and v},
         lost=info.lost,
         unclean_writers=len(info.unclean),
+        capturing=info.capturing,
         served=counters.get("served"),
         mirrored=counters.get("mirrored"),
     )

@@ -199,6 +199,7 @@ class Uncovered:
     dropped: dict[str, int] = field(default_factory=dict)  # dropped.REASON -> count
     lost: int = 0
     unclean_writers: int = 0
+    capturing: bool = False  # a capture was writing: `lost` includes what it had not flushed
     served: int | None = None  # capture counters: None when traffic did not come live
     mirrored: int | None = None
 

@@ -217,7 +217,10 @@ def _uncovered(report: ReportData) -> list[str]:
     lines.append(f"- writes not mirrored (not compared): {u.writes_not_mirrored}")
     lines += [f"- not compared, {text(k)}: {n}" for k, n in u.not_compared.items()]
     lines += [f"- {text(k)}: {n}" for k, n in u.dropped.items()]
-    lines.append(f"- lost: {u.lost}")
+    if u.capturing:
+        lines.append(f"- lost or not flushed yet (a capture was writing): {u.lost}")
+    else:
+        lines.append(f"- lost: {u.lost}")
     lines += [
         f"- seen only on one side: {text(o.endpoint)} (served by {text(', '.join(o.served_by))},"
         f" not by {text(', '.join(o.not_by))})"

@@ -27,9 +27,15 @@ def store_info_lines(info: StoreInfo) -> list[str]:
         lines.append(
             f"[yellow]{info.unanswered} exchange(s) without any answer[/]: nothing to compare"
         )
-    if info.lost:
+    if info.capturing:
         lines.append(
-            f"[red]lost {info.lost}[/]: captured, then neither stored nor counted as dropped"
+            "[yellow]a capture is writing into this store now[/]: its counts are as of its "
+            "last flush, and what it has not flushed yet counts as lost below"
+        )
+    if info.lost:
+        lost = "lost or not flushed yet" if info.capturing else "lost"
+        lines.append(
+            f"[red]{lost} {info.lost}[/]: captured, then neither stored nor counted as dropped"
         )
     for writer in info.unclean:
         lines.append(

@@ -23,7 +23,7 @@ from twinsight.store.evidence import (
     comparability,
     stored_evidence,
 )
-from twinsight.store.info import StoreInfo, store_info, unanswered
+from twinsight.store.info import StoreInfo, unanswered
 from twinsight.store.reader import OpenStore
 from twinsight.store.schema import HeaderList
 
@@ -353,7 +353,7 @@ class Store(OpenStore):
 
     def info(self, paths: Sequence[Path], *, endpoints: int = 20) -> StoreInfo:
         """Counts and extent; `paths` (the file, the folder) give its size on disk."""
-        return store_info(self._connection, list(paths), endpoints=endpoints)
+        return self._summary(list(paths), endpoints)
 
     def snapshot(self, out: Path, *, target: str, leave_out_source: str) -> None:
         """Write the exchanges (but those from `leave_out_source`) with the answer of

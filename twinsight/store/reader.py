@@ -17,6 +17,7 @@ from typing import Any, Self
 
 import duckdb
 
+from twinsight.store.capturelock import capture_holds
 from twinsight.store.derived import DERIVED_FILE
 from twinsight.store.files import (
     StoreError,
@@ -26,6 +27,7 @@ from twinsight.store.files import (
     has_table,
     segment_folder,
 )
+from twinsight.store.info import StoreInfo, store_info
 from twinsight.store.schema import SCHEMA_VERSION, TABLES, Table
 from twinsight.store.sinks import BODY_COLUMNS
 
@@ -46,6 +48,16 @@ class OpenStore:
     def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
         self._connection = open_store(path, segments)
         self._derived = _derived_database(self._connection)
+        self._file = path
+
+    def _summary(self, paths: list[Path], endpoints: int) -> StoreInfo:
+        """`store_info` of this store (`paths` give its size), the segments beside its file
+        counted in, and whether a capture into the file runs now."""
+        if self._file is not None and segment_folder(self._file).is_dir():
+            paths = [*paths, segment_folder(self._file)]
+        info = store_info(self._connection, paths, endpoints=endpoints)
+        info.capturing = self._file is not None and capture_holds(self._file)
+        return info
 
     def _has(self, table: str, column: str | None = None) -> bool:
         """Whether the derived tables hold `table` (with `column`)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from twinsight.identifiers import id_segment_sql
-from twinsight.store.info import StoreInfo, store_info
+from twinsight.store.info import StoreInfo
 from twinsight.store.reader import OpenStore
 from twinsight.store.schema import ClusterRow, HeaderList
 
@@ -171,7 +171,7 @@ class ReportReader(OpenStore):
 
     def info(self) -> StoreInfo:
         """Counts, extent and capture completeness counters (as `store info` shows them)."""
-        return store_info(self._connection, self._paths, endpoints=1000)
+        return self._summary(self._paths, 1000)
 
     def clusters(self, *, limit: int = 50) -> list[ClusterRow]:
         """The largest clusters of real differences analysis recorded, largest first (an

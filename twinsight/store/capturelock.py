@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from twinsight.errors import StoreError
-from twinsight.store import segment_folder
+from twinsight.store.files import segment_folder
 
-__all__ = ["LOCK_NAME", "Held", "refuse_if_held", "segments_held"]
+__all__ = ["LOCK_NAME", "Held", "capture_holds", "refuse_if_held", "segments_held"]
 
 LOCK_NAME = ".lock"
 _TRIES = 5  # a run ending meanwhile removes the file locked: each try creates it anew
@@ -86,19 +86,26 @@ def segments_held(store: Path) -> Iterator[Held]:
 
 def refuse_if_held(store: Path) -> None:
     """Refuse (one line naming `store`) while a capture holds its segment folder."""
+    if capture_holds(store):
+        raise _busy(store)
+
+
+def capture_holds(store: Path) -> bool:
+    """Whether a capture into the store file `store` is running now (holds its folder)."""
     path = segment_folder(store) / LOCK_NAME
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
-        return
+        return False
     except OSError as exc:
         raise _unlockable(store, path, exc) from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
-        raise _busy(store) from None
+        return True
     finally:
         os.close(descriptor)
+    return False
 
 
 def _lock(folder: Path, store: Path) -> int:

@@ -1,4 +1,4 @@
-"""The `--workers` run's lock on a store's segment folder, in one process and across them."""
+"""A capture's lock on a store's segment folder, in one process and across them."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from twinsight.errors import StoreError
-from twinsight.proxy.storelock import LOCK_NAME, refuse_if_held, segments_held
 from twinsight.store import segment_folder
+from twinsight.store.capturelock import LOCK_NAME, capture_holds, refuse_if_held, segments_held
 
 
 def test_a_held_folder_refuses_a_second_holder_and_a_lone_capture(tmp_path: Path) -> None:
@@ -28,7 +28,9 @@ def test_a_held_folder_refuses_a_second_holder_and_a_lone_capture(tmp_path: Path
             pass
         with pytest.raises(StoreError, match=busy):
             refuse_if_held(store)
+        assert capture_holds(store)
     refuse_if_held(store)  # released
+    assert not capture_holds(store)
     assert not segment_folder(store).exists()  # the lock file and the empty folder removed
 
 
@@ -43,6 +45,7 @@ def test_leftover_segments_keep_the_folder_not_the_lock(tmp_path: Path) -> None:
 
 def test_no_folder_is_no_run(tmp_path: Path) -> None:
     refuse_if_held(tmp_path / "capture.duckdb")
+    assert not capture_holds(tmp_path / "capture.duckdb")
     assert not segment_folder(tmp_path / "capture.duckdb").exists()  # nothing made by looking
 
 
@@ -51,7 +54,7 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
     holder = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from twinsight.proxy.storelock import segments_held
+        from twinsight.store.capturelock import segments_held
         with segments_held(Path({str(store)!r})):
             print("held", flush=True)
             time.sleep(60)
@@ -78,7 +81,7 @@ def test_a_child_given_the_lock_holds_it_after_its_parent_is_killed(tmp_path: Pa
     parent = textwrap.dedent(f"""
         import multiprocessing, time
         from pathlib import Path
-        from twinsight.proxy.storelock import segments_held
+        from twinsight.store.capturelock import segments_held
 
         def child(lock, ready):
             ready.set()
