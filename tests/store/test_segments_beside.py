@@ -9,6 +9,7 @@ from twinsight.store import (
     DuckDBSink,
     Redactor,
     SegmentSink,
+    Store,
     StoreWriter,
     absorb_segments,
     open_store,
@@ -62,3 +63,13 @@ def test_a_folder_without_segments_changes_nothing(tmp_path: Path) -> None:
     (folder / ".lock").touch()  # a running capture that has flushed nothing yet
     (folder / ".exchanges-w-1.parquet.0a.partial").write_bytes(b"half a file")
     assert sorted(ids(path)) == sorted(in_file)
+
+
+def test_the_folder_beside_given_as_segments_too_is_read_and_sized_once(tmp_path: Path) -> None:
+    path = tmp_path / "capture.duckdb"
+    written(DuckDBSink(path), 2)
+    folder = segment_folder(path)
+    written(SegmentSink(folder, "w"), 3)
+    with Store.open(path) as alone, Store.open(path, folder) as both:
+        assert both.info([path, folder]) == alone.info([path])
+        assert alone.info([path]).exchanges == 5

@@ -2,11 +2,10 @@
 
 Every capture process, one or `--workers N`, writes `FILE.segments/` rather than FILE:
 the Parquet writer holds no cache, where DuckDB holds inserted rows until each
-checkpoint (a lone proxy's RSS drifted 300-320 MB and up against a flat ~215 MB in
-segments, bench/README), and writing a segment costs a few µs an exchange against ~31
-for a keyed insert, on the thread that shares the event loop's GIL. Readers of FILE read
-the segments beside it too (`open_store`), so nothing flushed is out of sight while the
-capture runs or after it was killed.
+checkpoint (a lone proxy's RSS rose from 300 MB writing FILE itself, and stayed at
+200-210 MB writing segments: bench/README), and the capture never holds FILE. Readers of
+FILE read the segments beside it too (`open_store`), so nothing flushed is out of sight
+while the capture runs or after it was killed.
 
 The folder is locked for the whole run (store.capturelock): a second capture into FILE is
 refused instead of absorbing this one's segments. What a killed run left is absorbed at

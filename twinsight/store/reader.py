@@ -53,8 +53,9 @@ class OpenStore:
     def _summary(self, paths: list[Path], endpoints: int) -> StoreInfo:
         """`store_info` of this store (`paths` give its size), the segments beside its file
         counted in, and whether a capture into the file runs now."""
-        if self._file is not None and segment_folder(self._file).is_dir():
-            paths = [*paths, segment_folder(self._file)]
+        beside = None if self._file is None else segment_folder(self._file)
+        if beside is not None and beside.is_dir() and beside not in paths:
+            paths = [*paths, beside]
         info = store_info(self._connection, paths, endpoints=endpoints)
         info.capturing = self._file is not None and capture_holds(self._file)
         return info
@@ -111,7 +112,7 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
         keyed = _attach(connection, path)
         for name in sources:
             sources[name].append(_file_source(name, bodies_folder(path)))
-        folders += _beside(path)
+        folders += [f for f in _beside(path) if f != segments]  # also given as --segments
     for folder in folders:
         for name, source in segment_sources(folder, ordered=True).items():
             sources[name].append(source)
