@@ -8,10 +8,10 @@ segments, unfinished ones included. So a run holds an exclusive lock on
 naming FILE. The lock is a flock: the kernel drops it with the process, so a killed run
 leaves no stale lock behind.
 
-A capture run in-process into FILE itself (`run_capture` given the file) holds DuckDB's
-own lock on it and looks at this one after opening FILE (`refuse_if_held`): a run
-starting later opens FILE at its start too, so one of the two is refused whichever comes
-first.
+What captures into FILE itself (the mitmproxy addon, `run_capture` given the file
+in-process) holds DuckDB's own lock on it and looks at this one after opening FILE
+(`refuse_if_held`): a run starting later opens FILE at its start too, so one of the two
+is refused whichever comes first.
 
 Each `--workers` worker inherits the locked descriptor (`Held.for_child`): a flock belongs
 to the open file, not to one process, so it lasts until the last worker exits. Workers
