@@ -87,7 +87,7 @@ def run_demo(console: Console, store: Path = DEMO_STORE) -> None:
     for line in asyncio.run(replay_example_session(store, replayed)):
         console.print(f"  {line}")
     with Store.open(store) as stored:
-        info = stored.info([store])
+        info = stored.info()
     console.print(
         f"[bold]store[/] {store}: {info.exchanges} exchanges; "
         f"try: twinsight store info --store {store}"

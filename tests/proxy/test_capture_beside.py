@@ -65,7 +65,7 @@ def read(store: Path) -> int:
 def info_lines(store: Path) -> list[str]:
     """What `twinsight store info` says of `store`."""
     with Store.open(store) as opened:
-        return store_info_lines(opened.info([store]))
+        return store_info_lines(opened.info())
 
 
 def in_file(store: Path) -> int:

@@ -71,5 +71,5 @@ def test_the_folder_beside_given_as_segments_too_is_read_and_sized_once(tmp_path
     folder = segment_folder(path)
     written(SegmentSink(folder, "w"), 3)
     with Store.open(path) as alone, Store.open(path, folder) as both:
-        assert both.info([path, folder]) == alone.info([path])
-        assert alone.info([path]).exchanges == 5
+        assert both.info() == alone.info()
+        assert alone.info().exchanges == 5

@@ -29,9 +29,8 @@ def store_info_command(
     from twinsight.store import Store
 
     store, segments = read_locations(load_config(config), store, segments)
-    paths = [p for p in (store, segments) if p is not None]
     with Store.open(store, segments) as opened:
-        show(out, store_info_lines(opened.info(paths)))
+        show(out, store_info_lines(opened.info()))
 
 
 @store_app.command("check")

@@ -142,8 +142,8 @@ def open_fanout(
 
 
 def _alone(config: Config, writer: StoreWriter) -> None:
-    """Refuse to capture into a store file a `--workers` run writes into; checked once the
-    writer holds the file (see store.capturelock), closing it when refused."""
+    """Refuse to write a store file itself while a capture writes segments beside it;
+    checked once the writer holds the file (see store.capturelock), closing it when refused."""
     path, segments = config.store.locations()
     if path is None or segments is not None:
         return

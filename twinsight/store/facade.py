@@ -351,9 +351,9 @@ class Store(OpenStore):
         compared; `paths` as for `info`."""
         return stored_evidence(self._connection, self._derived, candidate, list(paths))
 
-    def info(self, paths: Sequence[Path], *, endpoints: int = 20) -> StoreInfo:
-        """Counts and extent; `paths` (the file, the folder) give its size on disk."""
-        return self._summary(list(paths), endpoints)
+    def info(self, *, endpoints: int = 20) -> StoreInfo:
+        """Counts, extent and size on disk (the file and the segment folders read)."""
+        return self._summary(endpoints)
 
     def snapshot(self, out: Path, *, target: str, leave_out_source: str) -> None:
         """Write the exchanges (but those from `leave_out_source`) with the answer of

@@ -48,14 +48,13 @@ class OpenStore:
     def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
         self._connection = open_store(path, segments)
         self._derived = _derived_database(self._connection)
-        self._file = path
+        self._file, self._segments = path, segments
 
-    def _summary(self, paths: list[Path], endpoints: int) -> StoreInfo:
-        """`store_info` of this store (`paths` give its size), the segments beside its file
-        counted in, and whether a capture into the file runs now."""
-        beside = None if self._file is None else segment_folder(self._file)
-        if beside is not None and beside.is_dir() and beside not in paths:
-            paths = [*paths, beside]
+    def _summary(self, endpoints: int) -> StoreInfo:
+        """`store_info` of this store, sized over the file and every segment folder read,
+        and whether a capture into the file runs now."""
+        read = _segment_folders(self._file, self._segments)
+        paths = read if self._file is None else [self._file, *read]
         info = store_info(self._connection, paths, endpoints=endpoints)
         info.capturing = self._file is not None and capture_holds(self._file)
         return info
@@ -107,12 +106,11 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
     )
     weakref.finalize(connection, shutil.rmtree, spill, True)
     keyed: set[str] = set()
-    folders = [] if segments is None else [segments]
     if path is not None:
         keyed = _attach(connection, path)
         for name in sources:
             sources[name].append(_file_source(name, bodies_folder(path)))
-        folders += [f for f in _beside(path) if f != segments]  # also given as --segments
+    folders = _segment_folders(path, segments)
     for folder in folders:
         for name, source in segment_sources(folder, ordered=True).items():
             sources[name].append(source)
@@ -124,11 +122,15 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
     return connection
 
 
-def _beside(path: Path) -> list[Path]:
-    """The segments a capture into `path` has not absorbed yet: it is running, or it was
-    killed and the next one absorbs them at its start. Read with the file, never left out."""
-    folder = segment_folder(path)
-    return [folder] if any(folder.glob("*.parquet")) else []
+def _segment_folders(path: Path | None, segments: Path | None) -> list[Path]:
+    """The segment folders a store is read from: `segments`, and beside the file `path` the
+    segments a capture into it has not absorbed yet (it is running, or it was killed and
+    the next one absorbs them at its start): read with the file, never left out."""
+    folders = [] if segments is None else [segments]
+    beside = None if path is None else segment_folder(path)
+    if beside is not None and beside != segments and any(beside.glob("*.parquet")):
+        folders.append(beside)
+    return folders
 
 
 _ORDER, _FILE = "twinsight_source", "twinsight_file"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import NamedTuple
 
 from twinsight.identifiers import id_segment_sql
@@ -160,10 +159,6 @@ JOIN exchanges e ON e.id = c.exchange_id WHERE c.candidate = ?
 class ReportReader(OpenStore):
     """A store and its derived tables open for a report; close it (or use `with`)."""
 
-    def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
-        super().__init__(path, segments)
-        self._paths = [p for p in (path, segments) if p is not None]
-
     @property
     def analysed(self) -> bool:
         """Whether an analysis has written its tables for this store."""
@@ -171,7 +166,7 @@ class ReportReader(OpenStore):
 
     def info(self) -> StoreInfo:
         """Counts, extent and capture completeness counters (as `store info` shows them)."""
-        return self._summary(self._paths, 1000)
+        return self._summary(1000)
 
     def clusters(self, *, limit: int = 50) -> list[ClusterRow]:
         """The largest clusters of real differences analysis recorded, largest first (an
