@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aiohttp
@@ -117,41 +118,34 @@ async def test_a_stateful_session_through_the_proxy_reaches_the_candidates_own_i
 
 
 def test_bad_flags_are_one_line_errors(tmp_path: Path) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return twinsight(*args, cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})
-
-    missing = run("proxy", "--candidate", "http://127.0.0.1:1")
+    # Each invocation pays a Python start-up of its own: started together, they overlap.
+    a, b, local = "http://127.0.0.1:1", "http://127.0.0.1:2", "10.0.0.1/8"
+    missing, listen, target, url, trust = concurrently(
+        tmp_path,
+        ["--candidate", a],
+        ["--legacy", a, "--candidate", b, "--listen", "nowhere"],
+        ["--legacy", a, "--target", "oops"],
+        ["--legacy", "not a url", "--candidate", b],
+        ["--legacy", a, "--candidate", b, "--trust-forwarded", local],
+    )
     assert missing.returncode == 2
     assert (
         missing.stderr.strip()
         == "error: no legacy target: pass --legacy URL (or set [targets] legacy)"
     )
-    listen = run(
-        "proxy",
-        "--legacy",
-        "http://127.0.0.1:1",
-        "--candidate",
-        "http://127.0.0.1:2",
-        "--listen",
-        "nowhere",
-    )
     assert listen.returncode == 2
     assert "--listen 'nowhere'" in listen.stderr
-    target = run("proxy", "--legacy", "http://127.0.0.1:1", "--target", "oops")
     assert target.returncode == 2
     assert "--target 'oops': expected NAME=URL" in target.stderr
-    url = run("proxy", "--legacy", "not a url", "--candidate", "http://127.0.0.1:2")
     assert url.returncode == 2
     assert "targets.legacy" in url.stderr
-    trust = run(
-        "proxy",
-        "--legacy",
-        "http://127.0.0.1:1",
-        "--candidate",
-        "http://127.0.0.1:2",
-        "--trust-forwarded",
-        "10.0.0.1/8",
-    )
     assert trust.returncode == 2
     assert trust.stderr.count("\n") == 1
     assert "trust_forwarded" in trust.stderr
+
+
+def concurrently(cwd: Path, *flags: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """`twinsight proxy FLAGS` for each of `flags`, all at once: each one's result, in order."""
+    env = {**os.environ, "COLUMNS": "200"}
+    with ThreadPoolExecutor(len(flags)) as pool:
+        return list(pool.map(lambda args: twinsight("proxy", *args, cwd=cwd, env=env), flags))
