@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -22,8 +23,10 @@ from pydantic import (
     field_validator,
 )
 
-from twinsight.errors import ConfigError, Location, Problem
+from twinsight.errors import ConfigError, Location, Problem, UserError
 from twinsight.store import CaptureCounters, Redactor, StoreWriter, open_writer
+from twinsight.store.beside import write_beside
+from twinsight.store.capturelock import Held
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -35,6 +38,7 @@ __all__ = [
     "StoreSettings",
     "load_config",
     "store_writer",
+    "write_into_store",
 ]
 
 DEFAULT_CONFIG_FILE = "twinsight.toml"
@@ -343,3 +347,24 @@ def store_writer(config: Config, counters: CaptureCounters | None = None) -> Sto
         flush_interval=config.store.flush_interval_s,
         max_backlog=config.store.max_backlog,
     )
+
+
+T = TypeVar("T")
+
+
+def write_into_store(config: Config, run: Callable[[Config, Held | None], T]) -> T:
+    """`run` given the settings it writes with and the lock it holds: `--segments DIR` as
+    given (no lock); for `--store FILE`, the segment folder beside FILE, locked for the run
+    and absorbed into FILE before and after (`store.beside`)."""
+    path, segments = config.store.locations()
+    if segments is not None:  # no store file: the segments stay where they are written
+        return run(config, None)
+    if path is None:  # locations() gives a file when it gives no folder
+        raise UserError("no store given: pass --store FILE or --segments DIR")
+    return write_beside(path, lambda held: run(_with_segments(config, held.folder), held))
+
+
+def _with_segments(config: Config, folder: Path) -> Config:
+    """`config` with its store the segment folder `folder` alone."""
+    store = config.store.model_copy(update={"path": None, "segments": folder})
+    return config.model_copy(update={"store": store})

@@ -59,7 +59,7 @@ def refused(args: list[str], because: str) -> None:
 
 def test_a_workers_run_refuses_any_second_capture_into_its_file(tmp_path: Path) -> None:
     store = tmp_path / "capture.duckdb"
-    busy = f"{store}: another twinsight capture writes into it"
+    busy = f"{store}: another twinsight capture or replay writes into it"
     with running(store, *WORKERS) as first:
         refused(capture_args("proxy", store, *WORKERS), busy)
         refused(capture_args("proxy", store), busy)
@@ -72,7 +72,7 @@ def test_a_workers_run_refuses_any_second_capture_into_its_file(tmp_path: Path) 
 
 def test_a_lone_capture_refuses_any_second_capture_into_its_file(tmp_path: Path) -> None:
     store = tmp_path / "capture.duckdb"
-    busy = f"{store}: another twinsight capture writes into it"
+    busy = f"{store}: another twinsight capture or replay writes into it"
     with running(store) as first:
         refused(capture_args("proxy", store, *WORKERS), busy)
         refused(capture_args("sink", store), busy)

@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
-from twinsight.config import CaptureSettings, Config, store_writer
+from twinsight.config import CaptureSettings, Config, store_writer, write_into_store
 from twinsight.errors import StoreError, UserError
 from twinsight.events import CaptureSummary
 from twinsight.records import Source
@@ -29,7 +29,6 @@ from twinsight.traffic import Target, configured_targets
 from twinsight.traffic.listen import cannot_bind, shown
 from twinsight.traffic.loop import run_loop
 
-from .beside import capture_beside
 from .fanout import Fanout, MirrorOptions
 from .intake import Intake, request_form_guard
 from .metrics import CaptureMetrics
@@ -282,7 +281,7 @@ def serve(
         settled()
         say(listening_line(mode, listening, admin))
 
-    return capture_beside(config, lambda settings, _: run_loop(main(settings)))
+    return write_into_store(config, lambda settings, _: run_loop(main(settings)))
 
 
 def settled() -> None:

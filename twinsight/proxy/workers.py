@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Literal
 
-from twinsight.config import Config
+from twinsight.config import Config, write_into_store
 from twinsight.errors import UserError
 from twinsight.events import CaptureSummary
 from twinsight.store.capturelock import Held
@@ -32,7 +32,6 @@ from twinsight.traffic.listen import bound_socket, shown
 from twinsight.traffic.loop import run_loop
 
 from .admin import WorkerAdmin
-from .beside import capture_beside
 from .service import Address, listening_line, run_capture, settled
 
 __all__ = ["serve_workers"]
@@ -83,7 +82,7 @@ def serve_workers(
     def run(settings: Config, held: Held | None) -> CaptureSummary:
         return run_loop(_parent(mode, settings, listen, admin, workers, say, held))
 
-    return capture_beside(config, run)
+    return write_into_store(config, run)
 
 
 async def _parent(

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from twinsight.config import Config, store_writer
+from twinsight.config import Config, store_writer, write_into_store
 from twinsight.events import ReplaySummary
 from twinsight.records import Exchange
 from twinsight.store import Store, StoreError
+from twinsight.store.capturelock import Held
 from twinsight.traffic import Target, configured_targets
 from twinsight.traffic.loop import run_loop
 
@@ -35,7 +36,7 @@ from .formats import (
     snapshot_store,
 )
 from .selection import RequestFilter
-from .workers import run_workers
+from .workers import Given, run_workers
 
 __all__ = [
     "ImportResult",
@@ -103,19 +104,28 @@ def run_replay(
     config: Config, plan: ReplayPlan, *, on_bytes: OnBytes | None = None, workers: int = 1
 ) -> tuple[ReplaySummary, Tally]:
     """Replay the plan's traffic to the configured targets into the configured store
-    (with `workers` processes, sessions split among them: see `twinsight.replay.workers`)."""
-    if workers <= 1:
-        return run_loop(replay_traffic(config, plan, on_bytes=on_bytes, signals=True))
-    # Bad settings fail here, once, in one line, rather than in every worker.
+    (with `workers` processes, sessions split among them: see `twinsight.replay.workers`).
+    Into a store file, the replay writes segments beside it, absorbed when it ends
+    (`store.beside`), as a capture does."""
+    # Bad settings fail here, once, in one line, before anything is written.
     targets_of(config, plan.timeout_s)
     if plan.filter:
         RequestFilter(plan.filter)
     done = replayed_in_run(config, plan.options.run)
+    with tempfile.TemporaryDirectory(prefix="twinsight-replay-") as scratch:
+        # What the output store holds is read before the replay writes into it.
+        snapshot = None if plan.sources else snapshot_output(config, Path(scratch))
 
-    def snapshot(scratch: Path) -> Path | None:
-        return None if plan.sources else snapshot_output(config, scratch)
+        def replay(into: Config, lock: Held | None) -> tuple[ReplaySummary, Tally]:
+            if workers <= 1:
+                sent = replay_traffic(
+                    into, plan, on_bytes=on_bytes, signals=True, done=done, snapshot=snapshot
+                )
+                return run_loop(sent)
+            given = Given(done, snapshot, lock.for_child() if lock else None, replay_traffic)
+            return run_workers(into, plan, workers, given)
 
-    return run_workers(config, plan, workers, done=done, snapshot=snapshot, replay=replay_traffic)
+        return write_into_store(config, replay)
 
 
 async def replay_traffic(

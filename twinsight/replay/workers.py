@@ -3,9 +3,10 @@
 One process sends as fast as one core lets aiohttp (see bench/); more need more
 processes. Each worker replays the sessions whose hash falls to it (a session is
 never split, so its order holds) and writes Parquet segments, since a DuckDB file
-takes one writing process; the parent then appends them to the store in whole
-batches. Id pairs are learned per worker: a session that names ids another
-session created is only rewritten when both fall to the same worker.
+takes one writing process; into a store file, they are the segments beside it, which
+the parent absorbs in whole batches when the run ends (`store.beside`). Id pairs are
+learned per worker: a session that names ids another session created is only
+rewritten when both fall to the same worker.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import tempfile
 from collections.abc import Callable, Coroutine
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
@@ -24,14 +24,13 @@ from typing import Any
 from twinsight.config import Config
 from twinsight.errors import TwinsightError
 from twinsight.events import ReplaySummary
-from twinsight.store import absorb_segments
 from twinsight.traffic.loop import run_loop
 
 from .engine import ReplayPlan
 from .formats import Tally
 from .pacing import Pacing
 
-__all__ = ["merge_summaries", "run_workers"]
+__all__ = ["Given", "merge_summaries", "run_workers"]
 
 
 Replay = Callable[..., Coroutine[Any, Any, tuple[ReplaySummary, Tally]]]
@@ -39,42 +38,31 @@ Replay = Callable[..., Coroutine[Any, Any, tuple[ReplaySummary, Tally]]]
 does not import the one that calls it)."""
 
 
+@dataclass(frozen=True)
+class Given:
+    """What every worker is handed besides its plan: the origins this run has replayed, the
+    output store's recorded exchanges as Parquet (None: the plan's sources), the store
+    lock's descriptor to hold while it writes (None: no lock), and the replay to run."""
+
+    done: frozenset[str]
+    snapshot: Path | None
+    lock: object | None
+    replay: Replay
+
+
 def run_workers(
-    config: Config,
-    plan: ReplayPlan,
-    workers: int,
-    *,
-    done: frozenset[str],
-    snapshot: Callable[[Path], Path | None],
-    replay: Replay,
+    config: Config, plan: ReplayPlan, workers: int, given: Given
 ) -> tuple[ReplaySummary, Tally]:
-    """Replay `plan` with `workers` processes into the configured store; `done`: the origins
-    the run has replayed, `snapshot`: the recorded exchanges to replay, written in a scratch
-    folder (None: the plan's sources)."""
-    path, segments = config.store.locations()
-    with tempfile.TemporaryDirectory(prefix="twinsight-workers-") as scratch:
-        folder = Path(scratch)
-        recorded = snapshot(folder)
-        out = segments if segments is not None else folder / "segments"
-        worker_config = config.model_copy(
-            update={"store": config.store.model_copy(update={"path": None, "segments": out})}
-        )
-        try:
-            results = _run(worker_config, plan, workers, (done, recorded, replay))
-        finally:
-            if segments is None and path is not None and out.exists():
-                absorb_segments(out, path)  # whatever the workers stored, even if one failed
+    """Replay `plan` with `workers` processes, each writing segments into the segment
+    folder `config` names (the parent absorbs them into a store file: `store.beside`)."""
+    results = _run(config, plan, workers, given)
     merged = merge_summaries([s for s, _ in results])
     merged.pacing = plan.options.pacing.describe() + f", {workers} workers"
     return merged, results[0][1]  # every worker read every entry: one tally tells
 
 
-_Given = tuple[frozenset[str], Path | None, Replay]
-"""What every worker is handed besides its plan: done origins, the snapshot, the replay."""
-
-
 def _run(
-    config: Config, plan: ReplayPlan, workers: int, given: _Given
+    config: Config, plan: ReplayPlan, workers: int, given: Given
 ) -> list[tuple[ReplaySummary, Tally]]:
     context = multiprocessing.get_context("spawn")
     pacing = plan.options.pacing
@@ -119,12 +107,13 @@ def _result(process: Any, pipe: Connection) -> tuple[ReplaySummary, Tally]:
     raise TwinsightError(f"replay worker {process.name} failed: {detail}")
 
 
-def _worker(pipe: Connection, config: Config, plan: ReplayPlan, given: _Given) -> None:
+def _worker(pipe: Connection, config: Config, plan: ReplayPlan, given: Given) -> None:
     # The parent forwards SIGINT and SIGTERM; a terminal's Ctrl-C reaches us directly as
-    # well: either way the replay's own handlers stop it gracefully.
-    done, snapshot, replay = given
+    # well: either way the replay's own handlers stop it gracefully. `given.lock` came as an
+    # open descriptor that holds the store's lock until this process exits.
+    replay = given.replay(config, plan, signals=True, done=given.done, snapshot=given.snapshot)
     try:
-        result = run_loop(replay(config, plan, signals=True, done=done, snapshot=snapshot))
+        result = run_loop(replay)
     except Exception as exc:  # sent to the parent, which reports it in one line
         pipe.send(f"{type(exc).__name__}: {exc}")
     else:

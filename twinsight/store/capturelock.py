@@ -1,8 +1,8 @@
-"""One capture at a time into a store file: the lock in its segment folder.
+"""One capture or replay at a time into a store file: the lock in its segment folder.
 
-A capture into `--store FILE`, one process or `--workers N`, writes segments into
-`FILE.segments/` and absorbs them into FILE at its start and stop, removing what it
-absorbed (beside). Two such runs on one FILE would absorb (and remove) each other's
+A capture or a replay into `--store FILE`, one process or `--workers N`, writes segments
+into `FILE.segments/` and absorbs them into FILE at its start and stop, removing what it
+absorbed (`beside`). Two such runs on one FILE would absorb (and remove) each other's
 segments, unfinished ones included. So a run holds an exclusive lock on
 `FILE.segments/.lock` for its whole length, and a second run is refused in one line
 naming FILE. The lock is a flock: the kernel drops it with the process, so a killed run
@@ -13,10 +13,10 @@ in-process) holds DuckDB's own lock on it and looks at this one after opening FI
 (`refuse_if_held`): a run starting later opens FILE at its start too, so one of the two
 is refused whichever comes first.
 
-Each `--workers` worker inherits the locked descriptor (`Held.for_child`): a flock belongs
-to the open file, not to one process, so it lasts until the last worker exits. Workers
-outlive a SIGKILLed parent for a moment, flushing their last batch; a new run must not
-absorb (and remove) those segments meanwhile.
+Each `--workers` worker (of a capture or a replay) inherits the locked descriptor
+(`Held.for_child`): a flock belongs to the open file, not to one process, so it lasts
+until the last worker exits. Workers outlive a SIGKILLed parent for a moment, flushing
+their last batch; a new run must not absorb (and remove) those segments meanwhile.
 """
 
 from __future__ import annotations
@@ -151,6 +151,6 @@ def _unlockable(store: Path, path: Path, exc: OSError) -> StoreError:
 
 def _busy(store: Path) -> StoreError:
     return StoreError(
-        f"{store}: another twinsight capture writes into it "
+        f"{store}: another twinsight capture or replay writes into it "
         f"(its segments in {segment_folder(store)}); stop it, or give another --store"
     )
