@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from twinsight.store import (
     DuckDBSink,
     Redactor,
@@ -16,6 +18,7 @@ from twinsight.store import (
     segment_folder,
     store_info,
 )
+from twinsight.store.beside import write_beside
 from twinsight.testing import exchange
 
 
@@ -73,3 +76,28 @@ def test_the_folder_beside_given_as_segments_too_is_read_and_sized_once(tmp_path
     with Store.open(path) as alone, Store.open(path, folder) as both:
         assert both.info() == alone.info()
         assert alone.info().exchanges == 5
+
+
+def test_absorbed_segments_are_removed_before_the_file_is_let_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A reader attaches the file before it lists the segments beside it, and cannot attach
+    # it while the absorb holds it: removing them before letting go leaves no reader with a
+    # listed segment gone (its next query failed: "No files found", told as damage).
+    path = tmp_path / "capture.duckdb"
+    written(DuckDBSink(path), 2)
+    folder = segment_folder(path)
+    beside = written(SegmentSink(folder, "w"), 3)
+    left_at_close: list[list[Path]] = []
+    close = DuckDBSink.close
+
+    def watched(sink: DuckDBSink) -> None:
+        left_at_close.append(sorted(folder.glob("*.parquet")))
+        close(sink)
+
+    monkeypatch.setattr(DuckDBSink, "close", watched)
+    assert write_beside(path, lambda held: held.folder) == folder
+    assert left_at_close == [[], []]  # at the start (three left beside) and at the end
+    monkeypatch.undo()
+    assert set(beside) <= set(ids(path))
+    assert not folder.exists()

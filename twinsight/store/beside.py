@@ -59,14 +59,12 @@ def _absorb_at_end(folder: Path, store: Path) -> None:
 
 
 def _absorb(folder: Path, store: Path) -> None:
-    """Bring every segment in `folder` into `store`, then remove them (absorbing is keyed:
-    a crash between the two adds nothing the next time)."""
-    files = [*folder.glob("*.parquet")]
-    absorb_segments(folder, store)  # also when there are none: opens (and checks) the file
+    """Bring every segment in `folder` into `store`, removing them while `store` is held
+    (absorbing is keyed: a crash between the two adds nothing the next time)."""
+    # Also when there are none: opens (and checks) the file.
+    absorb_segments(folder, store, remove=True)
     if not folder.is_dir():
         return
-    for file in files:
-        file.unlink(missing_ok=True)
     for partial in folder.glob(".*.partial"):  # a killed writer's unfinished batch
         partial.unlink(missing_ok=True)
     if not any(folder.iterdir()):

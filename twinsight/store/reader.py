@@ -110,6 +110,8 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
         keyed = _attach(connection, path)
         for name in sources:
             sources[name].append(_file_source(name, bodies_folder(path)))
+    # Listed only now that the file is attached: an absorb holds the file while it removes
+    # the segments it absorbed, so none listed here goes (see `absorb_segments`).
     folders = _segment_folders(path, segments)
     for folder in folders:
         for name, source in segment_sources(folder, ordered=True).items():

@@ -206,6 +206,10 @@ class DuckDBSink:
             with contextlib.suppress(duckdb.Error):
                 connection.unregister("twinsight_batch")
 
+    def checkpoint(self) -> None:
+        """Write everything committed into the file itself."""
+        self._connection.execute("CHECKPOINT")
+
     def close(self) -> None:
         """Checkpoint and close the file."""
         try:
@@ -281,12 +285,16 @@ class SegmentSink:
         """Nothing to release: every segment is complete once written."""
 
 
-def absorb_segments(folder: Path, path: Path) -> Written:
+def absorb_segments(folder: Path, path: Path, *, remove: bool = False) -> Written:
     """Append the segments in `folder` to the DuckDB file at `path`, one transaction per
     written batch (a writer's exchanges, responses, correlations and counters of one flush).
     For work done by several processes at once, which a DuckDB file cannot take directly.
     Keys the file already holds are skipped, so absorbing a folder twice adds nothing.
-    A folder in object storage (s3://bucket/prefix) is absorbed from a local copy of it."""
+    A folder in object storage (s3://bucket/prefix) is absorbed from a local copy of it.
+
+    `remove` (a local folder): the segments found are removed once absorbed, before the
+    file is let go. A reader of the file lists the segments beside it after attaching the
+    file, which it cannot do while this holds it: so no reader lists a segment removed."""
     from twinsight.store.objects import ObjectLocation, pull
 
     location = ObjectLocation.of(folder)
@@ -296,12 +304,17 @@ def absorb_segments(folder: Path, path: Path) -> Written:
         table, _, rest = file.stem.partition("-")
         if table in TABLES:
             batches.setdefault(rest, {})[table] = file
+    found = [*folder.glob("*.parquet")] if remove and location is None else []
     sink = DuckDBSink(path)
     total = Written()
     try:
         for files in batches.values():
             tables = {name: _read_segment(file) for name, file in files.items()}
             total += sink.write(tables)
+        if found:
+            sink.checkpoint()  # into the file itself before the segments go
+            for file in found:
+                file.unlink(missing_ok=True)
         sink.close()
     except BaseException as exc:
         with contextlib.suppress(duckdb.Error):  # the first failure is the one to tell
