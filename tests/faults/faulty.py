@@ -195,6 +195,10 @@ async def _stream_huge(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
         writer.write(piece)
         sent += len(piece)
         await writer.drain()  # raises ConnectionResetError once the peer has gone
+    # The connection is aborted next, which drops what is still buffered: up to the
+    # high-water mark of the body's end (a cut answer, stored as a 'reset' now and then).
+    writer.transport.set_write_buffer_limits(high=0)
+    await writer.drain()
 
 
 @contextlib.asynccontextmanager
