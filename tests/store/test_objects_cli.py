@@ -8,8 +8,10 @@ import asyncio
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aiohttp
@@ -41,14 +43,14 @@ async def run_sink(s3: S3, log: Path, requests: int) -> None:
     with log.open("wb") as out:
         sink = await asyncio.create_subprocess_exec(*argv, stdout=out, stderr=out, env=s3.env)
     try:
-        listening = await _listening(sink, log)
+        listening, admin = await _listening(sink, log)
         headers = {"Authorization": f"Bearer {make_token('alice')}"}
         async with aiohttp.ClientSession(headers=headers) as client:
             for i in range(requests):
                 path = "/tasks" if i % 2 else f"/tasks/{i}"
                 async with client.get(f"{listening}{path}") as answer:
                     assert answer.status == 202, await answer.text()
-        await asyncio.sleep(1.5)  # every mirror answered and flushed at least once
+        await _stored(admin, requests)  # every mirror answered and flushed at least once
         sink.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(sink.wait(), 30) == 0, log.read_text()
     finally:
@@ -59,14 +61,29 @@ async def run_sink(s3: S3, log: Path, requests: int) -> None:
         await candidate.cleanup()
 
 
-async def _listening(process: asyncio.subprocess.Process, log: Path) -> str:
+async def _listening(process: asyncio.subprocess.Process, log: Path) -> tuple[str, str]:
+    """Where the sink listens, and its admin endpoint."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.returncode is None:
         for line in log.read_text(errors="replace").splitlines():
-            if "listening on" in line and (found := _URL.search(line)):
-                return found[0]
+            if "listening on" in line and len(found := _URL.findall(line)) == 2:
+                return found[0], found[1]
         await asyncio.sleep(0.05)
     raise AssertionError(f"the sink did not start:\n{log.read_text(errors='replace')}")
+
+
+async def _stored(admin: str, count: int) -> None:
+    """Until the sink's metrics say `count` exchanges are stored: polled, not slept on, since
+    how long the mirrors and the flush after them take varies with the machine's load."""
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as client:
+        while time.monotonic() < deadline:
+            async with client.get(f"{admin}/metrics") as answer:
+                text = await answer.text()
+            if re.search(rf"^twinsight_stored_total {count}\.0$", text, re.MULTILINE):
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"the sink did not store {count} exchanges:\n{text}")
 
 
 def copied(s3: S3, folder: Path) -> Path:
@@ -95,33 +112,51 @@ async def test_a_sink_writes_to_the_bucket_and_every_reader_reads_it(
     await run_sink(s3, tmp_path / "sink.log", requests=12)
     assert SECRET_KEY not in (tmp_path / "sink.log").read_text()
 
-    info = twinsight("store", "info", "--segments", s3.url(), env=s3.env)
+    # Readers that write nothing the others read run at once, each start-up overlapping
+    # the others; store info pulls into a cache of its own, so no two pull into one folder.
+    local_folder = copied(s3, tmp_path / "local")
+    info, remote, local = at_once(
+        (("store", "info", "--segments", s3.url()), cached(s3, tmp_path / "info-cache")),
+        (("analyze", "--segments", s3.url(), "--json", "-"), s3.env),
+        (("analyze", "--segments", str(local_folder), "--json", "-"), s3.env),
+    )
     assert info.returncode == 0, info.stderr
     assert "12 exchanges" in info.stdout
     assert "by source: sink 12" in info.stdout
-
-    remote = twinsight("analyze", "--segments", s3.url(), "--json", "-", env=s3.env)
     assert remote.returncode == 0, remote.stderr
-    local_folder = copied(s3, tmp_path / "local")
-    local = twinsight("analyze", "--segments", str(local_folder), "--json", "-", env=s3.env)
     assert local.returncode == 0, local.stderr
     assert len(verdicts(remote.stdout)) == 12
     assert verdicts(remote.stdout) == verdicts(local.stdout)
     assert "analysis.duckdb" in s3.names()  # analysis went back to the bucket
 
-    fresh = {**s3.env, "XDG_CACHE_HOME": str(tmp_path / "another-machine")}
-    again = twinsight("analyze", "--segments", s3.url(), env=fresh)
+    # Each on a machine of its own, so all three start together: the analysis came along
+    # from the bucket to each, not from a cache another filled.
+    out = tmp_path / "report"
+    again, report, ready = at_once(
+        (("analyze", "--segments", s3.url()), cached(s3, tmp_path / "another-machine")),
+        (("report", "--segments", s3.url(), "--out", str(out)), cached(s3, tmp_path / "m2")),
+        (("ready", "--segments", s3.url(), "--junit", f"{out}.xml"), cached(s3, tmp_path / "m3")),
+    )
     assert again.returncode == 0, again.stderr
     assert "0 analysed now, 12 kept from the last run" in again.stdout  # it came along
-
-    out = tmp_path / "report"
-    report = twinsight("report", "--segments", s3.url(), "--out", str(out), env=fresh)
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "report.html").exists()
-    ready = twinsight("ready", "--segments", s3.url(), "--junit", str(out) + ".xml", env=fresh)
     assert ready.returncode == 4, ready.stdout + ready.stderr  # 12 exchanges settle nothing
     assert "INCONCLUSIVE" in ready.stdout + ready.stderr
-    assert Path(str(out) + ".xml").exists()
+    assert Path(f"{out}.xml").exists()
+
+
+def cached(s3: S3, folder: Path) -> dict[str, str]:
+    """The environment reaching the bucket, with its cache in `folder` (another machine's)."""
+    return {**s3.env, "XDG_CACHE_HOME": str(folder)}
+
+
+def at_once(
+    *runs: tuple[tuple[str, ...], dict[str, str]],
+) -> list[subprocess.CompletedProcess[str]]:
+    """`twinsight ARGS` in ENV for each (ARGS, ENV) of `runs`, all started together."""
+    with ThreadPoolExecutor(len(runs)) as pool:
+        return list(pool.map(lambda run: twinsight(*run[0], env=run[1]), runs))
 
 
 def test_a_missing_bucket_an_unreachable_store_and_a_bad_url_are_one_line(s3: S3) -> None:
