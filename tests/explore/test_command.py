@@ -11,16 +11,22 @@ from twinsight.explore.operations import operations
 from twinsight.explore.search import explore_inputs
 
 
-def explore(services: tuple[str, str], store: Path, spec: Path = EXAMPLE / "spec.yaml") -> str:
+def explore(
+    services: tuple[str, str],
+    store: Path,
+    spec: Path = EXAMPLE / "spec.yaml",
+    examples: int = 30,
+    budget: float = 20,
+) -> str:
     """`twinsight explore` on `spec` (the example's by default) into `store`, seed 3."""
     legacy, candidate = services
     name, value = AUTH[0]
     shown = twinsight(
         "explore", "--spec", str(spec), "--config", str(EXAMPLE / "twinsight.toml"),
         "--legacy", legacy, "--candidate", candidate, "--header", f"{name}: {value}",
-        "--store", store.name, "--max-examples", "30", "--time-budget", "20",
+        "--store", store.name, "--max-examples", str(examples), "--time-budget", str(budget),
         "--seed", "3",
-        cwd=store.parent,
+        cwd=store.parent, timeout=max(60, 3 * budget),
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     return shown.stdout

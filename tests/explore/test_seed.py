@@ -1,10 +1,14 @@
 """`twinsight explore` twice with one seed prints the same divergences, shrunk alike."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.explore.conftest import SPEC
 from tests.explore.test_command import explore
+from tests.served import served
+from twinsight.examples.tasks.candidate.app import make_app as make_candidate
+from twinsight.examples.tasks.legacy.app import make_app as make_legacy
 from twinsight.spec import dump_spec
 
 
@@ -21,8 +25,15 @@ def test_the_same_seed_prints_the_same_divergences(
     creates = [s for s in creates if s.when.bindings[0].method == "POST"]
     spec = tmp_path / "creates.yaml"
     spec.write_text(dump_spec(SPEC.model_copy(update={"scenarios": tuple(creates)})))
-    first = explore(services, tmp_path / "a.duckdb", spec=spec)
-    second = explore(services, tmp_path / "b.duckdb", spec=spec)
+    # The two runs at once, each against services of its own so neither sees the other's
+    # tasks. Ten examples reach the divergence; the budget is one no run nears, so that the
+    # seed alone, never the time a loaded machine takes, decides how far each one shrinks.
+    with served(make_legacy, make_candidate) as other, ThreadPoolExecutor(2) as pool:
+        runs = [
+            pool.submit(explore, urls, tmp_path / name, spec, examples=10, budget=120)
+            for urls, name in ((services, "a.duckdb"), ((other[0], other[1]), "b.duckdb"))
+        ]
+        first, second = (run.result() for run in runs)
     assert steps(first) == steps(second)
     assert "in POST /tasks: Titles up to 255 characters" in first
 
