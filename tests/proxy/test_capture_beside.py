@@ -91,11 +91,12 @@ def test_a_lone_capture_is_readable_while_it_runs_and_absorbed_at_its_stop(
         read_soon(store, 5)  # the capture does not hold the file: readers open it meanwhile
         assert any(segment_folder(store).glob("*.parquet"))
         shown = info_lines(store)
-        assert any("a capture is writing into this store now" in line for line in shown), shown
+        writing = "a capture or replay is writing into this store now"
+        assert any(writing in line for line in shown), shown
     assert process.returncode == 0
     assert not segment_folder(store).exists()
     assert in_file(store) == read(store) == 5
-    assert not any("a capture is writing" in line for line in info_lines(store))
+    assert not any("a capture or replay is writing" in line for line in info_lines(store))
 
 
 def test_what_a_killed_capture_flushed_is_read_and_absorbed_by_the_next(tmp_path: Path) -> None:

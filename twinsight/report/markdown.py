@@ -218,7 +218,7 @@ def _uncovered(report: ReportData) -> list[str]:
     lines += [f"- not compared, {text(k)}: {n}" for k, n in u.not_compared.items()]
     lines += [f"- {text(k)}: {n}" for k, n in u.dropped.items()]
     if u.capturing:
-        lines.append(f"- lost or not flushed yet (a capture was writing): {u.lost}")
+        lines.append(f"- lost or not flushed yet (a capture or replay was writing): {u.lost}")
     else:
         lines.append(f"- lost: {u.lost}")
     lines += [

@@ -29,8 +29,8 @@ def store_info_lines(info: StoreInfo) -> list[str]:
         )
     if info.capturing:
         lines.append(
-            "[yellow]a capture is writing into this store now[/]: its counts are as of its "
-            "last flush"
+            "[yellow]a capture or replay is writing into this store now[/]: its counts are as of "
+            "its last flush"
         )
     if info.lost:
         lost = "lost or not flushed yet" if info.capturing else "lost"
