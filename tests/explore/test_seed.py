@@ -27,7 +27,7 @@ def test_the_same_seed_prints_the_same_divergences(
     spec.write_text(dump_spec(SPEC.model_copy(update={"scenarios": tuple(creates)})))
     # The two runs at once, each against services of its own so neither sees the other's
     # tasks. Ten examples reach the divergence; the budget is one no run nears, so that the
-    # seed alone, never the time a loaded machine takes, decides how far each one shrinks.
+    # seed alone, never the time a loaded machine takes, decides what each one sends.
     with served(make_legacy, make_candidate) as other, ThreadPoolExecutor(2) as pool:
         runs = [
             pool.submit(explore, urls, tmp_path / name, spec, examples=10, budget=120)
