@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -24,9 +24,10 @@ from pydantic import (
 )
 
 from twinsight.errors import ConfigError, Location, Problem, UserError
-from twinsight.store import CaptureCounters, Redactor, StoreWriter, open_writer
-from twinsight.store.beside import write_beside
-from twinsight.store.capturelock import Held
+
+if TYPE_CHECKING:  # the store (DuckDB, pyarrow) loads when a writer is made, not with the config
+    from twinsight.store import CaptureCounters, Redactor, StoreWriter
+    from twinsight.store.capturelock import Held
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
@@ -87,6 +88,8 @@ class RedactionSettings(_Section):
 
     def redactor(self) -> Redactor:
         """The redactor these settings describe (its key comes from the environment)."""
+        from twinsight.store import Redactor
+
         return Redactor(
             headers=self.headers,
             body_fields=self.body_fields,
@@ -339,6 +342,8 @@ def _line_of(text: str, keys: list[str]) -> int:
 def store_writer(config: Config, counters: CaptureCounters | None = None) -> StoreWriter:
     """A started writer to the store `config` names, redacting as `[redaction]` says, bodies
     cut at `max_body`, flushed and bounded as `[store]` says."""
+    from twinsight.store import open_writer
+
     return open_writer(
         *config.store.locations(),
         redactor=config.redaction.redactor(),
@@ -361,6 +366,8 @@ def write_into_store(config: Config, run: Callable[[Config, Held | None], T]) ->
         return run(config, None)
     if path is None:  # locations() gives a file when it gives no folder
         raise UserError("no store given: pass --store FILE or --segments DIR")
+    from twinsight.store.beside import write_beside
+
     return write_beside(path, lambda held: run(_with_segments(config, held.folder), held))
 
 

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from twinsight.cli.analyze_dask import dask_address, dask_pool, segments_url
 from twinsight.cli.console import err, out, show
 from twinsight.cli.options import (
     ConfigOption,
@@ -20,9 +19,7 @@ from twinsight.cli.options import (
     read_locations,
 )
 from twinsight.config import load_config
-from twinsight.report.analysis import finding_lines, verdict_lines
 from twinsight.report.jsonlines import JsonLines
-from twinsight.spec import load_spec
 
 __all__ = ["analyze"]
 
@@ -74,6 +71,9 @@ def analyze(
     twinsight analyze --store run.duckdb --spec spec.yaml --config twinsight.toml
     """
     from twinsight.analysis.service import analyze_store
+    from twinsight.cli.analyze_dask import dask_address, dask_pool, segments_url
+    from twinsight.report.analysis import finding_lines, verdict_lines
+    from twinsight.spec import load_spec
 
     settings = load_config(config)
     address = dask_address(ctx, dask)

@@ -12,10 +12,9 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from types import ModuleType
 from typing import Any
-
-import cel
 
 from twinsight.spec import celbudget
 from twinsight.spec.celbudget import OVER_BUDGET, Budget
@@ -24,6 +23,16 @@ from twinsight.spec.chains import STRING_LITERAL, blank_strings, field_chains
 # The library logs a warning each time a Python function it calls raises; our `size`
 # raises for a value that has no size, which the check already reports as its reason.
 logging.getLogger("cel").setLevel(logging.ERROR)
+
+
+@cache
+def _cel() -> ModuleType:
+    """The CEL library, loaded when an expression is first compiled: its package also loads
+    a terminal UI library (~0.17 s), which every command's start-up paid before."""
+    import cel
+
+    return cel
+
 
 __all__ = [
     "CelSyntaxError",
@@ -103,7 +112,7 @@ def _programs(source: str) -> tuple[Any, Any, bool]:
 
 def _compile(source: str) -> Any:
     try:
-        return cel.compile(_SIZE_CALL.sub(lambda m: m.group(1) or _SIZE_NAME, source))
+        return _cel().compile(_SIZE_CALL.sub(lambda m: m.group(1) or _SIZE_NAME, source))
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException as exc:  # the Rust core may raise a PanicException (BaseException)
@@ -165,6 +174,7 @@ def _try(pattern: str) -> str:
     """Why the literal `pattern` cannot be a `matches` pattern, or ""."""
     started = time.thread_time()
     try:
+        cel = _cel()
         cel.compile(f"''.matches({pattern})").execute(cel.Context({}))
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
@@ -248,7 +258,7 @@ class Evaluation:
 
     def _new_context(self) -> tuple[Any, Budget]:
         given = self._prune(self.variables) if self._prune else self.variables
-        self._context = cel.Context(dict(given))
+        self._context = _cel().Context(dict(given))
         budget = Budget()
         # Every call of size() copies its value into Python (8 ms for a 100,000-item list):
         # each is charged to the budget, also in expressions without comprehensions.
