@@ -7,7 +7,7 @@ import time
 from tests.explore.conftest import AUTH, CLASSIFY, SPEC
 from twinsight.explore import Driver, Finding, Limits, Progress, finding_lines
 from twinsight.explore.operations import operations, vocabulary
-from twinsight.explore.search import explore_sequences
+from twinsight.explore.search import _Search, explore_sequences
 
 SEED = 5
 
@@ -49,3 +49,18 @@ def test_the_same_seed_gives_the_same_sequence(services: tuple[str, str]) -> Non
         assert found is not None
         runs.append([(o.step.method, o.step.query, o.step.payload) for o in found.steps])
     assert runs[0] == runs[1]
+
+
+def test_a_shrink_past_its_grace_is_cut(driver: Driver) -> None:
+    # `left` never goes below 0, and the time past the deadline was read from it: a shrink
+    # was never stopped, whatever the budget, and never said so.
+    progress = Progress(deadline=time.monotonic() - 5, grace=1)
+    search = _Search(driver, progress, lambda _: None, frozenset())
+    assert not search.begin("before a divergence")  # the budget is spent
+    search.failing = True
+    assert not search.begin("shrinking, 5 s past the deadline")
+    assert search.cut
+    progress.deadline = time.monotonic()
+    search.cut = False
+    assert search.begin("shrinking, within its grace")
+    assert not search.cut

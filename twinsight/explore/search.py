@@ -62,6 +62,11 @@ class Progress:
         """Seconds left of the budget."""
         return max(self.deadline - time.monotonic(), 0.0)
 
+    @property
+    def over(self) -> float:
+        """Seconds past the budget's end."""
+        return max(time.monotonic() - self.deadline, 0.0)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -106,10 +111,9 @@ class _Search:
         that sends nothing passes, so hypothesis keeps the smallest failure it had."""
         self.trace = []
         self.session = f"{self.driver.run}:{label}:{self.progress.examples}"
-        over = -self.progress.left if self.progress.left <= 0 else 0.0
         if self.progress.left <= 0 and not self.failing:
             return False
-        if self.failing and over > self.progress.grace:
+        if self.failing and self.progress.over > self.progress.grace:
             self.cut = True
             return False
         self.progress.examples += 1
