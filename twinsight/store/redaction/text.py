@@ -72,6 +72,8 @@ class TextScan:
 
     def _secret_member_names(self, data: bytes) -> bool:
         """False only when no `"name":` in `data` is a secret name."""
+        if b'"' not in data and b"'" not in data:  # no quoted name: skip the pass (~70 ns a byte)
+            return False
         for quoted, single in set(_MEMBER_NAME.findall(data)):
             if any(c in quoted + single for c in b"\\'\""):
                 # A quote inside a name could hide a member `_MEMBER` finds and this skips.
