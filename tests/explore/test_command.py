@@ -36,7 +36,8 @@ def explore(
 def test_explore_prints_each_divergence_shrunk_and_records_every_request(
     services: tuple[str, str], tmp_path: Path
 ) -> None:
-    shown = explore(services, tmp_path / "run.duckdb")
+    # A budget no run nears: how far each divergence shrinks is then up to the seed alone.
+    shown = explore(services, tmp_path / "run.duckdb", budget=120)
     # DIVERGENCES.md row 5, shrunk to the fewest characters past 255 bytes.
     assert re.search(
         r"divergence \d+: explained in POST /tasks: Titles up to 255 characters are accepted "

@@ -27,8 +27,8 @@ def test_a_finding_is_stored_on_its_own_session_and_proposed_with_its_steps(
     (tmp_path / "twinsight.toml").write_text(CONFIG)
     shown = twinsight(
         "explore", "--spec", "spec.yaml", "--legacy", legacy_url, "--candidate", candidate_url,
-        "--store", "run.duckdb", "--max-examples", "20", "--time-budget", "20", "--seed", "1",
-        cwd=tmp_path, timeout=120,
+        "--store", "run.duckdb", "--max-examples", "20", "--time-budget", "120", "--seed", "1",
+        cwd=tmp_path, timeout=300,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "divergence 1: unexplained in sequence: " in shown.stdout, shown.stdout
