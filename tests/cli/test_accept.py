@@ -27,10 +27,11 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
-@pytest.fixture
-def project(tmp_path: Path, captured: Path) -> Path:
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory, captured: Path) -> Path:
     """A folder with the store, the example spec without its `accepted` entry and the
-    example config naming both, analysed once."""
+    example config naming both, analysed once (for every test of the module)."""
+    tmp_path = tmp_path_factory.mktemp("analysed")
     shutil.copy(captured, tmp_path / "run.duckdb")
     spec = (files() / "spec.yaml").read_text(encoding="utf-8")
     start, end = spec.index("\naccepted:\n"), spec.index("\nconstraints:\n")
@@ -43,6 +44,13 @@ def project(tmp_path: Path, captured: Path) -> Path:
     analyzed = twinsight("analyze", cwd=tmp_path)
     assert analyzed.returncode == 0, analyzed.stderr
     assert f"- {HEALTH} [new] On GET /health, the candidate adds body.version" in analyzed.stdout
+    return tmp_path
+
+
+@pytest.fixture
+def project(tmp_path: Path, analysed: Path) -> Path:
+    """A copy of the analysed folder of its own: what analysing it again would make."""
+    shutil.copytree(analysed, tmp_path, dirs_exist_ok=True)
     return tmp_path
 
 
