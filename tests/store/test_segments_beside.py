@@ -101,3 +101,22 @@ def test_absorbed_segments_are_removed_before_the_file_is_let_go(
     monkeypatch.undo()
     assert set(beside) <= set(ids(path))
     assert not folder.exists()
+
+
+def test_a_store_is_sized_over_what_its_views_read(tmp_path: Path) -> None:
+    # Segments a capture writes beside the file after it was opened are in neither the
+    # counts nor the size: both say what this reader read.
+    path = tmp_path / "capture.duckdb"
+    written(DuckDBSink(path), 2)
+    with Store.open(path) as opened:
+        before = opened.info()
+        written(SegmentSink(segment_folder(path), "w"), 3)
+        after = opened.info()
+    assert (
+        (after.exchanges, after.size_bytes)
+        == (before.exchanges, before.size_bytes)
+        == (
+            2,
+            path.stat().st_size,
+        )
+    )

@@ -60,12 +60,9 @@ def _absorb_at_end(folder: Path, store: Path) -> None:
 
 def _absorb(folder: Path, store: Path) -> None:
     """Bring every segment in `folder` into `store`, removing them while `store` is held
-    (absorbing is keyed: a crash between the two adds nothing the next time)."""
+    (absorbing is keyed: a crash between the two adds nothing the next time). The folder
+    itself goes with the lock (`segments_held`)."""
     # Also when there are none: opens (and checks) the file.
     absorb_segments(folder, store, remove=True)
-    if not folder.is_dir():
-        return
     for partial in folder.glob(".*.partial"):  # a killed writer's unfinished batch
         partial.unlink(missing_ok=True)
-    if not any(folder.iterdir()):
-        folder.rmdir()

@@ -85,13 +85,13 @@ def segments_held(store: Path) -> Iterator[Held]:
 
 
 def refuse_if_held(store: Path) -> None:
-    """Refuse (one line naming `store`) while a capture holds its segment folder."""
+    """Refuse (one line naming `store`) while a capture or replay holds its segment folder."""
     if capture_holds(store):
         raise _busy(store)
 
 
 def capture_holds(store: Path) -> bool:
-    """Whether a capture into the store file `store` is running now (holds its folder)."""
+    """Whether a capture or replay into the store file `store` runs now (holds its folder)."""
     path = segment_folder(store) / LOCK_NAME
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)

@@ -52,8 +52,8 @@ class StoreInfo:
     unclean: list[UncleanWriter] = field(default_factory=list)
     unanswered: int = 0  # exchanges without any response: nothing to compare
     capturing: bool = False
-    """A capture into the file runs now: its counts are as of its writers' last flush, and
-    `lost` includes what it holds and has not flushed yet."""
+    """A capture or replay into the file runs now: its counts are as of its writers' last
+    flush, and `lost` includes what it holds and has not flushed yet."""
 
 
 def store_info(

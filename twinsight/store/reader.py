@@ -46,16 +46,15 @@ class OpenStore:
     (`stored` or `derived`), None before any analysis."""
 
     def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
-        self._connection = open_store(path, segments)
+        self._connection, folders = _opened(path, segments)
         self._derived = _derived_database(self._connection)
-        self._file, self._segments = path, segments
+        self._file = path
+        self._read = folders if path is None else [path, *folders]  # what the views read
 
     def _summary(self, endpoints: int) -> StoreInfo:
-        """`store_info` of this store, sized over the file and every segment folder read,
-        and whether a capture into the file runs now."""
-        read = _segment_folders(self._file, self._segments)
-        paths = read if self._file is None else [self._file, *read]
-        info = store_info(self._connection, paths, endpoints=endpoints)
+        """`store_info` of this store, sized over the file and the segment folders its views
+        read, and whether a capture or replay into the file runs now."""
+        info = store_info(self._connection, self._read, endpoints=endpoints)
         info.capturing = self._file is not None and capture_holds(self._file)
         return info
 
@@ -97,6 +96,13 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
     """An in-memory DuckDB connection with views `exchanges`, `responses`, `correlations`,
     `capture_counters` over the DuckDB file at `path` and the segments in `segments`, and
     `analysed_ids`: exchanges an earlier `twinsight analyze` classified."""
+    return _opened(path, segments)[0]
+
+
+def _opened(
+    path: Path | None, segments: Path | None
+) -> tuple[duckdb.DuckDBPyConnection, list[Path]]:
+    """`open_store`'s connection, and the segment folders its views read."""
     if path is None and segments is None:
         raise StoreError("no store given: pass --store FILE or --segments DIR (or set [store])")
     sources: dict[str, list[str]] = {name: [] for name in TABLES}
@@ -121,7 +127,7 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
         # A keyed file alone holds one row per key already; anything else may hold copies.
         copies = bool(folders) or name not in keyed
         connection.execute(f"CREATE VIEW {name} AS {_view(table, sources[name], copies)}")
-    return connection
+    return connection, folders
 
 
 def _segment_folders(path: Path | None, segments: Path | None) -> list[Path]:

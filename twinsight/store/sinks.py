@@ -299,19 +299,20 @@ def absorb_segments(folder: Path, path: Path, *, remove: bool = False) -> Writte
 
     location = ObjectLocation.of(folder)
     folder = pull(location) if location is not None else folder
+    found = sorted(folder.glob("*.parquet"))
     batches: dict[str, dict[str, Path]] = {}
-    for file in sorted(folder.glob("*.parquet")):
+    for file in found:
         table, _, rest = file.stem.partition("-")
         if table in TABLES:
             batches.setdefault(rest, {})[table] = file
-    found = [*folder.glob("*.parquet")] if remove and location is None else []
+    remove = remove and location is None  # the local copy of a bucket is not the bucket
     sink = DuckDBSink(path)
     total = Written()
     try:
         for files in batches.values():
             tables = {name: _read_segment(file) for name, file in files.items()}
             total += sink.write(tables)
-        if found:
+        if remove and found:
             sink.checkpoint()  # into the file itself before the segments go
             for file in found:
                 file.unlink(missing_ok=True)
