@@ -17,10 +17,11 @@ def explore(
     store: Path,
     spec: Path = EXAMPLE / "spec.yaml",
     examples: int = 30,
-    budget: float = 20,
 ) -> str:
-    """`twinsight explore` on `spec` (the example's by default) into `store`, seed 3."""
+    """`twinsight explore` on `spec` (the example's by default) into `store`, seed 3, with a
+    time budget no run nears: how far each divergence shrinks is up to the seed alone."""
     legacy, candidate = services
+    budget = 120
     name, value = AUTH[0]
     shown = twinsight(
         "explore", "--spec", str(spec), "--config", str(EXAMPLE / "twinsight.toml"),
@@ -36,8 +37,7 @@ def explore(
 def test_explore_prints_each_divergence_shrunk_and_records_every_request(
     services: tuple[str, str], tmp_path: Path
 ) -> None:
-    # A budget no run nears: how far each divergence shrinks is then up to the seed alone.
-    shown = explore(services, tmp_path / "run.duckdb", budget=120)
+    shown = explore(services, tmp_path / "run.duckdb")
     # DIVERGENCES.md row 5, shrunk to the fewest characters past 255 bytes.
     assert re.search(
         r"divergence \d+: explained in POST /tasks: Titles up to 255 characters are accepted "

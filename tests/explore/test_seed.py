@@ -30,7 +30,7 @@ def test_the_same_seed_prints_the_same_divergences(
     # seed alone, never the time a loaded machine takes, decides what each one sends.
     with served(make_legacy, make_candidate) as other, ThreadPoolExecutor(2) as pool:
         runs = [
-            pool.submit(explore, urls, tmp_path / name, spec, examples=10, budget=120)
+            pool.submit(explore, urls, tmp_path / name, spec, examples=10)
             for urls, name in ((services, "a.duckdb"), ((other[0], other[1]), "b.duckdb"))
         ]
         first, second = (run.result() for run in runs)
