@@ -1,6 +1,10 @@
 """Declared properties tried on both targets: the example keeps them, a faulty candidate
 breaks each kind, and the verdict is differential."""
 
+import asyncio
+
+import aiohttp
+
 from tests.explore.conftest import AUTH, CLASSIFY, SPEC
 from tests.explore.tickets import SPEC as TICKETS_SPEC
 from tests.explore.tickets import Tickets
@@ -61,6 +65,30 @@ def test_closes_at_once_that_both_succeed_break_parallel_equals_sequential(
     assert "at once 2 change(s) accepted" in trial.candidate.how
     assert trial.legacy is not None
     assert trial.legacy.kept
+
+
+def test_the_racy_candidate_lets_two_closes_at_once_succeed_however_late_the_second(
+    tickets: tuple[Tickets, Tickets, tuple[str, str]],
+) -> None:
+    _, candidate, urls = tickets
+    candidate.racy = True
+
+    async def closes() -> list[int]:
+        async with aiohttp.ClientSession(urls[1]) as http:
+            async with http.post("/tickets", json={"title": "Printer jammed"}) as made:
+                ticket = (await made.json())["id"]
+
+            async def close(after: float) -> int:
+                await asyncio.sleep(after)
+                async with http.post(f"/tickets/{ticket}/close") as closed:
+                    return closed.status
+
+            # Sent at once, the second 50 ms late as a loaded machine may send it; a third
+            # after them finds the ticket closed.
+            at_once = await asyncio.gather(close(0), close(0.05))
+            return [*at_once, await close(0)]
+
+    assert asyncio.run(closes()) == [200, 200, 409]
 
 
 def test_creating_twice_is_differential_and_an_unknown_test_is_named(
