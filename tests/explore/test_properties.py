@@ -4,14 +4,17 @@ breaks each kind, and the verdict is differential."""
 import asyncio
 
 import aiohttp
+from aiohttp import web
 
 from tests.explore.conftest import AUTH, CLASSIFY, SPEC
 from tests.explore.tickets import SPEC as TICKETS_SPEC
 from tests.explore.tickets import Tickets
+from tests.served import served
 from twinsight.cli.explore import analysis_classifier
 from twinsight.config import Config
-from twinsight.explore import Driver, Reset
+from twinsight.explore import Driver, Reset, Step, Verdict
 from twinsight.explore.properties import Checked, check_properties
+from twinsight.explore.properties.concurrency import PARALLEL
 from twinsight.explore.render import property_lines
 from twinsight.spec import parse_spec
 
@@ -89,6 +92,37 @@ def test_the_racy_candidate_lets_two_closes_at_once_succeed_however_late_the_sec
             return [*at_once, await close(0)]
 
     assert asyncio.run(closes()) == [200, 200, 409]
+
+
+def test_a_batch_at_once_has_all_its_requests_in_flight_on_each_target() -> None:
+    most: list[list[int]] = []  # per target: how many were in flight as each came
+
+    def held() -> web.Application:
+        """Each request held until PARALLEL are in flight (5 s at most): how many were."""
+        in_flight, full, seen = [0], asyncio.Event(), list[int]()
+        most.append(seen)
+
+        async def hold(request: web.Request) -> web.Response:
+            in_flight[0] += 1
+            seen.append(in_flight[0])
+            if in_flight[0] >= PARALLEL:
+                full.set()
+            try:
+                await asyncio.wait_for(full.wait(), 5)
+            except TimeoutError:
+                pass
+            finally:
+                in_flight[0] -= 1
+            return web.json_response({})
+
+        app = web.Application()
+        app.router.add_get("/held", hold)
+        return app
+
+    with served(held, held) as urls, Driver((urls[0], urls[1]), lambda *_: Verdict("", "")) as d:
+        sent = d.exchanges([Step("GET", "/held")] * PARALLEL, "s", parallel=PARALLEL)
+    assert [(o.legacy.status, o.candidate.status) for o in sent] == [(200, 200)] * PARALLEL
+    assert [max(seen) for seen in most] == [PARALLEL, PARALLEL]
 
 
 def test_creating_twice_is_differential_and_an_unknown_test_is_named(

@@ -31,6 +31,7 @@ from .reset import Reset
 
 __all__ = [
     "EXPLORE_HEADER",
+    "POOL",
     "Classify",
     "Driver",
     "Outcome",
@@ -41,6 +42,9 @@ __all__ = [
 ]
 
 EXPLORE_HEADER = "X-Twinsight-Explore"
+POOL = 8
+"""Connections to each target: the most requests explore sends at once (a batch of the
+parallel-equals-sequential property); a request beyond it would wait for one."""
 CANDIDATE = "candidate"
 _T = TypeVar("_T")
 
@@ -161,7 +165,7 @@ class Driver:
         # Books hold futures of this loop: they are made on it.
         self.books = Books((t.name for t in self.targets), correlate=True)
         for target in self.targets:
-            await target.open(pool=4)
+            await target.open(pool=POOL)
 
     async def _close(self) -> None:
         for target in self.targets:

@@ -13,7 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from twinsight.explore.driver import Driver, Outcome, Step, created_id
+from twinsight.explore.driver import POOL, Driver, Outcome, Step, created_id
 from twinsight.explore.operations import Operation
 from twinsight.records import Response
 
@@ -22,8 +22,9 @@ from .verdict import KEPT, Kept, Trial
 
 __all__ = ["PARALLEL", "try_both_ways"]
 
-PARALLEL = 8
-"""Requests in flight at once: bounded, as the issue asks of concurrency checks."""
+PARALLEL = POOL
+"""Requests in flight at once: bounded, as the issue asks of concurrency checks, by the
+driver's connections to each target (more would only wait for one)."""
 
 Batch = list[tuple[int, Step]]  # (which resource, the change with `{id}` in its path)
 Final = list[tuple[int | None, tuple[tuple[str, str], ...], int]]  # per resource
