@@ -70,13 +70,19 @@ def pair(
 
 
 def build_store(
-    path: Path, count: int, rng: random.Random, differing: float, replica: bool = False
+    path: Path,
+    count: int,
+    rng: random.Random,
+    differing: float,
+    replica: bool = False,
+    start: int = 0,
 ) -> float:
+    """Write `count` exchanges (tasks `start`, `start` + 1, ...) into the store file `path`."""
     started = time.perf_counter()
     # Flushed by hand every 50,000: the thread is for live capture, not bulk loads.
     writer = StoreWriter(DuckDBSink(path), redactor=Redactor(), max_backlog=count + 1)
-    for i in range(count):
-        if i and i % 50_000 == 0:
+    for i in range(start, start + count):
+        if i > start and (i - start) % 50_000 == 0:
             writer.flush()
         method, url, legacy, candidate = pair(rng, i, differing)
         answers = [

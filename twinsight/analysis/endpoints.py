@@ -23,7 +23,7 @@ decoded text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -88,6 +88,12 @@ class Endpoints:
                 node.seen += 1
         self._folded = self._fold(self._seen, 0)
 
+    def naming(self) -> list[str]:
+        """What decides every name `of` gives: the templates, then each position folded into
+        a parameter. Two `Endpoints` with equal namings name every request alike."""
+        named = [f"{method} {template.text}" for method, template in self.templates]
+        return [*named, *_wide_positions(self._folded, "")]
+
     def of_request(self, request: RequestView) -> str:
         """The endpoint of `request`, a SOAP call's operation included (`of`)."""
         return self.of(request.method, request.path, soap_operation(request.headers, request.body))
@@ -134,6 +140,15 @@ class Endpoints:
         # busy ones (`/api/login` beside `/api/v1/...`) are not a spread of values.
         seen = sum(n.seen for n in literals)
         return 2 * distinct >= seen or (distinct >= 2 * self.min_distinct and 4 * distinct >= seen)
+
+
+def _wide_positions(node: _Node, path: str) -> Iterator[str]:
+    """The folded path of every position under `node` whose segment is a parameter, in
+    a fixed order."""
+    if node.wide:
+        yield path + "/"
+    for segment in sorted(node.children):
+        yield from _wide_positions(node.children[segment], f"{path}/{segment}")
 
 
 def _merged(nodes: list[_Node]) -> _Node:

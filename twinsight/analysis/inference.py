@@ -42,6 +42,7 @@ from .classify import INFERRED_PREFIX
 from .diff import NOT_JSON, Difference, Message
 from .inference_values import REDACTED, address_parts, opaque_shape, time_of
 from .jsondiff import Path, render_path
+from .kept_fact import Fact
 from .shapes import json_type
 
 __all__ = ["Evidence", "TokenEvidence", "Window", "infer", "inferred_noise"]
@@ -258,6 +259,30 @@ class TokenEvidence:
                 self._seen[(endpoint, group)] = seen | tokens
         for key in [k for k in self._seen if k[1] in self._repeated.get(k[0], ())]:
             del self._seen[key]
+
+    def facts(self) -> Iterator[Fact]:
+        """What was read, to keep for the next analysis (`restore` takes each back)."""
+        for endpoint, groups in self._repeated.items():
+            for group in sorted(groups):
+                yield ("repeated", endpoint, group, None, None, None)
+        for (endpoint, group), tokens in self._seen.items():
+            for token in tokens:
+                yield ("token", endpoint, group, token.to_bytes(8), None, None)
+
+    def restore(self, fact: Fact) -> bool:
+        """Take back one fact `facts` kept; False if it is not one of this tally's."""
+        kind, endpoint, group, token, _, _ = fact
+        if kind not in ("repeated", "token"):
+            return False
+        assert endpoint is not None
+        assert group is not None
+        if kind == "repeated":
+            self._repeated[endpoint].add(group)
+            self._seen.pop((endpoint, group), None)
+        elif kind == "token" and group not in self._repeated.get(endpoint, ()):
+            assert token is not None
+            self._seen[(endpoint, group)].add(int.from_bytes(token))
+        return True
 
     def repeated(self) -> Mapping[str, frozenset[str]]:
         """endpoint -> its location groups where the legacy served one token twice."""

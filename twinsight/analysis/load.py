@@ -37,14 +37,16 @@ def read_exchanges(
     store: Store,
     *,
     only_new: bool = False,
+    unread: bool = False,
     replayed: Mapping[str, Replayed] | None = None,
     targets: Collection[str] | None = None,
 ) -> Iterator[Stored]:
     """Every answered exchange of `store`; `only_new`: those no earlier analysis classified;
-    `replayed`: what the store knows of refused replays, by id (see `replays_of`);
+    `unread`: those the evidence it kept does not cover; `replayed`: what the store knows
+    of refused replays, by id (see `replays_of`);
     `targets`: only those targets' answers."""
     known = replayed or {}
-    for row in store.exchanges(only_new=only_new, targets=targets):
+    for row in store.exchanges(only_new=only_new, unread=unread, targets=targets):
         found = stored_of(row)
         yield replace(found, replayed=known[found.id]) if found.id in known else found
 

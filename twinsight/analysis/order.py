@@ -28,6 +28,7 @@ import orjson
 
 from .diff import Difference
 from .jsondiff import Path, canonical, render_path
+from .kept_fact import Fact
 from .shapes import json_type
 
 __all__ = [
@@ -112,6 +113,30 @@ class OrderEvidence:
                 del self._first[key]
         for key in self._unstable & self._first.keys():
             del self._first[key]
+
+    def facts(self) -> Iterator[Fact]:
+        """What was read, to keep for the next analysis (`restore` takes each back)."""
+        for endpoint, group in sorted(self._unstable):
+            yield ("unstable", endpoint, group, None, None, None)
+        for (endpoint, group), firsts in self._first.items():
+            for where, order in firsts.items():
+                yield ("order", endpoint, group, where, order, None)
+
+    def restore(self, fact: Fact) -> bool:
+        """Take back one fact `facts` kept; False if it is not one of this tally's."""
+        kind, endpoint, group, where, order, _ = fact
+        if kind not in ("unstable", "order"):
+            return False
+        assert endpoint is not None
+        assert group is not None
+        if kind == "unstable":
+            self._unstable.add((endpoint, group))
+            self._first.pop((endpoint, group), None)
+        elif kind == "order" and (endpoint, group) not in self._unstable:
+            assert where is not None
+            assert order is not None
+            self._first.setdefault((endpoint, group), {})[where] = order
+        return True
 
     def unstable(self) -> UnstableOrder:
         """Where the evidence so far shows the legacy's order unstable."""

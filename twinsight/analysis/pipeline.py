@@ -19,6 +19,7 @@ from .diff import NOT_JSON, Message
 from .endpoints import Endpoints
 from .inference import TokenEvidence
 from .judge import Judge, Judgement, ReplicaView
+from .kept_fact import Fact
 from .load import Stored
 from .noise import NoiseThresholds, real_locations
 from .order import OrderEvidence, UnstableOrder, request_identity
@@ -178,6 +179,33 @@ class ReplicaTally:
         self.volatile |= other.volatile
         self.totals.update(other.totals)
 
+    def facts(self) -> Iterator[Fact]:
+        """What was counted, to keep for the next analysis (`restore` takes each back)."""
+        for kind, counts in (("replica raw", self.raw), ("replica noise", self.noise)):
+            for (endpoint, group), count in counts.items():
+                yield (kind, endpoint, group, None, None, count)
+        for endpoint, group in sorted(self.volatile):
+            yield ("replica volatile", endpoint, group, None, None, None)
+        for endpoint, count in self.totals.items():
+            yield ("replica total", endpoint, None, None, None, count)
+
+    def restore(self, fact: Fact) -> bool:
+        """Take back one fact `facts` kept; False if it is not one of this tally's."""
+        kind, endpoint, group, _, _, count = fact
+        if kind not in ("replica raw", "replica noise", "replica volatile", "replica total"):
+            return False
+        assert endpoint is not None
+        if kind == "replica total":
+            self.totals[endpoint] += count or 0
+            return True
+        assert group is not None
+        if kind == "replica volatile":
+            self.volatile.add((endpoint, group))
+        else:
+            counts = self.raw if kind == "replica raw" else self.noise
+            counts[(endpoint, group)] += count or 0
+        return True
+
     def noise_of(self, thresholds: NoiseThresholds) -> ReplicaNoise:
         """What the counts show."""
         if not self.totals:
@@ -246,6 +274,21 @@ class LegacyTally:
         self.order.merge(later.order)
         self.tokens.merge(later.tokens)
         self.lists |= later.lists
+
+    def facts(self) -> Iterator[Fact]:
+        """What was read, to keep for the next analysis (`restore` takes each back)."""
+        yield from self.order.facts()
+        yield from self.tokens.facts()
+        for found in sorted(self.lists):
+            yield ("list", None, found, None, None, None)
+
+    def restore(self, fact: Fact) -> bool:
+        """Take back one fact `facts` kept; False if it is not one of this tally's."""
+        if fact[0] == "list":
+            assert fact[2] is not None
+            self.lists.add(fact[2])
+            return True
+        return self.order.restore(fact) or self.tokens.restore(fact)
 
     def evidence(self) -> LegacyEvidence:
         """What was read, as the judge takes it."""

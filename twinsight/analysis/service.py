@@ -13,13 +13,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from twinsight.config import Config
 from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.spec import Spec, spec_coverage
-from twinsight.store import AnalysisRun, Derived, ScenarioCount, Store
+from twinsight.store import EVIDENCE_IDS, AnalysisRun, Columns, Derived, ScenarioCount, Store
 from twinsight.store.evidence import Comparability
+from twinsight.store.kept import kept_evidence, unread_ids
 from twinsight.store.partitions import exchange_count, id_cuts
 
 from .collect import Analysis, Collector, ScenarioRun
@@ -28,17 +30,17 @@ from .endpoints import Endpoints
 from .history import judged_anew, mark
 from .incremental import analysis_fingerprint, seed_earlier
 from .judge import ANY_ENDPOINT, Judge
+from .kept import Kept, kept_tables, legacy_fingerprint, replica_fingerprint
 from .load import read_exchanges, replays_of, rules_from
 from .noise import NoiseThresholds
 from .origins import origins_of
 from .pipeline import (
-    LegacyEvidence,
+    LegacyTally,
     ReplicaNoise,
+    ReplicaTally,
     judge_stream,
     judged_event,
-    legacy_evidence,
     replica_stream,
-    statistical_noise,
 )
 from .pools import Pool
 from .verdict_file import read_verdicts
@@ -91,10 +93,10 @@ def analyze_store(
         with Store.open(path, segments) as store, processes(workers):
             context = store.comparability()
             replayed = replays_of(context.replayed)
-            run = _Run(path, segments, Path(scratch), workers, replayed, pool, bool(on_judged))
-            fingerprint, incremental, noisy = _judge_store(
-                store, judge, config, earlier, collector, on_judged, run
-            )
+            judged_too = bool(on_judged)
+            run = _Run(path, segments, Path(scratch), workers, replayed, pool, judged_too, full)
+            judged = _judge_store(store, judge, config, earlier, collector, on_judged, run)
+            fingerprint, incremental, noisy = judged.fingerprint, judged.incremental, judged.noisy
             left_out = store.unanswered()
         if incremental:
             seed_earlier(collector, derived)
@@ -103,22 +105,26 @@ def analyze_store(
         analysis.unanswered = left_out
         _tell_comparability(analysis, context)
         done = AnalysisRun(fingerprint, collector.now, sum(analysis.counts.values()))
-        _record(analysis, derived, done, incremental=incremental)
+        _record(analysis, derived, done, incremental=incremental, kept=judged.kept)
     if spec is not None:
         analysis.coverage = scenario_runs(spec, derived.scenario_counts())
     return analysis
 
 
-def _record(analysis: Analysis, derived: Derived, run: AnalysisRun, *, incremental: bool) -> None:
-    """Mark the clusters run over run and write the tables. Only a run that judged anew
-    (`history.judged_anew`) adds a run to `cluster_history` and `analysis_runs`; a re-read
-    (`report`, `ready` or `propose` when nothing is new, `analyze` twice) adds nothing and
-    is marked as the run it reads again was, so "fixed" and "new" stay against real runs."""
+def _record(
+    analysis: Analysis, derived: Derived, run: AnalysisRun, *, incremental: bool, kept: _Kept
+) -> None:
+    """Mark the clusters run over run and write the tables, with the evidence `kept` for the
+    next run. Only a run that judged anew (`history.judged_anew`) adds a run to
+    `cluster_history` and `analysis_runs`; a re-read (`report`, `ready` or `propose` when
+    nothing is new, `analyze` twice) adds nothing and is marked as the run it reads again
+    was, so "fixed" and "new" stay against real runs."""
     analysis.recorded = judged_anew(derived.last_recorded(), run)
     analysis.fixed = mark(analysis.clusters, derived.cluster_past(of_last=not analysis.recorded))
+    appended = ("cluster_history", *(_APPENDED if incremental else ()))
     derived.write(
-        analysis.tables(run.analysed_at),
-        append=("cluster_history", *(_APPENDED if incremental else ())),
+        [*analysis.tables(run.analysed_at), *kept.tables],
+        append=(*appended, *((EVIDENCE_IDS.name,) if kept.incremental else ())),
         state=run if analysis.recorded else None,
     )
 
@@ -132,6 +138,23 @@ def _tell_comparability(analysis: Analysis, context: Comparability) -> None:
     analysis.replayed_recordings = context.replayed_recordings
 
 
+class _Kept(NamedTuple):
+    """The evidence a run keeps for the next: the tables, and whether `evidence_ids` is
+    added to (the run started from kept evidence) or replaced."""
+
+    tables: list[Columns]
+    incremental: bool
+
+
+class _Judged(NamedTuple):
+    fingerprint: str
+    incremental: bool
+    """Whether only new exchanges were judged."""
+    noisy: frozenset[tuple[str, str]]
+    """The replica's noisy locations."""
+    kept: _Kept
+
+
 def _judge_store(
     store: Store,
     judge: Judge,
@@ -140,48 +163,66 @@ def _judge_store(
     collector: Collector,
     on_judged: OnJudged | None,
     run: _Run,
-) -> tuple[str, bool, frozenset[tuple[str, str]]]:
-    """Judge `store` into `collector`; (fingerprint, whether only new exchanges were judged,
-    the replica's noisy locations)."""
-    spec, replayed = judge.spec, run.replayed
-    endpoints = endpoints_of(store, spec)
-    origins = target_origins(config, store.base_urls())
-    # The legacy's own evidence first: XML lists it served change how answers are located.
-    unstable, repeated, lists = _legacy_evidence(store, judge, endpoints, run)
-    options = replace(judge.options, lists=lists)
-    judge = replace(judge, origins=origins, options=options)
-    replica = _replica_noise(store, judge, endpoints, run)
-    noisy = replica.noisy
-    fingerprint = analysis_fingerprint(
-        config,
-        spec,
-        noisy,
-        unstable.locations,
-        repeated,
-        origins=origins,
-        volatile=replica.volatile,
-        lists=lists,
-    )
+) -> _Judged:
+    """Judge `store` into `collector`, after the passes over every exchange."""
+    endpoints = endpoints_of(store, judge.spec)
+    judge, replica, fingerprint, kept = _over_every_exchange(store, judge, config, endpoints, run)
     incremental = earlier is not None and earlier.fingerprint == fingerprint
     if on_judged is not None and incremental:
         for event in store.earlier_verdicts():
             on_judged(event)
     judge = replace(
         judge,
-        noisy=noisy,
+        noisy=replica.noisy,
         correlated=store.correlations(),
-        unstable=unstable,
-        repeated=repeated,
         replica_volatile=_by_endpoint(replica.volatile),
     )
     if not _in_workers(store, judge, endpoints, collector, run, incremental, on_judged):
-        exchanges = read_exchanges(store, only_new=incremental, replayed=replayed)
+        exchanges = read_exchanges(store, only_new=incremental, replayed=run.replayed)
         left_out = collector.analysis.left_out
         for result in judge_stream(exchanges, judge, endpoints, left_out):
             collector.add(result)
             if on_judged is not None:
                 on_judged(judged_event(result))
-    return fingerprint, incremental, noisy
+    return _Judged(fingerprint, incremental, replica.noisy, kept)
+
+
+def _over_every_exchange(
+    store: Store, judge: Judge, config: Config, endpoints: Endpoints, run: _Run
+) -> tuple[Judge, ReplicaNoise, str, _Kept]:
+    """The passes over every exchange (or, from what the last run kept, over those new to
+    it): `judge` given the legacy's evidence, the replica's noise, the run's fingerprint,
+    and what to keep for the next run."""
+    spec = judge.spec
+    origins = target_origins(config, store.base_urls())
+    legacy_print = legacy_fingerprint(endpoints)
+    kept = Kept() if run.full else Kept.restored(kept_evidence(store), legacy_print)
+    # The legacy's own evidence first: XML lists it served change how answers are located.
+    legacy = _legacy_evidence(store, judge, endpoints, run, kept.legacy)
+    unstable, repeated, lists = legacy.evidence()
+    options = replace(judge.options, lists=lists)
+    judge = replace(judge, origins=origins, options=options)
+    replica_print = replica_fingerprint(legacy_print, config, spec, origins, options)
+    tally = _replica_tally(store, judge, endpoints, run, kept.replica_for(replica_print))
+    replica = tally.noise_of(NoiseThresholds()) if tally else ReplicaNoise(frozenset(), frozenset())
+    fingerprint = analysis_fingerprint(
+        config,
+        spec,
+        replica.noisy,
+        unstable.locations,
+        repeated,
+        origins=origins,
+        volatile=replica.volatile,
+        lists=lists,
+    )
+    read = run.scratch / "read.parquet"
+    unread_ids(store, read, every=kept.legacy is None)
+    counted = (tally, replica_print) if tally else None
+    tables = kept_tables(
+        legacy, counted, legacy_print, new_ids=read, covered=kept.covered, spill=run.scratch
+    )
+    judge = replace(judge, unstable=unstable, repeated=repeated)
+    return judge, replica, fingerprint, _Kept(tables, kept.legacy is not None)
 
 
 @dataclass(frozen=True)
@@ -196,6 +237,8 @@ class _Run:
     pool: Pool | None = None
     judged: bool = False
     """Whether each verdict is told: the parts keep theirs."""
+    full: bool = False
+    """Whether everything is read again, from no kept evidence."""
 
 
 def _in_workers(
@@ -228,16 +271,17 @@ def _parts(
     run: _Run,
     *,
     only_new: bool,
+    unread: bool = False,
     now: datetime | None = None,
 ) -> list[Part]:
     """The store cut into one part per worker; none when one process is to judge it."""
     if run.workers == 1:
         return []
-    exchanges = exchange_count(store, only_new=only_new)
+    exchanges = exchange_count(store, only_new=only_new, unread=unread)
     count = run.pool.parts_for(exchanges) if run.pool else worker_count(run.workers, exchanges)
     if count < 2:
         return []
-    cuts = id_cuts(store, count, only_new=only_new)
+    cuts = id_cuts(store, count, only_new=only_new, unread=unread)
     bounds = zip([None, *cuts], [*cuts, None], strict=True)
     now = now or datetime.now(UTC)
     where = (run.path, run.segments)
@@ -252,31 +296,51 @@ def _parts(
             run.scratch / f"{n}",
             now,
             judged=run.judged,
+            unread=unread,
         )
         for n, within in enumerate(bounds)
     ]
 
 
-def _legacy_evidence(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) -> LegacyEvidence:
+def _legacy_evidence(
+    store: Store, judge: Judge, endpoints: Endpoints, run: _Run, kept: LegacyTally | None
+) -> LegacyTally:
+    """The legacy's evidence over every exchange: `kept` and what the exchanges it does
+    not cover show, or (None) read from every exchange."""
+    unread = kept is not None
     # Read where the parts are judged, as a reduction merged in id order.
-    parts = _parts(store, judge, endpoints, run, only_new=False)
+    parts = _parts(store, judge, endpoints, run, only_new=False, unread=unread)
     if parts:
         read = run.pool.evidence(parts) if run.pool else evidence_parts(parts)
-        return read.evidence()
-    # Only the legacy's answers: the candidates' bodies are half of what a pass reads.
-    return legacy_evidence(read_exchanges(store, targets=(PRIMARY_TARGET,)), endpoints)
+    else:
+        # Only the legacy's answers: the candidates' bodies are half of what a pass reads.
+        read = LegacyTally()
+        read.add(read_exchanges(store, unread=unread, targets=(PRIMARY_TARGET,)), endpoints)
+    if kept is None:
+        return read
+    kept.merge(read)  # what was kept was read before: earlier in the stream
+    return kept
 
 
-def _replica_noise(store: Store, judge: Judge, endpoints: Endpoints, run: _Run) -> ReplicaNoise:
-    # A first pass over every exchange a replica answered: what its differences show.
+def _replica_tally(
+    store: Store, judge: Judge, endpoints: Endpoints, run: _Run, kept: ReplicaTally | None
+) -> ReplicaTally | None:
+    """What every exchange a replica answered shows (`kept` and the exchanges it does not
+    cover, or every exchange); None when no replica answered any."""
     if REPLICA_TARGET not in store.targets():
-        return ReplicaNoise(frozenset(), frozenset())
-    parts = _parts(store, judge, endpoints, run, only_new=False)
+        return None
+    unread = kept is not None
+    parts = _parts(store, judge, endpoints, run, only_new=False, unread=unread)
     if parts:
-        tally = run.pool.tally(parts) if run.pool else tally_parts(parts)
-        return tally.noise_of(NoiseThresholds())
-    exchanges = read_exchanges(store, replayed=run.replayed)
-    return statistical_noise(replica_stream(exchanges, judge, endpoints), NoiseThresholds())
+        counted = run.pool.tally(parts) if run.pool else tally_parts(parts)
+    else:
+        counted = ReplicaTally()
+        exchanges = read_exchanges(store, unread=unread, replayed=run.replayed)
+        counted.add(replica_stream(exchanges, judge, endpoints))
+    if kept is None:
+        return counted
+    kept.merge(counted)
+    return kept
 
 
 def endpoints_of(store: Store, spec: Spec | None) -> Endpoints:

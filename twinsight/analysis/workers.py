@@ -70,6 +70,8 @@ class Part:
     """The run's time, stamped on every classification."""
     judged: bool = False
     """Whether the worker keeps each verdict (`analyze --json`) in `folder`."""
+    unread: bool = False
+    """Only the exchanges the kept evidence does not cover (the evidence passes)."""
 
 
 @dataclass
@@ -157,8 +159,9 @@ def evidence_parts(parts: Sequence[Part]) -> LegacyTally:
 
 
 def evidence_part(part: Part) -> LegacyTally:
-    """Read what one part's legacy answers show (runs in the worker); every exchange of its
-    run, as the evidence covers every exchange (not only those new to this analysis)."""
+    """Read what one part's legacy answers show (runs in the worker): every exchange of its
+    run, or with `part.unread` those the kept evidence does not cover (never only those
+    new to judging: the evidence covers every exchange)."""
     tally = LegacyTally()
     with Store.open(part.path, part.segments) as store:
         legacy = _exchanges(store, replace(part, only_new=False), targets=(PRIMARY_TARGET,))
@@ -203,7 +206,10 @@ def _exchanges(
 ) -> Iterator[Stored]:
     # As `load.read_exchanges` reads the whole stream.
     known = part.replayed
-    for row in store.exchanges(only_new=part.only_new, within=part.within, targets=targets):
+    rows = store.exchanges(
+        only_new=part.only_new, unread=part.unread, within=part.within, targets=targets
+    )
+    for row in rows:
         found = stored_of(row)
         yield replace(found, replayed=known[found.id]) if found.id in known else found
 

@@ -28,7 +28,10 @@ JsonOption = Annotated[
     typer.Option("--json", help="Also write one JSON line per exchange to FILE ('-': stdout)."),
 ]
 FullOption = Annotated[
-    bool, typer.Option("--full", help="Judge every exchange again, not only new ones.")
+    bool,
+    typer.Option(
+        "--full", help="Judge every exchange again, not only new ones; read every one's evidence."
+    ),
 ]
 WorkersOption = Annotated[
     int | None,

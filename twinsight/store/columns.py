@@ -59,7 +59,9 @@ class Columns:
         """Append every row of the Parquet file `source` (this table's schema), batch by
         batch: how the rows a worker process gathered join the run's."""
         self._seal()
-        for sealed in pq.ParquetFile(source).iter_batches():
+        for read in pq.ParquetFile(source).iter_batches():
+            # As declared: a file DuckDB wrote marks a NOT NULL column's field required.
+            sealed = pa.RecordBatch.from_arrays(read.columns, schema=self.schema)
             self.rows += sealed.num_rows
             if self.spill is None:
                 self.batches.append(sealed)

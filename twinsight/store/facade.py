@@ -33,6 +33,7 @@ __all__ = [
     "StoredAnswer",
     "StoredExchange",
     "json_value",
+    "new_only",
     "snapshot_rows",
 ]
 
@@ -89,6 +90,7 @@ SELECT r.exchange_id, r.target, r.status, r.headers, r.body, r.truncated, r.body
 FROM responses r {where} ORDER BY r.exchange_id, r.target
 """
 _NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
+UNREAD = "WHERE {column} NOT IN (SELECT id FROM read_ids)"
 _RANKED = """
 SELECT id FROM (
   SELECT e.id, row_number() OVER (ORDER BY e.id) AS n FROM exchanges e {where}
@@ -175,6 +177,7 @@ class Store(OpenStore):
         self,
         *,
         only_new: bool = False,
+        unread: bool = False,
         ids: Collection[str] | None = None,
         sessions: Collection[str] | None = None,
         within: tuple[str | None, str | None] | None = None,
@@ -182,7 +185,8 @@ class Store(OpenStore):
         batch: int = 1000,
     ) -> Iterator[StoredExchange]:
         """Each exchange with at least one response, in id order. `only_new`: those no
-        earlier analysis classified; `ids` and `sessions`: only those exchanges, and every
+        earlier analysis classified; `unread`: those the evidence it kept does not cover
+        (`twinsight.store.kept`); `ids` and `sessions`: only those exchanges, and every
         exchange of those sessions; `within`: ids from the first (included) to the second
         (left out), None for no bound; `targets`: only those targets' answers (an exchange
         none of them answered is left out).
@@ -197,7 +201,7 @@ class Store(OpenStore):
             where, params = _within(_CHOSEN, chosen, *(within or (None, None)))
             yield from self._merged(where, params, targets, batch)
             return
-        base = _NEW_ONLY if only_new else ""
+        base = new_only(only_new=only_new, unread=unread)
         low, high = within or (None, None)
         cuts = self._cuts(*_within(base, None, low, high))
         for run in zip([low, *cuts], [*cuts, high], strict=True):
@@ -363,6 +367,12 @@ class Store(OpenStore):
                 target=_quoted(target), source=_quoted(leave_out_source), out=_quoted(str(out))
             )
         )
+
+
+def new_only(*, only_new: bool = False, unread: bool = False) -> str:
+    """The filter (`{column}` unfilled) of exchanges no earlier analysis classified
+    (`only_new`) or read evidence from (`unread`); empty for every exchange."""
+    return _NEW_ONLY if only_new else UNREAD if unread else ""
 
 
 def json_value(text: str | None) -> Any:

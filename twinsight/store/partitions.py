@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from twinsight.store.facade import _NEW_ONLY, Store
+from twinsight.store.facade import Store, new_only
 
 __all__ = ["exchange_count", "id_cuts"]
 
 
-def exchange_count(store: Store, *, only_new: bool = False) -> int:
-    """How many exchanges the store holds; `only_new`: that no earlier analysis classified."""
-    return store._count(_where(only_new), None)
+def exchange_count(store: Store, *, only_new: bool = False, unread: bool = False) -> int:
+    """How many exchanges the store holds; `only_new`: that no earlier analysis classified;
+    `unread`: that the evidence it kept does not cover."""
+    return store._count(new_only(only_new=only_new, unread=unread), None)
 
 
-def id_cuts(store: Store, parts: int, *, only_new: bool = False) -> list[str]:
+def id_cuts(store: Store, parts: int, *, only_new: bool = False, unread: bool = False) -> list[str]:
     """The ids that start parts 2..`parts`: cut there, the exchanges in id order fall into
     `parts` runs of about one size (fewer when there are fewer exchanges than parts)."""
-    total = exchange_count(store, only_new=only_new)
+    total = exchange_count(store, only_new=only_new, unread=unread)
     starts = sorted({total * k // parts + 1 for k in range(1, parts)} - {1, total + 1})
-    return store._ids_at(_where(only_new), None, starts)
-
-
-def _where(only_new: bool) -> str:
-    return _NEW_ONLY if only_new else ""
+    return store._ids_at(new_only(only_new=only_new, unread=unread), None, starts)

@@ -95,7 +95,8 @@ class OpenStore:
 def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with views `exchanges`, `responses`, `correlations`,
     `capture_counters` over the DuckDB file at `path` and the segments in `segments`, and
-    `analysed_ids`: exchanges an earlier `twinsight analyze` classified."""
+    `analysed_ids`: exchanges an earlier `twinsight analyze` classified, `read_ids`: those
+    whose answers the evidence it kept covers."""
     return _opened(path, segments)[0]
 
 
@@ -213,8 +214,9 @@ def _view(table: Table, sources: list[str], copies: bool) -> str:
 def _earlier_analysis(
     connection: duckdb.DuckDBPyConnection, path: Path | None, segments: Path | None
 ) -> None:
-    """Views over what an earlier analysis wrote: `analysed_ids` (empty if nothing), and
-    `earlier_classifications` and `earlier_differences` when those tables exist."""
+    """Views over what an earlier analysis wrote: `analysed_ids` and `read_ids` (empty if
+    nothing), and `earlier_` each of its classifications, differences and kept evidence
+    when those tables exist."""
     database = None
     if path is not None:
         database = "stored"
@@ -228,11 +230,14 @@ def _earlier_analysis(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [database]
         ).fetchall()
     }
-    analysed = "SELECT NULL::VARCHAR AS id LIMIT 0"
+    analysed = read = "SELECT NULL::VARCHAR AS id LIMIT 0"
     if "classifications" in found:
         analysed = f"SELECT DISTINCT exchange_id AS id FROM {database}.classifications"
+    if "evidence_ids" in found:
+        read = f"SELECT id FROM {database}.evidence_ids"
     connection.execute(f"CREATE VIEW analysed_ids AS {analysed}")
-    for table in ("classifications", "differences"):
+    connection.execute(f"CREATE VIEW read_ids AS {read}")
+    for table in ("classifications", "differences", "evidence", "evidence_runs"):
         if table in found:
             connection.execute(f"CREATE VIEW earlier_{table} AS SELECT * FROM {database}.{table}")
 

@@ -3,8 +3,8 @@ and migrations come from that row's fields.
 
 Capture tables (`TABLES`) are described column by column in `README.md` beside this file
 (a test keeps the two in step); the tables analysis derives from them (`CLASSIFICATIONS`,
-`CHECKS`, `DIFFERENCES`, `CLUSTERS`, `ANALYSIS_RUNS`, `CLUSTER_HISTORY`) are declared
-below them.
+`CHECKS`, `DIFFERENCES`, `CLUSTERS`, `ANALYSIS_RUNS`, `CLUSTER_HISTORY`, and the evidence
+kept for the next run: `EVIDENCE`, `EVIDENCE_RUNS`, `EVIDENCE_IDS`) are declared below them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from typing import Annotated, Any, NamedTuple, Union, get_args, get_origin, get_
 import pyarrow as pa
 
 __all__ = [
+    "EVIDENCE",
+    "EVIDENCE_IDS",
+    "EVIDENCE_RUNS",
     "KEYED",
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -29,9 +32,12 @@ __all__ = [
     "CorrelationRow",
     "CounterRow",
     "DifferenceRow",
+    "EvidenceRow",
+    "EvidenceRun",
     "ExchangeRow",
     "HeaderList",
     "HistoryRow",
+    "ReadRow",
     "ResponseRow",
     "Table",
 ]
@@ -273,12 +279,42 @@ class HistoryRow(NamedTuple):
     endpoints: list[str] | None = None  # most affected first
 
 
+class EvidenceRow(NamedTuple):
+    """One fact an analysis read from the legacy's (and the replica's) answers over the
+    exchanges in `evidence_ids`, kept so the next run reads only exchanges new to it. Which
+    fields a fact fills depends on its `kind` (`twinsight.analysis.kept`)."""
+
+    kind: str
+    endpoint: str | None
+    location: str | None
+    key: bytes | None
+    value: bytes | None
+    number: int | None
+
+
+class EvidenceRun(NamedTuple):
+    """What the kept evidence (`evidence`) was read with (see `evidence_runs`)."""
+
+    legacy: str  # what the legacy's evidence depends on: naming of endpoints, the version
+    replica: str | None  # what the replica's tally depends on besides; None: none kept
+    exchanges: int  # rows of `evidence_ids` it covers
+
+
+class ReadRow(NamedTuple):
+    """An exchange whose answers the kept evidence covers."""
+
+    id: str
+
+
 CLASSIFICATIONS = Table.of("classifications", ClassificationRow)
 CHECKS = Table.of("checks", CheckRow)
 DIFFERENCES = Table.of("differences", DifferenceRow)
 CLUSTERS = Table.of("clusters", ClusterRow)
 ANALYSIS_RUNS = Table.of("analysis_runs", AnalysisRun)
 CLUSTER_HISTORY = Table.of("cluster_history", HistoryRow)
+EVIDENCE = Table.of("evidence", EvidenceRow)
+EVIDENCE_RUNS = Table.of("evidence_runs", EvidenceRun)
+EVIDENCE_IDS = Table.of("evidence_ids", ReadRow)
 
 KEYED = "keyed"
 """The migration that gives every table its key; `sinks.migrate` runs it in Python, since it

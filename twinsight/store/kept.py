@@ -1,0 +1,42 @@
+"""The evidence an analysis kept for the next (`evidence`, `evidence_runs`, `evidence_ids`),
+read back through an open store, and the ids of the exchanges it does not cover."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from twinsight.store.facade import UNREAD, Store
+from twinsight.store.schema import EVIDENCE, EVIDENCE_RUNS, EvidenceRow, EvidenceRun
+
+__all__ = ["KeptEvidence", "kept_evidence", "unread_ids"]
+
+
+class KeptEvidence(NamedTuple):
+    """What an earlier analysis read of the legacy's and the replica's answers."""
+
+    run: EvidenceRun
+    rows: Iterator[EvidenceRow]
+
+
+def kept_evidence(store: Store) -> KeptEvidence | None:
+    """The evidence an earlier analysis kept, if whole: the ids it covers are all there."""
+    if not store._has(EVIDENCE_RUNS.name) or not store._has(EVIDENCE.name):
+        return None
+    runs = store._all(f"SELECT * FROM earlier_{EVIDENCE_RUNS.name}")
+    (read,) = store._all("SELECT count(*) FROM read_ids")[0]
+    if len(runs) != 1 or runs[0][2] != read:
+        return None  # written by another run than its ids, or by hand: read everything
+    rows = store._rows(f"SELECT * FROM earlier_{EVIDENCE.name}", batch=50_000)
+    return KeptEvidence(EvidenceRun(*runs[0]), map(EvidenceRow._make, rows))
+
+
+def unread_ids(store: Store, out: Path, *, every: bool = False) -> None:
+    """Write the ids of the exchanges the kept evidence does not cover (`every`: of all
+    exchanges) to the Parquet file `out`, as `evidence_ids` holds them."""
+    where = "" if every else UNREAD.format(column="id")
+    quoted = str(out).replace("'", "''")
+    store._connection.execute(
+        f"COPY (SELECT id FROM exchanges {where} ORDER BY id) TO '{quoted}' (FORMAT parquet)"
+    )
