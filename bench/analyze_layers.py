@@ -38,10 +38,10 @@ from twinsight.analysis.collect import Collector
 from twinsight.analysis.diff import Message, diff_responses
 from twinsight.analysis.judge import Judge
 from twinsight.analysis.load import Stored, rules_from, stored_of
-from twinsight.analysis.origins import neutral_origin
+from twinsight.analysis.origins import neutral_origin, target_origins
 from twinsight.analysis.pipeline import LegacyTally, judge_stream
 from twinsight.analysis.scenarios import check_scenarios
-from twinsight.analysis.service import endpoints_of, target_origins
+from twinsight.analysis.service import endpoints_of
 from twinsight.config import Config, load_config
 from twinsight.examples.tasks import files
 from twinsight.records import PRIMARY_TARGET

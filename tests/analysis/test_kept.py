@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from twinsight.analysis.endpoints import Endpoints
 from twinsight.analysis.inference import TokenEvidence
-from twinsight.analysis.kept import Kept, legacy_fingerprint
+from twinsight.analysis.kept import Kept, kept_version, legacy_fingerprint
 from twinsight.analysis.kept_fact import Fact
 from twinsight.analysis.order import OrderEvidence
 from twinsight.analysis.pipeline import LegacyTally, ReplicaTally
@@ -81,8 +81,11 @@ def test_the_replica_counts_kept_are_taken_back_whole(
     assert restored == tally
 
 
-def kept(facts: list[Fact], legacy: str = "L", replica: str | None = "R") -> KeptEvidence:
-    return KeptEvidence(EvidenceRun(legacy, replica, 7), (EvidenceRow(*fact) for fact in facts))
+def kept(
+    facts: list[Fact], legacy: str = "L", replica: str | None = "R", version: str | None = None
+) -> KeptEvidence:
+    run = EvidenceRun(version or kept_version(), legacy, replica, 7)
+    return KeptEvidence(run, (EvidenceRow(*fact) for fact in facts))
 
 
 def test_kept_tallies_are_used_only_with_the_fingerprints_they_were_read_with() -> None:
@@ -90,22 +93,54 @@ def test_kept_tallies_are_used_only_with_the_fingerprints_they_were_read_with() 
         ("list", None, "body.items.item", None, None, None),
         ("replica total", "GET /a", None, None, None, 3),
     ]
-    restored = Kept.restored(kept(facts), "L")
-    assert restored.legacy is not None
-    assert restored.legacy.lists == {"body.items.item"}
+    restored = Kept.restored(kept(facts), Endpoints())
     assert restored.covered == 7
+    found = restored.legacy_for("L")
+    assert found is not None
+    assert found.lists == {"body.items.item"}
+    assert restored.legacy_for("other") is None  # the legacy's evidence is read anew
     assert restored.replica_for("R") == ReplicaTally(totals=Counter({"GET /a": 3}))
     assert restored.replica_for("other") is None  # the replica's counts are counted anew
-    assert Kept.restored(kept(facts), "other").legacy is None  # everything is read again
-    assert Kept.restored(None, "L").legacy is None
+    assert Kept.restored(kept(facts, version="older"), Endpoints()) == Kept()  # read everything
+    assert Kept.restored(None, Endpoints()) == Kept()
 
 
 def test_a_fact_of_another_layout_reads_everything_again() -> None:
     facts: list[Fact] = [
+        ("path", None, "", None, None, 2),
         ("list", None, "body.a", None, None, None),
         ("new", "x", "y", None, None, 1),
     ]
-    assert Kept.restored(kept(facts), "L") == Kept()
+    endpoints = Endpoints()
+    assert Kept.restored(kept(facts), endpoints) == Kept()
+    assert list(endpoints.facts()) == [("path", None, "", None, None, 0)]  # nothing restored
+
+
+paths = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(["records", "a", "b", "c", "d", "e", "f", "", "17"]), max_size=3),
+        st.integers(1, 3),
+    ),
+    max_size=25,
+)
+
+
+@given(paths, st.integers(0, 25), st.integers())
+def test_paths_kept_then_learned_name_as_learning_them_all(
+    learned: list[tuple[list[str], int]], cut: int, seed: int
+) -> None:
+    counted = [("/" + "/".join(segments), times) for segments, times in learned]
+    whole = Endpoints()
+    whole.learn_paths(counted)
+    first = Endpoints()
+    first.learn_paths(counted[:cut])
+    restored = Endpoints()
+    for fact in shuffled(list(first.facts()), seed):
+        assert restored.restore(fact)
+    restored.learn_paths(counted[cut:])
+    assert restored.naming() == whole.naming()
+    for path, _ in counted:
+        assert restored.of("GET", path) == whole.of("GET", path)
 
 
 def test_the_legacy_fingerprint_changes_when_an_earlier_request_would_be_named_otherwise() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from twinsight.analysis import pipeline, service
 from twinsight.analysis.collect import Analysis
+from twinsight.analysis.endpoints import Endpoints
 from twinsight.analysis.load import Stored
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
@@ -81,6 +82,27 @@ def test_a_second_run_reads_only_the_new_exchanges_evidence(
     assert legacy_read == [30, 0, 12]
     analyze(store, full=True)
     assert legacy_read[-1] == 42
+
+
+def test_a_second_run_learns_only_the_new_exchanges_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learned: list[int] = []
+    learn = Endpoints.learn_paths
+
+    def counted(endpoints: Endpoints, paths: Iterable[tuple[str, int]]) -> None:
+        found = list(paths)
+        learned.append(sum(times for _, times in found))
+        learn(endpoints, found)
+
+    monkeypatch.setattr(Endpoints, "learn_paths", counted)
+    store = tmp_path / "s.duckdb"
+    write_store(store, with_nonces(0, 30, seed=1))
+    analyze(store)
+    write_store(store, [replace(e, path="/items/1") for e in with_nonces(30, 12, seed=2)])
+    later = analyze(store)
+    assert learned == [30, 12]
+    assert later.counts["noise"] == 42
 
 
 def test_a_token_served_again_after_a_run_is_known_repeated(

@@ -9,8 +9,8 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinsight.analysis.origins import origins_of
-from twinsight.analysis.service import analyze_store, target_origins
+from twinsight.analysis.origins import origins_of, target_origins
+from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
 from twinsight.records import Body, Exchange, Response
 from twinsight.store import new_id

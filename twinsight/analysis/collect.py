@@ -4,7 +4,7 @@ difference, handed to the store as typed rows, with the counts and clusters to p
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any, cast
 import orjson
 
 from twinsight.records import PRIMARY_TARGET
+from twinsight.spec import Spec, spec_coverage
 from twinsight.store import (
     CHECKS,
     CLASSIFICATIONS,
@@ -27,6 +28,7 @@ from twinsight.store import (
     EarlierCounts,
     EarlierDifference,
     HistoryRow,
+    ScenarioCount,
     json_value,
 )
 
@@ -38,7 +40,14 @@ from .jsondiff import Kind
 from .noise import Volatile, volatile_locations
 from .pipeline import JudgedExchange
 
-__all__ = ["CLUSTERED", "SAMPLED_KINDS", "Analysis", "Collector", "ScenarioRun"]
+__all__ = [
+    "CLUSTERED",
+    "SAMPLED_KINDS",
+    "Analysis",
+    "Collector",
+    "ScenarioRun",
+    "scenario_runs",
+]
 
 CLUSTERED = frozenset({"unexplained", "regression"})
 """The verdicts whose real differences are clustered and explained."""
@@ -267,3 +276,23 @@ def _key(result: JudgedExchange) -> tuple[str, str, str]:
 
 def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, default=str).decode()
+
+
+def scenario_runs(spec: Spec, counts: Sequence[ScenarioCount]) -> list[ScenarioRun]:
+    """Every scenario of `spec` with the counts that name it, in spec order."""
+    exchanges: Counter[str] = Counter()
+    passed: dict[str, dict[str, int]] = {}
+    for count in counts:
+        if count.target == PRIMARY_TARGET:
+            exchanges[count.scenario] = count.exchanges
+        passed.setdefault(count.scenario, {})[count.target] = count.passed
+    return [
+        ScenarioRun(
+            c.name,
+            exchanges[c.name],
+            passed.get(c.name, {}),
+            len(c.bound_lines),
+            len(c.unbound_lines),
+        )
+        for c in spec_coverage(spec).scenarios
+    ]

@@ -42,7 +42,7 @@ def draft_from_store(
     /template` or `/template`) keep only the endpoints they name."""
     with Store.open(path, segments) as store:
         endpoints = Endpoints()
-        endpoints.learn(store.request_lines())
+        endpoints.learn_paths(store.paths())
         bindings, left_out, hosts = _bindings(store, endpoints, patterns)
         feature = f"Behaviour of {', '.join(sorted(hosts))}" if hosts else _named(path, segments)
         draft = draft_spec(feature, bindings, _observed(store))

@@ -32,6 +32,7 @@ from twinsight.spec import PathTemplate
 from twinsight.spec.inputs import RequestView
 from twinsight.spec.paths import path_segments
 
+from .kept_fact import Fact
 from .soapop import soap_operation
 
 __all__ = ["Endpoints"]
@@ -80,13 +81,39 @@ class Endpoints:
 
         Positions are counted over every method: `GET` and `PUT /records/intro` are
         evidence about the same segment."""
-        for _, path in requests:
+        self.learn_paths((path, 1) for _, path in requests)
+
+    def learn_paths(self, paths: Iterable[tuple[str, int]]) -> None:
+        """As `learn`, from (path, how many requests had it)."""
+        for path, times in paths:
             node = self._seen
-            node.seen += 1
+            node.seen += times
             for segment in _shape_folded(path.split("?", 1)[0]):
                 node = node.children.setdefault(segment, _Node())
-                node.seen += 1
+                node.seen += times
         self._folded = self._fold(self._seen, 0)
+
+    def facts(self) -> Iterator[Fact]:
+        """The paths counted so far, to keep for the next analysis (`restore` takes each
+        back, then `learn` adds what is new)."""
+        nodes = [("", self._seen)]
+        while nodes:
+            key, node = nodes.pop()
+            yield ("path", None, key, None, None, node.seen)
+            nodes.extend((f"{key}/{segment}", child) for segment, child in node.children.items())
+
+    def restore(self, fact: Fact) -> bool:
+        """Take back one fact `facts` kept; False if it is not one of this tally's."""
+        kind, _, key, _, _, seen = fact
+        if kind != "path":
+            return False
+        assert key is not None
+        node = self._seen
+        for segment in key.split("/")[1:]:  # the keys of segments `facts` joined
+            node = node.children.setdefault(segment, _Node())
+        node.seen = seen or 0
+        self._folded = _Node()  # stale until the next `learn`
+        return True
 
     def naming(self) -> list[str]:
         """What decides every name `of` gives: the templates, then each position folded into

@@ -7,10 +7,12 @@ one pass over the whole stream reads, so a run starts from the tallies the last 
 (`restored`), reads the exchanges they do not cover (`Store.exchanges(unread=True)`) and
 keeps the sum (`kept_tables`) with the ids it now covers.
 
-Kept tallies are used only while what they were read with still holds (`legacy_fingerprint`,
-`replica_fingerprint`): the same version, the same endpoint names for every earlier
-request, and for the replica's counts the same spec, rules, origins and diff options.
-Otherwise the run reads every exchange again, as `--full` does.
+The paths the endpoints were learned from are kept too (`Endpoints.facts`): they add up
+the same way. Kept tallies are used only while what they were read with still holds
+(`legacy_fingerprint`, `replica_fingerprint`): the same version, the same endpoint names
+for every earlier request, and for the replica's counts the same spec, rules, origins and
+diff options. Otherwise that tally is read from every exchange again, as `--full` reads
+everything.
 """
 
 from __future__ import annotations
@@ -33,7 +35,14 @@ from .endpoints import Endpoints
 from .kept_fact import Fact
 from .pipeline import LegacyTally, ReplicaTally
 
-__all__ = ["KEPT_FORMAT", "Kept", "kept_tables", "legacy_fingerprint", "replica_fingerprint"]
+__all__ = [
+    "KEPT_FORMAT",
+    "Kept",
+    "kept_tables",
+    "kept_version",
+    "legacy_fingerprint",
+    "replica_fingerprint",
+]
 
 KEPT_FORMAT = 1
 """The layout of the kept facts: a change reads every exchange again."""
@@ -41,7 +50,7 @@ KEPT_FORMAT = 1
 
 def legacy_fingerprint(endpoints: Endpoints) -> str:
     """What the legacy's evidence depends on besides the answers: how endpoints are named."""
-    return _digest({"twinsight": __version__, "kept": KEPT_FORMAT, "naming": endpoints.naming()})
+    return _digest({"version": kept_version(), "naming": endpoints.naming()})
 
 
 def replica_fingerprint(
@@ -71,52 +80,70 @@ def _digest(inputs: object) -> str:
 
 @dataclass
 class Kept:
-    """The tallies a run starts from; a tally is None when the run reads every exchange."""
+    """What a run starts from; with nothing kept (`covered` 0), it reads every exchange."""
 
     legacy: LegacyTally | None = None
+    legacy_fingerprint: str | None = None
     replica: ReplicaTally | None = None
     replica_fingerprint: str | None = None
-    """What the kept replica counts were read with: they are used only if it still holds."""
     covered: int = 0
-    """How many exchanges the kept tallies cover."""
+    """How many exchanges the kept facts cover: the endpoints' paths counted, and the
+    tallies where their fingerprints still hold."""
 
     @classmethod
-    def restored(cls, kept: KeptEvidence | None, legacy: str) -> Kept:
-        """The tallies `kept` holds, if read with the `legacy` fingerprint (else none)."""
-        if kept is None or kept.run.legacy != legacy:
+    def restored(cls, kept: KeptEvidence | None, endpoints: Endpoints) -> Kept:
+        """The tallies `kept` holds, and the paths it counted restored into `endpoints`
+        (learn the paths it does not cover, then ask `legacy_for`); nothing when it was
+        kept by another version."""
+        if kept is None or kept.run.version != kept_version():
             return cls()
-        tallies = LegacyTally(), ReplicaTally()
+        legacy, replica, paths = LegacyTally(), ReplicaTally(), list[Fact]()
         for fact in kept.rows:
-            if not any(tally.restore(fact) for tally in tallies):
-                return cls()  # a fact of another layout: read everything again
-        return cls(tallies[0], tallies[1], kept.run.replica, kept.run.exchanges)
+            if fact[0] == "path":
+                paths.append(fact)
+            elif not (legacy.restore(fact) or replica.restore(fact)):
+                return cls()  # a fact of no kind known: read everything again
+        for path in paths:
+            endpoints.restore(path)
+        run = kept.run
+        return cls(legacy, run.legacy, replica, run.replica, run.exchanges)
+
+    def legacy_for(self, fingerprint: str) -> LegacyTally | None:
+        """The kept legacy's evidence, if read with `fingerprint` (else None: read anew)."""
+        return self.legacy if self.legacy_fingerprint == fingerprint else None
 
     def replica_for(self, fingerprint: str) -> ReplicaTally | None:
         """The kept replica counts, if read with `fingerprint` (else None: count anew)."""
-        if self.legacy is None or self.replica_fingerprint != fingerprint:
-            return None
-        return self.replica
+        return self.replica if self.replica_fingerprint == fingerprint else None
+
+
+def kept_version() -> str:
+    """What every kept fact depends on: the twinsight version, the layout of the facts."""
+    return _digest({"twinsight": __version__, "kept": KEPT_FORMAT})
 
 
 def kept_tables(
-    legacy: LegacyTally,
+    endpoints: Endpoints,
+    legacy: tuple[LegacyTally, str],
     replica: tuple[ReplicaTally, str] | None,
-    fingerprint: str,
     *,
     new_ids: Path,
     covered: int,
     spill: Path,
 ) -> list[Columns]:
     """`evidence`, `evidence_runs` and the `evidence_ids` this run adds (`new_ids`, on top
-    of the `covered` it started from): what the next run starts from."""
+    of the `covered` it started from): what the next run starts from. Each tally comes
+    with the fingerprint it was read with."""
     facts = Columns(EVIDENCE, spill=spill / "evidence.parquet")
-    _add(facts, legacy.facts())
+    _add(facts, endpoints.facts())
+    _add(facts, legacy[0].facts())
     if replica is not None:
         _add(facts, replica[0].facts())
     ids = Columns(EVIDENCE_IDS, spill=spill / "evidence_ids.parquet")
     ids.extend(new_ids)
     run = Columns(EVIDENCE_RUNS)
-    run.add(EvidenceRun(fingerprint, replica[1] if replica else None, covered + ids.rows))
+    counted = replica[1] if replica else None
+    run.add(EvidenceRun(kept_version(), legacy[1], counted, covered + ids.rows))
     return [facts, run, ids]
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from twinsight.config import Config
+
 from .diff import Message
 
-__all__ = ["PLACEHOLDER", "neutral_origin", "origins_of"]
+__all__ = ["PLACEHOLDER", "neutral_origin", "origins_of", "target_origins"]
 
 PLACEHOLDER = "{origin}"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -81,3 +83,18 @@ def _pattern(names: tuple[str, ...]) -> re.Pattern[bytes]:
     return re.compile(
         rb"(?<![A-Za-z0-9.-])(?:" + alternatives + rb")(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
     )
+
+
+def target_origins(
+    config: Config, recorded: Mapping[str, Iterable[str]]
+) -> dict[str, tuple[str, ...]]:
+    """Each target's origins: from its configured URL and every base URL the store recorded
+    its answers were reached at (so no `[targets]` is needed to neutralize them)."""
+    found: dict[str, set[str]] = {}
+    for name, url in config.targets.items():
+        found.setdefault(name, set()).update(origins_of(str(url)))
+    for name, bases in recorded.items():
+        for base in bases:
+            found.setdefault(name, set()).update(origins_of(base))
+    # Longest first across every URL, as `origins_of` orders one URL's.
+    return {name: tuple(sorted(names, key=lambda n: (-len(n), n))) for name, names in found.items()}

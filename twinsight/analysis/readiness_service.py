@@ -17,8 +17,9 @@ from twinsight.store.loads import load_run, load_runs
 
 from .constraints import as_outcomes, measure_constraints, unmatched
 from .load_choice import choose_run, renamed
+from .origins import target_origins
 from .readiness import Evidence, evaluate
-from .service import analyze_store, target_origins
+from .service import analyze_store
 
 __all__ = ["assess_store", "chosen_candidate", "load_constraints", "read_evidence"]
 

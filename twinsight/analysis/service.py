@@ -8,8 +8,7 @@ and grouping afterwards is the store's.
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +17,13 @@ from typing import NamedTuple
 from twinsight.config import Config
 from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
-from twinsight.spec import Spec, spec_coverage
-from twinsight.store import EVIDENCE_IDS, AnalysisRun, Columns, Derived, ScenarioCount, Store
+from twinsight.spec import Spec
+from twinsight.store import EVIDENCE_IDS, AnalysisRun, Columns, Derived, Store
 from twinsight.store.evidence import Comparability
 from twinsight.store.kept import kept_evidence, unread_ids
 from twinsight.store.partitions import exchange_count, id_cuts
 
-from .collect import Analysis, Collector, ScenarioRun
+from .collect import Analysis, Collector, scenario_runs
 from .comparable import Replayed, degraded_kinds
 from .endpoints import Endpoints
 from .history import judged_anew, mark
@@ -33,7 +32,7 @@ from .judge import ANY_ENDPOINT, Judge
 from .kept import Kept, kept_tables, legacy_fingerprint, replica_fingerprint
 from .load import read_exchanges, replays_of, rules_from
 from .noise import NoiseThresholds
-from .origins import origins_of
+from .origins import target_origins
 from .pipeline import (
     LegacyTally,
     ReplicaNoise,
@@ -54,7 +53,7 @@ from .workers import (
     worker_count,
 )
 
-__all__ = ["OnJudged", "analyze_store", "endpoints_of", "scenario_runs", "target_origins"]
+__all__ = ["OnJudged", "analyze_store", "endpoints_of"]
 
 OnJudged = Callable[[ExchangeJudged], None]
 """Told each verdict as it is reached (or read back from an earlier run)."""
@@ -140,7 +139,7 @@ def _tell_comparability(analysis: Analysis, context: Comparability) -> None:
 
 class _Kept(NamedTuple):
     """The evidence a run keeps for the next: the tables, and whether `evidence_ids` is
-    added to (the run started from kept evidence) or replaced."""
+    added to (the run started from kept facts) or replaced."""
 
     tables: list[Columns]
     incremental: bool
@@ -165,8 +164,12 @@ def _judge_store(
     run: _Run,
 ) -> _Judged:
     """Judge `store` into `collector`, after the passes over every exchange."""
-    endpoints = endpoints_of(store, judge.spec)
-    judge, replica, fingerprint, kept = _over_every_exchange(store, judge, config, endpoints, run)
+    endpoints = _templates(judge.spec)
+    kept = Kept() if run.full else Kept.restored(kept_evidence(store), endpoints)
+    endpoints.learn_paths(store.paths(unread=bool(kept.covered)))
+    judge, replica, fingerprint, tables = _over_every_exchange(
+        store, judge, config, endpoints, run, kept
+    )
     incremental = earlier is not None and earlier.fingerprint == fingerprint
     if on_judged is not None and incremental:
         for event in store.earlier_verdicts():
@@ -184,21 +187,20 @@ def _judge_store(
             collector.add(result)
             if on_judged is not None:
                 on_judged(judged_event(result))
-    return _Judged(fingerprint, incremental, replica.noisy, kept)
+    return _Judged(fingerprint, incremental, replica.noisy, tables)
 
 
 def _over_every_exchange(
-    store: Store, judge: Judge, config: Config, endpoints: Endpoints, run: _Run
+    store: Store, judge: Judge, config: Config, endpoints: Endpoints, run: _Run, kept: Kept
 ) -> tuple[Judge, ReplicaNoise, str, _Kept]:
-    """The passes over every exchange (or, from what the last run kept, over those new to
+    """The passes over every exchange (or, from what the last run `kept`, over those new to
     it): `judge` given the legacy's evidence, the replica's noise, the run's fingerprint,
     and what to keep for the next run."""
     spec = judge.spec
     origins = target_origins(config, store.base_urls())
     legacy_print = legacy_fingerprint(endpoints)
-    kept = Kept() if run.full else Kept.restored(kept_evidence(store), legacy_print)
     # The legacy's own evidence first: XML lists it served change how answers are located.
-    legacy = _legacy_evidence(store, judge, endpoints, run, kept.legacy)
+    legacy = _legacy_evidence(store, judge, endpoints, run, kept.legacy_for(legacy_print))
     unstable, repeated, lists = legacy.evidence()
     options = replace(judge.options, lists=lists)
     judge = replace(judge, origins=origins, options=options)
@@ -215,14 +217,14 @@ def _over_every_exchange(
         volatile=replica.volatile,
         lists=lists,
     )
-    read = run.scratch / "read.parquet"
-    unread_ids(store, read, every=kept.legacy is None)
+    read, covered = run.scratch / "read.parquet", kept.covered
+    unread_ids(store, read, every=not covered)
     counted = (tally, replica_print) if tally else None
     tables = kept_tables(
-        legacy, counted, legacy_print, new_ids=read, covered=kept.covered, spill=run.scratch
+        endpoints, (legacy, legacy_print), counted, new_ids=read, covered=covered, spill=run.scratch
     )
     judge = replace(judge, unstable=unstable, repeated=repeated)
-    return judge, replica, fingerprint, _Kept(tables, kept.legacy is not None)
+    return judge, replica, fingerprint, _Kept(tables, bool(covered))
 
 
 @dataclass(frozen=True)
@@ -346,15 +348,15 @@ def _replica_tally(
 def endpoints_of(store: Store, spec: Spec | None) -> Endpoints:
     """How analysis names the endpoints of `store`: the spec's templates first, then what
     the traffic shows."""
-    endpoints = Endpoints(
-        [
-            (binding.method, binding.template)
-            for s in (spec.scenarios if spec else ())
-            for binding in s.when.bindings
-        ]
-    )
-    endpoints.learn(store.request_lines())
+    endpoints = _templates(spec)
+    endpoints.learn_paths(store.paths())
     return endpoints
+
+
+def _templates(spec: Spec | None) -> Endpoints:
+    """Endpoints named by the spec's templates alone, before any traffic is learned."""
+    bindings = (b for s in (spec.scenarios if spec else ()) for b in s.when.bindings)
+    return Endpoints([(binding.method, binding.template) for binding in bindings])
 
 
 def _by_endpoint(locations: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
@@ -363,38 +365,3 @@ def _by_endpoint(locations: Iterable[tuple[str, str]]) -> dict[str, frozenset[st
         found.setdefault(endpoint, set()).add(group)
         found.setdefault(ANY_ENDPOINT, set()).add(group)
     return {endpoint: frozenset(groups) for endpoint, groups in found.items()}
-
-
-def target_origins(
-    config: Config, recorded: Mapping[str, Iterable[str]]
-) -> dict[str, tuple[str, ...]]:
-    """Each target's origins: from its configured URL and every base URL the store recorded
-    its answers were reached at (so no `[targets]` is needed to neutralize them)."""
-    found: dict[str, set[str]] = {}
-    for name, url in config.targets.items():
-        found.setdefault(name, set()).update(origins_of(str(url)))
-    for name, bases in recorded.items():
-        for base in bases:
-            found.setdefault(name, set()).update(origins_of(base))
-    # Longest first across every URL, as `origins_of` orders one URL's.
-    return {name: tuple(sorted(names, key=lambda n: (-len(n), n))) for name, names in found.items()}
-
-
-def scenario_runs(spec: Spec, counts: Sequence[ScenarioCount]) -> list[ScenarioRun]:
-    """Every scenario of `spec` with the counts that name it, in spec order."""
-    exchanges: Counter[str] = Counter()
-    passed: dict[str, dict[str, int]] = {}
-    for count in counts:
-        if count.target == PRIMARY_TARGET:
-            exchanges[count.scenario] = count.exchanges
-        passed.setdefault(count.scenario, {})[count.target] = count.passed
-    return [
-        ScenarioRun(
-            c.name,
-            exchanges[c.name],
-            passed.get(c.name, {}),
-            len(c.bound_lines),
-            len(c.unbound_lines),
-        )
-        for c in spec_coverage(spec).scenarios
-    ]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from twinsight.analysis.service import scenario_runs
+from twinsight.analysis.collect import scenario_runs
 from twinsight.config import Config
 from twinsight.events import ReadinessVerdict
 from twinsight.records import PRIMARY_TARGET

@@ -257,9 +257,11 @@ class Store(OpenStore):
                     id_, method, path, query, headers, body, found, source, session, ts, cut
                 )
 
-    def request_lines(self) -> Iterator[tuple[str, str]]:
-        """(method, path) of every exchange, for learning endpoints before the real pass."""
-        yield from self._rows("SELECT method, path FROM exchanges", 10_000)
+    def paths(self, *, unread: bool = False) -> Iterator[tuple[str, int]]:
+        """(path, how many exchanges have it) over every exchange (`unread`: those the kept
+        evidence does not cover), for learning endpoints before the real pass."""
+        where = UNREAD.format(column="id") if unread else ""
+        yield from self._rows(f"SELECT path, count(*) FROM exchanges {where} GROUP BY path", 10_000)
 
     def correlations(self) -> dict[str, frozenset[tuple[str, str]]]:
         """target -> every (legacy id, that target's id) pair a request was rewritten with."""

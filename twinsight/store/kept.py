@@ -22,13 +22,16 @@ class KeptEvidence(NamedTuple):
 
 def kept_evidence(store: Store) -> KeptEvidence | None:
     """The evidence an earlier analysis kept, if whole: the ids it covers are all there."""
-    if not store._has(EVIDENCE_RUNS.name) or not store._has(EVIDENCE.name):
+    # Kept by a version whose layout differs: read everything (the version is checked too).
+    if not store._has(EVIDENCE_RUNS.name, "version") or not store._has(EVIDENCE.name):
         return None
-    runs = store._all(f"SELECT * FROM earlier_{EVIDENCE_RUNS.name}")
+    columns = ", ".join(EvidenceRun._fields)
+    runs = store._all(f"SELECT {columns} FROM earlier_{EVIDENCE_RUNS.name}")
     (read,) = store._all("SELECT count(*) FROM read_ids")[0]
-    if len(runs) != 1 or runs[0][2] != read:
+    if len(runs) != 1 or EvidenceRun(*runs[0]).exchanges != read:
         return None  # written by another run than its ids, or by hand: read everything
-    rows = store._rows(f"SELECT * FROM earlier_{EVIDENCE.name}", batch=50_000)
+    columns = ", ".join(EvidenceRow._fields)
+    rows = store._rows(f"SELECT {columns} FROM earlier_{EVIDENCE.name}", batch=50_000)
     return KeptEvidence(EvidenceRun(*runs[0]), map(EvidenceRow._make, rows))
 
 

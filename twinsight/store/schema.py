@@ -295,7 +295,8 @@ class EvidenceRow(NamedTuple):
 class EvidenceRun(NamedTuple):
     """What the kept evidence (`evidence`) was read with (see `evidence_runs`)."""
 
-    legacy: str  # what the legacy's evidence depends on: naming of endpoints, the version
+    version: str  # what every fact depends on: the twinsight version, the facts' layout
+    legacy: str  # what the legacy's evidence depends on besides: how endpoints are named
     replica: str | None  # what the replica's tally depends on besides; None: none kept
     exchanges: int  # rows of `evidence_ids` it covers
 
