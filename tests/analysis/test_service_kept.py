@@ -11,13 +11,14 @@ from typing import Any
 import duckdb
 import pytest
 
-from twinsight.analysis import pipeline, service
+from twinsight.analysis import pipeline, service, workers
 from twinsight.analysis.collect import Analysis
 from twinsight.analysis.endpoints import Endpoints
 from twinsight.analysis.load import Stored
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
 from twinsight.records import Exchange
+from twinsight.store import SegmentSink
 from twinsight.testing import get_item, write_store
 
 
@@ -61,6 +62,11 @@ def legacy_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def analyze(store: Path, **options: Any) -> Analysis:
     return analyze_store(store, None, config=Config(), spec=None, **options)
+
+
+def shown(analysis: Analysis) -> dict[str, int]:
+    """The classifications an analysis counted any of."""
+    return {name: count for name, count in analysis.counts.items() if count}
 
 
 def derived(store: Path) -> list[tuple[Any, ...]]:
@@ -194,3 +200,71 @@ def test_the_replica_counts_kept_add_up_to_a_full_run(
     assert full.counts == later.counts
     assert full.counts["unexplained"] == 8  # body.item; the coin is the replica's noise too
     assert derived(store) == incremental
+
+
+def test_a_segment_written_while_workers_read_is_left_to_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    segments = tmp_path / "segments"
+    write_store(SegmentSink(segments, "w1"), with_nonces(0, 20, seed=1))
+    monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
+    parts = service._parts
+    landed: list[bool] = []
+
+    def racing(*args: Any, **options: Any) -> list[workers.Part]:
+        found = parts(*args, **options)
+        if found and not landed:  # a capture flushes a batch after the run opened the store
+            landed.append(True)
+            write_store(SegmentSink(segments, "w2"), with_nonces(20, 1, seed=2))
+        return found
+
+    monkeypatch.setattr(service, "_parts", racing)
+
+    def analyze(**options: Any) -> Analysis:
+        return analyze_store(None, segments, config=Config(), spec=None, workers=2, **options)
+
+    first = analyze()
+    assert sum(first.counts.values()) == 20  # what the run opened, in every part
+    later = analyze()
+    assert shown(later) == shown(analyze(full=True)) == {"noise": 21}
+
+
+def test_kept_evidence_of_exchanges_no_longer_stored_is_read_again(tmp_path: Path) -> None:
+    segments = tmp_path / "segments"
+    served = "0b6f0a4e-5d57-4c8e-9d0b-1f2e3d4c5b6a"
+    write_store(SegmentSink(segments, "old"), with_nonces(0, 1, seed=1, legacy=served))
+    write_store(SegmentSink(segments, "new"), with_nonces(1, 10, seed=2))
+    write_store(SegmentSink(segments, "new2"), with_nonces(11, 1, seed=3, legacy=served))
+
+    def analyze(**options: Any) -> Analysis:
+        return analyze_store(None, segments, config=Config(), spec=None, **options)
+
+    assert shown(analyze()) == {"unexplained": 12}  # one served twice: no nonce there
+    for old in segments.glob("*-old-*.parquet"):
+        old.unlink()  # retention removed the first segment
+    write_store(SegmentSink(segments, "newer"), with_nonces(12, 1, seed=4))
+    assert shown(analyze()) == shown(analyze(full=True)) == {"noise": 12}
+
+
+@pytest.mark.parametrize(
+    "spoiled",
+    [
+        "UPDATE evidence SET endpoint = NULL WHERE kind = 'token'",
+        "UPDATE evidence SET key = '\\x01\\x02\\x03'::BLOB WHERE kind = 'token'",
+        "INSERT INTO evidence VALUES ('order', 'GET /items/{id}', NULL, NULL, NULL, NULL)",
+        "INSERT INTO evidence VALUES ('path', NULL, NULL, NULL, NULL, 3)",
+        "INSERT INTO evidence VALUES ('replica raw', 'GET /x', 'body.x', NULL, NULL, NULL)",
+        "INSERT INTO evidence VALUES ('a kind of a later version', NULL, NULL, NULL, NULL, NULL)",
+    ],
+)
+def test_kept_facts_not_whole_are_read_again_from_every_exchange(
+    tmp_path: Path, legacy_read: list[int], spoiled: str
+) -> None:
+    store = tmp_path / "s.duckdb"
+    write_store(store, with_nonces(0, 5, seed=1))
+    analyze(store)
+    with duckdb.connect(str(store)) as connection:
+        connection.execute(spoiled)
+    write_store(store, with_nonces(5, 2, seed=2))
+    assert shown(analyze(store)) == {"noise": 7}
+    assert legacy_read == [5, 7]

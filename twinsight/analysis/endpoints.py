@@ -105,13 +105,12 @@ class Endpoints:
     def restore(self, fact: Fact) -> bool:
         """Take back one fact `facts` kept; False if it is not one of this tally's."""
         kind, _, key, _, _, seen = fact
-        if kind != "path":
+        if kind != "path" or key is None or seen is None:
             return False
-        assert key is not None
         node = self._seen
         for segment in key.split("/")[1:]:  # the keys of segments `facts` joined
             node = node.children.setdefault(segment, _Node())
-        node.seen = seen or 0
+        node.seen = seen
         self._folded = _Node()  # stale until the next `learn`
         return True
 

@@ -270,17 +270,18 @@ class TokenEvidence:
                 yield ("token", endpoint, group, token.to_bytes(8), None, None)
 
     def restore(self, fact: Fact) -> bool:
-        """Take back one fact `facts` kept; False if it is not one of this tally's."""
+        """Take back one fact `facts` kept; False if it is not one of this tally's (or
+        is not whole)."""
         kind, endpoint, group, token, _, _ = fact
-        if kind not in ("repeated", "token"):
+        if kind not in ("repeated", "token") or endpoint is None or group is None:
             return False
-        assert endpoint is not None
-        assert group is not None
         if kind == "repeated":
             self._repeated[endpoint].add(group)
             self._seen.pop((endpoint, group), None)
-        elif kind == "token" and group not in self._repeated.get(endpoint, ()):
-            assert token is not None
+            return True
+        if token is None or len(token) != 8:  # as `facts` writes a `_token`
+            return False
+        if group not in self._repeated.get(endpoint, ()):
             self._seen[(endpoint, group)].add(int.from_bytes(token))
         return True
 

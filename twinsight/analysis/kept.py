@@ -98,11 +98,13 @@ class Kept:
         if kept is None or kept.run.version != kept_version():
             return cls()
         legacy, replica, paths = LegacyTally(), ReplicaTally(), list[Fact]()
+        # Paths first into a scratch tree: `endpoints` gets them only once every fact is whole.
+        scratch = Endpoints()
         for fact in kept.rows:
-            if fact[0] == "path":
+            if fact[0] == "path" and scratch.restore(fact):
                 paths.append(fact)
             elif not (legacy.restore(fact) or replica.restore(fact)):
-                return cls()  # a fact of no kind known: read everything again
+                return cls()  # a fact not whole, or of no kind known: read everything again
         for path in paths:
             endpoints.restore(path)
         run = kept.run

@@ -123,18 +123,18 @@ class OrderEvidence:
                 yield ("order", endpoint, group, where, order, None)
 
     def restore(self, fact: Fact) -> bool:
-        """Take back one fact `facts` kept; False if it is not one of this tally's."""
+        """Take back one fact `facts` kept; False if it is not one of this tally's (or
+        is not whole)."""
         kind, endpoint, group, where, order, _ = fact
-        if kind not in ("unstable", "order"):
+        if kind not in ("unstable", "order") or endpoint is None or group is None:
             return False
-        assert endpoint is not None
-        assert group is not None
         if kind == "unstable":
             self._unstable.add((endpoint, group))
             self._first.pop((endpoint, group), None)
-        elif kind == "order" and (endpoint, group) not in self._unstable:
-            assert where is not None
-            assert order is not None
+            return True
+        if where is None or order is None:
+            return False
+        if (endpoint, group) not in self._unstable:
             self._first.setdefault((endpoint, group), {})[where] = order
         return True
 

@@ -192,18 +192,20 @@ class ReplicaTally:
     def restore(self, fact: Fact) -> bool:
         """Take back one fact `facts` kept; False if it is not one of this tally's."""
         kind, endpoint, group, _, _, count = fact
-        if kind not in ("replica raw", "replica noise", "replica volatile", "replica total"):
+        if endpoint is None or (group is None) != (kind == "replica total"):
             return False
-        assert endpoint is not None
-        if kind == "replica total":
-            self.totals[endpoint] += count or 0
-            return True
-        assert group is not None
-        if kind == "replica volatile":
+        if kind == "replica volatile" and group is not None:
             self.volatile.add((endpoint, group))
-        else:
+            return True
+        if count is None:
+            return False
+        if kind == "replica total":
+            self.totals[endpoint] += count
+        elif kind in ("replica raw", "replica noise") and group is not None:
             counts = self.raw if kind == "replica raw" else self.noise
-            counts[(endpoint, group)] += count or 0
+            counts[(endpoint, group)] += count
+        else:
+            return False
         return True
 
     def noise_of(self, thresholds: NoiseThresholds) -> ReplicaNoise:
@@ -285,7 +287,8 @@ class LegacyTally:
     def restore(self, fact: Fact) -> bool:
         """Take back one fact `facts` kept; False if it is not one of this tally's."""
         if fact[0] == "list":
-            assert fact[2] is not None
+            if fact[2] is None:
+                return False
             self.lists.add(fact[2])
             return True
         return self.order.restore(fact) or self.tokens.restore(fact)

@@ -299,6 +299,7 @@ def _parts(
             now,
             judged=run.judged,
             unread=unread,
+            among=store.segment_files,
         )
         for n, within in enumerate(bounds)
     ]

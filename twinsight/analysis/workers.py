@@ -72,6 +72,9 @@ class Part:
     """Whether the worker keeps each verdict (`analyze --json`) in `folder`."""
     unread: bool = False
     """Only the exchanges the kept evidence does not cover (the evidence passes)."""
+    among: frozenset[str] | None = None
+    """The segment files the run opened: a part reads no other (one a capture wrote since
+    would be in the part's tallies but not in the ids the run keeps with them)."""
 
 
 @dataclass
@@ -144,7 +147,7 @@ def tally_parts(parts: Sequence[Part]) -> ReplicaTally:
 def tally_part(part: Part) -> ReplicaTally:
     """Count what one part's replica answers show (runs in the worker)."""
     tally = ReplicaTally()
-    with Store.open(part.path, part.segments) as store:
+    with Store.open(part.path, part.segments, among=part.among) as store:
         tally.add(replica_stream(_exchanges(store, part), part.judge, part.endpoints))
     return tally
 
@@ -163,7 +166,7 @@ def evidence_part(part: Part) -> LegacyTally:
     run, or with `part.unread` those the kept evidence does not cover (never only those
     new to judging: the evidence covers every exchange)."""
     tally = LegacyTally()
-    with Store.open(part.path, part.segments) as store:
+    with Store.open(part.path, part.segments, among=part.among) as store:
         legacy = _exchanges(store, replace(part, only_new=False), targets=(PRIMARY_TARGET,))
         tally.add(legacy, part.endpoints)
     return tally
@@ -177,7 +180,8 @@ def judge_part(part: Part) -> Gathered:
     collector.now = part.now
     left_out = collector.analysis.left_out
     judged = part.folder / VERDICTS if part.judged else None
-    with Store.open(part.path, part.segments) as store, verdicts_into(judged) as tell:
+    opened = Store.open(part.path, part.segments, among=part.among)
+    with opened as store, verdicts_into(judged) as tell:
         exchanges = _exchanges(store, part)
         for result in judge_stream(exchanges, part.judge, part.endpoints, left_out):
             collector.add(result)

@@ -160,9 +160,16 @@ class Store(OpenStore):
     """A store open for reading; close it (or use `with`) when done."""
 
     @classmethod
-    def open(cls, path: Path | None = None, segments: Path | None = None) -> Store:
-        """The store in the DuckDB file `path`, the segment folder `segments`, or both."""
-        return cls(path, segments)
+    def open(
+        cls,
+        path: Path | None = None,
+        segments: Path | None = None,
+        *,
+        among: Collection[str] | None = None,
+    ) -> Store:
+        """The store in the DuckDB file `path`, the segment folder `segments`, or both;
+        `among`: only the segment files of those names (`segment_files` of another open)."""
+        return cls(path, segments, among=among)
 
     @classmethod
     def open_existing(cls, path: Path | None, segments: Path | None) -> Store | None:
@@ -374,6 +381,7 @@ class Store(OpenStore):
 def new_only(*, only_new: bool = False, unread: bool = False) -> str:
     """The filter (`{column}` unfilled) of exchanges no earlier analysis classified
     (`only_new`) or read evidence from (`unread`); empty for every exchange."""
+    assert not (only_new and unread), "one filter at a time"
     return _NEW_ONLY if only_new else UNREAD if unread else ""
 
 

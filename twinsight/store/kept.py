@@ -12,6 +12,11 @@ from twinsight.store.schema import EVIDENCE, EVIDENCE_RUNS, EvidenceRow, Evidenc
 
 __all__ = ["KeptEvidence", "kept_evidence", "unread_ids"]
 
+_COVERED = """
+SELECT (SELECT count(*) FROM read_ids),
+       (SELECT count(*) FROM exchanges WHERE id IN (SELECT id FROM read_ids))
+"""
+
 
 class KeptEvidence(NamedTuple):
     """What an earlier analysis read of the legacy's and the replica's answers."""
@@ -27,9 +32,11 @@ def kept_evidence(store: Store) -> KeptEvidence | None:
         return None
     columns = ", ".join(EvidenceRun._fields)
     runs = store._all(f"SELECT {columns} FROM earlier_{EVIDENCE_RUNS.name}")
-    (read,) = store._all("SELECT count(*) FROM read_ids")[0]
-    if len(runs) != 1 or EvidenceRun(*runs[0]).exchanges != read:
-        return None  # written by another run than its ids, or by hand: read everything
+    read, there = store._all(_COVERED)[0]
+    if len(runs) != 1 or not EvidenceRun(*runs[0]).exchanges == read == there:
+        # Written by another run than its ids, by hand, or exchanges left the store since
+        # (segments removed, another segment folder): what it kept may be theirs.
+        return None
     columns = ", ".join(EvidenceRow._fields)
     rows = store._rows(f"SELECT {columns} FROM earlier_{EVIDENCE.name}", batch=50_000)
     return KeptEvidence(EvidenceRun(*runs[0]), map(EvidenceRow._make, rows))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -45,8 +45,16 @@ class OpenStore:
     `_derived` names the attached database holding the tables an analysis derived
     (`stored` or `derived`), None before any analysis."""
 
-    def __init__(self, path: Path | None = None, segments: Path | None = None) -> None:
-        self._connection, folders = _opened(path, segments)
+    def __init__(
+        self,
+        path: Path | None = None,
+        segments: Path | None = None,
+        *,
+        among: Collection[str] | None = None,
+    ) -> None:
+        self._connection, folders, files = _opened(path, segments, among)
+        self.segment_files = frozenset(files)
+        """The names of the segment files its views read (`among` them, when given)."""
         self._derived = _derived_database(self._connection)
         self._file = path
         self._read = folders if path is None else [path, *folders]  # what the views read
@@ -101,9 +109,11 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
 
 
 def _opened(
-    path: Path | None, segments: Path | None
-) -> tuple[duckdb.DuckDBPyConnection, list[Path]]:
-    """`open_store`'s connection, and the segment folders its views read."""
+    path: Path | None, segments: Path | None, among: Collection[str] | None = None
+) -> tuple[duckdb.DuckDBPyConnection, list[Path], list[str]]:
+    """`open_store`'s connection, the segment folders its views read and the names of the
+    segment files in them it reads: all, or only those `among` names (what another
+    process opened: a file written since is left out)."""
     if path is None and segments is None:
         raise StoreError("no store given: pass --store FILE or --segments DIR (or set [store])")
     sources: dict[str, list[str]] = {name: [] for name in TABLES}
@@ -119,16 +129,18 @@ def _opened(
             sources[name].append(_file_source(name, bodies_folder(path)))
     # Listed only now that the file is attached: an absorb holds the file while it removes
     # the segments it absorbed, so none listed here goes (see `absorb_segments`).
-    folders = _segment_folders(path, segments)
+    folders, names = _segment_folders(path, segments), list[str]()
     for folder in folders:
-        for name, source in segment_sources(folder, ordered=True).items():
+        files = _segment_files(folder, among)
+        names.extend(Path(f).name for listed in files.values() for f in listed)
+        for name, source in _sources(files, ordered=True).items():
             sources[name].append(source)
     _earlier_analysis(connection, path, segments)
     for name, table in TABLES.items():
         # A keyed file alone holds one row per key already; anything else may hold copies.
         copies = bool(folders) or name not in keyed
         connection.execute(f"CREATE VIEW {name} AS {_view(table, sources[name], copies)}")
-    return connection, folders
+    return connection, folders, names
 
 
 def _segment_folders(path: Path | None, segments: Path | None) -> list[Path]:
@@ -169,13 +181,29 @@ def _file_source(name: str, bodies: Path) -> str:
 def segment_sources(segments: Path, *, ordered: bool = False) -> dict[str, str]:
     """A SELECT over each table's segments in the folder, as written (copies included);
     `ordered` adds the columns `open_store` orders copies by."""
+    return _sources(_segment_files(segments), ordered)
+
+
+def _segment_files(segments: Path, among: Collection[str] | None = None) -> dict[str, list[str]]:
+    """Each table's segment files in the folder (only those `among` names, if given)."""
     if not segments.is_dir():
         raise StoreError(f"{segments}: no such segment folder")
     found = {}
     for name in TABLES:
-        files = sorted(str(f) for f in segments.glob(f"{name}-*.parquet"))
+        files = sorted(
+            str(f) for f in segments.glob(f"{name}-*.parquet") if among is None or f.name in among
+        )
         if files:
-            listed = _listed(files)
+            found[name] = files
+    return found
+
+
+def _sources(files: dict[str, list[str]], ordered: bool) -> dict[str, str]:
+    """A SELECT over each table's `files`, as `segment_sources` says."""
+    found = {}
+    for name, listed_files in files.items():
+        if listed_files:
+            listed = _listed(listed_files)
             place = f"filename || {_padded('file_row_number')}"
             order = f"1 AS {_ORDER}, {place} AS {_FILE}, " if ordered else ""
             found[name] = (
