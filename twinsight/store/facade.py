@@ -23,6 +23,7 @@ from twinsight.store.evidence import (
     comparability,
     stored_evidence,
 )
+from twinsight.store.filters import UNREAD, new_only
 from twinsight.store.info import StoreInfo, unanswered
 from twinsight.store.reader import OpenStore
 from twinsight.store.schema import HeaderList
@@ -33,7 +34,6 @@ __all__ = [
     "StoredAnswer",
     "StoredExchange",
     "json_value",
-    "new_only",
     "snapshot_rows",
 ]
 
@@ -89,8 +89,6 @@ SELECT r.exchange_id, r.target, r.status, r.headers, r.body, r.truncated, r.body
        r.body_size, r.error, r.latency_ms, r.sent_at
 FROM responses r {where} ORDER BY r.exchange_id, r.target
 """
-_NEW_ONLY = "WHERE {column} NOT IN (SELECT id FROM analysed_ids)"
-UNREAD = "WHERE {column} NOT IN (SELECT id FROM read_ids)"
 _RANKED = """
 SELECT id FROM (
   SELECT e.id, row_number() OVER (ORDER BY e.id) AS n FROM exchanges e {where}
@@ -376,13 +374,6 @@ class Store(OpenStore):
                 target=_quoted(target), source=_quoted(leave_out_source), out=_quoted(str(out))
             )
         )
-
-
-def new_only(*, only_new: bool = False, unread: bool = False) -> str:
-    """The filter (`{column}` unfilled) of exchanges no earlier analysis classified
-    (`only_new`) or read evidence from (`unread`); empty for every exchange."""
-    assert not (only_new and unread), "one filter at a time"
-    return _NEW_ONLY if only_new else UNREAD if unread else ""
 
 
 def json_value(text: str | None) -> Any:

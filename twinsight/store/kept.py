@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from twinsight.store.facade import UNREAD, Store
+from twinsight.store.facade import Store
+from twinsight.store.filters import UNREAD
 from twinsight.store.schema import EVIDENCE, EVIDENCE_RUNS, EvidenceRow, EvidenceRun
 
 __all__ = ["KeptEvidence", "kept_evidence", "unread_ids"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from twinsight.store.facade import Store, new_only
+from twinsight.store.facade import Store
+from twinsight.store.filters import new_only
 
 __all__ = ["exchange_count", "id_cuts"]
 
