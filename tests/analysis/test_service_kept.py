@@ -111,6 +111,21 @@ def test_a_second_run_learns_only_the_new_exchanges_paths(
     assert later.counts["noise"] == 42
 
 
+def test_kept_tokens_are_only_added_to(tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    write_store(store, with_nonces(0, 30, seed=1))
+    analyze(store)
+    write_store(store, with_nonces(30, 12, seed=2))
+    analyze(store)
+    with duckdb.connect(str(store), read_only=True) as connection:
+        (tokens,) = connection.execute("SELECT count(*) FROM evidence_tokens").fetchone() or ()
+        (facts,) = (
+            connection.execute("SELECT count(*) FROM evidence WHERE kind = 'token'").fetchone()
+            or ()
+        )
+    assert (tokens, facts) == (42, 0)  # each legacy answer's nonce, once
+
+
 def test_a_token_served_again_after_a_run_is_known_repeated(
     tmp_path: Path, legacy_read: list[int]
 ) -> None:
@@ -249,8 +264,9 @@ def test_kept_evidence_of_exchanges_no_longer_stored_is_read_again(tmp_path: Pat
 @pytest.mark.parametrize(
     "spoiled",
     [
-        "UPDATE evidence SET endpoint = NULL WHERE kind = 'token'",
-        "UPDATE evidence SET key = '\\x01\\x02\\x03'::BLOB WHERE kind = 'token'",
+        "UPDATE evidence SET location = NULL WHERE kind = 'path'",
+        "INSERT INTO evidence VALUES ('repeated', NULL, 'body.x', NULL, NULL, NULL)",
+        "INSERT INTO evidence VALUES ('token', 'GET /x', 'body.x', '\\x01\\x02'::BLOB, NULL, NULL)",
         "INSERT INTO evidence VALUES ('order', 'GET /items/{id}', NULL, NULL, NULL, NULL)",
         "INSERT INTO evidence VALUES ('path', NULL, NULL, NULL, NULL, 3)",
         "INSERT INTO evidence VALUES ('replica raw', 'GET /x', 'body.x', NULL, NULL, NULL)",

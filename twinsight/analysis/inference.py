@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
@@ -259,6 +259,13 @@ class TokenEvidence:
                 self._seen[(endpoint, group)] = seen | tokens
         for key in [k for k in self._seen if k[1] in self._repeated.get(k[0], ())]:
             del self._seen[key]
+
+    def served_before(self, found: Iterable[tuple[str, str]]) -> None:
+        """Mark the (endpoint, location) where a token read here was served in a part read
+        earlier and kept apart (`twinsight.store.kept.kept_tokens_among`): repeated there."""
+        for endpoint, group in found:
+            self._repeated[endpoint].add(group)
+            self._seen.pop((endpoint, group), None)
 
     def facts(self) -> Iterator[Fact]:
         """What was read, to keep for the next analysis (`restore` takes each back)."""

@@ -18,7 +18,7 @@ everything.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,14 @@ import orjson
 from twinsight import __version__
 from twinsight.config import Config
 from twinsight.spec import Spec
-from twinsight.store import EVIDENCE, EVIDENCE_IDS, EVIDENCE_RUNS, Columns, EvidenceRun
+from twinsight.store import (
+    EVIDENCE,
+    EVIDENCE_IDS,
+    EVIDENCE_RUNS,
+    EVIDENCE_TOKENS,
+    Columns,
+    EvidenceRun,
+)
 from twinsight.store.kept import KeptEvidence
 
 from .diff import DiffOptions
@@ -41,10 +48,11 @@ __all__ = [
     "kept_tables",
     "kept_version",
     "legacy_fingerprint",
+    "new_tokens",
     "replica_fingerprint",
 ]
 
-KEPT_FORMAT = 1
+KEPT_FORMAT = 2
 """The layout of the kept facts: a change reads every exchange again."""
 
 
@@ -133,12 +141,19 @@ def kept_tables(
     covered: int,
     spill: Path,
 ) -> list[Columns]:
-    """`evidence`, `evidence_runs` and the `evidence_ids` this run adds (`new_ids`, on top
-    of the `covered` it started from): what the next run starts from. Each tally comes
-    with the fingerprint it was read with."""
+    """`evidence`, `evidence_runs`, the `evidence_ids` this run adds (`new_ids`, on top of
+    the `covered` it started from) and the `evidence_tokens` it read (those a kept part did
+    not hold: `new_tokens`): what the next run starts from. Each tally comes with the
+    fingerprint it was read with."""
     facts = Columns(EVIDENCE, spill=spill / "evidence.parquet")
+    tokens = Columns(EVIDENCE_TOKENS, spill=spill / "evidence_tokens.parquet")
     _add(facts, endpoints.facts())
-    _add(facts, legacy[0].facts())
+    for fact in legacy[0].facts():
+        # Tokens apart, only added to: a nonce per answer keeps one per exchange.
+        if fact[0] == "token":
+            tokens.add((fact[1], fact[2], fact[3]))
+        else:
+            facts.add(fact)
     if replica is not None:
         _add(facts, replica[0].facts())
     ids = Columns(EVIDENCE_IDS, spill=spill / "evidence_ids.parquet")
@@ -146,7 +161,14 @@ def kept_tables(
     run = Columns(EVIDENCE_RUNS)
     counted = replica[1] if replica else None
     run.add(EvidenceRun(kept_version(), legacy[1], counted, covered + ids.rows))
-    return [facts, run, ids]
+    return [facts, run, ids, tokens]
+
+
+def new_tokens(legacy: LegacyTally) -> Iterator[tuple[str, str, bytes]]:
+    """The tokens `legacy` read served once so far, as `evidence_tokens` holds them."""
+    for kind, endpoint, group, key, _, _ in legacy.tokens.facts():
+        if kind == "token" and endpoint is not None and group is not None and key is not None:
+            yield endpoint, group, key
 
 
 def _add(columns: Columns, facts: Iterable[Fact]) -> None:

@@ -18,9 +18,9 @@ from twinsight.config import Config
 from twinsight.events import ExchangeJudged
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.spec import Spec
-from twinsight.store import EVIDENCE_IDS, AnalysisRun, Columns, Derived, Store
+from twinsight.store import EVIDENCE_IDS, EVIDENCE_TOKENS, AnalysisRun, Columns, Derived, Store
 from twinsight.store.evidence import Comparability
-from twinsight.store.kept import kept_evidence, unread_ids
+from twinsight.store.kept import kept_evidence, kept_tokens_among, unread_ids
 from twinsight.store.partitions import exchange_count, id_cuts
 
 from .collect import Analysis, Collector, scenario_runs
@@ -29,7 +29,7 @@ from .endpoints import Endpoints
 from .history import judged_anew, mark
 from .incremental import analysis_fingerprint, seed_earlier
 from .judge import ANY_ENDPOINT, Judge
-from .kept import Kept, kept_tables, legacy_fingerprint, replica_fingerprint
+from .kept import Kept, kept_tables, legacy_fingerprint, new_tokens, replica_fingerprint
 from .load import read_exchanges, replays_of, rules_from
 from .noise import NoiseThresholds
 from .origins import target_origins
@@ -123,7 +123,7 @@ def _record(
     appended = ("cluster_history", *(_APPENDED if incremental else ()))
     derived.write(
         [*analysis.tables(run.analysed_at), *kept.tables],
-        append=(*appended, *((EVIDENCE_IDS.name,) if kept.incremental else ())),
+        append=(*appended, *kept.appended),
         state=run if analysis.recorded else None,
     )
 
@@ -138,11 +138,11 @@ def _tell_comparability(analysis: Analysis, context: Comparability) -> None:
 
 
 class _Kept(NamedTuple):
-    """The evidence a run keeps for the next: the tables, and whether `evidence_ids` is
-    added to (the run started from kept facts) or replaced."""
+    """The evidence a run keeps for the next: the tables, and those of them added to (what
+    the run started from kept facts for) rather than replaced."""
 
     tables: list[Columns]
-    incremental: bool
+    appended: tuple[str, ...]
 
 
 class _Judged(NamedTuple):
@@ -200,7 +200,8 @@ def _over_every_exchange(
     origins = target_origins(config, store.base_urls())
     legacy_print = legacy_fingerprint(endpoints)
     # The legacy's own evidence first: XML lists it served change how answers are located.
-    legacy = _legacy_evidence(store, judge, endpoints, run, kept.legacy_for(legacy_print))
+    kept_legacy = kept.legacy_for(legacy_print)
+    legacy = _legacy_evidence(store, judge, endpoints, run, kept_legacy)
     unstable, repeated, lists = legacy.evidence()
     options = replace(judge.options, lists=lists)
     judge = replace(judge, origins=origins, options=options)
@@ -224,7 +225,9 @@ def _over_every_exchange(
         endpoints, (legacy, legacy_print), counted, new_ids=read, covered=covered, spill=run.scratch
     )
     judge = replace(judge, unstable=unstable, repeated=repeated)
-    return judge, replica, fingerprint, _Kept(tables, bool(covered))
+    # Added to, not replaced: the ids when anything was kept, the tokens when the legacy's.
+    appended = (EVIDENCE_IDS.name,) * bool(covered) + (EVIDENCE_TOKENS.name,) * bool(kept_legacy)
+    return judge, replica, fingerprint, _Kept(tables, appended)
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,7 @@ def _legacy_evidence(
     if kept is None:
         return read
     kept.merge(read)  # what was kept was read before: earlier in the stream
+    kept.tokens.served_before(kept_tokens_among(store, new_tokens(kept)))
     return kept
 
 

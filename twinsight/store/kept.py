@@ -1,18 +1,34 @@
-"""The evidence an analysis kept for the next (`evidence`, `evidence_runs`, `evidence_ids`),
-read back through an open store, and the ids of the exchanges it does not cover."""
+"""The evidence an analysis kept for the next (`evidence`, `evidence_runs`, `evidence_ids`,
+`evidence_tokens`), read back through an open store, and the ids of the exchanges it does
+not cover."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import pyarrow as pa
+
 from twinsight.store.facade import Store
 from twinsight.store.filters import UNREAD
-from twinsight.store.schema import EVIDENCE, EVIDENCE_RUNS, EvidenceRow, EvidenceRun
+from twinsight.store.schema import (
+    EVIDENCE,
+    EVIDENCE_RUNS,
+    EVIDENCE_TOKENS,
+    EvidenceRow,
+    EvidenceRun,
+    TokenRow,
+)
 
-__all__ = ["KeptEvidence", "kept_evidence", "unread_ids"]
+__all__ = ["KeptEvidence", "kept_evidence", "kept_tokens_among", "unread_ids"]
 
+Key = tuple[str, str]
+
+_SERVED_AGAIN = """
+SELECT DISTINCT n.endpoint, n.location FROM twinsight_new_tokens n
+JOIN {kept} k ON k.endpoint = n.endpoint AND k.location = n.location AND k.key = n.key
+"""
 _COVERED = """
 SELECT (SELECT count(*) FROM read_ids),
        (SELECT count(*) FROM exchanges WHERE id IN (SELECT id FROM read_ids))
@@ -41,6 +57,26 @@ def kept_evidence(store: Store) -> KeptEvidence | None:
     columns = ", ".join(EvidenceRow._fields)
     rows = store._rows(f"SELECT {columns} FROM earlier_{EVIDENCE.name}", batch=50_000)
     return KeptEvidence(EvidenceRun(*runs[0]), map(EvidenceRow._make, rows))
+
+
+def kept_tokens_among(store: Store, tokens: Iterable[tuple[str, str, bytes]]) -> set[Key]:
+    """The (endpoint, location) of each of `tokens` (endpoint, location, 8-byte key) the
+    kept evidence already holds: served again, so repeated there. A join in DuckDB: the
+    kept tokens (one per exchange for a legacy that stamps each answer) stay out of Python."""
+    if not store._has(EVIDENCE_TOKENS.name):
+        return set()
+    found = pa.Table.from_pylist(
+        [dict(zip(TokenRow._fields, token, strict=True)) for token in tokens],
+        schema=EVIDENCE_TOKENS.arrow_schema(),
+    )
+    store._connection.register("twinsight_new_tokens", found)
+    try:
+        # On the connection itself: a registered table is not seen from its cursors.
+        sql = _SERVED_AGAIN.format(kept=f"earlier_{EVIDENCE_TOKENS.name}")
+        rows = store._connection.execute(sql).fetchall()
+    finally:
+        store._connection.unregister("twinsight_new_tokens")
+    return {(endpoint, location) for endpoint, location in rows}
 
 
 def unread_ids(store: Store, out: Path, *, every: bool = False) -> None:

@@ -265,7 +265,7 @@ def _earlier_analysis(
         read = f"SELECT id FROM {database}.evidence_ids"
     connection.execute(f"CREATE VIEW analysed_ids AS {analysed}")
     connection.execute(f"CREATE VIEW read_ids AS {read}")
-    for table in ("classifications", "differences", "evidence", "evidence_runs"):
+    for table in ("classifications", "differences", "evidence", "evidence_runs", "evidence_tokens"):
         if table in found:
             connection.execute(f"CREATE VIEW earlier_{table} AS SELECT * FROM {database}.{table}")
 

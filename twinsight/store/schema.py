@@ -4,7 +4,8 @@ and migrations come from that row's fields.
 Capture tables (`TABLES`) are described column by column in `README.md` beside this file
 (a test keeps the two in step); the tables analysis derives from them (`CLASSIFICATIONS`,
 `CHECKS`, `DIFFERENCES`, `CLUSTERS`, `ANALYSIS_RUNS`, `CLUSTER_HISTORY`, and the evidence
-kept for the next run: `EVIDENCE`, `EVIDENCE_RUNS`, `EVIDENCE_IDS`) are declared below them.
+kept for the next run: `EVIDENCE`, `EVIDENCE_RUNS`, `EVIDENCE_IDS`, `EVIDENCE_TOKENS`) are
+declared below them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "EVIDENCE",
     "EVIDENCE_IDS",
     "EVIDENCE_RUNS",
+    "EVIDENCE_TOKENS",
     "KEYED",
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -40,6 +42,7 @@ __all__ = [
     "ReadRow",
     "ResponseRow",
     "Table",
+    "TokenRow",
 ]
 
 
@@ -292,6 +295,15 @@ class EvidenceRow(NamedTuple):
     number: int | None
 
 
+class TokenRow(NamedTuple):
+    """An opaque token the legacy served once at a location, as far as the kept evidence
+    goes (`evidence_tokens`: only added to; a later run looks its new tokens up there)."""
+
+    endpoint: str
+    location: str
+    key: bytes  # 8 bytes of the token's digest
+
+
 class EvidenceRun(NamedTuple):
     """What the kept evidence (`evidence`) was read with (see `evidence_runs`)."""
 
@@ -316,6 +328,7 @@ CLUSTER_HISTORY = Table.of("cluster_history", HistoryRow)
 EVIDENCE = Table.of("evidence", EvidenceRow)
 EVIDENCE_RUNS = Table.of("evidence_runs", EvidenceRun)
 EVIDENCE_IDS = Table.of("evidence_ids", ReadRow)
+EVIDENCE_TOKENS = Table.of("evidence_tokens", TokenRow)
 
 KEYED = "keyed"
 """The migration that gives every table its key; `sinks.migrate` runs it in Python, since it
