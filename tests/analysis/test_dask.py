@@ -25,7 +25,7 @@ from twinsight.analysis import service  # noqa: E402
 from twinsight.analysis.cluster import DaskAddress, DaskPool, dask_client  # noqa: E402
 from twinsight.analysis.judge import Judge  # noqa: E402
 from twinsight.analysis.load import read_exchanges  # noqa: E402
-from twinsight.analysis.pipeline import legacy_evidence  # noqa: E402
+from twinsight.analysis.pipeline import LegacyTally  # noqa: E402
 from twinsight.analysis.service import analyze_store  # noqa: E402
 from twinsight.store import Store  # noqa: E402
 
@@ -84,7 +84,9 @@ def test_evidence_that_lies_across_the_parts_is_read_on_the_cluster(
     pool = DaskPool(client, min_per_worker=1)
     with Store.open(store, None) as opened:
         endpoints = service.endpoints_of(opened, None)
-        alone = legacy_evidence(read_exchanges(opened), endpoints)
+        whole = LegacyTally()
+        whole.add(read_exchanges(opened), endpoints)
+        alone = whole.evidence()
         run = service._Run(store, None, tmp_path, None, {}, pool=pool)
         parts = service._parts(opened, Judge(), endpoints, run, only_new=False)
     assert len(parts) == 2

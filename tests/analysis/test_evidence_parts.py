@@ -19,7 +19,7 @@ from twinsight.analysis.inference import TokenEvidence
 from twinsight.analysis.judge import Judge
 from twinsight.analysis.load import read_exchanges
 from twinsight.analysis.order import OrderEvidence
-from twinsight.analysis.pipeline import LegacyEvidence, legacy_evidence
+from twinsight.analysis.pipeline import LegacyEvidence, LegacyTally
 from twinsight.config import Config
 from twinsight.store import Store
 from twinsight.testing import get_item, write_store
@@ -125,7 +125,9 @@ def evidence_both_ways(
     monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
     with Store.open(store, None) as opened:
         endpoints = service.endpoints_of(opened, None)
-        alone = legacy_evidence(read_exchanges(opened), endpoints)
+        whole = LegacyTally()
+        whole.add(read_exchanges(opened), endpoints)
+        alone = whole.evidence()
         run = service._Run(store, None, store.parent, count, {})
         parts = service._parts(opened, Judge(), endpoints, run, only_new=False)
     assert len(parts) == count

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from twinsight.analysis.judge import ReplicaView
 from twinsight.analysis.noise import NoiseThresholds
-from twinsight.analysis.pipeline import ReplicaTally, statistical_noise
+from twinsight.analysis.pipeline import ReplicaTally
 
 GROUPS = st.frozensets(st.sampled_from(["body.a", "body.b", "headers.date", "status"]), max_size=3)
 VIEWS = st.tuples(
@@ -27,5 +27,7 @@ def test_parts_counted_apart_add_up_to_the_whole(
         part = ReplicaTally()
         part.add(views[start:end])
         merged.merge(part)
+    whole = ReplicaTally()
+    whole.add(views)
     thresholds = NoiseThresholds()
-    assert merged.noise_of(thresholds) == statistical_noise(views, thresholds)
+    assert merged.noise_of(thresholds) == whole.noise_of(thresholds)

@@ -103,7 +103,8 @@ class Endpoints:
             nodes.extend((f"{key}/{segment}", child) for segment, child in node.children.items())
 
     def restore(self, fact: Fact) -> bool:
-        """Take back one fact `facts` kept; False if it is not one of this tally's."""
+        """Take back one fact `facts` kept; False if it is not one of this tally's. Names
+        follow the paths restored at the next `learn`."""
         kind, _, key, _, _, seen = fact
         if kind != "path" or key is None or seen is None:
             return False
@@ -111,7 +112,6 @@ class Endpoints:
         for segment in key.split("/")[1:]:  # the keys of segments `facts` joined
             node = node.children.setdefault(segment, _Node())
         node.seen = seen
-        self._folded = _Node()  # stale until the next `learn`
         return True
 
     def naming(self) -> list[str]:

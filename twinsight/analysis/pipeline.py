@@ -34,9 +34,7 @@ __all__ = [
     "ReplicaTally",
     "judge_stream",
     "judged_event",
-    "legacy_evidence",
     "replica_stream",
-    "statistical_noise",
 ]
 
 NOT_CANDIDATES = frozenset({PRIMARY_TARGET, REPLICA_TARGET})
@@ -140,21 +138,10 @@ class ReplicaNoise(NamedTuple):
     out)."""
 
 
-def statistical_noise(
-    views: Iterable[tuple[str, ReplicaView]], thresholds: NoiseThresholds
-) -> ReplicaNoise:
-    """Locations the replica differs at about as often as the candidate (Diffy's test), and
-    every location where a replica that answered like the legacy changed a value; `views`
-    as `replica_stream` makes them."""
-    tally = ReplicaTally()
-    tally.add(views)
-    return tally.noise_of(thresholds)
-
-
 @dataclass
 class ReplicaTally:
-    """What `statistical_noise` counts, kept apart so parts of the stream counted in other
-    processes add up (`merge`) to the count of the whole."""
+    """What the replica's answers show over the stream (Diffy's test: `noise_of`), counted
+    so parts of the stream counted in other processes add up (`merge`) to the whole."""
 
     raw: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(endpoint, group) -> exchanges where the candidate differs there, unaccepted."""
@@ -229,17 +216,10 @@ class LegacyEvidence(NamedTuple):
     (indexes left out)."""
 
 
-def legacy_evidence(exchanges: Iterable[Stored], endpoints: Endpoints) -> LegacyEvidence:
-    """One pass over the legacy's answers: where its order wanders, where its tokens repeat."""
-    tally = LegacyTally()
-    tally.add(exchanges, endpoints)
-    return tally.evidence()
-
-
 @dataclass
 class LegacyTally:
-    """What `legacy_evidence` reads, kept apart so parts of the stream read in other
-    processes add up (`merge`, in stream order) to what one pass reads."""
+    """The legacy's answers read one by one for inferred noise (`evidence`), so parts of the
+    stream read in other processes add up (`merge`, in stream order) to what one pass reads."""
 
     order: OrderEvidence = field(default_factory=OrderEvidence)
     tokens: TokenEvidence = field(default_factory=TokenEvidence)

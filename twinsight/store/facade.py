@@ -23,7 +23,7 @@ from twinsight.store.evidence import (
     comparability,
     stored_evidence,
 )
-from twinsight.store.filters import UNREAD, new_only
+from twinsight.store.filters import new_only
 from twinsight.store.info import StoreInfo, unanswered
 from twinsight.store.reader import OpenStore
 from twinsight.store.schema import HeaderList
@@ -265,7 +265,7 @@ class Store(OpenStore):
     def paths(self, *, unread: bool = False) -> Iterator[tuple[str, int]]:
         """(path, how many exchanges have it) over every exchange (`unread`: those the kept
         evidence does not cover), for learning endpoints before the real pass."""
-        where = UNREAD.format(column="id") if unread else ""
+        where = new_only(unread=unread).format(column="id")
         yield from self._rows(f"SELECT path, count(*) FROM exchanges {where} GROUP BY path", 10_000)
 
     def correlations(self) -> dict[str, frozenset[tuple[str, str]]]:

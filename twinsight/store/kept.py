@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pyarrow as pa
 
 from twinsight.store.facade import Store
-from twinsight.store.filters import UNREAD
+from twinsight.store.filters import new_only
 from twinsight.store.schema import (
     EVIDENCE,
     EVIDENCE_RUNS,
@@ -82,8 +82,9 @@ def kept_tokens_among(store: Store, tokens: Iterable[tuple[str, str, bytes]]) ->
 def unread_ids(store: Store, out: Path, *, every: bool = False) -> None:
     """Write the ids of the exchanges the kept evidence does not cover (`every`: of all
     exchanges) to the Parquet file `out`, as `evidence_ids` holds them."""
-    where = "" if every else UNREAD.format(column="id")
+    where = new_only(unread=not every).format(column="id")
     quoted = str(out).replace("'", "''")
+    # Unsorted: `evidence_ids` is only ever looked up, and a full store's ids are many.
     store._connection.execute(
-        f"COPY (SELECT id FROM exchanges {where} ORDER BY id) TO '{quoted}' (FORMAT parquet)"
+        f"COPY (SELECT id FROM exchanges {where}) TO '{quoted}' (FORMAT parquet)"
     )

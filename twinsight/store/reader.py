@@ -199,18 +199,17 @@ def _segment_files(segments: Path, among: Collection[str] | None = None) -> dict
 
 
 def _sources(files: dict[str, list[str]], ordered: bool) -> dict[str, str]:
-    """A SELECT over each table's `files`, as `segment_sources` says."""
+    """A SELECT over each table's `files` (none empty), as `segment_sources` says."""
     found = {}
     for name, listed_files in files.items():
-        if listed_files:
-            listed = _listed(listed_files)
-            place = f"filename || {_padded('file_row_number')}"
-            order = f"1 AS {_ORDER}, {place} AS {_FILE}, " if ordered else ""
-            found[name] = (
-                f"SELECT {order}* EXCLUDE (filename, file_row_number) "
-                f"FROM read_parquet([{listed}], union_by_name = true, filename = true, "
-                "file_row_number = true)"
-            )
+        listed = _listed(listed_files)
+        place = f"filename || {_padded('file_row_number')}"
+        order = f"1 AS {_ORDER}, {place} AS {_FILE}, " if ordered else ""
+        found[name] = (
+            f"SELECT {order}* EXCLUDE (filename, file_row_number) "
+            f"FROM read_parquet([{listed}], union_by_name = true, filename = true, "
+            "file_row_number = true)"
+        )
     return found
 
 
