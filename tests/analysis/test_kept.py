@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from twinsight.analysis.endpoints import Endpoints
 from twinsight.analysis.inference import TokenEvidence
-from twinsight.analysis.kept import Kept, kept_version, legacy_fingerprint
+from twinsight.analysis.kept import Kept, kept_version, legacy_fingerprint, notes_digest
 from twinsight.analysis.kept_fact import Fact
 from twinsight.analysis.order import OrderEvidence
 from twinsight.analysis.pipeline import LegacyTally, ReplicaTally
@@ -84,7 +84,7 @@ def test_the_replica_counts_kept_are_taken_back_whole(
 def kept(
     facts: list[Fact], legacy: str = "L", replica: str | None = "R", version: str | None = None
 ) -> KeptEvidence:
-    run = EvidenceRun(version or kept_version(), legacy, replica, 7)
+    run = EvidenceRun(version or kept_version(), legacy, replica, 7, notes_digest({}))
     return KeptEvidence(run, (EvidenceRow(*fact) for fact in facts))
 
 

@@ -19,7 +19,7 @@ from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
 from twinsight.records import Exchange
 from twinsight.store import SegmentSink
-from twinsight.testing import get_item, write_store
+from twinsight.testing import answer, get_item, write_store
 
 
 def nonce(rng: random.Random) -> str:
@@ -284,3 +284,41 @@ def test_kept_facts_not_whole_are_read_again_from_every_exchange(
     write_store(store, with_nonces(5, 2, seed=2))
     assert shown(analyze(store)) == {"noise": 7}
     assert legacy_read == [5, 7]
+
+
+def refused_replays(count: int, targets: Iterable[str]) -> tuple[list[Exchange], list[Exchange]]:
+    """Recordings (the legacy's 200, imported) and their replays, which every target refused
+    (401: replayed without the credentials the recordings had)."""
+    recordings = [replace(get_item(i, {"legacy": {"n": 1}}), source="import") for i in range(count)]
+    refused = {"legacy": {"n": 1}, "candidate": {"n": 2}, "replica": {"n": 3}}
+    replays = [
+        replace(
+            get_item(i, {}),
+            path=recording.path,
+            source="replay",
+            origin=recording.id,
+            run="r1",
+            responses=tuple(answer(t, refused[t], status=401) for t in targets),
+            replay_degraded=(),
+        )
+        for i, recording in enumerate(recordings)
+    ]
+    return recordings, replays
+
+
+@pytest.mark.parametrize("targets", [("legacy", "candidate"), ("legacy", "candidate", "replica")])
+def test_a_recording_imported_after_its_refused_replay_was_judged_judges_it_again(
+    tmp_path: Path, targets: tuple[str, ...]
+) -> None:
+    store = tmp_path / "s.duckdb"
+    recordings, replays = refused_replays(6, targets)
+    write_store(store, replays)
+    analyze(store)  # the recordings are not in the store: the replays are judged as they are
+    bodies = {"legacy": {"n": 10}, "candidate": {"n": 11}, "replica": {"n": 10}}
+    fresh = get_item(100, {t: bodies[t] for t in targets})
+    write_store(store, [*recordings, fresh])
+    later = shown(analyze(store))
+    assert later["not_comparable"] == 6  # each recording was a 200: the 401s are no answers
+    assert later == shown(analyze(store, full=True))
+    write_store(store, [get_item(101, {t: bodies[t] for t in targets})])
+    assert analyze(store).analysed == 1  # notes as judged: only the new exchange is

@@ -13,6 +13,9 @@ the same way. Kept tallies are used only while what they were read with still ho
 for every earlier request, and for the replica's counts the same spec, rules, origins and
 diff options. Otherwise that tally is read from every exchange again, as `--full` reads
 everything.
+
+A refused replay is judged with its recording's status (`Replayed`), and a recording
+imported after its replay changes it: the run then keeps nothing (`notes_digest`).
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from twinsight.store import (
     EVIDENCE_TOKENS,
     Columns,
     EvidenceRun,
+    Store,
 )
-from twinsight.store.kept import KeptEvidence
+from twinsight.store.kept import KeptEvidence, covered_among, kept_evidence
 
+from .comparable import Replayed
 from .diff import DiffOptions
 from .endpoints import Endpoints
 from .kept_fact import Fact
@@ -45,14 +50,16 @@ from .pipeline import LegacyTally, ReplicaTally
 __all__ = [
     "KEPT_FORMAT",
     "Kept",
+    "kept_from",
     "kept_tables",
     "kept_version",
     "legacy_fingerprint",
     "new_tokens",
+    "notes_digest",
     "replica_fingerprint",
 ]
 
-KEPT_FORMAT = 2
+KEPT_FORMAT = 3
 """The layout of the kept facts: a change reads every exchange again."""
 
 
@@ -80,6 +87,13 @@ def replica_fingerprint(
         "lists": sorted(options.lists),
     }
     return _digest(inputs)
+
+
+def notes_digest(replayed: Mapping[str, Replayed]) -> str:
+    """What refused replays are judged with: each one's recorded status and notes."""
+    return _digest(
+        [[i, replayed[i].recorded_status, replayed[i].degraded] for i in sorted(replayed)]
+    )
 
 
 def _digest(inputs: object) -> str:
@@ -127,6 +141,18 @@ class Kept:
         return self.replica if self.replica_fingerprint == fingerprint else None
 
 
+def kept_from(store: Store, endpoints: Endpoints, replayed: Mapping[str, Replayed]) -> Kept:
+    """What the last run kept (its paths restored into `endpoints`); nothing when a refused
+    replay it covered reads otherwise now (`replayed`: its recording imported since changes
+    its verdict and the replica's counts)."""
+    found = kept_evidence(store)
+    if found is None:
+        return Kept()
+    covered = covered_among(store, replayed)
+    notes = notes_digest({id_: replayed[id_] for id_ in covered})
+    return Kept.restored(found if found.run.replayed == notes else None, endpoints)
+
+
 def kept_version() -> str:
     """What every kept fact depends on: the twinsight version, the layout of the facts."""
     return _digest({"twinsight": __version__, "kept": KEPT_FORMAT})
@@ -137,6 +163,7 @@ def kept_tables(
     legacy: tuple[LegacyTally, str],
     replica: tuple[ReplicaTally, str] | None,
     *,
+    replayed: Mapping[str, Replayed],
     new_ids: Path,
     covered: int,
     spill: Path,
@@ -144,7 +171,7 @@ def kept_tables(
     """`evidence`, `evidence_runs`, the `evidence_ids` this run adds (`new_ids`, on top of
     the `covered` it started from) and the `evidence_tokens` it read (those a kept part did
     not hold: `new_tokens`): what the next run starts from. Each tally comes with the
-    fingerprint it was read with."""
+    fingerprint it was read with; `replayed`, the notes of every refused replay now covered."""
     facts = Columns(EVIDENCE, spill=spill / "evidence.parquet")
     tokens = Columns(EVIDENCE_TOKENS, spill=spill / "evidence_tokens.parquet")
     _add(facts, endpoints.facts())
@@ -160,7 +187,8 @@ def kept_tables(
     ids.extend(new_ids)
     run = Columns(EVIDENCE_RUNS)
     counted = replica[1] if replica else None
-    run.add(EvidenceRun(kept_version(), legacy[1], counted, covered + ids.rows))
+    covers = covered + ids.rows
+    run.add(EvidenceRun(kept_version(), legacy[1], counted, covers, notes_digest(replayed)))
     return [facts, run, ids, tokens]
 
 

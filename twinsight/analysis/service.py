@@ -20,7 +20,7 @@ from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.spec import Spec
 from twinsight.store import EVIDENCE_IDS, EVIDENCE_TOKENS, AnalysisRun, Columns, Derived, Store
 from twinsight.store.evidence import Comparability
-from twinsight.store.kept import kept_evidence, kept_tokens_among, unread_ids
+from twinsight.store.kept import kept_tokens_among, unread_ids
 from twinsight.store.partitions import exchange_count, id_cuts
 
 from .collect import Analysis, Collector, scenario_runs
@@ -29,7 +29,7 @@ from .endpoints import Endpoints
 from .history import judged_anew, mark
 from .incremental import analysis_fingerprint, seed_earlier
 from .judge import ANY_ENDPOINT, Judge
-from .kept import Kept, kept_tables, legacy_fingerprint, new_tokens, replica_fingerprint
+from .kept import Kept, kept_from, kept_tables, legacy_fingerprint, new_tokens, replica_fingerprint
 from .load import read_exchanges, replays_of, rules_from
 from .noise import NoiseThresholds
 from .origins import target_origins
@@ -165,12 +165,14 @@ def _judge_store(
 ) -> _Judged:
     """Judge `store` into `collector`, after the passes over every exchange."""
     endpoints = _templates(judge.spec)
-    kept = Kept() if run.full else Kept.restored(kept_evidence(store), endpoints)
+    kept = Kept() if run.full else kept_from(store, endpoints, run.replayed)
     endpoints.learn_paths(store.paths(unread=bool(kept.covered)))
     judge, replica, fingerprint, tables = _over_every_exchange(
         store, judge, config, endpoints, run, kept
     )
-    incremental = earlier is not None and earlier.fingerprint == fingerprint
+    # Without kept notes, no refused replay is known to read as when it was judged.
+    replays_hold = bool(kept.covered) or not run.replayed
+    incremental = replays_hold and earlier is not None and earlier.fingerprint == fingerprint
     if on_judged is not None and incremental:
         for event in store.earlier_verdicts():
             on_judged(event)
@@ -222,7 +224,13 @@ def _over_every_exchange(
     unread_ids(store, read, every=not covered)
     counted = (tally, replica_print) if tally else None
     tables = kept_tables(
-        endpoints, (legacy, legacy_print), counted, new_ids=read, covered=covered, spill=run.scratch
+        endpoints,
+        (legacy, legacy_print),
+        counted,
+        replayed=run.replayed,
+        new_ids=read,
+        covered=covered,
+        spill=run.scratch,
     )
     judge = replace(judge, unstable=unstable, repeated=repeated)
     # Added to, not replaced: the ids when anything was kept, the tokens when the legacy's.

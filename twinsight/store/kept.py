@@ -21,7 +21,7 @@ from twinsight.store.schema import (
     TokenRow,
 )
 
-__all__ = ["KeptEvidence", "kept_evidence", "kept_tokens_among", "unread_ids"]
+__all__ = ["KeptEvidence", "covered_among", "kept_evidence", "kept_tokens_among", "unread_ids"]
 
 Key = tuple[str, str]
 
@@ -45,7 +45,7 @@ class KeptEvidence(NamedTuple):
 def kept_evidence(store: Store) -> KeptEvidence | None:
     """The evidence an earlier analysis kept, if whole: the ids it covers are all there."""
     # Kept by a version whose layout differs: read everything (the version is checked too).
-    if not store._has(EVIDENCE_RUNS.name, "version") or not store._has(EVIDENCE.name):
+    if not store._has(EVIDENCE_RUNS.name, "replayed") or not store._has(EVIDENCE.name):
         return None
     columns = ", ".join(EvidenceRun._fields)
     runs = store._all(f"SELECT {columns} FROM earlier_{EVIDENCE_RUNS.name}")
@@ -77,6 +77,12 @@ def kept_tokens_among(store: Store, tokens: Iterable[tuple[str, str, bytes]]) ->
     finally:
         store._connection.unregister("twinsight_new_tokens")
     return {(endpoint, location) for endpoint, location in rows}
+
+
+def covered_among(store: Store, ids: Iterable[str]) -> set[str]:
+    """Those of `ids` the kept evidence covers (read by an earlier run)."""
+    query = "SELECT id FROM read_ids WHERE id IN (SELECT unnest(?::VARCHAR[]))"
+    return {row[0] for row in store._rows(query, 10_000, [list(ids)])}
 
 
 def unread_ids(store: Store, out: Path, *, every: bool = False) -> None:

@@ -311,6 +311,7 @@ class EvidenceRun(NamedTuple):
     legacy: str  # what the legacy's evidence depends on besides: how endpoints are named
     replica: str | None  # what the replica's tally depends on besides; None: none kept
     exchanges: int  # rows of `evidence_ids` it covers
+    replayed: str  # the notes of the refused replays it covers, as they were then
 
 
 class ReadRow(NamedTuple):
