@@ -143,7 +143,12 @@ def test_a_scheduler_without_workers_is_refused_after_a_bounded_wait() -> None:
     from distributed import Client, LocalCluster
 
     with (
-        LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty,
+        LocalCluster(
+            n_workers=0,
+            processes=False,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        ) as empty,
         Client(empty) as dask,
         pytest.raises(UserError) as refused,
     ):

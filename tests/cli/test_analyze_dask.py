@@ -71,6 +71,8 @@ def scheduler() -> Iterator[tuple[str, list[str]]]:
             protocol="tcp://",
             host="127.0.0.1",
             dashboard_address=None,
+            # The scheduler's health routes listen even so: 8787 unless told, taken under -n.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -107,7 +109,12 @@ def test_a_scheduler_without_workers_is_one_line(tmp_path: Path) -> None:
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+        n_workers=0,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
     ) as empty:
         address = empty.scheduler_address
         done = twinsight(
