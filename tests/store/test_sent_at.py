@@ -27,7 +27,12 @@ def sent(item: Exchange, **after: float) -> Exchange:
     return replace(item, ts=TS, responses=responses)
 
 
-def send_times(store: Store) -> dict[str, dict[str, datetime | None]]:
+def at(seconds: float) -> float:
+    """`seconds` after `TS`, as send times are read back: epoch seconds."""
+    return (TS + timedelta(seconds=seconds)).timestamp()
+
+
+def send_times(store: Store) -> dict[str, dict[str, float | None]]:
     """exchange id -> target -> its answer's recorded send time."""
     return {
         row.id: {answer.target: answer.sent_at for answer in row.answers}
@@ -41,8 +46,8 @@ def test_send_times_are_read_back_to_the_microsecond(tmp_path: Path) -> None:
     write_store(path, [late, unknown])
     with Store.open(path) as store:
         assert send_times(store) == {
-            late.id: {"legacy": TS, "candidate": TS + timedelta(seconds=8.5)},
-            unknown.id: {"legacy": TS + timedelta(seconds=0.25), "candidate": None},
+            late.id: {"legacy": at(0), "candidate": at(8.5)},
+            unknown.id: {"legacy": at(0.25), "candidate": None},
         }
 
 
@@ -64,7 +69,7 @@ def test_segments_written_before_send_times_read_them_as_null_and_absorb(tmp_pat
         file.rename(old / file.name)  # one folder holding segments of both shapes
     expected = {
         before.id: {"legacy": None, "candidate": None},
-        after.id: {"legacy": None, "candidate": TS + timedelta(seconds=2)},
+        after.id: {"legacy": None, "candidate": at(2)},
     }
     with Store.open(None, old) as store:
         assert send_times(store) == expected
@@ -101,5 +106,5 @@ def test_a_version_4_store_reads_without_send_times_and_gains_the_column_when_wr
     with Store.open(path) as store:
         assert send_times(store)[new.id] == {
             "legacy": None,
-            "candidate": TS + timedelta(seconds=3),
+            "candidate": at(3),
         }

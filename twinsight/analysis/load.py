@@ -60,10 +60,9 @@ def replays_of(rows: Mapping[str, tuple[int | None, tuple[str, ...]]]) -> dict[s
 def stored_of(row: StoredExchange) -> Stored:
     """A stored row as analysis reads it."""
     query = row.query or ""
-    pairs = tuple((h["name"], h["value"]) for h in row.headers or ())
     # Scenario bindings name methods in upper case; the stored method keeps its case.
     method = row.method.upper()
-    request = RequestView.of(method, row.path, query, pairs, bytes(row.body or b""))
+    request = RequestView.of(method, row.path, query, row.headers or (), row.body or b"")
     received = row.ts.timestamp() if row.ts is not None else None
     answers = {a.target: _message(a, received) for a in row.answers}
     return Stored(row.id, request, query, answers, row.source, row.session, row.ts)
@@ -72,11 +71,11 @@ def stored_of(row: StoredExchange) -> Stored:
 def _message(answer: StoredAnswer, received: float | None = None) -> Message:
     """`answer` as compared; its window opens when its request left for the target, if
     recorded (a mirror may wait for ordering, an id or a connection), else at `received`."""
-    sent_at = answer.sent_at.timestamp() if answer.sent_at is not None else received
+    sent_at = answer.sent_at if answer.sent_at is not None else received
     return Message(
         status=answer.status,
-        headers=tuple((h["name"], h["value"]) for h in answer.headers or ()),
-        body=bytes(answer.body or b""),
+        headers=answer.headers or (),
+        body=answer.body or b"",
         truncated=bool(answer.truncated),
         sha256=answer.sha256 or "",
         size=int(answer.size or 0),

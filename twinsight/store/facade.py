@@ -16,6 +16,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from twinsight.events import ExchangeJudged
+from twinsight.store.arrowrows import HeaderPairs
 from twinsight.store.evidence import (
     Comparability,
     StoredEvidence,
@@ -26,7 +27,6 @@ from twinsight.store.evidence import (
 from twinsight.store.filters import new_only
 from twinsight.store.info import StoreInfo, unanswered
 from twinsight.store.reader import OpenStore
-from twinsight.store.schema import HeaderList
 
 __all__ = [
     "RequestOutcome",
@@ -43,14 +43,14 @@ class StoredAnswer(NamedTuple):
 
     target: str
     status: int | None
-    headers: HeaderList | None
+    headers: HeaderPairs | None
     body: bytes | None
     truncated: bool | None
     sha256: str | None
     size: int | None
     error: str | None
     latency_ms: float | None
-    sent_at: datetime | None = None  # when the request left for the target, if recorded
+    sent_at: float | None = None  # when the request left for the target (epoch s), if recorded
 
 
 class StoredExchange(NamedTuple):
@@ -60,7 +60,7 @@ class StoredExchange(NamedTuple):
     method: str
     path: str
     query: str | None
-    headers: HeaderList | None
+    headers: HeaderPairs | None
     body: bytes | None
     answers: list[StoredAnswer]
     source: str | None = None
@@ -86,7 +86,7 @@ FROM exchanges e {where} ORDER BY e.id
 """
 _ANSWERS = """
 SELECT r.exchange_id, r.target, r.status, r.headers, r.body, r.truncated, r.body_sha256,
-       r.body_size, r.error, r.latency_ms, r.sent_at
+       r.body_size, r.error, r.latency_ms, epoch_us(r.sent_at) / 1000000
 FROM responses r {where} ORDER BY r.exchange_id, r.target
 """
 _RANKED = """
@@ -246,8 +246,8 @@ class Store(OpenStore):
             chosen = "list_contains(?, r.target)"
             on_answers = f"{on_answers} AND {chosen}" if on_answers else f"WHERE {chosen}"
             answer_params = [*(params or []), sorted(targets)]
-        requests = self._rows(_REQUESTS.format(where=on_requests), batch, params)
-        pending = self._rows(_ANSWERS.format(where=on_answers), batch, answer_params)
+        requests = self._wide_rows(_REQUESTS.format(where=on_requests), batch, params)
+        pending = self._wide_rows(_ANSWERS.format(where=on_answers), batch, answer_params)
         answer = next(pending, None)
         for request in requests:
             while answer is not None and answer[0] < request[0]:

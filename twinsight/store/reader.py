@@ -17,6 +17,7 @@ from typing import Any, Self
 
 import duckdb
 
+from twinsight.store.arrowrows import arrow_rows
 from twinsight.store.capturelock import capture_holds
 from twinsight.store.derived import DERIVED_FILE
 from twinsight.store.files import (
@@ -83,6 +84,14 @@ class OpenStore:
         cursor = self._connection.cursor().execute(sql, params)
         while rows := cursor.fetchmany(batch):
             yield from rows
+
+    def _wide_rows(
+        self, sql: str, batch: int = 1000, params: list[Any] | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """As `_rows`, each batch converted column by column through Arrow, header lists
+        as (name, value) pairs (`arrow_rows`): for reads of many wide rows."""
+        cursor = self._connection.cursor()
+        yield from arrow_rows(cursor.sql(sql, params=params).to_arrow_reader(batch))
 
     def close(self) -> None:
         """Let the store go (a writer may open the file afterwards)."""

@@ -69,8 +69,7 @@ def cases_of(
 
 
 def _read(row: StoredExchange) -> tuple[Stored, Raw]:
-    headers = tuple((h["name"], h["value"]) for h in row.headers or ())
-    return stored_of(row), Raw(row.query or "", headers, bytes(row.body or b""), row.truncated)
+    return stored_of(row), Raw(row.query or "", row.headers or (), row.body or b"", row.truncated)
 
 
 def _follower(text: str) -> tuple[str, str]:
