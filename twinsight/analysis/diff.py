@@ -81,7 +81,13 @@ class Difference:
     @property
     def group(self) -> str:
         """The location with array indexes folded, for grouping: `body.items[*].id`."""
-        return _INDEX.sub("[*]", self.location)
+        return _folded(self.location)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(location: str) -> str:
+    # Asked of every difference, more than once; locations repeat from exchange to exchange.
+    return _INDEX.sub("[*]", location)
 
 
 NOT_JSON: Any = object()

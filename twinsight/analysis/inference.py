@@ -28,6 +28,7 @@ itself was correlated. What is inferred stays labelled as such (`inferred: ...`)
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Set
@@ -43,7 +44,6 @@ from .diff import NOT_JSON, Difference, Message
 from .inference_values import REDACTED, address_parts, opaque_shape, time_of
 from .jsondiff import Path, render_path
 from .kept_fact import Fact
-from .shapes import json_type
 
 __all__ = ["Evidence", "TokenEvidence", "Window", "infer", "inferred_noise"]
 
@@ -318,12 +318,17 @@ def _strings(answer: Message) -> Iterator[tuple[str, str]]:
 
 
 def _body_strings(value: Any, path: Path) -> Iterator[tuple[str, str]]:
-    kind = json_type(value)
-    if kind == "object":
+    # Every legacy answer is walked: the type tests inline, each path's group named once.
+    if isinstance(value, dict):
         for key, item in value.items():
             yield from _body_strings(item, (*path, key))
-    elif kind == "array":
+    elif isinstance(value, list):
         for item in value:
             yield from _body_strings(item, (*path, 0))
-    elif kind == "string":
-        yield Difference(render_path(path), "changed").group, value
+    elif isinstance(value, str):
+        yield _group(path), value
+
+
+@functools.lru_cache(maxsize=4096)
+def _group(path: Path) -> str:
+    return Difference(render_path(path), "changed").group

@@ -20,6 +20,8 @@ __all__ = ["RequestView", "first_headers", "parse_body", "query_values"]
 def query_values(query: str) -> dict[str, str]:
     """Raw query string -> name: value (the first of repeated names; blank values kept)."""
     values: dict[str, str] = {}
+    if not query:  # most requests: parse_qsl costs ~4 µs even for nothing
+        return values
     for name, value in parse_qsl(query, keep_blank_values=True):
         values.setdefault(name, value)
     return values
