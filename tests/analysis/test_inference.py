@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from twinsight.analysis import inference_values
 from twinsight.analysis.diff import Difference
 from twinsight.analysis.inference import Evidence, Window, infer, inferred_noise
 from twinsight.analysis.inference_values import entropy, opaque_shape, time_of
@@ -317,3 +318,12 @@ def test_a_random_token_without_digits_beside_one_with_digits_is_opaque() -> Non
     token = "TWt8mg65mIJ-Db5x"
     assert infer(changed(token, "PendingApprovals"), WINDOWS) is None
     assert infer(changed("PendingApprovals", token), WINDOWS) is None
+
+
+@given(st.text(max_size=40) | st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+@example("ǅungla")  # a titlecase letter: neither lower nor upper
+@example("Ⅻ9ⅻ")  # letter numbers that change case; a digit
+def test_the_ascii_shortcuts_of_token_shapes_say_what_each_character_says(value: str) -> None:
+    has_cases = any(c.islower() for c in value) and any(c.isupper() for c in value)
+    assert inference_values._cases(value) == has_cases
+    assert inference_values._has_digit(value) == any(c.isdigit() for c in value)

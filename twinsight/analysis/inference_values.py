@@ -33,6 +33,7 @@ _CRYPT = re.compile(r"^\$[A-Za-z0-9-]+\$")
 _VALIDATOR = re.compile(r'^(W/)?"([^"]*)"$')  # an ETag: W/"..." or "...", no quote inside
 REDACTED = "redacted secret"
 """The shape of every redacted value: opaque only where its name says token (inference)."""
+_DIGIT = re.compile("[0-9]")  # an ASCII digit: what `str.isdigit` finds in ASCII text
 _MIN_OPAQUE = 16  # shorter strings are words, codes and slugs more often than tokens
 
 
@@ -137,6 +138,8 @@ def _crypt_shape(value: str) -> str | None:
 
 
 def _cases(value: str) -> bool:
+    if value.isascii():  # what every legacy string of 16 characters or more is asked first
+        return value.upper() != value != value.lower()
     return any(c.islower() for c in value) and any(c.isupper() for c in value)
 
 
@@ -150,11 +153,17 @@ def _switching(value: str) -> bool:
     return switches >= len(value) / 4
 
 
+def _has_digit(value: str) -> bool:
+    if value.isascii():
+        return _DIGIT.search(value) is not None
+    return any(c.isdigit() for c in value)
+
+
 def _mixed(value: str) -> bool:
     # Random base64 mixes cases and digits; a long word or a slug does not.
     if not _cases(value):
         return False
-    if any(c.isdigit() for c in value):
+    if _has_digit(value):
         return True
     # No digit (one 16-character token in 30 has none): still random if the case switches
     # often and vowels are few, as in `OCxgSORgAFWLztfR`; words hold a third vowels.
