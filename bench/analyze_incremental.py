@@ -52,7 +52,8 @@ def analyse(store: Path) -> tuple[float, float, dict[str, int]]:
     config = load_config(files() / "twinsight.toml")
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    analysis = analyze_store(store, None, config=config, spec=spec)
+    # One process: its CPU time (RUSAGE_SELF) is then the whole run's.
+    analysis = analyze_store(store, None, config=config, spec=spec, workers=1)
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
     spent = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime

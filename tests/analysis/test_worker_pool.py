@@ -50,3 +50,20 @@ def test_parts_outside_an_analysis_get_a_pool_of_their_own(tmp_path: Path) -> No
     assert workers._SHARED.get() is None
     with workers.processes(1):
         assert workers._SHARED.get() is None  # one process: no pool at all
+
+
+def test_a_store_too_small_for_workers_starts_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "s.duckdb"
+    write_store(store, synthetic(30, seed=3))
+    made: list[int] = []
+    real = workers.ProcessPoolExecutor
+
+    def counted(size: int, **options: Any) -> Any:
+        made.append(size)  # even an idle pool starts multiprocessing's resource tracker
+        return real(size, **options)
+
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", counted)
+    service.analyze_store(store, None, config=Config(), spec=None, workers=2)
+    assert made == []

@@ -141,4 +141,14 @@ def test_a_small_store_stays_in_one_process() -> None:
     assert workers.worker_count(2, workers.MIN_PER_WORKER * 2 - 1) == 1
     assert workers.worker_count(2, workers.MIN_PER_WORKER * 2) == 2
     assert workers.worker_count(1, 10 * workers.MIN_PER_WORKER) == 1
-    assert workers.worker_count(None, 10 * workers.MIN_PER_WORKER) == 1  # opt-in: see bench
+    assert workers.worker_count(None, 10 * workers.MIN_PER_WORKER) == 1  # analyze_store asks
+
+
+def test_by_default_a_worker_judges_per_cpu_this_process_may_use(
+    tmp_path: Path, tiny_parts: dict[str, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "usable_cores", lambda: 3)
+    store = tmp_path / "s.duckdb"
+    write_store(store, synthetic(30, seed=7))
+    analyze_store(store, None, config=Config(), spec=None)
+    assert tiny_parts["judge"] == [3]

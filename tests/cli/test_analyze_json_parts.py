@@ -74,7 +74,7 @@ def test_lines_from_a_local_cluster_are_one_process_lines(
 
     monkeypatch.setattr(DaskPool, "judge", counted)
     store = a_store(tmp_path)
-    alone = analyze(store, "alone")
+    alone = analyze(store, "alone", "--workers", "1")
     parallel = analyze(store, "dask", "--dask", "local:2")
     assert on_cluster == [2]  # judged in two tasks
     assert parts == []  # and not in worker processes

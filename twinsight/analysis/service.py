@@ -25,6 +25,7 @@ from twinsight.store.partitions import exchange_count, id_cuts
 
 from .collect import Analysis, Collector, scenario_runs
 from .comparable import Replayed, degraded_kinds
+from .cores import usable_cores
 from .endpoints import Endpoints
 from .history import judged_anew, mark
 from .incremental import analysis_fingerprint, seed_earlier
@@ -78,12 +79,15 @@ def analyze_store(
     replica noise, only exchanges it has not classified are judged and added (`full`
     judges everything again). Counts and clusters always cover every exchange.
 
-    `workers`: processes that judge in parallel (None: this one alone); a store too small to
-    pay for them is judged in this process. `on_judged` is told every verdict in the order
-    one process reaches them, however many judge: each part's are kept and told part by part.
+    `workers`: processes that judge in parallel (None: one per CPU this process may use,
+    `usable_cores`); a store too small to pay for them is judged in this process.
+    `on_judged` is told every verdict in the order one process reaches them, however many
+    judge: each part's are kept and told part by part.
     `pool`: judges the parts instead of worker processes (a Dask cluster), as many as it says.
     """
     judge = Judge(spec=spec, rules=rules_from(config.normalize, spec))
+    if workers is None and pool is None:
+        workers = usable_cores()
     derived = Derived.of(path, segments)
     earlier = None if full else derived.state()
     with tempfile.TemporaryDirectory(prefix="twinsight-analyze-") as scratch:

@@ -93,15 +93,35 @@ class Gathered:
 
 
 def worker_count(requested: int | None, exchanges: int) -> int:
-    """How many processes judge `exchanges`: `requested` at most (None: one), and only as
-    many as get MIN_PER_WORKER each (one: this process judges them)."""
+    """How many processes judge `exchanges`: `requested` at most (None: one; `analyze_store`
+    asks for one per CPU), and only as many as get MIN_PER_WORKER each (one: this process
+    judges them)."""
     return max(1, min(requested or 1, exchanges // MIN_PER_WORKER))
 
 
 _SPAWNED = multiprocessing.get_context("spawn")
 """How worker processes start: spawned, so no DuckDB state is inherited."""
-_SHARED: ContextVar[tuple[ProcessPoolExecutor, int] | None] = ContextVar("pool", default=None)
-"""The pool `processes` opened, with its size."""
+_SHARED: ContextVar[_Pool | None] = ContextVar("pool", default=None)
+"""The pool `processes` opened."""
+
+
+class _Pool:
+    """A pool of `size` processes made when a pass first has parts: most runs (a small
+    store, nothing new) need none, and even an idle pool starts multiprocessing's
+    resource tracker, a process of its own."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._made: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
+        if self._made is None:
+            self._made = ProcessPoolExecutor(self.size, mp_context=_SPAWNED)
+        return self._made
+
+    def close(self) -> None:
+        if self._made is not None:
+            self._made.shutdown()
 
 
 @contextmanager
@@ -112,20 +132,21 @@ def processes(size: int | None) -> Iterator[None]:
     if size is None or size < 2:
         yield
         return
-    with ProcessPoolExecutor(size, mp_context=_SPAWNED) as pool:
-        token = _SHARED.set((pool, size))
-        try:
-            yield
-        finally:
-            _SHARED.reset(token)
+    pool = _Pool(size)
+    token = _SHARED.set(pool)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+        pool.close()
 
 
 def _in_processes(task: Callable[[Part], T], parts: Sequence[Part]) -> Iterator[T]:
     """`task` of each part in the order of `parts`, in the pool `processes` opened, or in a
     pool of its own when none is open or it has fewer processes than parts."""
     shared = _SHARED.get()
-    if shared is not None and shared[1] >= len(parts):
-        yield from shared[0].map(task, parts)
+    if shared is not None and shared.size >= len(parts):
+        yield from shared.executor().map(task, parts)
         return
     with ProcessPoolExecutor(len(parts), mp_context=_SPAWNED) as pool:
         yield from pool.map(task, parts)

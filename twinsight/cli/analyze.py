@@ -39,8 +39,9 @@ WorkersOption = Annotated[
         "--workers",
         min=1,
         metavar="<n>",
-        help="Processes that judge in parallel (default: 1): only as many as get 10,000 "
-        "exchanges each are started.",
+        help="Processes that judge in parallel (default: one per CPU this process may use, "
+        "within a container's CPU quota): only as many as get 10,000 exchanges each are "
+        "started. --workers 1 judges in this process alone (least memory).",
     ),
 ]
 DaskOption = Annotated[
