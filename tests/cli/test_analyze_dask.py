@@ -5,6 +5,7 @@ that cannot be reached or has no workers, a worker of another twinsight, a bad a
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,24 +59,28 @@ def test_a_bad_dask_flag_is_one_line(tmp_path: Path, flags: list[str], said: str
     assert said in done.stderr
 
 
+def loopback_cluster(workers: int) -> Any:
+    """A Dask cluster on loopback with `workers` worker threads in this process."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+        # The scheduler's health routes listen even so: 8787 unless told, taken under -n.
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+    )
+
+
 @pytest.fixture
 def scheduler() -> Iterator[tuple[str, list[str]]]:
     """A scheduler on loopback with one worker thread in this process: (its address, its
     workers' addresses)."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    with (
-        LocalCluster(
-            n_workers=1,
-            processes=False,
-            protocol="tcp://",
-            host="127.0.0.1",
-            dashboard_address=None,
-            # The scheduler's health routes listen even so: 8787 unless told, taken under -n.
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with loopback_cluster(1) as cluster, Client(cluster) as client:
         yield cluster.scheduler_address, list(client.scheduler_info()["workers"])
 
 
@@ -106,16 +111,7 @@ def test_a_worker_of_another_twinsight_is_one_line(
 
 
 def test_a_scheduler_without_workers_is_one_line(tmp_path: Path) -> None:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=0,
-        processes=False,
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-    ) as empty:
+    with loopback_cluster(0) as empty:
         address = empty.scheduler_address
         done = twinsight(
             "analyze", "--store", str(store(tmp_path)), "--dask", address, cwd=tmp_path
