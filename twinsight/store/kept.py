@@ -81,8 +81,11 @@ def kept_tokens_among(store: Store, tokens: Iterable[tuple[str, str, bytes]]) ->
 
 def covered_among(store: Store, ids: Iterable[str]) -> set[str]:
     """Those of `ids` the kept evidence covers (read by an earlier run)."""
+    wanted = list(ids)
+    if not wanted:  # most stores hold no refused replay: no pass over every kept id
+        return set()
     query = "SELECT id FROM read_ids WHERE id IN (SELECT unnest(?::VARCHAR[]))"
-    return {row[0] for row in store._rows(query, 10_000, [list(ids)])}
+    return {row[0] for row in store._rows(query, 10_000, [wanted])}
 
 
 def unread_ids(store: Store, out: Path, *, every: bool = False) -> None:
