@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from twinsight.store.arrowrows import arrow_rows
 from twinsight.store.columns import Columns
 from twinsight.store.files import connect, has_table
 from twinsight.store.schema import (
@@ -142,9 +143,10 @@ class Derived:
         if connection is None:
             return
         try:
-            cursor = connection.execute(_EARLIER, [list(classifications), list(kinds)])
-            while rows := cursor.fetchmany(10_000):
-                yield from (EarlierDifference(*row) for row in rows)
+            params = [list(classifications), list(kinds)]
+            # Through Arrow: one read of every earlier real difference, about twice as fast.
+            batches = connection.sql(_EARLIER, params=params).to_arrow_reader(10_000)
+            yield from (EarlierDifference(*row) for row in arrow_rows(batches))
         finally:
             connection.close()
 

@@ -24,7 +24,7 @@ from twinsight.store.evidence import (
     comparability,
     stored_evidence,
 )
-from twinsight.store.filters import new_only
+from twinsight.store.filters import picked
 from twinsight.store.info import StoreInfo, unanswered
 from twinsight.store.reader import OpenStore
 
@@ -206,7 +206,7 @@ class Store(OpenStore):
             where, params = _within(_CHOSEN, chosen, *(within or (None, None)))
             yield from self._merged(where, params, targets, batch)
             return
-        base = new_only(only_new=only_new, unread=unread)
+        base = picked(self._connection, only_new=only_new, unread=unread)
         low, high = within or (None, None)
         cuts = self._cuts(*_within(base, None, low, high))
         for run in zip([low, *cuts], [*cuts, high], strict=True):
@@ -265,7 +265,7 @@ class Store(OpenStore):
     def paths(self, *, unread: bool = False) -> Iterator[tuple[str, int]]:
         """(path, how many exchanges have it) over every exchange (`unread`: those the kept
         evidence does not cover), for learning endpoints before the real pass."""
-        where = new_only(unread=unread).format(column="id")
+        where = picked(self._connection, unread=unread).format(column="id")
         yield from self._rows(f"SELECT path, count(*) FROM exchanges {where} GROUP BY path", 10_000)
 
     def correlations(self) -> dict[str, frozenset[tuple[str, str]]]:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pyarrow as pa
 
 from twinsight.store.facade import Store
-from twinsight.store.filters import new_only
+from twinsight.store.filters import picked
 from twinsight.store.schema import (
     EVIDENCE,
     EVIDENCE_RUNS,
@@ -91,7 +91,7 @@ def covered_among(store: Store, ids: Iterable[str]) -> set[str]:
 def unread_ids(store: Store, out: Path, *, every: bool = False) -> None:
     """Write the ids of the exchanges the kept evidence does not cover (`every`: of all
     exchanges) to the Parquet file `out`, as `evidence_ids` holds them."""
-    where = new_only(unread=not every).format(column="id")
+    where = picked(store._connection, unread=not every).format(column="id")
     quoted = str(out).replace("'", "''")
     # Unsorted: `evidence_ids` is only ever looked up, and a full store's ids are many.
     store._connection.execute(
