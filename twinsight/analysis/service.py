@@ -100,12 +100,10 @@ def analyze_store(
             run = _Run(path, segments, Path(scratch), workers, replayed, pool, judged_too, full)
             judged = _judge_store(store, judge, config, earlier, collector, on_judged, run)
             fingerprint, incremental, noisy = judged.fingerprint, judged.incremental, judged.noisy
-            left_out = store.unanswered()
         if incremental:
             seed_earlier(collector, derived)
         analysis = collector.finish(propose_volatile=not noisy)
         analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
-        analysis.unanswered = left_out
         _tell_comparability(analysis, context)
         done = AnalysisRun(fingerprint, collector.now, sum(analysis.counts.values()))
         _record(analysis, derived, done, incremental=incremental, kept=judged.kept)
@@ -139,6 +137,7 @@ def _tell_comparability(analysis: Analysis, context: Comparability) -> None:
     analysis.unmirrored = context.unmirrored
     analysis.unreplayed = context.unreplayed
     analysis.replayed_recordings = context.replayed_recordings
+    analysis.unanswered = context.unanswered
 
 
 class _Kept(NamedTuple):

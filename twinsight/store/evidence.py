@@ -173,6 +173,8 @@ class Comparability(NamedTuple):
     """Exchanges no candidate answered (recorded or imported) that no replay repeats."""
     replayed_recordings: int = 0
     """Exchanges no candidate answered that a replay in the store repeats: compared there."""
+    unanswered: int = 0
+    """Exchanges no target answered: stored, but with nothing to compare."""
 
 
 # Only a replay some target refused can be one its missing credentials made incomparable.
@@ -188,13 +190,18 @@ _DEGRADED = """
 SELECT replay_degraded, count(*) FROM exchanges
 WHERE len(replay_degraded) > 0 GROUP BY ALL ORDER BY 2 DESC, 1
 """
-# Answered, but by no candidate: a recording, compared through its replay if it has one.
-_LEGACY_ONLY = """
-SELECT count(*) FILTER (NOT replayed), count(*) FILTER (replayed) FROM (
-  SELECT e.id IN (SELECT origin FROM exchanges WHERE origin IS NOT NULL) AS replayed
-  FROM exchanges e
-  WHERE e.id IN (SELECT exchange_id FROM responses)
-    AND e.id NOT IN (SELECT exchange_id FROM responses WHERE target NOT IN (?, ?)))
+# One pass over every exchange's answers: none at all (nothing to compare), or none from a
+# candidate (a recording, compared through its replay if it has one).
+_ANSWERED = """
+SELECT count(*) FILTER (answered IS NULL),
+       count(*) FILTER (NOT compared AND NOT replayed),
+       count(*) FILTER (NOT compared AND replayed)
+FROM (
+  SELECT a.answered, a.compared,
+         e.id IN (SELECT origin FROM exchanges WHERE origin IS NOT NULL) AS replayed
+  FROM exchanges e LEFT JOIN (
+    SELECT exchange_id, true AS answered, bool_or(target NOT IN (?, ?)) AS compared
+    FROM responses GROUP BY exchange_id) a ON a.exchange_id = e.id)
 """
 # Counters are cumulative per writer: the last value of each writer, summed.
 _UNMIRRORED = """
@@ -217,8 +224,8 @@ def comparability(connection: duckdb.DuckDBPyConnection) -> Comparability:
         [(tuple(notes), int(n)) for notes, n in fetch_all(connection, _DEGRADED)] if noted else []
     )
     unmirrored = fetch_all(connection, _UNMIRRORED)
-    ((unreplayed, recordings),) = fetch_all(
-        connection, _LEGACY_ONLY, [PRIMARY_TARGET, REPLICA_TARGET]
+    ((unanswered, unreplayed, recordings),) = fetch_all(
+        connection, _ANSWERED, [PRIMARY_TARGET, REPLICA_TARGET]
     )
     return Comparability(
         replayed,
@@ -226,6 +233,7 @@ def comparability(connection: duckdb.DuckDBPyConnection) -> Comparability:
         int(unmirrored[0][0]) if unmirrored else 0,
         int(unreplayed or 0),
         int(recordings or 0),
+        int(unanswered or 0),
     )
 
 

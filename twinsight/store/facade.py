@@ -25,7 +25,7 @@ from twinsight.store.evidence import (
     stored_evidence,
 )
 from twinsight.store.filters import picked
-from twinsight.store.info import StoreInfo, unanswered
+from twinsight.store.info import StoreInfo
 from twinsight.store.reader import OpenStore
 
 __all__ = [
@@ -289,10 +289,6 @@ class Store(OpenStore):
         for target, base_url in self._rows(query):
             found.setdefault(target, set()).add(base_url)
         return {target: frozenset(urls) for target, urls in found.items()}
-
-    def unanswered(self) -> int:
-        """Exchanges no target answered: stored, but with nothing to compare."""
-        return unanswered(self._connection)
 
     def comparability(self) -> Comparability:
         """Refused replays with their recordings, replay notes, unmirrored writes: what
