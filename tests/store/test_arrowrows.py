@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -10,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from twinsight.store.arrowrows import arrow_rows
+from twinsight.testing import get_item, write_store
 
 LINE = pa.struct([("name", pa.string()), ("value", pa.string())])
 text = st.text(max_size=8)
@@ -48,3 +52,23 @@ def test_a_sliced_header_list_keeps_its_own_lines() -> None:
     batch = pa.record_batch([listed.slice(1)], names=["headers"])
     read = list(arrow_rows(pa.RecordBatchReader.from_batches(batch.schema, [batch])))
     assert read == [(None,), ((),), ((("b", "2"),),)]
+
+
+def test_a_process_that_opens_a_store_takes_arrow_buffers_from_the_system_allocator(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "s.duckdb"
+    write_store(store, [get_item(1, {"legacy": {}, "candidate": {}})])
+    # A process of its own: the default pool is Arrow's until a store is opened.
+    script = (
+        "import sys, pyarrow as pa; from pathlib import Path; from twinsight.store import Store\n"
+        "before = pa.default_memory_pool().backend_name\n"
+        "Store.open(Path(sys.argv[1]), None).close()\n"
+        "print(before, pa.default_memory_pool().backend_name)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(store)], capture_output=True, text=True, check=True
+    )
+    before, after = run.stdout.split()
+    assert before != "system"
+    assert after == "system"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["HeaderPairs", "arrow_rows"]
+__all__ = ["HeaderPairs", "arrow_rows", "system_arrow_pool"]
 
 HeaderPairs = tuple[tuple[str, str], ...]
 """Header lines in order, as (name, value) pairs."""
@@ -57,3 +57,17 @@ def _header_pairs(column: pa.ListArray) -> list[HeaderPairs | None]:
             if not valid:
                 found[row] = None
     return found
+
+
+def system_arrow_pool() -> None:
+    """Take Arrow's buffers from the system allocator in this process from now on.
+
+    A reading process (analysis and its workers, reports) allocates Arrow buffers in bursts:
+    each batch read, each Parquet file of derived rows written or read back. Arrow's
+    default pool (mimalloc) keeps what they free: measured at 200,000 exchanges, the
+    analysing process held 38 MB more at its peak, the parent of two workers 96 MB and each
+    worker 40-60 MB, for no speed measured. The system allocator hands large buffers back
+    to the OS as they are freed. Buffers made before the switch are freed to their own pool.
+    """
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())

@@ -17,7 +17,7 @@ from typing import Any, Self
 
 import duckdb
 
-from twinsight.store.arrowrows import arrow_rows
+from twinsight.store.arrowrows import arrow_rows, system_arrow_pool
 from twinsight.store.capturelock import capture_holds
 from twinsight.store.derived import DERIVED_FILE
 from twinsight.store.files import (
@@ -53,6 +53,7 @@ class OpenStore:
         *,
         among: Collection[str] | None = None,
     ) -> None:
+        system_arrow_pool()  # a reader's Arrow memory goes back as it is freed
         self._connection, folders, files = _opened(path, segments, among)
         self.segment_files = frozenset(files)
         """The names of the segment files its views read (`among` them, when given)."""
