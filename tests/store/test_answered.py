@@ -1,8 +1,8 @@
 """What a store says was answered, and by whom: one pass, the counts as defined one by one."""
 
 from dataclasses import replace
-from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,9 +33,9 @@ def exchanges(drawn: list[tuple[set[str], int]]) -> list[Exchange]:
 )
 @given(drawn=stores)
 def test_unanswered_and_legacy_only_counts_are_those_of_each_exchange(
-    tmp_path_factory: object, drawn: list[tuple[set[str], int]]
+    tmp_path_factory: pytest.TempPathFactory, drawn: list[tuple[set[str], int]]
 ) -> None:
-    folder = Path(tmp_path_factory.mktemp("s"))  # type: ignore[attr-defined]
+    folder = tmp_path_factory.mktemp("s")
     written = exchanges(drawn)
     write_store(folder / "s.duckdb", written)
     origins = {e.origin for e in written if e.origin}
