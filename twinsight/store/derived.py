@@ -144,7 +144,7 @@ class Derived:
             return
         try:
             params = [list(classifications), list(kinds)]
-            # Through Arrow: one read of every earlier real difference, about twice as fast.
+            # Through Arrow: rows become Python column by column, not one value at a time.
             batches = connection.sql(_EARLIER, params=params).to_arrow_reader(10_000)
             yield from (EarlierDifference(*row) for row in arrow_rows(batches))
         finally:

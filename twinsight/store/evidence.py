@@ -15,7 +15,7 @@ import duckdb
 
 from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.store.files import fetch_all, has_table
-from twinsight.store.info import store_info
+from twinsight.store.info import answered, store_info
 
 __all__ = [
     "AnswerSample",
@@ -190,19 +190,6 @@ _DEGRADED = """
 SELECT replay_degraded, count(*) FROM exchanges
 WHERE len(replay_degraded) > 0 GROUP BY ALL ORDER BY 2 DESC, 1
 """
-# One pass over every exchange's answers: none at all (nothing to compare), or none from a
-# candidate (a recording, compared through its replay if it has one).
-_ANSWERED = """
-SELECT count(*) FILTER (answered IS NULL),
-       count(*) FILTER (NOT compared AND NOT replayed),
-       count(*) FILTER (NOT compared AND replayed)
-FROM (
-  SELECT a.answered, a.compared,
-         e.id IN (SELECT origin FROM exchanges WHERE origin IS NOT NULL) AS replayed
-  FROM exchanges e LEFT JOIN (
-    SELECT exchange_id, true AS answered, bool_or(target NOT IN (?, ?)) AS compared
-    FROM responses GROUP BY exchange_id) a ON a.exchange_id = e.id)
-"""
 # Counters are cumulative per writer: the last value of each writer, summed.
 _UNMIRRORED = """
 SELECT coalesce(sum(v), 0) FROM (
@@ -224,16 +211,14 @@ def comparability(connection: duckdb.DuckDBPyConnection) -> Comparability:
         [(tuple(notes), int(n)) for notes, n in fetch_all(connection, _DEGRADED)] if noted else []
     )
     unmirrored = fetch_all(connection, _UNMIRRORED)
-    ((unanswered, unreplayed, recordings),) = fetch_all(
-        connection, _ANSWERED, [PRIMARY_TARGET, REPLICA_TARGET]
-    )
+    counted = answered(connection)
     return Comparability(
         replayed,
         degraded,
         int(unmirrored[0][0]) if unmirrored else 0,
-        int(unreplayed or 0),
-        int(recordings or 0),
-        int(unanswered or 0),
+        counted.by_no_candidate,
+        counted.replayed,
+        counted.by_none,
     )
 
 

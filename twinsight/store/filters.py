@@ -14,9 +14,10 @@ import duckdb
 
 __all__ = ["picked"]
 
-_SETS = {
-    "twinsight_new_ids": "analysed_ids",  # classified by an earlier analysis
-    "twinsight_unread_ids": "read_ids",  # covered by the evidence it kept
+# Each filter: the table its ids are picked into, and the ids it leaves out.
+_PICKS = {
+    "only_new": ("twinsight_new_ids", "analysed_ids"),  # classified by an earlier analysis
+    "unread": ("twinsight_unread_ids", "read_ids"),  # covered by the evidence it kept
 }
 
 
@@ -29,10 +30,10 @@ def picked(
     assert not (only_new and unread), "one filter at a time"
     if not (only_new or unread):
         return ""
-    table = "twinsight_new_ids" if only_new else "twinsight_unread_ids"
+    table, left_out = _PICKS["only_new" if only_new else "unread"]
     # A table, not a TEMP one: the cursors that read side by side must see it too.
     connection.execute(
         f"CREATE TABLE IF NOT EXISTS {table} AS SELECT id FROM exchanges "
-        f"WHERE id NOT IN (SELECT id FROM {_SETS[table]})"
+        f"WHERE id NOT IN (SELECT id FROM {left_out})"
     )
     return f"WHERE {{column}} IN (SELECT id FROM {table})"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
 from twinsight.identifiers import id_segment_sql
+from twinsight.records import PRIMARY_TARGET, REPLICA_TARGET
 from twinsight.store.counters import lost
-from twinsight.store.files import bodies_folder
+from twinsight.store.files import bodies_folder, fetch_all
 
-__all__ = ["StoreInfo", "UncleanWriter", "store_info", "unanswered"]
+__all__ = ["Answered", "StoreInfo", "UncleanWriter", "answered", "store_info"]
 
 # Endpoints for an overview: segments shaped like identifiers become {id}, as analysis
 # folds them (analysis also reads spec templates and folds high-cardinality literals).
@@ -78,7 +80,7 @@ def store_info(
         f"SELECT {_ENDPOINT_SQL} AS endpoint, count(*) FROM exchanges "
         f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(endpoints)}",
     )
-    info.unanswered = unanswered(connection)
+    info.unanswered = answered(connection).by_none
     _completeness(connection, info)
     return info
 
@@ -105,12 +107,37 @@ def _completeness(connection: duckdb.DuckDBPyConnection, info: StoreInfo) -> Non
     info.counters = dict(sorted(totals.items()))
 
 
-def unanswered(connection: duckdb.DuckDBPyConnection) -> int:
-    """Exchanges no target answered: stored, but with nothing to compare."""
-    row = connection.execute(
-        "SELECT count(*) FROM exchanges WHERE id NOT IN (SELECT exchange_id FROM responses)"
-    ).fetchone()
-    return int(row[0]) if row else 0
+class Answered(NamedTuple):
+    """Exchanges by who answered them, where that leaves them uncompared."""
+
+    by_none: int
+    """No target answered: stored, but with nothing to compare."""
+    by_no_candidate: int
+    """Answered, by no candidate, and no replay in the store repeats them."""
+    replayed: int
+    """Answered by no candidate, and a replay in the store repeats them: compared there."""
+
+
+# One pass over every exchange's answers, grouped by exchange.
+_ANSWERED = """
+SELECT count(*) FILTER (answered IS NULL),
+       count(*) FILTER (NOT compared AND NOT replayed),
+       count(*) FILTER (NOT compared AND replayed)
+FROM (
+  SELECT a.answered, a.compared,
+         e.id IN (SELECT origin FROM exchanges WHERE origin IS NOT NULL) AS replayed
+  FROM exchanges e LEFT JOIN (
+    SELECT exchange_id, true AS answered, bool_or(target NOT IN (?, ?)) AS compared
+    FROM responses GROUP BY exchange_id) a ON a.exchange_id = e.id)
+"""
+
+
+def answered(connection: duckdb.DuckDBPyConnection) -> Answered:
+    """Exchanges nobody answered, and those no candidate did (the legacy and a replica of
+    it are not candidates)."""
+    # On a cursor of its own: analysis asks while another read may be open.
+    (row,) = fetch_all(connection, _ANSWERED, [PRIMARY_TARGET, REPLICA_TARGET])
+    return Answered(*(int(n or 0) for n in row))
 
 
 def _pairs(connection: duckdb.DuckDBPyConnection, sql: str) -> dict[str, int]:
