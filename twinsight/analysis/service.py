@@ -270,6 +270,8 @@ def _in_workers(
     `on_judged` each part's verdicts in id order; False (nothing done) when one process is
     to judge it."""
     parts = _parts(store, judge, endpoints, run, only_new=only_new, now=collector.now)
+    if parts:
+        store.release_memory()  # the workers read it now: this process only waits
     judge_all = run.pool.judge if run.pool else judge_parts
     for gathered in judge_all(parts) if parts else ():
         absorb(collector, gathered)

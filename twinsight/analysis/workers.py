@@ -168,7 +168,7 @@ def tally_parts(parts: Sequence[Part]) -> ReplicaTally:
 def tally_part(part: Part) -> ReplicaTally:
     """Count what one part's replica answers show (runs in the worker)."""
     tally = ReplicaTally()
-    with Store.open(part.path, part.segments, among=part.among) as store:
+    with _opened(part) as store:
         tally.add(replica_stream(_exchanges(store, part), part.judge, part.endpoints))
     return tally
 
@@ -187,7 +187,7 @@ def evidence_part(part: Part) -> LegacyTally:
     run, or with `part.unread` those the kept evidence does not cover (never only those
     new to judging: the evidence covers every exchange)."""
     tally = LegacyTally()
-    with Store.open(part.path, part.segments, among=part.among) as store:
+    with _opened(part) as store:
         legacy = _exchanges(store, replace(part, only_new=False), targets=(PRIMARY_TARGET,))
         tally.add(legacy, part.endpoints)
     return tally
@@ -201,7 +201,7 @@ def judge_part(part: Part) -> Gathered:
     collector.now = part.now
     left_out = collector.analysis.left_out
     judged = part.folder / VERDICTS if part.judged else None
-    opened = Store.open(part.path, part.segments, among=part.among)
+    opened = _opened(part)
     with opened as store, verdicts_into(judged) as tell:
         exchanges = _exchanges(store, part)
         for result in judge_stream(exchanges, part.judge, part.endpoints, left_out):
@@ -224,6 +224,11 @@ def judge_part(part: Part) -> Gathered:
         collector.changes,
         judged,
     )
+
+
+def _opened(part: Part) -> Store:
+    """The store as a worker reads it: the files the run opened, DuckDB kept lean."""
+    return Store.open(part.path, part.segments, among=part.among, worker=True)
 
 
 def _exchanges(

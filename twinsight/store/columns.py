@@ -20,7 +20,10 @@ class Columns:
     differences of a million exchanges need not all be held at once.
     """
 
-    def __init__(self, table: Table, *, batch: int = 50_000, spill: Path | None = None):
+    # Rows waiting to be sealed are Python tuples, many times their Arrow size: sealing
+    # every 10,000 rather than 50,000 took ~40 MB off each analysing worker at a million
+    # exchanges, at no cost in time measured.
+    def __init__(self, table: Table, *, batch: int = 10_000, spill: Path | None = None):
         self.declared, self.name, self.batch, self.spill = table, table.name, batch, spill
         self.schema = table.arrow_schema()
         # Rows as given, turned into columns when sealed (`zip(*rows)`): appending each

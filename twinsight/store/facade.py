@@ -164,10 +164,12 @@ class Store(OpenStore):
         segments: Path | None = None,
         *,
         among: Collection[str] | None = None,
+        worker: bool = False,
     ) -> Store:
         """The store in the DuckDB file `path`, the segment folder `segments`, or both;
-        `among`: only the segment files of those names (`segment_files` of another open)."""
-        return cls(path, segments, among=among)
+        `among`: only the segment files of those names (`segment_files` of another open);
+        `worker`: read by a worker process (`OpenStore`)."""
+        return cls(path, segments, among=among, worker=worker)
 
     @classmethod
     def open_existing(cls, path: Path | None, segments: Path | None) -> Store | None:

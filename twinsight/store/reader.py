@@ -32,12 +32,25 @@ from twinsight.store.info import StoreInfo, store_info
 from twinsight.store.schema import SCHEMA_VERSION, TABLES, Table
 from twinsight.store.sinks import BODY_COLUMNS
 
-__all__ = ["READER_MEMORY_LIMIT", "OpenStore", "open_store", "segment_sources"]
+__all__ = [
+    "READER_MEMORY_LIMIT",
+    "WORKER_MEMORY_LIMIT",
+    "OpenStore",
+    "open_store",
+    "segment_sources",
+]
 
 READER_MEMORY_LIMIT = "512MB"
 """DuckDB's own memory for reading: by default it takes up to 80 % of RAM for sorts and
 joins; past this it spills to a temporary folder. Analysis sorts requests and responses
-side by side: 256 MB ran out of room for both on a million exchanges, 512 MB did not."""
+side by side: 256 MB ran out of room for both on a million exchanges, 512 MB did not
+(before reads were cut into runs of ids)."""
+WORKER_MEMORY_LIMIT = "128MB"
+"""The same for a worker process's reader, which reads one run of ids once, in id order,
+on one thread: what DuckDB caches of the file is not read again, and with a worker per
+CPU two workers held ~480 MB each at a million exchanges, most of it cached blocks.
+Measured there: 128 MB on one thread read as fast; 64 MB on two threads ran out."""
+_RELEASED_LIMIT = "16MB"
 
 
 class OpenStore:
@@ -52,9 +65,15 @@ class OpenStore:
         segments: Path | None = None,
         *,
         among: Collection[str] | None = None,
+        worker: bool = False,
     ) -> None:
+        """`worker`: a worker process's reader, one thread and `WORKER_MEMORY_LIMIT`."""
         system_arrow_pool()  # a reader's Arrow memory goes back as it is freed
         self._connection, folders, files = _opened(path, segments, among)
+        self._limit = WORKER_MEMORY_LIMIT if worker else READER_MEMORY_LIMIT
+        if worker:
+            # Every CPU judges already; and what a sort pins grows with DuckDB's threads.
+            self._connection.execute(f"SET threads = 1; SET memory_limit = '{self._limit}'")
         self.segment_files = frozenset(files)
         """The names of the segment files its views read (`among` them, when given)."""
         self._derived = _derived_database(self._connection)
@@ -93,6 +112,17 @@ class OpenStore:
         as (name, value) pairs (`arrow_rows`): for reads of many wide rows."""
         cursor = self._connection.cursor()
         yield from arrow_rows(cursor.sql(sql, params=params).to_arrow_reader(batch))
+
+    def release_memory(self) -> None:
+        """Hand back what DuckDB caches of the files read so far (later reads read them
+        again): for a process about to wait while others read the store."""
+        try:
+            # Lowering the limit evicts every block nothing holds.
+            self._connection.execute(f"SET memory_limit = '{_RELEASED_LIMIT}'")
+        except duckdb.Error:
+            pass  # more is held than fits: what could go, went
+        finally:
+            self._connection.execute(f"SET memory_limit = '{self._limit}'")
 
     def close(self) -> None:
         """Let the store go (a writer may open the file afterwards)."""
