@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Literal
 
 __all__ = [
-    "FINDING_SESSIONS",
     "LEARNED_FROM_ANSWER",
     "PRIMARY_TARGET",
     "REPLICA_TARGET",
@@ -36,8 +35,6 @@ REPLICA_TARGET = "replica"
 """A second copy of the legacy service: what differs between the two is noise."""
 
 _FINDING = ":finding:"
-FINDING_SESSIONS = f"%{_FINDING}%"
-"""The sessions of explore's findings, as an SQL LIKE pattern."""
 
 
 def finding_session(run: str, number: int) -> str:

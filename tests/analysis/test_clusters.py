@@ -180,23 +180,21 @@ def test_a_real_and_a_noise_difference_at_one_location_stay_apart() -> None:
         Observation("y", "GET /a", d),
     ]
     found = cluster(observations, {"GET /a": 2})
-    assert [(c.exchange_ids, c.noise) for c in found] == [(["y"], ""), (["x"], "inferred: opaque")]
+    assert [(c.members.first, c.noise) for c in found] == [(["y"], ""), (["x"], "inferred: opaque")]
 
 
-def test_inferred_noise_recorded_by_an_earlier_run_is_clustered_again_apart() -> None:
+def test_inferred_noise_kept_by_an_earlier_run_is_clustered_again_apart() -> None:
     from twinsight.analysis.collect import Collector
-    from twinsight.store import EarlierCounts, EarlierDifference
+    from twinsight.store import ClusterStateRow, EarlierCounts
 
-    earlier = [
-        EarlierDifference(f"x{i}", "GET /a", "body.at", "changed", '"1"', '"2"', "noise", None,
-                          "inferred: time")
-        for i in range(3)
-    ]  # fmt: skip
-    earlier.append(
-        EarlierDifference("y", "GET /a", "body.n", "changed", "1", "2", "unexplained", None)
-    )
+    earlier = Collector()
+    for i in range(3):
+        stamp = Difference("body.at", "changed", "1", "2")
+        earlier.clustering.add(Observation(f"x{i}", "GET /a", stamp, noise="inferred: time"))
+    earlier.clustering.add(Observation("y", "GET /a", Difference("body.n", "changed", 1, 2)))
+    kept = [ClusterStateRow(**row) for row in earlier.state().table().to_pylist()]
     collector = Collector()
-    collector.seed(earlier, EarlierCounts({"GET /a": 4}, {"noise": 3, "unexplained": 1}, {}))
+    collector.seed(kept, EarlierCounts({"GET /a": 4}, {"noise": 3, "unexplained": 1}, {}))
     found = collector.finish(propose_volatile=False).clusters
     assert [(c.location, c.count, c.noise) for c in found] == [
         ("body.n", 1, ""),

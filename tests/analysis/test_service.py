@@ -90,7 +90,8 @@ def _derived(store: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, 
             "FROM classifications ORDER BY ALL"
         ).fetchall()
         clusters = connection.execute(
-            "SELECT endpoint, location, kind, exchanges, description FROM clusters ORDER BY ALL"
+            "SELECT endpoint, location, kind, exchanges, description, exchange_ids, examples, "
+            "hypotheses, followers, fingerprint FROM clusters ORDER BY ALL"
         ).fetchall()
     return classified, clusters
 

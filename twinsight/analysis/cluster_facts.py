@@ -1,10 +1,10 @@
 """What a cluster's detectors ask of its (legacy, candidate) pairs, folded one pair at a time.
 
-A cluster of a million exchanges keeps its exchange ids, not a million pairs: each detector
-asks something true of every pair (`all(...)`), of some pair (`any(...)`) or of the set of
-numeric offsets, and each of those folds as the pairs come and merges across the parts of a
-stream judged in other processes. The few pairs shown as examples are kept apart
-(`Examples`).
+A cluster of a million exchanges keeps a few of its exchange ids, not a million pairs:
+each detector asks something true of every pair (`all(...)`), of some pair (`any(...)`) or
+of the set of numeric offsets, and each of those folds as the pairs come and merges across
+the parts of a stream judged in other processes (or kept by an earlier run). The few pairs
+shown as examples are kept apart (`Examples`).
 """
 
 from __future__ import annotations
@@ -140,6 +140,16 @@ class Examples:
         self._kept += [(size, self.added + n, d) for size, n, d in later._kept]
         self.added += later.added
         self._trim()
+
+    def kept(self) -> tuple[int, list[tuple[int, int, Difference]]]:
+        """(how many were added, what is kept of them): `of_kept` takes them back."""
+        self._trim()
+        return self.added, list(self._kept)
+
+    @classmethod
+    def of_kept(cls, keep: int, added: int, kept: list[tuple[int, int, Difference]]) -> Examples:
+        """The examples `kept` returned, keeping `keep`."""
+        return cls(keep, added, list(kept))
 
     def shortest(self) -> list[Difference]:
         """The kept differences, shortest first."""

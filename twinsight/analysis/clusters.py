@@ -7,8 +7,9 @@ linked: the most frequent is the root, the others its followers, so one cause sh
 one cluster. Inferred noise (a reason starting `inferred:`) is clustered apart, so a
 reviewer sees what was assumed, and ranked below every real difference. Detectors are
 small pure functions from what is true of a cluster's pairs (`PairFacts`, folded as they
-come: a cluster holds its exchange ids, not every pair) to a hypothesis; adding one is
-adding a function to `DETECTORS`, and a fact to `PairFacts` when it asks a new one.
+come: a cluster holds a few of its exchange ids and a digest of all, `Members`, not every
+pair) to a hypothesis; adding one is adding a function to `DETECTORS`, and a fact to
+`PairFacts` when it asks a new one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .cluster_facts import Examples, PairFacts
+from .cluster_members import FIRST_KEPT, Members, id_digest
 from .diff import Difference
 from .features import FEATURES
 from .fingerprint import CauseKey, fingerprints
@@ -53,6 +55,7 @@ class Observation:
     difference: Difference
     features: frozenset[str] = frozenset()  # of the request: `features.request_features`
     noise: str = ""
+    finding: bool = False  # the exchange is one of explore's findings, sent again
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Cluster:
     location: str
     kind: str
     pattern: str
-    exchange_ids: list[str] = field(default_factory=list)
+    members: Members = field(default_factory=Members)  # its exchanges
     examples: list[Difference] = field(default_factory=list)
     share: float = 0.0  # of the exchanges of the endpoints it is on
     followers: list[str] = field(default_factory=list)
@@ -72,7 +75,8 @@ class Cluster:
     features: Counter[str] = field(default_factory=Counter)  # clustered requests per feature
     endpoint_features: Counter[str] = field(default_factory=Counter)  # all of its endpoints'
     endpoint_total: int = 0  # exchanges of the endpoints it is on
-    by_endpoint: dict[str, list[str]] = field(default_factory=dict)  # endpoint -> exchange ids
+    by_endpoint: dict[str, Members] = field(default_factory=dict)  # endpoint -> its exchanges
+    findings: list[str] = field(default_factory=list)  # its exchanges among explore's findings
     endpoint_totals: dict[str, int] = field(default_factory=dict)  # of the endpoints it is on
     of_endpoints: int = 0  # endpoints analysed
     noise: str = ""  # the inferred-noise reason; empty for a real difference
@@ -88,21 +92,21 @@ class Cluster:
     @property
     def count(self) -> int:
         """Exchanges in the cluster."""
-        return len(self.exchange_ids)
+        return self.members.count
 
     @property
     def endpoints(self) -> list[tuple[str, int, float]]:
         """(endpoint, exchanges, share of the endpoint), most affected first."""
         found = [
-            (e, len(ids), len(ids) / max(self.endpoint_totals.get(e, len(ids)), 1))
-            for e, ids in self.by_endpoint.items()
+            (e, m.count, m.count / max(self.endpoint_totals.get(e, m.count), 1))
+            for e, m in self.by_endpoint.items()
         ]
         return sorted(found, key=lambda t: (-t[1], t[0]))
 
-    def sample_ids(self, per_endpoint: int = 5, least: int = 20) -> list[str]:
+    def sample_ids(self, per_endpoint: int = 5, least: int = FIRST_KEPT) -> list[str]:
         """A few exchange ids of every endpoint (at least `least` in all, when there are)."""
         each = max(per_endpoint, -(-least // max(len(self.by_endpoint), 1)))
-        return [i for e, _, _ in self.endpoints for i in self.by_endpoint[e][:each]]
+        return [i for e, _, _ in self.endpoints for i in self.by_endpoint[e].first[:each]]
 
 
 def ranking(c: Cluster) -> tuple[bool, bool, int, str, str]:
@@ -162,11 +166,14 @@ class Clustering:
             found = self.groups[key] = Cluster(o.endpoint, *key[:3], noise=o.noise)
             # One at least: `numeric_offset` reads the shortest, whatever is shown.
             self.shown[key] = Examples(max(self.examples, 1))
-        ids = found.by_endpoint.setdefault(o.endpoint, [])
-        if not ids or ids[-1] != o.exchange_id:
-            ids.append(o.exchange_id)
-            found.exchange_ids.append(o.exchange_id)
+        members = found.by_endpoint.setdefault(o.endpoint, Members())
+        if members.last != o.exchange_id:  # an exchange's differences come together
+            digest = id_digest(o.exchange_id)
+            members.add(o.exchange_id, digest)
+            found.members.add(o.exchange_id, digest)
             found.features.update(o.features)
+            if o.finding:
+                found.findings.append(o.exchange_id)
         found.facts.add(d.kind, d.legacy, d.candidate)
         self.shown[key].add(d)
 
@@ -178,9 +185,10 @@ class Clustering:
             if ours is None:
                 self.groups[key], self.shown[key] = theirs, later.shown[key]
                 continue
-            ours.exchange_ids += theirs.exchange_ids
-            for endpoint, ids in theirs.by_endpoint.items():
-                ours.by_endpoint.setdefault(endpoint, []).extend(ids)
+            ours.members.merge(theirs.members)
+            for endpoint, members in theirs.by_endpoint.items():
+                ours.by_endpoint.setdefault(endpoint, Members()).merge(members)
+            ours.findings += theirs.findings
             ours.features.update(theirs.features)
             ours.facts.merge(theirs.facts)
             self.shown[key].merge(later.shown[key])
@@ -209,7 +217,7 @@ class Clustering:
 def _complete(c: Cluster, totals: Mapping[str, int], features: Mapping[str, Counter[str]]) -> None:
     """Totals, shares, hypotheses and the description, once every observation is in."""
     c.endpoint = next(iter(c.by_endpoint)) if len(c.by_endpoint) == 1 else SEVERAL
-    c.endpoint_totals = {e: totals.get(e, len(ids)) for e, ids in c.by_endpoint.items()}
+    c.endpoint_totals = {e: totals.get(e, m.count) for e, m in c.by_endpoint.items()}
     c.endpoint_total = sum(c.endpoint_totals.values())
     c.endpoint_features = sum((features.get(e, Counter()) for e in c.by_endpoint), Counter())
     c.share = c.count / max(c.endpoint_total, 1)
@@ -219,10 +227,10 @@ def _complete(c: Cluster, totals: Mapping[str, int], features: Mapping[str, Coun
 
 def _link(clusters: list[Cluster]) -> list[Cluster]:
     """Clusters of exactly the same exchanges (and both real, or both noise): keep the
-    first as root."""
-    by_exchanges: dict[tuple[bool, frozenset[str]], list[Cluster]] = defaultdict(list)
+    first as root. The same exchanges: as many, and the same digest of their ids."""
+    by_exchanges: dict[tuple[bool, int, int], list[Cluster]] = defaultdict(list)
     for c in clusters:
-        by_exchanges[(bool(c.noise), frozenset(c.exchange_ids))].append(c)
+        by_exchanges[(bool(c.noise), c.count, c.members.digest)].append(c)
     roots = []
     for members in by_exchanges.values():
         root, *rest = sorted(members, key=_root_first)

@@ -8,35 +8,34 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
-from twinsight.records import PRIMARY_TARGET
+from twinsight.records import PRIMARY_TARGET, is_finding_session
 from twinsight.spec import Spec, spec_coverage
 from twinsight.store import (
     CHECKS,
     CLASSIFICATIONS,
     CLUSTER_HISTORY,
+    CLUSTER_STATE,
     CLUSTERS,
     DIFFERENCES,
     CheckRow,
     ClassificationRow,
     ClusterRow,
+    ClusterStateRow,
     Columns,
     DifferenceRow,
     EarlierCounts,
-    EarlierDifference,
     HistoryRow,
     ScenarioCount,
-    json_value,
 )
 
 from .classify import CLASSIFICATIONS as VERDICTS
+from .cluster_state import Samples, clustering_rows, restored
 from .clusters import INFERRED, Cluster, Clustering, Observation
-from .diff import Difference
 from .features import request_features
-from .jsondiff import Kind
 from .noise import Volatile, volatile_locations
 from .pipeline import JudgedExchange
 
@@ -149,7 +148,7 @@ class Collector:
         """Real differences and inferred noise, grouped by cause as they come."""
         self.endpoints: Counter[str] = Counter()
         self.features: dict[str, Counter[str]] = {}  # endpoint -> request feature -> count
-        self.changes: dict[tuple[str, str], list[Difference]] = {}
+        self.changes: Samples = {}
         self.volatile_samples = volatile_samples
 
     def add(self, result: JudgedExchange) -> None:
@@ -191,6 +190,7 @@ class Collector:
 
     def _add_differences(self, result: JudgedExchange, features: frozenset[str]) -> None:
         stored, endpoint, _, judgement = result
+        finding = is_finding_session(stored.session)
         for judged in judgement.differences:
             d = judged.difference
             self.analysis.differences.add(
@@ -206,44 +206,44 @@ class Collector:
                 )
             )
             if judged.real:
-                self._remember(stored.id, endpoint, d, judgement.verdict.classification, features)
+                observed = Observation(stored.id, endpoint, d, features, finding=finding)
+                self._remember(observed, judgement.verdict.classification)
             elif judged.noise and judged.noise.startswith(INFERRED):
-                self._inferred(stored.id, endpoint, d, features, judged.noise)
+                # Inferred noise is clustered apart, so it shows.
+                noise = judged.noise
+                self.clustering.add(Observation(stored.id, endpoint, d, features, noise, finding))
 
-    def _remember(
-        self, id_: str, endpoint: str, d: Difference, classification: str, features: frozenset[str]
-    ) -> None:
+    def _remember(self, observed: Observation, classification: str) -> None:
         """Keep a real difference for clustering and for volatile proposals."""
+        d = observed.difference
         if classification in CLUSTERED:
-            self.clustering.add(Observation(id_, endpoint, d, features))
+            self.clustering.add(observed)
         if d.kind in SAMPLED_KINDS:
-            samples = self.changes.setdefault((endpoint, d.group), [])
+            samples = self.changes.setdefault((observed.endpoint, d.group), [])
             if len(samples) < self.volatile_samples:
                 samples.append(d)
 
-    def _inferred(
-        self, id_: str, endpoint: str, d: Difference, features: frozenset[str], noise: str
-    ) -> None:
-        """Keep a difference taken as inferred noise: clustered apart, so it shows."""
-        self.clustering.add(Observation(id_, endpoint, d, features, noise))
-
-    def seed(self, differences: Iterable[EarlierDifference], counts: EarlierCounts) -> None:
-        """Start from what earlier runs recorded, so counts, clusters and proposals cover
-        every exchange."""
+    def seed(self, state: Iterable[ClusterStateRow], counts: EarlierCounts) -> None:
+        """Start from what earlier runs recorded (the clustering the last one kept), so
+        counts, clusters and proposals cover every exchange, this run's after theirs."""
         self.endpoints.update(counts.by_endpoint)
         self.analysis.counts.update(counts.by_classification)
         for (endpoint, feature), count in counts.features.items():
             self.features.setdefault(endpoint, Counter())[feature] += count
-        for row in differences:
-            kind = cast(Kind, row.kind)
-            d = Difference(
-                row.location, kind, json_value(row.legacy_value), json_value(row.candidate_value)
-            )
-            found = frozenset(row.features or ())
-            if row.noise:
-                self._inferred(row.exchange_id, row.endpoint, d, found, row.noise)
-            else:
-                self._remember(row.exchange_id, row.endpoint, d, row.classification, found)
+        earlier, samples = restored(state, self.clustering.examples)
+        earlier.merge(self.clustering)
+        self.clustering = earlier
+        for key, found in self.changes.items():
+            kept = samples.setdefault(key, [])
+            kept.extend(found[: self.volatile_samples - len(kept)])
+        self.changes = samples
+
+    def state(self) -> Columns:
+        """The clustering and samples to keep for the next run (`cluster_state`)."""
+        rows = Columns(CLUSTER_STATE)
+        for row in clustering_rows(self.clustering, self.changes):
+            rows.add(row)
+        return rows
 
     def finish(self, *, propose_volatile: bool) -> Analysis:
         """Counts completed, clusters formed, volatile locations proposed if asked."""

@@ -15,7 +15,7 @@ from twinsight.spec import Spec
 from twinsight.store import Derived
 
 from .classify import CLASSIFICATIONS
-from .collect import CLUSTERED, SAMPLED_KINDS, Collector
+from .collect import Collector
 
 __all__ = ["DERIVED_FORMAT", "analysis_fingerprint", "seed_earlier"]
 
@@ -62,5 +62,4 @@ def analysis_fingerprint(
 def seed_earlier(collector: Collector, derived: Derived) -> None:
     """Start `collector` from what earlier runs recorded, so counts, clusters and proposals
     cover every exchange."""
-    found = derived.differences(classifications=CLUSTERED, kinds=SAMPLED_KINDS)
-    collector.seed(found, derived.counts())
+    collector.seed(derived.cluster_state(), derived.counts())

@@ -106,7 +106,8 @@ def analyze_store(
         analysis.analysed = analysis.classifications.rows  # earlier rows stay in the store
         _tell_comparability(analysis, context)
         done = AnalysisRun(fingerprint, collector.now, sum(analysis.counts.values()))
-        _record(analysis, derived, done, incremental=incremental, kept=judged.kept)
+        kept = _Kept([*judged.kept.tables, collector.state()], judged.kept.appended)
+        _record(analysis, derived, done, incremental=incremental, kept=kept)
     if spec is not None:
         analysis.coverage = scenario_runs(spec, derived.scenario_counts())
     return analysis
@@ -141,8 +142,8 @@ def _tell_comparability(analysis: Analysis, context: Comparability) -> None:
 
 
 class _Kept(NamedTuple):
-    """The evidence a run keeps for the next: the tables, and those of them added to (what
-    the run started from kept facts for) rather than replaced."""
+    """What a run keeps for the next (its evidence, its clustering): the tables, and those of
+    them added to (what the run started from kept facts for) rather than replaced."""
 
     tables: list[Columns]
     appended: tuple[str, ...]

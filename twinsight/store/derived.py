@@ -9,7 +9,7 @@ nothing else changed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,15 +17,16 @@ from typing import NamedTuple
 
 import duckdb
 
-from twinsight.store.arrowrows import arrow_rows
 from twinsight.store.columns import Columns
 from twinsight.store.files import connect, has_table
 from twinsight.store.schema import (
     ANALYSIS_RUNS,
     CLUSTER_HISTORY,
+    CLUSTER_STATE,
     CLUSTERS,
     AnalysisRun,
     ClusterRow,
+    ClusterStateRow,
     HistoryRow,
     Table,
 )
@@ -36,27 +37,11 @@ __all__ = [
     "ClusterPast",
     "Derived",
     "EarlierCounts",
-    "EarlierDifference",
     "RunFixes",
     "ScenarioCount",
 ]
 
 DERIVED_FILE = "analysis.duckdb"
-
-
-class EarlierDifference(NamedTuple):
-    """A real difference an earlier run recorded, with its exchange's verdict; values are
-    JSON text."""
-
-    exchange_id: str
-    endpoint: str
-    location: str
-    kind: str
-    legacy_value: str | None
-    candidate_value: str | None
-    classification: str
-    features: list[str] | None
-    noise: str | None = None  # inferred noise (its reason starts `inferred:`), else real
 
 
 @dataclass(frozen=True)
@@ -96,16 +81,6 @@ class RunFixes:
     fixed: list[HistoryRow]
 
 
-_EARLIER = """
-SELECT d.exchange_id, d.endpoint, d.location, d.kind, d.legacy_value, d.candidate_value,
-       c.classification, c.features, d.noise
-FROM differences d
-JOIN classifications c USING (exchange_id, candidate)
-WHERE d.accepted IS NULL
-  AND (d.noise IS NULL AND (list_contains(?, c.classification) OR list_contains(?, d.kind))
-       OR starts_with(d.noise, 'inferred:'))
-ORDER BY d.exchange_id
-"""
 _SCENARIOS = """
 SELECT scenario, target, count(*) AS exchanges, count(*) FILTER (passed) AS passed
 FROM (SELECT exchange_id, candidate, scenario, target, bool_and(passed) AS passed
@@ -130,25 +105,20 @@ class Derived:
         return cls(segments / DERIVED_FILE)
 
     def state(self) -> AnalysisRun | None:
-        """The last analysis run recorded, if any (and its tables are all there)."""
-        return self._last_run("classifications", "differences")
+        """The last analysis run recorded, if any (and its tables are all there: a store
+        analysed before runs kept their clustering is judged again, once)."""
+        return self._last_run("classifications", "differences", CLUSTER_STATE.name)
 
-    def differences(
-        self, *, classifications: Collection[str], kinds: Collection[str]
-    ) -> Iterator[EarlierDifference]:
-        """Real differences (neither noise nor accepted) recorded so far, of an exchange
-        classified as one of `classifications` or of one of `kinds`; and every difference
-        taken as inferred noise (clustered apart)."""
-        connection = self._reading("classifications", "differences")
+    def cluster_state(self) -> list[ClusterStateRow]:
+        """The clustering the last run ended with (`twinsight.analysis.cluster_state`)."""
+        connection = self._reading(CLUSTER_STATE.name)
         if connection is None:
-            return
+            return []
         try:
-            params = [list(classifications), list(kinds)]
-            # Through Arrow: rows become Python column by column, not one value at a time.
-            batches = connection.sql(_EARLIER, params=params).to_arrow_reader(10_000)
-            yield from (EarlierDifference(*row) for row in arrow_rows(batches))
+            rows = connection.execute(f"SELECT * FROM {CLUSTER_STATE.name}").fetchall()
         finally:
             connection.close()
+        return [ClusterStateRow(*row) for row in rows]
 
     def counts(self) -> EarlierCounts:
         """What the classifications recorded so far add up to."""

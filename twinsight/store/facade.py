@@ -302,11 +302,6 @@ class Store(OpenStore):
         query = "SELECT id FROM exchanges WHERE source = ?"
         return frozenset(row[0] for row in self._rows(query, params=[source]))
 
-    def sessions_like(self, pattern: str) -> dict[str, str]:
-        """Exchange id -> session, for sessions matching the SQL LIKE `pattern`."""
-        query = "SELECT id, session FROM exchanges WHERE session LIKE ?"
-        return {row[0]: row[1] for row in self._rows(query, params=[pattern])}
-
     def origins(self, *, replay_run: str) -> frozenset[str]:
         """The recorded exchanges replay run `replay_run` has replayed."""
         query = "SELECT origin FROM exchanges WHERE replay_run = ? AND origin IS NOT NULL"

@@ -259,6 +259,14 @@ class ClusterRow(NamedTuple):
     status: str | None = None  # new, persisting or regressed, against earlier runs
 
 
+class ClusterStateRow(NamedTuple):
+    """Part of the clustering the last analysis ended with, kept so the next run starts
+    from it rather than from every earlier difference (`twinsight.analysis.cluster_state`)."""
+
+    kind: str  # a cluster's state, or samples of one location's changes
+    state: str  # JSON
+
+
 class AnalysisRun(NamedTuple):
     """What an analysis run was computed with (see `analysis_runs`)."""
 
@@ -324,6 +332,7 @@ CLASSIFICATIONS = Table.of("classifications", ClassificationRow)
 CHECKS = Table.of("checks", CheckRow)
 DIFFERENCES = Table.of("differences", DifferenceRow)
 CLUSTERS = Table.of("clusters", ClusterRow)
+CLUSTER_STATE = Table.of("cluster_state", ClusterStateRow)
 ANALYSIS_RUNS = Table.of("analysis_runs", AnalysisRun)
 CLUSTER_HISTORY = Table.of("cluster_history", HistoryRow)
 EVIDENCE = Table.of("evidence", EvidenceRow)

@@ -7,9 +7,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
+from twinsight.analysis.cluster_members import FIRST_KEPT
 from twinsight.analysis.clusters import Cluster
 from twinsight.analysis.load import Stored, stored_of
-from twinsight.records import FINDING_SESSIONS, PRIMARY_TARGET, is_finding_session
+from twinsight.records import PRIMARY_TARGET, is_finding_session
 from twinsight.store import Store, StoredExchange
 
 from .evidence import Before, Case, Raw, Seen
@@ -17,8 +18,9 @@ from .inputs import path_params
 
 __all__ = ["EXAMPLES", "cases_of"]
 
-EXAMPLES = 20
-"""Exchanges of a cluster a proposal is built and checked on (the earliest ones)."""
+EXAMPLES = FIRST_KEPT
+"""Exchanges of a cluster a proposal is built and checked on (the earliest ones: as many
+as a cluster keeps)."""
 BEFORE = 200
 """Earlier exchanges of the first example's session looked through for preconditions."""
 
@@ -30,18 +32,16 @@ def cases_of(
     clusters: Iterable[Cluster], store: Store, candidate: str, name_of: NameOf
 ) -> list[Case]:
     """Each cluster of real differences as a `Case`, its examples read from `store`."""
-    real = [c for c in clusters if not c.noise and c.exchange_ids]
-    wanted = {i for c in real for i in (*c.exchange_ids[:EXAMPLES], c.exchange_ids[-1])}
-    # Exchanges of explore's findings, sent once more on sessions of their own.
-    findings = set(store.sessions_like(FINDING_SESSIONS))
-    wanted |= findings
+    real = [c for c in clusters if not c.noise and c.count]
+    # Exchanges of explore's findings (sent once more on sessions of their own) among them.
+    wanted = {i for c in real for i in (*c.members.first, c.members.last, *c.findings) if i}
     stored = {row.id: _read(row) for row in store.exchanges(ids=wanted)}
     cases = []
     for c in real:
         # A shrunk explore finding is the smallest story of the cluster: it goes first, and
         # its session's steps become the scenario's preconditions.
-        first = c.exchange_ids[:EXAMPLES]
-        chosen = dict.fromkeys([*sorted(findings.intersection(c.exchange_ids)), *first])
+        first = c.members.first[:EXAMPLES]
+        chosen = dict.fromkeys([*sorted(c.findings), *first])
         examples = [
             seen for i in list(chosen)[:EXAMPLES] if (seen := _seen(stored.get(i), candidate))
         ]
@@ -61,8 +61,8 @@ def cases_of(
                 features=_defining(c),
                 examples=tuple(examples),
                 before=_before(store, examples[0], endpoints, name_of) if examples else (),
-                first_seen=_started(stored.get(c.exchange_ids[0])),
-                last_seen=_started(stored.get(c.exchange_ids[-1])),
+                first_seen=_started(stored.get(c.members.first[0])),
+                last_seen=_started(stored.get(c.members.last or c.members.first[0])),
             )
         )
     return cases
