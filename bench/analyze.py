@@ -1,6 +1,6 @@
 """Benchmark: `twinsight analyze` end to end on synthetic exchanges, and deepdiff as the baseline.
 
-    .venv/bin/pip install -e '.[bench]'   # deepdiff: the baseline a user would write
+    .venv/bin/pip install -e '.[bench]'   # deepdiff, the baseline a user would write; psutil
     .venv/bin/python bench/analyze.py [--exchanges 1000000] [--sample 10000]
         [--shape agreeing|differing] [--replica] [--workers 1,2] [--dask local:2]
 
@@ -11,9 +11,9 @@ agreeing`) or every one does (`--shape differing`); with `--replica` a second
 legacy answers every request too, stamping its times a second later. Reported: the time to write
 the store (not part of analysis), for each `--workers` count on its own copy of
 the store (same run, so the ratios compare like with like) the `analyze_store`
-time, exchanges/s and peak RSS of the analysing process and of its largest
-worker, and on a sample the pairs/s of twinsight's diff against deepdiff's
-DeepDiff on the same parsed bodies.
+time, exchanges/s and peak RSS of the analysing process, of its largest
+worker and of all of them together (sampled every 0.1 s), and on a sample the
+pairs/s of twinsight's diff against deepdiff's DeepDiff on the same parsed bodies.
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,20 +129,53 @@ def per_pair(sample: int, rng: random.Random) -> tuple[float, float | None]:
     return ours, sample / (time.perf_counter() - started)
 
 
-def analyse(store: Path, workers: int) -> tuple[float, float, float, dict[str, int]]:
-    """(seconds, peak RSS MB of this process, of its largest worker, the counts): run in a
-    process of its own, so each peak is this analysis's alone."""
+Run = tuple[float, float, float, float, dict[str, int]]
+"""(seconds, peak RSS MB of the analysing process, of its largest worker, of all together,
+the counts)."""
+
+
+@contextmanager
+def peak_together() -> Iterator[list[float]]:
+    """The highest RSS (MB) this process and its children held together, sampled every
+    0.1 s while inside (the one value of the list yielded, once out)."""
+    import psutil  # the bench extra's: imported here, so the module imports without it
+
+    peak, done, me = [0.0], threading.Event(), psutil.Process()
+
+    def sample() -> None:
+        while not done.wait(0.1):
+            try:
+                rss = me.memory_info().rss + sum(
+                    c.memory_info().rss for c in me.children(recursive=True)
+                )
+            except psutil.Error:
+                continue  # a worker ended between the listing and the reading
+            peak[0] = max(peak[0], rss / (1 << 20))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        sampler.join()
+
+
+def analyse(store: Path, workers: int) -> Run:
+    """`Run` of one analysis, run in a process of its own, so each peak is its alone."""
     spec = load_spec(files() / "spec.yaml")
     config = load_config(files() / "twinsight.toml")
-    started = time.perf_counter()
-    analysis = analyze_store(store, None, config=config, spec=spec, workers=workers)
-    elapsed = time.perf_counter() - started
+    with peak_together() as together:
+        started = time.perf_counter()
+        analysis = analyze_store(store, None, config=config, spec=spec, workers=workers)
+        elapsed = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return elapsed, own, children if workers > 1 else 0.0, dict(analysis.counts)
+    largest = children if workers > 1 else 0.0
+    return elapsed, own, largest, together[0], dict(analysis.counts)
 
 
-def on_dask(address: str, store: Path) -> tuple[float, float, float, dict[str, int]]:
+def on_dask(address: str, store: Path) -> Run:
     """`analyse` on the Dask cluster at `address`: the cluster started before the clock
     (a local one), the largest worker's peak RSS asked of each worker."""
     from twinsight.analysis.cluster import DaskAddress, DaskPool, dask_client
@@ -152,7 +188,8 @@ def on_dask(address: str, store: Path) -> tuple[float, float, float, dict[str, i
         elapsed = time.perf_counter() - started
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return elapsed, own, max(peaks.values()), dict(analysis.counts)
+    # Not sampled together: the workers of a cluster may be on other machines.
+    return elapsed, own, max(peaks.values()), 0.0, dict(analysis.counts)
 
 
 def main() -> None:
@@ -207,16 +244,17 @@ def run(args: argparse.Namespace, rng: random.Random, folder: Path) -> None:
     print(f"shape {args.shape}{replica}; store written in {written:.1f} s\n")
     print(
         "| exchanges | workers | analyze s | exchanges/s | x 1 process | peak RSS MB"
-        " | largest worker MB |"
+        " | largest worker MB | together MB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     first = rows[0][1]
-    for workers, elapsed, own, child, _ in rows:
+    for workers, elapsed, own, child, together, _ in rows:
+        summed = f"{together:,.0f}" if together else "-"
         print(
             f"| {args.exchanges:,} | {workers} | {elapsed:.1f} | {args.exchanges / elapsed:,.0f} | "
-            f"{first / elapsed:.2f} | {own:,.0f} | {child:,.0f} |"
+            f"{first / elapsed:.2f} | {own:,.0f} | {child:,.0f} | {summed} |"
         )
-    print(f"\nclassifications: {rows[0][4]}\n")
+    print(f"\nclassifications: {rows[0][5]}\n")
     print("| diff of one pair | pairs/s | x deepdiff |\n|---|---:|---:|")
     print(
         f"| twinsight diff_responses | {ours:,.0f} | {ours / theirs:.0f} |"

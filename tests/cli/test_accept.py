@@ -184,6 +184,17 @@ def test_user_errors_are_one_line(project: Path, args: list[str], message: str) 
     assert {p.name: p.read_bytes() for p in project.iterdir() if p.is_file()} == before
 
 
+def test_a_store_analysed_before_runs_kept_their_clustering_is_accepted_from(
+    project: Path,
+) -> None:
+    import duckdb
+
+    with duckdb.connect(str(project / "run.duckdb")) as connection:
+        connection.execute("DROP TABLE cluster_state")
+    shown = twinsight("accept", HEALTH, "--as", "noise", "--why", "x", "--dry-run", cwd=project)
+    assert shown.returncode == 0, shown.stderr
+
+
 def test_a_store_never_analysed_is_named(tmp_path: Path, captured: Path) -> None:
     shutil.copy(captured, tmp_path / "fresh.duckdb")
     failed = twinsight(

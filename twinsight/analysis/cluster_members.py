@@ -1,15 +1,18 @@
-"""The exchanges of a cluster, kept without holding every id: how many, the first few and the
-last in stream order, and a digest of the set.
+"""The exchanges of a cluster, kept without holding every id: how many, the smallest few and
+the largest, and a digest of the set.
 
 A cluster of a million exchanges needs its ids for three things only: to show and propose
-from the first few, to say when it was last seen, and to link clusters of exactly the same
-exchanges (`clusters._link`). The digest stands in for the set in that last one: the sum of
-each id's 64-bit hash, so the parts of a stream judged apart add up to the whole, and two
-sets of one size share a digest by chance once in ~10^19 pairs.
+from the earliest few, to say when it was last seen, and to link clusters of exactly the
+same exchanges (`clusters._link`). Ids sort by the time an exchange was made (or, imported,
+recorded), so the smallest are the earliest whichever run judged them. The digest stands in
+for the set in the last: the sum of each id's 64-bit hash, so the parts of a stream judged
+apart (or by an earlier run) add up to the whole, and two sets of one size share a digest
+by chance once in ~10^19 pairs.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,27 +32,38 @@ def id_digest(exchange_id: str) -> int:
 
 @dataclass
 class Members:
-    """Exchanges added one at a time, in stream order, each once."""
+    """Exchanges added one at a time, each once; what is kept does not depend on the order
+    they came in, so an incremental run keeps what a full one would."""
 
     count: int = 0
     first: list[str] = field(default_factory=list)
+    """The FIRST_KEPT smallest ids, in order."""
     last: str | None = None
+    """The largest id."""
     digest: int = 0
+    recent: str | None = field(default=None, compare=False)
+    """The id added last: an exchange's differences come together, and count once."""
 
     def add(self, exchange_id: str, digest: int) -> None:
-        """One more exchange (`digest`: its `id_digest`), after every one added before."""
+        """One more exchange (`digest`: its `id_digest`), not added before."""
         self.count += 1
-        if len(self.first) < FIRST_KEPT:
-            self.first.append(exchange_id)
-        self.last = exchange_id
+        first = self.first
+        if len(first) < FIRST_KEPT or exchange_id < first[-1]:
+            bisect.insort(first, exchange_id)
+            del first[FIRST_KEPT:]
+        if self.last is None or exchange_id > self.last:
+            self.last = exchange_id
+        self.recent = exchange_id
         self.digest = (self.digest + digest) & _MASK
 
-    def merge(self, later: Members) -> None:
-        """Add the exchanges of `later`, none of them added here, as if added after these."""
-        self.count += later.count
-        self.first += later.first[: FIRST_KEPT - len(self.first)]
-        self.last = later.last if later.count else self.last
-        self.digest = (self.digest + later.digest) & _MASK
+    def merge(self, other: Members) -> None:
+        """Add the exchanges of `other`, none of them added here."""
+        self.count += other.count
+        self.first = sorted([*self.first, *other.first])[:FIRST_KEPT]
+        if other.last is not None and (self.last is None or other.last > self.last):
+            self.last = other.last
+        self.recent = other.recent or self.recent
+        self.digest = (self.digest + other.digest) & _MASK
 
     def state(self) -> dict[str, Any]:
         """What `of_state` takes back, as JSON values."""

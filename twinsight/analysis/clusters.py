@@ -109,9 +109,18 @@ class Cluster:
         return [i for e, _, _ in self.endpoints for i in self.by_endpoint[e].first[:each]]
 
 
-def ranking(c: Cluster) -> tuple[bool, bool, int, str, str]:
-    """Real differences first, low severity next, inferred noise last; larger first."""
-    return bool(c.noise), c.kind in LOW_SEVERITY, -c.count, c.endpoint, c.location
+def ranking(c: Cluster) -> tuple[bool, bool, int, str, str, str, str]:
+    """Real differences first, low severity next, inferred noise last; larger first (ties
+    by name: the order does not depend on which exchange came first)."""
+    return (
+        bool(c.noise),
+        c.kind in LOW_SEVERITY,
+        -c.count,
+        c.endpoint,
+        c.location,
+        c.kind,
+        c.pattern,
+    )
 
 
 def value_pattern(d: Difference) -> str:
@@ -167,7 +176,7 @@ class Clustering:
             # One at least: `numeric_offset` reads the shortest, whatever is shown.
             self.shown[key] = Examples(max(self.examples, 1))
         members = found.by_endpoint.setdefault(o.endpoint, Members())
-        if members.last != o.exchange_id:  # an exchange's differences come together
+        if members.recent != o.exchange_id:  # an exchange's differences come together
             digest = id_digest(o.exchange_id)
             members.add(o.exchange_id, digest)
             found.members.add(o.exchange_id, digest)
@@ -239,10 +248,10 @@ def _link(clusters: list[Cluster]) -> list[Cluster]:
     return roots
 
 
-def _root_first(c: Cluster) -> tuple[int, int, str]:
+def _root_first(c: Cluster) -> tuple[int, int, str, str, str]:
     # A status change usually causes the body and header changes that come with it.
     rank = 0 if c.location == "status" else 2 if c.location.startswith("headers.") else 1
-    return rank, c.location.count("."), c.location
+    return rank, c.location.count("."), c.location, c.kind, c.pattern
 
 
 def _describe(c: Cluster) -> str:

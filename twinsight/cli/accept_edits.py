@@ -62,7 +62,7 @@ def _chosen(
     if every == bool(prefixes):
         raise UserError("name the clusters to accept, or give --all (not both)")
     derived = Derived.of(store, segments)
-    if derived.state() is None:
+    if not derived.analysed():
         raise UserError("no analysis of this store yet: run twinsight analyze on it first")
     rows = derived.clusters()
     named = {r.fingerprint: r for r in rows if r.fingerprint}

@@ -109,6 +109,10 @@ class Derived:
         analysed before runs kept their clustering is judged again, once)."""
         return self._last_run("classifications", "differences", CLUSTER_STATE.name)
 
+    def analysed(self) -> bool:
+        """Whether an analysis has written its clusters here."""
+        return self._last_run(CLUSTERS.name) is not None
+
     def cluster_state(self) -> list[ClusterStateRow]:
         """The clustering the last run ended with (`twinsight.analysis.cluster_state`)."""
         connection = self._reading(CLUSTER_STATE.name)
