@@ -85,7 +85,8 @@ class RunFixes:
 SCENARIO_TOTALS = "scenario_totals"
 """Per scenario and target, what the `checks` rows add up to (`ScenarioCount`), added to as
 each run writes its checks: counting over every check costs a pass over a table that grows
-with the store (~0.66 s a million exchanges), for every `report`, `ready` and `propose`."""
+with the store (~0.5 s of CPU a million exchanges), for every `report`, `ready` and
+`propose`."""
 _SCENARIOS = """
 SELECT scenario, target, count(*) AS exchanges, count(*) FILTER (passed) AS passed
 FROM (SELECT exchange_id, candidate, scenario, target, bool_and(passed) AS passed
