@@ -8,6 +8,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,18 +118,27 @@ def test_a_worker_missing_a_dependency_is_named_with_it(
     assert "lxml" in str(refused.value)
 
 
-async def block(seconds: float) -> None:
-    """In a worker, on its event loop: the loop held for `seconds`, as by a stuck import."""
+async def block(seconds: float, held: str) -> None:
+    """In a worker, on its event loop: the loop held for `seconds`, as by a stuck import
+    (the file `held` made first, so the test knows it is held)."""
+    import pathlib
     import time
 
+    pathlib.Path(held).touch()
     time.sleep(seconds)  # blocking the loop is the point
 
 
 def test_workers_that_do_not_answer_the_probe_are_refused_after_a_bounded_wait(
-    client: tuple[Any, str, list[str]],
+    client: tuple[Any, str, list[str]], tmp_path: Path
 ) -> None:
     dask, scheduler, (stuck, _) = client
-    dask.run(block, 5.0, workers=[stuck], wait=False)
+    held = tmp_path / "held"
+    dask.run(block, 5.0, str(held), workers=[stuck], wait=False)
+    # Not before the worker's loop is held: a probe answered first would pass (seen in CI).
+    waited = time.monotonic() + 10
+    while not held.exists() and time.monotonic() < waited:
+        time.sleep(0.01)
+    assert held.exists(), "the worker never ran `block`"
     started = time.monotonic()
     with pytest.raises(UserError) as refused:
         check_workers(dask, scheduler, wait=1.0)
