@@ -9,7 +9,8 @@ nothing else changed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -275,7 +276,10 @@ class Derived:
         try:
             connection.execute("BEGIN")
             for rows in tables:
-                _write_table(connection, rows, append=rows.name in append)
+                with _registered(connection, rows) as source:
+                    added = _write_table(connection, rows, source, append=rows.name in append)
+                    if rows.name == CHECKS.name:
+                        _total_scenarios(connection, source, added=added)
             if state is not None:
                 connection.execute(ANALYSIS_RUNS.create_sql())
                 runs = ANALYSIS_RUNS.name
@@ -299,24 +303,33 @@ class Derived:
         return None
 
 
-def _write_table(connection: duckdb.DuckDBPyConnection, rows: Columns, *, append: bool) -> None:
-    """One table's rows (Arrow in memory, or a spilled Parquet file) into the database."""
+@contextmanager
+def _registered(connection: duckdb.DuckDBPyConnection, rows: Columns) -> Iterator[str]:
+    """What SQL reads `rows` from while the block runs: their spilled Parquet file, or
+    their Arrow table registered on `connection`."""
     table = rows.source()
     if isinstance(table, Path):
-        source = "read_parquet('{}')".format(str(table).replace("'", "''"))
-    else:
-        connection.register("twinsight_derived", table)
-        source = "twinsight_derived"
+        yield "read_parquet('{}')".format(str(table).replace("'", "''"))
+        return
+    connection.register("twinsight_derived", table)
+    try:
+        yield "twinsight_derived"
+    finally:
+        connection.unregister("twinsight_derived")
+
+
+def _write_table(
+    connection: duckdb.DuckDBPyConnection, rows: Columns, source: str, *, append: bool
+) -> bool:
+    """One table's rows, read from `source`, into the database: added to the table already
+    there when `append` (True returned), else the table made anew."""
     added = append and has_table(connection, rows.name)
     if added:
         _add_columns(connection, rows.declared)
         connection.execute(f"INSERT INTO {rows.name} BY NAME SELECT * FROM {source}")
     else:
         connection.execute(f"CREATE OR REPLACE TABLE {rows.name} AS SELECT * FROM {source}")
-    if rows.name == CHECKS.name:
-        _total_scenarios(connection, source, added=added)
-    if not isinstance(table, Path):
-        connection.unregister("twinsight_derived")
+    return added
 
 
 def _total_scenarios(connection: duckdb.DuckDBPyConnection, new: str, *, added: bool) -> None:

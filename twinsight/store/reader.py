@@ -69,11 +69,8 @@ class OpenStore:
     ) -> None:
         """`worker`: a worker process's reader, one thread and `WORKER_MEMORY_LIMIT`."""
         system_arrow_pool()  # a reader's Arrow memory goes back as it is freed
-        self._connection, folders, files = _opened(path, segments, among)
+        self._connection, folders, files = _opened(path, segments, among, worker=worker)
         self._limit = WORKER_MEMORY_LIMIT if worker else READER_MEMORY_LIMIT
-        if worker:
-            # Every CPU judges already; and what a sort pins grows with DuckDB's threads.
-            self._connection.execute(f"SET threads = 1; SET memory_limit = '{self._limit}'")
         self.segment_files = frozenset(files)
         """The names of the segment files its views read (`among` them, when given)."""
         self._derived = _derived_database(self._connection)
@@ -149,18 +146,24 @@ def open_store(path: Path | None = None, segments: Path | None = None) -> duckdb
 
 
 def _opened(
-    path: Path | None, segments: Path | None, among: Collection[str] | None = None
+    path: Path | None,
+    segments: Path | None,
+    among: Collection[str] | None = None,
+    *,
+    worker: bool = False,
 ) -> tuple[duckdb.DuckDBPyConnection, list[Path], list[str]]:
     """`open_store`'s connection, the segment folders its views read and the names of the
     segment files in them it reads: all, or only those `among` names (what another
-    process opened: a file written since is left out)."""
+    process opened: a file written since is left out). `worker`: see `OpenStore`."""
     if path is None and segments is None:
         raise StoreError("no store given: pass --store FILE or --segments DIR (or set [store])")
     sources: dict[str, list[str]] = {name: [] for name in TABLES}
     spill = tempfile.mkdtemp(prefix="twinsight-read-")  # where sorts past the limit go
-    connection = duckdb.connect(
-        config={"memory_limit": READER_MEMORY_LIMIT, "temp_directory": spill}
-    )
+    config: dict[str, Any] = {"memory_limit": READER_MEMORY_LIMIT, "temp_directory": spill}
+    if worker:
+        # Every CPU judges already; and what a sort pins grows with DuckDB's threads.
+        config.update(memory_limit=WORKER_MEMORY_LIMIT, threads=1)
+    connection = duckdb.connect(config=config)
     weakref.finalize(connection, shutil.rmtree, spill, True)
     keyed: set[str] = set()
     if path is not None:
