@@ -4,6 +4,7 @@ that has no workers, is refused in one line before any work is sent. The refusal
 loopback, one worker's twinsight changed inside its own process."""
 
 import logging
+import shutil
 import socket
 import sys
 import time
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 import twinsight
 from twinsight.analysis.cluster_check import Found, check_workers, refusal, say_hello
+from twinsight.analysis.installed import running_version, source_digest
 from twinsight.errors import UserError
 
 distributed = pytest.importorskip("distributed")
@@ -25,7 +27,8 @@ cloudpickle = pytest.importorskip("cloudpickle")
 # The helpers below run inside the workers, which cannot import this test module.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-OURS = twinsight.__version__
+OURS = running_version()
+CODE = source_digest(twinsight.__file__)
 
 
 def pretend(version: str | None, missing: str | None = None) -> None:
@@ -41,6 +44,21 @@ def pretend(version: str | None, missing: str | None = None) -> None:
         for name in [name for name in sys.modules if name.startswith("twinsight.")]:
             del sys.modules[name]
         sys.modules[missing] = None  # type: ignore[assignment]
+
+
+def pretend_other_code(folder: str) -> None:
+    """In a worker: twinsight of this version installed from other sources (a copy of its
+    package in `folder` with one module changed)."""
+    import importlib
+    import pathlib
+    import shutil
+
+    package = importlib.import_module("twinsight")
+    copy = pathlib.Path(folder) / "twinsight"
+    shutil.copytree(pathlib.Path(package.__file__).parent, copy)
+    with (copy / "analysis" / "diff.py").open("a") as patched:
+        patched.write("# patched\n")
+    package.__file__ = str(copy / "__init__.py")
 
 
 def undo(version: str) -> None:
@@ -77,7 +95,7 @@ def cluster() -> Iterator[tuple[Any, str, list[str]]]:
 def client(cluster: tuple[Any, str, list[str]]) -> Iterator[tuple[Any, str, list[str]]]:
     """The shared cluster, every worker's twinsight as it was again after the test."""
     yield cluster
-    cluster[0].run(undo, OURS)
+    cluster[0].run(undo, twinsight.__version__)
 
 
 def test_workers_of_this_version_are_accepted(client: tuple[Any, str, list[str]]) -> None:
@@ -93,10 +111,41 @@ def test_a_worker_of_another_version_is_named_with_it(
         check_workers(dask, scheduler)
     said = str(refused.value)
     assert said == (
-        f"--dask {scheduler}: worker {changed} runs twinsight 0.0.9"
+        f"--dask {scheduler}: worker {changed} runs twinsight 0.0.9+{CODE}"
         f" (this is twinsight {OURS}); run the same version everywhere"
     )
     assert kept not in said
+
+
+def test_a_worker_of_this_version_built_from_other_code_is_named_with_its_code(
+    client: tuple[Any, str, list[str]], tmp_path: Path
+) -> None:
+    dask, scheduler, (changed, kept) = client
+    dask.run(pretend_other_code, str(tmp_path), workers=[changed])
+    with pytest.raises(UserError) as refused:
+        check_workers(dask, scheduler)
+    theirs = source_digest(str(tmp_path / "twinsight" / "__init__.py"))
+    assert theirs != CODE
+    assert str(refused.value) == (
+        f"--dask {scheduler}: worker {changed} runs twinsight {twinsight.__version__}+{theirs}"
+        f" (this is twinsight {OURS}); run the same version everywhere"
+    )
+    assert kept not in str(refused.value)
+
+
+def test_the_code_label_names_the_sources_wherever_they_lie(tmp_path: Path) -> None:
+    ours = Path(twinsight.__file__).parent
+    assert running_version() == f"{twinsight.__version__}+{CODE}"
+    copies = []
+    for name in ("a", "b"):
+        copy = tmp_path / name / "twinsight"
+        shutil.copytree(ours, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        copies.append(copy)
+    assert source_digest(str(copies[0] / "__init__.py")) == CODE  # the place is not the code
+    (copies[1] / "store" / "new_module.py").write_text("")
+    assert source_digest(str(copies[1] / "__init__.py")) != CODE  # a module added
+    (copies[0] / "records.py").write_bytes((ours / "records.py").read_bytes() + b" ")
+    assert source_digest(str(copies[0] / "__init__.py")) != CODE  # a byte changed
 
 
 def test_a_worker_without_twinsight_is_named(client: tuple[Any, str, list[str]]) -> None:
@@ -111,7 +160,7 @@ def test_a_worker_missing_a_dependency_is_named_with_it(
     client: tuple[Any, str, list[str]],
 ) -> None:
     dask, scheduler, (changed, _) = client
-    dask.run(pretend, OURS, "lxml", workers=[changed])
+    dask.run(pretend, twinsight.__version__, "lxml", workers=[changed])
     with pytest.raises(UserError) as refused:
         check_workers(dask, scheduler)
     assert f"worker {changed} cannot import twinsight's dependencies (" in str(refused.value)

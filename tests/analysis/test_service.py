@@ -5,8 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from twinsight.analysis.collect import Analysis
+from twinsight.analysis.installed import running_version
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
 from twinsight.records import Body, Exchange, Response
@@ -130,6 +132,24 @@ def test_changed_rules_judge_every_exchange_again(tmp_path: Path) -> None:
     second = analyze_store(store, None, config=ruled, spec=None)
     assert second.analysed == 20
     assert second.counts["unexplained"] == 3  # items 0, 7 and 14: the title
+
+
+def test_another_twinsight_code_judges_every_exchange_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One release installed from other sources judges otherwise: its verdicts, and the
+    # evidence it kept, are not reused.
+    from twinsight.analysis import incremental, kept
+
+    store = written(tmp_path, _mixed(0, 20))
+    assert analyze(store).analysed == 20
+    assert analyze(store).analysed == 0
+    other = f"{running_version()[:-1]}x"
+    for module in (incremental, kept):
+        monkeypatch.setattr(module, "running_version", lambda: other)
+    again = analyze(store)
+    assert again.analysed == 20
+    assert again.counts["unexplained"] == 20
 
 
 def test_incremental_runs_work_on_segment_folders_too(tmp_path: Path) -> None:

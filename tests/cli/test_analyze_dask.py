@@ -12,10 +12,11 @@ import pytest
 import twinsight as package
 from tests.analysis.test_service_comparable import store
 from tests.cli.run import twinsight
+from twinsight.analysis.installed import running_version, source_digest
 
 pytest.importorskip("distributed")
 
-OURS = package.__version__
+OURS = running_version()
 
 
 def unused_port() -> int:
@@ -105,7 +106,8 @@ def test_a_worker_of_another_twinsight_is_one_line(
     done = twinsight("analyze", "--store", str(store(tmp_path)), "--dask", address, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == (
-        f"error: --dask {address}: worker {worker} runs twinsight 0.0.9"
+        f"error: --dask {address}: worker {worker} runs twinsight"
+        f" 0.0.9+{source_digest(package.__file__)}"
         f" (this is twinsight {OURS}); run the same version everywhere\n"
     )
 

@@ -11,14 +11,17 @@ from pathlib import Path
 import jwt
 import pytest
 
+import twinsight as package
 from tests.cli.run import twinsight
 from twinsight.analysis.fingerprint import CauseKey, fingerprint
+from twinsight.analysis.installed import source_digest
 from twinsight.examples.tasks import files
 from twinsight.examples.tasks.auth import secret
 
 
 def test_version_and_help() -> None:
-    assert twinsight("--version").stdout.startswith("twinsight ")
+    said = twinsight("--version").stdout
+    assert said == f"twinsight {package.__version__}+{source_digest(package.__file__)}\n"
     listing = twinsight("--help")
     assert listing.returncode == 0
     for command in ("spec", "example", "config", "demo"):

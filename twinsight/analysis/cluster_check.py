@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-import twinsight
 from twinsight.errors import UserError
 
 from . import installed
@@ -76,7 +75,7 @@ def check_workers(client: Any, address: str, *, wait: float = 10.0) -> None:
             f"--dask {address}: the workers did not say which twinsight they run within"
             f" {wait:g} s (a worker busy or stuck?); see the cluster's dashboard"
         )
-    problem = refusal(address, twinsight.__version__, found)
+    problem = refusal(address, installed.running_version(), found)
     if problem is not None:
         raise UserError(problem)
 

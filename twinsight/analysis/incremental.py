@@ -9,13 +9,13 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 
-from twinsight import __version__
 from twinsight.config import Config
 from twinsight.spec import Spec
 from twinsight.store import Derived
 
 from .classify import CLASSIFICATIONS
 from .collect import Collector
+from .installed import running_version
 
 __all__ = ["DERIVED_FORMAT", "analysis_fingerprint", "seed_earlier"]
 
@@ -35,9 +35,9 @@ def analysis_fingerprint(
     lists: frozenset[str] = frozenset(),
 ) -> str:
     """What a run's verdicts depend on besides the exchanges: equal fingerprints, equal
-    verdicts for the same exchange (the twinsight version included)."""
+    verdicts for the same exchange (twinsight's version and code included)."""
     inputs = {
-        "twinsight": __version__,
+        "twinsight": running_version(),
         "tables": DERIVED_FORMAT,
         # A new classification (not_comparable) judges every exchange again once.
         "classifications": list(CLASSIFICATIONS),

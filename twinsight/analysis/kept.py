@@ -27,7 +27,6 @@ from pathlib import Path
 
 import orjson
 
-from twinsight import __version__
 from twinsight.config import Config
 from twinsight.spec import Spec
 from twinsight.store import (
@@ -44,6 +43,7 @@ from twinsight.store.kept import KeptEvidence, covered_among, kept_evidence
 from .comparable import Replayed
 from .diff import DiffOptions
 from .endpoints import Endpoints
+from .installed import running_version
 from .kept_fact import Fact
 from .pipeline import LegacyTally, ReplicaTally
 
@@ -154,8 +154,8 @@ def kept_from(store: Store, endpoints: Endpoints, replayed: Mapping[str, Replaye
 
 
 def kept_version() -> str:
-    """What every kept fact depends on: the twinsight version, the layout of the facts."""
-    return _digest({"twinsight": __version__, "kept": KEPT_FORMAT})
+    """What every kept fact depends on: the twinsight version and code, the facts' layout."""
+    return _digest({"twinsight": running_version(), "kept": KEPT_FORMAT})
 
 
 def kept_tables(

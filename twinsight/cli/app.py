@@ -9,7 +9,6 @@ from typing import Annotated, NoReturn
 import typer
 from rich.markup import escape
 
-from twinsight import __version__
 from twinsight.cli.accept import accept_command
 from twinsight.cli.analyze import analyze
 from twinsight.cli.capture import mitm_addon, proxy, sink
@@ -53,7 +52,10 @@ class _Run:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"twinsight {__version__}")
+        # With its code's label, as a Dask cluster names a worker's twinsight.
+        from twinsight.analysis.installed import running_version
+
+        out.print(f"twinsight {running_version()}")
         raise typer.Exit()
 
 
