@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from twinsight.config import NormalizeRule
 from twinsight.spec import Spec
 from twinsight.spec.inputs import RequestView
 from twinsight.store import Store, StoredAnswer, StoredExchange
+from twinsight.store.partitions import exchange_count
 
 from .comparable import Replayed
 from .diff import Message
+from .progress import tracked
 from .rules import Rule
 
 __all__ = ["Stored", "read_exchanges", "replays_of", "rules_from", "stored_of"]
@@ -40,13 +43,22 @@ def read_exchanges(
     unread: bool = False,
     replayed: Mapping[str, Replayed] | None = None,
     targets: Collection[str] | None = None,
+    progress: str = "",
 ) -> Iterator[Stored]:
     """Every answered exchange of `store`; `only_new`: those no earlier analysis classified;
     `unread`: those the evidence it kept does not cover; `replayed`: what the store knows
     of refused replays, by id (see `replays_of`);
-    `targets`: only those targets' answers."""
+    `targets`: only those targets' answers; `progress`: the pass told as they are read
+    (`progress.tracked`)."""
     known = replayed or {}
-    for row in store.exchanges(only_new=only_new, unread=unread, targets=targets):
+    rows: Iterable[StoredExchange] = store.exchanges(
+        only_new=only_new, unread=unread, targets=targets
+    )
+    if progress:
+        rows = tracked(
+            progress, rows, partial(exchange_count, store, only_new=only_new, unread=unread)
+        )
+    for row in rows:
         found = stored_of(row)
         yield replace(found, replayed=known[found.id]) if found.id in known else found
 

@@ -43,6 +43,7 @@ from .pipeline import (
     replica_stream,
 )
 from .pools import Pool
+from .progress import OnProgress, announce, telling, wanted
 from .verdict_file import read_verdicts
 from .workers import (
     Part,
@@ -72,6 +73,7 @@ def analyze_store(
     full: bool = False,
     workers: int | None = None,
     pool: Pool | None = None,
+    on_progress: OnProgress | None = None,
 ) -> Analysis:
     """Judge the exchanges of a store, write the derived tables, return what was decided.
 
@@ -84,7 +86,7 @@ def analyze_store(
     `on_judged` is told every verdict in the order one process reaches them, however many
     judge: each part's are kept and told part by part.
     `pool`: judges the parts instead of worker processes (a Dask cluster), as many as it says.
-    """
+    `on_progress` is told how each pass over the exchanges goes (not on a `pool`)."""
     judge = Judge(spec=spec, rules=rules_from(config.normalize, spec))
     if workers is None and pool is None:
         workers = usable_cores()
@@ -93,7 +95,7 @@ def analyze_store(
     with tempfile.TemporaryDirectory(prefix="twinsight-analyze-") as scratch:
         collector = Collector(spill=Path(scratch))
         # One pool of worker processes for every pass over the parts (none spawned unless used).
-        with Store.open(path, segments) as store, processes(workers):
+        with Store.open(path, segments) as store, processes(workers), telling(on_progress):
             context = store.comparability()
             replayed = replays_of(context.replayed)
             judged_too = bool(on_judged)
@@ -187,12 +189,15 @@ def _judge_store(
         replica_volatile=_by_endpoint(replica.volatile),
     )
     if not _in_workers(store, judge, endpoints, collector, run, incremental, on_judged):
-        exchanges = read_exchanges(store, only_new=incremental, replayed=run.replayed)
+        exchanges = read_exchanges(
+            store, only_new=incremental, replayed=run.replayed, progress="judging"
+        )
         left_out = collector.analysis.left_out
         for result in judge_stream(exchanges, judge, endpoints, left_out):
             collector.add(result)
             if on_judged is not None:
                 on_judged(judged_event(result))
+    announce("writing")  # the clusters finished, the tables written: no count to show
     return _Judged(fingerprint, incremental, replica.noisy, tables)
 
 
@@ -317,6 +322,8 @@ def _parts(
             judged=run.judged,
             unread=unread,
             among=store.segment_files,
+            counted=wanted() and run.pool is None,
+            pass_size=exchanges,
         )
         for n, within in enumerate(bounds)
     ]
@@ -335,7 +342,10 @@ def _legacy_evidence(
     else:
         # Only the legacy's answers: the candidates' bodies are half of what a pass reads.
         read = LegacyTally()
-        read.add(read_exchanges(store, unread=unread, targets=(PRIMARY_TARGET,)), endpoints)
+        legacy = read_exchanges(
+            store, unread=unread, targets=(PRIMARY_TARGET,), progress="evidence"
+        )
+        read.add(legacy, endpoints)
     if kept is None:
         return read
     kept.merge(read)  # what was kept was read before: earlier in the stream
@@ -356,7 +366,7 @@ def _replica_tally(
         counted = run.pool.tally(parts) if run.pool else tally_parts(parts)
     else:
         counted = ReplicaTally()
-        exchanges = read_exchanges(store, unread=unread, replayed=run.replayed)
+        exchanges = read_exchanges(store, unread=unread, replayed=run.replayed, progress="replica")
         counted.add(replica_stream(exchanges, judge, endpoints))
     if kept is None:
         return counted

@@ -32,6 +32,7 @@ from .endpoints import Endpoints
 from .judge import Judge
 from .load import Stored, stored_of
 from .pipeline import LegacyTally, ReplicaTally, judge_stream, judged_event, replica_stream
+from .progress import counting_into, watching
 from .verdict_file import VERDICTS, verdicts_into
 
 __all__ = [
@@ -75,6 +76,14 @@ class Part:
     among: frozenset[str] | None = None
     """The segment files the run opened: a part reads no other (one a capture wrote since
     would be in the part's tallies but not in the ids the run keeps with them)."""
+    counted: bool = False
+    """Whether the worker counts what it reads into `folder` (`progress.counting_into`)."""
+    pass_size: int = 0
+    """How many exchanges the pass reads, over every part."""
+
+    def count_file(self, name: str) -> Path:
+        """Where pass `name` counts what this part has read."""
+        return self.folder / f"counted-{name}"
 
 
 @dataclass
@@ -141,26 +150,28 @@ def processes(size: int | None) -> Iterator[None]:
         pool.close()
 
 
-def _in_processes(task: Callable[[Part], T], parts: Sequence[Part]) -> Iterator[T]:
+def _in_processes(task: Callable[[Part], T], parts: Sequence[Part], name: str) -> Iterator[T]:
     """`task` of each part in the order of `parts`, in the pool `processes` opened, or in a
-    pool of its own when none is open or it has fewer processes than parts."""
-    shared = _SHARED.get()
-    if shared is not None and shared.size >= len(parts):
-        yield from shared.executor().map(task, parts)
-        return
-    with ProcessPoolExecutor(len(parts), mp_context=_SPAWNED) as pool:
-        yield from pool.map(task, parts)
+    pool of its own when none is open or it has fewer processes than parts; pass `name`'s
+    progress told as the parts count it."""
+    with watching(name, [p.count_file(name) for p in parts], parts[0].pass_size):
+        shared = _SHARED.get()
+        if shared is not None and shared.size >= len(parts):
+            yield from shared.executor().map(task, parts)
+            return
+        with ProcessPoolExecutor(len(parts), mp_context=_SPAWNED) as pool:
+            yield from pool.map(task, parts)
 
 
 def judge_parts(parts: Sequence[Part]) -> list[Gathered]:
     """Each part judged in a process of its own, gathered in the order of `parts`."""
-    return list(_in_processes(judge_part, parts))
+    return list(_in_processes(judge_part, parts, "judging"))
 
 
 def tally_parts(parts: Sequence[Part]) -> ReplicaTally:
     """The replica's counts over every part, each counted in a process of its own."""
     tally = ReplicaTally()
-    for counted in _in_processes(tally_part, parts):
+    for counted in _in_processes(tally_part, parts, "replica"):
         tally.merge(counted)
     return tally
 
@@ -169,7 +180,8 @@ def tally_part(part: Part) -> ReplicaTally:
     """Count what one part's replica answers show (runs in the worker)."""
     tally = ReplicaTally()
     with _opened(part) as store:
-        tally.add(replica_stream(_exchanges(store, part), part.judge, part.endpoints))
+        exchanges = _exchanges(store, part, counted="replica")
+        tally.add(replica_stream(exchanges, part.judge, part.endpoints))
     return tally
 
 
@@ -177,7 +189,7 @@ def evidence_parts(parts: Sequence[Part]) -> LegacyTally:
     """The legacy's evidence over every part, each read in a process of its own, merged in
     the order of `parts` (id order: the stream's first order of a request stays its first)."""
     tally = LegacyTally()
-    for read in _in_processes(evidence_part, parts):
+    for read in _in_processes(evidence_part, parts, "evidence"):
         tally.merge(read)
     return tally
 
@@ -188,7 +200,8 @@ def evidence_part(part: Part) -> LegacyTally:
     new to judging: the evidence covers every exchange)."""
     tally = LegacyTally()
     with _opened(part) as store:
-        legacy = _exchanges(store, replace(part, only_new=False), targets=(PRIMARY_TARGET,))
+        every = replace(part, only_new=False)
+        legacy = _exchanges(store, every, targets=(PRIMARY_TARGET,), counted="evidence")
         tally.add(legacy, part.endpoints)
     return tally
 
@@ -203,7 +216,7 @@ def judge_part(part: Part) -> Gathered:
     judged = part.folder / VERDICTS if part.judged else None
     opened = _opened(part)
     with opened as store, verdicts_into(judged) as tell:
-        exchanges = _exchanges(store, part)
+        exchanges = _exchanges(store, part, counted="judging")
         for result in judge_stream(exchanges, part.judge, part.endpoints, left_out):
             collector.add(result)
             if tell is not None:
@@ -232,14 +245,14 @@ def _opened(part: Part) -> Store:
 
 
 def _exchanges(
-    store: Store, part: Part, targets: Collection[str] | None = None
+    store: Store, part: Part, targets: Collection[str] | None = None, *, counted: str
 ) -> Iterator[Stored]:
-    # As `load.read_exchanges` reads the whole stream.
+    # As `load.read_exchanges` reads the whole stream; pass `counted` counts them.
     known = part.replayed
     rows = store.exchanges(
         only_new=part.only_new, unread=part.unread, within=part.within, targets=targets
     )
-    for row in rows:
+    for row in counting_into(part.count_file(counted) if part.counted else None, rows):
         found = stored_of(row)
         yield replace(found, replayed=known[found.id]) if found.id in known else found
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from twinsight.cli.console import err, out, show
+from twinsight.cli.console import err, out, passes, show
 from twinsight.cli.options import (
     ConfigOption,
     SegmentsOption,
@@ -85,7 +85,11 @@ def analyze(
     store, segments = read_locations(settings, store, segments)
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
-    with _json_lines(json_out) as on_judged, dask_pool(address, url) as pool:
+    with (
+        _json_lines(json_out) as on_judged,
+        dask_pool(address, url) as pool,
+        passes(shown=address is None) as on_progress,  # a cluster's parts are shown apart
+    ):
         analysis = analyze_store(
             store,
             segments,
@@ -95,6 +99,7 @@ def analyze(
             full=full,
             workers=workers if pool is None else None,  # the cluster's, not 1
             pool=pool,
+            on_progress=on_progress,
         )
     report = err if str(json_out) == "-" else out  # stdout carries the JSON lines
     show(report, verdict_lines(analysis))

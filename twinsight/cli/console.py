@@ -8,11 +8,18 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from twinsight.errors import UserError
 
-__all__ = ["err", "out", "reading", "show", "show_text", "write_file"]
+__all__ = ["described", "err", "out", "passes", "reading", "show", "show_text", "write_file"]
 
 # soft_wrap: lines stay whole in pipes and CI logs, where rich would fold them at 80.
 out = Console(highlight=False, soft_wrap=True)
@@ -41,6 +48,46 @@ def reading(files: Iterable[Path]) -> Iterator[Callable[[int], None] | None]:
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("reading", total=sum(sizes))
         yield lambda count: progress.advance(task, count)
+
+
+@contextmanager
+def passes(shown: bool = True) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar over each pass of an analysis (`analysis.progress.OnProgress`) when
+    `shown` and stderr is a terminal: what it does, how many of how many exchanges, time
+    left."""
+    if not (shown and err.is_terminal):
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("opening the store", total=None)
+        current = [""]
+
+        def tell(name: str, done: int, total: int) -> None:
+            if name != current[0]:  # a new pass: its own rate and time left
+                current[0] = name
+                progress.reset(task, description=name, total=total or None)
+            progress.update(task, completed=done, total=max(total, done) or None)
+
+        yield tell
+
+
+def described(update: Callable[[str], None], doing: str) -> Callable[[str, int, int], None] | None:
+    """An analysis's progress (`analysis.progress.OnProgress`) as text for `update` (a
+    spinner's), after `doing`; None when stderr is not a terminal."""
+    if not err.is_terminal:
+        return None
+
+    def tell(name: str, done: int, total: int) -> None:
+        update(f"{doing}: {name}, {done:,} of {total:,} exchanges" if total else f"{doing}: {name}")
+
+    return tell
 
 
 def write_file(path: Path, text: str, what: str) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from twinsight.cli.console import err, out, write_file
+from twinsight.cli.console import described, err, out, write_file
 from twinsight.cli.options import (
     ConfigOption,
     SegmentsOption,
@@ -77,6 +77,7 @@ def propose_command(
     Example: twinsight propose --store run.duckdb --spec spec.yaml --out proposals.yaml
     --minimize --legacy http://127.0.0.1:8081 --candidate http://127.0.0.1:8082
     """
+    from twinsight.analysis.progress import telling
     from twinsight.analysis.proposals.service import proposal_file, store_proposals
 
     if str(out_path) != "-" and out_path.exists() and not force:
@@ -88,7 +89,8 @@ def propose_command(
     store, segments = read_locations(settings, store, segments)
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
-    with err.status("analysing and reading the clusters' examples"):
+    doing = "analysing and reading the clusters' examples"
+    with err.status(doing) as status, telling(described(status.update, "analysing")):
         run = store_proposals(store, segments, config=settings, spec=loaded, candidate=target)
     if minimize:
         run.proposals = _minimized(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from twinsight.cli.console import err, out, show
+from twinsight.cli.console import err, out, passes, show
 from twinsight.cli.options import (
     ConfigOption,
     SegmentsOption,
@@ -81,6 +81,7 @@ def ready(
     about how many more exchanges would settle it). Example:
     twinsight ready --store run.duckdb --spec spec.yaml --junit ready.xml
     """
+    from twinsight.analysis.progress import telling
     from twinsight.analysis.readiness_service import assess_store
 
     settings = load_config(config)
@@ -90,7 +91,8 @@ def ready(
     def judge() -> ReadinessVerdict:
         # Each look reads the store again: segments in object storage are copied anew.
         path, folder = read_locations(settings, store, segments)
-        return assess_store(path, folder, config=settings, spec=loaded, candidate=candidate)
+        with passes() as on_progress, telling(on_progress):
+            return assess_store(path, folder, config=settings, spec=loaded, candidate=candidate)
 
     verdict = _waiting(judge, parse_duration(wait)) if wait else judge()
     _show(verdict, junit, json_out)

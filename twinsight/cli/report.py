@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from twinsight.cli.console import err, out
+from twinsight.cli.console import described, err, out
 from twinsight.cli.options import (
     ConfigOption,
     SegmentsOption,
@@ -53,6 +53,7 @@ def report_command(
 
     Example: twinsight report --store run.duckdb --spec spec.yaml --out reports/run
     """
+    from twinsight.analysis.progress import telling
     from twinsight.analysis.readiness_service import assess_store
     from twinsight.report.files import parse_formats, write_report
     from twinsight.report.gather import gather_report
@@ -67,7 +68,10 @@ def report_command(
     loaded = load_spec(spec_file) if spec_file else None
     with _steps() as step:
         step("analyzing new exchanges and deciding readiness")
-        verdict = assess_store(store, segments, config=settings, spec=loaded, candidate=candidate)
+        with telling(described(step, "analyzing new exchanges")):
+            verdict = assess_store(
+                store, segments, config=settings, spec=loaded, candidate=candidate
+            )
         step("reading clusters, examples, latency and coverage")
         report = gather_report(
             store, segments, verdict=verdict, config=settings, spec=loaded, command=_command()
