@@ -43,7 +43,7 @@ def clustering_rows(clustering: Clustering, samples: Samples) -> Iterator[Cluste
             "by_endpoint": {e: m.state() for e, m in c.by_endpoint.items()},
             "findings": c.findings,
             "features": dict(c.features),
-            "facts": vars(c.facts),
+            "facts": {**vars(c.facts), "offset": _exact(c.facts.offset)},
             "shown": [added, [[size, n, _difference(d)] for size, n, d in kept]],
         }
         yield ClusterStateRow(_CLUSTER, _json(state))
@@ -81,7 +81,7 @@ def _cluster(state: dict[str, Any]) -> Cluster:
         by_endpoint={e: Members.of_state(m) for e, m in state["by_endpoint"].items()},
         findings=list(state["findings"]),
         features=Counter(state["features"]),
-        facts=PairFacts(**state["facts"]),
+        facts=PairFacts(**{**state["facts"], "offset": _number(state["facts"]["offset"])}),
         noise=noise,
     )
 
@@ -93,6 +93,18 @@ def _difference(d: Difference) -> list[Any]:
 def _of_difference(found: list[Any]) -> Difference:
     location, kind, legacy, candidate, summary = found
     return Difference(location, cast(Kind, kind), legacy, candidate, summary)
+
+
+def _exact(offset: float | None) -> str | None:
+    # As text: an offset of two 64-bit values may need 65 bits, or be an infinite float,
+    # and JSON holds neither (null would read as "no offset yet").
+    return None if offset is None else repr(offset)
+
+
+def _number(kept: str | float | None) -> float | None:
+    if not isinstance(kept, str):
+        return kept  # None, or kept as a number by an earlier run
+    return int(kept) if kept.lstrip("-").isdigit() else float(kept)
 
 
 def _json(state: dict[str, Any]) -> str:
