@@ -22,6 +22,7 @@ __all__ = [
     "OnProgress",
     "announce",
     "counting_into",
+    "read_count",
     "telling",
     "tracked",
     "wanted",
