@@ -38,3 +38,24 @@ def test_no_option_name_is_cut_at_80_columns() -> None:
     assert {"proxy", "sink", "replay", "explore", "store info"} <= commands
     cut = [line for line in shown.stdout.splitlines() if "…" in line]
     assert cut == []
+
+
+def test_each_commands_summary_is_one_sentence_on_one_line() -> None:
+    # A listing shows the first paragraph of each command's docstring with its own line
+    # breaks: a summary folded in the source reads broken there.
+    import typer
+
+    from twinsight.cli.app import app
+
+    def walk(command: object, path: list[str]) -> list[tuple[str, str]]:
+        found = [(" ".join(path), getattr(command, "help", None) or "")]
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            found += walk(sub, [*path, name])
+        return found
+
+    folded = [
+        path
+        for path, text in walk(typer.main.get_command(app), [])
+        if "\n" in text.strip().split("\n\n")[0]
+    ]
+    assert folded == []

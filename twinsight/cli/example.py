@@ -161,8 +161,9 @@ ExampleArgument = Annotated[
 
 @example_app.command("files")
 def example_files(example: ExampleArgument = ExampleName.tasks) -> None:
-    """Print the folder holding an example's files (tasks: spec.yaml, spec-plain.yaml,
-    DIVERGENCES.md; xml: DIVERGENCES.md, traffic.py).
+    """Print the folder holding an example's files.
+
+    tasks: spec.yaml, spec-plain.yaml, DIVERGENCES.md; xml: DIVERGENCES.md, traffic.py.
 
     Example: twinsight spec check "$(twinsight example files)/spec.yaml"
     """

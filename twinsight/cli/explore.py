@@ -60,9 +60,11 @@ def explore_command(
     timeout: TimeoutOption = 10.0,
     config: ConfigOption = None,
 ) -> None:
-    """Send requests generated from the spec's inputs, and random sequences of
-    its operations, to both targets; print each divergence shrunk to its
-    smallest example, as numbered steps with the two answers.
+    """Send requests made from the spec to both targets; print each divergence, shrunk.
+
+    Requests are generated from the spec's inputs, and random sequences of its
+    operations; each divergence is shrunk to its smallest example, shown as numbered
+    steps with the two answers.
 
     Every request is recorded in the store (source explore) for analyze,
     propose and ready; hypothesis keeps its examples in STORE.hypothesis.

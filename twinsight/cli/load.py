@@ -76,8 +76,7 @@ def load_command(
     credentials: CredentialsOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Send the same load to the legacy, then the candidate, and measure
-    the spec's constraints.
+    """Send the same load to the legacy, then the candidate, and measure the spec's constraints.
 
     Locust runs headless in a process of its own: per endpoint and target,
     latency percentiles, statuses, errors and the achieved rate are stored

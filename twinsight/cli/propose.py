@@ -70,9 +70,10 @@ def propose_command(
     max_steps: StepsOption = 200,
     max_seconds: SecondsOption = 60.0,
 ) -> None:
-    """Propose a scenario for each cluster no scenario covers, pinning the legacy's behaviour,
-    in the spec's own format with the evidence above each; with --minimize, shrink each
-    example request against the live targets first.
+    """Propose a scenario pinning the legacy's behaviour for each cluster no scenario covers.
+
+    In the spec's own format, with the evidence above each; with --minimize, each example
+    request is shrunk against the live targets first.
 
     Example: twinsight propose --store run.duckdb --spec spec.yaml --out proposals.yaml
     --minimize --legacy http://127.0.0.1:8081 --candidate http://127.0.0.1:8082

@@ -48,8 +48,9 @@ def report_command(
     formats: FormatsOption = "html,md,json",
     candidate: CandidateOption = None,
 ) -> None:
-    """Analyze what is new, decide readiness, and write the report (one offline HTML file,
-    Markdown for a pull request, JSON for machines); prints the paths written.
+    """Analyze what is new, decide readiness, and write the report; prints the paths written.
+
+    One offline HTML file, Markdown for a pull request, JSON for machines.
 
     Example: twinsight report --store run.duckdb --spec spec.yaml --out reports/run
     """
