@@ -276,8 +276,6 @@ def _in_workers(
     `on_judged` each part's verdicts in id order; False (nothing done) when one process is
     to judge it."""
     parts = _parts(store, judge, endpoints, run, only_new=only_new, now=collector.now)
-    if parts:
-        store.release_memory()  # the workers read it now: this process only waits
     judge_all = run.pool.judge if run.pool else judge_parts
     for gathered in judge_all(parts) if parts else ():
         absorb(collector, gathered)
@@ -306,6 +304,9 @@ def _parts(
     if count < 2:
         return []
     cuts = id_cuts(store, count, only_new=only_new, unread=unread)
+    # The workers read it now (each pass: evidence, replica tally, judging): this process
+    # only waits, and what it read (the paths, the ids) need not stay while they run.
+    store.release_memory()
     bounds = zip([None, *cuts], [*cuts, None], strict=True)
     now = now or datetime.now(UTC)
     where = (run.path, run.segments)

@@ -112,7 +112,8 @@ class OpenStore:
 
     def release_memory(self) -> None:
         """Hand back what DuckDB caches of the files read so far (later reads read them
-        again): for a process about to wait while others read the store."""
+        again): for a process about to wait while others read the store, or done with the
+        blocks it read."""
         try:
             # Lowering the limit evicts every block nothing holds.
             self._connection.execute(f"SET memory_limit = '{_RELEASED_LIMIT}'")
