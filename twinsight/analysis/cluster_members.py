@@ -41,8 +41,6 @@ class Members:
     last: str | None = None
     """The largest id."""
     digest: int = 0
-    recent: str | None = field(default=None, compare=False)
-    """The id added last: an exchange's differences come together, and count once."""
 
     def add(self, exchange_id: str, digest: int) -> None:
         """One more exchange (`digest`: its `id_digest`), not added before."""
@@ -53,7 +51,6 @@ class Members:
             del first[FIRST_KEPT:]
         if self.last is None or exchange_id > self.last:
             self.last = exchange_id
-        self.recent = exchange_id
         self.digest = (self.digest + digest) & _MASK
 
     def merge(self, other: Members) -> None:
@@ -62,7 +59,6 @@ class Members:
         self.first = sorted([*self.first, *other.first])[:FIRST_KEPT]
         if other.last is not None and (self.last is None or other.last > self.last):
             self.last = other.last
-        self.recent = other.recent or self.recent
         self.digest = (self.digest + other.digest) & _MASK
 
     def state(self) -> dict[str, Any]:

@@ -165,6 +165,9 @@ class Clustering:
         self.examples = examples
         self.groups: dict[Key, Cluster] = {}
         self.shown: dict[Key, Examples] = {}
+        # The exchange each cluster gained last: an exchange's differences come together,
+        # and it counts once (a later part or run holds other exchanges only).
+        self._recent: dict[Key, str] = {}
 
     def add(self, o: Observation) -> None:
         """One difference of one exchange, after those of earlier exchanges."""
@@ -175,10 +178,10 @@ class Clustering:
             found = self.groups[key] = Cluster(o.endpoint, *key[:3], noise=o.noise)
             # One at least: `numeric_offset` reads the shortest, whatever is shown.
             self.shown[key] = Examples(max(self.examples, 1))
-        members = found.by_endpoint.setdefault(o.endpoint, Members())
-        if members.recent != o.exchange_id:  # an exchange's differences come together
+        if self._recent.get(key) != o.exchange_id:
+            self._recent[key] = o.exchange_id
             digest = id_digest(o.exchange_id)
-            members.add(o.exchange_id, digest)
+            found.by_endpoint.setdefault(o.endpoint, Members()).add(o.exchange_id, digest)
             found.members.add(o.exchange_id, digest)
             found.features.update(o.features)
             if o.finding:
