@@ -1,7 +1,8 @@
 """Tables derived by analysis, written beside the exchanges they come from.
 
 Into the DuckDB store itself, or, for a segment folder, into `analysis.duckdb`
-inside it (segments stay append-only and readable by other tools). An
+inside it (segments stay append-only and readable by other tools; the tables readers
+come for are also written as Parquet into its `derived/`: `exported.py`). An
 `analysis_runs` row records what each run was computed with (a fingerprint of
 the spec, rules and targets), so the next run can add only new exchanges when
 nothing else changed.
@@ -19,6 +20,7 @@ from typing import NamedTuple
 import duckdb
 
 from twinsight.store.columns import Columns
+from twinsight.store.exported import Export
 from twinsight.store.files import connect, has_table
 from twinsight.store.schema import (
     ANALYSIS_RUNS,
@@ -106,14 +108,17 @@ class Derived:
     DERIVED_FILE in a segment folder."""
 
     location: Path
+    exported: bool = False
+    """Whether each write also leaves the tables as Parquet beside it (`exported`)."""
 
     @classmethod
     def of(cls, path: Path | None, segments: Path | None) -> Derived:
-        """The derived tables of the store in `path`, `segments`, or both."""
+        """The derived tables of the store in `path`, `segments`, or both (a segment
+        folder's are also written as Parquet into it)."""
         if path is not None:
             return cls(path)
         assert segments is not None, "a store is a file or a segment folder"
-        return cls(segments / DERIVED_FILE)
+        return cls(segments / DERIVED_FILE, exported=True)
 
     def state(self) -> AnalysisRun | None:
         """The last analysis run recorded, if any (and its tables are all there: a store
@@ -270,27 +275,34 @@ class Derived:
         state: AnalysisRun | None = None,
     ) -> None:
         """Replace each table (or add to those named in `append`) and record `state`, all in
-        one transaction."""
+        one transaction; for a segment folder, their Parquet files with them (`exported`)."""
+        export = Export(self.location.parent) if self.exported else None
         connection = connect(self.location, read_only=False)
         connection.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
         try:
+            if export is not None:
+                export.settle(connection)  # what a killed write left
             connection.execute("BEGIN")
             for rows in tables:
-                with _registered(connection, rows) as source:
-                    added = _write_table(connection, rows, source, append=rows.name in append)
-                    if rows.name == CHECKS.name:
-                        _total_scenarios(connection, source, added=added)
+                _write_rows(connection, rows, rows.name in append, export)
             if state is not None:
                 connection.execute(ANALYSIS_RUNS.create_sql())
                 runs = ANALYSIS_RUNS.name
                 connection.execute(f"INSERT INTO {runs} VALUES (?, ?, ?)", list(state))
+                if export is not None:
+                    export.stage(connection, runs)
             connection.execute("COMMIT")
+            files = export.settle(connection) if export is not None else set()
         finally:
             connection.close()
         # Here, not at the top: objects imports this module.
+        from twinsight.store.exported_objects import push_exported
         from twinsight.store.objects import push_analysis
 
-        push_analysis(self.location)  # a copy of segments in object storage: back there
+        # A copy of segments in object storage: back there.
+        push_analysis(self.location)
+        if export is not None:
+            push_exported(self.location.parent, files)
 
     def _reading(self, *tables: str) -> duckdb.DuckDBPyConnection | None:
         """A read-only connection if the file holds every table of `tables`."""
@@ -301,6 +313,21 @@ class Derived:
             return connection
         connection.close()
         return None
+
+
+def _write_rows(
+    connection: duckdb.DuckDBPyConnection, rows: Columns, append: bool, export: Export | None
+) -> None:
+    """One table written (`_write_table`), the scenario totals kept with the checks, and
+    the files of both staged for `export`."""
+    with _registered(connection, rows) as source:
+        added = _write_table(connection, rows, source, append=append)
+        if rows.name == CHECKS.name:
+            _total_scenarios(connection, source, added=added)
+        if export is not None:
+            export.stage(connection, rows.name, source if added else None)
+            if rows.name == CHECKS.name:
+                export.stage(connection, SCENARIO_TOTALS)
 
 
 @contextmanager

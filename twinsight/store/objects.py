@@ -62,6 +62,7 @@ __all__ = [
     "ObjectSegments",
     "cache_folder",
     "pull",
+    "pulled_from",
     "push_analysis",
 ]
 
@@ -356,7 +357,7 @@ def push_analysis(file: Path) -> bool:
     """Put the analysis file `file` back where its folder was pulled from, if it was and the
     file changed since; whether it was put. StoreError (one line) when that fails."""
     folder, record = file.parent, _record(file.parent)
-    location = ObjectLocation.of(record.get("url"))
+    location = pulled_from(folder)
     if location is None or not file.exists() or record.get("local") == _stamp(file):
         return False
     segments = ObjectSegments(location)
@@ -369,6 +370,11 @@ def push_analysis(file: Path) -> bool:
         folder, {**record, "remote": [remote.size, remote.mtime_ns], "local": _stamp(file)}
     )
     return True
+
+
+def pulled_from(folder: Path) -> ObjectLocation | None:
+    """Where in object storage the local `folder` was pulled from; None: it was not."""
+    return ObjectLocation.of(_record(folder).get("url"))
 
 
 def _stamp(file: Path) -> list[int]:
