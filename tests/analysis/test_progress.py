@@ -20,9 +20,10 @@ from twinsight.analysis.progress import (
     tracked,
     watching,
 )
+from twinsight.analysis.proposals.service import store_proposals
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
-from twinsight.testing import get_item, write_store
+from twinsight.testing import get_item, recorded, write_store
 
 Told = list[tuple[str, int, int]]
 
@@ -122,3 +123,25 @@ def test_worker_processes_count_their_parts_for_this_one(
     assert (PASSES["evidence"], 40, 40) == [t for t in told if t[0] == PASSES["evidence"]][-1]
     assert (PASSES["judging"], 40, 40) == [t for t in told if t[0] == PASSES["judging"]][-1]
     assert counts["unexplained"] == 13  # 3, 6, ..., 39: the sign
+
+
+@pytest.mark.parametrize("workers_", [1, 2])
+def test_each_pass_ends_whole_when_some_exchanges_were_never_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers_: int
+) -> None:
+    monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
+    store = store_of(tmp_path / "store.duckdb", 40)
+    write_store(store, (recorded("s", i) for i in range(7)))  # picked, never read: unanswered
+    _, told = analysed(store, workers_)
+    for name in (PASSES["evidence"], PASSES["judging"]):
+        assert (name, 0, 47) in told  # what the pass picks, told as it starts
+        assert [t for t in told if t[0] == name][-1] == (name, 40, 40)
+
+
+def test_propose_tells_it_reads_the_examples_after_the_analysis(tmp_path: Path) -> None:
+    told: Told = []
+    store = store_of(tmp_path / "store.duckdb", 40)
+    with telling(lambda *said: told.append(said)):
+        run = store_proposals(store, None, config=Config(), spec=None)
+    assert run.proposals
+    assert told[-2:] == [(PASSES["writing"], 0, 0), (PASSES["examples"], 0, 0)]

@@ -39,6 +39,7 @@ PASSES = {
     "replica": "counting the replica's noise",
     "judging": "judging",
     "writing": "clustering and writing the derived tables",
+    "examples": "reading the clusters' examples",
 }
 """Each pass over the exchanges, and what it is called when told."""
 EVERY = 1000
@@ -79,10 +80,16 @@ def tracked(name: str, items: Iterable[T], total: Callable[[], int]) -> Iterable
     if told is None:
         return items
     of = total()
-    return _counted(items, lambda done: told(PASSES[name], done, of))
+    # The total counts what the pass picks; it reads only what was answered: at its end,
+    # what it read is all there was.
+    label = PASSES[name]
+    return _counted(items, lambda done: told(label, done, of), lambda n: told(label, n, n))
 
 
-def _counted(items: Iterable[T], tell: Callable[[int], None]) -> Iterator[T]:
+def _counted(
+    items: Iterable[T], tell: Callable[[int], None], end: Callable[[int], None] | None = None
+) -> Iterator[T]:
+    """`items`, `tell` every EVERY of them and at 0; at their end, `end` (else `tell`)."""
     done = 0
     tell(0)
     for item in items:
@@ -90,7 +97,7 @@ def _counted(items: Iterable[T], tell: Callable[[int], None]) -> Iterator[T]:
         done += 1
         if done % EVERY == 0:
             tell(done)
-    tell(done)
+    (end or tell)(done)
 
 
 def counting_into(file: Path | None, items: Iterable[T]) -> Iterable[T]:
@@ -144,4 +151,5 @@ def watching(name: str, files: Sequence[Path], total: int) -> Iterator[None]:
     finally:
         stop.set()
         watcher.join()
-    tell()
+    done = sum(read_count(f) for f in files)
+    told(PASSES[name], done, done)  # as for `tracked`: what the parts read was all there was

@@ -91,7 +91,7 @@ def propose_command(
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
     doing = "analysing and reading the clusters' examples"
-    with err.status(doing) as status, telling(described(status.update, "analysing")):
+    with err.status(doing) as status, telling(described(status.update, "proposing")):
         run = store_proposals(store, segments, config=settings, spec=loaded, candidate=target)
     if minimize:
         run.proposals = _minimized(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from twinsight.analysis.progress import announce
 from twinsight.analysis.readiness_service import chosen_candidate
 from twinsight.analysis.service import analyze_store, endpoints_of
 from twinsight.config import Config
@@ -41,6 +42,7 @@ def store_proposals(
     """Proposals for the clusters of the store at `path` / `segments` (analysed first: cheap
     when nothing is new)."""
     analysis = analyze_store(path, segments, config=config, spec=spec)
+    announce("examples")
     with Store.open(path, segments) as store:
         name = chosen_candidate(store.candidates(), candidate)
         name_of = endpoints_of(store, spec).of
