@@ -59,3 +59,10 @@ def test_each_commands_summary_is_one_sentence_on_one_line() -> None:
         if "\n" in text.strip().split("\n\n")[0]
     ]
     assert folded == []
+
+
+def test_a_command_that_renders_no_help_does_not_load_what_help_needs() -> None:
+    # Typer's help renderer and rich's Markdown were a sixth of every command's start-up.
+    loaded = "import sys, twinsight.cli.app; print('typer.rich_utils' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", loaded], capture_output=True, text=True)
+    assert shown.stdout.strip() == "False", shown.stderr
