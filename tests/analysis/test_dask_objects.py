@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.analysis.test_workers import rows, summary, synthetic
@@ -15,6 +17,7 @@ from tests.store.objectstore import S3, s3, s3_server
 from twinsight.config import Config
 from twinsight.store import SegmentSink
 from twinsight.store.derived import DERIVED_FILE
+from twinsight.store.exported import EXPORT_FOLDER
 from twinsight.store.objects import ObjectLocation, cache_folder, pull
 from twinsight.testing import write_store
 
@@ -24,6 +27,13 @@ from twinsight.analysis.cluster import DaskAddress, DaskPool, dask_client
 from twinsight.analysis.service import analyze_store
 
 __all__ = ["s3", "s3_server"]  # fixtures, used by name
+
+
+def exported(folder: Path, table: str) -> list[tuple[Any, ...]]:
+    """The rows of `table`'s Parquet files in `derived/`, sorted, the run's time left out."""
+    read = pq.read_table(folder / EXPORT_FOLDER / table).to_pylist()
+    assert read
+    return sorted(tuple(v for k, v in row.items() if k != "analysed_at") for row in read)
 
 
 def test_workers_copy_the_segments_themselves_and_judge_alike(s3: S3, tmp_path: Path) -> None:
@@ -39,6 +49,8 @@ def test_workers_copy_the_segments_themselves_and_judge_alike(s3: S3, tmp_path: 
         parallel = analyze_store(None, mine, config=Config(), spec=None, pool=pool)
     assert summary(parallel) == summary(found)
     assert rows(mine / DERIVED_FILE) == rows(alone / DERIVED_FILE)
+    for table in ("classifications", "differences", "clusters"):  # and their Parquet files
+        assert exported(mine, table) == exported(alone, table)
     shared = cache_folder(location)
     copies = list(shared.parent.glob(f"{shared.name}.worker-*"))
     assert copies  # the workers read copies of their own
