@@ -24,7 +24,7 @@ from twinsight.store.evidence import (
     comparability,
     stored_evidence,
 )
-from twinsight.store.filters import picked
+from twinsight.store.filters import counted_in, picked
 from twinsight.store.info import StoreInfo
 from twinsight.store.reader import OpenStore
 
@@ -91,10 +91,10 @@ FROM responses r {where} ORDER BY r.exchange_id, r.target
 """
 _RANKED = """
 SELECT id FROM (
-  SELECT e.id, row_number() OVER (ORDER BY e.id) AS n FROM exchanges e {where}
+  SELECT e.id, row_number() OVER (ORDER BY e.id) AS n FROM {source} e {where}
 ) WHERE n IN (SELECT unnest(?)) ORDER BY id
 """
-_COUNT = "SELECT count(*) FROM exchanges e {where}"
+_COUNT = "SELECT count(*) FROM {source} e {where}"
 READ_RUN = 20_000
 """Exchanges `Store.exchanges` reads per sorted run: DuckDB holds a run's requests and
 answers, bodies included, while it sorts them (a process reading 200,000 small exchanges
@@ -222,7 +222,9 @@ class Store(OpenStore):
 
     def _count(self, where: str, params: list[Any] | None) -> int:
         """How many exchanges `where` (with `{column}` unfilled) picks."""
-        rows = self._rows(_COUNT.format(where=where.format(column="e.id")), params=params)
+        source, within = counted_in(where)
+        query = _COUNT.format(source=source, where=within.format(column="e.id"))
+        rows = self._rows(query, params=params)
         count: int = next(rows)[0]
         return count
 
@@ -230,7 +232,8 @@ class Store(OpenStore):
         """The ids at `ranks` (from 1, in id order) of the exchanges `where` picks."""
         if not ranks:
             return []
-        query = _RANKED.format(where=where.format(column="e.id"))
+        source, within = counted_in(where)
+        query = _RANKED.format(source=source, where=within.format(column="e.id"))
         return [row[0] for row in self._rows(query, params=[*(params or []), ranks])]
 
     def _cuts(self, where: str, params: list[Any] | None) -> list[str]:

@@ -5,20 +5,23 @@ The ids of a filtered pass are picked once per open store, into a table of the s
 own in-memory database: an incremental run reads through one filter eight times or more
 (the paths, counts and cuts, both passes' requests and answers, the ids it keeps). Each
 anti-join against every earlier id costs a hash of every id in the store (~0.3 s a
-million here); a join against the picked ids, a scan of the store's ids alone.
+million here); a join against the picked ids, a scan of the store's ids alone. Counting
+and ranking what a filter picks (how many, where to cut parts and runs) needs no scan of
+the store at all: the picked table holds exactly those ids (`counted_in`).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-__all__ = ["picked"]
+__all__ = ["counted_in", "picked"]
 
 # Each filter: the table its ids are picked into, and the ids it leaves out.
 _PICKS = {
     "only_new": ("twinsight_new_ids", "analysed_ids"),  # classified by an earlier analysis
     "unread": ("twinsight_unread_ids", "read_ids"),  # covered by the evidence it kept
 }
+_IN = "WHERE {{column}} IN (SELECT id FROM {table})"
 
 
 def picked(
@@ -36,4 +39,17 @@ def picked(
         f"CREATE TABLE IF NOT EXISTS {table} AS SELECT id FROM exchanges "
         f"WHERE id NOT IN (SELECT id FROM {left_out})"
     )
-    return f"WHERE {{column}} IN (SELECT id FROM {table})"
+    return _IN.format(table=table)
+
+
+def counted_in(where: str) -> tuple[str, str]:
+    """What to count and rank the exchanges `where` picks in, and the filter to do it
+    with: for a filter `picked` made (narrowed to an id range or not), its own table,
+    which holds the ids it picks and nothing else (a scan of the new ids, not of the
+    store); for any other, the store's `exchanges` and `where` itself."""
+    for table, _ in _PICKS.values():
+        head = _IN.format(table=table)
+        if where.startswith(head):
+            narrowed = where.removeprefix(head).removeprefix(" AND ")
+            return table, f"WHERE {narrowed}" if narrowed else ""
+    return "exchanges", where
