@@ -43,7 +43,7 @@ def push_exported(folder: Path, files: set[str]) -> int:
 def _names(segments: ObjectSegments) -> set[str]:
     """The objects under `derived/`, by prefix-relative name."""
     root = segments.location.key("")
-    chosen = pafs.FileSelector(segments.location.key(EXPORT_FOLDER), allow_not_found=True)
-    chosen.recursive = True
+    folder = segments.location.key(EXPORT_FOLDER)
+    chosen = pafs.FileSelector(folder, allow_not_found=True, recursive=True)
     found = segments.fs.get_file_info(chosen)
     return {i.path.removeprefix(root).lstrip("/") for i in found if i.type == pafs.FileType.File}

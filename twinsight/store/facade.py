@@ -106,6 +106,13 @@ _CHOSEN = """WHERE {column} IN (
   SELECT id FROM exchanges WHERE list_contains(?, id) OR list_contains(?, session))"""
 
 
+def _over_picked(sql: str, where: str) -> str:
+    """`sql` (its `{source}` and `{where}` unfilled) over the exchanges `where` picks, in
+    the ids a filter picked when it has them (`counted_in`)."""
+    source, within = counted_in(where)
+    return sql.format(source=source, where=within.format(column="e.id"))
+
+
 def _within(
     where: str, params: list[Any] | None, low: str | None, high: str | None
 ) -> tuple[str, list[Any] | None]:
@@ -222,9 +229,7 @@ class Store(OpenStore):
 
     def _count(self, where: str, params: list[Any] | None) -> int:
         """How many exchanges `where` (with `{column}` unfilled) picks."""
-        source, within = counted_in(where)
-        query = _COUNT.format(source=source, where=within.format(column="e.id"))
-        rows = self._rows(query, params=params)
+        rows = self._rows(_over_picked(_COUNT, where), params=params)
         count: int = next(rows)[0]
         return count
 
@@ -232,8 +237,7 @@ class Store(OpenStore):
         """The ids at `ranks` (from 1, in id order) of the exchanges `where` picks."""
         if not ranks:
             return []
-        source, within = counted_in(where)
-        query = _RANKED.format(source=source, where=within.format(column="e.id"))
+        query = _over_picked(_RANKED, where)
         return [row[0] for row in self._rows(query, params=[*(params or []), ranks])]
 
     def _cuts(self, where: str, params: list[Any] | None) -> list[str]:
