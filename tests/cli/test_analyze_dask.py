@@ -29,8 +29,11 @@ def unused_port() -> int:
 def test_a_local_cluster_reports_as_one_process(tmp_path: Path) -> None:
     path = store(tmp_path)
     said = []
-    for flags in (["--workers", "1"], ["--dask", "local:2"]):
-        done = twinsight("analyze", "--store", str(path), "--full", *flags, cwd=tmp_path)
+    # The second run in a fresh interpreter: another hash seed, as two users' runs have.
+    for flags, fresh in ((["--workers", "1"], False), (["--dask", "local:2"], True)):
+        done = twinsight(
+            "analyze", "--store", str(path), "--full", *flags, cwd=tmp_path, fresh=fresh
+        )
         assert done.returncode == 0, done.stderr
         said.append(done.stdout)
     assert "8 exchange(s) analysed" in said[0]
@@ -90,8 +93,10 @@ def test_a_scheduler_whose_workers_run_this_twinsight_is_accepted(
 ) -> None:
     path = store(tmp_path)
     said = []
-    for flags in (["--workers", "1"], ["--dask", scheduler[0]]):
-        done = twinsight("analyze", "--store", str(path), "--full", *flags, cwd=tmp_path)
+    for flags, fresh in ((["--workers", "1"], False), (["--dask", scheduler[0]], True)):
+        done = twinsight(
+            "analyze", "--store", str(path), "--full", *flags, cwd=tmp_path, fresh=fresh
+        )
         assert done.returncode == 0, done.stderr
         said.append(done.stdout)
     assert "8 exchange(s) analysed" in said[0]

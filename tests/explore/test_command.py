@@ -17,9 +17,11 @@ def explore(
     store: Path,
     spec: Path = EXAMPLE / "spec.yaml",
     examples: int = 30,
+    fresh: bool = False,
 ) -> str:
     """`twinsight explore` on `spec` (the example's by default) into `store`, seed 3, with a
-    time budget no run nears: how far each divergence shrinks is up to the seed alone."""
+    time budget no run nears: how far each divergence shrinks is up to the seed alone;
+    `fresh`: in an interpreter of its own (see `tests.cli.run`)."""
     legacy, candidate = services
     budget = 120
     name, value = AUTH[0]
@@ -28,7 +30,7 @@ def explore(
         "--legacy", legacy, "--candidate", candidate, "--header", f"{name}: {value}",
         "--store", store.name, "--max-examples", str(examples), "--time-budget", str(budget),
         "--seed", "3",
-        cwd=store.parent, timeout=max(60, 3 * budget),
+        cwd=store.parent, timeout=max(60, 3 * budget), fresh=fresh,
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     return shown.stdout

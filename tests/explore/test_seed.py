@@ -27,11 +27,15 @@ def test_the_same_seed_prints_the_same_divergences(
     spec.write_text(dump_spec(SPEC.model_copy(update={"scenarios": tuple(creates)})))
     # The two runs at once, each against services of its own so neither sees the other's
     # tasks. Ten examples reach the divergence; the budget is one no run nears, so that the
-    # seed alone, never the time a loaded machine takes, decides what each one sends.
+    # seed alone, never the time a loaded machine takes, decides what each one sends. The
+    # second run starts an interpreter of its own: another hash seed, as two users' runs have.
     with served(make_legacy, make_candidate) as other, ThreadPoolExecutor(2) as pool:
         runs = [
-            pool.submit(explore, urls, tmp_path / name, spec, examples=10)
-            for urls, name in ((services, "a.duckdb"), ((other[0], other[1]), "b.duckdb"))
+            pool.submit(explore, urls, tmp_path / name, spec, examples=10, fresh=fresh)
+            for urls, name, fresh in (
+                (services, "a.duckdb", False),
+                ((other[0], other[1]), "b.duckdb", True),
+            )
         ]
         first, second = (run.result() for run in runs)
     assert steps(first) == steps(second)

@@ -24,6 +24,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from tests.cli.run import twinsight
 from twinsight.store import open_store, segment_folder, store_info
 
 from .faulty import FaultyServer, faulty_server
@@ -252,12 +253,7 @@ async def test_sigkill_under_load_loses_at_most_one_flush(
     # What was handed over in about one flush (plus the mirror in flight) is all a kill loses.
     rate = served / max(elapsed, 0.1)
     assert info.lost <= rate * 1.0 + CONCURRENCY, (info.lost, rate)
-    shown = subprocess.run(
-        [sys.executable, "-m", "twinsight", "store", "info", "--store", str(store)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    shown = twinsight("store", "info", "--store", str(store))
     assert shown.returncode == 0, shown.stderr
     assert "Traceback" not in shown.stdout + shown.stderr
     assert "no clean shutdown recorded for writer" in shown.stdout + shown.stderr

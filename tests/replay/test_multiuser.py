@@ -24,6 +24,7 @@ import aiohttp
 import duckdb
 import pytest
 
+from tests.cli.run import twinsight as run_twinsight
 from twinsight.examples.tasks.serve import start
 from twinsight.records import Body, Exchange, Response
 from twinsight.store import Redactor, new_id
@@ -142,18 +143,10 @@ def credentials_file(folder: Path) -> Path:
 
 
 async def twinsight(*args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "twinsight",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "BOB_TOKEN": BOB},
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    # In a thread: the services it talks to run on this event loop.
+    environment = {**os.environ, "BOB_TOKEN": BOB}
+    done = await asyncio.to_thread(run_twinsight, *args, env=environment)
+    return done.returncode, done.stdout, done.stderr
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ every replayed step as the captured one was; without it, the candidate answers
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.cli.run import twinsight as run_twinsight
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config, load_config
 from twinsight.demo import capture_example_session
@@ -52,17 +52,9 @@ async def fresh() -> AsyncIterator[dict[str, str]]:
 
 
 async def twinsight(*args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "twinsight",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    # In a thread: the services it talks to run on this event loop.
+    done = await asyncio.to_thread(run_twinsight, *args)
+    return done.returncode, done.stdout, done.stderr
 
 
 async def tasks_of(url: str) -> list[tuple[Any, ...]]:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli.run import twinsight as run_twinsight
 from twinsight.store import DuckDBSink, Redactor, SegmentSink, StoreWriter
 from twinsight.testing import exchange
 
 
 def twinsight(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "twinsight", *args], capture_output=True, text=True, check=False
-    )
+    return run_twinsight(*args)
 
 
 def damaged_file(path: Path) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.cli.run import twinsight
 from twinsight.records import Exchange
 from twinsight.store import (
     DuckDBSink,
@@ -316,12 +316,7 @@ def test_store_check_on_the_command_line(tmp_path: Path) -> None:
     unkeyed_store_with_copies(path)
 
     def run(*extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "twinsight", "store", "check", "--store", str(path), *extra],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return twinsight("store", "check", "--store", str(path), *extra)
 
     found = run()
     assert found.returncode == 1, found.stderr
