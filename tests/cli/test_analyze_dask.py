@@ -42,7 +42,10 @@ def test_a_local_cluster_reports_as_one_process(tmp_path: Path) -> None:
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     address = f"tcp://127.0.0.1:{unused_port()}"
-    done = twinsight("analyze", "--store", str(store(tmp_path)), "--dask", address, cwd=tmp_path)
+    done = twinsight(
+        "analyze", "--store", str(store(tmp_path)), "--dask", address, "--dask-wait", "1s",
+        cwd=tmp_path,
+    )  # fmt: skip
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert f"--dask {address}: cannot reach the scheduler" in done.stderr
@@ -54,6 +57,8 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     [
         (["--dask", "local:2", "--workers", "2"], "--dask and --workers"),
         (["--dask", "scheduler:8786"], "--dask 'scheduler:8786'"),
+        (["--dask", "local:1", "--dask-wait", "soon"], "--dask-wait 'soon': write a duration"),
+        (["--dask", "local:1", "--dask-wait", "0s"], "--dask-wait '0s': give a duration above"),
     ],
 )
 def test_a_bad_dask_flag_is_one_line(tmp_path: Path, flags: list[str], said: str) -> None:
@@ -121,8 +126,10 @@ def test_a_scheduler_without_workers_is_one_line(tmp_path: Path) -> None:
     with loopback_cluster(0) as empty:
         address = empty.scheduler_address
         done = twinsight(
-            "analyze", "--store", str(store(tmp_path)), "--dask", address, cwd=tmp_path
-        )
+            "analyze", "--store", str(store(tmp_path)), "--dask", address, "--dask-wait", "2s",
+            cwd=tmp_path,
+        )  # fmt: skip
     assert done.returncode == 2
-    assert done.stderr.startswith(f"error: --dask {address}: the scheduler has no workers (")
+    no_workers = f"error: --dask {address}: the scheduler has no workers (waited 2 s)"
+    assert done.stderr.startswith(no_workers)
     assert len(done.stderr.strip().splitlines()) == 1

@@ -16,6 +16,7 @@ import typer.main
 import yaml
 
 from twinsight.cli.app import app
+from twinsight.cli.options import parse_duration
 from twinsight.config import load_config
 
 LAYOUT = Path(__file__).parents[2] / "deploy" / "kubernetes"
@@ -173,6 +174,8 @@ def test_the_cronjob_analyses_on_the_dask_scheduler() -> None:
     pod = one("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     analyze = next(c for c in containers(pod) if c["args"][0] == "analyze")
     assert parsed(analyze["args"])["dask"] == address
+    # A duration analyze reads (the parser above takes any text for it).
+    assert parse_duration("--dask-wait", parsed(analyze["args"])["dask_wait"]) > 0
     schedule = one("CronJob")["spec"]
     assert schedule["concurrencyPolicy"] == "Forbid"
     assert schedule["jobTemplate"]["spec"]["backoffLimit"] == 0

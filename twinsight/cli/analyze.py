@@ -16,9 +16,11 @@ from twinsight.cli.options import (
     SegmentsOption,
     SpecOption,
     StoreOption,
+    parse_duration,
     read_locations,
 )
 from twinsight.config import load_config
+from twinsight.errors import UserError
 from twinsight.report.jsonlines import JsonLines
 
 __all__ = ["analyze"]
@@ -55,6 +57,15 @@ DaskOption = Annotated[
         show_default=False,
     ),
 ]
+DaskWaitOption = Annotated[
+    str,
+    typer.Option(
+        "--dask-wait",
+        metavar="<duration>",
+        help="How long --dask waits for the scheduler to answer and for its first worker "
+        "(90s, 10m): a cluster that starts its workers with the job needs longer.",
+    ),
+]
 
 
 def analyze(
@@ -67,6 +78,7 @@ def analyze(
     config: ConfigOption = None,
     workers: WorkersOption = None,
     dask: DaskOption = None,
+    dask_wait: DaskWaitOption = "10s",
 ) -> None:
     """Classify captured exchanges and write the differences and classifications tables.
 
@@ -81,13 +93,16 @@ def analyze(
 
     settings = load_config(config)
     address = dask_address(ctx, dask)
+    waited = parse_duration("--dask-wait", dask_wait)
+    if waited <= 0:
+        raise UserError(f"--dask-wait {dask_wait!r}: give a duration above 0 (90s, 10m)")
     url = segments_url(settings, store, segments)
     store, segments = read_locations(settings, store, segments)
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
     with (
         _json_lines(json_out) as on_judged,
-        dask_pool(address, url) as pool,
+        dask_pool(address, url, wait=waited) as pool,
         passes(shown=address is None) as on_progress,  # a cluster's parts are shown apart
     ):
         analysis = analyze_store(

@@ -38,14 +38,17 @@ def segments_url(settings: Config, store: Path | None, segments: Path | None) ->
 
 
 @contextmanager
-def dask_pool(address: DaskAddress | None, url: str | None) -> Iterator[DaskPool | None]:
-    """A pool judging on the cluster at `address` (None: no cluster), its parts' progress
-    shown when standard error is a terminal. A local cluster's workers read the local copy."""
+def dask_pool(
+    address: DaskAddress | None, url: str | None, *, wait: float
+) -> Iterator[DaskPool | None]:
+    """A pool judging on the cluster at `address` (None: no cluster), which has `wait`
+    seconds to answer and show a worker; its parts' progress shown when standard error is
+    a terminal. A local cluster's workers read the local copy."""
     if address is None:
         yield None
         return
     remote = url if address.local is None else None
-    with dask_client(address) as client:
+    with dask_client(address, timeout=wait) as client:
         if not err.is_terminal:
             yield DaskPool(client, url=remote)
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from twinsight.config import Config, load_config
-from twinsight.errors import StoreError
+from twinsight.errors import StoreError, UserError
 
 __all__ = [
     "CandidateOption",
@@ -22,10 +23,23 @@ __all__ = [
     "StoreOption",
     "TargetOption",
     "TimeoutOption",
+    "parse_duration",
     "quiet",
     "read_locations",
     "write_settings",
 ]
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
+
+
+def parse_duration(flag: str, text: str) -> float:
+    """Seconds in "90", "90s", "10m" or "1h", given to `flag`; a UserError naming it else."""
+    found = _DURATION.match(text)
+    if found is None:
+        raise UserError(f"{flag} {text!r}: write a duration like 90s, 10m or 1h")
+    unit = {"s": 1, "m": 60, "h": 3600}[found[2] or "s"]
+    return float(found[1]) * unit
 
 
 def quiet(name: str, help: str, **more: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from twinsight.cli.options import (
     SegmentsOption,
     SpecOption,
     StoreOption,
+    parse_duration,
     quiet,
     read_locations,
 )
@@ -26,7 +26,7 @@ from twinsight.spec import load_spec
 if TYPE_CHECKING:
     from twinsight.events import ReadinessVerdict
 
-__all__ = ["POLL_S", "parse_duration", "ready"]
+__all__ = ["POLL_S", "ready"]
 
 TABLE_WIDTH = 140
 POLL_S = 10.0
@@ -51,17 +51,6 @@ WaitOption = Annotated[
 CandidateNameOption = Annotated[
     str | None, quiet("--candidate", "The candidate judged \\[default: the only one].")
 ]
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in "90", "90s", "10m" or "1h"."""
-    found = _DURATION.match(text)
-    if found is None:
-        raise UserError(f"--wait {text!r}: write a duration like 90s, 10m or 1h")
-    unit = {"s": 1, "m": 60, "h": 3600}[found[2] or "s"]
-    return float(found[1]) * unit
 
 
 def ready(
@@ -94,7 +83,7 @@ def ready(
         with passes() as on_progress, telling(on_progress):
             return assess_store(path, folder, config=settings, spec=loaded, candidate=candidate)
 
-    verdict = _waiting(judge, parse_duration(wait)) if wait else judge()
+    verdict = _waiting(judge, parse_duration("--wait", wait)) if wait else judge()
     _show(verdict, junit, json_out)
     if not dry_run:
         _exit(verdict)
