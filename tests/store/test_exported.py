@@ -8,11 +8,12 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 
 from tests.analysis.test_workers import synthetic
 from twinsight.analysis.service import analyze_store
 from twinsight.config import Config
-from twinsight.store import SegmentSink
+from twinsight.store import SegmentSink, exported
 from twinsight.store.derived import DERIVED_FILE, Derived
 from twinsight.store.exported import EXPORT_FOLDER, EXPORTED, Export
 from twinsight.testing import write_store
@@ -65,6 +66,23 @@ def test_a_run_over_new_exchanges_adds_a_file_of_their_rows_only(tmp_path: Path)
     new = pq.read_table(tmp_path / EXPORT_FOLDER / "classifications" / added)
     assert new.num_rows == 60  # the second writer's exchanges, judged by the second run
     assert len(_files(tmp_path, "clusters")) == 1  # replaced, its older file gone
+    assert _exported(tmp_path) == _held(tmp_path)
+
+
+def test_a_table_added_to_by_many_runs_is_written_whole_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exported, "COMPACT_AT", 3)
+    _analysed(tmp_path, 1)
+    _analysed(tmp_path, 2)
+    _analysed(tmp_path, 3)
+    assert len(_files(tmp_path, "classifications")) == 3
+    _analysed(tmp_path, 4)
+    assert len(_files(tmp_path, "classifications")) == 1
+    assert _exported(tmp_path) == _held(tmp_path)
+    assert len(_exported(tmp_path)["classifications"]) == 240
+    _analysed(tmp_path, 5)  # and the next adds to it again
+    assert len(_files(tmp_path, "classifications")) == 2
     assert _exported(tmp_path) == _held(tmp_path)
 
 

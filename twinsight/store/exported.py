@@ -5,6 +5,9 @@ the state the next run starts from; Athena, Trino, Spark or pandas cannot read t
 So each write also leaves them in `derived/TABLE/STAMP.parquet` inside the folder. A table
 a run adds to gets one file of the rows that run added (a run costs what it adds, not what
 the store holds); a table a run replaces gets one file of every row, and its older files go.
+A table added to for `COMPACT_AT` runs is then written whole, as one file: readers list and
+open every file (hourly runs would leave ~8,760 a year), and the rewrite, spread over the
+runs before it, costs each of them 1/`COMPACT_AT` of the table.
 
 Files are committed with `analysis.duckdb`, in two steps: they are written hidden
 (`.STAMP.parquet.partial`, which DuckDB's `*.parquet`, pyarrow and Spark all pass over), the
@@ -24,7 +27,7 @@ import duckdb
 
 from twinsight.store.files import has_table
 
-__all__ = ["EXPORTED", "EXPORT_FOLDER", "Export"]
+__all__ = ["COMPACT_AT", "EXPORTED", "EXPORT_FOLDER", "Export"]
 
 EXPORT_FOLDER = "derived"
 EXPORTED = frozenset(
@@ -41,6 +44,8 @@ EXPORTED = frozenset(
 )
 """The tables readers come for; the state only the next run reads (its evidence, its
 clustering) stays in `analysis.duckdb`."""
+COMPACT_AT = 48
+"""Files of a table the runs that add to it leave before one writes it whole again."""
 _LEDGER = "derived_files"
 _PARTIAL = ".partial"
 
@@ -57,13 +62,14 @@ class Export:
     ) -> None:
         """In the write's transaction: `table`'s file, hidden, recorded in the ledger. Of the
         rows SQL reads from `added` when the table was added to and files of it are there
-        already (none when nothing was added), else of the whole table, replacing them."""
+        already, fewer than `COMPACT_AT` (none when nothing was added), else of the whole
+        table, replacing them."""
         if table not in EXPORTED:
             return
         connection.execute(
             f"CREATE TABLE IF NOT EXISTS {_LEDGER} (table_name VARCHAR, file VARCHAR, rows BIGINT)"
         )
-        only = added if added is not None and _files(connection, table) else None
+        only = added if added is not None and 0 < _files(connection, table) < COMPACT_AT else None
         name = f"{table}/{self.stamp}.parquet"
         partial = self._hidden(name)
         partial.parent.mkdir(parents=True, exist_ok=True)
@@ -102,10 +108,11 @@ def _copy(connection: duckdb.DuckDBPyConnection, source: str, file: Path) -> int
     return int(row[0]) if row else 0
 
 
-def _files(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether the ledger names files of `table`."""
-    found = connection.execute(f"SELECT 1 FROM {_LEDGER} WHERE table_name = ? LIMIT 1", [table])
-    return found.fetchone() is not None
+def _files(connection: duckdb.DuckDBPyConnection, table: str) -> int:
+    """How many files of `table` the ledger names."""
+    found = connection.execute(f"SELECT count(*) FROM {_LEDGER} WHERE table_name = ?", [table])
+    row = found.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _ledger(connection: duckdb.DuckDBPyConnection) -> list[str]:
