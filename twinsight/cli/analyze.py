@@ -16,11 +16,9 @@ from twinsight.cli.options import (
     SegmentsOption,
     SpecOption,
     StoreOption,
-    parse_duration,
     read_locations,
 )
 from twinsight.config import load_config
-from twinsight.errors import UserError
 from twinsight.report.jsonlines import JsonLines
 
 __all__ = ["analyze"]
@@ -87,22 +85,20 @@ def analyze(
     twinsight analyze --store run.duckdb --spec spec.yaml --config twinsight.toml
     """
     from twinsight.analysis.service import analyze_store
-    from twinsight.cli.analyze_dask import dask_address, dask_pool, segments_url
+    from twinsight.cli import analyze_dask as on_dask
     from twinsight.report.analysis import finding_lines, verdict_lines
     from twinsight.spec import load_spec
 
     settings = load_config(config)
-    address = dask_address(ctx, dask)
-    waited = parse_duration("--dask-wait", dask_wait)
-    if waited <= 0:
-        raise UserError(f"--dask-wait {dask_wait!r}: give a duration above 0 (90s, 10m)")
-    url = segments_url(settings, store, segments)
+    address = on_dask.dask_address(ctx, dask)
+    waited = on_dask.dask_wait_seconds(dask_wait)
+    url = on_dask.segments_url(settings, store, segments)
     store, segments = read_locations(settings, store, segments)
     spec_file = spec or settings.spec
     loaded = load_spec(spec_file) if spec_file else None
     with (
         _json_lines(json_out) as on_judged,
-        dask_pool(address, url, wait=waited) as pool,
+        on_dask.dask_pool(address, url, wait=waited) as pool,
         passes(shown=address is None) as on_progress,  # a cluster's parts are shown apart
     ):
         analysis = analyze_store(

@@ -11,11 +11,12 @@ from rich.progress import Progress
 
 from twinsight.analysis.cluster import DaskAddress, DaskPool, dask_client
 from twinsight.cli.console import err
+from twinsight.cli.options import parse_duration
 from twinsight.config import Config
 from twinsight.errors import UserError
 from twinsight.store.objects import ObjectLocation
 
-__all__ = ["dask_address", "dask_pool", "segments_url"]
+__all__ = ["dask_address", "dask_pool", "dask_wait_seconds", "segments_url"]
 
 
 def dask_address(ctx: typer.Context, dask: str | None) -> DaskAddress | None:
@@ -26,6 +27,14 @@ def dask_address(ctx: typer.Context, dask: str | None) -> DaskAddress | None:
     if given is not None and given.name != "DEFAULT":
         raise UserError("--dask and --workers: give one (the cluster's workers judge)")
     return DaskAddress.of(dask)
+
+
+def dask_wait_seconds(text: str) -> float:
+    """`--dask-wait`'s seconds, above 0 (a cluster given no time is never reached)."""
+    seconds = parse_duration("--dask-wait", text)
+    if seconds <= 0:
+        raise UserError(f"--dask-wait {text!r}: give a duration above 0 (90s, 10m)")
+    return seconds
 
 
 def segments_url(settings: Config, store: Path | None, segments: Path | None) -> str | None:
