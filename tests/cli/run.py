@@ -50,7 +50,10 @@ def twinsight(
         )
     request = {"args": list(args), "cwd": os.path.abspath(cwd or os.getcwd()), "env": environment}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        code = _forked(path, request, (out.fileno(), err.fileno()), timeout, argv)
+        try:
+            code = _forked(path, request, (out.fileno(), err.fileno()), timeout)
+        except TimeoutError:  # killed: raised with what it said, bytes as `subprocess.run` does
+            raise subprocess.TimeoutExpired(argv, timeout, _said(out), _said(err)) from None
         return subprocess.CompletedProcess(argv, code, _text(out), _text(err))
 
 
@@ -62,9 +65,9 @@ def _starts_differently(environment: Mapping[str, str]) -> bool:
     return different or os.environ.get("TWINSIGHT_TESTS_FRESH") == "1"
 
 
-def _forked(
-    path: str, request: dict[str, object], outputs: tuple[int, int], timeout: float, argv: list[str]
-) -> int:
+def _forked(path: str, request: dict[str, object], outputs: tuple[int, int], timeout: float) -> int:
+    """The exit code of the run `request` asks of the zygote at `path`; killed, and
+    TimeoutError, past `timeout` seconds."""
     body = json.dumps(request).encode()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as asking, open(os.devnull) as stdin:
         asking.connect(path)
@@ -76,7 +79,9 @@ def _forked(
             (code,) = WORD.unpack(_exactly(asking, WORD.size))
         except TimeoutError:
             os.kill(pid, signal.SIGKILL)
-            raise subprocess.TimeoutExpired(argv, timeout) from None
+            asking.settimeout(None)
+            _exactly(asking, WORD.size)  # gone, as `subprocess.run` waits for it to be
+            raise
     return int(code)
 
 
@@ -90,11 +95,15 @@ def _exactly(connection: socket.socket, size: int) -> bytes:
     return data
 
 
+def _said(file: tempfile._TemporaryFileWrapper[bytes]) -> bytes:
+    file.seek(0)
+    return file.read()
+
+
 def _text(file: tempfile._TemporaryFileWrapper[bytes]) -> str:
     """What `subprocess.run(text=True)` makes of the bytes: the locale's encoding,
     universal newlines."""
-    file.seek(0)
-    text = file.read().decode(locale.getpreferredencoding(False))
+    text = _said(file).decode(locale.getpreferredencoding(False))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
