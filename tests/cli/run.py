@@ -23,6 +23,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 from tests.cli.zygote import WORD
 
@@ -95,12 +96,12 @@ def _exactly(connection: socket.socket, size: int) -> bytes:
     return data
 
 
-def _said(file: tempfile._TemporaryFileWrapper[bytes]) -> bytes:
+def _said(file: IO[bytes]) -> bytes:
     file.seek(0)
     return file.read()
 
 
-def _text(file: tempfile._TemporaryFileWrapper[bytes]) -> str:
+def _text(file: IO[bytes]) -> str:
     """What `subprocess.run(text=True)` makes of the bytes: the locale's encoding,
     universal newlines."""
     text = _said(file).decode(locale.getpreferredencoding(False))

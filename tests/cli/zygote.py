@@ -96,14 +96,20 @@ def reap() -> None:
 
 def receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
     head, fds, _, _ = socket.recv_fds(connection, WORD.size, 3)
-    while len(head) < WORD.size:
-        head += connection.recv(WORD.size - len(head))
+    head += _exactly(connection, WORD.size - len(head))
     (size,) = WORD.unpack(head)
-    body = b""
-    while len(body) < size:
-        body += connection.recv(size - len(body))
-    request: dict[str, Any] = json.loads(body)
+    request: dict[str, Any] = json.loads(_exactly(connection, size))
     return request, fds
+
+
+def _exactly(connection: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:  # the asking test is gone before it asked in full
+            os._exit(1)
+        data += chunk
+    return data
 
 
 def runner(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
