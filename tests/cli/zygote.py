@@ -4,7 +4,8 @@ run the tests ask of it (the zygote of Android, the fork server of multiprocessi
 Each run is still a process of its own: its own exit code, output, folder, environment and
 children, ended by Python's own exit (atexit, flushes). What it no longer pays is Python's
 start and the command's imports: 0.2-1.4 s a run (`--version` 0.38 -> 0.15 s, `ready` on
-a small store 2.06 -> 0.68 s), some 300 runs a suite, on a CPU-bound suite. `tests.cli.run` starts one per test process:
+a small store 2.06 -> 0.68 s), some 300 runs a suite, on a CPU-bound suite.
+`tests.cli.run` starts one per test process:
 
     python zygote.py SOCKET
 
