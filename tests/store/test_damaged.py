@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.cli.run import twinsight as run_twinsight
+from tests.cli.run import twinsight
 from twinsight.store import DuckDBSink, Redactor, SegmentSink, StoreWriter
 from twinsight.testing import exchange
-
-
-def twinsight(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_twinsight(*args)
 
 
 def damaged_file(path: Path) -> Path:
