@@ -230,6 +230,35 @@ def test_a_port_that_never_answers_as_a_scheduler_is_refused_after_a_bounded_wai
     )
 
 
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("tls://127.0.0.1:9", "tls:// needs Dask's TLS settings (distributed.comm.tls:"),
+        ("ucx://127.0.0.1:9", "Dask's ucx:// support is not installed on this machine"),
+    ],
+)
+def test_a_scheme_this_machine_cannot_connect_over_is_refused_before_connecting(
+    address: str, said: str
+) -> None:
+    # Dask raises TypeError for both, once connecting; before, they were told apart from
+    # a bug only by catching every TypeError.
+    if address.startswith("ucx") and _ucx_installed():
+        pytest.skip("Dask's UCX support is installed here")
+    with pytest.raises(UserError) as refused:
+        say_hello(address, 0.5)
+    assert str(refused.value).startswith(f"--dask {address}: {said}")
+
+
+def _ucx_installed() -> bool:
+    from distributed.comm.registry import get_backend
+
+    try:
+        get_backend("ucx").get_connector()
+    except (TypeError, ValueError, ImportError):
+        return False
+    return True
+
+
 def test_a_scheduler_answers(cluster: tuple[Any, str, list[str]]) -> None:
     say_hello(cluster[1], 5)
 

@@ -37,6 +37,7 @@ def say_hello(scheduler: str, timeout: float) -> None:
 
     # The connection arguments the Client takes from the Dask config (TLS, ...).
     options = Security().get_connection_args("client")  # type: ignore[no-untyped-call]
+    _can_connect(scheduler, options)
 
     async def hello() -> None:
         connecting = connect(scheduler, timeout=timeout, **options)  # type: ignore[no-untyped-call]
@@ -45,12 +46,31 @@ def say_hello(scheduler: str, timeout: float) -> None:
 
     try:
         asyncio.run(hello())
-    except (OSError, TypeError, ValueError) as exc:
-        # TypeError, ValueError: tls:// without TLS settings, an address Dask cannot read;
-        # a bare TimeoutError: the port accepted but no handshake came.
+    except OSError as exc:
+        # Refused, unreachable, no such host; a bare TimeoutError: the port accepted but no
+        # handshake came.
         said = str(exc) or f"no answer as a Dask scheduler within {timeout:g} s"
         raise UserError(
             f"--dask {scheduler}: cannot reach the scheduler ({_one_line(said)})"
+        ) from None
+
+
+def _can_connect(scheduler: str, options: Mapping[str, Any]) -> None:
+    """Refuse (UserError) what Dask would fail on before connecting, with a TypeError: TLS
+    without its settings, UCX without its package."""
+    from distributed.comm.registry import get_backend
+
+    scheme = scheduler.split("://", 1)[0]
+    if scheme == "tls" and options.get("ssl_context") is None:
+        raise UserError(
+            f"--dask {scheduler}: tls:// needs Dask's TLS settings (distributed.comm.tls:"
+            " ca-file, client.cert, client.key, in the Dask config or its DASK_ variables)"
+        )
+    try:
+        get_backend(scheme).get_connector()  # type: ignore[no-untyped-call]
+    except (TypeError, ValueError, ImportError):  # the backend's package is missing
+        raise UserError(
+            f"--dask {scheduler}: Dask's {scheme}:// support is not installed on this machine"
         ) from None
 
 
