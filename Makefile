@@ -32,7 +32,7 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 # Tests run on every core (each starts its own servers on ephemeral ports). The suite is
-# CPU-bound: 7-10 minutes on a 2-core machine, and more workers than cores are no faster.
+# CPU-bound: 7-12 minutes on a 2-core machine, and more workers than cores are no faster.
 pytest: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
