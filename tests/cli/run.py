@@ -5,7 +5,9 @@ the command once, so the suite does not pay Python's start-up and the command's 
 for each of its hundreds of runs. A run that needs a fresh interpreter (`fresh=True`:
 one that compares runs with each other, whose hash seed must differ as real runs' do), an
 environment that changes how Python starts (PYTHON*, the locale), or TWINSIGHT_TESTS_FRESH=1
-in the environment, starts `python -m twinsight` itself.
+in the environment, starts `python -m twinsight` itself. A forked run's memory counts the
+zygote's pages it maps and its CPU goes to the zygote's account, not the test's: a test that
+bounds a command's memory or time starts the process itself (`tests/faults/test_readers.py`).
 """
 
 from __future__ import annotations
