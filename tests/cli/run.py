@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-from tests.cli.zygote import WORD
+from tests.cli.zygote import WORD, exactly
 
 __all__ = ["twinsight"]
 
@@ -77,25 +77,15 @@ def _forked(path: str, request: dict[str, object], outputs: tuple[int, int], tim
         socket.send_fds(asking, [WORD.pack(len(body))], [stdin.fileno(), *outputs])
         asking.sendall(body)
         asking.settimeout(timeout)
-        (pid,) = WORD.unpack(_exactly(asking, WORD.size))
+        (pid,) = WORD.unpack(exactly(asking, WORD.size))
         try:
-            (code,) = WORD.unpack(_exactly(asking, WORD.size))
+            (code,) = WORD.unpack(exactly(asking, WORD.size))
         except TimeoutError:
             os.kill(pid, signal.SIGKILL)
             asking.settimeout(None)
-            _exactly(asking, WORD.size)  # gone, as `subprocess.run` waits for it to be
+            exactly(asking, WORD.size)  # gone, as `subprocess.run` waits for it to be
             raise
     return int(code)
-
-
-def _exactly(connection: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = connection.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("the zygote's runner ended without an answer")
-        data += chunk
-    return data
 
 
 def _said(file: IO[bytes]) -> bytes:

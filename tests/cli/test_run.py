@@ -37,6 +37,11 @@ def test_a_run_has_its_own_folder_and_environment(tmp_path: Path) -> None:
     refused = twinsight("store", "info", "--segments", "s3://bucket/x", env=environment)
     assert refused.returncode == 2
     assert "http://127.0.0.1:9" in refused.stderr
+    # The next run sees its own environment, not one an earlier run was given.
+    elsewhere = {**environment, "AWS_ENDPOINT_URL": "http://127.0.0.1:10"}
+    again = twinsight("store", "info", "--segments", "s3://bucket/x", env=elsewhere)
+    assert "http://127.0.0.1:10" in again.stderr
+    assert "http://127.0.0.1:9 " not in again.stderr
     assert "AWS_ENDPOINT_URL" not in os.environ  # the test's own is untouched
 
 

@@ -97,25 +97,29 @@ def reap() -> None:
 
 def receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
     head, fds, _, _ = socket.recv_fds(connection, WORD.size, 3)
-    head += _exactly(connection, WORD.size - len(head))
+    head += exactly(connection, WORD.size - len(head))
     (size,) = WORD.unpack(head)
-    request: dict[str, Any] = json.loads(_exactly(connection, size))
+    request: dict[str, Any] = json.loads(exactly(connection, size))
     return request, fds
 
 
-def _exactly(connection: socket.socket, size: int) -> bytes:
+def exactly(connection: socket.socket, size: int) -> bytes:
+    """`size` bytes from `connection`; ConnectionError if the other end goes first."""
     data = b""
     while len(data) < size:
         chunk = connection.recv(size - len(data))
-        if not chunk:  # the asking test is gone before it asked in full
-            os._exit(1)
+        if not chunk:
+            raise ConnectionError("the other end of the zygote's socket went before answering")
         data += chunk
     return data
 
 
 def runner(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
     """Fork the run, tell its pid and, once it ends, its exit code; return in the run."""
-    request, fds = receive(connection)
+    try:
+        request, fds = receive(connection)
+    except ConnectionError:  # the asking test is gone before it asked in full
+        os._exit(1)
     pid = os.fork()
     if pid == 0:
         connection.close()
